@@ -1,10 +1,7 @@
 #include "commands.h"
 
-/* Not implemented yet: see the issue tracker. */
+/* cairn destroy TEMPLATE: see cmd_apply.c, which does both. */
 int cmd_destroy(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	cli_error("'destroy' is not implemented yet");
-	return EXIT_ERROR;
+	return cmd_apply_or_destroy(argc, argv, true);
 }

@@ -1,10 +1,256 @@
-#include "commands.h"
+/*
+ * cairn plan TEMPLATE: what apply would change.
+ *
+ * Template load + evaluate + schema check + graph (tmplopts), the state
+ * (a missing file is an empty state, never created here), the lock unless
+ * --lock=false, plan_build(), then the human or JSON rendering and, with
+ * --out, a saved plan for `cairn apply FILE`.
+ *
+ * Exit: 0 ok, 1 error, 2 usage. With --detailed-exitcode: 0 no changes,
+ * 2 changes present, 1 any error, usage errors included (so that a CI job
+ * never reads a typo as "changes present").
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-/* Not implemented yet: see the issue tracker. */
+#include "cairn/plan.h"
+#include "cairn/state.h"
+#include "cairn/strbuf.h"
+#include "commands.h"
+#include "stateopts.h"
+#include "tmplopts.h"
+
+enum {
+	OPT_JSON = 0x2000,
+	OPT_OUT,
+	OPT_DETAILED,
+	OPT_REFRESH,
+	OPT_LOCK,
+};
+
+static int parse_bool(const char *s, bool *out)
+{
+	if (!s || !strcmp(s, "true") || !strcmp(s, "1")) {
+		*out = true;
+		return 0;
+	}
+	if (!strcmp(s, "false") || !strcmp(s, "0")) {
+		*out = false;
+		return 0;
+	}
+	return -1;
+}
+
+struct plan_opts {
+	struct stateopts so;
+	const char *out_path;
+	bool json, detailed, refresh, lock;
+};
+
+static int run_plan(struct tmplopts *to, const struct plan_opts *po)
+{
+	struct err err = ERR_INIT;
+	struct diag_list dl = DIAG_LIST_INIT;
+	struct arena *a = arena_new();
+	struct tmpl_run run;
+	struct state *st = NULL;
+	struct plan *p;
+	struct plan_binding b;
+	struct strbuf out = STRBUF_INIT;
+	const char *digest;
+	char *state_path = NULL;
+	int rc = EXIT_ERROR;
+
+	if (tmplopts_run(to, a, false, &run, &dl, &err) < 0) {
+		tmplopts_print_diags(&dl, stderr);
+		if (!dl.errors)
+			cli_error("%s", err.msg);
+		goto done;
+	}
+	if (dl.errors) {
+		tmplopts_print_diags(&dl, stderr);
+		fprintf(stderr, "%s: %zu error%s\n", to->template_path,
+			dl.errors, dl.errors == 1 ? "" : "s");
+		goto done;
+	}
+	if (dl.n) /* warnings only */
+		tmplopts_print_diags(&dl, stderr);
+	digest = plan_digest_file(a, to->template_path, &err);
+	if (!digest) {
+		cli_error("%s", err.msg);
+		goto done;
+	}
+
+	state_path = stateopts_path(&po->so, run.ctx.stack_name,
+				    to->template_path, &err);
+	if (!state_path) {
+		cli_error("%s", err.msg);
+		goto done;
+	}
+	st = state_open(state_path, 0, &err);
+	if (!st && err.code != ERR_NOT_FOUND) {
+		cli_error("%s", err.msg);
+		goto done;
+	}
+	err_clear(&err);
+	if (st && po->lock) {
+		struct state_lock_opts lo = { po->so.lock_timeout, 0,
+					       "cairn plan" };
+		if (state_lock_acquire(st, &lo, &err) < 0) {
+			cli_error("%s", err.msg);
+			goto done;
+		}
+	}
+	memset(&b, 0, sizeof(b));
+	b.stack = run.ctx.stack_name;
+	b.template_path = to->template_path;
+	b.template_digest = digest;
+	b.params = run.stack->params;
+	b.state_path = state_path;
+	b.state_exists = st != NULL;
+	b.refresh = false; /* the live read comes with the executor */
+	if (st) {
+		struct state_stack ss;
+		if (state_stack_get(st, a, &ss, &err) < 0) {
+			cli_error("%s", err.msg);
+			goto done;
+		}
+		/* a state of another stack would plan to destroy all of it */
+		if (ss.name && *ss.name && strcmp(ss.name, run.ctx.stack_name)) {
+			cli_error("state '%s' belongs to stack \"%s\", not \"%s\" "
+				  "(use --stack %s, or another --state)",
+				  state_path, ss.name, run.ctx.stack_name, ss.name);
+			goto done;
+		}
+		b.state_serial = ss.serial;
+	}
+
+	p = plan_build(a, run.stack, &run.ctx, run.graph, st, &err);
+	if (!p) {
+		cli_error("%s", err.msg);
+		goto done;
+	}
+	plan_bind(p, &b);
+	if (po->out_path && plan_save(p, po->out_path, &err) < 0) {
+		cli_error("%s", err.msg);
+		goto done;
+	}
+	if (po->json)
+		plan_render_json(p, &out);
+	else
+		plan_render_human(p, &out, cli_use_color(stdout));
+	if (po->out_path && !po->json)
+		strbuf_addf(&out, "\nSaved the plan to %s; apply exactly it with "
+				  "'cairn apply %s'.\n",
+			    po->out_path, po->out_path);
+	fputs(out.buf, stdout);
+	if (fflush(stdout) != 0) {
+		cli_error("cannot write the plan to stdout");
+		goto done;
+	}
+	rc = po->detailed && plan_has_changes(p) ? 2 : EXIT_OK;
+done:
+	if (st) {
+		struct err e2 = ERR_INIT;
+		if (state_lock_id(st) && state_lock_release(st, &e2) < 0)
+			cli_error("%s", e2.msg);
+		state_close(st);
+	}
+	free(state_path);
+	strbuf_release(&out);
+	diag_list_release(&dl);
+	arena_free(a);
+	return rc;
+}
+
 int cmd_plan(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	cli_error("'plan' is not implemented yet");
-	return EXIT_ERROR;
+	static const struct option opts[] = {
+		TMPLOPTS_LONGOPTS,
+		STATEOPTS_LONGOPTS_NOSTACK,
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "out", required_argument, NULL, OPT_OUT },
+		{ "detailed-exitcode", no_argument, NULL, OPT_DETAILED },
+		{ "refresh", optional_argument, NULL, OPT_REFRESH },
+		{ "lock", optional_argument, NULL, OPT_LOCK },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct tmplopts to;
+	struct err err = ERR_INIT;
+	struct plan_opts po;
+	int c, rc, i, usage_rc = EXIT_USAGE;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--detailed-exitcode"))
+			usage_rc = EXIT_ERROR;
+#define USAGE(...) (cli_usage_error("plan", __VA_ARGS__), usage_rc)
+	memset(&po, 0, sizeof(po));
+	po.refresh = true;
+	po.lock = true;
+	tmplopts_init(&to);
+	stateopts_init(&po.so);
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		int r = tmplopts_handle(&to, c, optarg, &err);
+		if (r < 0) {
+			tmplopts_release(&to);
+			return USAGE("%s", err.msg);
+		}
+		if (r > 0)
+			continue;
+		r = stateopts_handle(&po.so, c, optarg, &err);
+		if (r < 0) {
+			tmplopts_release(&to);
+			return USAGE("%s", err.msg);
+		}
+		if (r > 0)
+			continue;
+		switch (c) {
+		case OPT_JSON:
+			po.json = true;
+			continue;
+		case OPT_OUT:
+			po.out_path = optarg;
+			continue;
+		case OPT_DETAILED:
+			po.detailed = true;
+			continue;
+		case OPT_REFRESH:
+			if (parse_bool(optarg, &po.refresh) < 0)
+				break;
+			continue;
+		case OPT_LOCK:
+			if (parse_bool(optarg, &po.lock) < 0)
+				break;
+			continue;
+		case ':':
+			tmplopts_release(&to);
+			return USAGE("'%s' needs a value",
+					       argv[optind - 1]);
+		default:
+			tmplopts_release(&to);
+			return USAGE("unknown option '%s'",
+					       argv[optind - 1]);
+		}
+		/* a value that did not parse */
+		tmplopts_release(&to);
+		return USAGE("%s takes true or false, not "
+				       "'%s'",
+				       c == OPT_LOCK ? "--lock" : "--refresh",
+				       optarg);
+	}
+	if (argc - optind != 1) {
+		tmplopts_release(&to);
+		return USAGE(argc - optind
+						       ? "one TEMPLATE at a time"
+						       : "TEMPLATE is missing");
+	}
+	to.template_path = argv[optind];
+	rc = run_plan(&to, &po);
+	tmplopts_release(&to);
+	return rc;
+#undef USAGE
 }

@@ -13,6 +13,7 @@
 #ifndef CAIRN_CLI_COMMANDS_H
 #define CAIRN_CLI_COMMANDS_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #define EXIT_OK 0
@@ -46,5 +47,8 @@ int cmd_destroy(int argc, char **argv);
 int cmd_state(int argc, char **argv);
 int cmd_output(int argc, char **argv);
 int cmd_unlock(int argc, char **argv);
+
+/* apply and destroy share one implementation (cmd_apply.c) */
+int cmd_apply_or_destroy(int argc, char **argv, bool destroy);
 
 #endif

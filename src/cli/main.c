@@ -39,17 +39,101 @@ static const struct command commands[] = {
 	  "\n"
 	  "Resolves credentials the way AWS SDKs do and calls sts:GetCallerIdentity.\n" },
 	{ "plan", cmd_plan, "show what apply would change",
-	  "usage: cairn plan TEMPLATE [options]\n" },
+	  "usage: cairn plan TEMPLATE [options]\n"
+	  "\n"
+	  "Evaluates TEMPLATE, compares it with the stack's recorded state and\n"
+	  "prints what apply would do: + create, ~ update in place, -/+ replace\n"
+	  "(delete first) or +/- (create first), - destroy, . forget (DeletionPolicy\n"
+	  "Retain), with the property changes and the create-only property that\n"
+	  "forces each replacement. A missing state file is an empty state (plan\n"
+	  "never creates it). Until live reads exist (--refresh), the plan is made\n"
+	  "from the recorded state alone.\n"
+	  "\n"
+	  "  --param, --params-file, --region, --account, --stack as for validate\n"
+	  "  --state PATH           the state database (default state/<stack>.db)\n"
+	  "  --json                 print the plan as JSON (docs/plan-json.md)\n"
+	  "  --out FILE             also save the plan (JSON, mode 0600, no secrets)\n"
+	  "                         for 'cairn apply FILE'; apply refuses it once the\n"
+	  "                         template, a parameter or the state has changed\n"
+	  "  --detailed-exitcode    exit 0 when there are no changes, 2 when there\n"
+	  "                         are, 1 on any error\n"
+	  "  --refresh=false        do not read live resources (the only mode yet)\n"
+	  "  --lock=false           do not take the state lock\n"
+	  "  --lock-timeout DURATION  wait this long for a held lock (30s, 5m)\n"
+	  "\n"
+	  "Colour only on a terminal, never when NO_COLOR is set.\n" },
 	{ "apply", cmd_apply, "create or update the stack's resources",
-	  "usage: cairn apply TEMPLATE|PLANFILE [options]\n" },
+	  "usage: cairn apply TEMPLATE|PLANFILE [options]\n"
+	  "\n"
+	  "Plans TEMPLATE against the recorded state, shows the plan, asks for\n"
+	  "'yes' on a terminal, then creates, updates, replaces and deletes\n"
+	  "resources in dependency order, many at once, recording each change in\n"
+	  "the state the moment AWS confirms it. Given a plan saved with\n"
+	  "'cairn plan --out FILE', applies exactly that plan and refuses it when\n"
+	  "the template, the parameters or the state changed since.\n"
+	  "Without a terminal it refuses unless --auto-approve or a plan file is\n"
+	  "given. A second apply continues where a failed or interrupted one\n"
+	  "stopped. Exit: 0 done, 1 error or failed resource, 2 usage.\n"
+	  "\n"
+	  "  --auto-approve         do not ask for confirmation\n"
+	  "  --parallelism N        operations at once (default 10)\n"
+	  "  --param, --params-file, --region, --account, --stack as for validate\n"
+	  "  --state PATH           state database (default state/<stack>.db)\n"
+	  "  --lock-timeout DUR     wait this long for the state lock (e.g. 30s)\n"
+	  "  --profile NAME, --endpoint-url URL, --max-attempts N,\n"
+	  "  --request-timeout SEC  AWS client options (see 'cairn whoami --help')\n"
+	  "  --poll-interval-ms MS  first poll interval of waits (default 2000)\n"
+	  "\n"
+	  "First Ctrl-C: start nothing new, finish what is in flight, save state.\n"
+	  "Second Ctrl-C: abandon waits.\n" },
 	{ "destroy", cmd_destroy, "delete every resource of the stack",
-	  "usage: cairn destroy TEMPLATE [options]\n" },
+	  "usage: cairn destroy TEMPLATE [options]\n"
+	  "\n"
+	  "Deletes every resource the stack's state records, dependents first\n"
+	  "(resources with DeletionPolicy Retain are only forgotten). Asks for\n"
+	  "'yes' on a terminal; without one, needs --auto-approve.\n"
+	  "Options as for apply.\n" },
 	{ "state", cmd_state, "inspect or edit recorded state",
-	  "usage: cairn state list|show|rm|history [options]\n" },
+	  "usage: cairn state list|show|rm|history [options]\n"
+	  "\n"
+	  "Reads the recorded state of a stack (state/<stack>.db); AWS is not\n"
+	  "called.\n"
+	  "\n"
+	  "  state list                  logical id, type, physical id, status\n"
+	  "  state show LOGICAL_ID       properties (secrets as (sensitive)),\n"
+	  "                              attributes, dependencies\n"
+	  "  state rm LOGICAL_ID...      forget resources without deleting them\n"
+	  "                              in AWS (takes the lock)\n"
+	  "  state history [LOGICAL_ID]  the journal: every AWS call's intent and\n"
+	  "                              outcome; [OPEN] marks an unconfirmed call\n"
+	  "\n"
+	  "  --stack NAME            the stack (default: the only state/*.db)\n"
+	  "  --state PATH            the state database (default state/<stack>.db)\n"
+	  "  --lock-timeout DURATION rm: wait this long for a held lock (30s, 5m)\n"
+	  "  --limit N               history: only the newest N entries\n"
+	  "  --json                  list, show, history: print JSON\n" },
 	{ "output", cmd_output, "print the stack's outputs",
-	  "usage: cairn output [--stack NAME | --state PATH] [--json]\n" },
+	  "usage: cairn output [NAME] [--stack NAME | --state PATH] [--json]\n"
+	  "\n"
+	  "Prints the stack's outputs as recorded by the last apply, one\n"
+	  "NAME = value per line; with NAME, only that value (strings raw, for\n"
+	  "scripts). Sensitive outputs print as (sensitive): only their\n"
+	  "fingerprint is stored. --json prints {NAME: {value, sensitive,\n"
+	  "description, export_name}}.\n"
+	  "\n"
+	  "  --stack NAME    the stack (default: the only state/*.db)\n"
+	  "  --state PATH    the state database (default state/<stack>.db)\n" },
 	{ "unlock", cmd_unlock, "break a stale state lock",
-	  "usage: cairn unlock LOCK_ID [--stack NAME | --state PATH]\n" },
+	  "usage: cairn unlock LOCK_ID [--stack NAME | --state PATH]\n"
+	  "\n"
+	  "Breaks the state lock left by a command that is no longer running\n"
+	  "(a lock also expires by itself when its lease runs out, 10 minutes\n"
+	  "after its holder last renewed it). LOCK_ID is printed by the command\n"
+	  "that found the state locked; a different id is refused, so a lock\n"
+	  "taken since is never broken by mistake.\n"
+	  "\n"
+	  "  --stack NAME    the stack (default: the only state/*.db)\n"
+	  "  --state PATH    the state database (default state/<stack>.db)\n" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -1,0 +1,128 @@
+/*
+ * aws: the client cairn uses to call AWS APIs.
+ *
+ * One call does everything a provider needs:
+ *
+ *     struct value *out = aws_call(cli, "ec2", "CreateVpc", params, arena, &err);
+ *
+ * `params` is a value map in the service model's member names and nesting
+ * ({"CidrBlock": "10.0.0.0/16", "TagSpecifications": [{"ResourceType": "vpc",
+ * "Tags": [{"Key": "a", "Value": "b"}]}]}); the client serialises it per
+ * protocol (EC2 Query with the model's wire names, Query with .member.N,
+ * JSON 1.1), signs it (SigV4), sends it (libcurl, TLS verified, one
+ * connection per worker), retries throttling and transient failures
+ * (standard mode: exponential backoff with full jitter, capped), paces calls
+ * with a per-service token bucket, and converts the response into a value
+ * tree in `arena`:
+ *   - JSON responses as they are;
+ *   - XML: elements become maps keyed by their wire names; EC2 <xSet><item>
+ *     and Query <member> lists become lists; an empty element named *Set
+ *     becomes an empty list, other empty elements the string ""; the Query
+ *     <OpResult> wrapper is unwrapped; all leaf values are strings.
+ * Read it with value_get_path() ("vpc.vpcId", "natGatewaySet[0].state") or
+ * the typed getters below.
+ *
+ * Errors fill struct err: code (ERR_NOT_FOUND, ERR_THROTTLED, ... from one
+ * table of AWS error codes), aws_code, http_status, request_id and a message
+ * "ec2:CreateVpc: InvalidParameterValue: <AWS message> (request id <id>)".
+ *
+ * Credentials follow the SDK chain: environment, web identity, shared
+ * config/credentials files (profiles, role_arn + source_profile,
+ * credential_process), container credentials, EC2 instance metadata
+ * (IMDSv2). Temporary credentials are refreshed before they expire.
+ *
+ * Threads: one struct aws_client may be used by many threads at once.
+ */
+#ifndef CAIRN_AWS_H
+#define CAIRN_AWS_H
+
+#include <stddef.h>
+
+#include "arena.h"
+#include "err.h"
+#include "strbuf.h"
+#include "value.h"
+
+struct aws_options {
+	const char *region;       /* --region; NULL: environment, profile */
+	const char *profile;      /* --profile; NULL: AWS_PROFILE or default */
+	const char *endpoint_url; /* --endpoint-url: every service goes there */
+	int max_attempts;         /* 0: AWS_MAX_ATTEMPTS, profile, else 3 */
+	long connect_timeout_ms;  /* 0: 10 s */
+	long request_timeout_ms;  /* 0: 60 s */
+	int no_pacing;            /* benchmarks: skip the per-service token buckets */
+};
+
+struct aws_client;
+
+/* Reads the configuration (not the credentials: they are resolved on the
+ * first call). Fails on a bad option value, an unreadable or malformed
+ * config file, a plain-http endpoint that is not loopback. */
+struct aws_client *aws_client_new(const struct aws_options *opts,
+				  struct err *err);
+void aws_client_free(struct aws_client *c); /* NULL is a no-op */
+
+/* The region in effect, or NULL when none is configured (borrowed). */
+const char *aws_client_region(const struct aws_client *c);
+
+/*
+ * Calls service:op. service is cairn's short name: "ec2", "ecs", "ecr",
+ * "iam", "secretsmanager", "logs", "sts". params may be NULL (no input).
+ * Returns the response tree in arena a, or NULL with err filled.
+ */
+struct value *aws_call(struct aws_client *c, const char *service,
+		       const char *op, const struct value *params,
+		       struct arena *a, struct err *err);
+
+/* Where the credentials came from ("environment", "web-identity",
+ * "profile dev (shared credentials file)", ...); resolves them if needed.
+ * Returns 0 and copies at most n bytes into buf. */
+int aws_client_credential_source(struct aws_client *c, char *buf, size_t n,
+				 struct err *err);
+
+struct aws_identity {
+	char account[32];
+	char arn[512];
+	char user_id[256];
+	char source[256]; /* as aws_client_credential_source */
+};
+
+/* sts:GetCallerIdentity with the resolved credentials. */
+int aws_whoami(struct aws_client *c, struct aws_identity *id, struct err *err);
+
+/* S3 object calls for a state backend (REST-XML, path-style when an
+ * endpoint is overridden, virtual-hosted otherwise). */
+struct aws_s3_request {
+	const char *method; /* GET, PUT, HEAD, DELETE */
+	const char *bucket;
+	const char *key;
+	const void *body;
+	size_t body_len;
+	const char *content_type;
+	const char *if_match;      /* ETag, or NULL */
+	const char *if_none_match; /* "*" to create only, or NULL */
+};
+
+struct aws_s3_response {
+	int status;
+	char etag[256];
+	struct strbuf body; /* initialised by the caller */
+};
+
+/* 2xx: 0. Otherwise -1: 404 ERR_NOT_FOUND, 412 ERR_CONFLICT
+ * (PreconditionFailed), others by the error table. */
+int aws_s3(struct aws_client *c, const struct aws_s3_request *req,
+	   struct aws_s3_response *resp, struct err *err);
+
+/* Typed getters on a response tree; each fails with ERR_AWS naming the
+ * path when it is missing or of another kind. */
+const char *aws_get_str(const struct value *v, const char *path,
+			struct err *err);
+/* A list at path; a missing node or "" (an empty XML list) gives an empty
+ * list. NULL (with err) only when the node is something else. */
+const struct value *aws_get_list(struct arena *a, const struct value *v,
+				 const char *path, struct err *err);
+/* "true"/"false" strings (XML) and JSON booleans; -1 with err otherwise. */
+int aws_get_bool(const struct value *v, const char *path, struct err *err);
+
+#endif

@@ -1,0 +1,101 @@
+/*
+ * schema: the CloudFormation registry schemas of the supported resource
+ * types, embedded in the binary at build time (from the JSON files in
+ * schemas/, copied from ../shared/aws-schemas), and what cairn asks of them.
+ *
+ * Property paths in this API are relative to a resource's Properties, with
+ * '/' between steps and '*' for any list index: "CidrBlock",
+ * "DnsOptions/PrivateDnsPreference", and the steps "ContainerDefinitions",
+ * "*", "Image" joined by '/' (a digit step is taken as '*').
+ *
+ * Everything returned is static (lives as long as the process); the API is
+ * thread-safe after schema_init() (which is idempotent and called lazily).
+ */
+#ifndef CAIRN_SCHEMA_H
+#define CAIRN_SCHEMA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "diag.h"
+#include "value.h"
+
+struct schema_type;
+
+/* NULL when cairn does not support the type. */
+const struct schema_type *schema_find(const char *type_name);
+size_t schema_count(void);
+const struct schema_type *schema_at(size_t i);
+const char *schema_type_name(const struct schema_type *t);
+
+/*
+ * Checks evaluated properties (Properties of one resource; NULL when the
+ * resource has none) against the type's schema: unknown property (with a
+ * "did you mean" suggestion), missing required property, wrong type, enum,
+ * pattern, length, range, format (ipv4-network CIDRs...), and the cfn-lint
+ * extensions (requiredXor, requiredOr, dependentRequired,
+ * dependentExcluded...). VALUE_UNKNOWN satisfies any type; scalars are
+ * coerced as CloudFormation does ("5" is an integer, 5 a string). Appends
+ * one diag per problem, with the offending node's mark (the key's mark
+ * for an unknown property), the logical id, and the path in
+ * "Properties.A[0].B" form; a read-only or deprecated property given is a
+ * DIAG_WARNING. Sensitive values are never quoted in messages.
+ */
+void schema_validate(const struct schema_type *t, const struct value *props,
+		     const char *logical_id, struct diag_list *out);
+/*
+ * Same, with `where` (may be NULL) the mark to give problems that have no
+ * node of their own when props is NULL (a missing required property of a
+ * resource without Properties): pass the resource's mark.
+ */
+void schema_validate_at(const struct schema_type *t, const struct value *props,
+			const char *logical_id, const struct mark *where,
+			struct diag_list *out);
+
+/* Whether Fn::GetAtt may ask for attr ("Arn", "Endpoint.Address"). */
+bool schema_has_attribute(const struct schema_type *t, const char *attr);
+/* Comma-separated attribute names for messages; static storage. */
+const char *schema_attributes(const struct schema_type *t);
+
+/*
+ * Property flags. A path matches a listed entry when the entry equals the
+ * path or is an ancestor of it (a change under a create-only property is a
+ * change of that property). The return value is the entry that matched,
+ * in the same path form, or NULL.
+ */
+const char *schema_create_only(const struct schema_type *t, const char *path);
+const char *schema_write_only(const struct schema_type *t, const char *path);
+const char *schema_read_only(const struct schema_type *t, const char *path);
+/* conditionalCreateOnlyProperties: a change may force replacement
+ * (VPC InstanceTenancy, Subnet Ipv6CidrBlock); the plan decides. Not
+ * included in schema_create_only(). */
+const char *schema_conditional_create_only(const struct schema_type *t,
+					   const char *path);
+/* True when the array at path has insertionOrder false (compare as a set). */
+bool schema_unordered(const struct schema_type *t, const char *path);
+
+/* The primary identifier's property names, in order; *n set. */
+const char *const *schema_primary_identifier(const struct schema_type *t,
+					     size_t *n);
+bool schema_taggable(const struct schema_type *t);
+/* True when the schema's replacementStrategy is delete_then_create (the
+ * old resource must go before its replacement can exist: VPCGateway-
+ * Attachment, SubnetRouteTableAssociation); false for create_then_delete,
+ * CloudFormation's default. */
+bool schema_delete_before_create(const struct schema_type *t);
+
+/* Parses the embedded schemas now rather than on first use (idempotent,
+ * thread-safe; schema_find, schema_count and schema_at call it). */
+void schema_init(void);
+
+/*
+ * A type built from a registry schema's JSON text, not registered with
+ * schema_find (for tests and tools). NULL with err set (ERR_PARSE,
+ * ERR_VALIDATION) when the text is not a schema cairn can use. The caller
+ * owns it: schema_type_free() (NULL is a no-op).
+ */
+struct schema_type *schema_type_parse(const char *json, size_t len,
+				      struct err *err);
+void schema_type_free(struct schema_type *t);
+
+#endif

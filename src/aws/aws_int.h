@@ -1,0 +1,254 @@
+/*
+ * Internals of the AWS client, shared by the files of src/aws and its unit tests.
+ * Nothing outside src/aws and tests/unit/aws includes this.
+ */
+#ifndef CAIRN_AWS_INT_H
+#define CAIRN_AWS_INT_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "cairn/arena.h"
+#include "cairn/aws.h"
+#include "cairn/err.h"
+#include "cairn/strbuf.h"
+#include "cairn/value.h"
+
+/* ---- shared config/credentials files (ini.c) ---------------------------- */
+
+struct ini_kv {
+	char *key;   /* lowercased */
+	char *value; /* trimmed; "" for a nested block's parent */
+	struct ini_kv *sub; /* nested "key =\n  sub = v" lines */
+	size_t nsub;
+};
+
+struct ini_section {
+	char *name; /* "default", "dev" ("[profile dev]"), "services x" */
+	struct ini_kv *kv;
+	size_t n;
+};
+
+struct ini {
+	struct ini_section *s;
+	size_t n;
+};
+
+/* Parses AWS-style ini text. config: "[profile x]" names become "x" and
+ * "[services x]" stay "services x". Errors name file:line. Values are
+ * wiped on release. */
+int ini_parse(const char *text, size_t len, const char *file, int config,
+	      struct ini *out, struct err *err);
+void ini_release(struct ini *ini);
+const struct ini_section *ini_section(const struct ini *ini, const char *name);
+const char *ini_get(const struct ini_section *s, const char *key);
+const struct ini_kv *ini_get_kv(const struct ini_section *s, const char *key);
+/* Loads a file; a missing file is an empty ini (0). */
+int ini_load(const char *path, int config, struct ini *out, struct err *err);
+
+/* ---- services and endpoints (endpoint.c) -------------------------------- */
+
+enum aws_protocol { PROTO_EC2, PROTO_QUERY, PROTO_JSON, PROTO_REST_XML };
+
+struct aws_service {
+	const char *name;          /* cairn's short name: "ec2" */
+	const char *host_prefix;   /* "ec2", "api.ecr" */
+	const char *signing_name;  /* "ec2", "ecr" */
+	enum aws_protocol proto;
+	const char *api_version;   /* Query/EC2 Version= */
+	const char *target_prefix; /* JSON X-Amz-Target prefix */
+	const char *env_suffix;    /* AWS_ENDPOINT_URL_<env_suffix> */
+	const char *config_key;    /* key in a [services x] section */
+	int global;                /* one endpoint, signed for us-east-1 */
+	double rate, burst;        /* token bucket: requests/s, capacity */
+	double mut_rate, mut_burst; /* for mutating calls; 0: same bucket */
+};
+
+#define AWS_NSERVICES 8
+extern const struct aws_service aws_services[AWS_NSERVICES];
+const struct aws_service *aws_service_find(const char *name);
+
+/* Everything the endpoint and region rules read, so tests can fake it. */
+struct aws_env {
+	const char *(*get)(void *ctx, const char *name); /* getenv-like */
+	void *ctx;
+	const struct ini_section *profile; /* config file profile, or NULL */
+	const struct ini *config;          /* for [services x], or NULL */
+	const struct ini *credentials;     /* shared credentials file, or NULL */
+};
+
+struct aws_endpoint {
+	char url[512];          /* scheme://host[:port][/base], no trailing / */
+	char host[300];         /* Host header value */
+	char signing_region[64];
+	int overridden;         /* from --endpoint-url, env or config */
+};
+
+/* Region precedence: opt, AWS_REGION, AWS_DEFAULT_REGION, profile region.
+ * Returns NULL when none. */
+const char *aws_resolve_region(const char *opt, const struct aws_env *env);
+
+/* Endpoint precedence (the SDKs'): opt_url, AWS_ENDPOINT_URL_<SVC>,
+ * AWS_ENDPOINT_URL, the profile's [services] section, the profile's
+ * endpoint_url, then the standard host. AWS_IGNORE_CONFIGURED_ENDPOINT_URLS
+ * (or ignore_configured_endpoint_urls in the profile) skips all but opt_url.
+ * Plain http:// is refused unless the host is loopback. */
+int aws_resolve_endpoint(const struct aws_service *svc, const char *region,
+			 const char *opt_url, const struct aws_env *env,
+			 struct aws_endpoint *out, struct err *err);
+
+/* Whether url is acceptable: https, or http to 127.0.0.0/8, ::1, localhost. */
+int aws_check_url(const char *url, struct err *err);
+
+/* ---- credentials (creds.c) ---------------------------------------------- */
+
+struct aws_creds {
+	char *access_key;
+	char *secret_key;
+	char *session_token; /* NULL for long-term keys */
+	time_t expiration;   /* 0: does not expire */
+};
+
+void aws_creds_wipe(struct aws_creds *c); /* cleanse and free, then zero */
+void aws_creds_copy(struct aws_creds *dst, const struct aws_creds *src);
+
+/* Parses a credentials JSON document (credential_process Version 1,
+ * container and IMDS formats). */
+int aws_creds_from_json(const char *text, size_t len, int want_version,
+			struct aws_creds *out, struct err *err);
+/* ISO 8601 "2026-11-22T08:00:00Z" (fraction and +00:00 accepted). */
+int aws_parse_time(const char *s, time_t *out);
+
+struct aws_client;
+struct creds_provider;
+
+/* Built by aws_client_new from the environment and files; resolves lazily. */
+struct creds_provider *creds_provider_new(struct aws_client *c,
+					  const char *profile_name,
+					  const struct aws_env *env);
+void creds_provider_free(struct creds_provider *p);
+/* Current credentials (copied into out; wipe them); refreshes when they
+ * expire within 5 minutes. */
+int creds_get(struct creds_provider *p, struct aws_creds *out, char *source,
+	      size_t nsource, struct err *err);
+
+/* ---- errors and retries (errors.c, retry.c) ----------------------------- */
+
+/* The class of an AWS error code (the one table); falls back on the HTTP
+ * status when the code is unknown. */
+enum err_code aws_error_class(const char *aws_code, int http_status);
+/* Standard retry mode decision: throttling and transient failures retry. */
+int aws_retryable(enum err_code cls);
+/* Delay before attempt `attempt` (2, 3, ...) in ms: full jitter on an
+ * exponential base, capped at 20 s. rnd in [0,1). */
+long aws_backoff_ms(int attempt, long base_ms, double rnd);
+
+struct token_bucket {
+	pthread_mutex_t lock;
+	double tokens, capacity, rate; /* rate per second */
+	int64_t last_ns;
+};
+
+void tb_init(struct token_bucket *tb, double rate, double capacity);
+void tb_release(struct token_bucket *tb);
+/* Takes one token at time now_ns; returns how many ns to wait before the
+ * call may go (0: go now). The token is reserved either way. */
+int64_t tb_take(struct token_bucket *tb, int64_t now_ns);
+
+/* ---- HTTP (http.c) ------------------------------------------------------ */
+
+struct http_header {
+	const char *name;
+	const char *value;
+};
+
+struct http_request {
+	const char *method;
+	const char *url;
+	const struct http_header *headers;
+	size_t nheaders;
+	const void *body;
+	size_t body_len;
+	long connect_timeout_ms;
+	long timeout_ms;
+	size_t max_response; /* 0: 64 MiB */
+};
+
+struct http_response {
+	int status;
+	struct strbuf body;
+	char request_id[128];
+	char error_type[128]; /* x-amzn-ErrorType */
+	char etag[256];
+	char content_type[128];
+	int curl_code; /* 0 when the exchange completed */
+};
+
+struct http_pool;
+
+struct http_pool *http_pool_new(void);
+void http_pool_free(struct http_pool *p);
+void http_response_init(struct http_response *r);
+void http_response_release(struct http_response *r);
+/* Performs the exchange. -1 with ERR_TRANSIENT (connection, timeout) or
+ * ERR_IO on transport failures; any HTTP status is a 0 return. */
+int http_do(struct http_pool *p, const struct http_request *req,
+	    struct http_response *resp, struct err *err);
+/* curl_global_init once per process. */
+void http_global_init(void);
+
+/* ---- protocols (protocol.c, xml.c) -------------------------------------- */
+
+/* EC2 Query form body (Action, Version, flattened params with model wire
+ * names). redacted (may be NULL) receives the same body with sensitive
+ * values replaced. -1 when params is not a map or holds unknowns. */
+int aws_ser_ec2(const char *op, const char *version, const struct value *params,
+		struct strbuf *out, struct strbuf *redacted, struct err *err);
+/* Query (IAM/STS) form body: lists as Name.member.N, maps as
+ * Name.entry.N.key/value. */
+int aws_ser_query(const char *op, const char *version,
+		  const struct value *params, struct strbuf *out,
+		  struct strbuf *redacted, struct err *err);
+/* JSON 1.1 body; "{}" for NULL params. */
+int aws_ser_json(const struct value *params, struct strbuf *out,
+		 struct strbuf *redacted, struct err *err);
+/* Form-encodes s (RFC 3986 unreserved kept). */
+void aws_form_encode(const char *s, size_t len, struct strbuf *out);
+
+/* XML response → value (see aws.h for the mapping). unwrap: drop the root
+ * element and a single *Result child (Query). NULL with ERR_PARSE. */
+struct value *aws_xml_to_value(struct arena *a, const char *xml, size_t len,
+			       int unwrap, struct err *err);
+
+struct aws_error_info {
+	char code[128];
+	char message[1024];
+	char request_id[128];
+};
+
+/* Reads an error body of any protocol shape (EC2 <Response><Errors>,
+ * Query <ErrorResponse>, S3 <Error>, JSON __type). Returns 0 when a code
+ * was found. json_type_header: x-amzn-ErrorType or NULL. */
+int aws_parse_error(const char *body, size_t len, const char *json_type_header,
+		    struct aws_error_info *out);
+
+/* Copies body with the values of secret-bearing fields (SecretAccessKey,
+ * SessionToken, SecretString, Password, ...) replaced: for logs. */
+void aws_redact_body(const char *body, size_t len, struct strbuf *out);
+
+/* ---- the client (client.c) ---------------------------------------------- */
+
+/* Signed or unsigned call used by the credentials provider for STS.
+ * creds NULL: unsigned (AssumeRoleWithWebIdentity). */
+struct value *aws_call_with(struct aws_client *c, const char *service,
+			    const char *op, const struct value *params,
+			    const struct aws_creds *creds, struct arena *a,
+			    struct err *err);
+/* The client's HTTP pool and timeouts, for container/IMDS requests. */
+struct http_pool *aws_client_http(struct aws_client *c);
+
+int64_t aws_now_ns(void);
+
+#endif

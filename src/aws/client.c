@@ -1,0 +1,722 @@
+/* The client: configuration, one call path (serialise, pace, sign, send,
+ * classify, retry, parse) shared by aws_call and aws_s3, and logging. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "ossl.h"
+
+#include "aws_int.h"
+#include "cairn/aws_sigv4.h"
+#include "cairn/log.h"
+#include "cairn/xalloc.h"
+
+struct aws_client {
+	char *region;
+	char *endpoint_url;
+	struct ini config, credentials;
+	struct aws_env env;
+	struct aws_endpoint ep[AWS_NSERVICES];
+	struct err ep_err[AWS_NSERVICES];
+	int ep_ok[AWS_NSERVICES];
+	struct token_bucket tb[AWS_NSERVICES], tb_mut[AWS_NSERVICES];
+	struct sigv4_signer *signer;
+	struct http_pool *http;
+	struct creds_provider *creds;
+	int max_attempts, no_pacing;
+	long connect_ms, timeout_ms, retry_base_ms;
+};
+
+static const char *real_getenv(void *ctx, const char *name)
+{
+	(void)ctx;
+	return getenv(name);
+}
+
+static char *home_path(const char *env_name, const char *rel)
+{
+	const char *v = getenv(env_name), *home;
+	char *p;
+
+	if (v && *v) {
+		if (v[0] == '~' && v[1] == '/' && (home = getenv("HOME"))) {
+			p = xmalloc(strlen(home) + strlen(v));
+			sprintf(p, "%s%s", home, v + 1);
+			return p;
+		}
+		return xstrdup(v);
+	}
+	home = getenv("HOME");
+	if (!home)
+		home = "";
+	p = xmalloc(strlen(home) + strlen(rel) + 2);
+	sprintf(p, "%s/%s", home, rel);
+	return p;
+}
+
+static int parse_int(const char *what, const char *s, long lo, long hi,
+		     long *out, struct err *err)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi)
+		return err_set(err, ERR_USAGE, "%s \"%s\": expected a number from %ld to %ld",
+			       what, s, lo, hi);
+	*out = v;
+	return 0;
+}
+
+struct aws_client *aws_client_new(const struct aws_options *o, struct err *err)
+{
+	struct aws_client *c = xcalloc(1, sizeof(*c));
+	const struct ini_section *prof;
+	const char *profile, *v, *region;
+	char *path;
+	long n = 0;
+	size_t i;
+
+	http_global_init();
+	c->env.get = real_getenv;
+	path = home_path("AWS_CONFIG_FILE", ".aws/config");
+	if (ini_load(path, 1, &c->config, err) < 0) {
+		free(path);
+		goto fail;
+	}
+	free(path);
+	path = home_path("AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials");
+	if (ini_load(path, 0, &c->credentials, err) < 0) {
+		free(path);
+		goto fail;
+	}
+	free(path);
+	profile = o && o->profile && *o->profile ? o->profile : getenv("AWS_PROFILE");
+	if (!profile || !*profile)
+		profile = "default";
+	prof = ini_section(&c->config, profile);
+	c->env.profile = prof;
+	c->env.config = &c->config;
+	c->env.credentials = &c->credentials;
+
+	region = aws_resolve_region(o ? o->region : NULL, &c->env);
+	c->region = region ? xstrdup(region) : NULL;
+	if (o && o->endpoint_url && *o->endpoint_url) {
+		if (aws_check_url(o->endpoint_url, err) < 0)
+			goto fail;
+		c->endpoint_url = xstrdup(o->endpoint_url);
+	}
+	for (i = 0; i < AWS_NSERVICES; i++) {
+		const struct aws_service *s = &aws_services[i];
+		err_clear(&c->ep_err[i]);
+		c->ep_ok[i] = aws_resolve_endpoint(s, c->region, c->endpoint_url,
+						   &c->env, &c->ep[i], &c->ep_err[i]) == 0;
+		/* a bad configured URL is an error now, not at the first call */
+		if (!c->ep_ok[i] && c->ep_err[i].code == ERR_VALIDATION &&
+		    strstr(c->ep_err[i].msg, "endpoint \"")) {
+			*err = c->ep_err[i];
+			goto fail;
+		}
+		tb_init(&c->tb[i], s->rate, s->burst);
+		tb_init(&c->tb_mut[i], s->mut_rate, s->mut_burst);
+	}
+
+	c->max_attempts = 3;
+	if ((v = ini_get(prof, "max_attempts")) &&
+	    parse_int("max_attempts in the profile", v, 1, 100, &n, err) == 0)
+		c->max_attempts = (int)n;
+	else if (v)
+		goto fail;
+	if ((v = getenv("AWS_MAX_ATTEMPTS")) && *v) {
+		if (parse_int("AWS_MAX_ATTEMPTS", v, 1, 100, &n, err) < 0)
+			goto fail;
+		c->max_attempts = (int)n;
+	}
+	if (o && o->max_attempts > 0)
+		c->max_attempts = o->max_attempts;
+	c->connect_ms = o && o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 10000;
+	c->timeout_ms = o && o->request_timeout_ms > 0 ? o->request_timeout_ms : 60000;
+	c->retry_base_ms = 1000;
+	c->no_pacing = o && o->no_pacing;
+	/* tests shorten the backoff base; not a user-facing setting */
+	if ((v = getenv("CAIRN_AWS_RETRY_BASE_MS")) && *v &&
+	    parse_int("CAIRN_AWS_RETRY_BASE_MS", v, 0, 60000, &n, err) == 0)
+		c->retry_base_ms = n;
+
+	c->signer = sigv4_signer_new();
+	c->http = http_pool_new();
+	c->creds = creds_provider_new(c, o ? o->profile : NULL, &c->env);
+	return c;
+fail:
+	aws_client_free(c);
+	return NULL;
+}
+
+void aws_client_free(struct aws_client *c)
+{
+	size_t i;
+
+	if (!c)
+		return;
+	creds_provider_free(c->creds);
+	http_pool_free(c->http);
+	sigv4_signer_free(c->signer);
+	if (c->signer || c->http)
+		for (i = 0; i < AWS_NSERVICES; i++) {
+			tb_release(&c->tb[i]);
+			tb_release(&c->tb_mut[i]);
+		}
+	ini_release(&c->config);
+	ini_release(&c->credentials);
+	free(c->region);
+	free(c->endpoint_url);
+	free(c);
+}
+
+const char *aws_client_region(const struct aws_client *c)
+{
+	return c->region;
+}
+
+struct http_pool *aws_client_http(struct aws_client *c)
+{
+	return c->http;
+}
+
+/* ---- the call path ------------------------------------------------------ */
+
+struct call {
+	const struct aws_service *svc;
+	const char *op;      /* for messages: "CreateVpc", "PutObject" */
+	const char *method;
+	const char *url;
+	const char *path;    /* wire path for signing */
+	const char *query;
+	const char *host;
+	const char *signing_region;
+	const struct sigv4_header *extra; /* Content-Type, X-Amz-Target, ... */
+	size_t nextra;
+	const void *body;
+	size_t body_len;
+	const char *log_body; /* redacted request body for trace, or NULL */
+	int mutating;
+	int sign_mode;        /* 0: provider creds, 1: given creds, 2: unsigned */
+	const struct aws_creds *creds;
+	int s3;
+};
+
+static _Thread_local unsigned long long rnd_state;
+
+static double rnd01(void)
+{
+	if (!rnd_state)
+		rnd_state = (unsigned long long)aws_now_ns() ^
+			    (unsigned long long)(uintptr_t)&rnd_state;
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return (double)(rnd_state >> 11) / 9007199254740992.0;
+}
+
+static void sleep_ns(int64_t ns)
+{
+	struct timespec ts;
+
+	if (ns <= 0)
+		return;
+	ts.tv_sec = (time_t)(ns / 1000000000);
+	ts.tv_nsec = (long)(ns % 1000000000);
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static void trace_body(const char *what, const struct call *cl, const char *b,
+		       size_t n)
+{
+	struct strbuf red = STRBUF_INIT;
+
+	if (!log_enabled(LOG_TRACE))
+		return;
+	aws_redact_body(b, n, &red);
+	log_msg(LOG_TRACE, "aws %s:%s %s: %.*s", cl->svc->name, cl->op, what,
+		(int)(red.len > 4000 ? 4000 : red.len), red.buf);
+	strbuf_release(&red);
+}
+
+static int fill_aws_error(const struct call *cl, struct http_response *r,
+			  struct err *err)
+{
+	struct aws_error_info info;
+	enum err_code cls;
+	const char *rid;
+
+	if (aws_parse_error(r->body.buf, r->body.len, r->error_type, &info) < 0) {
+		/* S3 HEAD and some proxies send no body */
+		snprintf(info.code, sizeof(info.code), "%s",
+			 r->status == 404 ? "NotFound" :
+			 r->status == 412 ? "PreconditionFailed" : "");
+		if (!info.message[0])
+			snprintf(info.message, sizeof(info.message), "HTTP %d",
+				 r->status);
+	}
+	cls = aws_error_class(info.code, r->status);
+	rid = r->request_id[0] ? r->request_id : info.request_id;
+	if (rid[0])
+		err_set(err, cls, "%s:%s: %s: %s (request id %s)", cl->svc->name,
+			cl->op, info.code[0] ? info.code : "error",
+			info.message[0] ? info.message : "no message", rid);
+	else
+		err_set(err, cls, "%s:%s: %s: %s", cl->svc->name, cl->op,
+			info.code[0] ? info.code : "error",
+			info.message[0] ? info.message : "no message");
+	snprintf(err->aws_code, sizeof(err->aws_code), "%s", info.code);
+	snprintf(err->request_id, sizeof(err->request_id), "%s", rid);
+	err->http_status = r->status;
+	return -1;
+}
+
+/* Query and EC2 answers carry the request id in the body only. */
+static void body_request_id(struct http_response *r)
+{
+	static const char *const tags[] = { "<RequestId>", "<requestId>", "<RequestID>" };
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		const char *p = strstr(r->body.buf, tags[i]), *e;
+		if (!p)
+			continue;
+		p += strlen(tags[i]);
+		e = strchr(p, '<');
+		if (e && (size_t)(e - p) < sizeof(r->request_id)) {
+			memcpy(r->request_id, p, (size_t)(e - p));
+			r->request_id[e - p] = '\0';
+		}
+		return;
+	}
+}
+
+/* Runs the exchange with retries; on success resp holds a 2xx answer. */
+static int exchange(struct aws_client *c, const struct call *cl,
+		    struct http_response *resp, struct err *err)
+{
+	size_t idx = (size_t)(cl->svc - aws_services);
+	struct token_bucket *tb = cl->mutating && cl->svc->mut_rate > 0 ?
+					  &c->tb_mut[idx] : &c->tb[idx];
+	struct sigv4_header hs[12];
+	struct http_header hh[16];
+	struct sigv4_result sr;
+	int attempt;
+
+	sigv4_result_init(&sr);
+	for (attempt = 1;; attempt++) {
+		struct aws_creds cr;
+		struct http_request req;
+		struct err e = ERR_INIT;
+		size_t n = 0, nh = 0, i;
+		int64_t t0;
+		int rc, retry;
+
+		memset(&cr, 0, sizeof(cr));
+		if (attempt > 1)
+			sleep_ns((int64_t)aws_backoff_ms(attempt, c->retry_base_ms,
+							 rnd01()) * 1000000);
+		if (!c->no_pacing)
+			sleep_ns(tb_take(tb, aws_now_ns()));
+
+		hs[n].name = "Host";
+		hs[n++].value = cl->host;
+		for (i = 0; i < cl->nextra && n < 8; i++)
+			hs[n++] = cl->extra[i];
+		for (i = 0; i < n; i++) {
+			hh[nh].name = hs[i].name;
+			hh[nh++].value = hs[i].value;
+		}
+		if (cl->sign_mode != 2) {
+			struct sigv4_request sreq;
+			struct sigv4_creds sc;
+			if (cl->sign_mode == 0) {
+				if (creds_get(c->creds, &cr, NULL, 0, err) < 0) {
+					sigv4_result_release(&sr);
+					return -1;
+				}
+			} else {
+				aws_creds_copy(&cr, cl->creds);
+			}
+			sreq.method = cl->method;
+			sreq.path = cl->path;
+			sreq.query = cl->query;
+			sreq.headers = hs;
+			sreq.nheaders = n;
+			sreq.body = cl->body;
+			sreq.body_len = cl->body_len;
+			sc.access_key = cr.access_key;
+			sc.secret_key = cr.secret_key;
+			sc.session_token = cr.session_token;
+			if (sigv4_sign(c->signer, &sreq, &sc, cl->signing_region,
+				       cl->svc->signing_name, time(NULL),
+				       cl->s3 ? SIGV4_S3 : 0, &sr) < 0) {
+				aws_creds_wipe(&cr);
+				sigv4_result_release(&sr);
+				return err_set(err, ERR_AUTH, "%s:%s: cannot sign the request",
+					       cl->svc->name, cl->op);
+			}
+			hh[nh].name = "X-Amz-Date";
+			hh[nh++].value = sr.amz_date;
+			if (cr.session_token) {
+				hh[nh].name = "X-Amz-Security-Token";
+				hh[nh++].value = cr.session_token;
+			}
+			if (cl->s3) {
+				hh[nh].name = "X-Amz-Content-SHA256";
+				hh[nh++].value = sr.payload_hash;
+			}
+			hh[nh].name = "Authorization";
+			hh[nh++].value = sr.authorization.buf;
+		}
+		memset(&req, 0, sizeof(req));
+		req.method = cl->method;
+		req.url = cl->url;
+		req.headers = hh;
+		req.nheaders = nh;
+		req.body = cl->body;
+		req.body_len = cl->body_len;
+		req.connect_timeout_ms = c->connect_ms;
+		req.timeout_ms = c->timeout_ms;
+		if (attempt == 1 && cl->log_body && log_enabled(LOG_TRACE))
+			trace_body("request", cl, cl->log_body, strlen(cl->log_body));
+		strbuf_reset(&resp->body);
+		resp->request_id[0] = resp->error_type[0] = resp->etag[0] = '\0';
+		resp->status = 0;
+		t0 = aws_now_ns();
+		rc = http_do(c->http, &req, resp, &e);
+		aws_creds_wipe(&cr);
+		OPENSSL_cleanse(sr.authorization.buf, sr.authorization.len);
+		if (rc < 0) {
+			log_debug("aws %s:%s error=%s attempt=%d/%d time=%.1fms",
+				  cl->svc->name, cl->op, err_code_name(e.code), attempt,
+				  c->max_attempts, (double)(aws_now_ns() - t0) / 1e6);
+			retry = aws_retryable(e.code);
+			if (!retry || attempt >= c->max_attempts) {
+				*err = e;
+				err_prefix(err, "%s:%s: ", cl->svc->name, cl->op);
+				if (retry && attempt > 1)
+					err_prefix(err, "after %d attempts: ", attempt);
+				sigv4_result_release(&sr);
+				return -1;
+			}
+			continue;
+		}
+		if (!resp->request_id[0])
+			body_request_id(resp);
+		log_debug("aws %s:%s status=%d attempt=%d/%d time=%.1fms request_id=%s",
+			  cl->svc->name, cl->op, resp->status, attempt,
+			  c->max_attempts, (double)(aws_now_ns() - t0) / 1e6,
+			  resp->request_id[0] ? resp->request_id : "-");
+		trace_body("response", cl, resp->body.buf, resp->body.len);
+		if (resp->status >= 200 && resp->status < 300) {
+			sigv4_result_release(&sr);
+			return 0;
+		}
+		fill_aws_error(cl, resp, &e);
+		retry = aws_retryable(e.code);
+		if (!retry || attempt >= c->max_attempts) {
+			*err = e;
+			sigv4_result_release(&sr);
+			return -1;
+		}
+	}
+}
+
+static int is_mutating(const char *op)
+{
+	return strncmp(op, "Describe", 8) && strncmp(op, "Get", 3) &&
+	       strncmp(op, "List", 4);
+}
+
+static struct value *call(struct aws_client *c, const char *service,
+			  const char *op, const struct value *params,
+			  int sign_mode, const struct aws_creds *creds,
+			  struct arena *a, struct err *err)
+{
+	const struct aws_service *svc = aws_service_find(service);
+	struct strbuf body = STRBUF_INIT, red = STRBUF_INIT, target = STRBUF_INIT;
+	struct strbuf url = STRBUF_INIT;
+	struct sigv4_header extra[2];
+	struct http_response resp;
+	struct aws_endpoint ep_local;
+	const struct aws_endpoint *ep;
+	struct value *out = NULL;
+	struct call cl;
+	size_t idx;
+	int rc, trace = log_enabled(LOG_TRACE);
+
+	if (!svc || svc->proto == PROTO_REST_XML)
+		return err_set(err, ERR_UNSUPPORTED, "unknown AWS service \"%s\"", service),
+		       NULL;
+	idx = (size_t)(svc - aws_services);
+	ep = &c->ep[idx];
+	if (!c->ep_ok[idx]) {
+		/* STS for the credential chain works without a region, as the
+		 * SDKs' global STS endpoint does */
+		if (!strcmp(service, "sts") && !c->region &&
+		    aws_resolve_endpoint(svc, "us-east-1", c->endpoint_url, &c->env,
+					 &ep_local, err) == 0) {
+			ep = &ep_local;
+		} else {
+			*err = c->ep_err[idx];
+			return err_prefix(err, "%s:%s: ", service, op), NULL;
+		}
+	}
+	memset(&cl, 0, sizeof(cl));
+	cl.svc = svc;
+	cl.op = op;
+	cl.method = "POST";
+	strbuf_addstr(&url, ep->url);
+	strbuf_addch(&url, '/');
+	cl.url = url.buf;
+	cl.path = "/";
+	cl.query = "";
+	cl.host = ep->host;
+	cl.signing_region = ep->signing_region;
+	cl.extra = extra;
+	cl.sign_mode = sign_mode;
+	cl.creds = creds;
+	cl.mutating = is_mutating(op);
+	switch (svc->proto) {
+	case PROTO_EC2:
+		rc = aws_ser_ec2(op, svc->api_version, params, &body,
+				 trace ? &red : NULL, err);
+		extra[0].name = "Content-Type";
+		extra[0].value = "application/x-www-form-urlencoded; charset=utf-8";
+		cl.nextra = 1;
+		break;
+	case PROTO_QUERY:
+		rc = aws_ser_query(op, svc->api_version, params, &body,
+				   trace ? &red : NULL, err);
+		extra[0].name = "Content-Type";
+		extra[0].value = "application/x-www-form-urlencoded; charset=utf-8";
+		cl.nextra = 1;
+		break;
+	default:
+		rc = aws_ser_json(params, &body, trace ? &red : NULL, err);
+		strbuf_addf(&target, "%s.%s", svc->target_prefix, op);
+		extra[0].name = "Content-Type";
+		extra[0].value = "application/x-amz-json-1.1";
+		extra[1].name = "X-Amz-Target";
+		extra[1].value = target.buf;
+		cl.nextra = 2;
+		break;
+	}
+	if (rc < 0) {
+		err_prefix(err, "%s:%s: ", service, op);
+		goto out;
+	}
+	cl.body = body.buf;
+	cl.body_len = body.len;
+	cl.log_body = trace ? red.buf : NULL;
+	http_response_init(&resp);
+	if (exchange(c, &cl, &resp, err) == 0) {
+		if (svc->proto == PROTO_JSON) {
+			if (!resp.body.len)
+				out = value_new_map(a);
+			else
+				out = value_from_json(a, resp.body.buf, resp.body.len, 0, err);
+		} else {
+			out = aws_xml_to_value(a, resp.body.buf, resp.body.len,
+					       svc->proto == PROTO_QUERY, err);
+		}
+		if (!out)
+			err_prefix(err, "%s:%s: reading the response: ", service, op);
+	}
+	if (!strcmp(service, "sts") || !strcmp(service, "secretsmanager"))
+		OPENSSL_cleanse(resp.body.buf, resp.body.len);
+	http_response_release(&resp);
+out:
+	OPENSSL_cleanse(body.buf, body.len);
+	strbuf_release(&body);
+	strbuf_release(&red);
+	strbuf_release(&target);
+	strbuf_release(&url);
+	return out;
+}
+
+struct value *aws_call(struct aws_client *c, const char *service,
+		       const char *op, const struct value *params,
+		       struct arena *a, struct err *err)
+{
+	return call(c, service, op, params, 0, NULL, a, err);
+}
+
+struct value *aws_call_with(struct aws_client *c, const char *service,
+			    const char *op, const struct value *params,
+			    const struct aws_creds *creds, struct arena *a,
+			    struct err *err)
+{
+	return call(c, service, op, params, creds ? 1 : 2, creds, a, err);
+}
+
+int aws_client_credential_source(struct aws_client *c, char *buf, size_t n,
+				 struct err *err)
+{
+	struct aws_creds cr;
+	int rc;
+
+	memset(&cr, 0, sizeof(cr));
+	rc = creds_get(c->creds, &cr, buf, n, err);
+	aws_creds_wipe(&cr);
+	return rc;
+}
+
+int aws_whoami(struct aws_client *c, struct aws_identity *id, struct err *err)
+{
+	struct arena *a = arena_new();
+	struct value *v;
+	const char *s;
+	int rc = -1;
+
+	memset(id, 0, sizeof(*id));
+	if (aws_client_credential_source(c, id->source, sizeof(id->source), err) < 0)
+		goto out;
+	v = aws_call(c, "sts", "GetCallerIdentity", NULL, a, err);
+	if (!v)
+		goto out;
+	if (!(s = aws_get_str(v, "Account", err)))
+		goto out;
+	snprintf(id->account, sizeof(id->account), "%s", s);
+	if (!(s = aws_get_str(v, "Arn", err)))
+		goto out;
+	snprintf(id->arn, sizeof(id->arn), "%s", s);
+	s = value_str(value_get_path(v, "UserId"));
+	snprintf(id->user_id, sizeof(id->user_id), "%s", s ? s : "");
+	rc = 0;
+out:
+	arena_free(a);
+	return rc;
+}
+
+/* ---- S3 ----------------------------------------------------------------- */
+
+int aws_s3(struct aws_client *c, const struct aws_s3_request *r,
+	   struct aws_s3_response *resp, struct err *err)
+{
+	const struct aws_service *svc = aws_service_find("s3");
+	size_t idx = (size_t)(svc - aws_services);
+	const struct aws_endpoint *ep = &c->ep[idx];
+	struct strbuf path = STRBUF_INIT, url = STRBUF_INIT, host = STRBUF_INIT;
+	struct sigv4_header extra[3];
+	struct http_response hr;
+	struct call cl;
+	int rc;
+
+	if (!c->ep_ok[idx]) {
+		*err = c->ep_err[idx];
+		return err_prefix(err, "s3: ");
+	}
+	memset(&cl, 0, sizeof(cl));
+	strbuf_addch(&path, '/');
+	if (ep->overridden) {
+		/* path style: endpoint/bucket/key */
+		sigv4_uri_encode(r->bucket, strlen(r->bucket), NULL, &path);
+		strbuf_addch(&path, '/');
+		strbuf_addstr(&host, ep->host);
+		strbuf_addstr(&url, ep->url);
+	} else {
+		const char *scheme_end = strstr(ep->url, "://");
+		strbuf_addf(&host, "%s.%s", r->bucket, ep->host);
+		strbuf_add(&url, ep->url, (size_t)(scheme_end + 3 - ep->url));
+		strbuf_addstr(&url, host.buf);
+	}
+	sigv4_uri_encode(r->key, strlen(r->key), "/", &path);
+	strbuf_addstr(&url, path.buf);
+	cl.svc = svc;
+	cl.op = !strcmp(r->method, "GET") ? "GetObject" :
+		!strcmp(r->method, "PUT") ? "PutObject" :
+		!strcmp(r->method, "HEAD") ? "HeadObject" : "DeleteObject";
+	cl.method = r->method;
+	cl.url = url.buf;
+	cl.path = path.buf;
+	cl.query = "";
+	cl.host = host.buf;
+	cl.signing_region = ep->signing_region;
+	cl.extra = extra;
+	if (r->content_type) {
+		extra[cl.nextra].name = "Content-Type";
+		extra[cl.nextra++].value = r->content_type;
+	}
+	if (r->if_match) {
+		extra[cl.nextra].name = "If-Match";
+		extra[cl.nextra++].value = r->if_match;
+	}
+	if (r->if_none_match) {
+		extra[cl.nextra].name = "If-None-Match";
+		extra[cl.nextra++].value = r->if_none_match;
+	}
+	cl.body = r->body;
+	cl.body_len = r->body_len;
+	cl.mutating = strcmp(r->method, "GET") && strcmp(r->method, "HEAD");
+	cl.s3 = 1;
+	http_response_init(&hr);
+	rc = exchange(c, &cl, &hr, err);
+	resp->status = hr.status;
+	snprintf(resp->etag, sizeof(resp->etag), "%s", hr.etag);
+	strbuf_reset(&resp->body);
+	if (rc == 0)
+		strbuf_add(&resp->body, hr.body.buf, hr.body.len);
+	http_response_release(&hr);
+	strbuf_release(&path);
+	strbuf_release(&url);
+	strbuf_release(&host);
+	return rc;
+}
+
+/* ---- typed getters ------------------------------------------------------ */
+
+const char *aws_get_str(const struct value *v, const char *path, struct err *err)
+{
+	const struct value *n = value_get_path(v, path);
+
+	if (!n) {
+		err_set(err, ERR_AWS, "response has no \"%s\"", path);
+		return NULL;
+	}
+	if (n->kind == VALUE_STRING)
+		return n->u.str.s;
+	if (n->kind == VALUE_NUMBER)
+		return n->u.num.text;
+	err_set(err, ERR_AWS, "response \"%s\": expected a string, got a %s", path,
+		value_kind_name(n->kind));
+	return NULL;
+}
+
+const struct value *aws_get_list(struct arena *a, const struct value *v,
+				 const char *path, struct err *err)
+{
+	const struct value *n = value_get_path(v, path);
+
+	if (!n || (n->kind == VALUE_STRING && !n->u.str.len) || n->kind == VALUE_NULL)
+		return value_new_list(a);
+	if (n->kind == VALUE_LIST)
+		return n;
+	err_set(err, ERR_AWS, "response \"%s\": expected a list, got a %s", path,
+		value_kind_name(n->kind));
+	return NULL;
+}
+
+int aws_get_bool(const struct value *v, const char *path, struct err *err)
+{
+	const struct value *n = value_get_path(v, path);
+
+	if (n && n->kind == VALUE_BOOL)
+		return n->u.b;
+	if (n && n->kind == VALUE_STRING) {
+		if (!strcmp(n->u.str.s, "true"))
+			return 1;
+		if (!strcmp(n->u.str.s, "false"))
+			return 0;
+	}
+	return err_set(err, ERR_AWS, "response \"%s\": expected a boolean", path);
+}

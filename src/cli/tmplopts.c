@@ -1,0 +1,244 @@
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cairn/strbuf.h"
+#include "cairn/xalloc.h"
+#include "tmplopts.h"
+
+extern char **environ;
+
+void tmplopts_init(struct tmplopts *o)
+{
+	memset(o, 0, sizeof(*o));
+}
+
+void tmplopts_release(struct tmplopts *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->nparams; i++) {
+		free(o->param_names[i]);
+		free(o->param_values[i]);
+	}
+	free(o->param_names);
+	free(o->param_values);
+	memset(o, 0, sizeof(*o));
+}
+
+static bool valid_region(const char *r)
+{
+	/* us-east-1, eu-central-2, us-gov-west-1, cn-north-1, ap-southeast-4 */
+	const char *p = r;
+	int dashes = 0;
+
+	if (!*p || !islower((unsigned char)*p))
+		return false;
+	for (; *p; p++) {
+		if (*p == '-')
+			dashes++;
+		else if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p))
+			return false;
+	}
+	return dashes >= 2 && isdigit((unsigned char)p[-1]) && strlen(r) < 32;
+}
+
+int tmplopts_handle(struct tmplopts *o, int opt, const char *arg,
+		    struct err *err)
+{
+	switch (opt) {
+	case TMPLOPT_PARAM: {
+		const char *eq = strchr(arg, '=');
+		size_t n = o->nparams;
+		if (!eq || eq == arg)
+			return err_set(err, ERR_USAGE,
+				       "--param needs NAME=VALUE, not \"%s\"", arg);
+		if (n == o->params_cap) {
+			o->params_cap = n ? n * 2 : 8;
+			o->param_names = xrealloc(o->param_names,
+						  o->params_cap * sizeof(char *));
+			o->param_values = xrealloc(o->param_values,
+						   o->params_cap * sizeof(char *));
+		}
+		o->param_names[n] = xstrndup(arg, (size_t)(eq - arg));
+		o->param_values[n] = xstrdup(eq + 1);
+		o->nparams++;
+		return 1;
+	}
+	case TMPLOPT_PARAMS_FILE:
+		o->params_file = arg;
+		return 1;
+	case TMPLOPT_REGION:
+		if (!valid_region(arg))
+			return err_set(err, ERR_USAGE,
+				       "\"%s\" is not a region name (such as "
+				       "us-east-1)", arg);
+		o->region = arg;
+		return 1;
+	case TMPLOPT_ACCOUNT: {
+		size_t i;
+		for (i = 0; arg[i]; i++)
+			if (!isdigit((unsigned char)arg[i]))
+				break;
+		if (i != 12 || arg[i])
+			return err_set(err, ERR_USAGE,
+				       "--account needs a 12-digit account id, "
+				       "not \"%s\"", arg);
+		o->account = arg;
+		return 1;
+	}
+	case TMPLOPT_STACK:
+		if (!*arg)
+			return err_set(err, ERR_USAGE, "--stack needs a name");
+		o->stack = arg;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* The params file: a map {Name: value} or CloudFormation's list
+ * [{ParameterKey: Name, ParameterValue: value}]. */
+static int read_params_file(struct arena *a, const char *path,
+			    struct value *out, struct diag_list *diags,
+			    struct err *err)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct value *root;
+	size_t i, before = diags->errors;
+
+	if (strbuf_read_file(&sb, path, TEMPLATE_MAX_BYTES) < 0) {
+		int e = errno;
+		strbuf_release(&sb);
+		return err_set(err, ERR_IO, "cannot read parameters file \"%s\": %s",
+			       path, strerror(e));
+	}
+	root = template_parse_yaml(a, path, sb.buf, sb.len, diags);
+	strbuf_release(&sb);
+	if (!root)
+		return err_set(err, ERR_PARSE,
+			       "parameters file \"%s\" cannot be loaded", path);
+	if (root->kind == VALUE_MAP) {
+		for (i = 0; i < root->u.map.n; i++) {
+			struct value *v = root->u.map.items[i].val;
+			if (v->kind == VALUE_MAP || v->kind == VALUE_NULL) {
+				diag_add(diags, DIAG_ERROR, &v->mark, NULL,
+					 NULL, "parameter \"%s\": the value must "
+					       "be a string, a number or a list",
+					 root->u.map.items[i].key);
+				continue;
+			}
+			value_map_set(a, out, root->u.map.items[i].key, v);
+		}
+	} else if (root->kind == VALUE_LIST) {
+		for (i = 0; i < root->u.list.n; i++) {
+			struct value *it = root->u.list.items[i];
+			const char *k = value_str(value_map_get(it, "ParameterKey"));
+			struct value *v = value_map_get(it, "ParameterValue");
+			if (!k || !v || v->kind == VALUE_MAP ||
+			    v->kind == VALUE_NULL) {
+				diag_add(diags, DIAG_ERROR, &it->mark, NULL, NULL,
+					 "each entry needs ParameterKey and "
+					 "ParameterValue");
+				continue;
+			}
+			value_map_set(a, out, k, v);
+		}
+	} else {
+		diag_add(diags, DIAG_ERROR, &root->mark, NULL, NULL,
+			 "a parameters file is a map {Name: value} or a list "
+			 "of {ParameterKey, ParameterValue}");
+	}
+	if (diags->errors > before)
+		return err_set(err, ERR_VALIDATION,
+			       "parameters file \"%s\" has problems", path);
+	return 0;
+}
+
+static const char *default_stack(struct arena *a, const char *path)
+{
+	const char *base = strrchr(path, '/');
+	const char *dot;
+
+	base = base ? base + 1 : path;
+	dot = strrchr(base, '.');
+	if (!dot || dot == base)
+		return arena_strdup(a, base);
+	return arena_strndup(a, base, (size_t)(dot - base));
+}
+
+int tmplopts_ctx(const struct tmplopts *o, struct arena *a,
+		 struct tmpl_ctx *ctx, struct diag_list *diags, struct err *err)
+{
+	const char *region = o->region;
+	struct value *params = value_new_map(a), *envp = value_new_map(a);
+	char **e;
+	size_t i;
+
+	if (!region || !*region)
+		region = getenv("AWS_REGION");
+	if (!region || !*region)
+		region = getenv("AWS_DEFAULT_REGION");
+	if (!region || !*region)
+		region = "us-east-1";
+	if (!valid_region(region))
+		return err_set(err, ERR_USAGE, "\"%s\" (from the environment) "
+					       "is not a region name", region);
+	tmpl_ctx_init(ctx, a, region, o->account ? o->account : "123456789012",
+		      o->stack ? o->stack
+			       : default_stack(a, o->template_path
+							  ? o->template_path
+							  : "stack"));
+	if (o->params_file &&
+	    read_params_file(a, o->params_file, params, diags, err) < 0)
+		return -1;
+	for (i = 0; i < o->nparams; i++)
+		value_map_set(a, params, o->param_names[i],
+			      value_new_string(a, o->param_values[i]));
+	for (e = environ; e && *e; e++) {
+		const char *eq;
+		if (strncmp(*e, "CAIRN_PARAM_", 12))
+			continue;
+		eq = strchr(*e, '=');
+		if (!eq || eq == *e + 12)
+			continue;
+		value_map_set(a, envp, arena_strndup(a, *e + 12,
+						     (size_t)(eq - *e - 12)),
+			      value_new_string(a, eq + 1));
+	}
+	ctx->params = params;
+	ctx->env_params = envp;
+	return 0;
+}
+
+int tmplopts_run(const struct tmplopts *o, struct arena *a, bool lenient,
+		 struct tmpl_run *run, struct diag_list *diags,
+		 struct err *err)
+{
+	memset(run, 0, sizeof(*run));
+	if (tmplopts_ctx(o, a, &run->ctx, diags, err) < 0)
+		return -1;
+	run->ctx.missing_params_unknown = lenient;
+	run->tmpl = template_load(a, o->template_path, diags, err);
+	if (!run->tmpl)
+		return -1;
+	run->stack = template_evaluate(a, run->tmpl, &run->ctx, diags);
+	template_check_schemas(run->stack, diags);
+	run->graph = graph_build(a, run->stack, diags);
+	return 0;
+}
+
+void tmplopts_print_diags(struct diag_list *diags, FILE *f)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t i;
+
+	diag_sort(diags);
+	for (i = 0; i < diags->n; i++) {
+		strbuf_reset(&sb);
+		diag_format(&diags->items[i], &sb);
+		fprintf(f, "%s\n", sb.buf);
+	}
+	strbuf_release(&sb);
+}

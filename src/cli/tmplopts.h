@@ -1,0 +1,99 @@
+/*
+ * tmplopts: the options every command that reads a template shares
+ * (validate, graph, plan, apply, destroy), and the load -> evaluate ->
+ * schema check -> graph sequence they all run.
+ *
+ * Usage in a command:
+ *   static const struct option opts[] = { TMPLOPTS_LONGOPTS, {"json", ...}, {0} };
+ *   struct tmplopts to; tmplopts_init(&to);
+ *   while ((c = getopt_long(...)) != -1) {
+ *       int r = tmplopts_handle(&to, c, optarg, &err);
+ *       if (r < 0) return cli_usage_error(name, "%s", err.msg);
+ *       if (r > 0) continue;
+ *       ... the command's own options ...
+ *   }
+ *   to.template_path = argv[optind];
+ *   tmplopts_run(&to, arena, lenient, &run, &diags, &err);
+ *   tmplopts_release(&to);
+ *
+ * Parameter precedence: --param > --params-file > CAIRN_PARAM_<Name> >
+ * Default. --region defaults to AWS_REGION, AWS_DEFAULT_REGION, then
+ * us-east-1; --account to 123456789012; --stack to the template's file name
+ * without its extension.
+ */
+#ifndef CAIRN_CLI_TMPLOPTS_H
+#define CAIRN_CLI_TMPLOPTS_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "cairn/arena.h"
+#include "cairn/diag.h"
+#include "cairn/err.h"
+#include "cairn/graph.h"
+#include "cairn/template.h"
+
+enum {
+	TMPLOPT_PARAM = 0x1000,
+	TMPLOPT_PARAMS_FILE,
+	TMPLOPT_REGION,
+	TMPLOPT_ACCOUNT,
+	TMPLOPT_STACK,
+};
+
+#define TMPLOPTS_LONGOPTS                                                    \
+	{ "param", required_argument, NULL, TMPLOPT_PARAM },                 \
+	{ "params-file", required_argument, NULL, TMPLOPT_PARAMS_FILE },     \
+	{ "region", required_argument, NULL, TMPLOPT_REGION },               \
+	{ "account", required_argument, NULL, TMPLOPT_ACCOUNT },             \
+	{ "stack", required_argument, NULL, TMPLOPT_STACK }
+
+struct tmplopts {
+	const char *template_path; /* set by the command (positional) */
+	const char *params_file;
+	const char *region, *account, *stack; /* NULL: defaults */
+	char **param_names, **param_values;   /* from --param, malloc'd */
+	size_t nparams, params_cap;
+};
+
+void tmplopts_init(struct tmplopts *o);
+void tmplopts_release(struct tmplopts *o);
+
+/* 1 when opt is one of TMPLOPTS_LONGOPTS (handled), 0 when it is not,
+ * -1 when its value is invalid (err says why; a usage error). */
+int tmplopts_handle(struct tmplopts *o, int opt, const char *arg,
+		    struct err *err);
+
+/*
+ * Fills ctx from the options (region, account, stack, the parameter
+ * maps read from --param, --params-file and the environment). Problems in
+ * the params file go to diags; -1 with err when it cannot be read or parsed.
+ */
+int tmplopts_ctx(const struct tmplopts *o, struct arena *a,
+		 struct tmpl_ctx *ctx, struct diag_list *diags,
+		 struct err *err);
+
+struct tmpl_run {
+	struct template *tmpl;
+	struct tmpl_ctx ctx;
+	struct tmpl_stack *stack;
+	struct graph *graph;
+};
+
+/*
+ * Loads o->template_path, evaluates it with the options' parameters
+ * (lenient: a parameter with no value is a warning and unknown, as
+ * `validate` wants; otherwise an error), checks every resource against its
+ * schema and builds the graph. Returns 0 when all stages ran (look at
+ * diags->errors), -1 with err when the template could not be loaded at all
+ * (the parse problems are in diags too). Everything is in a.
+ */
+int tmplopts_run(const struct tmplopts *o, struct arena *a, bool lenient,
+		 struct tmpl_run *run, struct diag_list *diags,
+		 struct err *err);
+
+/* Sorts and prints diags, one line each, to f. */
+void tmplopts_print_diags(struct diag_list *diags, FILE *f);
+
+#endif

@@ -1,0 +1,1046 @@
+/*
+ * The executor: a DAG of provider operations run by a pool of worker
+ * threads, scheduled and recorded by the calling thread. See exec.h.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sys/random.h>
+
+#include "cairn/exec.h"
+#include "cairn/log.h"
+#include "cairn/provider.h"
+#include "cairn/xalloc.h"
+
+enum node_kind { NODE_APPLY, NODE_DELETE };
+enum node_state { NS_WAITING, NS_READY, NS_RUNNING, NS_DONE, NS_FAILED,
+		  NS_SKIPPED };
+
+struct node {
+	enum node_kind kind;
+	enum node_state st;
+	struct plan_resource *pr;
+	const struct provider *prov;
+	const char *logical_id; /* the state key this node works on */
+	const char *type;
+	const char *physical_id; /* delete: what goes; apply/update: recorded */
+	const struct value *old_props;
+	const struct value *old_attrs;
+	const char *action; /* for events and the journal */
+	/* edges */
+	size_t *deps; /* nodes that must finish first */
+	size_t ndeps, deps_cap;
+	size_t *rdeps; /* nodes waiting on this one */
+	size_t nrdeps, rdeps_cap;
+	size_t pending; /* unfinished deps */
+	unsigned prio;  /* longest chain of nodes after this one */
+	bool prio_done, on_stack;
+	/* run */
+	double started;
+	char status[128]; /* provider status; guarded by the pool mutex */
+	int64_t intent_id;
+	bool adopt_first; /* a crashed run's token: try find() first */
+	const char *token;
+	/* results, copied into the run arena by the main thread */
+	const char *new_physical_id;
+	struct value *new_attrs;
+	struct value *new_props; /* evaluated desired properties */
+	struct err err;
+};
+
+struct job {
+	struct exec *x;
+	struct node *n;
+	size_t idx;
+	struct arena *arena; /* worker's, freed by the main thread */
+	struct provider_result res;
+	const struct value *props;
+	int rc;
+	struct err err;
+	struct job *next;
+};
+
+struct exec {
+	struct arena *a;
+	struct plan *plan;
+	const struct tmpl_stack *st;
+	struct tmpl_ctx ctx;
+	struct state *state;
+	struct aws_client *aws;
+	const struct exec_opts *o;
+	struct node *nodes;
+	size_t n, cap;
+	/* state records by logical id, loaded once */
+	struct state_resource *recs;
+	size_t nrecs;
+	struct tmpl_index rec_idx;
+	/* open create intents from a crashed run: logical id -> token */
+	struct tmpl_index open_idx;
+	const char **open_tokens;
+	int64_t *open_ids;
+	/* pool */
+	pthread_mutex_t mu;
+	pthread_cond_t work_cv, done_cv;
+	struct job *queue, *queue_tail;
+	struct job *done;
+	bool shutdown;
+	pthread_t *threads;
+	int nthreads;
+	size_t running;
+};
+
+static double now_mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static const char *new_token(struct arena *a)
+{
+	unsigned char b[16];
+	char hex[33];
+	int i;
+
+	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
+		/* never expected; fall back to something unique enough */
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		memcpy(b, &ts, sizeof(b) < sizeof(ts) ? sizeof(b) : sizeof(ts));
+	}
+	for (i = 0; i < 16; i++)
+		snprintf(hex + 2 * i, 3, "%02x", b[i]);
+	return arena_strdup(a, hex);
+}
+
+/* ------------------------------------------------------------ graph */
+
+static size_t add_node(struct exec *x, enum node_kind kind,
+		       struct plan_resource *pr, const char *logical_id)
+{
+	struct node *n;
+
+	if (x->n == x->cap) {
+		size_t cap = x->cap ? x->cap * 2 : 16;
+		x->nodes = arena_realloc(x->a, x->nodes, x->cap * sizeof(*n),
+					 cap * sizeof(*n));
+		x->cap = cap;
+	}
+	n = &x->nodes[x->n];
+	memset(n, 0, sizeof(*n));
+	n->kind = kind;
+	n->pr = pr;
+	n->logical_id = logical_id;
+	n->type = pr->type;
+	return x->n++;
+}
+
+static void add_edge(struct exec *x, size_t from, size_t to)
+{
+	struct node *f = &x->nodes[from], *t = &x->nodes[to];
+	size_t i;
+
+	if (from == to)
+		return;
+	for (i = 0; i < f->ndeps; i++)
+		if (f->deps[i] == to)
+			return;
+	if (f->ndeps == f->deps_cap) {
+		size_t cap = f->deps_cap ? f->deps_cap * 2 : 4;
+		f->deps = arena_realloc(x->a, f->deps, f->deps_cap * sizeof(size_t),
+					cap * sizeof(size_t));
+		f->deps_cap = cap;
+	}
+	f->deps[f->ndeps++] = to;
+	if (t->nrdeps == t->rdeps_cap) {
+		size_t cap = t->rdeps_cap ? t->rdeps_cap * 2 : 4;
+		t->rdeps = arena_realloc(x->a, t->rdeps,
+					 t->rdeps_cap * sizeof(size_t),
+					 cap * sizeof(size_t));
+		t->rdeps_cap = cap;
+	}
+	t->rdeps[t->nrdeps++] = from;
+}
+
+static const struct state_resource *rec_find(const struct exec *x,
+					     const char *logical_id)
+{
+	size_t i;
+
+	if (!tmpl_index_get(&x->rec_idx, logical_id, &i))
+		return NULL;
+	return &x->recs[i];
+}
+
+static bool rec_depends_on(const struct state_resource *r, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < r->n_dependencies; i++)
+		if (!strcmp(r->dependencies[i], id))
+			return true;
+	return false;
+}
+
+static bool desired_depends_on(const struct plan_resource *pr, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < pr->ndeps; i++)
+		if (!strcmp(pr->depends_on[i], id))
+			return true;
+	return false;
+}
+
+/* Builds nodes and edges from the plan. apply_of/delete_of map plan item
+ * index to node index (or SIZE_MAX). */
+static int build_dag(struct exec *x, struct err *err)
+{
+	struct plan *p = x->plan;
+	size_t *apply_of = arena_alloc(x->a, (p->n + 1) * sizeof(size_t));
+	size_t *delete_of = arena_alloc(x->a, (p->n + 1) * sizeof(size_t));
+	bool changed;
+	size_t i, j;
+
+	for (i = 0; i < p->n; i++) {
+		struct plan_resource *pr = &p->items[i];
+		apply_of[i] = delete_of[i] = SIZE_MAX;
+		if (pr->action == PLAN_NOOP)
+			continue;
+		if (pr->action == PLAN_FORGET) {
+			/* handled without AWS by the main thread */
+			delete_of[i] = add_node(x, NODE_DELETE, pr, pr->logical_id);
+			x->nodes[delete_of[i]].action = "forget";
+			continue;
+		}
+		if (pr->action == PLAN_CREATE || pr->action == PLAN_UPDATE ||
+		    pr->action == PLAN_REPLACE) {
+			apply_of[i] = add_node(x, NODE_APPLY, pr, pr->logical_id);
+			x->nodes[apply_of[i]].action =
+				pr->action == PLAN_CREATE  ? "create" :
+				pr->action == PLAN_UPDATE ? "update" :
+							     "replace";
+		}
+		if (pr->action == PLAN_DELETE || pr->action == PLAN_REPLACE) {
+			const char *key = pr->logical_id;
+			if (pr->action == PLAN_REPLACE && pr->create_before_delete)
+				key = arena_sprintf(x->a, "%s~old", pr->logical_id);
+			delete_of[i] = add_node(x, NODE_DELETE, pr, key);
+			x->nodes[delete_of[i]].action =
+				pr->action == PLAN_REPLACE && pr->retain_old ?
+					"forget" : "delete";
+		}
+	}
+
+	/* a delete-before-create replacement drags the replaced resources
+	 * that depend on it into delete-before-create too, or the old
+	 * dependent would still hold what must go first */
+	do {
+		changed = false;
+		for (i = 0; i < p->n; i++) {
+			struct plan_resource *pr = &p->items[i];
+			const struct state_resource *r;
+			if (pr->action != PLAN_REPLACE || pr->create_before_delete)
+				continue;
+			for (j = 0; j < p->n; j++) {
+				struct plan_resource *q = &p->items[j];
+				if (q->action != PLAN_REPLACE ||
+				    !q->create_before_delete)
+					continue;
+				r = rec_find(x, q->logical_id);
+				if (r && rec_depends_on(r, pr->logical_id)) {
+					q->create_before_delete = false;
+					x->nodes[delete_of[j]].logical_id =
+						q->logical_id;
+					changed = true;
+				}
+			}
+		}
+	} while (changed);
+
+	for (i = 0; i < p->n; i++) {
+		struct plan_resource *pr = &p->items[i];
+		const struct state_resource *r = rec_find(x, pr->logical_id);
+
+		if (apply_of[i] != SIZE_MAX) {
+			/* after what it depends on in the template */
+			for (j = 0; j < p->n; j++)
+				if (apply_of[j] != SIZE_MAX &&
+				    desired_depends_on(pr, p->items[j].logical_id))
+					add_edge(x, apply_of[i], apply_of[j]);
+			if (delete_of[i] != SIZE_MAX) {
+				if (pr->create_before_delete)
+					add_edge(x, delete_of[i], apply_of[i]);
+				else
+					add_edge(x, apply_of[i], delete_of[i]);
+			}
+		}
+		if (delete_of[i] != SIZE_MAX) {
+			/* after everything that referred to it is gone or has
+			 * moved on */
+			for (j = 0; j < p->n; j++) {
+				const struct state_resource *q;
+				if (j == i)
+					continue;
+				q = rec_find(x, p->items[j].logical_id);
+				if (!q || !rec_depends_on(q, pr->logical_id))
+					continue;
+				if (delete_of[j] != SIZE_MAX)
+					add_edge(x, delete_of[i], delete_of[j]);
+				if (apply_of[j] != SIZE_MAX &&
+				    p->items[j].action == PLAN_UPDATE)
+					add_edge(x, delete_of[i], apply_of[j]);
+			}
+			/* a delete-first replacement's new resource may also
+			 * be needed by creates that follow: nothing to add */
+		}
+		(void)r;
+	}
+	return 0;
+	(void)err;
+}
+
+/* Longest chain of nodes after each node (dependents), detecting cycles. */
+static int compute_prio(struct exec *x, size_t i, struct err *err)
+{
+	struct node *n = &x->nodes[i];
+	unsigned best = 0;
+	size_t k;
+
+	if (n->prio_done)
+		return 0;
+	if (n->on_stack)
+		return err_set(err, ERR_CONFLICT,
+			       "the plan cannot be ordered: \"%s\" (%s) waits on itself through its replacements",
+			       n->logical_id, n->action);
+	n->on_stack = true;
+	for (k = 0; k < n->nrdeps; k++) {
+		struct node *d = &x->nodes[n->rdeps[k]];
+		if (compute_prio(x, n->rdeps[k], err))
+			return -1;
+		if (d->prio + 1 > best)
+			best = d->prio + 1;
+	}
+	n->on_stack = false;
+	n->prio_done = true;
+	n->prio = best;
+	return 0;
+}
+
+/* --------------------------------------------------------- resolver */
+
+static const struct value *attr_of(struct arena *a, const char *physical_id,
+				   const struct value *attrs, const char *attr)
+{
+	const struct value *v;
+
+	if (!attr) {
+		v = value_map_get(attrs, "Ref");
+		if (v)
+			return v;
+		return physical_id ? value_new_string(a, physical_id) : NULL;
+	}
+	return value_map_get(attrs, attr);
+}
+
+static const struct value *resolve(void *ud, const char *logical_id,
+				   const char *attr)
+{
+	struct exec *x = ud;
+	size_t i;
+
+	/* this run's results first */
+	for (i = 0; i < x->n; i++) {
+		struct node *n = &x->nodes[i];
+		if (n->kind == NODE_APPLY && n->st == NS_DONE &&
+		    !strcmp(n->logical_id, logical_id))
+			return attr_of(x->a, n->new_physical_id, n->new_attrs,
+				       attr);
+	}
+	/* a resource that keeps its identity: the state answers */
+	if (x->plan && !plan_keeps_identity(x->plan, logical_id))
+		return NULL;
+	{
+		const struct state_resource *r = rec_find(x, logical_id);
+		if (!r)
+			return NULL;
+		return attr_of(x->a, r->physical_id, r->attributes, attr);
+	}
+}
+
+/* ------------------------------------------------------------- pool */
+
+/* The node's status buffer is read by the main thread under the pool
+ * mutex, so it is written under it too. */
+static void status_cb(void *ud, const char *msg)
+{
+	struct job *j = ud;
+
+	pthread_mutex_lock(&j->x->mu);
+	snprintf(j->n->status, sizeof(j->n->status), "%s", msg ? msg : "");
+	pthread_mutex_unlock(&j->x->mu);
+}
+
+static void run_job(struct exec *x, struct job *j)
+{
+	struct node *n = j->n;
+	struct provider_ctx pc;
+
+	memset(&pc, 0, sizeof(pc));
+	pc.aws = x->aws;
+	pc.arena = j->arena;
+	pc.stack = x->o->stack;
+	pc.logical_id = n->pr->logical_id;
+	pc.type = n->type;
+	pc.region = x->o->region;
+	pc.account = x->o->account;
+	pc.partition = x->o->partition ? x->o->partition : "aws";
+	pc.token = n->token;
+	pc.cancel = x->o->cancel;
+	pc.status = status_cb;
+	pc.status_ud = j;
+	pc.poll_min_ms = x->o->poll_min_ms;
+	pc.poll_max_ms = x->o->poll_max_ms;
+	memset(&j->res, 0, sizeof(j->res));
+	err_clear(&j->err);
+
+	if (n->kind == NODE_DELETE) {
+		j->rc = n->prov->delete(&pc, n->physical_id, n->old_props,
+					n->old_attrs, &j->err);
+		return;
+	}
+	if (n->pr->action == PLAN_UPDATE) {
+		j->rc = n->prov->update(&pc, n->physical_id, n->old_props,
+					j->props, n->old_attrs, &j->res,
+					&j->err);
+		return;
+	}
+	/* create (or the new half of a replace): adopt what a crashed run
+	 * made with this token before creating anything */
+	if (n->prov->find && n->adopt_first) {
+		struct err ferr = ERR_INIT;
+		if (n->prov->find(&pc, j->props, &j->res, &ferr) == 0 &&
+		    j->res.physical_id) {
+			log_msg(LOG_INFO, "%s: adopted %s created by an interrupted run",
+				n->logical_id, j->res.physical_id);
+			j->rc = 0;
+			return;
+		}
+		memset(&j->res, 0, sizeof(j->res));
+	}
+	j->rc = n->prov->create(&pc, j->props, &j->res, &j->err);
+}
+
+static void *worker_main(void *arg)
+{
+	struct exec *x = arg;
+
+	pthread_mutex_lock(&x->mu);
+	for (;;) {
+		struct job *j;
+		while (!x->queue && !x->shutdown)
+			pthread_cond_wait(&x->work_cv, &x->mu);
+		if (!x->queue && x->shutdown)
+			break;
+		j = x->queue;
+		x->queue = j->next;
+		if (!x->queue)
+			x->queue_tail = NULL;
+		pthread_mutex_unlock(&x->mu);
+
+		run_job(x, j);
+
+		pthread_mutex_lock(&x->mu);
+		j->next = x->done;
+		x->done = j;
+		pthread_cond_signal(&x->done_cv);
+	}
+	pthread_mutex_unlock(&x->mu);
+	return NULL;
+}
+
+/* ------------------------------------------------------- main thread */
+
+static void emit(struct exec *x, enum exec_event_kind kind, struct node *n,
+		 const struct err *e, const char *skip_reason)
+{
+	struct exec_event ev;
+
+	if (!x->o->event)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = kind;
+	ev.logical_id = n->logical_id;
+	ev.type = n->type;
+	ev.action = n->action;
+	ev.physical_id = n->kind == NODE_APPLY ? n->new_physical_id :
+						 n->physical_id;
+	ev.elapsed = n->started ? now_mono() - n->started : 0;
+	ev.err = e;
+	ev.skip_reason = skip_reason;
+	x->o->event(x->o->event_ud, &ev);
+}
+
+static void emit_tick(struct exec *x)
+{
+	struct exec_event *inflight;
+	struct exec_event ev;
+	size_t i, k = 0;
+	double t = now_mono();
+
+	if (!x->o->event)
+		return;
+	inflight = arena_alloc(x->a, (x->n + 1) * sizeof(*inflight));
+	pthread_mutex_lock(&x->mu);
+	for (i = 0; i < x->n; i++) {
+		struct node *n = &x->nodes[i];
+		if (n->st != NS_RUNNING)
+			continue;
+		inflight[k].kind = EXEC_EV_TICK;
+		inflight[k].logical_id = n->logical_id;
+		inflight[k].type = n->type;
+		inflight[k].action = n->action;
+		inflight[k].elapsed = t - n->started;
+		inflight[k].status = n->status[0] ?
+			arena_strdup(x->a, n->status) : NULL;
+		k++;
+	}
+	pthread_mutex_unlock(&x->mu);
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = EXEC_EV_TICK;
+	ev.ninflight = k;
+	ev.inflight = inflight;
+	x->o->event(x->o->event_ud, &ev);
+}
+
+static struct value *identifying_tags(struct exec *x, const char *logical_id)
+{
+	struct value *t = value_new_map(x->a);
+	value_map_set(x->a, t, "cairn:stack", value_new_string(x->a, x->o->stack));
+	value_map_set(x->a, t, "cairn:logical-id",
+		      value_new_string(x->a, logical_id));
+	return t;
+}
+
+static void skip_dependents(struct exec *x, size_t i, struct exec_result *res,
+			    const char *why)
+{
+	struct node *n = &x->nodes[i];
+	size_t k;
+
+	for (k = 0; k < n->nrdeps; k++) {
+		struct node *d = &x->nodes[n->rdeps[k]];
+		if (d->st != NS_WAITING && d->st != NS_READY)
+			continue;
+		d->st = NS_SKIPPED;
+		res->skipped++;
+		emit(x, EXEC_EV_SKIP, d, NULL, why);
+		skip_dependents(x, n->rdeps[k], res, why);
+	}
+}
+
+static void record_failure(struct exec *x, struct node *n,
+			   struct exec_result *res)
+{
+	struct exec_failure *f;
+
+	res->failures = arena_realloc(x->a, res->failures,
+				      res->nfailures * sizeof(*f),
+				      (res->nfailures + 1) * sizeof(*f));
+	f = &res->failures[res->nfailures++];
+	f->logical_id = n->logical_id;
+	f->type = n->type;
+	f->action = n->action;
+	f->err = n->err;
+	res->failed++;
+}
+
+static void fail_node(struct exec *x, size_t i, struct exec_result *res)
+{
+	struct node *n = &x->nodes[i];
+	const char *why;
+
+	n->st = NS_FAILED;
+	record_failure(x, n, res);
+	emit(x, EXEC_EV_FAIL, n, &n->err, NULL);
+	why = arena_sprintf(x->a, "\"%s\" failed", n->logical_id);
+	skip_dependents(x, i, res, why);
+}
+
+static struct value *state_attrs(struct exec *x, struct node *n,
+				 struct value *attrs)
+{
+	struct value *m = attrs && attrs->kind == VALUE_MAP ?
+				  attrs : value_new_map(x->a);
+	if (n->pr->desired) {
+		/* plan_build reads the policy back when the resource leaves
+		 * the template */
+		const struct tmpl_resource *tr =
+			x->st ? template_find_resource(x->st->tmpl,
+						       n->pr->logical_id) :
+				NULL;
+		if (tr && tr->deletion_policy)
+			value_map_set(x->a, m, "cairn:DeletionPolicy",
+				      value_new_string(x->a, tr->deletion_policy));
+	}
+	return m;
+}
+
+/* Records a finished node in the state; returns -1 when the state write
+ * itself failed (the run must stop: we could lose track of resources). */
+static int finish_node(struct exec *x, size_t i, struct job *j,
+		       struct exec_result *res, struct err *err)
+{
+	struct node *n = &x->nodes[i];
+	struct state_outcome out;
+
+	memset(&out, 0, sizeof(out));
+	if (j && j->rc) {
+		n->err = j->err;
+		err_prefix(&n->err, "%s %s: ", n->type, n->pr->logical_id);
+		out.ok = false;
+		out.request_id = j->err.request_id[0] ? j->err.request_id : NULL;
+		out.error_code = j->err.aws_code[0] ? j->err.aws_code :
+						      err_code_name(j->err.code);
+		out.message = j->err.msg;
+		if (n->intent_id > 0 &&
+		    state_journal_outcome(x->state, n->intent_id, &out, err))
+			return -1;
+		if (n->kind == NODE_APPLY && n->pr->action == PLAN_UPDATE)
+			state_resource_set_status(x->state, n->logical_id,
+						  STATE_FAILED, n->err.msg,
+						  NULL);
+		fail_node(x, i, res);
+		return 0;
+	}
+
+	if (n->kind == NODE_APPLY) {
+		struct state_resource r;
+		const struct state_resource *old = rec_find(x, n->logical_id);
+
+		if (j) {
+			n->new_physical_id = j->res.physical_id ?
+				arena_strdup(x->a, j->res.physical_id) :
+				(n->pr->action == PLAN_UPDATE ? n->physical_id : NULL);
+			n->new_attrs = j->res.attrs ? value_copy(x->a, j->res.attrs) :
+				       (old ? value_copy(x->a, old->attributes) : NULL);
+		}
+		/* the old half of a create-before-delete replacement keeps
+		 * its own record until it is deleted */
+		if (n->pr->action == PLAN_REPLACE && n->pr->create_before_delete &&
+		    old) {
+			struct state_resource keep = *old;
+			keep.logical_id = arena_sprintf(x->a, "%s~old",
+							n->logical_id);
+			keep.status = STATE_TAINTED;
+			keep.status_reason = "replaced; the old resource is deleted after its replacement exists";
+			if (state_resource_put(x->state, &keep, err))
+				return -1;
+		}
+		memset(&r, 0, sizeof(r));
+		r.logical_id = n->logical_id;
+		r.type = n->type;
+		r.physical_id = n->new_physical_id;
+		r.properties = n->new_props;
+		r.attributes = state_attrs(x, n, n->new_attrs);
+		r.dependencies = (const char **)n->pr->depends_on;
+		r.n_dependencies = n->pr->ndeps;
+		r.status = STATE_CREATED;
+		if (state_resource_put(x->state, &r, err))
+			return -1;
+		if (n->pr->action == PLAN_CREATE)
+			res->created++;
+		else if (n->pr->action == PLAN_UPDATE)
+			res->updated++;
+		else
+			res->replaced++;
+	} else {
+		if (state_resource_get(x->state, n->logical_id, x->a,
+				       &(struct state_resource){ 0 }, err) > 0 &&
+		    state_resource_delete(x->state, n->logical_id, err))
+			return -1;
+		if (!strcmp(n->action, "forget")) {
+			res->forgotten++;
+			if (state_journal_event(x->state, n->logical_id, "forget",
+						"DeletionPolicy Retain: left in AWS",
+						err))
+				return -1;
+		} else if (n->pr->action == PLAN_DELETE) {
+			res->deleted++;
+		}
+	}
+	out.ok = true;
+	out.physical_id = n->kind == NODE_APPLY ? n->new_physical_id :
+						  n->physical_id;
+	if (n->intent_id > 0 &&
+	    state_journal_outcome(x->state, n->intent_id, &out, err))
+		return -1;
+	n->st = NS_DONE;
+	emit(x, EXEC_EV_DONE, n, NULL, NULL);
+	{
+		size_t k;
+		for (k = 0; k < n->nrdeps; k++) {
+			struct node *d = &x->nodes[n->rdeps[k]];
+			if (d->pending)
+				d->pending--;
+			if (d->st == NS_WAITING && d->pending == 0)
+				d->st = NS_READY;
+		}
+	}
+	return 0;
+}
+
+/* Prepares and queues node i; returns -1 only when the state write failed. */
+static int start_node(struct exec *x, size_t i, struct exec_result *res,
+		      struct err *err)
+{
+	struct node *n = &x->nodes[i];
+	struct state_intent in;
+	struct job *j;
+	size_t oi;
+
+	n->started = now_mono();
+	/* forget: no AWS call */
+	if (!strcmp(n->action, "forget")) {
+		n->st = NS_RUNNING;
+		emit(x, EXEC_EV_START, n, NULL, NULL);
+		return finish_node(x, i, NULL, res, err);
+	}
+	j = xcalloc(1, sizeof(*j));
+	j->x = x;
+	j->n = n;
+	j->idx = i;
+	j->arena = arena_new();
+
+	if (n->kind == NODE_APPLY) {
+		struct err e = ERR_INIT;
+		struct value *props;
+
+		props = x->st ? template_eval_resource(x->a, x->st, &x->ctx,
+						       n->pr->logical_id, NULL,
+						       &e) :
+				NULL;
+		if (!props && x->st) {
+			n->err = e;
+			err_prefix(&n->err, "%s %s: ", n->type, n->logical_id);
+			arena_free(j->arena);
+			free(j);
+			fail_node(x, i, res);
+			return 0;
+		}
+		if (props && value_has_unknown(props)) {
+			n->err = e;
+			err_set(&n->err, ERR_INTERNAL,
+				"%s %s: properties still unknown after their dependencies finished",
+				n->type, n->logical_id);
+			arena_free(j->arena);
+			free(j);
+			fail_node(x, i, res);
+			return 0;
+		}
+		n->new_props = props;
+		j->props = props;
+	}
+
+	/* a crashed run's open create intent: reuse its token so the
+	 * provider's idempotency and find() recognise what it made */
+	n->adopt_first = false;
+	if (n->kind == NODE_APPLY && n->pr->action != PLAN_UPDATE &&
+	    tmpl_index_get(&x->open_idx, n->logical_id, &oi)) {
+		struct state_outcome out = { false, NULL, NULL, "Interrupted",
+					     "the run that sent it stopped before AWS answered; retried with the same token" };
+		n->token = x->open_tokens[oi];
+		if (state_journal_outcome(x->state, x->open_ids[oi], &out, err))
+			return -1;
+		n->adopt_first = true;
+	} else {
+		n->token = new_token(x->a);
+	}
+
+	memset(&in, 0, sizeof(in));
+	in.logical_id = n->logical_id;
+	in.resource_type = n->type;
+	in.action = n->kind == NODE_DELETE ? "delete" :
+		    n->pr->action == PLAN_UPDATE ? "update" : "create";
+	in.physical_id = n->physical_id;
+	in.client_token = n->token;
+	in.tags = identifying_tags(x, n->pr->logical_id);
+	n->intent_id = state_journal_intent(x->state, &in, err);
+	if (n->intent_id < 0) {
+		arena_free(j->arena);
+		free(j);
+		return -1;
+	}
+
+	n->st = NS_RUNNING;
+	emit(x, EXEC_EV_START, n, NULL, NULL);
+	pthread_mutex_lock(&x->mu);
+	x->running++;
+	if (x->queue_tail)
+		x->queue_tail->next = j;
+	else
+		x->queue = j;
+	x->queue_tail = j;
+	pthread_cond_signal(&x->work_cv);
+	pthread_mutex_unlock(&x->mu);
+	return 0;
+}
+
+static int pick_ready(struct exec *x)
+{
+	size_t i;
+	long best = -1;
+
+	for (i = 0; i < x->n; i++) {
+		struct node *n = &x->nodes[i];
+		if (n->st != NS_READY)
+			continue;
+		if (best < 0 || n->prio > x->nodes[best].prio)
+			best = (long)i;
+	}
+	return (int)best;
+}
+
+static int load_state(struct exec *x, struct err *err)
+{
+	struct state_journal_entry *open;
+	size_t nopen, i;
+
+	if (state_resource_list(x->state, x->a, &x->recs, &x->nrecs, err))
+		return -1;
+	for (i = 0; i < x->nrecs; i++)
+		tmpl_index_put(x->a, &x->rec_idx, x->recs[i].logical_id, i);
+	if (state_journal_open_intents(x->state, x->a, &open, &nopen, err))
+		return -1;
+	x->open_tokens = arena_alloc(x->a, (nopen + 1) * sizeof(char *));
+	x->open_ids = arena_alloc(x->a, (nopen + 1) * sizeof(int64_t));
+	for (i = 0; i < nopen; i++) {
+		struct state_outcome out = { false, NULL, NULL, "Interrupted",
+					     "the run that sent it stopped before AWS answered" };
+		if (open[i].action && !strcmp(open[i].action, "create") &&
+		    open[i].client_token && open[i].logical_id) {
+			x->open_tokens[i] = open[i].client_token;
+			x->open_ids[i] = open[i].id;
+			tmpl_index_put(x->a, &x->open_idx, open[i].logical_id, i);
+			continue;
+		}
+		/* updates and deletes are simply planned again; close them */
+		if (state_journal_outcome(x->state, open[i].id, &out, err))
+			return -1;
+	}
+	return 0;
+}
+
+int exec_run(struct arena *a, struct plan *p, const struct tmpl_stack *st,
+	     const struct tmpl_ctx *ctx, struct state *state,
+	     struct aws_client *aws, const struct exec_opts *o,
+	     struct exec_result *res, struct err *err)
+{
+	struct exec x;
+	size_t i, left;
+	int nthreads, rc = 0;
+	double t0 = now_mono();
+
+	memset(res, 0, sizeof(*res));
+	memset(&x, 0, sizeof(x));
+	x.a = a;
+	x.plan = p;
+	x.st = st;
+	if (ctx)
+		x.ctx = *ctx;
+	x.ctx.resolve = resolve;
+	x.ctx.resolve_ud = &x;
+	x.state = state;
+	x.aws = aws;
+	x.o = o;
+
+	if (load_state(&x, err))
+		return -1;
+	if (build_dag(&x, err))
+		return -1;
+	for (i = 0; i < x.n; i++) {
+		struct node *n = &x.nodes[i];
+		const struct state_resource *r = rec_find(&x, n->pr->logical_id);
+		if (strcmp(n->action, "forget")) {
+			n->prov = provider_find(n->type);
+			if (!n->prov)
+				return err_set(err, ERR_UNSUPPORTED,
+					       "no provider for type \"%s\" (resource \"%s\")",
+					       n->type, n->pr->logical_id);
+		}
+		if (r) {
+			n->physical_id = r->physical_id;
+			n->old_props = r->properties;
+			n->old_attrs = r->attributes;
+		}
+		n->pending = n->ndeps;
+		n->st = n->pending ? NS_WAITING : NS_READY;
+	}
+	for (i = 0; i < x.n; i++)
+		if (compute_prio(&x, i, err))
+			return -1;
+
+	nthreads = o->parallelism > 0 ? o->parallelism : 10;
+	if ((size_t)nthreads > x.n)
+		nthreads = x.n ? (int)x.n : 1;
+	pthread_mutex_init(&x.mu, NULL);
+	pthread_cond_init(&x.work_cv, NULL);
+	pthread_cond_init(&x.done_cv, NULL);
+	x.threads = xcalloc((size_t)nthreads, sizeof(pthread_t));
+	for (i = 0; i < (size_t)nthreads; i++) {
+		if (pthread_create(&x.threads[i], NULL, worker_main, &x))
+			break;
+		x.nthreads++;
+	}
+
+	left = x.n;
+	for (;;) {
+		int k;
+		struct job *done;
+		bool stopping = o->stop && *o->stop;
+
+		/* start what is ready, best first */
+		while (!stopping && x.running < (size_t)x.nthreads &&
+		       (k = pick_ready(&x)) >= 0) {
+			if (start_node(&x, (size_t)k, res, err)) {
+				rc = -1;
+				stopping = true;
+				break;
+			}
+		}
+		/* collect */
+		pthread_mutex_lock(&x.mu);
+		if (!x.done && x.running) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 250 * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&x.done_cv, &x.mu, &ts);
+		}
+		done = x.done;
+		x.done = NULL;
+		pthread_mutex_unlock(&x.mu);
+		if (!done && x.running)
+			emit_tick(&x);
+		while (done) {
+			struct job *next = done->next;
+			pthread_mutex_lock(&x.mu);
+			x.running--;
+			pthread_mutex_unlock(&x.mu);
+			if (finish_node(&x, done->idx, done, res, err))
+				rc = -1;
+			arena_free(done->arena);
+			free(done);
+			done = next;
+		}
+		/* done when nothing runs and nothing more can start */
+		left = 0;
+		for (i = 0; i < x.n; i++)
+			if (x.nodes[i].st == NS_READY ||
+			    x.nodes[i].st == NS_WAITING ||
+			    x.nodes[i].st == NS_RUNNING)
+				left++;
+		if (!x.running && (left == 0 || stopping || rc))
+			break;
+		if (!x.running && pick_ready(&x) < 0 && left) {
+			/* waiting nodes whose dependencies can never finish */
+			break;
+		}
+	}
+	if (o->stop && *o->stop)
+		res->stopped = true;
+	for (i = 0; i < x.n; i++) {
+		struct node *n = &x.nodes[i];
+		if (n->st == NS_READY || n->st == NS_WAITING) {
+			n->st = NS_SKIPPED;
+			res->skipped++;
+			emit(&x, EXEC_EV_SKIP, n, NULL,
+			     res->stopped ? "interrupted" : "not reached");
+		}
+	}
+
+	pthread_mutex_lock(&x.mu);
+	x.shutdown = true;
+	pthread_cond_broadcast(&x.work_cv);
+	pthread_mutex_unlock(&x.mu);
+	for (i = 0; i < (size_t)x.nthreads; i++)
+		pthread_join(x.threads[i], NULL);
+	free(x.threads);
+	pthread_mutex_destroy(&x.mu);
+	pthread_cond_destroy(&x.work_cv);
+	pthread_cond_destroy(&x.done_cv);
+	res->seconds = now_mono() - t0;
+
+	if (rc)
+		return -1;
+	if (res->failed || res->skipped) {
+		err_set(err, ERR_AWS, "%zu operation%s failed, %zu skipped",
+			res->failed, res->failed == 1 ? "" : "s", res->skipped);
+		return -1;
+	}
+	return 0;
+}
+
+/* Outputs answer from the state as it stands after the run. */
+struct outputs_ud {
+	struct arena *a;
+	struct state_resource *recs;
+	size_t n;
+};
+
+static const struct value *resolve_from_state(void *ud, const char *logical_id,
+					      const char *attr)
+{
+	struct outputs_ud *u = ud;
+	size_t i;
+
+	for (i = 0; i < u->n; i++)
+		if (!strcmp(u->recs[i].logical_id, logical_id))
+			return attr_of(u->a, u->recs[i].physical_id,
+				       u->recs[i].attributes, attr);
+	return NULL;
+}
+
+int exec_store_outputs(struct arena *a, const struct tmpl_stack *st,
+		       const struct tmpl_ctx *ctx, struct state *state,
+		       struct err *err)
+{
+	struct outputs_ud u = { a, NULL, 0 };
+	struct tmpl_ctx c = *ctx;
+	struct diag_list dl = DIAG_LIST_INIT;
+	struct tmpl_stack *ev;
+	struct state_output *outs;
+	size_t i, n = 0;
+	int rc;
+
+	if (state_resource_list(state, a, &u.recs, &u.n, err))
+		return -1;
+	c.resolve = resolve_from_state;
+	c.resolve_ud = &u;
+	ev = template_evaluate(a, st->tmpl, &c, &dl);
+	diag_list_release(&dl);
+	if (!ev)
+		return err_set(err, ERR_INTERNAL, "outputs could not be evaluated");
+	outs = arena_alloc(a, (ev->noutputs + 1) * sizeof(*outs));
+	for (i = 0; i < ev->noutputs; i++) {
+		const struct tmpl_eval_output *o = &ev->outputs[i];
+		if (!o->included)
+			continue;
+		outs[n].name = o->out->name;
+		outs[n].value = o->value && !value_has_unknown(o->value) ?
+					o->value : value_new_null(a);
+		outs[n].description = o->description;
+		outs[n].export_name = o->export_name && value_str(o->export_name) ?
+					      value_str(o->export_name) : NULL;
+		n++;
+	}
+	rc = state_outputs_put(state, outs, n, err);
+	return rc;
+}

@@ -1,0 +1,676 @@
+/*
+ * The template model: sections, parameters, resources and outputs pulled
+ * out of the loaded value tree, with the structural checks that do not need
+ * evaluation (unknown sections and attributes, resource types, parameter
+ * declarations). Evaluation is in eval.c.
+ */
+#include <errno.h>
+#include <regex.h>
+#include <strings.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cairn/schema.h"
+#include "cairn/strbuf.h"
+#include "internal.h"
+
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j;
+	size_t row[64], prev;
+
+	if (lb >= sizeof(row) / sizeof(row[0]) || la >= 64)
+		return (size_t)-1;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			size_t cur = row[j];
+			size_t cost = (a[i - 1] == b[j - 1] ||
+				       ((a[i - 1] | 32) == (b[j - 1] | 32)))
+					      ? 0 : 1;
+			size_t best = prev + cost;
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			prev = cur;
+		}
+	}
+	return row[lb];
+}
+
+const char *tmpl_suggest(const char *word, const char *const *cands, size_t n)
+{
+	size_t i, best = (size_t)-1, limit = strlen(word) / 3;
+	const char *pick = NULL;
+
+	if (limit < 2)
+		limit = 2;
+	for (i = 0; i < n; i++) {
+		size_t d = edit_distance(word, cands[i]);
+		if (d <= limit && d < best) {
+			best = d;
+			pick = cands[i];
+		}
+	}
+	return pick;
+}
+
+const struct value_pair *tmpl_pair(const struct value *map, const char *key)
+{
+	size_t i;
+
+	if (!map || map->kind != VALUE_MAP)
+		return NULL;
+	for (i = 0; i < map->u.map.n; i++)
+		if (!strcmp(map->u.map.items[i].key, key))
+			return &map->u.map.items[i];
+	return NULL;
+}
+
+bool tmpl_valid_name(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9')))
+			return false;
+	return true;
+}
+
+static void unknown_key(struct diag_list *dl, const struct value_pair *p,
+			const char *logical_id, const char *path,
+			const char *what, const char *const *known, size_t n)
+{
+	const char *s = tmpl_suggest(p->key, known, n);
+	struct strbuf sb = STRBUF_INIT;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		strbuf_addf(&sb, "%s%s", i ? ", " : "", known[i]);
+	if (s)
+		diag_add(dl, DIAG_ERROR, &p->key_mark, logical_id, path,
+			 "unknown %s \"%s\" (did you mean \"%s\"?)", what,
+			 p->key, s);
+	else
+		diag_add(dl, DIAG_ERROR, &p->key_mark, logical_id, path,
+			 "unknown %s \"%s\" (expected one of: %s)", what,
+			 p->key, sb.buf);
+	strbuf_release(&sb);
+}
+
+#define N(x) (sizeof(x) / sizeof((x)[0]))
+
+static const char *const sections[] = {
+	"AWSTemplateFormatVersion", "Description", "Metadata", "Parameters",
+	"Mappings", "Conditions", "Resources", "Outputs", "Transform", "Rules",
+};
+static const char *const param_keys[] = {
+	"Type", "Default", "AllowedValues", "AllowedPattern", "MinLength",
+	"MaxLength", "MinValue", "MaxValue", "NoEcho", "ConstraintDescription",
+	"Description",
+};
+static const char *const res_keys[] = {
+	"Type", "Properties", "DependsOn", "Condition", "DeletionPolicy",
+	"UpdateReplacePolicy", "Metadata", "CreationPolicy", "UpdatePolicy",
+};
+static const char *const out_keys[] = {
+	"Value", "Description", "Export", "Condition",
+};
+static const char *const policies[] = {
+	"Delete", "Retain", "RetainExceptOnCreate", "Snapshot",
+};
+
+static bool param_type_ok(const char *t)
+{
+	static const char *const simple[] = {
+		"String", "Number", "List<Number>", "CommaDelimitedList",
+	};
+	size_t i;
+
+	for (i = 0; i < N(simple); i++)
+		if (!strcmp(t, simple[i]))
+			return true;
+	/* AWS-specific types: AWS::EC2::VPC::Id, List<AWS::EC2::Subnet::Id>,
+	 * AWS::SSM::Parameter::Value<...>: treated as strings or lists */
+	if (!strncmp(t, "AWS::", 5))
+		return true;
+	if (!strncmp(t, "List<AWS::", 10) && t[strlen(t) - 1] == '>')
+		return true;
+	return false;
+}
+
+static bool is_scalar(const struct value *v)
+{
+	return v && (v->kind == VALUE_STRING || v->kind == VALUE_NUMBER ||
+		     v->kind == VALUE_BOOL);
+}
+
+static void check_param(struct tmpl_param *p,
+			struct diag_list *dl)
+{
+	const struct value *d = p->decl;
+	struct strbuf path = STRBUF_INIT;
+	const struct value_pair *tp;
+	size_t i;
+
+	strbuf_addf(&path, "Parameters.%s", p->name);
+	if (d->kind != VALUE_MAP) {
+		diag_add(dl, DIAG_ERROR, &d->mark, NULL, path.buf,
+			 "a parameter must be a map with at least Type");
+		goto out;
+	}
+	for (i = 0; i < d->u.map.n; i++) {
+		const struct value_pair *kp = &d->u.map.items[i];
+		size_t j;
+		bool ok = false;
+		for (j = 0; j < N(param_keys); j++)
+			ok |= !strcmp(kp->key, param_keys[j]);
+		if (!ok)
+			unknown_key(dl, kp, NULL, path.buf, "parameter attribute",
+				    param_keys, N(param_keys));
+	}
+	tp = tmpl_pair(d, "Type");
+	if (!tp) {
+		diag_add(dl, DIAG_ERROR, &p->mark, NULL, path.buf,
+			 "missing Type");
+	} else if (!value_str(tp->val) || !param_type_ok(value_str(tp->val))) {
+		diag_add(dl, DIAG_ERROR, &tp->val->mark, NULL, path.buf,
+			 "unsupported parameter type%s%s%s (expected String, "
+			 "Number, List<Number>, CommaDelimitedList or an AWS "
+			 "type such as AWS::EC2::VPC::Id)",
+			 value_str(tp->val) ? " \"" : "",
+			 value_str(tp->val) ? value_str(tp->val) : "",
+			 value_str(tp->val) ? "\"" : "");
+	} else {
+		p->type = value_str(tp->val);
+	}
+	{
+		const struct value *ne = value_map_get(d, "NoEcho");
+		p->no_echo = ne && ((ne->kind == VALUE_BOOL && ne->u.b) ||
+				    (value_str(ne) && !strcasecmp(value_str(ne), "true")));
+	}
+	{
+		const struct value *pat = value_map_get(d, "AllowedPattern");
+		if (pat) {
+			if (!value_str(pat)) {
+				diag_add(dl, DIAG_ERROR, &pat->mark, NULL,
+					 path.buf, "AllowedPattern must be a string");
+			} else {
+				regex_t re;
+				{
+					struct strbuf rs = STRBUF_INIT;
+					int rc;
+					strbuf_addf(&rs, "^(%s)$", value_str(pat));
+					rc = regcomp(&re, rs.buf, REG_EXTENDED | REG_NOSUB);
+					if (rc) {
+						char eb[128];
+						regerror(rc, &re, eb, sizeof(eb));
+						diag_add(dl, DIAG_ERROR, &pat->mark, NULL,
+							 path.buf,
+							 "AllowedPattern is not a valid "
+							 "POSIX extended regular "
+							 "expression: %s", eb);
+					} else {
+						regfree(&re);
+					}
+					strbuf_release(&rs);
+				}
+			}
+		}
+	}
+	{
+		static const char *const nums[] = { "MinLength", "MaxLength",
+						    "MinValue", "MaxValue" };
+		for (i = 0; i < N(nums); i++) {
+			const struct value *n = value_map_get(d, nums[i]);
+			char *end;
+			if (!n)
+				continue;
+			if (n->kind == VALUE_NUMBER)
+				continue;
+			if (value_str(n) && *value_str(n) &&
+			    (strtod(value_str(n), &end), *end == '\0'))
+				continue;
+			diag_add(dl, DIAG_ERROR, &n->mark, NULL, path.buf,
+				 "%s must be a number", nums[i]);
+		}
+	}
+	{
+		const struct value *av = value_map_get(d, "AllowedValues");
+		if (av && av->kind != VALUE_LIST)
+			diag_add(dl, DIAG_ERROR, &av->mark, NULL, path.buf,
+				 "AllowedValues must be a list");
+		else if (av)
+			for (i = 0; i < av->u.list.n; i++)
+				if (!is_scalar(av->u.list.items[i]))
+					diag_add(dl, DIAG_ERROR,
+						 &av->u.list.items[i]->mark,
+						 NULL, path.buf,
+						 "AllowedValues entries must "
+						 "be scalars");
+	}
+out:
+	strbuf_release(&path);
+}
+
+static void supported_types(struct strbuf *sb)
+{
+	size_t i, n = schema_count();
+
+	for (i = 0; i < n; i++)
+		strbuf_addf(sb, "%s%s", i ? ", " : "",
+			    schema_type_name(schema_at(i)));
+}
+
+static void check_resource(struct template *t, struct tmpl_resource *r,
+			   struct diag_list *dl)
+{
+	const struct value *d = r->decl;
+	const struct value_pair *p;
+	size_t i;
+
+	if (d->kind != VALUE_MAP) {
+		diag_add(dl, DIAG_ERROR, &d->mark, r->logical_id, NULL,
+			 "a resource must be a map with at least Type");
+		return;
+	}
+	for (i = 0; i < d->u.map.n; i++) {
+		const struct value_pair *kp = &d->u.map.items[i];
+		size_t j;
+		bool ok = false;
+		for (j = 0; j < N(res_keys); j++)
+			ok |= !strcmp(kp->key, res_keys[j]);
+		if (!ok)
+			unknown_key(dl, kp, r->logical_id, NULL,
+				    "resource attribute", res_keys, N(res_keys));
+		else if (!strcmp(kp->key, "CreationPolicy") ||
+			 !strcmp(kp->key, "UpdatePolicy"))
+			diag_add(dl, DIAG_WARNING, &kp->key_mark, r->logical_id,
+				 NULL, "%s is ignored by cairn", kp->key);
+	}
+	p = tmpl_pair(d, "Type");
+	if (!p) {
+		diag_add(dl, DIAG_ERROR, &r->mark, r->logical_id, NULL,
+			 "missing Type");
+	} else if (!value_str(p->val)) {
+		diag_add(dl, DIAG_ERROR, &p->val->mark, r->logical_id, "Type",
+			 "Type must be a string");
+	} else {
+		r->type = value_str(p->val);
+		r->schema = schema_find(r->type);
+		if (!r->schema) {
+			struct strbuf sb = STRBUF_INIT;
+			supported_types(&sb);
+			diag_add(dl, DIAG_ERROR, &p->val->mark, r->logical_id,
+				 "Type",
+				 "unsupported resource type \"%s\" (supported: %s)",
+				 r->type, sb.buf);
+			strbuf_release(&sb);
+		}
+	}
+	p = tmpl_pair(d, "Properties");
+	if (p) {
+		if (p->val->kind == VALUE_MAP)
+			r->properties = p->val;
+		else if (p->val->kind != VALUE_NULL)
+			diag_add(dl, DIAG_ERROR, &p->val->mark, r->logical_id,
+				 "Properties", "Properties must be a map");
+	}
+	p = tmpl_pair(d, "DependsOn");
+	if (p) {
+		bool ok = value_str(p->val) != NULL;
+		if (p->val->kind == VALUE_LIST) {
+			ok = true;
+			for (i = 0; i < p->val->u.list.n; i++)
+				ok &= value_str(p->val->u.list.items[i]) != NULL;
+		}
+		if (!ok)
+			diag_add(dl, DIAG_ERROR, &p->val->mark, r->logical_id,
+				 "DependsOn",
+				 "DependsOn must be a logical id or a list of "
+				 "them");
+		else
+			r->depends_on = p->val;
+	}
+	p = tmpl_pair(d, "Condition");
+	if (p) {
+		if (!value_str(p->val))
+			diag_add(dl, DIAG_ERROR, &p->val->mark, r->logical_id,
+				 "Condition", "Condition must be a condition name");
+		else if (!tmpl_index_get(&t->cond_idx, value_str(p->val), NULL))
+			diag_add(dl, DIAG_ERROR, &p->val->mark, r->logical_id,
+				 "Condition", "unknown condition \"%s\"",
+				 value_str(p->val));
+		else
+			r->condition = value_str(p->val);
+	}
+	for (i = 0; i < 2; i++) {
+		const char *key = i ? "UpdateReplacePolicy" : "DeletionPolicy";
+		size_t j;
+		bool ok = false;
+		p = tmpl_pair(d, key);
+		if (!p)
+			continue;
+		for (j = 0; value_str(p->val) && j < N(policies); j++)
+			ok |= !strcmp(value_str(p->val), policies[j]);
+		if (!ok) {
+			diag_add(dl, DIAG_ERROR, &p->val->mark, r->logical_id, key,
+				 "%s must be Delete, Retain, "
+				 "RetainExceptOnCreate or Snapshot", key);
+			continue;
+		}
+		if (i)
+			r->update_replace_policy = value_str(p->val);
+		else
+			r->deletion_policy = value_str(p->val);
+	}
+}
+
+static void check_output(struct template *t, struct tmpl_output *o,
+			 struct diag_list *dl)
+{
+	const struct value *d = o->decl;
+	struct strbuf path = STRBUF_INIT;
+	const struct value_pair *p;
+	size_t i;
+
+	strbuf_addf(&path, "Outputs.%s", o->name);
+	if (d->kind != VALUE_MAP) {
+		diag_add(dl, DIAG_ERROR, &d->mark, NULL, path.buf,
+			 "an output must be a map with at least Value");
+		goto out;
+	}
+	for (i = 0; i < d->u.map.n; i++) {
+		const struct value_pair *kp = &d->u.map.items[i];
+		size_t j;
+		bool ok = false;
+		for (j = 0; j < N(out_keys); j++)
+			ok |= !strcmp(kp->key, out_keys[j]);
+		if (!ok)
+			unknown_key(dl, kp, NULL, path.buf, "output attribute",
+				    out_keys, N(out_keys));
+	}
+	if (!tmpl_pair(d, "Value"))
+		diag_add(dl, DIAG_ERROR, &o->mark, NULL, path.buf,
+			 "missing Value");
+	p = tmpl_pair(d, "Export");
+	if (p && (p->val->kind != VALUE_MAP || !value_map_get(p->val, "Name") ||
+		  p->val->u.map.n != 1))
+		diag_add(dl, DIAG_ERROR, &p->val->mark, NULL, path.buf,
+			 "Export must be a map with only Name");
+	p = tmpl_pair(d, "Condition");
+	if (p) {
+		if (!value_str(p->val))
+			diag_add(dl, DIAG_ERROR, &p->val->mark, NULL, path.buf,
+				 "Condition must be a condition name");
+		else if (!tmpl_index_get(&t->cond_idx, value_str(p->val), NULL))
+			diag_add(dl, DIAG_ERROR, &p->val->mark, NULL, path.buf,
+				 "unknown condition \"%s\"", value_str(p->val));
+		else
+			o->condition = value_str(p->val);
+	}
+out:
+	strbuf_release(&path);
+}
+
+static void check_mappings(const struct value *m, struct diag_list *dl)
+{
+	size_t i, j;
+
+	for (i = 0; i < m->u.map.n; i++) {
+		const struct value_pair *p = &m->u.map.items[i];
+		if (p->val->kind != VALUE_MAP) {
+			diag_add(dl, DIAG_ERROR, &p->val->mark, NULL, "Mappings",
+				 "mapping \"%s\" must be a map of maps", p->key);
+			continue;
+		}
+		for (j = 0; j < p->val->u.map.n; j++) {
+			const struct value_pair *q = &p->val->u.map.items[j];
+			if (q->val->kind != VALUE_MAP)
+				diag_add(dl, DIAG_ERROR, &q->val->mark, NULL,
+					 "Mappings",
+					 "mapping \"%s\" key \"%s\" must be a map",
+					 p->key, q->key);
+		}
+	}
+}
+
+/* The section's map, or NULL (absent or null); reports a wrong kind. */
+static const struct value *section_map(const struct value *root,
+				       const char *name, struct diag_list *dl)
+{
+	const struct value_pair *p = tmpl_pair(root, name);
+
+	if (!p || p->val->kind == VALUE_NULL)
+		return NULL;
+	if (p->val->kind != VALUE_MAP) {
+		diag_add(dl, DIAG_ERROR, &p->val->mark, NULL, name,
+			 "section %s must be a map", name);
+		return NULL;
+	}
+	return p->val;
+}
+
+static void build(struct arena *a, struct template *t, struct diag_list *dl)
+{
+	const struct value *root = t->root;
+	const struct value *sec;
+	size_t i;
+
+	for (i = 0; i < root->u.map.n; i++) {
+		const struct value_pair *p = &root->u.map.items[i];
+		size_t j;
+		bool ok = false;
+		for (j = 0; j < N(sections); j++)
+			ok |= !strcmp(p->key, sections[j]);
+		if (!ok)
+			unknown_key(dl, p, NULL, NULL, "top-level section",
+				    sections, N(sections));
+		else if (!strcmp(p->key, "Transform"))
+			diag_add(dl, DIAG_ERROR, &p->key_mark, NULL, NULL,
+				 "Transform (macros, SAM) is not supported by "
+				 "cairn");
+		else if (!strcmp(p->key, "Rules"))
+			diag_add(dl, DIAG_WARNING, &p->key_mark, NULL, NULL,
+				 "Rules are ignored by cairn");
+	}
+	{
+		const struct value_pair *p = tmpl_pair(root, "AWSTemplateFormatVersion");
+		const char *s = p ? value_str(p->val) : NULL;
+		if (p && (!s || strcmp(s, "2010-09-09")))
+			diag_add(dl, DIAG_ERROR, &p->val->mark, NULL,
+				 "AWSTemplateFormatVersion",
+				 "the only valid version is \"2010-09-09\"");
+		p = tmpl_pair(root, "Description");
+		if (p && !value_str(p->val))
+			diag_add(dl, DIAG_ERROR, &p->val->mark, NULL,
+				 "Description", "Description must be a string");
+		else if (p)
+			t->description = value_str(p->val);
+	}
+
+	t->conditions = section_map(root, "Conditions", dl);
+	if (t->conditions)
+		for (i = 0; i < t->conditions->u.map.n; i++)
+			tmpl_index_put(a, &t->cond_idx,
+				       t->conditions->u.map.items[i].key, i);
+	t->mappings = section_map(root, "Mappings", dl);
+	if (t->mappings)
+		check_mappings(t->mappings, dl);
+
+	sec = section_map(root, "Parameters", dl);
+	if (sec) {
+		t->params = arena_alloc(a, (sec->u.map.n + 1) * sizeof(*t->params));
+		for (i = 0; i < sec->u.map.n; i++) {
+			const struct value_pair *p = &sec->u.map.items[i];
+			struct tmpl_param *tp = &t->params[t->nparams++];
+			tp->name = p->key;
+			tp->mark = p->key_mark;
+			tp->decl = p->val;
+			if (!tmpl_valid_name(p->key))
+				diag_add(dl, DIAG_ERROR, &p->key_mark, NULL,
+					 "Parameters",
+					 "parameter name \"%s\" must be "
+					 "alphanumeric", p->key);
+			tmpl_index_put(a, &t->param_idx, p->key, t->nparams - 1);
+			check_param(tp, dl);
+		}
+	}
+
+	sec = section_map(root, "Resources", dl);
+	if (!sec || !sec->u.map.n) {
+		const struct value_pair *p = tmpl_pair(root, "Resources");
+		struct mark m = { t->file, 1, 1 };
+		/* a Resources of the wrong kind was reported just above */
+		if (!p || p->val->kind == VALUE_MAP || p->val->kind == VALUE_NULL)
+			diag_add(dl, DIAG_ERROR, p ? &p->key_mark : &m, NULL,
+				 NULL, "the template needs a Resources section "
+				       "with at least one resource");
+	}
+	if (sec) {
+		t->resources = arena_alloc(a, (sec->u.map.n + 1) *
+						      sizeof(*t->resources));
+		for (i = 0; i < sec->u.map.n; i++) {
+			const struct value_pair *p = &sec->u.map.items[i];
+			struct tmpl_resource *r = &t->resources[t->nresources++];
+			r->logical_id = p->key;
+			r->mark = p->key_mark;
+			r->decl = p->val;
+			tmpl_index_put(a, &t->res_idx, p->key, t->nresources - 1);
+		}
+		for (i = 0; i < t->nresources; i++) {
+			struct tmpl_resource *r = &t->resources[i];
+			if (!tmpl_valid_name(r->logical_id))
+				diag_add(dl, DIAG_ERROR, &r->mark, r->logical_id,
+					 NULL, "logical id must be alphanumeric");
+			if (tmpl_index_get(&t->param_idx, r->logical_id, NULL))
+				diag_add(dl, DIAG_ERROR, &r->mark, r->logical_id,
+					 NULL,
+					 "a parameter has the same name; Ref "
+					 "would be ambiguous");
+			check_resource(t, r, dl);
+		}
+	}
+
+	sec = section_map(root, "Outputs", dl);
+	if (sec) {
+		t->outputs = arena_alloc(a, (sec->u.map.n + 1) * sizeof(*t->outputs));
+		for (i = 0; i < sec->u.map.n; i++) {
+			const struct value_pair *p = &sec->u.map.items[i];
+			struct tmpl_output *o = &t->outputs[t->noutputs++];
+			o->name = p->key;
+			o->mark = p->key_mark;
+			o->decl = p->val;
+			check_output(t, o, dl);
+		}
+	}
+}
+
+struct template *template_load_buffer(struct arena *a, const char *name,
+				      const char *text, size_t len,
+				      struct diag_list *diags, struct err *err)
+{
+	size_t before = diags->errors;
+	struct value *root = template_parse_yaml(a, name, text, len, diags);
+	struct template *t;
+
+	if (!root) {
+		return err_set(err, ERR_PARSE, "\"%s\" cannot be loaded", name),
+		       NULL;
+	}
+	if (root->kind != VALUE_MAP) {
+		diag_add(diags, DIAG_ERROR, &root->mark, NULL, NULL,
+			 "a template must be a map of sections (found %s)",
+			 value_kind_name(root->kind));
+		return err_set(err, ERR_PARSE, "\"%s\" is not a template", name),
+		       NULL;
+	}
+	(void)before;
+	t = arena_alloc(a, sizeof(*t));
+	t->file = root->mark.file;
+	t->root = root;
+	build(a, t, diags);
+	return t;
+}
+
+struct template *template_load(struct arena *a, const char *path,
+			       struct diag_list *diags, struct err *err)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct template *t;
+
+	if (strbuf_read_file(&sb, path, TEMPLATE_MAX_BYTES) < 0) {
+		int e = errno;
+		strbuf_release(&sb);
+		if (e == EFBIG) {
+			struct mark m = { arena_strdup(a, path), 0, 0 };
+			diag_add(diags, DIAG_ERROR, &m, NULL, NULL,
+				 "file is larger than 10 MB");
+			return err_set(err, ERR_PARSE,
+				       "\"%s\" is larger than 10 MB", path),
+			       NULL;
+		}
+		return err_set(err, ERR_IO, "cannot read \"%s\": %s", path,
+			       strerror(e)),
+		       NULL;
+	}
+	t = template_load_buffer(a, path, sb.buf, sb.len, diags, err);
+	strbuf_release(&sb);
+	return t;
+}
+
+const struct tmpl_resource *template_find_resource(const struct template *t,
+						   const char *logical_id)
+{
+	size_t i;
+
+	if (!tmpl_index_get(&t->res_idx, logical_id, &i))
+		return NULL;
+	return &t->resources[i];
+}
+
+const struct tmpl_param *template_find_param(const struct template *t,
+					     const char *name)
+{
+	size_t i;
+
+	if (!tmpl_index_get(&t->param_idx, name, &i))
+		return NULL;
+	return &t->params[i];
+}
+
+void tmpl_ctx_init(struct tmpl_ctx *ctx, struct arena *a, const char *region,
+		   const char *account, const char *stack_name)
+{
+	const char **azs = arena_alloc(a, 3 * sizeof(*azs));
+	int i;
+
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->region = arena_strdup(a, region);
+	ctx->account = arena_strdup(a, account);
+	ctx->stack_name = arena_strdup(a, stack_name);
+	if (!strncmp(region, "cn-", 3)) {
+		ctx->partition = "aws-cn";
+		ctx->url_suffix = "amazonaws.com.cn";
+	} else if (!strncmp(region, "us-gov-", 7)) {
+		ctx->partition = "aws-us-gov";
+		ctx->url_suffix = "amazonaws.com";
+	} else {
+		ctx->partition = "aws";
+		ctx->url_suffix = "amazonaws.com";
+	}
+	ctx->stack_id = arena_sprintf(
+		a, "arn:%s:cloudformation:%s:%s:stack/%s/"
+		   "00000000-0000-4000-8000-000000000000",
+		ctx->partition, region, account, stack_name);
+	for (i = 0; i < 3; i++)
+		azs[i] = arena_sprintf(a, "%s%c", region, 'a' + i);
+	ctx->azs = azs;
+	ctx->nazs = 3;
+}

@@ -1,0 +1,72 @@
+"""Fixtures for the acceptance tests: the real cairn binary against the
+local emulator, checked through the emulator's inventory and botocore.
+
+cairn      a function running build/cairn (or $CAIRN) with the emulator's
+           endpoint and test credentials in a clean environment
+emu        the emulator (tests/emulator/conftest.py's Emulator), one per module
+"""
+import importlib.util
+import os
+import subprocess
+
+import pytest
+
+from accept_util import TOP
+
+CAIRN = os.environ.get('CAIRN', os.path.join(TOP, 'build', 'cairn'))
+
+_spec = importlib.util.spec_from_file_location(
+    'emulator_conftest', os.path.join(TOP, 'tests', 'emulator', 'conftest.py'))
+_emu = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_emu)
+Emulator = _emu.Emulator
+
+
+@pytest.fixture(scope='module')
+def emu():
+    e = Emulator()
+    # fast life cycles: AWS's typical durations scaled far down
+    e.control('config', {'async': {'nat_gateway_create': 0.3, 'nat_gateway_delete': 0.3,
+                                   'vpc_endpoint_create': 0.2, 'vpc_endpoint_delete': 0.2,
+                                   'ecs_service_drain': 0.2}})
+    yield e
+    e.stop()
+
+
+class Result:
+    def __init__(self, p):
+        self.rc = p.returncode
+        self.out = p.stdout
+        self.err = p.stderr
+
+    def __repr__(self):
+        return f'<rc={self.rc}\nstdout:\n{self.out}\nstderr:\n{self.err}>'
+
+
+@pytest.fixture
+def cairn(emu, tmp_path):
+    home = tmp_path / 'home'
+    home.mkdir()
+    env = {
+        'PATH': '/usr/bin:/bin',
+        'HOME': str(home),
+        'AWS_ACCESS_KEY_ID': 'test',
+        'AWS_SECRET_ACCESS_KEY': 'test',
+        'AWS_REGION': 'us-east-1',
+        'AWS_EC2_METADATA_DISABLED': 'true',
+        'NO_COLOR': '1',
+        'CAIRN_POLL_MIN_MS': '100',
+        'CAIRN_POLL_MAX_MS': '300',
+        'ASAN_OPTIONS': os.environ.get('ASAN_OPTIONS', 'detect_leaks=1'),
+    }
+
+    def run(*args, timeout=300, extra_env=None):
+        e = dict(env)
+        if extra_env:
+            e.update(extra_env)
+        p = subprocess.run([CAIRN, *args], cwd=str(tmp_path), env=e, text=True,
+                           capture_output=True, timeout=timeout)
+        return Result(p)
+    run.tmp = tmp_path
+    run.endpoint = ['--endpoint-url', emu.url]
+    return run

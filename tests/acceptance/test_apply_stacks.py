@@ -1,0 +1,132 @@
+"""Both shipped stacks through the real binary against the emulator:
+apply from empty, a no-change plan, updates in place, destroy to an empty
+inventory. Outcomes are checked through the emulator's inventory and
+botocore, not through cairn's output."""
+import os
+import sqlite3
+
+import pytest
+
+from accept_util import SECRET, TOP, template_types
+
+# CloudFormation type -> the emulator inventory's (service, type)
+INVENTORY = {
+    'AWS::EC2::VPC': ('ec2', 'vpc'),
+    'AWS::EC2::Subnet': ('ec2', 'subnet'),
+    'AWS::EC2::InternetGateway': ('ec2', 'internet-gateway'),
+    'AWS::EC2::EIP': ('ec2', 'elastic-ip'),
+    'AWS::EC2::NatGateway': ('ec2', 'natgateway'),
+    'AWS::EC2::RouteTable': ('ec2', 'route-table'),
+    'AWS::EC2::SecurityGroup': ('ec2', 'security-group'),
+    'AWS::EC2::VPCEndpoint': ('ec2', 'vpc-endpoint'),
+    'AWS::ECS::Cluster': ('ecs', 'cluster'),
+    'AWS::ECS::TaskDefinition': ('ecs', 'task-definition'),
+    'AWS::ECS::Service': ('ecs', 'service'),
+    'AWS::ECR::Repository': ('ecr', 'repository'),
+    'AWS::IAM::Role': ('iam', 'role'),
+    'AWS::IAM::ManagedPolicy': ('iam', 'policy'),
+    'AWS::Logs::LogGroup': ('logs', 'log-group'),
+    'AWS::SecretsManager::Secret': ('secretsmanager', 'secret'),
+}
+
+STACKS = ['prefect-ecs-worker', 'prefect-agent-dedicated-ip']
+
+
+def inventory_counts(emu):
+    counts = {}
+    for r in emu.control('inventory'):
+        k = (r['service'], r['type'])
+        counts[k] = counts.get(k, 0) + 1
+    return counts
+
+
+def expected_counts(path):
+    want = {}
+    for t, n in template_types(path).items():
+        if t in INVENTORY:
+            want[INVENTORY[t]] = want.get(INVENTORY[t], 0) + n
+    return want
+
+
+@pytest.mark.parametrize('stack', STACKS)
+def test_apply_plan_destroy(emu, cairn, stack):
+    emu.reset()
+    tpl = os.path.join(TOP, 'stacks', stack + '.yaml')
+    state = str(cairn.tmp / 'state.db')
+    common = [*cairn.endpoint, '--state', state, '--param', 'PrefectApiKey=' + SECRET]
+
+    r = cairn('apply', tpl, '--auto-approve', *common)
+    assert r.rc == 0, r
+    got = inventory_counts(emu)
+    want = expected_counts(tpl)
+    for k, n in want.items():
+        assert got.get(k, 0) == n, (k, got, want)
+    # nothing else was created (no duplicates, no strays)
+    assert sum(got.values()) == sum(want.values()), (got, want)
+
+    # every VPC resource carries cairn's identifying tags
+    ec2 = emu.client('ec2')
+    vpcs = ec2.describe_vpcs(Filters=[{'Name': 'tag:cairn:stack', 'Values': [stack]}])['Vpcs']
+    assert len(vpcs) == 1
+    dns = ec2.describe_vpc_attribute(VpcId=vpcs[0]['VpcId'], Attribute='enableDnsHostnames')
+    assert dns['EnableDnsHostnames']['Value'] is True
+
+    # the NAT gateway's address is the dedicated outbound IP
+    nats = ec2.describe_nat_gateways(Filter=[{'Name': 'state', 'Values': ['available']}])['NatGateways']
+    assert len(nats) == 1
+    eips = ec2.describe_addresses()['Addresses']
+    assert nats[0]['NatGatewayAddresses'][0]['PublicIp'] in [a['PublicIp'] for a in eips]
+
+    # the secret's value reached AWS, but never the state file or the output
+    sm = emu.client('secretsmanager')
+    secrets = sm.list_secrets()['SecretList']
+    assert len(secrets) == 1
+    assert sm.get_secret_value(SecretId=secrets[0]['ARN'])['SecretString'] == SECRET
+    for f in os.listdir(cairn.tmp):
+        if f.startswith('state.db'):
+            assert SECRET.encode() not in open(cairn.tmp / f, 'rb').read()
+    assert SECRET not in r.out and SECRET not in r.err
+
+    # a second plan sees no changes
+    p = cairn('plan', tpl, '--detailed-exitcode', *common[:-2], '--param', 'PrefectApiKey=' + SECRET)
+    assert p.rc == 0, p
+
+    # outputs were recorded
+    o = cairn('output', '--state', state, '--json')
+    assert o.rc == 0, o
+    assert nats[0]['NatGatewayAddresses'][0]['PublicIp'] in o.out
+
+    d = cairn('destroy', tpl, '--auto-approve', *common)
+    assert d.rc == 0, d
+    assert inventory_counts(emu) == {}, emu.control('inventory')
+    db = sqlite3.connect(state)
+    assert db.execute('select count(*) from resources').fetchone()[0] == 0
+
+
+def test_updates_in_place(emu, cairn):
+    emu.reset()
+    tpl = os.path.join(TOP, 'stacks', 'prefect-ecs-worker.yaml')
+    state = str(cairn.tmp / 'state.db')
+    common = [*cairn.endpoint, '--state', state, '--param', 'PrefectApiKey=' + SECRET]
+    r = cairn('apply', tpl, '--auto-approve', *common)
+    assert r.rc == 0, r
+    before = emu.control('calls')
+
+    r = cairn('apply', tpl, '--auto-approve', *common, '--param', 'WorkerDesiredCount=1')
+    assert r.rc == 0, r
+    assert '1 updated' in r.out or 'updated' in r.out, r
+    ecs = emu.client('ecs')
+    clusters = ecs.list_clusters()['clusterArns']
+    services = ecs.list_services(cluster=clusters[0])['serviceArns']
+    svc = ecs.describe_services(cluster=clusters[0], services=services)['services'][0]
+    assert svc['desiredCount'] == 1
+    after = emu.control('calls')
+    # an in-place update: UpdateService, and no new cluster/VPC
+    def calls(c, op):
+        return sum(v for k, v in c.items() if k.endswith(op)) if isinstance(c, dict) else 0
+    assert calls(after, 'UpdateService') > calls(before, 'UpdateService')
+    assert calls(after, 'CreateVpc') == calls(before, 'CreateVpc')
+
+    d = cairn('destroy', tpl, '--auto-approve', *common)
+    assert d.rc == 0, d
+    assert inventory_counts(emu) == {}

@@ -1,0 +1,182 @@
+"""Shared pieces of the emulator: errors, the per-request context, the global
+state (stores, config, counters) and the clock.
+
+Handlers (emu/services/<name>.py) see only AwsError and Ctx.
+"""
+import copy
+import json
+import os
+import random
+import threading
+import time
+import uuid
+
+DEFAULT_ACCOUNT = '123456789012'
+
+DEFAULT_CONFIG = {
+    # seconds added before answering, by 'service:Operation', 'Operation' or '*'
+    'latency': {},
+    # probability (0..1) of each fault; a number, or a map keyed like latency
+    'throttle_rate': 0.0,
+    'error_rate': 0.0,       # answered with 500 InternalError or 503 ServiceUnavailable
+    'drop_rate': 0.0,        # the connection is closed without an answer
+    'drop_after_rate': 0.0,  # the call is applied, then the connection is closed
+    # durations of asynchronous life cycles, in seconds
+    'async': {
+        'nat_gateway_create': 1.0,
+        'nat_gateway_delete': 1.0,
+        'vpc_endpoint_create': 1.0,
+        'vpc_endpoint_delete': 1.0,
+        'ecs_service_drain': 1.0,
+        'ecs_tasks_start': 0.5,
+        'ecs_task_eni_linger': 1.0,
+        'deleted_visible': 60.0,
+    },
+    # a role younger than this cannot yet be passed to ECS (0 = off)
+    'iam_propagation_seconds': 0.0,
+    'seed': None,
+    # accepted long-term credentials: access key -> {secret, account}
+    'credentials': {'test': {'secret': 'test', 'account': DEFAULT_ACCOUNT}},
+    # allowed clock skew of signed requests, seconds
+    'max_skew_seconds': 900,
+    # seconds added to the emulator clock (resource times, token expiry), not to
+    # the signature skew check: lets a test jump past an expiry
+    'clock_offset': 0,
+}
+
+
+class AwsError(Exception):
+    """An error answered to the client in the protocol's error format."""
+
+    def __init__(self, code, message, status=None, sender=True, headers=None):
+        # status None: the HTTP status the service model gives this error code
+        # (e.g. IAM NoSuchEntity 404), else 400.
+        super().__init__(f'{code}: {message}')
+        self.code = code
+        self.message = message
+        self.status = status
+        self.sender = sender
+        self.headers = headers or {}
+
+
+def merge_config(base, update):
+    """Deep-merges update into base (dicts merge, everything else replaces)."""
+    for k, v in update.items():
+        if isinstance(v, dict) and isinstance(base.get(k), dict) and k not in (
+                'latency', 'throttle_rate', 'error_rate', 'drop_rate', 'drop_after_rate'):
+            merge_config(base[k], v)
+        else:
+            base[k] = copy.deepcopy(v)
+    return base
+
+
+class State:
+    """Everything the emulator holds: one instance per server."""
+
+    def __init__(self, state_dir=None, config=None):
+        self.lock = threading.RLock()
+        self.config = copy.deepcopy(DEFAULT_CONFIG)
+        if config:
+            merge_config(self.config, config)
+        self.rng = random.Random(self.config.get('seed'))
+        self.fault_rng = random.Random(self.config.get('seed'))
+        self.stores = {}
+        self.calls = {}
+        self.state_dir = state_dir
+        self.dirty = False
+        if state_dir:
+            self.load()
+
+    # --- persistence ----------------------------------------------------
+    def _state_file(self):
+        return os.path.join(self.state_dir, 'state.json')
+
+    def load(self):
+        try:
+            with open(self._state_file()) as f:
+                data = json.load(f)
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError) as e:
+            raise ValueError(f'cannot load {self._state_file()}: {e}') from None
+        if not isinstance(data, dict) or not isinstance(data.get('stores', {}), dict):
+            raise ValueError(f'cannot load {self._state_file()}: not an emulator state file')
+        self.stores = data.get('stores', {})
+
+    def save(self):
+        if not self.state_dir:
+            return
+        os.makedirs(self.state_dir, exist_ok=True)
+        tmp = self._state_file() + '.tmp'
+        with open(tmp, 'w') as f:
+            json.dump({'version': 1, 'saved_at': time.time(),
+                       'stores': self.stores}, f)
+        os.replace(tmp, self._state_file())
+        self.dirty = False
+
+    def reset(self):
+        with self.lock:
+            self.stores = {}
+            self.calls = {}
+            self.rng = random.Random(self.config.get('seed'))
+            self.fault_rng = random.Random(self.config.get('seed'))
+            self.dirty = True
+
+    def set_config(self, update):
+        with self.lock:
+            merge_config(self.config, update)
+            if 'seed' in update:
+                self.rng = random.Random(self.config.get('seed'))
+                self.fault_rng = random.Random(self.config.get('seed'))
+
+    def count(self, service, op):
+        key = f'{service}:{op}'
+        with self.lock:
+            self.calls[key] = self.calls.get(key, 0) + 1
+
+
+class Ctx:
+    """What a handler knows about the request it serves."""
+
+    def __init__(self, state, service, region='us-east-1', account=DEFAULT_ACCOUNT,
+                 caller=None, access_key=None, request_id=None, operation=None):
+        self._state = state
+        self.service = service
+        self.region = region
+        self.account = account
+        self.caller = caller or {}
+        self.access_key = access_key
+        self.request_id = request_id or str(uuid.uuid4())
+        self.operation = operation
+        self.config = state.config
+        # protocol extras for REST services (S3): headers, raw body, etc.
+        self.http = {}
+
+    def now(self):
+        return time.time() + float(self.config.get('clock_offset') or 0)
+
+    def store(self, service):
+        return self._state.stores.setdefault(service, {})
+
+    def rand_hex(self, n):
+        return ''.join(self._state.rng.choice('0123456789abcdef') for _ in range(n))
+
+    def new_id(self, prefix, length=17):
+        return f'{prefix}-{self.rand_hex(length)}'
+
+    def uuid(self):
+        return str(uuid.UUID(int=self._state.rng.getrandbits(128), version=4))
+
+    def arn(self, service, resource, region=None, account=None):
+        if region is None:
+            region = self.region
+        if account is None:
+            account = self.account
+        return f'arn:aws:{service}:{region}:{account}:{resource}'
+
+
+def iso8601(ts):
+    """Epoch seconds -> '2026-11-22T07:38:47.000Z' (AWS's XML timestamps)."""
+    t = time.gmtime(ts)
+    ms = int(round((ts - int(ts)) * 1000)) % 1000
+    return time.strftime('%Y-%m-%dT%H:%M:%S', t) + f'.{ms:03d}Z'

@@ -1,0 +1,1 @@
+"""One module per AWS service; each exports HANDLERS and inventory(store)."""

@@ -1,0 +1,392 @@
+"""S3 (path-style): buckets and objects, ETags, conditional requests.
+
+Conditional writes (for cairn's shared state backend): PutObject with
+If-None-Match: * fails with 412 PreconditionFailed when the key exists;
+If-Match: "<etag>" fails with 412 when the ETag differs and 404 NoSuchKey when
+the key does not exist. These headers are read from the raw request because
+this botocore's model predates them in PutObject. GetObject/HeadObject honour
+If-Match / If-None-Match (412 / 304) as modelled.
+
+Store: buckets[name] = {Name, CreationDate, Region, Tags, Versioning,
+                        objects {key: {Body (base64), ETag, LastModified, ContentType,
+                                       Metadata, Size}}}
+"""
+import base64
+import hashlib
+import re
+
+from ..core import AwsError
+
+_BUCKET_RE = re.compile(r'^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$')
+
+
+class S3Error(AwsError):
+    def __init__(self, code, message, status, **extra):
+        super().__init__(code, message, status=status)
+        self.extra = extra
+
+
+def _st(ctx):
+    return ctx.store('s3').setdefault('buckets', {})
+
+
+def _bucket(ctx, name):
+    b = _st(ctx).get(name)
+    if b is None:
+        raise S3Error('NoSuchBucket', 'The specified bucket does not exist', 404,
+                      BucketName=name)
+    return b
+
+
+def _header(ctx, name):
+    h = ctx.http.get('headers')
+    return h.get(name) if h is not None else None
+
+
+def create_bucket(ctx, p):
+    name = p['Bucket']
+    if not _BUCKET_RE.match(name) or '..' in name or re.match(r'^\d+\.\d+\.\d+\.\d+$', name):
+        raise S3Error('InvalidBucketName', 'The specified bucket is not valid.', 400,
+                      BucketName=name)
+    st = _st(ctx)
+    region = (p.get('CreateBucketConfiguration') or {}).get('LocationConstraint') or 'us-east-1'
+    if region != ctx.region and not (region == 'us-east-1' and ctx.region == 'us-east-1'):
+        raise S3Error('IllegalLocationConstraintException',
+                      f'The {region} location constraint is incompatible for the region '
+                      f'specific endpoint this request was sent to.', 400)
+    if name in st:
+        if st[name]['Owner'] != ctx.account:
+            raise S3Error('BucketAlreadyExists', 'The requested bucket name is not available.',
+                          409, BucketName=name)
+        if region == 'us-east-1':
+            return {'Location': f'/{name}'}   # us-east-1 legacy: 200 OK for the owner
+        raise S3Error('BucketAlreadyOwnedByYou', 'Your previous request to create the named '
+                                                 'bucket succeeded and you already own it.',
+                      409, BucketName=name)
+    st[name] = {'Name': name, 'CreationDate': ctx.now(), 'Region': region,
+                'Owner': ctx.account, 'Tags': [], 'Versioning': None, 'objects': {}}
+    return {'Location': f'/{name}'}
+
+
+def head_bucket(ctx, p):
+    _bucket(ctx, p['Bucket'])
+    return {}
+
+
+def delete_bucket(ctx, p):
+    b = _bucket(ctx, p['Bucket'])
+    if b['objects']:
+        raise S3Error('BucketNotEmpty', 'The bucket you tried to delete is not empty', 409,
+                      BucketName=b['Name'])
+    del _st(ctx)[b['Name']]
+    return {'__status__': 204}
+
+
+def list_buckets(ctx, p):
+    return {'__root__': 'ListAllMyBucketsResult',
+            'Buckets': [{'Name': b['Name'], 'CreationDate': b['CreationDate']}
+                        for b in sorted(_st(ctx).values(), key=lambda b: b['Name'])],
+            'Owner': {'ID': hashlib.sha256(ctx.account.encode()).hexdigest(),
+                      'DisplayName': 'emulator'}}
+
+
+def get_bucket_location(ctx, p):
+    b = _bucket(ctx, p['Bucket'])
+    # the root element itself carries the value; us-east-1 is an empty element
+    value = '' if b['Region'] == 'us-east-1' else b['Region']
+    return {'__body__': ('<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint '
+                         'xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+                         f'{value}</LocationConstraint>').encode()}
+
+
+def put_bucket_versioning(ctx, p):
+    b = _bucket(ctx, p['Bucket'])
+    b['Versioning'] = p['VersioningConfiguration'].get('Status')
+    return {}
+
+
+def get_bucket_versioning(ctx, p):
+    b = _bucket(ctx, p['Bucket'])
+    out = {'__root__': 'VersioningConfiguration'}
+    if b['Versioning']:
+        out['Status'] = b['Versioning']
+    return out
+
+
+def put_bucket_tagging(ctx, p):
+    b = _bucket(ctx, p['Bucket'])
+    b['Tags'] = list(p['Tagging'].get('TagSet', []))
+    return {'__status__': 204}
+
+
+def get_bucket_tagging(ctx, p):
+    b = _bucket(ctx, p['Bucket'])
+    if not b['Tags']:
+        raise S3Error('NoSuchTagSet', 'The TagSet does not exist', 404, BucketName=b['Name'])
+    return {'__root__': 'Tagging', 'TagSet': b['Tags']}
+
+
+def delete_bucket_tagging(ctx, p):
+    _bucket(ctx, p['Bucket'])['Tags'] = []
+    return {'__status__': 204}
+
+
+# --- objects ------------------------------------------------------------------
+
+def _obj(ctx, b, key):
+    o = b['objects'].get(key)
+    if o is None:
+        raise S3Error('NoSuchKey', 'The specified key does not exist.', 404, Key=key)
+    return o
+
+
+def _etag_list(value):
+    return [x.strip() for x in value.split(',')]
+
+
+def _check_write_conditions(ctx, b, key):
+    inm = _header(ctx, 'If-None-Match')
+    im = _header(ctx, 'If-Match')
+    cur = b['objects'].get(key)
+    if inm is not None:
+        if inm.strip() != '*':
+            raise S3Error('NotImplemented', 'A header you provided implies functionality that '
+                                            'is not implemented', 501, Header='If-None-Match')
+        if cur is not None:
+            raise S3Error('PreconditionFailed', 'At least one of the pre-conditions you '
+                                                'specified did not hold', 412,
+                          Condition='If-None-Match')
+    if im is not None:
+        if cur is None:
+            raise S3Error('NoSuchKey', 'The specified key does not exist.', 404, Key=key)
+        if cur['ETag'] not in _etag_list(im) and im.strip() != '*':
+            raise S3Error('PreconditionFailed', 'At least one of the pre-conditions you '
+                                                'specified did not hold', 412,
+                          Condition='If-Match')
+
+
+def put_object(ctx, p):
+    b = _bucket(ctx, p['Bucket'])
+    key = p['Key']
+    if len(key.encode()) > 1024:
+        raise S3Error('KeyTooLongError', 'Your key is too long', 400)
+    body = p.get('Body') or b''
+    if isinstance(body, str):
+        body = body.encode()
+    md5 = hashlib.md5(body)
+    if p.get('ContentMD5'):
+        try:
+            sent = base64.b64decode(p['ContentMD5'], validate=True)
+        except ValueError:
+            raise S3Error('InvalidDigest', 'The Content-MD5 you specified was invalid.', 400)
+        if sent != md5.digest():
+            raise S3Error('BadDigest', 'The Content-MD5 you specified did not match what we '
+                                       'received.', 400)
+    _check_write_conditions(ctx, b, key)
+    etag = f'"{md5.hexdigest()}"'
+    b['objects'][key] = {'Body': base64.b64encode(body).decode(), 'ETag': etag,
+                         'LastModified': float(int(ctx.now())), 'Size': len(body),
+                         'ContentType': p.get('ContentType') or 'binary/octet-stream',
+                         'Metadata': p.get('Metadata') or {}}
+    return {'ETag': etag}
+
+
+def _read_conditions(ctx, p, o):
+    im = p.get('IfMatch')
+    inm = p.get('IfNoneMatch')
+    if im is not None and o['ETag'] not in _etag_list(im) and im.strip() != '*':
+        raise S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified '
+                                            'did not hold', 412, Condition='If-Match')
+    if inm is not None and (o['ETag'] in _etag_list(inm) or inm.strip() == '*'):
+        raise AwsError('NotModified', 'Not Modified', status=304)
+    if 'IfUnmodifiedSince' in p and o['LastModified'] > p['IfUnmodifiedSince']:
+        raise S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified '
+                                            'did not hold', 412, Condition='If-Unmodified-Since')
+    if 'IfModifiedSince' in p and im is None and o['LastModified'] <= p['IfModifiedSince']:
+        raise AwsError('NotModified', 'Not Modified', status=304)
+
+
+def _obj_headers(o):
+    out = {'ETag': o['ETag'], 'LastModified': o['LastModified'], 'ContentLength': o['Size'],
+           'ContentType': o['ContentType'], 'AcceptRanges': 'bytes'}
+    if o['Metadata']:
+        out['Metadata'] = o['Metadata']
+    return out
+
+
+def get_object(ctx, p):
+    b = _bucket(ctx, p['Bucket'])
+    o = _obj(ctx, b, p['Key'])
+    _read_conditions(ctx, p, o)
+    body = base64.b64decode(o['Body'])
+    out = _obj_headers(o)
+    rng = p.get('Range')
+    if rng:
+        m = re.match(r'^bytes=(\d*)-(\d*)$', rng.strip())
+        if m and (m.group(1) or m.group(2)):
+            size = len(body)
+            if m.group(1):
+                start = int(m.group(1))
+                end = int(m.group(2)) if m.group(2) else size - 1
+            else:
+                start = max(0, size - int(m.group(2)))
+                end = size - 1
+            if start >= size:
+                raise S3Error('InvalidRange', 'The requested range is not satisfiable', 416,
+                              RangeRequested=rng, ActualObjectSize=size)
+            end = min(end, size - 1)
+            body = body[start:end + 1]
+            out['ContentRange'] = f'bytes {start}-{end}/{size}'
+            out['ContentLength'] = len(body)
+            out['__status__'] = 206
+    out['Body'] = body
+    return out
+
+
+def head_object(ctx, p):
+    b = _bucket(ctx, p['Bucket'])
+    o = _obj(ctx, b, p['Key'])
+    _read_conditions(ctx, p, o)
+    return _obj_headers(o)
+
+
+def delete_object(ctx, p):
+    b = _bucket(ctx, p['Bucket'])
+    im = _header(ctx, 'If-Match')
+    cur = b['objects'].get(p['Key'])
+    if im is not None:
+        if cur is None:
+            raise S3Error('NoSuchKey', 'The specified key does not exist.', 404, Key=p['Key'])
+        if cur['ETag'] not in _etag_list(im) and im.strip() != '*':
+            raise S3Error('PreconditionFailed', 'At least one of the pre-conditions you '
+                                                'specified did not hold', 412,
+                          Condition='If-Match')
+    b['objects'].pop(p['Key'], None)
+    return {'__status__': 204}
+
+
+def delete_objects(ctx, p):
+    b = _bucket(ctx, p['Bucket'])
+    deleted = []
+    for o in p['Delete'].get('Objects', []):
+        b['objects'].pop(o['Key'], None)
+        deleted.append({'Key': o['Key']})
+    out = {'__root__': 'DeleteResult'}
+    if not p['Delete'].get('Quiet'):
+        out['Deleted'] = deleted
+    return out
+
+
+def copy_object(ctx, p):
+    b = _bucket(ctx, p['Bucket'])
+    src = p['CopySource'].lstrip('/')
+    from urllib.parse import unquote
+    src = unquote(src.split('?', 1)[0])
+    sb, _, sk = src.partition('/')
+    so = _obj(ctx, _bucket(ctx, sb), sk)
+    o = dict(so)
+    if p.get('MetadataDirective') == 'REPLACE':
+        o['Metadata'] = p.get('Metadata') or {}
+        o['ContentType'] = p.get('ContentType') or 'binary/octet-stream'
+    o['LastModified'] = float(int(ctx.now()))
+    b['objects'][p['Key']] = o
+    return {'CopyObjectResult': {'ETag': o['ETag'], 'LastModified': o['LastModified']}}
+
+
+def _list(ctx, p, v2):
+    b = _bucket(ctx, p['Bucket'])
+    prefix = p.get('Prefix', '')
+    delim = p.get('Delimiter')
+    max_keys = p.get('MaxKeys', 1000)
+    if max_keys < 0:
+        raise S3Error('InvalidArgument', 'Argument maxKeys must be an integer between 0 and '
+                                         '2147483647', 400)
+    keys = sorted(k for k in b['objects'] if k.startswith(prefix))
+    after = ''
+    if v2:
+        if p.get('ContinuationToken'):
+            try:
+                after = base64.urlsafe_b64decode(p['ContinuationToken'].encode()).decode()
+            except ValueError:
+                raise S3Error('InvalidArgument', 'The continuation token provided is '
+                                                 'incorrect', 400)
+        elif p.get('StartAfter'):
+            after = p['StartAfter']
+    elif p.get('Marker'):
+        after = p['Marker']
+    contents, prefixes = [], []
+    truncated = False
+    last = None
+    for k in keys:
+        if k <= after:
+            continue
+        if delim:
+            i = k.find(delim, len(prefix))
+            if i >= 0:
+                cp = k[:i + len(delim)]
+                if cp <= after or (prefixes and prefixes[-1] == cp):
+                    continue
+                if len(contents) + len(prefixes) >= max_keys:
+                    truncated = True
+                    break
+                prefixes.append(cp)
+                last = cp
+                continue
+        if len(contents) + len(prefixes) >= max_keys:
+            truncated = True
+            break
+        o = b['objects'][k]
+        contents.append({'Key': k, 'LastModified': o['LastModified'], 'ETag': o['ETag'],
+                         'Size': o['Size'], 'StorageClass': 'STANDARD'})
+        last = k
+    out = {'__root__': 'ListBucketResult', 'Name': b['Name'], 'Prefix': prefix,
+           'MaxKeys': max_keys, 'IsTruncated': truncated}
+    if contents:
+        out['Contents'] = contents
+    if prefixes:
+        out['CommonPrefixes'] = [{'Prefix': x} for x in prefixes]
+    if delim:
+        out['Delimiter'] = delim
+    if v2:
+        out['KeyCount'] = len(contents) + len(prefixes)
+        if p.get('ContinuationToken'):
+            out['ContinuationToken'] = p['ContinuationToken']
+        if p.get('StartAfter'):
+            out['StartAfter'] = p['StartAfter']
+        if truncated and last is not None:
+            out['NextContinuationToken'] = base64.urlsafe_b64encode(last.encode()).decode()
+    else:
+        out['Marker'] = p.get('Marker', '')
+        if truncated and delim and last is not None:
+            out['NextMarker'] = last
+    return out
+
+
+def list_objects_v2(ctx, p):
+    return _list(ctx, p, True)
+
+
+def list_objects(ctx, p):
+    return _list(ctx, p, False)
+
+
+HANDLERS = {
+    'CreateBucket': create_bucket, 'HeadBucket': head_bucket, 'DeleteBucket': delete_bucket,
+    'ListBuckets': list_buckets, 'GetBucketLocation': get_bucket_location,
+    'PutBucketVersioning': put_bucket_versioning,
+    'GetBucketVersioning': get_bucket_versioning,
+    'PutBucketTagging': put_bucket_tagging, 'GetBucketTagging': get_bucket_tagging,
+    'DeleteBucketTagging': delete_bucket_tagging,
+    'PutObject': put_object, 'GetObject': get_object, 'HeadObject': head_object,
+    'DeleteObject': delete_object, 'DeleteObjects': delete_objects,
+    'CopyObject': copy_object, 'ListObjectsV2': list_objects_v2, 'ListObjects': list_objects,
+}
+
+
+def inventory(store):
+    out = []
+    for name, b in sorted(store.get('buckets', {}).items()):
+        out.append({'service': 's3', 'type': 'bucket', 'id': name})
+        for key in sorted(b['objects']):
+            out.append({'service': 's3', 'type': 'object', 'id': f'{name}/{key}'})
+    return out

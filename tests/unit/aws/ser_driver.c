@@ -1,0 +1,56 @@
+/*
+ * Test driver for the request serialisers: reads JSON lines
+ * {"service": "ec2", "op": "CreateVpc", "params": {...}} and prints the body
+ * cairn would send, one per line. tests/py/test_serialize_botocore.py
+ * compares it with botocore's serialiser for the same input.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws_int.h"
+
+int main(void)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int rc = 0;
+
+	while ((n = getline(&line, &cap, stdin)) > 0) {
+		struct arena *a = arena_new();
+		struct err err = ERR_INIT;
+		struct value *v = value_from_json(a, line, (size_t)n, 0, &err);
+		struct strbuf sb = STRBUF_INIT;
+		const struct aws_service *svc;
+		const char *op;
+		int r = -1;
+
+		if (!v || !(svc = aws_service_find(value_str(value_map_get(v, "service")) ?
+							   value_str(value_map_get(v, "service")) : ""))) {
+			printf("ERROR bad line\n");
+			rc = 1;
+			arena_free(a);
+			continue;
+		}
+		op = value_str(value_map_get(v, "op"));
+		if (svc->proto == PROTO_EC2)
+			r = aws_ser_ec2(op, svc->api_version, value_map_get(v, "params"), &sb,
+					NULL, &err);
+		else if (svc->proto == PROTO_QUERY)
+			r = aws_ser_query(op, svc->api_version, value_map_get(v, "params"),
+					  &sb, NULL, &err);
+		else
+			r = aws_ser_json(value_map_get(v, "params"), &sb, NULL, &err);
+		if (r < 0) {
+			printf("ERROR %s\n", err.msg);
+			rc = 1;
+		} else {
+			printf("%s\n", sb.buf);
+		}
+		strbuf_release(&sb);
+		arena_free(a);
+	}
+	free(line);
+	return rc;
+}
