@@ -52,8 +52,8 @@ t0=$(date +%s.%N)
 curl -s -H 'Content-Type: application/x-www-form-urlencoded' \
 	-d 'Action=GetCallerIdentity&Version=2011-06-15' "${args[@]}"
 t1=$(date +%s.%N)
-base=$(echo "($t1 - $t0) * 1000000 / $N" | bc -l)
-call=$(grep -oE '[0-9.]+ us per call' /tmp/aws_bench_call.$$ | cut -d' ' -f1)
+base=$(awk -v a="$t0" -v b="$t1" -v n="$N" 'BEGIN { print (b - a) * 1000000 / n }')
+call=$(grep '^call:' /tmp/aws_bench_call.$$ | grep -oE '[0-9.]+ us per call' | cut -d' ' -f1)
 rm -f /tmp/aws_bench_call.$$
 printf 'baseline (curl, same server): %.1f us per request\n' "$base"
-printf 'client overhead: %.1f us per request\n' "$(echo "$call - $base" | bc -l)"
+printf "wall time minus the curl baseline: %.1f us per request (negative: cairn is faster than the curl tool)\n" "$(awk -v a="$call" -v b="$base" 'BEGIN { print a - b }')"

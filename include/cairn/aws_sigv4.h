@@ -61,6 +61,7 @@ struct sigv4_result {
 	struct strbuf authorization; /* the Authorization header value */
 	struct strbuf canonical_request; /* with SIGV4_KEEP_STAGES */
 	struct strbuf string_to_sign;    /* with SIGV4_KEEP_STAGES */
+	void *md_ctx; /* internal: a digest context kept for reuse */
 };
 
 struct sigv4_signer;

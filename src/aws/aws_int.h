@@ -133,6 +133,8 @@ void creds_provider_free(struct creds_provider *p);
  * expire within 5 minutes. */
 int creds_get(struct creds_provider *p, struct aws_creds *out, char *source,
 	      size_t nsource, struct err *err);
+/* Makes the next creds_get fetch again (after an ExpiredToken answer). */
+void creds_invalidate(struct creds_provider *p);
 
 /* ---- errors and retries (errors.c, retry.c) ----------------------------- */
 

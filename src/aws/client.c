@@ -309,7 +309,7 @@ static int exchange(struct aws_client *c, const struct call *cl,
 	struct sigv4_header hs[12];
 	struct http_header hh[16];
 	struct sigv4_result sr;
-	int attempt;
+	int attempt, refreshed = 0;
 
 	sigv4_result_init(&sr);
 	for (attempt = 1;; attempt++) {
@@ -423,6 +423,18 @@ static int exchange(struct aws_client *c, const struct call *cl,
 		}
 		fill_aws_error(cl, resp, &e);
 		retry = aws_retryable(e.code);
+		/* credentials that expired early (clock skew, revoked session):
+		 * fetch them again once and retry */
+		if (!retry && !refreshed && cl->sign_mode == 0 &&
+		    (!strcmp(e.aws_code, "ExpiredToken") ||
+		     !strcmp(e.aws_code, "ExpiredTokenException") ||
+		     !strcmp(e.aws_code, "RequestExpired"))) {
+			log_debug("aws %s:%s: %s, fetching credentials again",
+				  cl->svc->name, cl->op, e.aws_code);
+			creds_invalidate(c->creds);
+			refreshed = 1;
+			retry = 1;
+		}
 		if (!retry || attempt >= c->max_attempts) {
 			*err = e;
 			sigv4_result_release(&sr);
@@ -643,10 +655,10 @@ int aws_s3(struct aws_client *c, const struct aws_s3_request *r,
 	cl.host = host.buf;
 	cl.signing_region = ep->signing_region;
 	cl.extra = extra;
-	if (r->content_type) {
-		extra[cl.nextra].name = "Content-Type";
-		extra[cl.nextra++].value = r->content_type;
-	}
+	/* always a Content-Type: curl would otherwise add a form-encoded one */
+	extra[cl.nextra].name = "Content-Type";
+	extra[cl.nextra++].value = r->content_type ? r->content_type :
+						     "application/octet-stream";
 	if (r->if_match) {
 		extra[cl.nextra].name = "If-Match";
 		extra[cl.nextra++].value = r->if_match;

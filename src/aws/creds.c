@@ -445,15 +445,26 @@ static int imds(struct creds_provider *p, struct aws_creds *out, struct err *err
 	long timeout_ms = tmo ? atol(tmo) * 1000 : 1000;
 	struct http_response r1, r2, r3;
 	struct http_header h[1];
-	struct strbuf url = STRBUF_INIT, token = STRBUF_INIT;
+	struct strbuf url = STRBUF_INIT, token = STRBUF_INIT, base_sb = STRBUF_INIT;
 	int rc = -1;
 
 	if (timeout_ms <= 0 || timeout_ms > 5000)
 		timeout_ms = 1000;
 	if (!base)
 		base = "http://169.254.169.254";
+	if (aws_check_url(base, err) < 0 && strncmp(base, "http://169.254.169.254", 22) &&
+	    strncmp(base, "http://[fd00:ec2::254]", 22))
+		return -1;
+	err_clear(err);
 	http_response_init(&r2);
 	http_response_init(&r3);
+	{
+		size_t bl = strlen(base);
+		while (bl && base[bl - 1] == '/')
+			bl--;
+		strbuf_add(&base_sb, base, bl);
+		base = base_sb.buf;
+	}
 	strbuf_addf(&url, "%s/latest/api/token", base);
 	h[0].name = "X-aws-ec2-metadata-token-ttl-seconds";
 	h[0].value = "21600";
@@ -490,6 +501,7 @@ out:
 	http_response_release(&r3);
 	strbuf_release(&token);
 	strbuf_release(&url);
+	strbuf_release(&base_sb);
 	return rc;
 }
 
@@ -686,4 +698,12 @@ int creds_get(struct creds_provider *p, struct aws_creds *out, char *source,
 	}
 	pthread_mutex_unlock(&p->lock);
 	return rc;
+}
+
+void creds_invalidate(struct creds_provider *p)
+{
+	pthread_mutex_lock(&p->lock);
+	if (p->cur.access_key)
+		p->cur.expiration = 1; /* long past: the next get fetches again */
+	pthread_mutex_unlock(&p->lock);
 }

@@ -109,6 +109,8 @@ void sigv4_result_init(struct sigv4_result *r)
 
 void sigv4_result_release(struct sigv4_result *r)
 {
+	EVP_MD_CTX_free(r->md_ctx);
+	r->md_ctx = NULL;
 	strbuf_release(&r->authorization);
 	strbuf_release(&r->canonical_request);
 	strbuf_release(&r->string_to_sign);
@@ -451,9 +453,11 @@ int sigv4_sign(struct sigv4_signer *s, const struct sigv4_request *req,
 	memcpy(date, out->amz_date, 8);
 	date[8] = '\0';
 
-	ctx = EVP_MD_CTX_new();
-	if (!ctx)
+	/* a context per result, reused across calls: allocating one per
+	 * signature costs more than a digest of a small body */
+	if (!out->md_ctx && !(out->md_ctx = EVP_MD_CTX_new()))
 		abort();
+	ctx = out->md_ctx;
 	if ((flags & SIGV4_S3) && (flags & SIGV4_UNSIGNED_PAYLOAD)) {
 		strcpy(out->payload_hash, "UNSIGNED-PAYLOAD");
 	} else {
@@ -482,7 +486,6 @@ int sigv4_sign(struct sigv4_signer *s, const struct sigv4_request *req,
 	if (!have_host) {
 		if (hs != stackh)
 			free(hs);
-		EVP_MD_CTX_free(ctx);
 		return -1;
 	}
 
@@ -510,7 +513,6 @@ int sigv4_sign(struct sigv4_signer *s, const struct sigv4_request *req,
 	if (sts_len < 0 || (size_t)sts_len >= sizeof(sts_buf)) {
 		strbuf_release(&cr);
 		strbuf_release(&sh);
-		EVP_MD_CTX_free(ctx);
 		return -1;
 	}
 	if (flags & SIGV4_KEEP_STAGES) {
@@ -529,6 +531,5 @@ int sigv4_sign(struct sigv4_signer *s, const struct sigv4_request *req,
 		    creds->access_key, date, region, service, sh.buf, crhash);
 	strbuf_release(&cr);
 	strbuf_release(&sh);
-	EVP_MD_CTX_free(ctx);
 	return 0;
 }

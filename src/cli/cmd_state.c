@@ -371,6 +371,13 @@ static int state_rm(struct state_cmd *c, int n_ids, char **ids)
 
 /* ---- history ---------------------------------------------------------- */
 
+/* Journal text comes from AWS answers: never let it drive the terminal. */
+static void print_safe(const char *s)
+{
+	for (; *s; s++)
+		putchar((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
+}
+
 static int is_open(const struct state_journal_entry *open, size_t n_open,
 		   int64_t id)
 {
@@ -484,8 +491,11 @@ static int state_history(struct state_cmd *c, const char *logical_id)
 			if (j->intent_id)
 				printf("  (intent #%lld)",
 				       (long long)j->intent_id);
-			if (j->message)
-				printf("  \"%s\"", j->message);
+			if (j->message) {
+				printf("  \"");
+				print_safe(j->message);
+				putchar('"');
+			}
 		}
 		putchar('\n');
 	}

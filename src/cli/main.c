@@ -37,7 +37,23 @@ static const struct command commands[] = {
 	{ "whoami", cmd_whoami, "show the AWS identity cairn would use",
 	  "usage: cairn whoami [--region REGION] [--profile NAME] [--endpoint-url URL] [--json]\n"
 	  "\n"
-	  "Resolves credentials the way AWS SDKs do and calls sts:GetCallerIdentity.\n" },
+	  "Resolves credentials the way AWS SDKs do and calls sts:GetCallerIdentity.\n"
+	  "Prints the account, the ARN, the user id and where the credentials came\n"
+	  "from. Sources, in order: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY\n"
+	  "(+AWS_SESSION_TOKEN); web identity (AWS_WEB_IDENTITY_TOKEN_FILE +\n"
+	  "AWS_ROLE_ARN); the profile in ~/.aws/credentials and ~/.aws/config\n"
+	  "(keys, role_arn + source_profile, credential_process); container\n"
+	  "credentials; EC2 instance metadata (IMDSv2).\n"
+	  "\n"
+	  "  --json                 print the identity as JSON\n"
+	  "  --region REGION        AWS region (else AWS_REGION, AWS_DEFAULT_REGION,\n"
+	  "                         the profile's region)\n"
+	  "  --profile NAME         shared config/credentials profile\n"
+	  "  --endpoint-url URL     send every AWS call to URL (https, or http to a\n"
+	  "                         loopback address); also AWS_ENDPOINT_URL,\n"
+	  "                         AWS_ENDPOINT_URL_<SERVICE>, endpoint_url\n"
+	  "  --max-attempts N       attempts per call, retries included (default 3)\n"
+	  "  --request-timeout SEC  timeout of one HTTP request (default 60)\n" },
 	{ "plan", cmd_plan, "show what apply would change",
 	  "usage: cairn plan TEMPLATE [options]\n"
 	  "\n"

@@ -4,10 +4,12 @@
  * longest remaining path. Everything is iterative and linear in nodes plus
  * edges, so 5000-resource stacks stay cheap.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "cairn/graph.h"
+#include "cairn/xalloc.h"
 
 const char *graph_edge_kind_name(enum graph_edge_kind k)
 {
@@ -94,6 +96,124 @@ static void add_edge(struct graph *g, size_t from, size_t to,
 
 /* ---- implicit edges ---- */
 
+/* Whether `to` can reach `from` through dependencies: an implicit edge
+ * from -> to would then close a cycle the user did not write, so it is
+ * left out (the explicit order already decides). */
+static bool reaches(struct graph *g, size_t start, size_t target)
+{
+	size_t *stack, n = 0, i;
+	unsigned char *seen;
+	bool found = false;
+
+	if (start == target)
+		return true;
+	/* malloc'd: called once per implicit edge, the arena would pile up */
+	stack = xmalloc((g->n + 1) * sizeof(*stack));
+	seen = xcalloc(g->n + 1, 1);
+	stack[n++] = start;
+	seen[start] = 1;
+	while (n && !found) {
+		const struct graph_node *nd = &g->nodes[stack[--n]];
+		for (i = 0; i < nd->ndeps; i++) {
+			size_t d = g->edges[nd->deps[i]].to;
+			if (d == target) {
+				found = true;
+				break;
+			}
+			if (!seen[d]) {
+				seen[d] = 1;
+				stack[n++] = d;
+			}
+		}
+	}
+	free(stack);
+	free(seen);
+	return found;
+}
+
+static void add_implicit(struct graph *g, size_t from, size_t to,
+			 const char *reason, const struct mark *m)
+{
+	if (from == to || (!graph_edge_between(g, from, to) && reaches(g, to, from)))
+		return;
+	add_edge(g, from, to, GRAPH_EDGE_IMPLICIT, reason, m);
+}
+
+/* Whether node i refers to node j (any recorded reference). */
+static bool refers_to(const struct graph *g, size_t i, size_t j)
+{
+	const struct tmpl_eval_resource *er = g->nodes[i].res;
+	size_t k;
+
+	for (k = 0; k < er->nrefs; k++)
+		if (!strcmp(er->refs[k].target, g->nodes[j].logical_id))
+			return true;
+	return false;
+}
+
+/* The roles (node indexes) a policy resource attaches to: Roles: [Ref R]
+ * (Policy, ManagedPolicy) or RoleName: Ref R (RolePolicy). */
+static size_t policy_roles(const struct graph *g, size_t i, long *out,
+			   size_t max)
+{
+	const struct value *raw = g->nodes[i].res->res->properties;
+	const struct value *roles = value_map_get(raw, "Roles");
+	size_t n = 0, k;
+
+	if (roles && roles->kind == VALUE_LIST) {
+		for (k = 0; k < roles->u.list.n && n < max; k++) {
+			const char *name = value_str(value_map_get(
+				roles->u.list.items[k], "Ref"));
+			long r = name ? graph_find(g, name) : -1;
+			if (r >= 0)
+				out[n++] = r;
+		}
+	}
+	{
+		const char *name = value_str(value_map_get(
+			value_map_get(raw, "RoleName"), "Ref"));
+		long r = name ? graph_find(g, name) : -1;
+		if (r >= 0 && n < max)
+			out[n++] = r;
+	}
+	return n;
+}
+
+/* An ECS service starts tasks at once: the roles of its task definition
+ * must already carry their policies (AWS-NOTES section 6, item 6). */
+static void service_policy_edges(struct graph *g)
+{
+	size_t s, t, p, k;
+
+	for (s = 0; s < g->n; s++) {
+		const char *ty = g->nodes[s].res->res->type;
+		if (!ty || strcmp(ty, "AWS::ECS::Service"))
+			continue;
+		for (t = 0; t < g->n; t++) {
+			const char *tt = g->nodes[t].res->res->type;
+			if (!tt || strcmp(tt, "AWS::ECS::TaskDefinition") ||
+			    !refers_to(g, s, t))
+				continue;
+			for (p = 0; p < g->n; p++) {
+				const char *pt = g->nodes[p].res->res->type;
+				long roles[16];
+				size_t nr;
+				if (!pt || (strcmp(pt, "AWS::IAM::Policy") &&
+					    strcmp(pt, "AWS::IAM::ManagedPolicy") &&
+					    strcmp(pt, "AWS::IAM::RolePolicy")))
+					continue;
+				nr = policy_roles(g, p, roles, 16);
+				for (k = 0; k < nr; k++)
+					if (refers_to(g, t, (size_t)roles[k]))
+						add_implicit(g, s, p,
+							     "the service's tasks need "
+							     "their roles' policies",
+							     &g->nodes[s].res->res->mark);
+			}
+		}
+	}
+}
+
 static const char *type_of(const struct graph *g, size_t i)
 {
 	const char *t = g->nodes[i].res->res->type;
@@ -160,16 +280,16 @@ static void implicit_edges(struct graph *g)
 			bool any = false;
 			for (j = 0; j < natt; j++)
 				if (vpc >= 0 && att_vpc[j] == vpc) {
-					add_edge(g, i, att[j], GRAPH_EDGE_IMPLICIT,
-						 "a NAT gateway needs the VPC's "
-						 "internet gateway attached", &m);
+					add_implicit(g, i, att[j],
+						     "a NAT gateway needs the VPC's "
+						     "internet gateway attached", &m);
 					any = true;
 				}
 			/* the VPC could not be traced: wait for all of them */
 			for (j = 0; !any && vpc < 0 && j < natt; j++)
-				add_edge(g, i, att[j], GRAPH_EDGE_IMPLICIT,
-					 "a NAT gateway needs the VPC's "
-					 "internet gateway attached", &m);
+				add_implicit(g, i, att[j],
+					     "a NAT gateway needs the VPC's "
+					     "internet gateway attached", &m);
 		} else if (!strcmp(t, "AWS::EC2::Route")) {
 			long gw = ref_node(g, i, "GatewayId");
 			if (gw < 0 || strcmp(type_of(g, (size_t)gw),
@@ -177,23 +297,23 @@ static void implicit_edges(struct graph *g)
 				continue;
 			for (j = 0; j < natt; j++)
 				if (att_igw[j] == gw)
-					add_edge(g, i, att[j], GRAPH_EDGE_IMPLICIT,
-						 "a route to an internet gateway "
-						 "needs the gateway attached", &m);
+					add_implicit(g, i, att[j],
+						     "a route to an internet gateway "
+						     "needs the gateway attached", &m);
 		} else if (!strcmp(t, "AWS::EC2::EIP") &&
 			   prop_is(g, i, "Domain", "vpc")) {
 			for (j = 0; j < natt; j++)
-				add_edge(g, i, att[j], GRAPH_EDGE_IMPLICIT,
-					 "an EIP in a VPC needs an internet "
-					 "gateway attached", &m);
+				add_implicit(g, i, att[j],
+					     "an EIP in a VPC needs an internet "
+					     "gateway attached", &m);
 		} else if (!strcmp(t, "AWS::EC2::VPCEndpoint") &&
 			   prop_is(g, i, "VpcEndpointType", "Interface") &&
 			   prop_is(g, i, "PrivateDnsEnabled", "true")) {
 			long vpc = ref_node(g, i, "VpcId");
 			if (vpc >= 0)
-				add_edge(g, i, (size_t)vpc, GRAPH_EDGE_IMPLICIT,
-					 "private DNS needs the VPC's DNS "
-					 "attributes set", &m);
+				add_implicit(g, i, (size_t)vpc,
+					     "private DNS needs the VPC's DNS "
+					     "attributes set", &m);
 		} else if (!strcmp(t, "AWS::ECS::TaskDefinition") && nlog) {
 			const struct value *cds = value_map_get(
 				g->nodes[i].res->properties, "ContainerDefinitions");
@@ -222,14 +342,14 @@ static void implicit_edges(struct graph *g)
 							!strcmp(value_str(grp),
 								value_str(name));
 					if (match)
-						add_edge(g, i, logs[j],
-							 GRAPH_EDGE_IMPLICIT,
-							 "the awslogs driver needs "
-							 "its log group", &m);
+						add_implicit(g, i, logs[j],
+							     "the awslogs driver needs "
+							     "its log group", &m);
 				}
 			}
 		}
 	}
+	service_policy_edges(g);
 }
 
 /* ---- order, cycles, longest path ---- */

@@ -11,6 +11,7 @@
  *   \Z \z                    -> $          \A -> ^
  *   \uXXXX, \n, \t, \r       -> the character (UTF-8 for non-ASCII)
  *   *? +? ?? {m,n}?          -> greedy (same match / no match answer)
+ *   ^[...]{m,n}$             -> ^[...]*$ and a length check (speed)
  * Inside a class, \p{L}, \p{N}, \p{Z} and code points above U+007F cannot
  * be listed in a byte-oriented bracket, so they become "any non-ASCII
  * byte" (0x80-0xFF): lenient for non-ASCII text, exact for ASCII. Other
@@ -505,15 +506,78 @@ int schema_regex_translate(const char *ecma, struct strbuf *ere,
 	return depth ? -1 : 0;
 }
 
+/*
+ * "^[...]{m,n}$" (LogGroupName's {1,512}): glibc's regcomp unrolls a
+ * bounded repetition into n copies, and matching then costs 6 us instead
+ * of 0.2. Rewritten as "^[...]*$" plus a length check in code points
+ * (which is how ECMA counts, too). Without the end anchor, "^[...]{m,n}"
+ * finds a match as soon as m characters do: "^[...]{m}". Returns whether
+ * src had that shape; *lo / *hi receive the bounds (-1: none).
+ */
+static bool bounded_class(const char *src, struct strbuf *out, long *lo,
+			  long *hi)
+{
+	const char *p = src + 2, *q, *rest;
+	char *end;
+	long m, n;
+
+	if (src[0] != '^' || src[1] != '[')
+		return false;
+	if (*p == '^')
+		p++;
+	if (*p == ']')
+		return false;
+	while (*p && *p != ']')
+		p += (*p == '\\' && p[1]) ? 2 : 1;
+	if (*p != ']' || p[1] != '{' || !isdigit((unsigned char)p[2]))
+		return false;
+	q = p + 2;
+	m = strtol(q, &end, 10);
+	q = end;
+	n = m;
+	if (*q == ',') {
+		q++;
+		n = -1;
+		if (isdigit((unsigned char)*q)) {
+			n = strtol(q, &end, 10);
+			q = end;
+		}
+	}
+	if (*q != '}' || (n >= 0 && n < m))
+		return false;
+	rest = q + 1;
+	strbuf_add(out, src, (size_t)(p + 1 - src));
+	if (!strcmp(rest, "$") || !strcmp(rest, "\\Z") || !strcmp(rest, "\\z")) {
+		strbuf_addstr(out, "*$");
+		*lo = m;
+		*hi = n;
+	} else if (!*rest) {
+		strbuf_addf(out, "{%ld}", m);
+		*lo = *hi = -1;
+	} else {
+		strbuf_reset(out);
+		return false;
+	}
+	return true;
+}
+
 void schema_regex_compile(struct sregex *r, const char *src)
 {
-	struct strbuf ere = STRBUF_INIT;
+	struct strbuf ere = STRBUF_INIT, shaped = STRBUF_INIT;
+	long lo = -1, hi = -1;
+	bool bounded = bounded_class(src, &shaped, &lo, &hi);
 
 	r->src = src;
 	r->ok = false;
-	if (schema_regex_translate(src, &ere, &r->min_len, &r->max_len) == 0 &&
+	if (schema_regex_translate(bounded ? shaped.buf : src, &ere, &r->min_len,
+				   &r->max_len) == 0 &&
 	    regcomp(&r->re, ere.buf, REG_EXTENDED | REG_NOSUB) == 0)
 		r->ok = true;
+	if (bounded) {
+		r->min_len = lo;
+		r->max_len = hi;
+	}
+	strbuf_release(&shaped);
 	strbuf_release(&ere);
 }
 

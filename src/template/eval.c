@@ -292,9 +292,21 @@ static struct value *getatt(struct ev *e, const char *res, const char *attr,
 	lid = er->res->logical_id;
 	if (er->res->schema && !schema_has_attribute(er->res->schema, attr)) {
 		const char *list = schema_attributes(er->res->schema);
-		everr(e, m, "%s has no attribute \"%s\" (type %s has: %s)", lid,
-		      attr, er->res->type,
-		      list && *list ? list : "no attributes");
+		const char *names[128], *s = NULL;
+		size_t n = 0;
+		char *copy = arena_strdup(e->a, list ? list : ""), *tok, *save;
+
+		for (tok = strtok_r(copy, ", ", &save); tok && n < 128;
+		     tok = strtok_r(NULL, ", ", &save))
+			names[n++] = tok;
+		s = tmpl_suggest(attr, names, n);
+		if (s)
+			everr(e, m, "%s has no attribute \"%s\" (did you mean "
+				    "\"%s\"?)", lid, attr, s);
+		else
+			everr(e, m, "%s has no attribute \"%s\" (type %s has: %s)",
+			      lid, attr, er->res->type,
+			      list && *list ? list : "no attributes");
 		return NULL;
 	}
 	add_ref(e, lid, arena_strdup(e->a, attr), kind, m);

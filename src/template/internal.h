@@ -4,7 +4,8 @@
 
 #include "cairn/template.h"
 
-/* The closest candidate to word (edit distance <= max(2, len/3)), or NULL. */
+/* The closest candidate to word (distance <= max(1, len/3), a swap of
+ * neighbours counting 1), or NULL. */
 const char *tmpl_suggest(const char *word, const char *const *cands, size_t n);
 /* The entry for key in a map value (with its key mark), or NULL. */
 const struct value_pair *tmpl_pair(const struct value *map, const char *key);

@@ -4,6 +4,7 @@
  * evaluation (unknown sections and attributes, resource types, parameter
  * declarations). Evaluation is in eval.c.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <regex.h>
 #include <strings.h>
@@ -14,33 +15,35 @@
 #include "cairn/strbuf.h"
 #include "internal.h"
 
+/* Optimal string alignment distance (a swap of neighbours costs 1, so
+ * "Vcp" is one step from "Vpc"); letters compare case-insensitively. */
 static size_t edit_distance(const char *a, const char *b)
 {
+	unsigned short d[64][64];
 	size_t la = strlen(a), lb = strlen(b), i, j;
-	size_t row[64], prev;
 
-	if (lb >= sizeof(row) / sizeof(row[0]) || la >= 64)
+	if (la >= 64 || lb >= 64)
 		return (size_t)-1;
+	for (i = 0; i <= la; i++)
+		d[i][0] = (unsigned short)i;
 	for (j = 0; j <= lb; j++)
-		row[j] = j;
+		d[0][j] = (unsigned short)j;
 	for (i = 1; i <= la; i++) {
-		prev = row[0];
-		row[0] = i;
 		for (j = 1; j <= lb; j++) {
-			size_t cur = row[j];
-			size_t cost = (a[i - 1] == b[j - 1] ||
-				       ((a[i - 1] | 32) == (b[j - 1] | 32)))
-					      ? 0 : 1;
-			size_t best = prev + cost;
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			prev = cur;
+			int cost = tolower((unsigned char)a[i - 1]) !=
+				   tolower((unsigned char)b[j - 1]);
+			unsigned short best = (unsigned short)(d[i - 1][j - 1] + cost);
+			if (d[i - 1][j] + 1 < best)
+				best = (unsigned short)(d[i - 1][j] + 1);
+			if (d[i][j - 1] + 1 < best)
+				best = (unsigned short)(d[i][j - 1] + 1);
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+				best = (unsigned short)(d[i - 2][j - 2] + 1);
+			d[i][j] = best;
 		}
 	}
-	return row[lb];
+	return d[la][lb];
 }
 
 const char *tmpl_suggest(const char *word, const char *const *cands, size_t n)
@@ -48,12 +51,12 @@ const char *tmpl_suggest(const char *word, const char *const *cands, size_t n)
 	size_t i, best = (size_t)-1, limit = strlen(word) / 3;
 	const char *pick = NULL;
 
-	if (limit < 2)
-		limit = 2;
+	if (limit < 1)
+		limit = 1;
 	for (i = 0; i < n; i++) {
-		size_t d = edit_distance(word, cands[i]);
-		if (d <= limit && d < best) {
-			best = d;
+		size_t dist = edit_distance(word, cands[i]);
+		if (dist <= limit && dist < best) {
+			best = dist;
 			pick = cands[i];
 		}
 	}

@@ -30,6 +30,8 @@ INVENTORY = {
 }
 
 STACKS = ['prefect-ecs-worker', 'prefect-agent-dedicated-ip']
+PARAMS = ['--param', 'PrefectApiUrl=https://api.prefect.cloud/api/accounts/a/workspaces/w',
+          '--param', 'PrefectApiKey=' + SECRET]
 
 
 def inventory_counts(emu):
@@ -53,7 +55,7 @@ def test_apply_plan_destroy(emu, cairn, stack):
     emu.reset()
     tpl = os.path.join(TOP, 'stacks', stack + '.yaml')
     state = str(cairn.tmp / 'state.db')
-    common = [*cairn.endpoint, '--state', state, '--param', 'PrefectApiKey=' + SECRET]
+    common = [*cairn.endpoint, '--state', state, *PARAMS]
 
     r = cairn('apply', tpl, '--auto-approve', *common)
     assert r.rc == 0, r
@@ -88,7 +90,7 @@ def test_apply_plan_destroy(emu, cairn, stack):
     assert SECRET not in r.out and SECRET not in r.err
 
     # a second plan sees no changes
-    p = cairn('plan', tpl, '--detailed-exitcode', *common[:-2], '--param', 'PrefectApiKey=' + SECRET)
+    p = cairn('plan', tpl, '--detailed-exitcode', *common)
     assert p.rc == 0, p
 
     # outputs were recorded
@@ -107,7 +109,7 @@ def test_updates_in_place(emu, cairn):
     emu.reset()
     tpl = os.path.join(TOP, 'stacks', 'prefect-ecs-worker.yaml')
     state = str(cairn.tmp / 'state.db')
-    common = [*cairn.endpoint, '--state', state, '--param', 'PrefectApiKey=' + SECRET]
+    common = [*cairn.endpoint, '--state', state, *PARAMS]
     r = cairn('apply', tpl, '--auto-approve', *common)
     assert r.rc == 0, r
     before = emu.control('calls')

@@ -54,7 +54,7 @@ t_run "default region is us-east-1" 0 env -u AWS_REGION -u AWS_DEFAULT_REGION "$
 t_run "AWS_DEFAULT_REGION is used" 1 env -u AWS_REGION AWS_DEFAULT_REGION=eu-west-1 "$CAIRN" validate "$T_TMP/region.yaml"
 t_run "AWS_REGION beats AWS_DEFAULT_REGION" 0 env AWS_REGION=us-west-2 AWS_DEFAULT_REGION=eu-west-1 "$CAIRN" validate "$T_TMP/region.yaml"
 t_run "--region beats AWS_REGION" 1 env AWS_REGION=us-west-2 "$CAIRN" validate --region eu-west-1 "$T_TMP/region.yaml"
-t_grep "region-dependent error" "region.yaml:7:33: error: Resources.Vpc.Properties.CidrBlock: value \"not-a-cidr\"" "$T_ERR"
+t_grep "region-dependent error" "region.yaml:7:29: error: Resources.Vpc.Properties.CidrBlock: value \"not-a-cidr\"" "$T_ERR"
 t_run "--region us-west-2" 0 "$CAIRN" validate --region us-west-2 --account 210987654321 --stack demo "$G/network.yaml"
 
 # graph

@@ -176,5 +176,17 @@ t_run "always throttled gives up after --max-attempts" 1 env AWS_ACCESS_KEY_ID=t
 t_grep "error is Throttling with the request id" 'sts:GetCallerIdentity: Throttling: Rate exceeded \(request id [^)]+\)' "$T_ERR"
 ctl POST config '{"throttle_rate": 0.0}' >/dev/null
 
+# 9. a server that answers too slowly: the request timeout, retried, then a
+# clear error (never a hang)
+ctl POST config '{"latency": {"sts:GetCallerIdentity": 2.5}}' >/dev/null
+start=$(date +%s)
+t_run "a slow answer times out" 1 env AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
+	AWS_REGION=us-east-1 "$CAIRN" whoami --request-timeout 1 --max-attempts 2 --endpoint-url "$URL"
+secs=$(($(date +%s) - start))
+t_grep "says it timed out, after 2 attempts" 'after 2 attempts: sts:GetCallerIdentity: .*[Tt]imed out' "$T_ERR"
+if [ "$secs" -le 5 ]; then t_ok "gave up in ${secs}s"; else t_fail "took ${secs}s"; fi
+ctl POST config '{"latency": {}}' >/dev/null
+
 t_run "--max-attempts 0 is a usage error" 2 "$CAIRN" whoami --max-attempts 0
+t_run "--request-timeout x is a usage error" 2 "$CAIRN" whoami --request-timeout x
 t_done

@@ -86,7 +86,7 @@ t_run "s3 HeadObject of a missing key" 1 "$D" --endpoint-url "$URL" s3 HEAD cair
 t_grep "HEAD 404 without a body is not_found" '^error not_found' "$T_ERR"
 
 # 10 threads, one client, 30% throttling and 10% 5xx: every call succeeds
-ctl config '{"throttle_rate": 0.3, "error_rate": 0.1, "seed": 11}'
+ctl config '{"throttle_rate": 0.3, "error_rate": 0.1, "drop_rate": 0.05, "seed": 11}'
 t_run "200 calls from 10 threads under faults" 0 env CAIRN_LOG=debug "$D" --endpoint-url "$URL" \
 	--threads 10 --calls 200 --max-attempts 10 ec2 DescribeVpcs
 t_grep "all succeeded" 'calls ok=200 fail=0' "$T_ERR"
@@ -95,5 +95,10 @@ t_grep "retries show the attempt" 'status=200 attempt=[2-9]/10' "$T_ERR"
 N_LINES=$(printf '%s\n' "$T_ERR" | grep -c 'debug aws ec2:DescribeVpcs status=')
 if [ "$N_LINES" -ge 200 ]; then t_ok "one debug line per request ($N_LINES)"; else
 	t_fail "expected >= 200 debug lines, got $N_LINES"; fi
-ctl config '{"throttle_rate": 0.0, "error_rate": 0.0}'
+ctl config '{"throttle_rate": 0.0, "error_rate": 0.0, "drop_rate": 1.0}'
+t_run "a server that always drops the connection" 1 env CAIRN_LOG=debug "$D" --endpoint-url "$URL" \
+	--max-attempts 3 ec2 DescribeVpcs
+t_grep "each drop is a transient error, retried" 'error=transient attempt=3/3' "$T_ERR"
+t_grep "then a clear error" '^error transient - 0: after 3 attempts: ec2:DescribeVpcs: .*Empty reply from server' "$T_ERR"
+ctl config '{"drop_rate": 0.0}'
 t_done

@@ -100,13 +100,29 @@ t_grep "source is IMDSv2" 'source: +instance metadata \(IMDSv2\)' "$T_OUT"
 t_grep "token PUT came first" '^PUT /latest/api/token' "$(head -1 "$T_TMP/meta.log")"
 t_grep "then the role and its credentials" 'GET /latest/meta-data/iam/security-credentials/node-role' "$(cat "$T_TMP/meta.log")"
 
-# no credentials anywhere and a metadata address that never answers: no hang
+# no credentials anywhere and a metadata server that accepts connections but
+# never answers: IMDS gives up after its 1 s timeout, no hang
+/usr/bin/python3 - "$T_TMP/hole.port" <<'PY' &
+import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(16)
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+time.sleep(60)
+PY
+HOLE_PID=$!
+for _ in $(seq 50); do [ -s "$T_TMP/hole.port" ] && break; sleep 0.1; done
 start=$(date +%s%N)
-t_run "no credentials fails" 1 env AWS_EC2_METADATA_SERVICE_ENDPOINT=http://10.255.255.1 \
-	"$CAIRN" whoami --endpoint-url "$URL"
+t_run "no credentials fails" 1 env AWS_EC2_METADATA_SERVICE_ENDPOINT="http://127.0.0.1:$(cat "$T_TMP/hole.port")" \
+	"$CAIRN" --debug whoami --endpoint-url "$URL"
+kill $HOLE_PID 2>/dev/null
+t_grep "the metadata attempt timed out" 'instance metadata: .*[Tt]imed out' "$T_ERR"
 ms=$((($(date +%s%N) - start) / 1000000))
 t_grep "and says what to set" 'no AWS credentials found' "$T_ERR"
 if [ "$ms" -lt 4000 ]; then t_ok "gave up on metadata in ${ms} ms"; else t_fail "took ${ms} ms"; fi
+t_run "a non-loopback http metadata endpoint is refused" 1 env \
+	AWS_EC2_METADATA_SERVICE_ENDPOINT=http://10.255.255.1 "$CAIRN" --debug whoami --endpoint-url "$URL"
+t_grep "and the reason is logged" 'instance metadata: endpoint "http://10.255.255.1": plain http' "$T_ERR"
 
 # credential_process, refreshed before expiry
 cat >"$T_TMP/proc.sh" <<SH

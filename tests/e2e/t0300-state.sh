@@ -118,6 +118,12 @@ sqlite3 state/newer.db "PRAGMA user_version = 99"
 t_run "a newer schema is refused" 1 "$CAIRN" output --stack newer
 t_grep "... asking for an upgrade" 'schema version 99, newer .*upgrade cairn' "$T_ERR"
 
+"$FIX" write state/broken.db >/dev/null
+sqlite3 state/broken.db "UPDATE resources SET attributes = '{oops' WHERE logical_id = 'Subnet'"
+t_run "a damaged row is an error, not a crash" 1 "$CAIRN" state list --stack broken
+t_grep "... naming the resource and the state" 'state .state/broken.db.: resource "Subnet": invalid JSON' "$T_ERR"
+rm -f state/broken.db
+
 # ---- rm -------------------------------------------------------------------
 t_run "state rm of an unknown id fails" 1 "$CAIRN" state rm Subnet Nope --stack demo
 t_run "... and removes nothing" 0 "$CAIRN" state show Subnet --stack demo

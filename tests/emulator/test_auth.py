@@ -53,7 +53,7 @@ EXPECT = {
               'unknown_key': (403, 'InvalidClientTokenId'),
               'expired': (403, 'SignatureDoesNotMatch'),
               'bad_token': (403, 'InvalidClientTokenId')},
-    'ec2': {'missing': (401, 'AuthFailure'),
+    'ec2': {'missing': (401, 'MissingAuthenticationToken'),
             'malformed': (400, 'IncompleteSignature'),
             'wrong_secret': (401, 'AuthFailure'),
             'unknown_key': (401, 'AuthFailure'),
@@ -206,3 +206,29 @@ def test_configured_credentials(emulator):
     assert c.get_caller_identity()['Account'] == '210987654321'
     # the default pair keeps working (config merges)
     assert emulator.client('sts').get_caller_identity()['Account'] == '123456789012'
+
+
+class _UnsignedPayload(__import__('botocore.auth').auth.S3SigV4Auth):
+    def payload(self, request):
+        return 'UNSIGNED-PAYLOAD'
+
+
+def test_s3_unsigned_payload_accepted(emulator):
+    emulator.client('s3').create_bucket(Bucket='unsigned')
+    st, _, body = emulator.raw('s3', method='PUT', path='/unsigned/k', body=b'abc',
+                               auth_cls=_UnsignedPayload)
+    assert st == 200, body
+    # the payload is not covered by the signature: another body is accepted too
+    st, _, _ = emulator.raw('s3', method='PUT', path='/unsigned/k', body=b'abc',
+                            auth_cls=_UnsignedPayload, send_body=b'xyz')
+    assert st == 200
+    assert emulator.client('s3').get_object(Bucket='unsigned', Key='k')['Body'].read() == b'xyz'
+
+
+class _NoContentSha(__import__('botocore.auth').auth.SigV4Auth):
+    pass
+
+
+def test_s3_requires_content_sha_header(emulator):
+    st, _, body = emulator.raw('s3', method='GET', path='/', auth_cls=_NoContentSha)
+    assert st == 400 and code_of('xml', body) == 'InvalidRequest'

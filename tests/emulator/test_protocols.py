@@ -234,3 +234,13 @@ def test_botocore_parses_every_error_kind(emulator):
     iam = emulator.client('iam')
     with pytest.raises(iam.exceptions.NoSuchEntityException):
         iam.get_role(RoleName='nope')
+
+
+def test_json_error_message_member_follows_the_model(emulator):
+    st, _, body = json_call(emulator, 'secretsmanager', 'secretsmanager.DescribeSecret',
+                            {'SecretId': 'nope'})
+    assert st == 400
+    assert set(json.loads(body)) == {'__type', 'Message'}       # SM's shapes say Message
+    st, _, body = json_call(emulator, 'logs', 'Logs_20140328.DeleteLogGroup',
+                            {'logGroupName': 'nope'})
+    assert set(json.loads(body)) == {'__type', 'message'}

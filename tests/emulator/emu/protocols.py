@@ -554,12 +554,12 @@ def render_json(op, result, request_id):
 
 # ---------------------------------------------------------- errors
 
-_error_status = {}
+_error_info = {}
 
 
-def error_status(service, code):
-    """The HTTP status the model gives an error code (400 when it does not say)."""
-    table = _error_status.get(service)
+def _error_table(service):
+    """{code: (HTTP status, message member name)} from the model's error shapes."""
+    table = _error_info.get(service)
     if table is None:
         table = {}
         model = service_model(service)
@@ -568,11 +568,17 @@ def error_status(service, code):
             err = sh.metadata.get('error') if sh.type_name == 'structure' else None
             if sh.metadata.get('exception') or err:
                 st = (err or {}).get('httpStatusCode', 400)
-                table[name] = st
+                key = 'Message' if 'Message' in sh.members else 'message'
+                table[name] = (st, key)
                 if err and err.get('code'):
-                    table[err['code']] = st
-        _error_status[service] = table
-    return table.get(code, 400)
+                    table[err['code']] = (st, key)
+        _error_info[service] = table
+    return table
+
+
+def error_status(service, code):
+    """The HTTP status the model gives an error code (400 when it does not say)."""
+    return _error_table(service).get(code, (400, None))[0]
 
 
 def render_error(protocol, err, request_id, service=None, head=False):
@@ -595,7 +601,10 @@ def render_error(protocol, err, request_id, service=None, head=False):
         headers['Content-Type'] = 'text/xml'
         headers['x-amzn-RequestId'] = request_id
     elif protocol == 'json':
-        body = json.dumps({'__type': err.code, 'message': err.message})
+        # the member name the model's error shape uses ('Message' in Secrets Manager)
+        key = (_error_table(service).get(err.code, (400, None))[1] if service else None) \
+            or 'message'
+        body = json.dumps({'__type': err.code, key: err.message})
         headers['Content-Type'] = 'application/x-amz-json-1.1'
         headers['x-amzn-RequestId'] = request_id
     else:   # rest-xml (S3)

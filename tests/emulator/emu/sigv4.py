@@ -34,8 +34,9 @@ class AuthError(Exception):
 # kind -> protocol -> (code, status, message)
 AUTH_CODES = {
     'missing': {
-        'ec2': ('AuthFailure', 401, 'AWS was not able to validate the provided access '
-                                    'credentials'),
+        'ec2': ('MissingAuthenticationToken', 401, 'The request must contain either a valid '
+                                                   '(registered) AWS access key ID or X.509 '
+                                                   'certificate.'),
         'query': ('MissingAuthenticationToken', 403, 'Request is missing Authentication '
                                                      'Token'),
         'json': ('MissingAuthenticationTokenException', 400, 'Missing Authentication Token'),
@@ -99,6 +100,12 @@ AUTH_CODES = {
         'json': ('InvalidSignatureException', 400, None),
         'rest-xml': ('RequestTimeTooSkewed', 403, 'The difference between the request time '
                                                   'and the current time is too large.'),
+    },
+    'content_sha_missing': {
+        'ec2': ('IncompleteSignature', 400, None),
+        'query': ('IncompleteSignature', 403, None),
+        'json': ('IncompleteSignatureException', 400, None),
+        'rest-xml': ('InvalidRequest', 400, None),
     },
     'content_sha': {
         'ec2': ('IncompleteSignature', 400, None),
@@ -231,8 +238,8 @@ def verify(state, method, raw_path, query, headers, body):
     cls = _S3Verifier if service == 's3' else _Verifier
     signer = cls(creds, service, region, [s.lower() for s in signed])
     if content_sha is None and service == 's3':
-        raise AuthError('malformed', 'Missing required header for this request: '
-                                     'x-amz-content-sha256')
+        raise AuthError('content_sha_missing', 'Missing required header for this request: '
+                                               'x-amz-content-sha256')
     canonical = signer.canonical_request(req)
     sts = signer.string_to_sign(req, canonical)
     expected = signer.signature(sts, req)

@@ -396,6 +396,34 @@ static void test_regex_schema_patterns(void **state)
 	/* LogGroupName: \Z is the end */
 	assert_true(rx_match("^[.\\-_/#A-Za-z0-9]{1,512}\\Z", "/ecs/prefect-worker"));
 	assert_false(rx_match("^[.\\-_/#A-Za-z0-9]{1,512}\\Z", "/ecs/prefect worker"));
+	/* {m,n} on a whole anchored class becomes a length check: same answers */
+	{
+		const char *p = "^[.\\-_/#A-Za-z0-9]{1,512}\\Z";
+		char name[600];
+		memset(name, 'a', 513);
+		name[513] = '\0';
+		assert_false(rx_match(p, name));
+		name[512] = '\0';
+		assert_true(rx_match(p, name));
+		assert_false(rx_match(p, ""));
+		assert_false(rx_match(p, "a b"));
+		assert_true(rx_match("^[a-z]{2,3}$", "ab"));
+		assert_false(rx_match("^[a-z]{2,3}$", "a"));
+		assert_false(rx_match("^[a-z]{2,3}$", "abcd"));
+		assert_false(rx_match("^[a-z]{2,3}$", "a1"));
+		assert_true(rx_match("^[a-z]{2}$", "ab"));
+		assert_false(rx_match("^[a-z]{2}$", "abc"));
+		assert_true(rx_match("^[a-z]{2,}$", "abcdefgh"));
+		assert_false(rx_match("^[^a-z]{2,}$", "abcdefgh"));
+		/* no end anchor: a prefix of m characters is enough */
+		assert_true(rx_match("^[0-9a-zA-Z._*-]{1,128}", "abc"));
+		assert_true(rx_match("^[0-9a-zA-Z._*-]{1,128}", "a b"));
+		assert_false(rx_match("^[0-9a-zA-Z._*-]{1,128}", " ab"));
+		assert_false(rx_match("^[0-9a-zA-Z._*-]{2,128}", "a b"));
+		/* other shapes are left to the translation */
+		assert_true(rx_match("^[a-z]{2,3}x$", "abx"));
+		assert_false(rx_match("^[a-z]{2,3}x$", "abcdx"));
+	}
 	/* KMS key ARN */
 	assert_true(rx_match("^arn:[a-z0-9-]+:kms:[a-z0-9-]+:\\d{12}:(key|alias)/.+\\Z",
 			     "arn:aws:kms:us-east-1:123456789012:alias/x"));

@@ -378,6 +378,28 @@ static void test_failed_migration_rolls_back(void **state)
 			 0);
 }
 
+static void test_damaged_row_named(void **state)
+{
+	struct fx *f = *state;
+	struct err err = ERR_INIT;
+	struct state *st = must_open(f->path);
+	struct state_resource r = { 0 }, *list;
+	size_t n;
+
+	r.logical_id = "Broken";
+	r.type = "AWS::EC2::VPC";
+	assert_int_equal(state_resource_put(st, &r, &err), 0);
+	assert_int_equal(raw_exec(f->path, "UPDATE resources SET properties = "
+					   "'{\"a\":' WHERE logical_id = 'Broken'"),
+			 SQLITE_OK);
+	assert_int_equal(state_resource_list(st, f->a, &list, &n, &err), -1);
+	assert_non_null(strstr(err.msg, "resource \"Broken\""));
+	assert_non_null(strstr(err.msg, f->path));
+	assert_int_equal(state_resource_get(st, "Broken", f->a, &r, &err), -1);
+	assert_non_null(strstr(err.msg, "invalid JSON"));
+	state_close(st);
+}
+
 static void test_damaged_key_refused(void **state)
 {
 	struct fx *f = *state;
@@ -898,7 +920,7 @@ static void test_lease_expiry_and_lost_lock(void **state)
 	struct fx *f = *state;
 	struct state *a = must_open(f->path), *b = must_open(f->path);
 	struct err err = ERR_INIT;
-	struct state_lock_opts la = { 0, 0.3, "holder" };
+	struct state_lock_opts la = { 0, 1.0, "holder" };
 	struct state_lock_opts lb = { 0, 0, "taker" };
 	struct state_resource r = { 0 };
 	struct state_lock_info li;
@@ -908,7 +930,7 @@ static void test_lease_expiry_and_lost_lock(void **state)
 	assert_int_equal(state_lock_acquire(a, &la, &err), 0);
 	assert_int_equal(state_lock_acquire(b, &lb, &err), -1);
 	assert_int_equal(err.code, ERR_LOCKED);
-	sleep_ms(400);
+	sleep_ms(1200);
 	assert_int_equal(state_lock_get(b, f->a, &li, &err), 1);
 	assert_true(li.expired);
 	assert_int_equal(state_lock_acquire(b, &lb, &err), 0);
@@ -931,7 +953,7 @@ static void test_lease_renewed_by_writes(void **state)
 	struct fx *f = *state;
 	struct state *a = must_open(f->path);
 	struct err err = ERR_INIT;
-	struct state_lock_opts lo = { 0, 1.0, "holder" };
+	struct state_lock_opts lo = { 0, 2.0, "holder" };
 	struct state_resource r = { 0 };
 	struct state_lock_info li;
 	char first[40];
@@ -941,11 +963,15 @@ static void test_lease_renewed_by_writes(void **state)
 	assert_int_equal(state_lock_acquire(a, &lo, &err), 0);
 	assert_int_equal(state_lock_get(a, f->a, &li, &err), 1);
 	snprintf(first, sizeof(first), "%s", li.expires_at);
-	sleep_ms(600);
+	/* a write before half the lease leaves it alone */
+	assert_int_equal(state_resource_put(a, &r, &err), 0);
+	assert_int_equal(state_lock_get(a, f->a, &li, &err), 1);
+	assert_string_equal(li.expires_at, first);
+	sleep_ms(1200);
 	assert_int_equal(state_resource_put(a, &r, &err), 0);
 	assert_int_equal(state_lock_get(a, f->a, &li, &err), 1);
 	assert_true(strcmp(li.expires_at, first) > 0);
-	sleep_ms(600);
+	sleep_ms(1200);
 	/* past the first expiry, still ours thanks to the write */
 	assert_int_equal(state_lock_get(a, f->a, &li, &err), 1);
 	assert_false(li.expired);
@@ -1188,6 +1214,7 @@ int main(void)
 		T(test_migrations_from_each_version),
 		T(test_failed_migration_rolls_back),
 		T(test_damaged_key_refused),
+		T(test_damaged_row_named),
 		T(test_resource_roundtrip),
 		T(test_stack_and_outputs),
 		T(test_journal),

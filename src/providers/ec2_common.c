@@ -1,0 +1,164 @@
+/*
+ * EC2 plumbing shared by the EC2 types: batched Describe calls, waits on
+ * a state field, finding what a crashed run created by its cairn tags.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "prov_int.h"
+
+static const struct value *match_id(const struct value *list,
+				    const char *id_field, const char *id)
+{
+	size_t i;
+
+	for (i = 0; list && list->kind == VALUE_LIST && i < list->u.list.n; i++) {
+		const char *x = pv_str(list->u.list.items[i], id_field);
+		if (x && !strcmp(x, id))
+			return list->u.list.items[i];
+	}
+	return NULL;
+}
+
+static int describe_some(struct provider_ctx *ctx, const char *op,
+			 const char *ids_member, const char *set,
+			 const char *id_field, size_t n,
+			 const char *const *ids, const struct value **found,
+			 struct err *err)
+{
+	struct value *p = value_new_map(ctx->arena), *l = value_new_list(ctx->arena);
+	const struct value *items;
+	struct value *r;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		value_list_push(ctx->arena, l, value_new_string(ctx->arena, ids[i]));
+	value_map_set(ctx->arena, p, ids_member, l);
+	r = pcall(ctx, "ec2", op, p, err);
+	if (!r)
+		return -1;
+	items = aws_get_list(ctx->arena, r, set, err);
+	if (!items)
+		return -1;
+	for (i = 0; i < n; i++)
+		found[i] = match_id(items, id_field, ids[i]);
+	return 0;
+}
+
+int ec2_describe(struct provider_ctx *ctx, const char *op,
+		 const char *ids_member, const char *set, const char *id_field,
+		 size_t n, const char *const *ids, const struct value **found,
+		 struct err *err)
+{
+	size_t i;
+
+	if (!n)
+		return 0;
+	if (describe_some(ctx, op, ids_member, set, id_field, n, ids, found,
+			  err) == 0)
+		return 0;
+	if (err->code != ERR_NOT_FOUND)
+		return -1;
+	if (n == 1) {
+		found[0] = NULL;
+		err_clear(err);
+		return 0;
+	}
+	/* one unknown id fails the whole call: ask one by one */
+	for (i = 0; i < n; i++) {
+		err_clear(err);
+		if (describe_some(ctx, op, ids_member, set, id_field, 1, &ids[i],
+				  &found[i], err) < 0) {
+			if (err->code != ERR_NOT_FOUND)
+				return -1;
+			found[i] = NULL;
+		}
+	}
+	err_clear(err);
+	return 0;
+}
+
+static bool in_list(const char *s, const char *const *l)
+{
+	size_t i;
+
+	for (i = 0; s && l && l[i]; i++)
+		if (!strcasecmp(s, l[i]))
+			return true;
+	return false;
+}
+
+int ec2_wait_state(struct provider_ctx *ctx, const char *op,
+		   const char *ids_member, const char *set,
+		   const char *id_field, const char *id,
+		   const char *state_field, const char *want,
+		   const char *const *fail, bool gone_ok, double seconds,
+		   const struct value **item, struct err *err)
+{
+	double dl = prov_deadline(ctx, seconds);
+	int attempt = 0, missing = 0;
+	char what[160];
+
+	snprintf(what, sizeof(what), "%s to be %s", id, want);
+	for (;;) {
+		const struct value *it = NULL;
+		const char *st;
+		if (ec2_describe(ctx, op, ids_member, set, id_field, 1, &id, &it,
+				 err) < 0)
+			return -1;
+		if (!it) {
+			if (gone_ok) {
+				*item = NULL;
+				return 0;
+			}
+			/* a new id may be invisible for a moment */
+			if (++missing > 30)
+				return prov_fail(ctx, err, ERR_NOT_FOUND,
+						 "\"%s\" disappeared", id);
+		} else {
+			st = pv_str(it, state_field);
+			if (st && !strcasecmp(st, want)) {
+				*item = it;
+				return 0;
+			}
+			if (in_list(st, fail)) {
+				*item = it;
+				return prov_fail(ctx, err, ERR_AWS,
+						 "\"%s\" is %s (wanted %s)", id, st,
+						 want);
+			}
+		}
+		if (prov_sleep_until(ctx, &attempt, dl, what, err) < 0)
+			return err_prefix(err, "%s %s: ", ctx->type, ctx->logical_id);
+	}
+}
+
+int ec2_find_tagged(struct provider_ctx *ctx, const char *op, const char *set,
+		    const char *id_field, const char **id, struct err *err)
+{
+	struct value *p = value_new_map(ctx->arena), *r;
+	const struct value *items;
+
+	value_map_set(ctx->arena, p,
+		      !strcmp(op, "DescribeNatGateways") ? "Filter" : "Filters",
+		      ec2_cairn_filters(ctx));
+	r = pcall(ctx, "ec2", op, p, err);
+	if (!r)
+		return -1;
+	items = aws_get_list(ctx->arena, r, set, err);
+	if (!items)
+		return -1;
+	*id = items->u.list.n ? pv_str(items->u.list.items[0], id_field) : NULL;
+	return 0;
+}
+
+int read_via_many(const struct provider *p, struct provider_ctx *ctx,
+		  const char *id, struct provider_result *out, struct err *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (p->read_many(ctx, 1, &id, out, err) < 0)
+		return -1;
+	if (!out->physical_id)
+		return prov_fail(ctx, err, ERR_NOT_FOUND, "\"%s\" does not exist", id);
+	return 0;
+}

@@ -1,0 +1,171 @@
+/*
+ * Internal helpers shared by the provider implementations: reading
+ * template properties, building request maps, calling AWS with the
+ * provider's context added to errors, retrying the eventual-consistency
+ * classes, tags in every service's shape, and the pure pieces (tag diffs,
+ * rule-set diffs, policy canonicalisation) the unit tests exercise.
+ *
+ * Everything returned lives in ctx->arena (or the arena passed).
+ */
+#ifndef CAIRN_PROVIDERS_INT_H
+#define CAIRN_PROVIDERS_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cairn/provider.h"
+
+/* ---- provider table entries (one per type, defined in the type files) */
+extern const struct provider prov_ec2_vpc, prov_ec2_subnet, prov_ec2_igw,
+	prov_ec2_gw_attachment, prov_ec2_eip, prov_ec2_natgw,
+	prov_ec2_route_table, prov_ec2_route, prov_ec2_subnet_rt_assoc,
+	prov_ec2_sg, prov_ec2_sg_ingress, prov_ec2_sg_egress,
+	prov_ec2_vpc_endpoint, prov_ecs_cluster, prov_ecs_task_definition,
+	prov_ecs_service, prov_ecr_repository, prov_iam_role,
+	prov_iam_managed_policy, prov_iam_policy, prov_iam_role_policy,
+	prov_sm_secret, prov_logs_log_group;
+
+/* ---- properties */
+const struct value *pv(const struct value *props, const char *key);
+/* A string property, or a number's text; NULL when absent/other. */
+const char *pv_str(const struct value *props, const char *key);
+/* A boolean (true/false or "true"/"false"); dflt when absent. */
+bool pv_bool(const struct value *props, const char *key, bool dflt);
+bool pv_has(const struct value *props, const char *key);
+/* Whether key differs between old and new (absent == absent). */
+bool pv_changed(const struct value *old_props, const struct value *new_props,
+		const char *key);
+/* The text of a scalar value (string, number, bool), else NULL. */
+const char *v_text(struct arena *a, const struct value *v);
+
+/* ---- building params */
+void ps(struct arena *a, struct value *m, const char *key, const char *s);
+void pb(struct arena *a, struct value *m, const char *key, bool b);
+void pn(struct arena *a, struct value *m, const char *key, const char *num);
+/* {"Value": b} (EC2 AttributeBooleanValue) */
+void pattr(struct arena *a, struct value *m, const char *key, bool b);
+struct value *str_list1(struct arena *a, const char *s);
+
+/* ---- calls */
+/* aws_call with "TYPE LOGICAL: " prepended to a failure. */
+struct value *pcall(struct provider_ctx *ctx, const char *svc, const char *op,
+		    const struct value *params, struct err *err);
+/* Retries while the AWS error code is one of codes (NULL-terminated) or,
+ * when retry_classes, ... up to `seconds` (bounded by ctx->deadline). */
+struct value *pcall_retry(struct provider_ctx *ctx, const char *svc,
+			  const char *op, const struct value *params,
+			  const char *const *codes, double seconds,
+			  struct err *err);
+bool code_in(const struct err *err, const char *const *codes);
+double prov_now(void);
+/* The absolute deadline of a wait of at most `seconds`. */
+double prov_deadline(struct provider_ctx *ctx, double seconds);
+/* Like provider_sleep but fails once prov_now() passes dl. */
+int prov_sleep_until(struct provider_ctx *ctx, int *attempt, double dl,
+		     const char *what, struct err *err);
+void prov_status(struct provider_ctx *ctx, const char *msg);
+int prov_fail(struct provider_ctx *ctx, struct err *err, enum err_code code,
+	      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* ---- tags */
+/* Template Tags ([{Key,Value}]) plus cairn:stack and cairn:logical-id, in
+ * the template's shape: a list of {"Key","Value"} maps (cairn's win). */
+struct value *tags_merged(struct provider_ctx *ctx, const struct value *props);
+/* Same list, keys renamed ("key"/"value" for ECS). */
+struct value *tags_rekey(struct arena *a, const struct value *tags,
+			 const char *k, const char *v);
+/* {key: value, ...} (CloudWatch Logs). */
+struct value *tags_as_map(struct arena *a, const struct value *tags);
+/* [{ResourceType: rt, Tags: tags}] */
+struct value *ec2_tag_spec(struct arena *a, const char *rtype,
+			   const struct value *tags);
+/* A response's tags (list of {k,v} maps with any key case, or a map)
+ * back into the template's [{Key,Value}], without cairn: and aws: keys;
+ * NULL when there are none. */
+struct value *tags_from_aws(struct arena *a, const struct value *tags,
+			    const char *k, const char *v);
+/* Diff of two [{Key,Value}] lists: set = added or changed (same shape),
+ * removed = list of key strings. */
+void tags_diff(struct arena *a, const struct value *old_tags,
+	       const struct value *new_tags, struct value **set,
+	       struct value **removed);
+/* Applies a Tags change on an EC2 resource (CreateTags/DeleteTags). */
+int ec2_update_tags(struct provider_ctx *ctx, const char *id,
+		    const struct value *old_props,
+		    const struct value *new_props, struct err *err);
+/* [{"Name": name, "Values": [value]}] appended to list. */
+void ec2_filter(struct arena *a, struct value *list, const char *name,
+		const char *value);
+/* Filters for tag:cairn:stack and tag:cairn:logical-id. */
+struct value *ec2_cairn_filters(struct provider_ctx *ctx);
+/* ids joined: "a|b" split; returns false if no '|'. */
+bool split_id(struct arena *a, const char *id, const char **left,
+	      const char **right);
+
+/* ---- EC2 describe helpers */
+/* Describes ids with one call (op, list member ids_member, response list
+ * set, id field id_field); found[i] = the item for ids[i], NULL when gone.
+ * A NotFound error for a multi-id call falls back to one call per id. */
+int ec2_describe(struct provider_ctx *ctx, const char *op,
+		 const char *ids_member, const char *set, const char *id_field,
+		 size_t n, const char *const *ids, const struct value **found,
+		 struct err *err);
+/* Polls one id until field `state_field` is `want` (case-insensitive);
+ * fails on any state in fail (NULL-terminated) or when gone (gone_ok:
+ * returns 0 with *item NULL). */
+int ec2_wait_state(struct provider_ctx *ctx, const char *op,
+		   const char *ids_member, const char *set,
+		   const char *id_field, const char *id,
+		   const char *state_field, const char *want,
+		   const char *const *fail, bool gone_ok, double seconds,
+		   const struct value **item, struct err *err);
+/* First item of a Describe by the cairn tag filters, or NULL. */
+int ec2_find_tagged(struct provider_ctx *ctx, const char *op, const char *set,
+		    const char *id_field, const char **id, struct err *err);
+/* Generic read on top of read_many. */
+int read_via_many(const struct provider *p, struct provider_ctx *ctx,
+		  const char *id, struct provider_result *out,
+		  struct err *err);
+
+/* ---- pure helpers (unit-tested) */
+/* URL-decodes (RFC 3986 %XX, and '+' left alone) into a. */
+char *url_decode(struct arena *a, const char *s);
+/* A policy document (map, or JSON text, or URL-encoded JSON text) as
+ * canonical JSON text: keys sorted, no spaces; single-element
+ * Action/Resource/Principal-service lists kept as written. NULL with err
+ * when it is not JSON. */
+char *policy_canonical(struct arena *a, const struct value *doc,
+		       struct err *err);
+/* A policy document as the JSON text to send. */
+char *policy_text(struct arena *a, const struct value *doc);
+
+/* Security group rules. A rule is normalised to a string key
+ * "proto|from|to|kind|target" (kind: cidr, cidr6, sg, pl) plus its
+ * description; one template rule (or one AWS IpPermission) may expand to
+ * several. */
+struct sg_rule {
+	const char *key;
+	const char *proto, *from, *to, *kind, *target, *desc;
+};
+struct sg_rules {
+	struct sg_rule *items;
+	size_t n, cap;
+};
+/* From the template's SecurityGroupIngress/Egress list (egress: true
+ * looks at DestinationSecurityGroupId / CidrIp). */
+int sg_rules_from_template(struct arena *a, const struct value *list,
+			   bool egress, struct sg_rules *out, struct err *err);
+/* From DescribeSecurityGroups' ipPermissions / ipPermissionsEgress. */
+void sg_rules_from_aws(struct arena *a, const struct value *perms,
+		       struct sg_rules *out);
+/* Rules in a not in b. */
+void sg_rules_minus(struct arena *a, const struct sg_rules *x,
+		    const struct sg_rules *y, struct sg_rules *out);
+/* IpPermissions param list for the rules. */
+struct value *sg_rules_to_params(struct arena *a, const struct sg_rules *r);
+/* The template shape of rules (for read). */
+struct value *sg_rules_to_template(struct arena *a, const struct sg_rules *r,
+				   bool egress);
+bool sg_rule_is_default_egress(const struct sg_rule *r);
+
+#endif
