@@ -20,8 +20,8 @@ if [ ! -f "$B/build.ninja" ]; then
 	meson setup "$B" --buildtype=release -Db_sanitize=none -Dwerror=false \
 		>/dev/null
 fi
-ninja -C "$B" -j2 cairn tests/unit/plan/plan_fixture >"$B.log" 2>&1 ||
-	{ tail -20 "$B.log"; exit 1; }
+ninja -C "$B" -j2 cairn tests/unit/plan/plan_fixture >"$B/plan_bench_build.log" 2>&1 ||
+	{ tail -20 "$B/plan_bench_build.log"; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export NO_COLOR=1

@@ -74,6 +74,19 @@ struct value *aws_call(struct aws_client *c, const char *service,
 		       const char *op, const struct value *params,
 		       struct arena *a, struct err *err);
 
+/*
+ * Like aws_call, following the pagination token until the last page: EC2
+ * nextToken -> NextToken, Query IsTruncated + Marker -> Marker, JSON
+ * nextToken/NextToken -> the same member. Returns the first page's tree in
+ * which the list at list_path ("vpcSet", "Roles", "logGroups") holds the
+ * items of every page. Fails like aws_call, or with ERR_AWS when a page
+ * repeats its token or there are more than 1000 pages.
+ */
+struct value *aws_call_all(struct aws_client *c, const char *service,
+			   const char *op, const struct value *params,
+			   const char *list_path, struct arena *a,
+			   struct err *err);
+
 /* Where the credentials came from ("environment", "web-identity",
  * "profile dev (shared credentials file)", ...); resolves them if needed.
  * Returns 0 and copies at most n bytes into buf. */

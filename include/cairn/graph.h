@@ -8,8 +8,11 @@
  * forget (AWS-NOTES.md section 6): NAT gateways, routes to an internet
  * gateway and VPC EIPs after the VPC's gateway attachment; interface
  * endpoints with private DNS after the VPC; task definitions using awslogs
- * after the log group they name. There is at most one edge per (A, B); an
- * implicit reason on an explicit edge is kept in `reason`.
+ * after the log group they name; ECS services after the IAM policies
+ * attached to their task definition's roles. An implicit edge that would
+ * close a cycle is left out (the template's explicit order wins). There is
+ * at most one edge per (A, B); an implicit reason on an explicit edge is
+ * kept in `reason`.
  *
  * graph_build() also finds cycles (one diag per cycle found, printing
  * "A -> B -> C -> A"), a topological order (dependencies first) and, per

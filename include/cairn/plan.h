@@ -177,7 +177,7 @@ struct plan_binding {
 	long long state_serial; /* 0 when there is no state yet */
 	const char *state_path;
 	bool state_exists;
-	bool refresh; /* live read done (false until the executor issue) */
+	bool refresh; /* the recorded resources were read live first */
 };
 
 struct plan {

@@ -11,7 +11,9 @@
  *
  * What counts as drift (the same rules as CloudFormation's drift detection):
  *  - only properties the state records are compared: a property AWS
- *    reports that the template never set is AWS's default, not drift;
+ *    reports that the template never set is AWS's default, not drift
+ *    (refresh_project: at every depth, so a default AWS fills into a
+ *    recorded rule or setting is not drift either);
  *  - write-only properties (schema writeOnlyProperties: secret values,
  *    passwords) are never compared, since AWS never returns them;
  *  - the identifying tags cairn adds (cairn:*) and AWS's own (aws:*) are
@@ -122,6 +124,17 @@ size_t refresh_batch_max(const char *type);
  */
 struct value *refresh_clean_observed(struct arena *a,
 				     const struct value *observed);
+
+/*
+ * observed reduced to the shape of `shape` (what the state records, or the
+ * template's properties for an import): map keys shape does not have are
+ * dropped, at every depth; the map elements of a list keep the keys some
+ * element of shape's list has (AWS fills in defaults the template left
+ * out, such as a rule's FromPort -1). Values not reduced are shared with
+ * observed, not copied. NULL observed or shape: observed.
+ */
+struct value *refresh_project(struct arena *a, const struct value *observed,
+			      const struct value *shape);
 
 /*
  * The drift of one resource: appends to out the changes from recorded to

@@ -25,7 +25,10 @@
  *
  * Ownership: everything returned lives in the struct arena passed in and
  * dies with it; strings in the model and the results are never freed one by
- * one. The diag_list is the caller's (diag_list_release()).
+ * one. Evaluated values may share nodes with the loaded template and with
+ * values the resolver returned: treat them as read-only (value_copy()
+ * before changing one). The diag_list is the caller's
+ * (diag_list_release()).
  */
 #ifndef CAIRN_TEMPLATE_H
 #define CAIRN_TEMPLATE_H
@@ -44,6 +47,9 @@ struct schema_type;
 #define TEMPLATE_MAX_DEPTH 64
 /* Nodes a document may expand to through aliases. */
 #define TEMPLATE_MAX_NODES 2000000u
+/* The engine stops adding error diags past this many (so a hostile 10 MB
+ * file cannot make millions of them); the last one says so. */
+#define TEMPLATE_MAX_ERRORS 1000u
 
 /*
  * Loads YAML/JSON text into a value tree (stage 1 only). `name` is used in

@@ -159,6 +159,21 @@ void tb_release(struct token_bucket *tb);
  * call may go (0: go now). The token is reserved either way. */
 int64_t tb_take(struct token_bucket *tb, int64_t now_ns);
 
+/* Standard mode's retry quota: a retry costs 5 tokens (10 after a timeout)
+ * from a pool of 500 per client; a success gives back what its retries cost,
+ * or 1 for a first-try success. An empty pool stops retries, so an outage
+ * fails fast instead of multiplying the load. */
+struct retry_quota {
+	pthread_mutex_t lock;
+	int tokens, capacity;
+};
+
+void quota_init(struct retry_quota *q, int capacity);
+void quota_release(struct retry_quota *q);
+/* Takes cost tokens; -1 (nothing taken) when the pool has fewer. */
+int quota_take(struct retry_quota *q, int cost);
+void quota_refund(struct retry_quota *q, int amount);
+
 /* ---- HTTP (http.c) ------------------------------------------------------ */
 
 struct http_header {

@@ -23,6 +23,7 @@ struct aws_client {
 	struct err ep_err[AWS_NSERVICES];
 	int ep_ok[AWS_NSERVICES];
 	struct token_bucket tb[AWS_NSERVICES], tb_mut[AWS_NSERVICES];
+	struct retry_quota quota;
 	struct sigv4_signer *signer;
 	struct http_pool *http;
 	struct creds_provider *creds;
@@ -104,6 +105,12 @@ struct aws_client *aws_client_new(const struct aws_options *o, struct err *err)
 	c->env.credentials = &c->credentials;
 
 	region = aws_resolve_region(o ? o->region : NULL, &c->env);
+	if (region && (!*region || strspn(region, "abcdefghijklmnopqrstuvwxyz0123456789-") !=
+						   strlen(region) || strlen(region) > 40)) {
+		err_set(err, ERR_USAGE,
+			"region \"%s\" is not a region name (like us-east-1)", region);
+		goto fail;
+	}
 	c->region = region ? xstrdup(region) : NULL;
 	if (o && o->endpoint_url && *o->endpoint_url) {
 		if (aws_check_url(o->endpoint_url, err) < 0)
@@ -147,6 +154,7 @@ struct aws_client *aws_client_new(const struct aws_options *o, struct err *err)
 	    parse_int("CAIRN_AWS_RETRY_BASE_MS", v, 0, 60000, &n, err) == 0)
 		c->retry_base_ms = n;
 
+	quota_init(&c->quota, 500);
 	c->signer = sigv4_signer_new();
 	c->http = http_pool_new();
 	c->creds = creds_provider_new(c, o ? o->profile : NULL, &c->env);
@@ -165,11 +173,13 @@ void aws_client_free(struct aws_client *c)
 	creds_provider_free(c->creds);
 	http_pool_free(c->http);
 	sigv4_signer_free(c->signer);
-	if (c->signer || c->http)
+	if (c->signer) {
 		for (i = 0; i < AWS_NSERVICES; i++) {
 			tb_release(&c->tb[i]);
 			tb_release(&c->tb_mut[i]);
 		}
+		quota_release(&c->quota);
+	}
 	ini_release(&c->config);
 	ini_release(&c->credentials);
 	free(c->region);
@@ -309,7 +319,7 @@ static int exchange(struct aws_client *c, const struct call *cl,
 	struct sigv4_header hs[12];
 	struct http_header hh[16];
 	struct sigv4_result sr;
-	int attempt, refreshed = 0;
+	int attempt, refreshed = 0, spent = 0;
 
 	sigv4_result_init(&sr);
 	for (attempt = 1;; attempt++) {
@@ -318,7 +328,7 @@ static int exchange(struct aws_client *c, const struct call *cl,
 		struct err e = ERR_INIT;
 		size_t n = 0, nh = 0, i;
 		int64_t t0;
-		int rc, retry;
+		int rc, retry, cost, refreshed_now = 0;
 
 		memset(&cr, 0, sizeof(cr));
 		if (attempt > 1)
@@ -400,14 +410,21 @@ static int exchange(struct aws_client *c, const struct call *cl,
 				  cl->svc->name, cl->op, err_code_name(e.code), attempt,
 				  c->max_attempts, (double)(aws_now_ns() - t0) / 1e6);
 			retry = aws_retryable(e.code);
+			cost = resp->curl_code == 28 /* CURLE_OPERATION_TIMEDOUT */ ? 10 : 5;
+			if (retry && attempt < c->max_attempts &&
+			    quota_take(&c->quota, cost) < 0) {
+				err_prefix(&e, "retry quota exhausted: ");
+				retry = 0;
+			}
 			if (!retry || attempt >= c->max_attempts) {
 				*err = e;
 				err_prefix(err, "%s:%s: ", cl->svc->name, cl->op);
-				if (retry && attempt > 1)
+				if (attempt > 1)
 					err_prefix(err, "after %d attempts: ", attempt);
 				sigv4_result_release(&sr);
 				return -1;
 			}
+			spent += cost;
 			continue;
 		}
 		if (!resp->request_id[0])
@@ -418,6 +435,7 @@ static int exchange(struct aws_client *c, const struct call *cl,
 			  resp->request_id[0] ? resp->request_id : "-");
 		trace_body("response", cl, resp->body.buf, resp->body.len);
 		if (resp->status >= 200 && resp->status < 300) {
+			quota_refund(&c->quota, spent ? spent : 1);
 			sigv4_result_release(&sr);
 			return 0;
 		}
@@ -432,8 +450,15 @@ static int exchange(struct aws_client *c, const struct call *cl,
 			log_debug("aws %s:%s: %s, fetching credentials again",
 				  cl->svc->name, cl->op, e.aws_code);
 			creds_invalidate(c->creds);
-			refreshed = 1;
+			refreshed = refreshed_now = 1;
 			retry = 1;
+		}
+		if (retry && attempt < c->max_attempts && !refreshed_now &&
+		    quota_take(&c->quota, 5) < 0) {
+			err_prefix(&e, "retry quota exhausted: ");
+			retry = 0;
+		} else if (retry && !refreshed_now) {
+			spent += 5;
 		}
 		if (!retry || attempt >= c->max_attempts) {
 			*err = e;
@@ -569,6 +594,65 @@ struct value *aws_call_with(struct aws_client *c, const char *service,
 			    struct err *err)
 {
 	return call(c, service, op, params, creds ? 1 : 2, creds, a, err);
+}
+
+struct value *aws_call_all(struct aws_client *c, const char *service,
+			   const char *op, const struct value *params,
+			   const char *list_path, struct arena *a,
+			   struct err *err)
+{
+	const struct aws_service *svc = aws_service_find(service);
+	struct value *first, *page, *req, *all;
+	const char *prev = NULL;
+	int pages;
+
+	first = aws_call(c, service, op, params, a, err);
+	if (!first)
+		return NULL;
+	all = value_get_path(first, list_path);
+	if (!all || (all->kind == VALUE_STRING && !all->u.str.len)) {
+		all = value_new_list(a);
+		value_map_set(a, first, list_path, all);
+	}
+	if (all->kind != VALUE_LIST) {
+		err_set(err, ERR_AWS, "%s:%s: \"%s\" is not a list", service, op, list_path);
+		return NULL;
+	}
+	req = params && params->kind == VALUE_MAP ? value_copy(a, params) : value_new_map(a);
+	page = first;
+	for (pages = 1;; pages++) {
+		const char *tok = NULL, *param = NULL;
+		struct value *items;
+		size_t i;
+
+		if (svc && svc->proto == PROTO_QUERY) {
+			const char *trunc = value_str(value_map_get(page, "IsTruncated"));
+			if (trunc && !strcmp(trunc, "true")) {
+				tok = value_str(value_map_get(page, "Marker"));
+				param = "Marker";
+			}
+		} else if ((tok = value_str(value_map_get(page, "nextToken")))) {
+			param = svc && svc->proto == PROTO_EC2 ? "NextToken" : "nextToken";
+		} else if ((tok = value_str(value_map_get(page, "NextToken")))) {
+			param = "NextToken";
+		}
+		if (!tok || !*tok)
+			return first;
+		if ((prev && !strcmp(prev, tok)) || pages >= 1000) {
+			err_set(err, ERR_AWS, "%s:%s: pagination does not end (token repeated or over 1000 pages)",
+				service, op);
+			return NULL;
+		}
+		prev = tok;
+		value_map_set(a, req, param, value_new_string(a, tok));
+		page = aws_call(c, service, op, req, a, err);
+		if (!page)
+			return NULL;
+		items = value_get_path(page, list_path);
+		if (items && items->kind == VALUE_LIST)
+			for (i = 0; i < items->u.list.n; i++)
+				value_list_push(a, all, items->u.list.items[i]);
+	}
 }
 
 int aws_client_credential_source(struct aws_client *c, char *buf, size_t n,

@@ -209,6 +209,39 @@ int64_t tb_take(struct token_bucket *tb, int64_t now_ns)
 	return wait;
 }
 
+void quota_init(struct retry_quota *q, int capacity)
+{
+	pthread_mutex_init(&q->lock, NULL);
+	q->tokens = q->capacity = capacity;
+}
+
+void quota_release(struct retry_quota *q)
+{
+	pthread_mutex_destroy(&q->lock);
+}
+
+int quota_take(struct retry_quota *q, int cost)
+{
+	int rc = -1;
+
+	pthread_mutex_lock(&q->lock);
+	if (q->tokens >= cost) {
+		q->tokens -= cost;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&q->lock);
+	return rc;
+}
+
+void quota_refund(struct retry_quota *q, int amount)
+{
+	pthread_mutex_lock(&q->lock);
+	q->tokens += amount;
+	if (q->tokens > q->capacity)
+		q->tokens = q->capacity;
+	pthread_mutex_unlock(&q->lock);
+}
+
 int64_t aws_now_ns(void)
 {
 	struct timespec ts;

@@ -181,11 +181,6 @@ static bool is_plan_file(const char *path)
 	return yes;
 }
 
-static const char *attr_str(const struct value *attrs, const char *key)
-{
-	return value_str(value_map_get(attrs, key));
-}
-
 /* Every recorded resource deleted (or forgotten under Retain). */
 static struct plan *destroy_plan(struct arena *a, struct state *st,
 				 struct err *err)
@@ -207,8 +202,7 @@ static struct plan *destroy_plan(struct arena *a, struct state *st,
 		r.depends_on = recs[i].dependencies;
 		r.ndeps = recs[i].n_dependencies;
 		r.status = state_status_name(recs[i].status);
-		r.deletion_policy = attr_str(recs[i].attributes,
-					     "cairn:DeletionPolicy");
+		r.deletion_policy = recs[i].deletion_policy;
 		plan_add_removed(p, &r, r.deletion_policy, "destroy");
 	}
 	plan_finish(p);

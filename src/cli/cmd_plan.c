@@ -3,8 +3,10 @@
  *
  * Template load + evaluate + schema check + graph (tmplopts), the state
  * (a missing file is an empty state, never created here), the lock unless
- * --lock=false, plan_build(), then the human or JSON rendering and, with
- * --out, a saved plan for `cairn apply FILE`.
+ * --lock=false, the live read unless --refresh=false (into a private
+ * snapshot of the state: a plan never writes the state), plan_build(),
+ * then the human or JSON rendering and, with --out, a saved plan for
+ * `cairn apply FILE`.
  *
  * Exit: 0 ok, 1 error, 2 usage. With --detailed-exitcode: 0 no changes,
  * 2 changes present, 1 any error, usage errors included (so that a CI job
@@ -18,7 +20,9 @@
 #include "cairn/plan.h"
 #include "cairn/state.h"
 #include "cairn/strbuf.h"
+#include "awsopts.h"
 #include "commands.h"
+#include "refresh_cli.h"
 #include "stateopts.h"
 #include "tmplopts.h"
 
@@ -45,6 +49,7 @@ static int parse_bool(const char *s, bool *out)
 
 struct plan_opts {
 	struct stateopts so;
+	struct aws_options aws;
 	const char *out_path;
 	bool json, detailed, refresh, lock;
 };
@@ -55,7 +60,8 @@ static int run_plan(struct tmplopts *to, const struct plan_opts *po)
 	struct diag_list dl = DIAG_LIST_INIT;
 	struct arena *a = arena_new();
 	struct tmpl_run run;
-	struct state *st = NULL;
+	struct state *st = NULL, *snap = NULL;
+	char *snap_path = NULL;
 	struct plan *p;
 	struct plan_binding b;
 	struct strbuf out = STRBUF_INIT;
@@ -110,7 +116,6 @@ static int run_plan(struct tmplopts *to, const struct plan_opts *po)
 	b.params = run.stack->params;
 	b.state_path = state_path;
 	b.state_exists = st != NULL;
-	b.refresh = false; /* the live read comes with the executor */
 	if (st) {
 		struct state_stack ss;
 		if (state_stack_get(st, a, &ss, &err) < 0) {
@@ -127,7 +132,17 @@ static int run_plan(struct tmplopts *to, const struct plan_opts *po)
 		b.state_serial = ss.serial;
 	}
 
-	p = plan_build(a, run.stack, &run.ctx, run.graph, st, &err);
+	/* the live read; nothing to read without a state */
+	if (st && po->refresh) {
+		if (cli_plan_refresh(st, &po->aws, to->region, &snap, &snap_path,
+				     &err) < 0) {
+			cli_error("%s", err.msg);
+			goto done;
+		}
+		b.refresh = snap != NULL;
+	}
+	p = plan_build(a, run.stack, &run.ctx, run.graph, snap ? snap : st,
+		       &err);
 	if (!p) {
 		cli_error("%s", err.msg);
 		goto done;
@@ -152,6 +167,10 @@ static int run_plan(struct tmplopts *to, const struct plan_opts *po)
 	}
 	rc = po->detailed && plan_has_changes(p) ? 2 : EXIT_OK;
 done:
+	if (snap) {
+		state_close(snap);
+		refresh_snapshot_remove(snap_path);
+	}
 	if (st) {
 		struct err e2 = ERR_INIT;
 		if (state_lock_id(st) && state_lock_release(st, &e2) < 0)
@@ -170,6 +189,7 @@ int cmd_plan(int argc, char **argv)
 	static const struct option opts[] = {
 		TMPLOPTS_LONGOPTS,
 		STATEOPTS_LONGOPTS_NOSTACK,
+		REFRESH_CLI_AWS_LONGOPTS,
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "out", required_argument, NULL, OPT_OUT },
 		{ "detailed-exitcode", no_argument, NULL, OPT_DETAILED },
@@ -208,6 +228,13 @@ int cmd_plan(int argc, char **argv)
 		}
 		if (r > 0)
 			continue;
+		if (c >= AWSOPT_BASE && c < AWSOPT_END) {
+			if (awsopts_parse(&po.aws, c, optarg, "plan") < 0) {
+				tmplopts_release(&to);
+				return usage_rc;
+			}
+			continue;
+		}
 		switch (c) {
 		case OPT_JSON:
 			po.json = true;

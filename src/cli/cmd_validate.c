@@ -87,7 +87,7 @@ int cmd_validate(int argc, char **argv)
 	to.template_path = argv[optind];
 	a = arena_new();
 	loaded = tmplopts_run(&to, a, true, &run, &dl, &err) == 0;
-	diag_sort(&dl);
+	tmplopts_sort_diags(&dl);
 	rc = (!loaded || dl.errors) ? EXIT_ERROR : EXIT_OK;
 	if (json) {
 		struct strbuf out = STRBUF_INIT;

@@ -47,6 +47,9 @@ int cmd_destroy(int argc, char **argv);
 int cmd_state(int argc, char **argv);
 int cmd_output(int argc, char **argv);
 int cmd_unlock(int argc, char **argv);
+int cmd_refresh(int argc, char **argv);
+int cmd_drift(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 
 /* apply and destroy share one implementation (cmd_apply.c) */
 int cmd_apply_or_destroy(int argc, char **argv, bool destroy);

@@ -229,12 +229,54 @@ int tmplopts_run(const struct tmplopts *o, struct arena *a, bool lenient,
 	return 0;
 }
 
+struct diag_ref {
+	const struct diag *d;
+	size_t i;
+};
+
+static int cmp_diag_ref(const void *pa, const void *pb)
+{
+	const struct diag_ref *a = pa, *b = pb;
+	int c = strcmp(a->d->mark.file ? a->d->mark.file : "",
+		       b->d->mark.file ? b->d->mark.file : "");
+
+	if (c)
+		return c;
+	if (a->d->mark.line != b->d->mark.line)
+		return a->d->mark.line < b->d->mark.line ? -1 : 1;
+	if (a->d->mark.col != b->d->mark.col)
+		return a->d->mark.col < b->d->mark.col ? -1 : 1;
+	return a->i < b->i ? -1 : a->i > b->i;
+}
+
+void tmplopts_sort_diags(struct diag_list *diags)
+{
+	struct diag_ref *r;
+	struct diag *sorted;
+	size_t i;
+
+	if (diags->n < 2)
+		return;
+	r = xmalloc(diags->n * sizeof(*r));
+	for (i = 0; i < diags->n; i++) {
+		r[i].d = &diags->items[i];
+		r[i].i = i;
+	}
+	qsort(r, diags->n, sizeof(*r), cmp_diag_ref);
+	sorted = xmalloc(diags->n * sizeof(*sorted));
+	for (i = 0; i < diags->n; i++)
+		sorted[i] = *r[i].d;
+	memcpy(diags->items, sorted, diags->n * sizeof(*sorted));
+	free(sorted);
+	free(r);
+}
+
 void tmplopts_print_diags(struct diag_list *diags, FILE *f)
 {
 	struct strbuf sb = STRBUF_INIT;
 	size_t i;
 
-	diag_sort(diags);
+	tmplopts_sort_diags(diags);
 	for (i = 0; i < diags->n; i++) {
 		strbuf_reset(&sb);
 		diag_format(&diags->items[i], &sb);

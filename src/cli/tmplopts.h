@@ -93,6 +93,9 @@ int tmplopts_run(const struct tmplopts *o, struct arena *a, bool lenient,
 		 struct tmpl_run *run, struct diag_list *diags,
 		 struct err *err);
 
+/* Sorts diags by file, line, column, stable and in O(n log n) (diag_sort
+ * is an insertion sort, quadratic on a hostile template's many errors). */
+void tmplopts_sort_diags(struct diag_list *diags);
 /* Sorts and prints diags, one line each, to f. */
 void tmplopts_print_diags(struct diag_list *diags, FILE *f);
 

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -471,6 +472,21 @@ static void *worker_main(void *arg)
 
 /* ------------------------------------------------------- main thread */
 
+/*
+ * Test hook for crash safety (as SQLite has its own): with
+ * CAIRN_TEST_CRASH_AFTER=<LogicalId>, the process kills itself with SIGKILL
+ * right after AWS confirmed that resource's operation and before the state
+ * records it: the worst instant, which the next run must reconcile from the
+ * journal's open intent.
+ */
+static void crash_hook(const struct node *n)
+{
+	const char *id = getenv("CAIRN_TEST_CRASH_AFTER");
+
+	if (id && *id && !strcmp(id, n->logical_id))
+		raise(SIGKILL);
+}
+
 static void emit(struct exec *x, enum exec_event_kind kind, struct node *n,
 		 const struct err *e, const char *skip_reason)
 {
@@ -577,23 +593,19 @@ static void fail_node(struct exec *x, size_t i, struct exec_result *res)
 	skip_dependents(x, i, res, why);
 }
 
-static struct value *state_attrs(struct exec *x, struct node *n,
-				 struct value *attrs)
+/* The template's policies for a resource, recorded with it so that a
+ * resource later removed from the template is still deleted or kept as the
+ * template said. */
+static void template_policies(const struct exec *x, const char *logical_id,
+			      struct state_resource *r)
 {
-	struct value *m = attrs && attrs->kind == VALUE_MAP ?
-				  attrs : value_new_map(x->a);
-	if (n->pr->desired) {
-		/* plan_build reads the policy back when the resource leaves
-		 * the template */
-		const struct tmpl_resource *tr =
-			x->st ? template_find_resource(x->st->tmpl,
-						       n->pr->logical_id) :
-				NULL;
-		if (tr && tr->deletion_policy)
-			value_map_set(x->a, m, "cairn:DeletionPolicy",
-				      value_new_string(x->a, tr->deletion_policy));
+	const struct tmpl_resource *tr =
+		x->st ? template_find_resource(x->st->tmpl, logical_id) : NULL;
+
+	if (tr) {
+		r->deletion_policy = tr->deletion_policy;
+		r->update_replace_policy = tr->update_replace_policy;
 	}
-	return m;
 }
 
 /* Records a finished node in the state; returns -1 when the state write
@@ -652,7 +664,8 @@ static int finish_node(struct exec *x, size_t i, struct job *j,
 		r.type = n->type;
 		r.physical_id = n->new_physical_id;
 		r.properties = n->new_props;
-		r.attributes = state_attrs(x, n, n->new_attrs);
+		r.attributes = n->new_attrs;
+		template_policies(x, n->logical_id, &r);
 		r.dependencies = (const char **)n->pr->depends_on;
 		r.n_dependencies = n->pr->ndeps;
 		r.status = STATE_CREATED;
@@ -937,6 +950,7 @@ int exec_run(struct arena *a, struct plan *p, const struct tmpl_stack *st,
 			emit_tick(&x);
 		while (done) {
 			struct job *next = done->next;
+			crash_hook(done->n);
 			pthread_mutex_lock(&x.mu);
 			x.running--;
 			pthread_mutex_unlock(&x.mu);

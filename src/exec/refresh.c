@@ -94,6 +94,122 @@ struct value *refresh_clean_observed(struct arena *a,
 	return v;
 }
 
+/* ------------------------------------------------------------ projection */
+
+/* Every key any of x and y has, at every depth, with the values of x
+ * where both have one (a "shape": only its keys and kinds matter). The
+ * elements of a list of maps merge into one element. */
+static struct value *shape_union(struct arena *a, const struct value *x,
+				 const struct value *y);
+
+static struct value *list_shape(struct arena *a, const struct value *l)
+{
+	struct value *el = NULL;
+	size_t i;
+
+	for (i = 0; i < l->u.list.n; i++)
+		if (l->u.list.items[i] && l->u.list.items[i]->kind == VALUE_MAP)
+			el = el ? shape_union(a, el, l->u.list.items[i])
+				: (struct value *)l->u.list.items[i];
+	return el;
+}
+
+static struct value *shape_union(struct arena *a, const struct value *x,
+				 const struct value *y)
+{
+	struct value *out;
+	size_t i;
+
+	if (!x || !y)
+		return (struct value *)(x ? x : y);
+	if (x->kind == VALUE_MAP && y->kind == VALUE_MAP) {
+		out = value_new_map(a);
+		for (i = 0; i < x->u.map.n; i++) {
+			const char *k = x->u.map.items[i].key;
+			value_map_set(a, out, k,
+				      shape_union(a, x->u.map.items[i].val,
+						  value_map_get(y, k)));
+		}
+		for (i = 0; i < y->u.map.n; i++)
+			if (!value_map_get(x, y->u.map.items[i].key))
+				value_map_set(a, out, y->u.map.items[i].key,
+					      y->u.map.items[i].val);
+		return out;
+	}
+	if (x->kind == VALUE_LIST && y->kind == VALUE_LIST) {
+		struct value *ex = list_shape(a, x), *ey = list_shape(a, y);
+		out = value_new_list(a);
+		if (ex || ey)
+			value_list_push(a, out, shape_union(a, ex, ey));
+		return out;
+	}
+	return (struct value *)x;
+}
+
+/* A string holding a JSON object or array (a policy text), parsed. */
+static struct value *json_text(struct arena *a, const struct value *v)
+{
+	struct err e = ERR_INIT;
+	const char *s = value_str(v);
+	struct value *j;
+
+	while (s && (*s == ' ' || *s == '\n' || *s == '\t' || *s == '\r'))
+		s++;
+	if (!s || (*s != '{' && *s != '['))
+		return NULL;
+	j = value_from_json(a, s, strlen(s), 0, &e);
+	return j && (j->kind == VALUE_MAP || j->kind == VALUE_LIST) ? j : NULL;
+}
+
+struct value *refresh_project(struct arena *a, const struct value *observed,
+			      const struct value *shape)
+{
+	struct value *out, *el_shape;
+	size_t i;
+
+	if (!observed || !shape)
+		return (struct value *)observed;
+	if (observed->kind == VALUE_MAP && shape->kind == VALUE_MAP) {
+		out = value_new_map(a);
+		out->mark = observed->mark;
+		for (i = 0; i < observed->u.map.n; i++) {
+			const char *k = observed->u.map.items[i].key;
+			const struct value *sv = value_map_get(shape, k);
+			if (sv)
+				value_map_set(a, out, k,
+					      refresh_project(
+						      a, observed->u.map.items[i].val,
+						      sv));
+		}
+		return out;
+	}
+	if (observed->kind == VALUE_LIST && shape->kind == VALUE_LIST &&
+	    (el_shape = list_shape(a, shape)) != NULL) {
+		/* each map element shaped like the recorded elements taken
+		 * together: AWS adds defaults such as FromPort -1 to a rule
+		 * the template wrote without them */
+		out = value_new_list(a);
+		out->mark = observed->mark;
+		for (i = 0; i < observed->u.list.n; i++) {
+			struct value *el = observed->u.list.items[i];
+			value_list_push(a, out,
+					el && el->kind == VALUE_MAP
+						? refresh_project(a, el, el_shape)
+						: el);
+		}
+		return out;
+	}
+	/* JSON held in a string (LifecyclePolicyText, a policy document as
+	 * text): AWS hands back its own spacing; equal documents are equal */
+	if (observed->kind == VALUE_STRING && shape->kind == VALUE_STRING &&
+	    !shape->sensitive && strcmp(value_str(observed), value_str(shape))) {
+		struct value *jo = json_text(a, observed), *js = json_text(a, shape);
+		if (jo && js && value_equal(jo, js))
+			return (struct value *)shape;
+	}
+	return (struct value *)observed;
+}
+
 /* ---------------------------------------------------------------- diff */
 
 /* "Tags[2].Value" / "A[\"b.c\"]" -> the schema's "Tags/2/Value" form. */
@@ -195,11 +311,16 @@ size_t refresh_diff(struct arena *a, struct state *st,
 		schema_path(c->path, &sp);
 		if (schema && schema_write_only(schema, sp.buf))
 			continue;
-		ALLOC_GROW(out->items, out->n + 1, out->cap);
+		if (out->n == out->cap) { /* in the arena, as plan's own */
+			size_t cap = out->cap ? out->cap * 2 : 8;
+			out->items = arena_realloc(a, out->items,
+						   out->cap * sizeof(*c),
+						   cap * sizeof(*c));
+			out->cap = cap;
+		}
 		out->items[out->n++] = *c;
 		n++;
 	}
-	free(tmp.items);
 	strbuf_release(&sp);
 	return n;
 }
@@ -390,7 +511,13 @@ static void finish_item(struct arena *a, struct state *st,
 		return;
 	}
 	schema = schema_find(r->type);
-	obs = refresh_clean_observed(a, out->props);
+	if (!out->props) {
+		/* the provider reports no properties: nothing to compare */
+		obs = r->properties;
+	} else {
+		obs = refresh_clean_observed(a, out->props);
+		obs = refresh_project(a, obs, r->properties);
+	}
 	refresh_diff(a, st, schema, r->properties, obs, &it->changes);
 	it->status = it->changes.n ? REFRESH_DRIFTED : REFRESH_UNCHANGED;
 	it->new_props = refresh_merge(a, schema, r->properties, obs,

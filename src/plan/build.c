@@ -83,8 +83,10 @@ static void to_recorded(const struct state_resource *r,
 	out->depends_on = r->dependencies;
 	out->ndeps = r->n_dependencies;
 	out->status = state_status_name(r->status);
+	/* state schema 2 has a column; older records kept it in attributes */
 	pol = value_map_get(r->attributes, "cairn:DeletionPolicy");
-	out->deletion_policy = value_str(pol);
+	out->deletion_policy = r->deletion_policy ? r->deletion_policy :
+						    value_str(pol);
 }
 
 static const char *const *node_deps(struct arena *a, const struct graph *g,

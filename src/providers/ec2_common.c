@@ -2,6 +2,7 @@
  * EC2 plumbing shared by the EC2 types: batched Describe calls, waits on
  * a state field, finding what a crashed run created by its cairn tags.
  */
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 

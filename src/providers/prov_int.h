@@ -93,6 +93,25 @@ void tags_diff(struct arena *a, const struct value *old_tags,
 int ec2_update_tags(struct provider_ctx *ctx, const char *id,
 		    const struct value *old_props,
 		    const struct value *new_props, struct err *err);
+/* Tags change on a JSON/Query service: tag_op(id_member: id, tags_member:
+ * tags in shape k/v, or a map when k is NULL), untag_op(id_member: id,
+ * keys_member: [keys]). */
+struct tag_api {
+	const char *svc, *tag_op, *untag_op, *id_member, *tags_member,
+		*keys_member, *k, *v;
+};
+int api_update_tags(struct provider_ctx *ctx, const struct tag_api *api,
+		    const char *id, const struct value *old_props,
+		    const struct value *new_props, struct err *err);
+/* PascalCase template keys to camelCase API keys, recursively; maps under
+ * a key in verbatim (NULL-terminated) are copied unchanged. */
+struct value *camel_keys(struct arena *a, const struct value *v,
+			 const char *const *verbatim);
+/* The reverse, for read. */
+struct value *pascal_keys(struct arena *a, const struct value *v,
+			  const char *const *verbatim);
+/* Whether err is the service's "not found" (ERR_NOT_FOUND). */
+int gone_is_ok(struct err *err);
 /* [{"Name": name, "Values": [value]}] appended to list. */
 void ec2_filter(struct arena *a, struct value *list, const char *name,
 		const char *value);

@@ -616,3 +616,102 @@ struct value *ec2_cairn_filters(struct provider_ctx *ctx)
 		   ctx->logical_id ? ctx->logical_id : "");
 	return l;
 }
+
+int api_update_tags(struct provider_ctx *ctx, const struct tag_api *api,
+		    const char *id, const struct value *old_props,
+		    const struct value *new_props, struct err *err)
+{
+	struct arena *a = ctx->arena;
+	struct value *set, *removed, *p;
+
+	tags_diff(a, tags_merged(ctx, old_props), tags_merged(ctx, new_props),
+		  &set, &removed);
+	if (removed->u.list.n) {
+		p = value_new_map(a);
+		ps(a, p, api->id_member, id);
+		value_map_set(a, p, api->keys_member, removed);
+		if (!pcall(ctx, api->svc, api->untag_op, p, err))
+			return -1;
+	}
+	if (set->u.list.n) {
+		p = value_new_map(a);
+		ps(a, p, api->id_member, id);
+		value_map_set(a, p, api->tags_member,
+			      api->k ? tags_rekey(a, set, api->k, api->v)
+				     : tags_as_map(a, set));
+		if (!pcall(ctx, api->svc, api->tag_op, p, err))
+			return -1;
+	}
+	return 0;
+}
+
+static bool in_strs(const char *k, const char *const *l)
+{
+	size_t i;
+
+	for (i = 0; l && l[i]; i++)
+		if (!strcmp(l[i], k))
+			return true;
+	return false;
+}
+
+static struct value *recase(struct arena *a, const struct value *v,
+			    const char *const *verbatim, bool lower)
+{
+	struct value *out;
+	size_t i;
+
+	if (v->kind == VALUE_LIST) {
+		out = value_new_list(a);
+		for (i = 0; i < v->u.list.n; i++)
+			value_list_push(a, out,
+					recase(a, v->u.list.items[i], verbatim, lower));
+		return out;
+	}
+	if (v->kind != VALUE_MAP)
+		return value_copy(a, v);
+	out = value_new_map(a);
+	for (i = 0; i < v->u.map.n; i++) {
+		const char *k = v->u.map.items[i].key;
+		const struct value *x = v->u.map.items[i].val;
+		char *nk = arena_strdup(a, k);
+		size_t j = 0;
+		/* leading acronyms: "EFSVolumeConfiguration" <->
+		 * "efsVolumeConfiguration" */
+		if (lower) {
+			while (nk[j] && isupper((unsigned char)nk[j]) &&
+			       (j == 0 || !nk[j + 1] ||
+				isupper((unsigned char)nk[j + 1]))) {
+				nk[j] = (char)tolower((unsigned char)nk[j]);
+				j++;
+			}
+		} else if (nk[0]) {
+			nk[0] = (char)toupper((unsigned char)nk[0]);
+		}
+		value_map_set(a, out, nk,
+			      in_strs(k, verbatim) ? value_copy(a, x)
+						   : recase(a, x, verbatim, lower));
+	}
+	return out;
+}
+
+struct value *camel_keys(struct arena *a, const struct value *v,
+			 const char *const *verbatim)
+{
+	return recase(a, v, verbatim, true);
+}
+
+struct value *pascal_keys(struct arena *a, const struct value *v,
+			  const char *const *verbatim)
+{
+	return recase(a, v, verbatim, false);
+}
+
+int gone_is_ok(struct err *err)
+{
+	if (err->code == ERR_NOT_FOUND) {
+		err_clear(err);
+		return 0;
+	}
+	return -1;
+}

@@ -51,12 +51,20 @@ static void everr(struct ev *e, const struct mark *m, const char *fmt, ...)
 	char buf[1024];
 	va_list ap;
 
+	e->errors++;
+	if (e->dl->errors > TEMPLATE_MAX_ERRORS)
+		return;
+	if (e->dl->errors == TEMPLATE_MAX_ERRORS) {
+		diag_add(e->dl, DIAG_ERROR, m, e->logical_id,
+			 e->path.len ? e->path.buf : NULL,
+			 "too many errors; the rest are not shown");
+		return;
+	}
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	diag_add(e->dl, DIAG_ERROR, m, e->logical_id,
 		 e->path.len ? e->path.buf : NULL, "%s", buf);
-	e->errors++;
 }
 
 static void add_ref(struct ev *e, const char *target, const char *attr,
@@ -1170,7 +1178,13 @@ static int eval_condition(struct ev *e, const char *name, const struct mark *m)
 	e->in_condition = true;
 	r = eval(e, p->val);
 	if (r && r != NOVALUE && r->kind == VALUE_UNKNOWN) {
-		/* only a parameter with no value (validate) gets here */
+		/* only a parameter with no value (validate) gets here; say so,
+		 * since what hangs on the condition is checked one way only */
+		if (strcmp(r->u.unknown.what, "(error)"))
+			diag_add(e->dl, DIAG_WARNING, &p->key_mark, NULL,
+				 e->path.buf,
+				 "depends on a parameter with no value; "
+				 "evaluated as false");
 		result = 0;
 	} else if (r && r != NOVALUE && r->kind == VALUE_BOOL) {
 		result = r->u.b;

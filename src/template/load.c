@@ -51,6 +51,7 @@ struct loader {
 	size_t root_size;
 	struct anchor *anchors;
 	size_t nanchors, anchors_cap;
+	struct tmpl_index anchor_idx; /* name -> latest entry in anchors */
 	struct dupkey *dups;
 	size_t ndups, dups_cap;
 	int docs;
@@ -274,8 +275,9 @@ static struct value *apply_tag(struct loader *L, struct value *v,
 		    !strcmp(t, "int") || !strcmp(t, "float") ||
 		    !strcmp(t, "bool") || !strcmp(t, "null"))
 			return v;
-		diag_add(L->diags, DIAG_ERROR, &tm, NULL, NULL,
-			 "unknown tag \"!!%s\"", t);
+		if (L->diags->errors < TEMPLATE_MAX_ERRORS)
+			diag_add(L->diags, DIAG_ERROR, &tm, NULL, NULL,
+				 "unknown tag \"!!%s\"", t);
 		return v;
 	}
 	name = tag[0] == '!' ? tag + 1 : tag;
@@ -314,12 +316,13 @@ static struct value *apply_tag(struct loader *L, struct value *v,
 		map_append(L->a, m, arena_sprintf(L->a, "Fn::%s", name), tm, v);
 		return m;
 	}
-	diag_add(L->diags, DIAG_ERROR, &tm, NULL, NULL,
-		 "unknown tag \"%s\" (known: !Ref, !Condition, !Sub, !GetAtt, "
-		 "!Join, !Select, !Split, !GetAZs, !If, !Equals, !And, !Or, "
-		 "!Not, !FindInMap, !Base64, !Cidr, !ToJsonString, "
-		 "!ImportValue, !Length)",
-		 tag);
+	if (L->diags->errors < TEMPLATE_MAX_ERRORS)
+		diag_add(L->diags, DIAG_ERROR, &tm, NULL, NULL,
+			 "unknown tag \"%s\" (known: !Ref, !Condition, !Sub, "
+			 "!GetAtt, !Join, !Select, !Split, !GetAZs, !If, "
+			 "!Equals, !And, !Or, !Not, !FindInMap, !Base64, !Cidr, "
+			 "!ToJsonString, !ImportValue, !Length)",
+			 tag);
 	/* unknown, so that later checks do not pile up on the same node */
 	m = value_new_unknown(L->a, tag);
 	m->mark = tm;
@@ -355,6 +358,7 @@ static void remember_anchor(struct loader *L, const char *name,
 	L->anchors[L->nanchors].name = name;
 	L->anchors[L->nanchors].v = v;
 	L->anchors[L->nanchors].size = size;
+	tmpl_index_put(L->a, &L->anchor_idx, name, L->nanchors);
 	L->nanchors++;
 }
 
@@ -388,10 +392,13 @@ static void add_node(struct loader *L, struct value *v, size_t size,
 	{
 		const struct value_pair *d = dup_find(L, f->v, f->key);
 		if (d) {
-			diag_add(L->diags, DIAG_ERROR, &f->key_mark, NULL, NULL,
-				 "duplicate key \"%s\" (first at line %u, "
-				 "column %u)",
-				 f->key, d->key_mark.line, d->key_mark.col);
+			if (L->diags->errors < TEMPLATE_MAX_ERRORS)
+				diag_add(L->diags, DIAG_ERROR, &f->key_mark,
+					 NULL, NULL,
+					 "duplicate key \"%s\" (first at line "
+					 "%u, column %u)",
+					 f->key, d->key_mark.line,
+					 d->key_mark.col);
 		} else {
 			map_append(L->a, f->v, f->key, f->key_mark, v);
 			dup_note(L, f->v);
@@ -498,10 +505,8 @@ static void on_alias(struct loader *L, const yaml_event_t *ev)
 	struct frame *f = L->depth ? &L->stack[L->depth - 1] : NULL;
 	size_t i;
 
-	/* the latest definition wins, as in YAML */
-	for (i = L->nanchors; i-- > 0;) {
-		if (strcmp(L->anchors[i].name, name))
-			continue;
+	/* the latest definition wins, as in YAML (the index keeps it) */
+	if (tmpl_index_get(&L->anchor_idx, name, &i)) {
 		if (f && f->v->kind == VALUE_MAP && !f->have_key) {
 			if (L->anchors[i].v->kind != VALUE_STRING) {
 				fail(L, &m, "alias \"*%s\" used as a key is not "

@@ -53,8 +53,14 @@ const char *tmpl_suggest(const char *word, const char *const *cands, size_t n)
 
 	if (limit < 1)
 		limit = 1;
+	size_t wl = strlen(word);
+
 	for (i = 0; i < n; i++) {
-		size_t dist = edit_distance(word, cands[i]);
+		size_t cl = strlen(cands[i]), dist;
+		/* the distance is at least the difference in length */
+		if ((cl > wl ? cl - wl : wl - cl) > limit)
+			continue;
+		dist = edit_distance(word, cands[i]);
 		if (dist <= limit && dist < best) {
 			best = dist;
 			pick = cands[i];

@@ -68,5 +68,7 @@ def cairn(emu, tmp_path):
                            capture_output=True, timeout=timeout)
         return Result(p)
     run.tmp = tmp_path
+    run.env = env
+    run.path = CAIRN
     run.endpoint = ['--endpoint-url', emu.url]
     return run

@@ -132,3 +132,54 @@ def test_updates_in_place(emu, cairn):
     d = cairn('destroy', tpl, '--auto-approve', *common)
     assert d.rc == 0, d
     assert inventory_counts(emu) == {}
+
+
+def test_apply_under_faults(emu, cairn):
+    """10% throttling, 5% server errors and added latency: apply and destroy
+    still converge, with no orphan and no duplicate."""
+    emu.reset()
+    tpl = os.path.join(TOP, 'stacks', 'prefect-ecs-worker.yaml')
+    state = str(cairn.tmp / 'state.db')
+    common = [*cairn.endpoint, '--state', state, *PARAMS, '--max-attempts', '10']
+    emu.control('config', {'throttle_rate': 0.10, 'error_rate': 0.05,
+                           'latency': {'*': 0.02}, 'seed': 11})
+    try:
+        r = cairn('apply', tpl, '--auto-approve', *common)
+        assert r.rc == 0, r
+        assert inventory_counts(emu) == expected_counts(tpl)
+        p = cairn('plan', tpl, '--detailed-exitcode', *common)
+        assert p.rc == 0, p
+        d = cairn('destroy', tpl, '--auto-approve', *common)
+        assert d.rc == 0, d
+        assert inventory_counts(emu) == {}
+    finally:
+        emu.control('config', {'throttle_rate': 0.0, 'error_rate': 0.0, 'latency': {},
+                               'seed': None})
+
+
+def test_failure_stops_only_dependents_and_resumes(emu, cairn):
+    """A failing resource stops what depends on it, the rest finishes, the
+    summary names the AWS error code and request id, and a second apply
+    continues where the first stopped."""
+    emu.reset()
+    tpl = os.path.join(TOP, 'stacks', 'prefect-ecs-worker.yaml')
+    state = str(cairn.tmp / 'state.db')
+    common = [*cairn.endpoint, '--state', state, *PARAMS]
+    # every CreateLogGroup fails: the worker task definition (awslogs) and
+    # the service wait on it; the network does not
+    emu.control('config', {'error_rate': {'logs:CreateLogGroup': 1.0}})
+    try:
+        r = cairn('apply', tpl, '--auto-approve', *common, '--max-attempts', '1')
+    finally:
+        emu.control('config', {'error_rate': 0.0})
+    assert r.rc == 1, r
+    assert 'WorkerLogGroup' in r.out and 'request id' in r.out, r
+    got = inventory_counts(emu)
+    assert got.get(('ec2', 'natgateway')) == 1, got
+    assert got.get(('logs', 'log-group'), 0) == 0
+    assert got.get(('ecs', 'service'), 0) == 0
+    r = cairn('apply', tpl, '--auto-approve', *common)
+    assert r.rc == 0, r
+    assert inventory_counts(emu) == expected_counts(tpl)
+    d = cairn('destroy', tpl, '--auto-approve', *common)
+    assert d.rc == 0, d

@@ -16,6 +16,7 @@ t_grep "--json counts" '"resources": 15' "$T_OUT"
 # missing parameters are warnings for validate (and unknown values)
 t_run "options without values validates" 0 "$CAIRN" validate "$G/options.yaml"
 t_grep "missing Env is a warning" "options.yaml:3:3: warning: Parameters.Env: no value given and no Default" "$T_ERR"
+t_grep "condition on it is flagged" "options.yaml:20:3: warning: Conditions.IsProd: depends on a parameter with no value; evaluated as false" "$T_ERR"
 t_run "--param values" 0 "$CAIRN" validate --param Env=prod --param Token=abcdefgh12 "$G/options.yaml"
 t_nogrep "no warning with values" "warning" "$T_ERR"
 t_run "constraint from --param" 1 "$CAIRN" validate --param Env=test --param Token=abcdefgh12 "$G/options.yaml"

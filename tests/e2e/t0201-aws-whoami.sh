@@ -189,4 +189,6 @@ ctl POST config '{"latency": {}}' >/dev/null
 
 t_run "--max-attempts 0 is a usage error" 2 "$CAIRN" whoami --max-attempts 0
 t_run "--request-timeout x is a usage error" 2 "$CAIRN" whoami --request-timeout x
+t_run "a malformed region is a usage error" 2 "$CAIRN" whoami --region 'us east/1'
+t_grep "names the region" 'region "us east/1" is not a region name' "$T_ERR"
 t_done

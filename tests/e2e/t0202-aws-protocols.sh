@@ -43,6 +43,17 @@ t_run "unknown VPC id fails" 1 "$D" --endpoint-url "$URL" ec2 DeleteVpc '{"VpcId
 t_grep "not_found class with code, status and request id" \
 	'^error not_found InvalidVpcID.NotFound 400: ec2:DeleteVpc: InvalidVpcID.NotFound: .*\(request id [^)]+\)' "$T_ERR"
 
+# pagination: aws_call_all follows nextToken; the count is the aws CLI's
+"$D" --endpoint-url "$URL" --calls 7 ec2 CreateVpc '{"CidrBlock":"10.9.0.0/16"}' >/dev/null 2>&1
+WANT=$(aws ec2 describe-vpcs --query 'length(Vpcs)' --output text)
+t_run "ec2:DescribeVpcs, all pages of 5" 0 "$D" --endpoint-url "$URL" --all vpcSet \
+	ec2 DescribeVpcs '{"MaxResults":5}'
+GOT=$(printf '%s' "$T_OUT" | /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)["vpcSet"]))')
+if [ "$WANT" -gt 5 ] && [ "$GOT" = "$WANT" ]; then t_ok "all $WANT VPCs gathered"; else
+	t_fail "gathered $GOT VPCs, the aws CLI sees $WANT"; fi
+t_run "one page only without --all" 0 "$D" --endpoint-url "$URL" ec2 DescribeVpcs '{"MaxResults":5}'
+t_grep "first page has a nextToken" '"nextToken":' "$T_OUT"
+
 # Query (IAM): Tags.member.N, <member> lists, global endpoint signed us-east-1
 DOC='{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"ecs-tasks.amazonaws.com\"},\"Action\":\"sts:AssumeRole\"}]}'
 t_run "iam:CreateRole with Tags" 0 "$D" --endpoint-url "$URL" iam CreateRole \

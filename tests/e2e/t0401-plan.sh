@@ -10,7 +10,8 @@ export NO_COLOR=1
 unset AWS_REGION AWS_DEFAULT_REGION
 cd "$T_TMP" || exit 1
 cp "$G/demo.yaml" demo.yaml
-P=(--param ApiKey=new-key-456 --region us-east-1)
+# no live reads here (no AWS): --refresh=false, except where tested
+P=(--param ApiKey=new-key-456 --region us-east-1 --refresh=false)
 
 # golden NAME FILE: compares $T_OUT with the golden file, showing the diff
 golden() {
@@ -89,7 +90,13 @@ t_nogrep "no secret in the saved plan" "new-key-456|old-key-123" "$(cat saved.pl
 t_grep "saved plan binds the digest" "$(sha256sum demo.yaml | cut -c1-64)" "$(cat saved.plan)"
 
 t_run "detailed exit code: changes present" 2 "$CAIRN" plan demo.yaml "${P[@]}" --detailed-exitcode
-t_run "--refresh=false is accepted" 0 "$CAIRN" plan demo.yaml "${P[@]}" --refresh=false
+# the default refresh reads AWS: with nothing listening it fails clearly
+t_run "refresh with AWS unreachable is an error" 1 env AWS_ACCESS_KEY_ID=AKIDEXAMPLE \
+	AWS_SECRET_ACCESS_KEY=secret AWS_PROFILE= AWS_CONFIG_FILE=/dev/null \
+	AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+	"$CAIRN" plan demo.yaml --param ApiKey=x --region us-east-1 \
+	--endpoint-url http://127.0.0.1:9 --max-attempts 1 --request-timeout 5
+t_grep "...that names the way out" "refresh=false" "$T_ERR"
 
 # --- a state that matches: no changes -------------------------------------
 mkdir match && cp demo.yaml match/
@@ -101,7 +108,7 @@ t_run "a state of another stack is refused" 1 "$CAIRN" plan match/demo.yaml "${P
 	--state match/state/demo.db --stack other
 t_grep "...saying whose it is" "belongs to stack \"demo\", not \"other\"" "$T_ERR"
 t_run "a changed secret is still detected" 2 "$CAIRN" plan match/demo.yaml --param ApiKey=rotated \
-	--region us-east-1 --state match/state/demo.db --detailed-exitcode
+	--region us-east-1 --refresh=false --state match/state/demo.db --detailed-exitcode
 t_grep "...as a sensitive update" "~ SecretString: \(sensitive\) -> \(sensitive\)" "$T_OUT"
 t_grep "...and only that" "^Plan: 0 to add, 1 to change, 0 to replace, 0 to destroy.$" "$T_OUT"
 

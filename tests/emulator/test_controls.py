@@ -219,3 +219,34 @@ def test_corrupt_state_file_fails_cleanly(tmp_path):
     p = subprocess.run(['/usr/bin/python3', RUN, '--port', '0', '--state-dir', str(tmp_path)],
                        capture_output=True, text=True, timeout=20)
     assert p.returncode == 2 and 'cannot load' in p.stderr and 'Traceback' not in p.stderr
+
+
+def test_state_saved_soon_after_a_change(tmp_path):
+    emu = Emulator(['--state-dir', str(tmp_path)])
+    try:
+        emu.client('logs').create_log_group(logGroupName='soon')
+        deadline = time.monotonic() + 3
+        saved = None
+        while time.monotonic() < deadline:
+            try:
+                saved = json.loads((tmp_path / 'state.json').read_text())
+                if 'soon' in saved['stores'].get('logs', {}).get('groups', {}):
+                    break
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.05)
+        assert 'soon' in saved['stores']['logs']['groups']   # written while still running
+    finally:
+        emu.stop()
+
+
+def test_realistic_config_file_loads(tmp_path):
+    import os
+    from conftest import HERE
+    emu = Emulator(['--config', os.path.join(HERE, 'config-realistic.json')])
+    try:
+        cfg = emu.control('config')
+        assert cfg['async']['nat_gateway_create'] == 90 and cfg['iam_propagation_seconds'] == 8
+        assert cfg['latency']['*'] > 0
+    finally:
+        emu.stop()

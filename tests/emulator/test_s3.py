@@ -205,3 +205,31 @@ def test_virtual_hosted_style(emulator, s3):
     st, _, body = emulator.raw('s3', method='GET', path='/a/b',
                                headers={'Host': f'vhost.localhost:{emulator.port}'})
     assert st == 200 and body == b'vh'
+
+
+def test_concurrent_lock_acquisition_has_one_winner(emulator, s3):
+    """Eight writers race to create the same lock object: exactly one wins."""
+    import threading
+    s3.create_bucket(Bucket='race')
+    clients = [emulator.client('s3', connect_timeout=10 + i) for i in range(8)]
+    undos = [with_header(c, 'PutObject', 'If-None-Match', '*') for c in clients]
+    results = []
+
+    def grab(i):
+        try:
+            clients[i].put_object(Bucket='race', Key='lock', Body=f'holder-{i}'.encode())
+            results.append(('won', i))
+        except botocore.exceptions.ClientError as e:
+            results.append((e.response['Error']['Code'], i))
+    ts = [threading.Thread(target=grab, args=(i,)) for i in range(8)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    for u in undos:
+        u()
+    winners = [i for r, i in results if r == 'won']
+    assert len(winners) == 1
+    assert sorted(r for r, _ in results if r != 'won') == ['PreconditionFailed'] * 7
+    body = s3.get_object(Bucket='race', Key='lock')['Body'].read()
+    assert body == f'holder-{winners[0]}'.encode()

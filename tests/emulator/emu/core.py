@@ -7,6 +7,7 @@ import copy
 import json
 import os
 import random
+import sys
 import threading
 import time
 import uuid
@@ -86,6 +87,23 @@ class State:
         self.dirty = False
         if state_dir:
             self.load()
+            # changes are written at most SAVE_INTERVAL seconds after they happen
+            # (and at shutdown): saving the whole state after every call would
+            # make a 1000-resource run quadratic
+            threading.Thread(target=self._saver, name='state-saver', daemon=True).start()
+
+    SAVE_INTERVAL = 0.2
+
+    def _saver(self):
+        while True:
+            time.sleep(self.SAVE_INTERVAL)
+            if self.dirty:
+                with self.lock:
+                    try:
+                        self.save()
+                    except OSError as e:
+                        print(f'emulator: cannot save state: {e}', flush=True,
+                              file=sys.stderr)
 
     # --- persistence ----------------------------------------------------
     def _state_file(self):

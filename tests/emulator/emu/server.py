@@ -313,9 +313,7 @@ def dispatch(emu, req):
         with state.lock:
             result = fn(ctx, params)
             if not op_name.startswith(_READ_PREFIXES):
-                state.dirty = True
-                if state.state_dir:
-                    state.save()
+                state.dirty = True      # the saver thread writes it (with --state-dir)
         if r_after < _rate(cfg.get('drop_after_rate'), service, op_name):
             return None     # applied, but the answer is lost (tests idempotency)
         # 6. the answer

@@ -9,7 +9,7 @@
  *   aws_call_driver [options] s3 METHOD BUCKET KEY [BODY [IF-MATCH [IF-NONE-MATCH]]]
  *       one S3 object call; prints "status ETAG" and the body.
  * options: --threads N, --calls N, --endpoint-url URL, --max-attempts N,
- *          --region R, --profile P
+ *          --region R, --profile P, --all LIST-PATH (aws_call_all)
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -26,6 +26,7 @@ struct job {
 	struct aws_client *c;
 	const char *svc, *op;
 	const char *params_json;
+	const char *all; /* list path: follow pagination */
 	int calls;
 	int ok, fail;
 	struct strbuf first;
@@ -49,7 +50,8 @@ static void *worker(void *arg)
 				exit(2);
 			}
 		}
-		r = aws_call(j->c, j->svc, j->op, p, a, &err);
+		r = j->all ? aws_call_all(j->c, j->svc, j->op, p, j->all, a, &err) :
+			     aws_call(j->c, j->svc, j->op, p, a, &err);
 		if (r) {
 			j->ok++;
 			if (!j->first.len)
@@ -72,6 +74,7 @@ int main(int argc, char **argv)
 	struct err err = ERR_INIT;
 	struct aws_client *c;
 	int threads = 1, calls = 1, i, ok = 0, fail = 0;
+	const char *all = NULL;
 	struct job *jobs;
 	pthread_t *tid;
 
@@ -90,6 +93,8 @@ int main(int argc, char **argv)
 			o.region = argv[i + 1];
 		else if (!strcmp(argv[i], "--profile"))
 			o.profile = argv[i + 1];
+		else if (!strcmp(argv[i], "--all"))
+			all = argv[i + 1];
 		else
 			break;
 	}
@@ -140,6 +145,7 @@ int main(int argc, char **argv)
 		jobs[t].svc = argv[i];
 		jobs[t].op = argv[i + 1];
 		jobs[t].params_json = argc - i > 2 ? argv[i + 2] : NULL;
+		jobs[t].all = all;
 		jobs[t].calls = calls / threads + (t < calls % threads);
 		strbuf_init(&jobs[t].first, 0);
 		pthread_create(&tid[t], NULL, worker, &jobs[t]);

@@ -2,7 +2,9 @@
  * Test driver for the request serialisers: reads JSON lines
  * {"service": "ec2", "op": "CreateVpc", "params": {...}} and prints the body
  * cairn would send, one per line. tests/py/test_serialize_botocore.py
- * compares it with botocore's serialiser for the same input.
+ * compares it with botocore's serialiser for the same input. A line
+ * {"error_code": "X", "status": 400} prints the class of AWS error code X
+ * (tests/py/test_error_table.py).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +28,15 @@ int main(void)
 		const char *op;
 		int r = -1;
 
+		if (v && value_str(value_map_get(v, "error_code"))) {
+			/* {"error_code": C, "status": N}: the class from the table */
+			const struct value *st = value_map_get(v, "status");
+			printf("%s\n", err_code_name(aws_error_class(
+					       value_str(value_map_get(v, "error_code")),
+					       st && st->kind == VALUE_NUMBER ? (int)st->u.num.d : 400)));
+			arena_free(a);
+			continue;
+		}
 		if (!v || !(svc = aws_service_find(value_str(value_map_get(v, "service")) ?
 							   value_str(value_map_get(v, "service")) : ""))) {
 			printf("ERROR bad line\n");

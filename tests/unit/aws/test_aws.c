@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,6 +63,23 @@ static void test_canonical_headers(void **state)
 	sigv4_canonical_headers(h, 5, &out, &sh);
 	assert_string_equal(out.buf, "content-type:t\nhost:example.com\nx-multi:a b,c\n");
 	assert_string_equal(sh.buf, "content-type;host;x-multi");
+	strbuf_reset(&out);
+	strbuf_reset(&sh);
+	{
+		/* more headers than the signer's stack array: 40 names x-h00..x-h39
+		 * given in reverse, sorted back */
+		struct sigv4_header many[40];
+		char names[40][8];
+		int i;
+		for (i = 0; i < 40; i++) {
+			snprintf(names[i], sizeof(names[i]), "X-H%02d", 39 - i);
+			many[i].name = names[i];
+			many[i].value = "v";
+		}
+		sigv4_canonical_headers(many, 40, &out, &sh);
+		assert_int_equal(strncmp(out.buf, "x-h00:v\nx-h01:v\n", 16), 0);
+		assert_int_equal(sh.len, 40 * 5 + 39);
+	}
 	strbuf_release(&out);
 	strbuf_release(&sh);
 }
@@ -382,6 +400,23 @@ static void test_backoff_bucket(void **state)
 	tb_release(&tb);
 }
 
+static void test_retry_quota(void **state)
+{
+	struct retry_quota q;
+	int i;
+	(void)state;
+	quota_init(&q, 500); /* standard mode: 500 tokens, 5 per retry */
+	for (i = 0; i < 100; i++)
+		assert_int_equal(quota_take(&q, 5), 0);
+	assert_int_equal(quota_take(&q, 5), -1);
+	quota_refund(&q, 10);
+	assert_int_equal(quota_take(&q, 10), 0); /* a timeout retry costs 10 */
+	assert_int_equal(quota_take(&q, 1), -1);
+	quota_refund(&q, 100000);
+	assert_int_equal(q.tokens, 500); /* capped */
+	quota_release(&q);
+}
+
 static void test_creds_json_time(void **state)
 {
 	const char *doc = "{\"Version\": 1, \"AccessKeyId\": \"AK\", \"SecretAccessKey\": \"SK\","
@@ -426,6 +461,7 @@ int main(void)
 		cmocka_unit_test(test_xml),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_backoff_bucket),
+		cmocka_unit_test(test_retry_quota),
 		cmocka_unit_test(test_creds_json_time),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

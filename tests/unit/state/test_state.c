@@ -849,6 +849,7 @@ static void test_lock_contention_two_processes(void **state)
 	child = fork();
 	assert_true(child >= 0);
 	if (child == 0) {
+		alarm(60); /* never outlive a failed parent */
 		struct err e = ERR_INIT;
 		struct state *cs = state_open(f->path, 0, &e);
 		struct state_lock_opts co = { 0, 0, "cairn apply child.yaml" };
@@ -993,6 +994,7 @@ static void test_dead_holder_taken_over(void **state)
 	child = fork();
 	assert_true(child >= 0);
 	if (child == 0) {
+		alarm(60); /* never outlive a failed parent */
 		struct err e = ERR_INIT;
 		struct state *cs = state_open(f->path, 0, &e);
 		struct state_lock_opts co = { 0, 3600, "crashing" };
@@ -1061,6 +1063,7 @@ static void test_kill9_loses_nothing_confirmed(void **state)
 	child = fork();
 	assert_true(child >= 0);
 	if (child == 0) {
+		alarm(60); /* never outlive a failed parent */
 		struct err ce = ERR_INIT;
 		struct state *cs = state_open(f->path, 0, &ce);
 		struct state_lock_opts lo = { 0, 0, "crasher" };
@@ -1141,6 +1144,7 @@ static void test_concurrent_create(void **state)
 		kids[i] = fork();
 		assert_true(kids[i] >= 0);
 		if (kids[i] == 0) {
+			alarm(60);
 			struct err ce = ERR_INIT;
 			struct state *cs;
 			struct state_resource r = { 0 };

@@ -1,0 +1,292 @@
+/*
+ * cairn refresh TEMPLATE: read every recorded resource live and record what
+ * AWS has (properties, attributes), forgetting the resources that are gone.
+ * Takes the state lock. The next plan then shows what apply would repair.
+ *
+ * This file also holds what refresh, drift, import and plan share for
+ * live reads (refresh_cli.h).
+ *
+ * Exit: 0 done, 1 an error (a read that failed: the rest is still
+ * recorded), 2 usage.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cairn/refresh.h"
+#include "cairn/state.h"
+#include "cairn/strbuf.h"
+#include "commands.h"
+#include "refresh_cli.h"
+#include "stateopts.h"
+#include "tmplopts.h"
+
+enum {
+	OPT_PARALLELISM = 0x2300,
+};
+
+/* ------------------------------------------------------------- shared */
+
+int cli_refresh_read(struct state *st, const struct aws_options *aws,
+		     const char *region, int parallelism, struct arena *a,
+		     struct refresh_result *res, struct err *err)
+{
+	struct aws_options ao = *aws;
+	struct aws_client *c;
+	struct state_stack ss;
+	struct refresh_opts ro;
+	int rc;
+
+	if (state_stack_get(st, a, &ss, err) < 0)
+		return -1;
+	if (!ao.region)
+		ao.region = region ? region : (*ss.region ? ss.region : NULL);
+	c = aws_client_new(&ao, err);
+	if (!c)
+		return -1;
+	memset(&ro, 0, sizeof(ro));
+	ro.parallelism = parallelism;
+	ro.stack = ss.name;
+	ro.region = aws_client_region(c) ? aws_client_region(c) : "us-east-1";
+	ro.account = *ss.account ? ss.account : "123456789012";
+	rc = refresh_read(a, st, c, &ro, res, err);
+	aws_client_free(c);
+	return rc;
+}
+
+int cli_plan_refresh(struct state *st, const struct aws_options *aws,
+		     const char *region, struct state **snap, char **snap_path,
+		     struct err *err)
+{
+	struct arena *a = arena_new();
+	struct refresh_result res;
+	size_t i, read;
+	int rc = -1;
+
+	*snap = NULL;
+	*snap_path = NULL;
+	if (cli_refresh_read(st, aws, region, 0, a, &res, err) < 0)
+		goto done;
+	for (i = 0; i < res.n; i++)
+		if (res.items[i].status == REFRESH_FAILED) {
+			*err = res.items[i].err;
+			err_prefix(err, "refreshing: ");
+			if (strlen(err->msg) + 60 < sizeof(err->msg))
+				strcat(err->msg, " (--refresh=false plans from the "
+						 "recorded state alone)");
+			goto done;
+		}
+	read = res.unchanged + res.drifted + res.gone;
+	if (!read) {
+		rc = 0;
+		goto done;
+	}
+	*snap = refresh_snapshot(st, snap_path, err);
+	if (!*snap)
+		goto done;
+	if (refresh_write(*snap, &res, err) < 0) {
+		state_close(*snap);
+		*snap = NULL;
+		refresh_snapshot_remove(*snap_path);
+		*snap_path = NULL;
+		goto done;
+	}
+	fprintf(stderr, "Refreshed %zu resource%s from AWS: %zu drifted, "
+			"%zu gone (%zu read call%s, %.1fs).\n",
+		read, read == 1 ? "" : "s", res.drifted, res.gone,
+		res.batches + res.singles,
+		res.batches + res.singles == 1 ? "" : "s", res.seconds);
+	rc = 0;
+done:
+	arena_free(a);
+	return rc;
+}
+
+static void print_value(struct strbuf *sb, const struct value *v, bool secret)
+{
+	if (secret)
+		strbuf_addstr(sb, "(sensitive)");
+	else if (!v)
+		strbuf_addstr(sb, "(unset)");
+	else
+		value_to_json(v, sb, VALUE_JSON_REDACT | VALUE_JSON_SORT_KEYS);
+}
+
+void cli_print_item_changes(FILE *f, const struct refresh_item *it,
+			    const char *indent)
+{
+	size_t i;
+
+	for (i = 0; i < it->changes.n; i++) {
+		const struct plan_change *c = &it->changes.items[i];
+		struct strbuf sb = STRBUF_INIT;
+		strbuf_addf(&sb, "%s%s: ", indent, c->path);
+		print_value(&sb, c->before, c->sensitive);
+		strbuf_addstr(&sb, " -> ");
+		print_value(&sb, c->after, c->sensitive);
+		fprintf(f, "%s\n", sb.buf);
+		strbuf_release(&sb);
+	}
+}
+
+/* ------------------------------------------------------------ command */
+
+struct refresh_cmd {
+	struct tmplopts to;
+	struct stateopts so;
+	struct aws_options aws;
+	int parallelism;
+};
+
+static int run_refresh(struct refresh_cmd *rc_)
+{
+	struct err err = ERR_INIT;
+	struct arena *a = arena_new();
+	struct state *st = NULL;
+	struct refresh_result res;
+	char *state_path = NULL;
+	struct strbuf what = STRBUF_INIT;
+	struct state_lock_opts lo;
+	size_t i;
+	int n, rc = EXIT_ERROR;
+
+	if (access(rc_->to.template_path, R_OK) < 0) {
+		cli_error("cannot read template '%s'", rc_->to.template_path);
+		goto done;
+	}
+	state_path = stateopts_path(&rc_->so, rc_->to.stack,
+				    rc_->to.template_path, &err);
+	if (!state_path) {
+		cli_error("%s", err.msg);
+		goto done;
+	}
+	st = state_open(state_path, 0, &err);
+	if (!st) {
+		cli_error("%s", err.msg);
+		goto done;
+	}
+	strbuf_addf(&what, "cairn refresh %s", rc_->to.template_path);
+	lo.wait = rc_->so.lock_timeout;
+	lo.lease = 0;
+	lo.command = what.buf;
+	if (state_lock_acquire(st, &lo, &err) < 0) {
+		cli_error("%s", err.msg);
+		goto done;
+	}
+	if (cli_refresh_read(st, &rc_->aws, rc_->to.region, rc_->parallelism,
+			     a, &res, &err) < 0) {
+		cli_error("%s", err.msg);
+		goto done;
+	}
+	n = refresh_write(st, &res, &err);
+	if (n < 0) {
+		cli_error("%s", err.msg);
+		goto done;
+	}
+	for (i = 0; i < res.n; i++) {
+		const struct refresh_item *it = &res.items[i];
+		switch (it->status) {
+		case REFRESH_DRIFTED:
+			printf("~ %s (%s) %s: recorded as AWS has it\n",
+			       it->logical_id, it->type, it->physical_id);
+			cli_print_item_changes(stdout, it, "    ");
+			break;
+		case REFRESH_GONE:
+			printf("- %s (%s) %s: gone, removed from the state\n",
+			       it->logical_id, it->type, it->physical_id);
+			break;
+		case REFRESH_FAILED:
+			cli_error("%s", it->err.msg);
+			break;
+		case REFRESH_SKIPPED:
+			fprintf(stderr, "cairn: %s (%s) not read: %s\n",
+				it->logical_id, it->type, it->reason);
+			break;
+		case REFRESH_UNCHANGED:
+			break;
+		}
+	}
+	printf("\nRefresh %s: %zu drifted (state updated), %zu gone (removed "
+	       "from the state), %zu unchanged%s (%.1fs).\n",
+	       res.failed ? "incomplete" : "complete", res.drifted, res.gone,
+	       res.unchanged, res.failed ? ", some reads failed" : "",
+	       res.seconds);
+	rc = res.failed ? EXIT_ERROR : EXIT_OK;
+done:
+	if (st) {
+		struct err e2 = ERR_INIT;
+		if (state_lock_id(st) && state_lock_release(st, &e2) < 0)
+			cli_error("%s", e2.msg);
+		state_close(st);
+	}
+	strbuf_release(&what);
+	free(state_path);
+	arena_free(a);
+	return rc;
+}
+
+int cmd_refresh(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		TMPLOPTS_LONGOPTS,
+		STATEOPTS_LONGOPTS_NOSTACK,
+		REFRESH_CLI_AWS_LONGOPTS,
+		{ "parallelism", required_argument, NULL, OPT_PARALLELISM },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct refresh_cmd rc_;
+	struct err err = ERR_INIT;
+	int c, rc;
+
+	memset(&rc_, 0, sizeof(rc_));
+	tmplopts_init(&rc_.to);
+	stateopts_init(&rc_.so);
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		int r = tmplopts_handle(&rc_.to, c, optarg, &err);
+		if (r == 0)
+			r = stateopts_handle(&rc_.so, c, optarg, &err);
+		if (r < 0) {
+			tmplopts_release(&rc_.to);
+			return cli_usage_error("refresh", "%s", err.msg);
+		}
+		if (r > 0)
+			continue;
+		if (c >= AWSOPT_BASE && c < AWSOPT_END) {
+			if (awsopts_parse(&rc_.aws, c, optarg, "refresh") < 0) {
+				tmplopts_release(&rc_.to);
+				return EXIT_USAGE;
+			}
+			continue;
+		}
+		if (c == OPT_PARALLELISM) {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < 1 || v > 64) {
+				tmplopts_release(&rc_.to);
+				return cli_usage_error("refresh", "--parallelism takes a number from 1 to 64, not '%s'", optarg);
+			}
+			rc_.parallelism = (int)v;
+			continue;
+		}
+		tmplopts_release(&rc_.to);
+		if (c == ':')
+			return cli_usage_error("refresh", "'%s' needs a value",
+					       argv[optind - 1]);
+		return cli_usage_error("refresh", "unknown option '%s'",
+				       argv[optind - 1]);
+	}
+	if (argc - optind != 1) {
+		tmplopts_release(&rc_.to);
+		return cli_usage_error("refresh", argc - optind
+				       ? "one TEMPLATE at a time"
+				       : "TEMPLATE is missing");
+	}
+	rc_.to.template_path = argv[optind];
+	rc = run_refresh(&rc_);
+	tmplopts_release(&rc_.to);
+	return rc;
+}

@@ -1,0 +1,574 @@
+/*
+ * AWS::EC2::SecurityGroup (with inline rules), SecurityGroupIngress and
+ * SecurityGroupEgress.
+ *
+ * Inline rules are updated by diffing the old template rules against the
+ * new ones (not against what AWS has), so rules added by standalone
+ * SecurityGroupIngress/Egress resources on the same group are left alone.
+ * A group without SecurityGroupEgress keeps AWS's default allow-all egress;
+ * a group that lists its own egress has that default revoked.
+ *
+ * Ref: GroupId (GetAtt GroupId, VpcId). Standalone rules: Ref = rule id
+ * (GetAtt Id).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "prov_int.h"
+
+static const char *const sg_nf[] = { "InvalidGroup.NotFound", NULL };
+
+static void set_attr(struct provider_ctx *ctx, struct value *attrs,
+		     const char *k, const char *v)
+{
+	if (v)
+		value_map_set(ctx->arena, attrs, k, value_new_string(ctx->arena, v));
+}
+
+/* The egress rules the template wants: its list, or AWS's default. */
+static int desired_egress(struct arena *a, const struct value *props,
+			  struct sg_rules *out, struct err *err)
+{
+	const struct value *l = pv(props, "SecurityGroupEgress");
+
+	if (l)
+		return sg_rules_from_template(a, l, true, out, err);
+	{
+		/* what AWS adds to every new VPC group */
+		struct value *list = value_new_list(a), *m = value_new_map(a);
+		ps(a, m, "IpProtocol", "-1");
+		ps(a, m, "CidrIp", "0.0.0.0/0");
+		value_list_push(a, list, m);
+		return sg_rules_from_template(a, list, true, out, err);
+	}
+}
+
+/* Authorizes (or revokes) rules; one call for all, then one per rule when
+ * some already exist (or are already gone), which is not an error. */
+static int sg_apply(struct provider_ctx *ctx, const char *gid, bool egress,
+		    bool revoke, const struct sg_rules *rules, struct err *err)
+{
+	const char *op = revoke ? (egress ? "RevokeSecurityGroupEgress"
+					  : "RevokeSecurityGroupIngress")
+				: (egress ? "AuthorizeSecurityGroupEgress"
+					  : "AuthorizeSecurityGroupIngress");
+	const char *benign = revoke ? "InvalidPermission.NotFound"
+				    : "InvalidPermission.Duplicate";
+	struct value *p;
+	size_t i;
+
+	if (!rules->n)
+		return 0;
+	p = value_new_map(ctx->arena);
+	ps(ctx->arena, p, "GroupId", gid);
+	value_map_set(ctx->arena, p, "IpPermissions",
+		      sg_rules_to_params(ctx->arena, rules));
+	if (pcall_retry(ctx, "ec2", op, p, sg_nf, 120.0, err))
+		return 0;
+	if (strcmp(err->aws_code, benign))
+		return -1;
+	for (i = 0; i < rules->n; i++) {
+		struct sg_rules one = { &rules->items[i], 1, 1 };
+		err_clear(err);
+		p = value_new_map(ctx->arena);
+		ps(ctx->arena, p, "GroupId", gid);
+		value_map_set(ctx->arena, p, "IpPermissions",
+			      sg_rules_to_params(ctx->arena, &one));
+		if (!pcall(ctx, "ec2", op, p, err) && strcmp(err->aws_code, benign))
+			return -1;
+	}
+	err_clear(err);
+	return 0;
+}
+
+static void sg_fill(struct provider_ctx *ctx, const struct value *it,
+		    struct provider_result *out)
+{
+	struct arena *a = ctx->arena;
+	struct sg_rules in = { 0 }, eg = { 0 };
+	struct value *props = value_new_map(a), *t;
+	const char *gid = pv_str(it, "groupId");
+
+	memset(out, 0, sizeof(*out));
+	out->physical_id = arena_strdup(a, gid);
+	out->attrs = value_new_map(a);
+	set_attr(ctx, out->attrs, "Ref", gid);
+	set_attr(ctx, out->attrs, "GroupId", gid);
+	set_attr(ctx, out->attrs, "VpcId", pv_str(it, "vpcId"));
+	ps(a, props, "GroupName", pv_str(it, "groupName"));
+	ps(a, props, "GroupDescription", pv_str(it, "groupDescription"));
+	ps(a, props, "VpcId", pv_str(it, "vpcId"));
+	sg_rules_from_aws(a, pv(it, "ipPermissions"), &in);
+	sg_rules_from_aws(a, pv(it, "ipPermissionsEgress"), &eg);
+	if (in.n)
+		value_map_set(a, props, "SecurityGroupIngress",
+			      sg_rules_to_template(a, &in, false));
+	/* only the default egress: the template did not list any */
+	if (!(eg.n == 1 && sg_rule_is_default_egress(&eg.items[0])))
+		value_map_set(a, props, "SecurityGroupEgress",
+			      sg_rules_to_template(a, &eg, true));
+	t = tags_from_aws(a, pv(it, "tagSet"), "key", "value");
+	if (t)
+		value_map_set(a, props, "Tags", t);
+	out->props = props;
+}
+
+static int sg_read_many(struct provider_ctx *ctx, size_t n,
+			const char *const *ids, struct provider_result *outs,
+			struct err *err)
+{
+	const struct value **found = arena_alloc(ctx->arena, (n + 1) * sizeof(*found));
+	size_t i;
+
+	if (ec2_describe(ctx, "DescribeSecurityGroups", "GroupIds",
+			 "securityGroupInfo", "groupId", n, ids, found, err) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		memset(&outs[i], 0, sizeof(outs[i]));
+		if (found[i])
+			sg_fill(ctx, found[i], &outs[i]);
+	}
+	return 0;
+}
+
+static int sg_read(struct provider_ctx *ctx, const char *id,
+		   const struct value *attrs, struct provider_result *out,
+		   struct err *err)
+{
+	(void)attrs;
+	return read_via_many(&prov_ec2_sg, ctx, id, out, err);
+}
+
+static const char *sg_name(struct provider_ctx *ctx, const struct value *props)
+{
+	const char *n = pv_str(props, "GroupName");
+
+	return n ? n : provider_generate_name(ctx, 255, false);
+}
+
+static int sg_create(struct provider_ctx *ctx, const struct value *props,
+		     struct provider_result *out, struct err *err)
+{
+	struct arena *a = ctx->arena;
+	struct value *p = value_new_map(a), *r;
+	struct sg_rules in = { 0 }, eg = { 0 }, def = { 0 }, add = { 0 },
+			rm = { 0 };
+	const char *gid;
+	bool has_vpc = pv_str(props, "VpcId") != NULL;
+
+	if (!pv_str(props, "GroupDescription"))
+		return prov_fail(ctx, err, ERR_VALIDATION, "GroupDescription is required");
+	if (sg_rules_from_template(a, pv(props, "SecurityGroupIngress"), false, &in,
+				   err) < 0 ||
+	    desired_egress(a, props, &eg, err) < 0)
+		return err_prefix(err, "%s %s: ", ctx->type, ctx->logical_id);
+	ps(a, p, "GroupName", sg_name(ctx, props));
+	ps(a, p, "Description", pv_str(props, "GroupDescription"));
+	ps(a, p, "VpcId", pv_str(props, "VpcId"));
+	value_map_set(a, p, "TagSpecifications",
+		      ec2_tag_spec(a, "security-group", tags_merged(ctx, props)));
+	r = pcall_retry(ctx, "ec2", "CreateSecurityGroup", p,
+			(const char *const[]){ "InvalidVpcID.NotFound", NULL }, 120.0,
+			err);
+	if (!r) {
+		/* a retry of our own create: the generated name is ours */
+		struct provider_result f;
+		struct err e2 = ERR_INIT;
+		if (strcmp(err->aws_code, "InvalidGroup.Duplicate") ||
+		    pv_str(props, "GroupName") ||
+		    prov_ec2_sg.find(ctx, props, &f, &e2) < 0)
+			return -1;
+		err_clear(err);
+		gid = f.physical_id;
+	} else if (!(gid = aws_get_str(r, "groupId", err))) {
+		return -1;
+	}
+	if (sg_apply(ctx, gid, false, false, &in, err) < 0)
+		return -1;
+	if (has_vpc) {
+		if (desired_egress(a, NULL, &def, err) < 0)
+			return -1;
+		sg_rules_minus(a, &eg, &def, &add);
+		sg_rules_minus(a, &def, &eg, &rm);
+		if (sg_apply(ctx, gid, true, false, &add, err) < 0 ||
+		    sg_apply(ctx, gid, true, true, &rm, err) < 0)
+			return -1;
+	}
+	memset(out, 0, sizeof(*out));
+	out->physical_id = gid;
+	out->attrs = value_new_map(a);
+	set_attr(ctx, out->attrs, "Ref", gid);
+	set_attr(ctx, out->attrs, "GroupId", gid);
+	set_attr(ctx, out->attrs, "VpcId", pv_str(props, "VpcId"));
+	return 0;
+}
+
+static int sg_update(struct provider_ctx *ctx, const char *id,
+		     const struct value *old_props, const struct value *new_props,
+		     const struct value *attrs, struct provider_result *out,
+		     struct err *err)
+{
+	struct arena *a = ctx->arena;
+	struct sg_rules oi = { 0 }, ni = { 0 }, oe = { 0 }, ne = { 0 };
+	struct sg_rules ai = { 0 }, ri = { 0 }, ae = { 0 }, re = { 0 };
+
+	(void)attrs;
+	if (sg_rules_from_template(a, pv(old_props, "SecurityGroupIngress"), false,
+				   &oi, err) < 0 ||
+	    sg_rules_from_template(a, pv(new_props, "SecurityGroupIngress"), false,
+				   &ni, err) < 0 ||
+	    desired_egress(a, old_props, &oe, err) < 0 ||
+	    desired_egress(a, new_props, &ne, err) < 0)
+		return err_prefix(err, "%s %s: ", ctx->type, ctx->logical_id);
+	sg_rules_minus(a, &ni, &oi, &ai);
+	sg_rules_minus(a, &oi, &ni, &ri);
+	sg_rules_minus(a, &ne, &oe, &ae);
+	sg_rules_minus(a, &oe, &ne, &re);
+	/* authorize first, so traffic allowed by both old and new rules
+	 * (a changed description aside) never drops */
+	if (sg_apply(ctx, id, false, false, &ai, err) < 0 ||
+	    sg_apply(ctx, id, true, false, &ae, err) < 0 ||
+	    sg_apply(ctx, id, false, true, &ri, err) < 0 ||
+	    sg_apply(ctx, id, true, true, &re, err) < 0 ||
+	    ec2_update_tags(ctx, id, old_props, new_props, err) < 0)
+		return -1;
+	memset(out, 0, sizeof(*out));
+	out->physical_id = id;
+	out->attrs = value_new_map(a);
+	set_attr(ctx, out->attrs, "Ref", id);
+	set_attr(ctx, out->attrs, "GroupId", id);
+	set_attr(ctx, out->attrs, "VpcId", pv_str(new_props, "VpcId"));
+	return 0;
+}
+
+static int sg_delete(struct provider_ctx *ctx, const char *id,
+		     const struct value *props, const struct value *attrs,
+		     struct err *err)
+{
+	static const char *const dep[] = { "DependencyViolation", NULL };
+	struct value *p = value_new_map(ctx->arena);
+
+	(void)props;
+	(void)attrs;
+	ps(ctx->arena, p, "GroupId", id);
+	prov_status(ctx, "deleting (waits while network interfaces drain)");
+	if (!pcall_retry(ctx, "ec2", "DeleteSecurityGroup", p, dep, 20.0 * 60.0, err)) {
+		if (err->code != ERR_NOT_FOUND)
+			return -1;
+		err_clear(err);
+	}
+	return 0;
+}
+
+static int sg_find(struct provider_ctx *ctx, const struct value *props,
+		   struct provider_result *out, struct err *err)
+{
+	const char *id;
+
+	(void)props;
+	if (ec2_find_tagged(ctx, "DescribeSecurityGroups", "securityGroupInfo",
+			    "groupId", &id, err) < 0)
+		return -1;
+	if (!id)
+		return err_set(err, ERR_NOT_FOUND, "no tagged security group");
+	if (sg_read(ctx, id, NULL, out, err) < 0)
+		return -1;
+	out->props = NULL;
+	return 0;
+}
+
+const struct provider prov_ec2_sg = {
+	.type = "AWS::EC2::SecurityGroup",
+	.create = sg_create,
+	.read = sg_read,
+	.read_many = sg_read_many,
+	.update = sg_update,
+	.delete = sg_delete,
+	.find = sg_find,
+};
+
+/* ============================================ SecurityGroupIngress/Egress */
+
+/* The single rule a standalone resource describes. */
+static int rule_of(struct provider_ctx *ctx, const struct value *props,
+		   bool egress, struct sg_rules *r, struct err *err)
+{
+	struct value *l = value_new_list(ctx->arena);
+
+	value_list_push(ctx->arena, l, (struct value *)props);
+	if (sg_rules_from_template(ctx->arena, l, egress, r, err) < 0)
+		return err_prefix(err, "%s %s: ", ctx->type, ctx->logical_id);
+	return 0;
+}
+
+/* The rule as DescribeSecurityGroupRules reports it, normalised. */
+static void rule_from_sgr(struct arena *a, const struct value *it,
+			  struct sg_rules *r)
+{
+	struct value *perm = value_new_map(a), *l = value_new_list(a);
+	struct value *sub = value_new_list(a), *e = value_new_map(a);
+	const char *list = "ipRanges", *field = "cidrIp", *target;
+
+	ps(a, perm, "ipProtocol", pv_str(it, "ipProtocol"));
+	ps(a, perm, "fromPort", pv_str(it, "fromPort"));
+	ps(a, perm, "toPort", pv_str(it, "toPort"));
+	target = pv_str(it, "cidrIpv4");
+	if (!target && (target = pv_str(it, "cidrIpv6"))) {
+		list = "ipv6Ranges";
+		field = "cidrIpv6";
+	}
+	if (!target && (target = value_str(value_get_path(it, "referencedGroupInfo.groupId")))) {
+		list = "groups";
+		field = "groupId";
+	}
+	if (!target && (target = pv_str(it, "prefixListId"))) {
+		list = "prefixListIds";
+		field = "prefixListId";
+	}
+	/* -1 ports come back as "-1" */
+	if (pv_str(it, "fromPort") && !strcmp(pv_str(it, "fromPort"), "-1") &&
+	    pv_str(it, "ipProtocol") && !strcmp(pv_str(it, "ipProtocol"), "-1")) {
+		value_map_del(perm, "fromPort");
+		value_map_del(perm, "toPort");
+	}
+	ps(a, e, field, target ? target : "");
+	ps(a, e, "description", pv_str(it, "description"));
+	value_list_push(a, sub, e);
+	value_map_set(a, perm, list, sub);
+	value_list_push(a, l, perm);
+	sg_rules_from_aws(a, l, r);
+}
+
+static int rule_read_common(struct provider_ctx *ctx, bool egress, size_t n,
+			    const char *const *ids, struct provider_result *outs,
+			    struct err *err)
+{
+	struct arena *a = ctx->arena;
+	const struct value **found = arena_alloc(a, (n + 1) * sizeof(*found));
+	size_t i;
+
+	if (ec2_describe(ctx, "DescribeSecurityGroupRules", "SecurityGroupRuleIds",
+			 "securityGroupRuleSet", "securityGroupRuleId", n, ids,
+			 found, err) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		struct sg_rules r = { 0 };
+		struct value *l;
+		memset(&outs[i], 0, sizeof(outs[i]));
+		if (!found[i])
+			continue;
+		rule_from_sgr(a, found[i], &r);
+		outs[i].physical_id = arena_strdup(a, ids[i]);
+		outs[i].attrs = value_new_map(a);
+		set_attr(ctx, outs[i].attrs, "Ref", ids[i]);
+		set_attr(ctx, outs[i].attrs, "Id", ids[i]);
+		l = sg_rules_to_template(a, &r, egress);
+		outs[i].props = l->u.list.n ? l->u.list.items[0] : value_new_map(a);
+		ps(a, outs[i].props, "GroupId", pv_str(found[i], "groupId"));
+	}
+	return 0;
+}
+
+/* Finds the id of a rule on group gid matching r (after a Duplicate). */
+static const char *rule_find(struct provider_ctx *ctx, const char *gid,
+			     bool egress, const struct sg_rule *want,
+			     struct err *err)
+{
+	struct arena *a = ctx->arena;
+	struct value *p = value_new_map(a), *fl = value_new_list(a), *resp;
+	const struct value *items;
+	size_t i;
+
+	ec2_filter(a, fl, "group-id", gid);
+	value_map_set(a, p, "Filters", fl);
+	resp = pcall(ctx, "ec2", "DescribeSecurityGroupRules", p, err);
+	if (!resp || !(items = aws_get_list(a, resp, "securityGroupRuleSet", err)))
+		return NULL;
+	for (i = 0; i < items->u.list.n; i++) {
+		const struct value *it = items->u.list.items[i];
+		struct sg_rules r = { 0 };
+		const char *eg = pv_str(it, "isEgress");
+		if (!eg || !strcmp(eg, "true") != egress)
+			continue;
+		rule_from_sgr(a, it, &r);
+		if (r.n && !strcmp(r.items[0].key, want->key))
+			return pv_str(it, "securityGroupRuleId");
+	}
+	return NULL;
+}
+
+static int rule_create(struct provider_ctx *ctx, const struct value *props,
+		       bool egress, struct provider_result *out, struct err *err)
+{
+	struct arena *a = ctx->arena;
+	struct sg_rules r = { 0 };
+	struct value *p = value_new_map(a), *resp;
+	const char *gid = pv_str(props, "GroupId"), *id = NULL;
+	const struct value *set;
+
+	if (!gid)
+		return prov_fail(ctx, err, ERR_VALIDATION,
+				 "GroupId is required (GroupName is for default "
+				 "VPCs, which cairn does not manage)");
+	if (rule_of(ctx, props, egress, &r, err) < 0)
+		return -1;
+	ps(a, p, "GroupId", gid);
+	value_map_set(a, p, "IpPermissions", sg_rules_to_params(a, &r));
+	resp = pcall_retry(ctx, "ec2",
+			   egress ? "AuthorizeSecurityGroupEgress"
+				  : "AuthorizeSecurityGroupIngress",
+			   p, sg_nf, 120.0, err);
+	if (resp) {
+		set = aws_get_list(a, resp, "securityGroupRuleSet", err);
+		if (!set)
+			return -1;
+		if (set->u.list.n)
+			id = pv_str(set->u.list.items[0], "securityGroupRuleId");
+	} else if (!strcmp(err->aws_code, "InvalidPermission.Duplicate")) {
+		/* our own earlier attempt, or an identical inline rule */
+		struct err e2 = ERR_INIT;
+		id = rule_find(ctx, gid, egress, &r.items[0], &e2);
+		if (!id)
+			return -1;
+		err_clear(err);
+	} else {
+		return -1;
+	}
+	if (!id)
+		return prov_fail(ctx, err, ERR_AWS, "no security group rule id returned");
+	memset(out, 0, sizeof(*out));
+	out->physical_id = id;
+	out->attrs = value_new_map(a);
+	set_attr(ctx, out->attrs, "Ref", id);
+	set_attr(ctx, out->attrs, "Id", id);
+	return 0;
+}
+
+static int rule_update(struct provider_ctx *ctx, const char *id,
+		       const struct value *new_props, bool egress,
+		       struct provider_result *out, struct err *err)
+{
+	struct arena *a = ctx->arena;
+	struct sg_rules r = { 0 };
+	struct value *p = value_new_map(a), *l = value_new_list(a);
+	struct value *e = value_new_map(a), *rule = value_new_map(a);
+	const struct sg_rule *x;
+
+	/* only Description is mutable in CloudFormation */
+	if (rule_of(ctx, new_props, egress, &r, err) < 0)
+		return -1;
+	x = &r.items[0];
+	ps(a, rule, "IpProtocol", x->proto);
+	pn(a, rule, "FromPort", *x->from ? x->from : "-1");
+	pn(a, rule, "ToPort", *x->to ? x->to : "-1");
+	if (!strcmp(x->kind, "cidr"))
+		ps(a, rule, "CidrIpv4", x->target);
+	else if (!strcmp(x->kind, "cidr6"))
+		ps(a, rule, "CidrIpv6", x->target);
+	else if (!strcmp(x->kind, "sg"))
+		ps(a, rule, "ReferencedGroupId", x->target);
+	else
+		ps(a, rule, "PrefixListId", x->target);
+	ps(a, rule, "Description", x->desc ? x->desc : "");
+	ps(a, e, "SecurityGroupRuleId", id);
+	value_map_set(a, e, "SecurityGroupRule", rule);
+	value_list_push(a, l, e);
+	ps(a, p, "GroupId", pv_str(new_props, "GroupId"));
+	value_map_set(a, p, "SecurityGroupRules", l);
+	if (!pcall(ctx, "ec2", "ModifySecurityGroupRules", p, err))
+		return -1;
+	memset(out, 0, sizeof(*out));
+	out->physical_id = id;
+	out->attrs = value_new_map(a);
+	set_attr(ctx, out->attrs, "Ref", id);
+	set_attr(ctx, out->attrs, "Id", id);
+	return 0;
+}
+
+static int rule_delete(struct provider_ctx *ctx, const char *id,
+		       const struct value *props, bool egress, struct err *err)
+{
+	struct value *p = value_new_map(ctx->arena);
+
+	ps(ctx->arena, p, "GroupId", pv_str(props, "GroupId"));
+	value_map_set(ctx->arena, p, "SecurityGroupRuleIds", str_list1(ctx->arena, id));
+	if (!pcall(ctx, "ec2",
+		   egress ? "RevokeSecurityGroupEgress" : "RevokeSecurityGroupIngress",
+		   p, err)) {
+		if (err->code != ERR_NOT_FOUND &&
+		    strcmp(err->aws_code, "InvalidPermission.NotFound") &&
+		    strcmp(err->aws_code, "InvalidSecurityGroupRuleId.NotFound"))
+			return -1;
+		err_clear(err);
+	}
+	return 0;
+}
+
+#define RULE_OPS(name, egress)                                                  \
+	static int name##_create(struct provider_ctx *ctx,                      \
+				 const struct value *props,                     \
+				 struct provider_result *out, struct err *err)  \
+	{                                                                       \
+		return rule_create(ctx, props, egress, out, err);               \
+	}                                                                       \
+	static int name##_read_many(struct provider_ctx *ctx, size_t n,         \
+				    const char *const *ids,                     \
+				    struct provider_result *outs,               \
+				    struct err *err)                            \
+	{                                                                       \
+		return rule_read_common(ctx, egress, n, ids, outs, err);        \
+	}                                                                       \
+	static int name##_update(struct provider_ctx *ctx, const char *id,      \
+				 const struct value *old_props,                 \
+				 const struct value *new_props,                 \
+				 const struct value *attrs,                     \
+				 struct provider_result *out, struct err *err)  \
+	{                                                                       \
+		(void)old_props;                                                \
+		(void)attrs;                                                    \
+		return rule_update(ctx, id, new_props, egress, out, err);       \
+	}                                                                       \
+	static int name##_delete(struct provider_ctx *ctx, const char *id,      \
+				 const struct value *props,                     \
+				 const struct value *attrs, struct err *err)    \
+	{                                                                       \
+		(void)attrs;                                                    \
+		return rule_delete(ctx, id, props, egress, err);                \
+	}
+
+RULE_OPS(ingress, false)
+RULE_OPS(egress, true)
+
+static int ingress_read(struct provider_ctx *ctx, const char *id,
+			const struct value *attrs, struct provider_result *out,
+			struct err *err)
+{
+	(void)attrs;
+	return read_via_many(&prov_ec2_sg_ingress, ctx, id, out, err);
+}
+
+static int egress_read(struct provider_ctx *ctx, const char *id,
+		       const struct value *attrs, struct provider_result *out,
+		       struct err *err)
+{
+	(void)attrs;
+	return read_via_many(&prov_ec2_sg_egress, ctx, id, out, err);
+}
+
+const struct provider prov_ec2_sg_ingress = {
+	.type = "AWS::EC2::SecurityGroupIngress",
+	.create = ingress_create,
+	.read = ingress_read,
+	.read_many = ingress_read_many,
+	.update = ingress_update,
+	.delete = ingress_delete,
+};
+
+const struct provider prov_ec2_sg_egress = {
+	.type = "AWS::EC2::SecurityGroupEgress",
+	.create = egress_create,
+	.read = egress_read,
+	.read_many = egress_read_many,
+	.update = egress_update,
+	.delete = egress_delete,
+};

@@ -1,0 +1,246 @@
+/*
+ * AWS::ECR::Repository (JSON 1.1). Ref: repository name (GetAtt Arn,
+ * RepositoryUri). LifecyclePolicy.LifecyclePolicyText goes through
+ * PutLifecyclePolicy; RepositoryPolicyText through SetRepositoryPolicy;
+ * EmptyOnDelete: true deletes with force (images and all).
+ */
+#include <string.h>
+
+#include "prov_int.h"
+
+static const struct tag_api ECR_TAGS = { "ecr", "TagResource", "UntagResource",
+					 "resourceArn", "tags", "tagKeys",
+					 "Key", "Value" };
+
+static void set_attr(struct provider_ctx *ctx, struct value *attrs,
+		     const char *k, const char *v)
+{
+	if (v)
+		value_map_set(ctx->arena, attrs, k, value_new_string(ctx->arena, v));
+}
+
+static const char *repo_name(struct provider_ctx *ctx, const struct value *props)
+{
+	const char *n = pv_str(props, "RepositoryName");
+
+	return n ? n : provider_generate_name(ctx, 256, true);
+}
+
+static void repo_result(struct provider_ctx *ctx, const char *name,
+			const struct value *repo, struct provider_result *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->physical_id = name;
+	out->attrs = value_new_map(ctx->arena);
+	set_attr(ctx, out->attrs, "Ref", name);
+	set_attr(ctx, out->attrs, "Arn", pv_str(repo, "repositoryArn"));
+	set_attr(ctx, out->attrs, "RepositoryUri", pv_str(repo, "repositoryUri"));
+}
+
+static const char *lifecycle_text(struct provider_ctx *ctx,
+				  const struct value *props)
+{
+	const struct value *lp = pv(props, "LifecyclePolicy");
+	const struct value *t = lp ? pv(lp, "LifecyclePolicyText") : NULL;
+
+	if (!t)
+		return NULL;
+	return policy_text(ctx->arena, t);
+}
+
+static int put_policies(struct provider_ctx *ctx, const char *name,
+			const struct value *old_props, const struct value *props,
+			struct err *err)
+{
+	struct arena *a = ctx->arena;
+	const char *lt = lifecycle_text(ctx, props);
+	struct value *p;
+
+	if (!old_props || pv_changed(old_props, props, "LifecyclePolicy")) {
+		p = value_new_map(a);
+		ps(a, p, "repositoryName", name);
+		if (lt) {
+			ps(a, p, "lifecyclePolicyText", lt);
+			if (!pcall(ctx, "ecr", "PutLifecyclePolicy", p, err))
+				return -1;
+		} else if (old_props &&
+			   !pcall(ctx, "ecr", "DeleteLifecyclePolicy", p, err) &&
+			   gone_is_ok(err) < 0) {
+			return -1;
+		}
+	}
+	if (!old_props || pv_changed(old_props, props, "RepositoryPolicyText")) {
+		p = value_new_map(a);
+		ps(a, p, "repositoryName", name);
+		if (pv(props, "RepositoryPolicyText")) {
+			ps(a, p, "policyText", policy_text(a, pv(props, "RepositoryPolicyText")));
+			if (!pcall(ctx, "ecr", "SetRepositoryPolicy", p, err))
+				return -1;
+		} else if (old_props &&
+			   !pcall(ctx, "ecr", "DeleteRepositoryPolicy", p, err) &&
+			   gone_is_ok(err) < 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int repo_create(struct provider_ctx *ctx, const struct value *props,
+		       struct provider_result *out, struct err *err)
+{
+	struct arena *a = ctx->arena;
+	struct value *p = value_new_map(a), *r;
+	const char *name = repo_name(ctx, props);
+	const struct value *repo;
+
+	ps(a, p, "repositoryName", name);
+	ps(a, p, "imageTagMutability", pv_str(props, "ImageTagMutability"));
+	if (pv(props, "ImageScanningConfiguration"))
+		value_map_set(a, p, "imageScanningConfiguration",
+			      camel_keys(a, pv(props, "ImageScanningConfiguration"), NULL));
+	if (pv(props, "EncryptionConfiguration"))
+		value_map_set(a, p, "encryptionConfiguration",
+			      camel_keys(a, pv(props, "EncryptionConfiguration"), NULL));
+	value_map_set(a, p, "tags", tags_merged(ctx, props));
+	r = pcall(ctx, "ecr", "CreateRepository", p, err);
+	if (!r) {
+		/* a generated name is derived from our token: ours */
+		struct value *d;
+		const struct value *l;
+		if (strcmp(err->aws_code, "RepositoryAlreadyExistsException") ||
+		    pv_str(props, "RepositoryName"))
+			return -1;
+		err_clear(err);
+		d = value_new_map(a);
+		value_map_set(a, d, "repositoryNames", str_list1(a, name));
+		if (!(r = pcall(ctx, "ecr", "DescribeRepositories", d, err)) ||
+		    !(l = aws_get_list(a, r, "repositories", err)) || !l->u.list.n)
+			return -1;
+		repo = l->u.list.items[0];
+	} else {
+		repo = value_map_get(r, "repository");
+	}
+	if (put_policies(ctx, name, NULL, props, err) < 0)
+		return -1;
+	repo_result(ctx, name, repo, out);
+	return 0;
+}
+
+static int repo_read(struct provider_ctx *ctx, const char *id,
+		     const struct value *attrs, struct provider_result *out,
+		     struct err *err)
+{
+	struct arena *a = ctx->arena;
+	struct value *p = value_new_map(a), *r, *props, *t, *m;
+	const struct value *l, *repo;
+
+	(void)attrs;
+	value_map_set(a, p, "repositoryNames", str_list1(a, id));
+	if (!(r = pcall(ctx, "ecr", "DescribeRepositories", p, err)) ||
+	    !(l = aws_get_list(a, r, "repositories", err)))
+		return -1;
+	if (!l->u.list.n)
+		return prov_fail(ctx, err, ERR_NOT_FOUND, "repository \"%s\" does not exist",
+				 id);
+	repo = l->u.list.items[0];
+	repo_result(ctx, arena_strdup(a, id), repo, out);
+	props = value_new_map(a);
+	ps(a, props, "RepositoryName", id);
+	ps(a, props, "ImageTagMutability", pv_str(repo, "imageTagMutability"));
+	if (pv(repo, "imageScanningConfiguration"))
+		value_map_set(a, props, "ImageScanningConfiguration",
+			      pascal_keys(a, pv(repo, "imageScanningConfiguration"), NULL));
+	if (pv(repo, "encryptionConfiguration"))
+		value_map_set(a, props, "EncryptionConfiguration",
+			      pascal_keys(a, pv(repo, "encryptionConfiguration"), NULL));
+	p = value_new_map(a);
+	ps(a, p, "repositoryName", id);
+	if ((r = pcall(ctx, "ecr", "GetLifecyclePolicy", p, err))) {
+		m = value_new_map(a);
+		ps(a, m, "LifecyclePolicyText", pv_str(r, "lifecyclePolicyText"));
+		value_map_set(a, props, "LifecyclePolicy", m);
+	} else if (gone_is_ok(err) < 0) {
+		return -1;
+	}
+	p = value_new_map(a);
+	ps(a, p, "resourceArn", pv_str(repo, "repositoryArn"));
+	if (!(r = pcall(ctx, "ecr", "ListTagsForResource", p, err)))
+		return -1;
+	t = tags_from_aws(a, pv(r, "tags"), "Key", "Value");
+	if (t)
+		value_map_set(a, props, "Tags", t);
+	out->props = props;
+	return 0;
+}
+
+static int repo_update(struct provider_ctx *ctx, const char *id,
+		       const struct value *old_props, const struct value *new_props,
+		       const struct value *attrs, struct provider_result *out,
+		       struct err *err)
+{
+	struct arena *a = ctx->arena;
+	struct value *p;
+	const char *arn;
+
+	(void)attrs;
+	if (pv_changed(old_props, new_props, "ImageTagMutability")) {
+		const char *m = pv_str(new_props, "ImageTagMutability");
+		p = value_new_map(a);
+		ps(a, p, "repositoryName", id);
+		ps(a, p, "imageTagMutability", m ? m : "MUTABLE");
+		if (!pcall(ctx, "ecr", "PutImageTagMutability", p, err))
+			return -1;
+	}
+	if (pv_changed(old_props, new_props, "ImageScanningConfiguration")) {
+		struct value *c = value_new_map(a);
+		pb(a, c, "scanOnPush",
+		   pv_bool(pv(new_props, "ImageScanningConfiguration"), "ScanOnPush",
+			   false));
+		p = value_new_map(a);
+		ps(a, p, "repositoryName", id);
+		value_map_set(a, p, "imageScanningConfiguration", c);
+		if (!pcall(ctx, "ecr", "PutImageScanningConfiguration", p, err))
+			return -1;
+	}
+	if (put_policies(ctx, id, old_props, new_props, err) < 0 ||
+	    repo_read(ctx, id, NULL, out, err) < 0)
+		return -1;
+	arn = value_str(value_map_get(out->attrs, "Arn"));
+	if (arn && api_update_tags(ctx, &ECR_TAGS, arn, old_props, new_props, err) < 0)
+		return -1;
+	out->props = NULL;
+	return 0;
+}
+
+static int repo_delete(struct provider_ctx *ctx, const char *id,
+		       const struct value *props, const struct value *attrs,
+		       struct err *err)
+{
+	struct value *p = value_new_map(ctx->arena);
+
+	(void)attrs;
+	ps(ctx->arena, p, "repositoryName", id);
+	if (pv_bool(props, "EmptyOnDelete", false))
+		pb(ctx->arena, p, "force", true);
+	if (!pcall(ctx, "ecr", "DeleteRepository", p, err))
+		return gone_is_ok(err);
+	return 0;
+}
+
+static int repo_find(struct provider_ctx *ctx, const struct value *props,
+		     struct provider_result *out, struct err *err)
+{
+	if (repo_read(ctx, repo_name(ctx, props), NULL, out, err) < 0)
+		return -1;
+	out->props = NULL;
+	return 0;
+}
+
+const struct provider prov_ecr_repository = {
+	.type = "AWS::ECR::Repository",
+	.create = repo_create,
+	.read = repo_read,
+	.update = repo_update,
+	.delete = repo_delete,
+	.find = repo_find,
+};

@@ -1,0 +1,698 @@
+/*
+ * AWS::ECS::Cluster, TaskDefinition and Service (JSON 1.1, camelCase
+ * members; the template's PascalCase properties are recased, except the
+ * free-form maps listed in VERBATIM).
+ *
+ * Ref: cluster name (GetAtt Arn); task definition ARN (GetAtt
+ * TaskDefinitionArn); service ARN (GetAtt Name, ServiceArn).
+ *
+ * A task definition cannot change in place: update registers a new
+ * revision (new physical id) and deregisters the old one; the executor
+ * normally plans it as a create-before-delete replacement instead.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "prov_int.h"
+
+static const char *const VERBATIM[] = { "Options", "DockerLabels", "DriverOpts",
+					"Labels", "Tags", NULL };
+static const struct tag_api ECS_TAGS = { "ecs", "TagResource", "UntagResource",
+					 "resourceArn", "tags", "tagKeys",
+					 "key", "value" };
+
+#define IAM_PROPAGATION_SECONDS 120.0
+
+static void set_attr(struct provider_ctx *ctx, struct value *attrs,
+		     const char *k, const char *v)
+{
+	if (v)
+		value_map_set(ctx->arena, attrs, k, value_new_string(ctx->arena, v));
+}
+
+static struct value *str_list(struct arena *a, const char *s)
+{
+	return str_list1(a, s);
+}
+
+/* ============================================================ Cluster */
+
+static const char *cluster_name(struct provider_ctx *ctx,
+				const struct value *props)
+{
+	const char *n = pv_str(props, "ClusterName");
+
+	return n ? n : provider_generate_name(ctx, 255, false);
+}
+
+static int cluster_get(struct provider_ctx *ctx, const char *name,
+		       const struct value **out, struct err *err)
+{
+	struct value *p = value_new_map(ctx->arena), *r, *inc;
+	const struct value *l;
+	const char *st;
+
+	value_map_set(ctx->arena, p, "clusters", str_list(ctx->arena, name));
+	inc = value_new_list(ctx->arena);
+	value_list_push(ctx->arena, inc, value_new_string(ctx->arena, "SETTINGS"));
+	value_list_push(ctx->arena, inc, value_new_string(ctx->arena, "TAGS"));
+	value_map_set(ctx->arena, p, "include", inc);
+	r = pcall(ctx, "ecs", "DescribeClusters", p, err);
+	if (!r || !(l = aws_get_list(ctx->arena, r, "clusters", err)))
+		return -1;
+	*out = NULL;
+	if (l->u.list.n) {
+		st = pv_str(l->u.list.items[0], "status");
+		if (!st || strcmp(st, "INACTIVE"))
+			*out = l->u.list.items[0];
+	}
+	return 0;
+}
+
+static void cluster_fill(struct provider_ctx *ctx, const char *name,
+			 const struct value *c, struct provider_result *out)
+{
+	struct arena *a = ctx->arena;
+	struct value *props = value_new_map(a), *t;
+	const struct value *st = pv(c, "settings");
+
+	memset(out, 0, sizeof(*out));
+	out->physical_id = arena_strdup(a, name);
+	out->attrs = value_new_map(a);
+	set_attr(ctx, out->attrs, "Ref", name);
+	set_attr(ctx, out->attrs, "Arn", pv_str(c, "clusterArn"));
+	ps(a, props, "ClusterName", pv_str(c, "clusterName"));
+	if (st && st->kind == VALUE_LIST && st->u.list.n)
+		value_map_set(a, props, "ClusterSettings", pascal_keys(a, st, NULL));
+	t = tags_from_aws(a, pv(c, "tags"), "key", "value");
+	if (t)
+		value_map_set(a, props, "Tags", t);
+	out->props = props;
+}
+
+static int cluster_read(struct provider_ctx *ctx, const char *id,
+			const struct value *attrs, struct provider_result *out,
+			struct err *err)
+{
+	const struct value *c;
+
+	(void)attrs;
+	if (cluster_get(ctx, id, &c, err) < 0)
+		return -1;
+	if (!c)
+		return prov_fail(ctx, err, ERR_NOT_FOUND, "cluster \"%s\" does not exist",
+				 id);
+	cluster_fill(ctx, id, c, out);
+	return 0;
+}
+
+static int cluster_create(struct provider_ctx *ctx, const struct value *props,
+			  struct provider_result *out, struct err *err)
+{
+	static const char *const slr[] = { "InvalidParameterException", NULL };
+	struct arena *a = ctx->arena;
+	struct value *p = value_new_map(a), *r;
+	const char *name = cluster_name(ctx, props);
+
+	ps(a, p, "clusterName", name);
+	if (pv(props, "ClusterSettings"))
+		value_map_set(a, p, "settings",
+			      camel_keys(a, pv(props, "ClusterSettings"), VERBATIM));
+	if (pv(props, "Configuration"))
+		value_map_set(a, p, "configuration",
+			      camel_keys(a, pv(props, "Configuration"), VERBATIM));
+	if (pv(props, "CapacityProviders"))
+		value_map_set(a, p, "capacityProviders",
+			      value_copy(a, pv(props, "CapacityProviders")));
+	if (pv(props, "DefaultCapacityProviderStrategy"))
+		value_map_set(a, p, "defaultCapacityProviderStrategy",
+			      camel_keys(a, pv(props, "DefaultCapacityProviderStrategy"),
+					 VERBATIM));
+	value_map_set(a, p, "tags", tags_rekey(a, tags_merged(ctx, props), "key",
+					       "value"));
+	/* the first cluster of an account: the service-linked role may not be
+	 * assumable yet; CreateCluster with the same name is idempotent */
+	r = pcall_retry(ctx, "ecs", "CreateCluster", p, slr, 60.0, err);
+	if (!r)
+		return -1;
+	memset(out, 0, sizeof(*out));
+	out->physical_id = name;
+	out->attrs = value_new_map(a);
+	set_attr(ctx, out->attrs, "Ref", name);
+	set_attr(ctx, out->attrs, "Arn", value_str(value_get_path(r, "cluster.clusterArn")));
+	return 0;
+}
+
+static int cluster_update(struct provider_ctx *ctx, const char *id,
+			  const struct value *old_props,
+			  const struct value *new_props, const struct value *attrs,
+			  struct provider_result *out, struct err *err)
+{
+	struct arena *a = ctx->arena;
+	const char *arn = value_str(value_map_get(attrs, "Arn"));
+
+	if (pv_changed(old_props, new_props, "ClusterSettings")) {
+		struct value *p = value_new_map(a);
+		ps(a, p, "cluster", id);
+		value_map_set(a, p, "settings",
+			      pv(new_props, "ClusterSettings")
+				      ? camel_keys(a, pv(new_props, "ClusterSettings"),
+						   VERBATIM)
+				      : value_new_list(a));
+		if (!pcall(ctx, "ecs", "UpdateClusterSettings", p, err))
+			return -1;
+	}
+	if (cluster_read(ctx, id, NULL, out, err) < 0)
+		return -1;
+	arn = value_str(value_map_get(out->attrs, "Arn"));
+	if (arn && api_update_tags(ctx, &ECS_TAGS, arn, old_props, new_props, err) < 0)
+		return -1;
+	out->props = NULL;
+	return 0;
+}
+
+static int cluster_delete(struct provider_ctx *ctx, const char *id,
+			  const struct value *props, const struct value *attrs,
+			  struct err *err)
+{
+	static const char *const busy[] = { "ClusterContainsServicesException",
+					    "ClusterContainsTasksException",
+					    "UpdateInProgressException", NULL };
+	struct value *p = value_new_map(ctx->arena);
+
+	(void)props;
+	(void)attrs;
+	ps(ctx->arena, p, "cluster", id);
+	if (!pcall_retry(ctx, "ecs", "DeleteCluster", p, busy, 10.0 * 60.0, err))
+		return gone_is_ok(err);
+	return 0;
+}
+
+static int cluster_find(struct provider_ctx *ctx, const struct value *props,
+			struct provider_result *out, struct err *err)
+{
+	const char *name = cluster_name(ctx, props);
+
+	if (cluster_read(ctx, name, NULL, out, err) < 0)
+		return -1;
+	out->props = NULL;
+	return 0;
+}
+
+const struct provider prov_ecs_cluster = {
+	.type = "AWS::ECS::Cluster",
+	.create = cluster_create,
+	.read = cluster_read,
+	.update = cluster_update,
+	.delete = cluster_delete,
+	.find = cluster_find,
+};
+
+/* ===================================================== TaskDefinition */
+
+/* Template properties that RegisterTaskDefinition takes as they are
+ * (recased); Family and Tags are handled apart. */
+static const char *const TD_PROPS[] = {
+	"ContainerDefinitions", "Cpu", "Memory", "NetworkMode",
+	"RequiresCompatibilities", "ExecutionRoleArn", "TaskRoleArn",
+	"RuntimePlatform", "Volumes", "PlacementConstraints", "PidMode",
+	"IpcMode", "ProxyConfiguration", "InferenceAccelerators",
+	"EphemeralStorage", NULL
+};
+
+/* Integer members inside container definitions that templates often write
+ * as strings ("256"). */
+static const char *const TD_INTS[] = { "cpu", "memory", "memoryReservation",
+				       "containerPort", "hostPort", "startTimeout",
+				       "stopTimeout", "softLimit", "hardLimit",
+				       "sizeInGiB", "interval", "timeout",
+				       "retries", "startPeriod", NULL };
+static const char *const TD_BOOLS[] = { "essential", "readonlyRootFilesystem",
+					"privileged", "interactive",
+					"pseudoTerminal", "disableNetworking",
+					"readOnly", "autoprovision", NULL };
+
+static bool in_set(const char *k, const char *const *l)
+{
+	size_t i;
+
+	for (i = 0; l[i]; i++)
+		if (!strcmp(k, l[i]))
+			return true;
+	return false;
+}
+
+static void fix_types(struct arena *a, struct value *v)
+{
+	size_t i;
+
+	if (v->kind == VALUE_LIST) {
+		for (i = 0; i < v->u.list.n; i++)
+			fix_types(a, v->u.list.items[i]);
+		return;
+	}
+	if (v->kind != VALUE_MAP)
+		return;
+	for (i = 0; i < v->u.map.n; i++) {
+		struct value_pair *pr = &v->u.map.items[i];
+		if (pr->val->kind == VALUE_STRING && in_set(pr->key, TD_INTS) &&
+		    pr->val->u.str.len && strspn(pr->val->u.str.s, "0123456789") ==
+						   pr->val->u.str.len)
+			pr->val = value_new_number(a, pr->val->u.str.s);
+		else if (pr->val->kind == VALUE_STRING && in_set(pr->key, TD_BOOLS))
+			pr->val = value_new_bool(a, !strcmp(pr->val->u.str.s, "true"));
+		else if (pr->key && strcmp(pr->key, "options") &&
+			 strcmp(pr->key, "dockerLabels"))
+			fix_types(a, pr->val);
+	}
+}
+
+static int td_register(struct provider_ctx *ctx, const struct value *props,
+		       const char **arn, struct err *err)
+{
+	static const char *const prop_errs[] = { "ClientException",
+						 "AccessDeniedException", NULL };
+	struct arena *a = ctx->arena;
+	struct value *p = value_new_map(a), *r;
+	const char *family = pv_str(props, "Family");
+	bool roles = pv_has(props, "ExecutionRoleArn") || pv_has(props, "TaskRoleArn");
+	size_t i;
+
+	ps(a, p, "family", family ? family : provider_generate_name(ctx, 255, false));
+	for (i = 0; TD_PROPS[i]; i++) {
+		const struct value *v = pv(props, TD_PROPS[i]);
+		struct value *c;
+		char *k;
+		if (!v)
+			continue;
+		c = camel_keys(a, v, VERBATIM);
+		k = arena_strdup(a, TD_PROPS[i]);
+		k[0] = (char)(k[0] - 'A' + 'a');
+		if (!strcmp(k, "cpu") || !strcmp(k, "memory")) {
+			/* task-level cpu/memory are strings in this API */
+			const char *t = v_text(a, v);
+			c = value_new_string(a, t ? t : "");
+		} else {
+			fix_types(a, c);
+		}
+		value_map_set(a, p, k, c);
+	}
+	value_map_set(a, p, "tags", tags_rekey(a, tags_merged(ctx, props), "key",
+					       "value"));
+	/* a role created moments ago may not be passable yet (ClientException
+	 * "Role is not valid", AccessDenied on iam:PassRole): retry those only
+	 * when the definition names roles */
+	r = pcall_retry(ctx, "ecs", "RegisterTaskDefinition", p,
+			roles ? prop_errs : NULL, IAM_PROPAGATION_SECONDS, err);
+	if (!r || !(*arn = aws_get_str(r, "taskDefinition.taskDefinitionArn", err)))
+		return -1;
+	return 0;
+}
+
+static void td_result(struct provider_ctx *ctx, const char *arn,
+		      struct provider_result *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->physical_id = arn;
+	out->attrs = value_new_map(ctx->arena);
+	set_attr(ctx, out->attrs, "Ref", arn);
+	set_attr(ctx, out->attrs, "TaskDefinitionArn", arn);
+}
+
+static int td_create(struct provider_ctx *ctx, const struct value *props,
+		     struct provider_result *out, struct err *err)
+{
+	const char *arn;
+
+	if (td_register(ctx, props, &arn, err) < 0)
+		return -1;
+	td_result(ctx, arn, out);
+	return 0;
+}
+
+static int td_read(struct provider_ctx *ctx, const char *id,
+		   const struct value *attrs, struct provider_result *out,
+		   struct err *err)
+{
+	struct arena *a = ctx->arena;
+	struct value *p = value_new_map(a), *r, *props, *t;
+	const struct value *td;
+	const char *st;
+	size_t i;
+
+	(void)attrs;
+	ps(a, p, "taskDefinition", id);
+	value_map_set(a, p, "include", str_list(a, "TAGS"));
+	r = pcall(ctx, "ecs", "DescribeTaskDefinition", p, err);
+	if (!r) {
+		/* an unknown ARN is a ClientException in ECS */
+		if (!strcmp(err->aws_code, "ClientException"))
+			err->code = ERR_NOT_FOUND;
+		return -1;
+	}
+	td = value_map_get(r, "taskDefinition");
+	st = pv_str(td, "status");
+	if (!td || (st && !strcmp(st, "INACTIVE")))
+		return prov_fail(ctx, err, ERR_NOT_FOUND,
+				 "task definition \"%s\" is inactive", id);
+	td_result(ctx, arena_strdup(a, id), out);
+	props = value_new_map(a);
+	ps(a, props, "Family", pv_str(td, "family"));
+	for (i = 0; TD_PROPS[i]; i++) {
+		char *k = arena_strdup(a, TD_PROPS[i]);
+		const struct value *v;
+		k[0] = (char)(k[0] - 'A' + 'a');
+		v = pv(td, k);
+		if (v)
+			value_map_set(a, props, TD_PROPS[i], pascal_keys(a, v, VERBATIM));
+	}
+	t = tags_from_aws(a, value_map_get(r, "tags"), "key", "value");
+	if (t)
+		value_map_set(a, props, "Tags", t);
+	out->props = props;
+	return 0;
+}
+
+static int td_deregister(struct provider_ctx *ctx, const char *arn,
+			 struct err *err)
+{
+	struct value *p = value_new_map(ctx->arena);
+
+	ps(ctx->arena, p, "taskDefinition", arn);
+	if (!pcall(ctx, "ecs", "DeregisterTaskDefinition", p, err)) {
+		if (err->code == ERR_NOT_FOUND || !strcmp(err->aws_code, "ClientException")) {
+			err_clear(err);
+			return 0;
+		}
+		return -1;
+	}
+	return 0;
+}
+
+static int td_update(struct provider_ctx *ctx, const char *id,
+		     const struct value *old_props, const struct value *new_props,
+		     const struct value *attrs, struct provider_result *out,
+		     struct err *err)
+{
+	const char *arn;
+	size_t i;
+	bool only_tags = !pv_changed(old_props, new_props, "Family");
+
+	(void)attrs;
+	for (i = 0; TD_PROPS[i] && only_tags; i++)
+		only_tags = !pv_changed(old_props, new_props, TD_PROPS[i]);
+	if (only_tags) {
+		if (api_update_tags(ctx, &ECS_TAGS, id, old_props, new_props, err) < 0)
+			return -1;
+		td_result(ctx, id, out);
+		return 0;
+	}
+	/* a new revision; the old one stops being usable for new tasks only */
+	if (td_register(ctx, new_props, &arn, err) < 0 ||
+	    td_deregister(ctx, id, err) < 0)
+		return -1;
+	td_result(ctx, arn, out);
+	return 0;
+}
+
+static int td_delete(struct provider_ctx *ctx, const char *id,
+		     const struct value *props, const struct value *attrs,
+		     struct err *err)
+{
+	(void)props;
+	(void)attrs;
+	return td_deregister(ctx, id, err);
+}
+
+const struct provider prov_ecs_task_definition = {
+	.type = "AWS::ECS::TaskDefinition",
+	.create = td_create,
+	.read = td_read,
+	.update = td_update,
+	.delete = td_delete,
+};
+
+/* ============================================================ Service */
+
+/* "arn:aws:ecs:r:acct:service/CLUSTER/NAME" -> CLUSTER (the old ARN
+ * format without the cluster is not produced for new services). */
+static const char *svc_cluster(struct provider_ctx *ctx, const char *arn,
+			       const struct value *props)
+{
+	const char *s = strstr(arn, ":service/"), *slash;
+
+	if (pv_str(props, "Cluster"))
+		return pv_str(props, "Cluster");
+	if (s && (slash = strchr(s + 9, '/')))
+		return arena_strndup(ctx->arena, s + 9, (size_t)(slash - (s + 9)));
+	return "default";
+}
+
+static const struct {
+	const char *prop;
+	bool update; /* UpdateService takes it */
+} SVC_PROPS[] = {
+	{ "TaskDefinition", true },
+	{ "DesiredCount", true },
+	{ "LaunchType", false },
+	{ "PlatformVersion", true },
+	{ "NetworkConfiguration", true },
+	{ "DeploymentConfiguration", true },
+	{ "CapacityProviderStrategy", true },
+	{ "EnableExecuteCommand", true },
+	{ "EnableECSManagedTags", true },
+	{ "PropagateTags", true },
+	{ "HealthCheckGracePeriodSeconds", true },
+	{ "LoadBalancers", true },
+	{ "ServiceRegistries", true },
+	{ "SchedulingStrategy", false },
+	{ "PlacementConstraints", true },
+	{ "PlacementStrategies", true },
+	{ "Role", false },
+	{ "DeploymentController", false },
+};
+#define N_SVC_PROPS (sizeof(SVC_PROPS) / sizeof(SVC_PROPS[0]))
+
+static const char *svc_member(struct arena *a, const char *prop)
+{
+	char *k;
+
+	if (!strcmp(prop, "PlacementStrategies"))
+		return "placementStrategy";
+	if (!strcmp(prop, "EnableECSManagedTags"))
+		return "enableECSManagedTags";
+	k = arena_strdup(a, prop);
+	k[0] = (char)(k[0] - 'A' + 'a');
+	return k;
+}
+
+static void svc_set(struct arena *a, struct value *p, const char *prop,
+		    const struct value *v)
+{
+	const char *k = svc_member(a, prop);
+	struct value *c = camel_keys(a, v, VERBATIM);
+
+	if (!strcmp(prop, "DesiredCount") || !strcmp(prop, "HealthCheckGracePeriodSeconds")) {
+		const char *t = v_text(a, v);
+		c = value_new_number(a, t && *t ? t : "0");
+	} else if (c->kind == VALUE_STRING &&
+		   (!strcmp(prop, "EnableExecuteCommand") ||
+		    !strcmp(prop, "EnableECSManagedTags"))) {
+		c = value_new_bool(a, !strcmp(c->u.str.s, "true"));
+	}
+	value_map_set(a, p, k, c);
+}
+
+static void svc_result(struct provider_ctx *ctx, const char *arn,
+		       const char *name, struct provider_result *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->physical_id = arn;
+	out->attrs = value_new_map(ctx->arena);
+	set_attr(ctx, out->attrs, "Ref", arn);
+	set_attr(ctx, out->attrs, "ServiceArn", arn);
+	set_attr(ctx, out->attrs, "Name", name);
+}
+
+static int svc_describe(struct provider_ctx *ctx, const char *cluster,
+			const char *svc, const struct value **out,
+			struct err *err)
+{
+	struct value *p = value_new_map(ctx->arena), *r;
+	const struct value *l;
+
+	ps(ctx->arena, p, "cluster", cluster);
+	value_map_set(ctx->arena, p, "services", str_list(ctx->arena, svc));
+	value_map_set(ctx->arena, p, "include", str_list(ctx->arena, "TAGS"));
+	r = pcall(ctx, "ecs", "DescribeServices", p, err);
+	*out = NULL;
+	if (!r) {
+		/* the cluster is gone: so is the service */
+		return gone_is_ok(err);
+	}
+	if (!(l = aws_get_list(ctx->arena, r, "services", err)))
+		return -1;
+	if (l->u.list.n)
+		*out = l->u.list.items[0];
+	return 0;
+}
+
+static int svc_create(struct provider_ctx *ctx, const struct value *props,
+		      struct provider_result *out, struct err *err)
+{
+	static const char *const role_errs[] = { "InvalidParameterException", NULL };
+	struct arena *a = ctx->arena;
+	struct value *p = value_new_map(a), *r;
+	const char *name = pv_str(props, "ServiceName"), *arn;
+	size_t i;
+
+	if (!name)
+		name = provider_generate_name(ctx, 255, false);
+	ps(a, p, "cluster", pv_str(props, "Cluster"));
+	ps(a, p, "serviceName", name);
+	for (i = 0; i < N_SVC_PROPS; i++)
+		if (pv(props, SVC_PROPS[i].prop))
+			svc_set(a, p, SVC_PROPS[i].prop, pv(props, SVC_PROPS[i].prop));
+	ps(a, p, "clientToken", ctx->token);
+	value_map_set(a, p, "tags", tags_rekey(a, tags_merged(ctx, props), "key",
+					       "value"));
+	/* a young service role is refused with InvalidParameterException */
+	r = pcall_retry(ctx, "ecs", "CreateService", p,
+			pv_has(props, "Role") ? role_errs : NULL,
+			IAM_PROPAGATION_SECONDS, err);
+	if (!r || !(arn = aws_get_str(r, "service.serviceArn", err)))
+		return -1;
+	svc_result(ctx, arn, name, out);
+	return 0;
+}
+
+static int svc_read(struct provider_ctx *ctx, const char *id,
+		    const struct value *attrs, struct provider_result *out,
+		    struct err *err)
+{
+	struct arena *a = ctx->arena;
+	const struct value *s;
+	const char *st, *cluster = svc_cluster(ctx, id, NULL);
+	struct value *props, *t;
+	size_t i;
+
+	(void)attrs;
+	if (svc_describe(ctx, cluster, id, &s, err) < 0)
+		return -1;
+	st = s ? pv_str(s, "status") : NULL;
+	if (!s || (st && strcmp(st, "ACTIVE")))
+		return prov_fail(ctx, err, ERR_NOT_FOUND, "service \"%s\" is %s", id,
+				 st ? st : "missing");
+	svc_result(ctx, arena_strdup(a, id), pv_str(s, "serviceName"), out);
+	props = value_new_map(a);
+	ps(a, props, "ServiceName", pv_str(s, "serviceName"));
+	ps(a, props, "Cluster", cluster);
+	for (i = 0; i < N_SVC_PROPS; i++) {
+		const struct value *v = pv(s, svc_member(a, SVC_PROPS[i].prop));
+		if (v && !(v->kind == VALUE_LIST && !v->u.list.n))
+			value_map_set(a, props, SVC_PROPS[i].prop,
+				      pascal_keys(a, v, VERBATIM));
+	}
+	t = tags_from_aws(a, pv(s, "tags"), "key", "value");
+	if (t)
+		value_map_set(a, props, "Tags", t);
+	out->props = props;
+	return 0;
+}
+
+static int svc_update(struct provider_ctx *ctx, const char *id,
+		      const struct value *old_props, const struct value *new_props,
+		      const struct value *attrs, struct provider_result *out,
+		      struct err *err)
+{
+	struct arena *a = ctx->arena;
+	struct value *p = value_new_map(a);
+	bool any = false;
+	size_t i;
+
+	(void)attrs;
+	ps(a, p, "cluster", svc_cluster(ctx, id, new_props));
+	ps(a, p, "service", id);
+	for (i = 0; i < N_SVC_PROPS; i++) {
+		const char *k = SVC_PROPS[i].prop;
+		if (!SVC_PROPS[i].update || !pv_changed(old_props, new_props, k))
+			continue;
+		if (pv(new_props, k)) {
+			svc_set(a, p, k, pv(new_props, k));
+			any = true;
+		} else if (!strcmp(k, "DesiredCount")) {
+			pn(a, p, "desiredCount", "1"); /* CloudFormation's default */
+			any = true;
+		}
+	}
+	if (any && !pcall(ctx, "ecs", "UpdateService", p, err))
+		return -1;
+	if (api_update_tags(ctx, &ECS_TAGS, id, old_props, new_props, err) < 0)
+		return -1;
+	svc_result(ctx, id, pv_str(new_props, "ServiceName"), out);
+	if (!pv_str(new_props, "ServiceName")) {
+		const char *s = strrchr(id, '/');
+		set_attr(ctx, out->attrs, "Name", s ? s + 1 : id);
+	}
+	return 0;
+}
+
+static int svc_delete(struct provider_ctx *ctx, const char *id,
+		      const struct value *props, const struct value *attrs,
+		      struct err *err)
+{
+	struct arena *a = ctx->arena;
+	const char *cluster = svc_cluster(ctx, id, props);
+	const char *strategy = pv_str(props, "SchedulingStrategy");
+	struct value *p;
+	double dl = prov_deadline(ctx, 15.0 * 60.0);
+	int attempt = 0;
+
+	(void)attrs;
+	if (!strategy || strcmp(strategy, "DAEMON")) {
+		p = value_new_map(a);
+		ps(a, p, "cluster", cluster);
+		ps(a, p, "service", id);
+		pn(a, p, "desiredCount", "0");
+		if (!pcall(ctx, "ecs", "UpdateService", p, err)) {
+			/* gone already, or already draining */
+			if (err->code == ERR_NOT_FOUND)
+				return gone_is_ok(err);
+			if (strcmp(err->aws_code, "ServiceNotActiveException"))
+				return -1;
+			err_clear(err);
+		}
+	}
+	p = value_new_map(a);
+	ps(a, p, "cluster", cluster);
+	ps(a, p, "service", id);
+	pb(a, p, "force", true);
+	if (!pcall(ctx, "ecs", "DeleteService", p, err)) {
+		if (err->code == ERR_NOT_FOUND)
+			return gone_is_ok(err);
+		if (strcmp(err->aws_code, "ServiceNotActiveException"))
+			return -1;
+		err_clear(err);
+	}
+	/* the name is reusable only once the service is INACTIVE */
+	for (;;) {
+		const struct value *s;
+		const char *st;
+		if (svc_describe(ctx, cluster, id, &s, err) < 0)
+			return -1;
+		st = s ? pv_str(s, "status") : NULL;
+		if (!s || (st && !strcmp(st, "INACTIVE")))
+			return 0;
+		if (prov_sleep_until(ctx, &attempt, dl, "service inactive", err) < 0)
+			return err_prefix(err, "%s %s: ", ctx->type, ctx->logical_id);
+	}
+}
+
+const struct provider prov_ecs_service = {
+	.type = "AWS::ECS::Service",
+	.create = svc_create,
+	.read = svc_read,
+	.update = svc_update,
+	.delete = svc_delete,
+};

@@ -1,0 +1,410 @@
+/*
+ * AWS::SecretsManager::Secret and AWS::Logs::LogGroup (JSON 1.1).
+ *
+ * Secret: Ref = ARN (GetAtt Id = ARN). SecretString and
+ * GenerateSecretString are write-only: never read back, never logged.
+ * GenerateSecretString calls GetRandomPassword and, with
+ * SecretStringTemplate + GenerateStringKey, puts the password under that
+ * key of the template's JSON. Delete uses ForceDeleteWithoutRecovery:
+ * CloudFormation's default 30-day recovery window keeps the name reserved,
+ * so destroying and re-applying a stack with a named secret would fail for
+ * a month; use DeletionPolicy: Retain to keep a secret.
+ *
+ * LogGroup: Ref = name (GetAtt Arn, with AWS's trailing ":*").
+ */
+#include <string.h>
+
+#include "cairn/strbuf.h"
+#include "prov_int.h"
+
+static const struct tag_api SM_TAGS = { "secretsmanager", "TagResource",
+					"UntagResource", "SecretId", "Tags",
+					"TagKeys", "Key", "Value" };
+static const struct tag_api LOGS_TAGS = { "logs", "TagResource", "UntagResource",
+					  "resourceArn", "tags", "tagKeys",
+					  NULL, NULL };
+
+static void set_attr(struct provider_ctx *ctx, struct value *attrs,
+		     const char *k, const char *v)
+{
+	if (v)
+		value_map_set(ctx->arena, attrs, k, value_new_string(ctx->arena, v));
+}
+
+/* ============================================================= Secret */
+
+static int secret_value(struct provider_ctx *ctx, const struct value *props,
+			const char **out, struct err *err)
+{
+	static const char *const opts[] = { "PasswordLength", "ExcludeCharacters",
+					    "ExcludeNumbers", "ExcludePunctuation",
+					    "ExcludeUppercase", "ExcludeLowercase",
+					    "IncludeSpace", "RequireEachIncludedType",
+					    NULL };
+	struct arena *a = ctx->arena;
+	const struct value *g = pv(props, "GenerateSecretString");
+	struct value *p, *r, *tmpl;
+	const char *pw, *key, *ttext;
+	struct strbuf sb;
+	size_t i;
+
+	*out = pv_str(props, "SecretString");
+	if (!g)
+		return 0;
+	if (*out)
+		return prov_fail(ctx, err, ERR_VALIDATION,
+				 "SecretString and GenerateSecretString are exclusive");
+	p = value_new_map(a);
+	for (i = 0; opts[i]; i++) {
+		const struct value *v = pv(g, opts[i]);
+		if (!v)
+			continue;
+		if (!strcmp(opts[i], "PasswordLength"))
+			pn(a, p, opts[i], v_text(a, v));
+		else if (!strcmp(opts[i], "ExcludeCharacters"))
+			ps(a, p, opts[i], v_text(a, v));
+		else
+			pb(a, p, opts[i], pv_bool(g, opts[i], false));
+	}
+	r = pcall(ctx, "secretsmanager", "GetRandomPassword", p, err);
+	if (!r || !(pw = aws_get_str(r, "RandomPassword", err)))
+		return -1;
+	key = pv_str(g, "GenerateStringKey");
+	ttext = pv_str(g, "SecretStringTemplate");
+	if (!key || !ttext) {
+		if (!!key != !!ttext)
+			return prov_fail(ctx, err, ERR_VALIDATION,
+					 "GenerateStringKey and SecretStringTemplate "
+					 "go together");
+		*out = pw;
+		return 0;
+	}
+	tmpl = value_from_json(a, ttext, strlen(ttext), 0, err);
+	if (!tmpl || tmpl->kind != VALUE_MAP) {
+		if (tmpl)
+			err_set(err, ERR_VALIDATION, "not a JSON object");
+		return err_prefix(err, "%s %s: SecretStringTemplate: ", ctx->type,
+				  ctx->logical_id);
+	}
+	value_map_set(a, tmpl, key, value_new_string(a, pw));
+	strbuf_init(&sb, 128);
+	value_to_json(tmpl, &sb, 0);
+	*out = arena_strdup(a, sb.buf);
+	/* the buffer held the password */
+	memset(sb.buf, 0, sb.len);
+	strbuf_release(&sb);
+	return 0;
+}
+
+static void secret_result(struct provider_ctx *ctx, const char *arn,
+			  struct provider_result *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->physical_id = arn;
+	out->attrs = value_new_map(ctx->arena);
+	set_attr(ctx, out->attrs, "Ref", arn);
+	set_attr(ctx, out->attrs, "Id", arn);
+}
+
+static int secret_create(struct provider_ctx *ctx, const struct value *props,
+			 struct provider_result *out, struct err *err)
+{
+	struct arena *a = ctx->arena;
+	struct value *p = value_new_map(a), *r;
+	const char *name = pv_str(props, "Name"), *sv, *arn;
+
+	if (secret_value(ctx, props, &sv, err) < 0)
+		return -1;
+	if (pv(props, "ReplicaRegions"))
+		return prov_fail(ctx, err, ERR_UNSUPPORTED,
+				 "ReplicaRegions is not supported");
+	ps(a, p, "Name", name ? name : provider_generate_name(ctx, 512, false));
+	ps(a, p, "Description", pv_str(props, "Description"));
+	ps(a, p, "KmsKeyId", pv_str(props, "KmsKeyId"));
+	if (sv) {
+		struct value *s = value_new_string(a, sv);
+		s->sensitive = 1;
+		value_map_set(a, p, "SecretString", s);
+	}
+	/* idempotent: the same token and value return the same secret */
+	ps(a, p, "ClientRequestToken", ctx->token);
+	value_map_set(a, p, "Tags", tags_merged(ctx, props));
+	r = pcall(ctx, "secretsmanager", "CreateSecret", p, err);
+	if (!r || !(arn = aws_get_str(r, "ARN", err)))
+		return -1;
+	secret_result(ctx, arn, out);
+	return 0;
+}
+
+static int secret_read(struct provider_ctx *ctx, const char *id,
+		       const struct value *attrs, struct provider_result *out,
+		       struct err *err)
+{
+	struct arena *a = ctx->arena;
+	struct value *p = value_new_map(a), *r, *t;
+
+	(void)attrs;
+	ps(a, p, "SecretId", id);
+	if (!(r = pcall(ctx, "secretsmanager", "DescribeSecret", p, err)))
+		return -1;
+	if (pv(r, "DeletedDate"))
+		return prov_fail(ctx, err, ERR_NOT_FOUND,
+				 "secret \"%s\" is scheduled for deletion", id);
+	secret_result(ctx, arena_strdup(a, pv_str(r, "ARN") ? pv_str(r, "ARN") : id),
+		      out);
+	out->props = value_new_map(a);
+	ps(a, out->props, "Name", pv_str(r, "Name"));
+	ps(a, out->props, "Description", pv_str(r, "Description"));
+	ps(a, out->props, "KmsKeyId", pv_str(r, "KmsKeyId"));
+	t = tags_from_aws(a, pv(r, "Tags"), "Key", "Value");
+	if (t)
+		value_map_set(a, out->props, "Tags", t);
+	return 0;
+}
+
+static int secret_update(struct provider_ctx *ctx, const char *id,
+			 const struct value *old_props,
+			 const struct value *new_props, const struct value *attrs,
+			 struct provider_result *out, struct err *err)
+{
+	struct arena *a = ctx->arena;
+	struct value *p = value_new_map(a);
+	bool any = false;
+
+	(void)attrs;
+	ps(a, p, "SecretId", id);
+	if (pv_changed(old_props, new_props, "Description")) {
+		const char *d = pv_str(new_props, "Description");
+		ps(a, p, "Description", d ? d : "");
+		any = true;
+	}
+	if (pv_changed(old_props, new_props, "KmsKeyId")) {
+		ps(a, p, "KmsKeyId", pv_str(new_props, "KmsKeyId"));
+		any = true;
+	}
+	if (pv_changed(old_props, new_props, "SecretString") ||
+	    pv_changed(old_props, new_props, "GenerateSecretString")) {
+		const char *sv;
+		struct value *s;
+		if (secret_value(ctx, new_props, &sv, err) < 0)
+			return -1;
+		if (sv) {
+			s = value_new_string(a, sv);
+			s->sensitive = 1;
+			value_map_set(a, p, "SecretString", s);
+			/* a new version: the token names it */
+			ps(a, p, "ClientRequestToken", ctx->token);
+			any = true;
+		}
+	}
+	if (any && !pcall(ctx, "secretsmanager", "UpdateSecret", p, err))
+		return -1;
+	if (api_update_tags(ctx, &SM_TAGS, id, old_props, new_props, err) < 0)
+		return -1;
+	secret_result(ctx, id, out);
+	return 0;
+}
+
+static int secret_delete(struct provider_ctx *ctx, const char *id,
+			 const struct value *props, const struct value *attrs,
+			 struct err *err)
+{
+	struct value *p = value_new_map(ctx->arena);
+
+	(void)props;
+	(void)attrs;
+	ps(ctx->arena, p, "SecretId", id);
+	pb(ctx->arena, p, "ForceDeleteWithoutRecovery", true);
+	if (!pcall(ctx, "secretsmanager", "DeleteSecret", p, err))
+		return gone_is_ok(err);
+	return 0;
+}
+
+const struct provider prov_sm_secret = {
+	.type = "AWS::SecretsManager::Secret",
+	.create = secret_create,
+	.read = secret_read,
+	.update = secret_update,
+	.delete = secret_delete,
+};
+
+/* =========================================================== LogGroup */
+
+static const char *lg_name(struct provider_ctx *ctx, const struct value *props)
+{
+	const char *n = pv_str(props, "LogGroupName");
+
+	return n ? n : provider_generate_name(ctx, 512, false);
+}
+
+static int lg_get(struct provider_ctx *ctx, const char *name,
+		  const struct value **out, struct err *err)
+{
+	struct arena *a = ctx->arena;
+	const char *token = NULL;
+
+	*out = NULL;
+	/* the name is a prefix filter: find the exact one, page by page */
+	for (;;) {
+		struct value *p = value_new_map(a), *r;
+		const struct value *l;
+		size_t i;
+		ps(a, p, "logGroupNamePrefix", name);
+		ps(a, p, "nextToken", token);
+		if (!(r = pcall(ctx, "logs", "DescribeLogGroups", p, err)) ||
+		    !(l = aws_get_list(a, r, "logGroups", err)))
+			return -1;
+		for (i = 0; i < l->u.list.n; i++) {
+			const char *n = pv_str(l->u.list.items[i], "logGroupName");
+			if (n && !strcmp(n, name)) {
+				*out = l->u.list.items[i];
+				return 0;
+			}
+		}
+		if (!(token = pv_str(r, "nextToken")))
+			return 0;
+	}
+}
+
+static void lg_result(struct provider_ctx *ctx, const char *name,
+		      const char *arn, struct provider_result *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->physical_id = name;
+	out->attrs = value_new_map(ctx->arena);
+	set_attr(ctx, out->attrs, "Ref", name);
+	set_attr(ctx, out->attrs, "Arn", arn);
+}
+
+/* The ARN TagResource takes: without the trailing ":*". */
+static const char *lg_tag_arn(struct provider_ctx *ctx, const char *arn)
+{
+	size_t n = arn ? strlen(arn) : 0;
+
+	if (n > 2 && !strcmp(arn + n - 2, ":*"))
+		return arena_strndup(ctx->arena, arn, n - 2);
+	return arn;
+}
+
+static int lg_retention(struct provider_ctx *ctx, const char *name,
+			const struct value *props, bool was_set, struct err *err)
+{
+	struct value *p = value_new_map(ctx->arena);
+	const char *days = pv_str(props, "RetentionInDays");
+
+	ps(ctx->arena, p, "logGroupName", name);
+	if (days) {
+		pn(ctx->arena, p, "retentionInDays", days);
+		return pcall(ctx, "logs", "PutRetentionPolicy", p, err) ? 0 : -1;
+	}
+	if (was_set && !pcall(ctx, "logs", "DeleteRetentionPolicy", p, err))
+		return -1;
+	return 0;
+}
+
+static int lg_create(struct provider_ctx *ctx, const struct value *props,
+		     struct provider_result *out, struct err *err)
+{
+	struct arena *a = ctx->arena;
+	struct value *p = value_new_map(a);
+	const char *name = lg_name(ctx, props);
+	const struct value *g;
+
+	ps(a, p, "logGroupName", name);
+	ps(a, p, "kmsKeyId", pv_str(props, "KmsKeyId"));
+	value_map_set(a, p, "tags", tags_as_map(a, tags_merged(ctx, props)));
+	if (!pcall(ctx, "logs", "CreateLogGroup", p, err)) {
+		/* a generated name is ours (a retry after a lost answer) */
+		if (strcmp(err->aws_code, "ResourceAlreadyExistsException") ||
+		    pv_str(props, "LogGroupName"))
+			return -1;
+		err_clear(err);
+	}
+	if (lg_retention(ctx, name, props, false, err) < 0 ||
+	    lg_get(ctx, name, &g, err) < 0)
+		return -1;
+	lg_result(ctx, name, g ? pv_str(g, "arn") : NULL, out);
+	return 0;
+}
+
+static int lg_read(struct provider_ctx *ctx, const char *id,
+		   const struct value *attrs, struct provider_result *out,
+		   struct err *err)
+{
+	struct arena *a = ctx->arena;
+	const struct value *g;
+	struct value *p, *r, *t;
+
+	(void)attrs;
+	if (lg_get(ctx, id, &g, err) < 0)
+		return -1;
+	if (!g)
+		return prov_fail(ctx, err, ERR_NOT_FOUND, "log group \"%s\" does not exist",
+				 id);
+	lg_result(ctx, arena_strdup(a, id), pv_str(g, "arn"), out);
+	out->props = value_new_map(a);
+	ps(a, out->props, "LogGroupName", id);
+	pn(a, out->props, "RetentionInDays", pv_str(g, "retentionInDays"));
+	ps(a, out->props, "KmsKeyId", pv_str(g, "kmsKeyId"));
+	p = value_new_map(a);
+	ps(a, p, "resourceArn", lg_tag_arn(ctx, pv_str(g, "arn")));
+	if (!(r = pcall(ctx, "logs", "ListTagsForResource", p, err)))
+		return -1;
+	t = tags_from_aws(a, pv(r, "tags"), NULL, NULL);
+	if (t)
+		value_map_set(a, out->props, "Tags", t);
+	return 0;
+}
+
+static int lg_update(struct provider_ctx *ctx, const char *id,
+		     const struct value *old_props, const struct value *new_props,
+		     const struct value *attrs, struct provider_result *out,
+		     struct err *err)
+{
+	(void)attrs;
+	if (pv_changed(old_props, new_props, "RetentionInDays") &&
+	    lg_retention(ctx, id, new_props, true, err) < 0)
+		return -1;
+	if (lg_read(ctx, id, NULL, out, err) < 0)
+		return -1;
+	if (api_update_tags(ctx, &LOGS_TAGS,
+			    lg_tag_arn(ctx, value_str(value_map_get(out->attrs, "Arn"))),
+			    old_props, new_props, err) < 0)
+		return -1;
+	out->props = NULL;
+	return 0;
+}
+
+static int lg_delete(struct provider_ctx *ctx, const char *id,
+		     const struct value *props, const struct value *attrs,
+		     struct err *err)
+{
+	struct value *p = value_new_map(ctx->arena);
+
+	(void)props;
+	(void)attrs;
+	ps(ctx->arena, p, "logGroupName", id);
+	if (!pcall_retry(ctx, "logs", "DeleteLogGroup", p,
+			 (const char *const[]){ "OperationAbortedException", NULL },
+			 60.0, err))
+		return gone_is_ok(err);
+	return 0;
+}
+
+static int lg_find(struct provider_ctx *ctx, const struct value *props,
+		   struct provider_result *out, struct err *err)
+{
+	if (lg_read(ctx, lg_name(ctx, props), NULL, out, err) < 0)
+		return -1;
+	out->props = NULL;
+	return 0;
+}
+
+const struct provider prov_logs_log_group = {
+	.type = "AWS::Logs::LogGroup",
+	.create = lg_create,
+	.read = lg_read,
+	.update = lg_update,
+	.delete = lg_delete,
+	.find = lg_find,
+};

@@ -1,0 +1,215 @@
+"""Live reads through the real binary against the emulator: `cairn drift`,
+`cairn refresh`, `cairn plan` (refresh on by default) and the API calls a
+no-change plan costs.
+
+Changes are made behind cairn's back with botocore; what cairn reports is
+checked against the values set there, and what it records by reading
+state.db with sqlite3, never only through cairn's own output."""
+import json
+import os
+import sqlite3
+
+import pytest
+
+from accept_util import SECRET, TOP
+
+STACK = 'prefect-ecs-worker'
+TPL = os.path.join(TOP, 'stacks', STACK + '.yaml')
+LOG_GROUP = '/ecs/prefect-worker'  # WorkerLogGroup's LogGroupName in the stack
+PARAMS = ['--param', 'PrefectApiUrl=https://api.prefect.cloud/api/accounts/a/workspaces/w',
+          '--param', 'PrefectApiKey=' + SECRET]
+
+
+def _common(cairn):
+    return [*cairn.endpoint, '--state', str(cairn.tmp / 'state.db')]
+
+
+def _record(cairn, logical_id):
+    """(physical_id, properties, attributes) of a resource in state.db, or None."""
+    db = sqlite3.connect(str(cairn.tmp / 'state.db'))
+    try:
+        cols = [r[1] for r in db.execute('PRAGMA table_info(resources)')]
+        row = db.execute('SELECT * FROM resources WHERE logical_id = ?', (logical_id,)).fetchone()
+    finally:
+        db.close()
+    if row is None:
+        return None
+    rec = dict(zip(cols, row))
+    return (rec.get('physical_id'), json.loads(rec.get('properties') or '{}'),
+            json.loads(rec.get('attributes') or '{}'))
+
+
+def _journal(cairn):
+    db = sqlite3.connect(str(cairn.tmp / 'state.db'))
+    try:
+        db.row_factory = sqlite3.Row
+        return [dict(r) for r in db.execute('SELECT * FROM journal ORDER BY id')]
+    finally:
+        db.close()
+
+
+def _calls(emu):
+    return emu.control('calls')
+
+
+def _delta(before, after):
+    return {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)}
+
+
+def _task_sg(emu, stack):
+    ec2 = emu.client('ec2')
+    sgs = ec2.describe_security_groups(Filters=[
+        {'Name': 'tag:cairn:stack', 'Values': [stack]},
+        {'Name': 'tag:cairn:logical-id', 'Values': ['TaskSecurityGroup']}])['SecurityGroups']
+    assert len(sgs) == 1, sgs
+    return sgs[0]
+
+
+def _vpc(emu, stack):
+    vpcs = emu.client('ec2').describe_vpcs(
+        Filters=[{'Name': 'tag:cairn:stack', 'Values': [stack]}])['Vpcs']
+    assert len(vpcs) == 1
+    return vpcs[0]
+
+
+@pytest.fixture
+def applied(emu, cairn):
+    emu.reset()
+    r = cairn('apply', TPL, '--auto-approve', *_common(cairn), *PARAMS)
+    assert r.rc == 0, r
+    return cairn
+
+
+def test_no_drift_after_apply_and_plan_call_count(emu, applied):
+    cairn = applied
+    r = cairn('drift', TPL, *_common(cairn))
+    assert r.rc == 0, r
+    assert 'No drift' in r.out
+
+    db = sqlite3.connect(str(cairn.tmp / 'state.db'))
+    n_resources = db.execute('SELECT count(*) FROM resources').fetchone()[0]
+    db.close()
+    assert n_resources == 29  # the stack's resources, counted in the template
+    before = _calls(emu)
+    p = cairn('plan', TPL, '--detailed-exitcode', *_common(cairn), *PARAMS)
+    delta = _delta(before, _calls(emu))
+    assert p.rc == 0, p
+    assert 'Refreshed' in p.err, p
+    total = sum(delta.values())
+    # every call a refresh makes is a read
+    assert all(':Describe' in k or ':Get' in k or ':List' in k for k in delta), delta
+    # batched: fewer calls than one per resource
+    assert 0 < total < n_resources, (total, n_resources, delta)
+    print(f'\nno-change plan with refresh: {total} API calls for {n_resources} resources: {delta}')
+
+    before = _calls(emu)
+    q = cairn('plan', TPL, '--refresh=false', *_common(cairn), *PARAMS)
+    assert q.rc == 0, q
+    assert _delta(before, _calls(emu)) == {}
+
+
+def test_drift_refresh_plan_repair(emu, applied):
+    cairn = applied
+    common = _common(cairn)
+    logs = emu.client('logs')
+    ec2 = emu.client('ec2')
+    sg = _task_sg(emu, STACK)
+    vpc = _vpc(emu, STACK)
+    rec_before = _record(cairn, 'WorkerLogGroup')
+
+    # --- behind cairn's back
+    logs.put_retention_policy(logGroupName=LOG_GROUP, retentionInDays=30)
+    ec2.create_tags(Resources=[vpc['VpcId']], Tags=[{'Key': 'Name', 'Value': 'renamed-by-hand'}])
+    rule = [p for p in sg['IpPermissions'] if p.get('IpProtocol') == '-1'][0]
+    ec2.revoke_security_group_ingress(GroupId=sg['GroupId'], IpPermissions=[rule])
+
+    # --- drift names each of them; the state is not touched
+    r = cairn('drift', TPL, *common)
+    assert r.rc == 2, r
+    assert 'WorkerLogGroup' in r.out and 'RetentionInDays: 7 -> 30' in r.out, r
+    assert 'Vpc ' in r.out and 'renamed-by-hand' in r.out, r
+    assert 'TaskSecurityGroup' in r.out and 'SecurityGroupIngress' in r.out, r
+    assert SECRET not in r.out and SECRET not in r.err
+    assert _record(cairn, 'WorkerLogGroup') == rec_before
+
+    j = cairn('drift', TPL, '--json', *common)
+    assert j.rc == 2, j
+    doc = json.loads(j.out)
+    assert doc['drifted'] is True
+    by_id = {x['logical_id']: x for x in doc['resources']}
+    lg = by_id['WorkerLogGroup']
+    assert lg['status'] == 'drifted'
+    ch = [c for c in lg['changes'] if c['path'] == 'RetentionInDays']
+    assert ch and ch[0]['recorded'] == 7 and ch[0]['live'] == 30, lg
+    assert by_id['TaskSecurityGroup']['status'] == 'drifted'
+    assert by_id['Vpc']['status'] == 'drifted'
+    assert by_id['PrivateSubnet']['status'] == 'unchanged'
+    assert SECRET not in j.out
+
+    # --- refresh records what AWS has
+    f = cairn('refresh', TPL, *common)
+    assert f.rc == 0, f
+    _, props, _ = _record(cairn, 'WorkerLogGroup')
+    assert int(props['RetentionInDays']) == 30
+    _, props, _ = _record(cairn, 'Vpc')
+    assert {'Key': 'Name', 'Value': 'renamed-by-hand'} in props['Tags']
+    assert not any(t['Key'].startswith('cairn:') for t in props['Tags'])
+    _, props, _ = _record(cairn, 'TaskSecurityGroup')
+    assert not props.get('SecurityGroupIngress'), props
+    # ... and now nothing drifts from the state
+    assert cairn('drift', TPL, *common).rc == 0
+
+    # --- the next plan shows the repairs, apply makes them
+    p = cairn('plan', TPL, '--detailed-exitcode', *common, *PARAMS)
+    assert p.rc == 2, p
+    assert 'WorkerLogGroup' in p.out and 'TaskSecurityGroup' in p.out and 'Vpc' in p.out, p
+    a = cairn('apply', TPL, '--auto-approve', *common, *PARAMS)
+    assert a.rc == 0, a
+    got = logs.describe_log_groups(logGroupNamePrefix=LOG_GROUP)['logGroups']
+    assert got[0]['retentionInDays'] == 7
+    sg = _task_sg(emu, STACK)
+    assert any(p.get('IpProtocol') == '-1' and
+               any(r.get('CidrIp') == '10.0.0.0/16' for r in p.get('IpRanges', []))
+               for p in sg['IpPermissions']), sg
+    assert cairn('drift', TPL, *common).rc == 0
+
+
+def test_gone_resource(emu, applied):
+    cairn = applied
+    common = _common(cairn)
+    phys, _, _ = _record(cairn, 'WorkerLogGroup')
+    emu.client('logs').delete_log_group(logGroupName=LOG_GROUP)
+
+    r = cairn('drift', TPL, *common)
+    assert r.rc == 2, r
+    assert 'WorkerLogGroup' in r.out and 'gone' in r.out, r
+
+    # a plan reads live too: it recreates the log group, without writing the state
+    p = cairn('plan', TPL, '--detailed-exitcode', *common, *PARAMS)
+    assert p.rc == 2, p
+    assert '+ WorkerLogGroup' in p.out or ('WorkerLogGroup' in p.out and 'create' in p.out), p
+    assert _record(cairn, 'WorkerLogGroup') is not None
+
+    f = cairn('refresh', TPL, *common)
+    assert f.rc == 0, f
+    assert 'WorkerLogGroup' in f.out
+    assert _record(cairn, 'WorkerLogGroup') is None
+    events = [e for e in _journal(cairn) if e.get('logical_id') == 'WorkerLogGroup'
+              and e.get('action') == 'refresh']
+    assert events and 'gone' in (events[-1].get('message') or ''), events
+
+    a = cairn('apply', TPL, '--auto-approve', *common, *PARAMS)
+    assert a.rc == 0, a
+    assert emu.client('logs').describe_log_groups(logGroupNamePrefix=LOG_GROUP)['logGroups']
+    assert cairn('drift', TPL, *common).rc == 0
+
+
+def test_drift_errors(emu, cairn):
+    emu.reset()
+    # no state: an error, not "no drift"
+    r = cairn('drift', TPL, *_common(cairn))
+    assert r.rc == 1, r
+    # usage errors are 1, never 2 (2 means drift)
+    assert cairn('drift').rc == 1
+    assert cairn('drift', TPL, '--bogus').rc == 1
+    assert cairn('refresh').rc == 2

@@ -1,0 +1,441 @@
+/*
+ * Unit tests for the providers' pure parts: generated names, tag merging
+ * and diffing, security group rule sets, policy canonicalisation, key
+ * recasing, the provider table and the poll schedule. Expected values are
+ * written by hand from the AWS/CloudFormation rules, not produced by the
+ * code under test.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <ctype.h>
+#include <string.h>
+#include <time.h>
+
+#include "cairn/arena.h"
+#include "cairn/provider.h"
+#include "cairn/strbuf.h"
+#include "cairn/value.h"
+#include "prov_int.h"
+
+static struct value *json(struct arena *a, const char *text)
+{
+	struct err err = ERR_INIT;
+	struct value *v = value_from_json(a, text, strlen(text), 0, &err);
+
+	assert_non_null(v);
+	return v;
+}
+
+static char *to_json(struct arena *a, const struct value *v)
+{
+	struct strbuf sb;
+	char *s;
+
+	strbuf_init(&sb, 64);
+	value_to_json(v, &sb, VALUE_JSON_SORT_KEYS);
+	s = arena_strdup(a, sb.buf);
+	strbuf_release(&sb);
+	return s;
+}
+
+static void ctx_init(struct provider_ctx *c, struct arena *a, const char *stack,
+		     const char *lid, const char *token)
+{
+	memset(c, 0, sizeof(*c));
+	c->arena = a;
+	c->stack = stack;
+	c->logical_id = lid;
+	c->token = token;
+	c->type = "AWS::Test::Thing";
+}
+
+/* ------------------------------------------------------------ names */
+
+static void check_suffix(const char *name, bool lower)
+{
+	size_t n = strlen(name), i;
+
+	assert_true(n >= 12);
+	for (i = n - 12; i < n; i++) {
+		unsigned char c = (unsigned char)name[i];
+		assert_true(isdigit(c) || (lower ? islower(c) : isupper(c)));
+	}
+}
+
+static void test_name_shape(void **state)
+{
+	struct arena *a = arena_new();
+	struct provider_ctx c;
+	const char *n;
+
+	(void)state;
+	ctx_init(&c, a, "prod", "WebRole", "0123456789abcdef0123456789abcdef");
+	n = provider_generate_name(&c, 64, false);
+	/* "prod-WebRole-" + 12 characters */
+	assert_int_equal(strlen(n), strlen("prod-WebRole-") + 12);
+	assert_memory_equal(n, "prod-WebRole-", 13);
+	check_suffix(n, false);
+	/* same token: same name (a retry must not create a second one) */
+	assert_string_equal(n, provider_generate_name(&c, 64, false));
+	/* another token: another name */
+	c.token = "fedcba9876543210fedcba9876543210";
+	assert_string_not_equal(n, provider_generate_name(&c, 64, false));
+	arena_free(a);
+}
+
+static void test_name_trim_lower_charset(void **state)
+{
+	struct arena *a = arena_new();
+	struct provider_ctx c;
+	const char *n;
+	size_t i;
+
+	(void)state;
+	ctx_init(&c, a,
+		 "a-very-long-stack-name-that-goes-on-and-on-and-on-forever",
+		 "AnEvenLongerLogicalIdentifierForTheRole",
+		 "0123456789abcdef0123456789abcdef");
+	n = provider_generate_name(&c, 64, false);
+	assert_int_equal(strlen(n), 64); /* IAM role names: at most 64 */
+	assert_memory_equal(n, "a-very-long-stack-name", 22);
+	assert_int_equal(n[64 - 13], '-');
+	check_suffix(n, false);
+	/* ECR: lowercase */
+	n = provider_generate_name(&c, 256, true);
+	for (i = 0; n[i]; i++)
+		assert_false(isupper((unsigned char)n[i]));
+	check_suffix(n, true);
+	/* characters no AWS name takes are dropped */
+	ctx_init(&c, a, "my_stack.v2", "Res", "0123456789abcdef0123456789abcdef");
+	n = provider_generate_name(&c, 255, false);
+	assert_memory_equal(n, "mystackv2-Res-", 14);
+	/* too short for a prefix: the suffix alone */
+	n = provider_generate_name(&c, 12, false);
+	assert_int_equal(strlen(n), 12);
+	arena_free(a);
+}
+
+/* ------------------------------------------------------------- tags */
+
+static void test_tags_merged(void **state)
+{
+	struct arena *a = arena_new();
+	struct provider_ctx c;
+	struct value *t;
+
+	(void)state;
+	ctx_init(&c, a, "s1", "Vpc", "0123456789abcdef0123456789abcdef");
+	t = tags_merged(&c, json(a, "{\"Tags\":[{\"Key\":\"Name\",\"Value\":\"main\"},"
+				    "{\"Key\":\"cairn:stack\",\"Value\":\"forged\"}]}"));
+	assert_string_equal(to_json(a, t),
+			    "[{\"Key\":\"Name\",\"Value\":\"main\"},"
+			    "{\"Key\":\"cairn:stack\",\"Value\":\"s1\"},"
+			    "{\"Key\":\"cairn:logical-id\",\"Value\":\"Vpc\"}]");
+	/* ECS shape and Logs shape */
+	assert_string_equal(to_json(a, tags_rekey(a, t, "key", "value")),
+			    "[{\"key\":\"Name\",\"value\":\"main\"},"
+			    "{\"key\":\"cairn:stack\",\"value\":\"s1\"},"
+			    "{\"key\":\"cairn:logical-id\",\"value\":\"Vpc\"}]");
+	assert_string_equal(to_json(a, tags_as_map(a, t)),
+			    "{\"Name\":\"main\",\"cairn:logical-id\":\"Vpc\","
+			    "\"cairn:stack\":\"s1\"}");
+	/* no Tags at all: only cairn's */
+	t = tags_merged(&c, json(a, "{}"));
+	assert_int_equal(t->u.list.n, 2);
+	/* read back: cairn: and aws: keys are not the template's */
+	t = tags_from_aws(a, json(a, "[{\"key\":\"cairn:stack\",\"value\":\"s1\"},"
+				     "{\"key\":\"aws:x\",\"value\":\"y\"},"
+				     "{\"key\":\"Env\",\"value\":\"dev\"}]"),
+			  "key", "value");
+	assert_string_equal(to_json(a, t), "[{\"Key\":\"Env\",\"Value\":\"dev\"}]");
+	assert_null(tags_from_aws(a, json(a, "{\"cairn:stack\":\"s\"}"), NULL, NULL));
+	arena_free(a);
+}
+
+static void test_tags_diff(void **state)
+{
+	struct arena *a = arena_new();
+	struct value *set, *removed;
+
+	(void)state;
+	tags_diff(a,
+		  json(a, "[{\"Key\":\"A\",\"Value\":\"1\"},{\"Key\":\"B\",\"Value\":\"2\"},"
+			  "{\"Key\":\"C\",\"Value\":\"3\"}]"),
+		  json(a, "[{\"Key\":\"A\",\"Value\":\"1\"},{\"Key\":\"B\",\"Value\":\"20\"},"
+			  "{\"Key\":\"D\",\"Value\":\"4\"}]"),
+		  &set, &removed);
+	assert_string_equal(to_json(a, set), "[{\"Key\":\"B\",\"Value\":\"20\"},"
+					     "{\"Key\":\"D\",\"Value\":\"4\"}]");
+	assert_string_equal(to_json(a, removed), "[\"C\"]");
+	arena_free(a);
+}
+
+/* -------------------------------------------------------- SG rules */
+
+static void test_sg_rules_template(void **state)
+{
+	struct arena *a = arena_new();
+	struct sg_rules r = { 0 };
+	struct err err = ERR_INIT;
+
+	(void)state;
+	assert_int_equal(sg_rules_from_template(
+				 a,
+				 json(a, "[{\"IpProtocol\":\"tcp\",\"FromPort\":443,"
+					 "\"ToPort\":443,\"CidrIp\":\"10.0.0.0/16\"},"
+					 "{\"IpProtocol\":\"6\",\"FromPort\":\"443\","
+					 "\"ToPort\":\"443\",\"CidrIp\":\"10.0.0.0/16\"},"
+					 "{\"IpProtocol\":-1,\"FromPort\":0,\"ToPort\":0,"
+					 "\"SourceSecurityGroupId\":\"sg-1\"}]"),
+				 false, &r, &err),
+			 0);
+	/* "6" is tcp and the duplicate collapses; -1 has no ports */
+	assert_int_equal(r.n, 2);
+	assert_string_equal(r.items[0].key, "tcp|443|443|cidr|10.0.0.0/16");
+	assert_string_equal(r.items[1].key, "-1|||sg|sg-1");
+	/* a rule needs exactly one target */
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(sg_rules_from_template(
+				 a,
+				 json(a, "[{\"IpProtocol\":\"tcp\",\"CidrIp\":\"1.2.3.4/32\","
+					 "\"SourceSecurityGroupId\":\"sg-1\"}]"),
+				 false, &r, &err),
+			 -1);
+	assert_int_equal(err.code, ERR_VALIDATION);
+	assert_non_null(strstr(err.msg, "SecurityGroupIngress[0]"));
+	arena_free(a);
+}
+
+static void test_sg_rules_aws_and_diff(void **state)
+{
+	struct arena *a = arena_new();
+	struct sg_rules have = { 0 }, want = { 0 }, add = { 0 }, rm = { 0 };
+	struct err err = ERR_INIT;
+
+	(void)state;
+	/* DescribeSecurityGroups' shape after XML conversion */
+	sg_rules_from_aws(a,
+			  json(a, "[{\"ipProtocol\":\"-1\",\"ipRanges\":[{\"cidrIp\":"
+				  "\"0.0.0.0/0\"}],\"groups\":[],\"ipv6Ranges\":\"\"},"
+				  "{\"ipProtocol\":\"tcp\",\"fromPort\":\"80\",\"toPort\":"
+				  "\"80\",\"ipRanges\":[{\"cidrIp\":\"10.0.0.0/8\"},"
+				  "{\"cidrIp\":\"192.168.0.0/16\"}]}]"),
+			  &have);
+	assert_int_equal(have.n, 3);
+	assert_true(sg_rule_is_default_egress(&have.items[0]));
+	assert_int_equal(sg_rules_from_template(
+				 a,
+				 json(a, "[{\"IpProtocol\":\"tcp\",\"FromPort\":80,\"ToPort\":80,"
+					 "\"CidrIp\":\"10.0.0.0/8\"},{\"IpProtocol\":\"udp\","
+					 "\"FromPort\":53,\"ToPort\":53,\"CidrIp\":"
+					 "\"10.0.0.0/8\"}]"),
+				 true, &want, &err),
+			 0);
+	sg_rules_minus(a, &want, &have, &add);
+	sg_rules_minus(a, &have, &want, &rm);
+	assert_int_equal(add.n, 1);
+	assert_string_equal(add.items[0].key, "udp|53|53|cidr|10.0.0.0/8");
+	assert_int_equal(rm.n, 2);
+	assert_string_equal(rm.items[0].key, "-1|||cidr|0.0.0.0/0");
+	assert_string_equal(rm.items[1].key, "tcp|80|80|cidr|192.168.0.0/16");
+	/* the request shape for AuthorizeSecurityGroupEgress */
+	assert_string_equal(to_json(a, sg_rules_to_params(a, &add)),
+			    "[{\"FromPort\":53,\"IpProtocol\":\"udp\",\"IpRanges\":"
+			    "[{\"CidrIp\":\"10.0.0.0/8\"}],\"ToPort\":53}]");
+	arena_free(a);
+}
+
+/* ---------------------------------------------------------- policies */
+
+static void test_url_decode(void **state)
+{
+	struct arena *a = arena_new();
+
+	(void)state;
+	assert_string_equal(url_decode(a, "%7B%22a%22%3A1%7D"), "{\"a\":1}");
+	assert_string_equal(url_decode(a, "100%"), "100%");
+	assert_string_equal(url_decode(a, "%zz%4"), "%zz%4");
+	assert_string_equal(url_decode(a, "a+b"), "a+b");
+	arena_free(a);
+}
+
+static void test_policy_canonical(void **state)
+{
+	struct arena *a = arena_new();
+	struct err err = ERR_INIT;
+	const char *x, *y, *z;
+
+	(void)state;
+	/* the template's map */
+	x = policy_canonical(a,
+			     json(a, "{\"Version\":\"2012-10-17\",\"Statement\":[{"
+				     "\"Effect\":\"Allow\",\"Principal\":{\"Service\":"
+				     "[\"ecs-tasks.amazonaws.com\"]},\"Action\":"
+				     "\"sts:AssumeRole\"}]}"),
+			     &err);
+	/* IAM's answer: URL-encoded, other key order, scalar Service,
+	 * one-element Action list, single Statement object */
+	y = policy_canonical(
+		a,
+		value_new_string(a, "%7B%22Statement%22%3A%7B%22Action%22%3A%5B%22sts%3A"
+				    "AssumeRole%22%5D%2C%22Principal%22%3A%7B%22Service"
+				    "%22%3A%22ecs-tasks.amazonaws.com%22%7D%2C%22Effect"
+				    "%22%3A%22Allow%22%7D%2C%22Version%22%3A%222012-10-17"
+				    "%22%7D"),
+		&err);
+	assert_non_null(x);
+	assert_non_null(y);
+	assert_string_equal(x, y);
+	assert_string_equal(x, "{\"Statement\":[{\"Action\":\"sts:AssumeRole\","
+			       "\"Effect\":\"Allow\",\"Principal\":{\"Service\":"
+			       "\"ecs-tasks.amazonaws.com\"}}],\"Version\":"
+			       "\"2012-10-17\"}");
+	/* a real difference stays a difference */
+	z = policy_canonical(a,
+			     json(a, "{\"Version\":\"2012-10-17\",\"Statement\":[{"
+				     "\"Effect\":\"Deny\",\"Principal\":{\"Service\":"
+				     "\"ecs-tasks.amazonaws.com\"},\"Action\":"
+				     "\"sts:AssumeRole\"}]}"),
+			     &err);
+	assert_string_not_equal(x, z);
+	/* two actions are not collapsed */
+	z = policy_canonical(a, json(a, "{\"Action\":[\"a\",\"b\"]}"), &err);
+	assert_string_equal(z, "{\"Action\":[\"a\",\"b\"]}");
+	/* not JSON */
+	assert_null(policy_canonical(a, value_new_string(a, "{nope"), &err));
+	arena_free(a);
+}
+
+static void test_recase(void **state)
+{
+	static const char *const verbatim[] = { "Options", NULL };
+	struct arena *a = arena_new();
+	struct value *v;
+
+	(void)state;
+	v = camel_keys(a,
+		       json(a, "{\"ContainerDefinitions\":[{\"Name\":\"web\","
+			       "\"LogConfiguration\":{\"LogDriver\":\"awslogs\","
+			       "\"Options\":{\"awslogs-group\":\"g\"}}}],"
+			       "\"EFSVolumeConfiguration\":{\"FileSystemId\":\"fs\"},"
+			       "\"IPCMode\":\"host\",\"Cpu\":\"256\"}"),
+		       verbatim);
+	assert_string_equal(to_json(a, v),
+			    "{\"containerDefinitions\":[{\"logConfiguration\":{"
+			    "\"logDriver\":\"awslogs\",\"options\":{\"awslogs-group\":"
+			    "\"g\"}},\"name\":\"web\"}],\"cpu\":\"256\","
+			    "\"efsVolumeConfiguration\":{\"fileSystemId\":\"fs\"},"
+			    "\"ipcMode\":\"host\"}");
+	v = pascal_keys(a, json(a, "{\"scanOnPush\":true}"), NULL);
+	assert_string_equal(to_json(a, v), "{\"ScanOnPush\":true}");
+	arena_free(a);
+}
+
+/* ------------------------------------------------------------ table */
+
+static void test_table(void **state)
+{
+	static const char *const types[] = {
+		"AWS::EC2::VPC", "AWS::EC2::Subnet", "AWS::EC2::InternetGateway",
+		"AWS::EC2::VPCGatewayAttachment", "AWS::EC2::EIP",
+		"AWS::EC2::NatGateway", "AWS::EC2::RouteTable", "AWS::EC2::Route",
+		"AWS::EC2::SubnetRouteTableAssociation", "AWS::EC2::SecurityGroup",
+		"AWS::EC2::SecurityGroupIngress", "AWS::EC2::SecurityGroupEgress",
+		"AWS::EC2::VPCEndpoint", "AWS::ECS::Cluster",
+		"AWS::ECS::TaskDefinition", "AWS::ECS::Service",
+		"AWS::ECR::Repository", "AWS::IAM::Role", "AWS::IAM::ManagedPolicy",
+		"AWS::IAM::Policy", "AWS::IAM::RolePolicy",
+		"AWS::SecretsManager::Secret", "AWS::Logs::LogGroup", NULL
+	};
+	static const char *const with_find[] = {
+		"AWS::EC2::VPC", "AWS::EC2::Subnet", "AWS::EC2::InternetGateway",
+		"AWS::EC2::RouteTable", "AWS::EC2::SecurityGroup", "AWS::EC2::EIP",
+		"AWS::IAM::Role", "AWS::ECR::Repository", "AWS::Logs::LogGroup",
+		"AWS::ECS::Cluster", NULL
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; types[i]; i++) {
+		const struct provider *p = provider_find(types[i]);
+		assert_non_null(p);
+		assert_string_equal(p->type, types[i]);
+		assert_non_null(p->create);
+		assert_non_null(p->read);
+		assert_non_null(p->update);
+		assert_non_null(p->delete);
+		/* the drift check reads EC2 types in batches */
+		if (!strncmp(types[i], "AWS::EC2::", 10))
+			assert_non_null(p->read_many);
+	}
+	assert_int_equal(provider_count(), i);
+	for (i = 0; with_find[i]; i++)
+		assert_non_null(provider_find(with_find[i])->find);
+	assert_null(provider_find("AWS::S3::Bucket"));
+	assert_null(provider_find(NULL));
+	assert_null(provider_at(provider_count()));
+}
+
+/* ------------------------------------------------------------- waits */
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void test_sleep_deadline_cancel(void **state)
+{
+	struct arena *a = arena_new();
+	struct provider_ctx c;
+	struct err err = ERR_INIT;
+	volatile int cancel = 0;
+	int attempt = 0;
+	double t0;
+
+	(void)state;
+	ctx_init(&c, a, "s", "Nat", "0123456789abcdef0123456789abcdef");
+	c.poll_min_ms = 20;
+	c.poll_max_ms = 40;
+	c.deadline = now_s() + 0.5;
+	t0 = now_s();
+	assert_int_equal(provider_sleep(&c, &attempt, "x", &err), 0);
+	assert_int_equal(attempt, 1);
+	assert_true(now_s() - t0 >= 0.015);
+	/* past the deadline: a timeout, not a hang */
+	c.deadline = now_s() - 1;
+	assert_int_equal(provider_sleep(&c, &attempt, "nat gateway available", &err), -1);
+	assert_int_equal(err.code, ERR_TIMEOUT);
+	assert_non_null(strstr(err.msg, "nat gateway available"));
+	/* Ctrl-C twice */
+	c.deadline = now_s() + 10;
+	cancel = 1;
+	c.cancel = &cancel;
+	assert_int_equal(provider_sleep(&c, &attempt, "x", &err), -1);
+	assert_int_equal(err.code, ERR_CANCELLED);
+	arena_free(a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_name_shape),
+		cmocka_unit_test(test_name_trim_lower_charset),
+		cmocka_unit_test(test_tags_merged),
+		cmocka_unit_test(test_tags_diff),
+		cmocka_unit_test(test_sg_rules_template),
+		cmocka_unit_test(test_sg_rules_aws_and_diff),
+		cmocka_unit_test(test_url_decode),
+		cmocka_unit_test(test_policy_canonical),
+		cmocka_unit_test(test_recase),
+		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_sleep_deadline_cancel),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
