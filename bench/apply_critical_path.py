@@ -409,6 +409,20 @@ class Emulator:
     def clear_calls(self):
         self.control('calls', method='DELETE')
 
+    def health(self):
+        """A line saying whether the emulator still runs, and the end of its
+        stderr: appended to cairn's errors so a dead emulator is not taken
+        for a cairn bug."""
+        self.log.flush()
+        try:
+            with open(self.log.name) as f:
+                tail = f.read().strip().split('\n')[-8:]
+        except OSError:
+            tail = []
+        st = ('emulator running' if self.proc.poll() is None
+              else f'emulator EXITED with status {self.proc.returncode}')
+        return st + ''.join('\n  emulator: ' + x for x in tail if x)
+
     def stop(self):
         if self.proc.poll() is None:
             self.proc.terminate()
@@ -496,20 +510,58 @@ def cairn_env(home, poll_min_ms, poll_max_ms):
     }
 
 
+_PROGRESS = re.compile(r'(?:^|\s)([A-Za-z0-9]+): (create|update|replace|delete|destroy)'
+                       r'(?: \(| done| failed)')
+
+
 def run_cairn(args, env, cwd, ok=(0,), timeout=900):
-    """Runs cairn; returns (seconds, rc, stderr).  Raises CairnFailed with
-    the command and its error when rc is not in ok."""
+    """Runs cairn; returns (seconds, rc, timeline), where timeline maps each
+    logical id to the seconds (since the start of the process) at which
+    cairn's progress lines said its operation started and finished.  Raises
+    CairnFailed with the command and its error when rc is not in ok."""
     t0 = time.monotonic()
+    lines = []
+    timeline = {}
+    p = subprocess.Popen(args, env=env, cwd=cwd, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True)
     try:
-        p = subprocess.run(args, env=env, cwd=cwd, capture_output=True, text=True,
-                           timeout=timeout)
+        for line in p.stdout:
+            t = time.monotonic() - t0
+            lines.append(line.rstrip('\n'))
+            m = _PROGRESS.search(line)
+            if m:
+                ev = timeline.setdefault(m.group(1), {})
+                ev['done' if (' done' in line or ' failed' in line) else 'start'] = round(t, 4)
+            if t > timeout:
+                p.kill()
+                raise CairnFailed(f'{" ".join(args)}\n  timed out after {timeout} s')
+        p.wait(timeout=max(1.0, timeout - (time.monotonic() - t0)))
     except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
         raise CairnFailed(f'{" ".join(args)}\n  timed out after {timeout} s') from None
     dt = time.monotonic() - t0
     if p.returncode not in ok:
-        tail = '\n'.join((p.stderr or p.stdout).strip().split('\n')[-15:])
+        tail = '\n'.join(lines[-15:])
         raise CairnFailed(f'{" ".join(args)}\n  exit {p.returncode}:\n{tail}')
-    return dt, p.returncode, p.stderr
+    return dt, p.returncode, timeline
+
+
+def breakdown(timeline, path, total):
+    """Where the wall time of an apply went along the critical path: from
+    the start of the process to the first operation, then each resource of
+    the path (from the end of the previous one to its own end), then what
+    followed the last one."""
+    starts = [v['start'] for v in timeline.values() if 'start' in v]
+    if not starts or any('done' not in timeline.get(k, {}) for k in path):
+        return None
+    out = [('start-up and plan', min(starts))]
+    prev = min(starts)
+    for k in path:
+        out.append((k, timeline[k]['done'] - prev))
+        prev = timeline[k]['done']
+    out.append(('after the path', total - prev))
+    return [[name, round(sec, 4)] for name, sec in out]
 
 
 def total_calls(calls, skip_sts=False):
@@ -613,6 +665,7 @@ def main():
         'poll_ms': {'CAIRN_POLL_MIN_MS': a.poll_min_ms, 'CAIRN_POLL_MAX_MS': a.poll_max_ms},
         'runs': a.runs,
         'errors': [],
+        'machine': {'cpus': os.cpu_count(), 'load_average_at_start': os.getloadavg()},
     }
 
     tpl = os.path.join(TOP, 'stacks', MAIN_STACK + '.yaml')
@@ -640,7 +693,9 @@ def main():
                 'seconds': got['expected'][0],
                 'without_poll_overshoot_seconds': got['none'][0],
                 'worst_poll_overshoot_seconds': got['worst'][0],
-                'path': got['expected'][1]}
+                'path': got['expected'][1],
+                'path_model_seconds': {k: round(got['expected'][2][k], 4)
+                                       for k in got['expected'][1]}}
 
         try:
             cairn = ensure_binary(cairn, build=a.cairn is None)
@@ -659,8 +714,8 @@ def main():
         for i in range(a.runs):
             emu.reset()
             db = os.path.join(work, f'main-{i}.db')
-            dt, _, _ = run_cairn([cairn, 'apply', tpl, '--auto-approve', '--state', db,
-                                  *ep, *PARAMS], env, work)
+            dt, _, tl = run_cairn([cairn, 'apply', tpl, '--auto-approve', '--state', db,
+                                   *ep, *PARAMS], env, work)
             calls = emu.calls()
             inv = emu.control('inventory')
             emu.clear_calls()
@@ -669,7 +724,9 @@ def main():
             dcalls = emu.calls()
             left = emu.control('inventory')
             applies.append({'seconds': dt, 'api_calls': total_calls(calls),
-                            'inventory': len(inv), 'calls_by_operation': calls})
+                            'inventory': len(inv), 'calls_by_operation': calls,
+                            'timeline': tl,
+                            'breakdown': breakdown(tl, results['critical_path']['path'], dt)})
             destroys.append({'seconds': dd, 'api_calls': total_calls(dcalls),
                              'inventory_left': len(left), 'calls_by_operation': dcalls})
         cp = results['critical_path']['seconds']
@@ -687,15 +744,22 @@ def main():
                               'runs': destroys}
 
         # --- API calls of a no-change plan ---
-        results['plan_calls'] = plan_calls(cairn, emu, env, work, stacks, a.big)
+        results['plan_calls'] = plan_calls(cairn, emu, env, work, stacks, a.big,
+                                           results['errors'])
+        if results['errors']:
+            rc = 1
     except CairnFailed as e:
-        results['errors'].append(str(e))
+        results['errors'].append(str(e) + ('\n' + emu.health() if emu else ''))
+        rc = 1
+    except (RuntimeError, OSError) as e:      # the emulator or its controls
+        results['errors'].append(f'emulator: {e}' + ('\n' + emu.health() if emu else ''))
         rc = 1
     finally:
         if emu:
             emu.stop()
         shutil.rmtree(work, ignore_errors=True)
 
+    results['machine']['load_average_at_end'] = os.getloadavg()
     print_table(results)
     out = a.out
     if not out:
@@ -723,9 +787,10 @@ def graph_check(cairn, tpl, env, work, deps):
             'only_in_cairn_graph': sorted(map(list, theirs - ours))}
 
 
-def plan_calls(cairn, emu, env, work, stacks, big):
+def plan_calls(cairn, emu, env, work, stacks, big, errors):
     """Applies each stack, then counts the API calls of a no-change
-    `cairn plan` (refresh is its default when the build has it)."""
+    `cairn plan` (refresh is its default when the build has it).  A stack
+    whose apply or plan fails is recorded in errors and skipped."""
     out = {}
     ep = ['--endpoint-url', emu.url]
     hp = subprocess.run([cairn, 'plan', '--help'], env=env, capture_output=True,
@@ -741,12 +806,16 @@ def plan_calls(cairn, emu, env, work, stacks, big):
         res = read_template(path)
         emu.reset()
         db = os.path.join(work, f'plan-{name}.db')
-        dt, _, _ = run_cairn([cairn, 'apply', path, '--auto-approve', '--state', db,
-                              *ep, *params], env, work)
-        apply_calls = total_calls(emu.calls())
-        emu.clear_calls()
-        pt, prc, _ = run_cairn([cairn, 'plan', path, '--detailed-exitcode', '--state', db,
-                                *ep, *params], env, work, ok=(0, 2))
+        try:
+            dt, _, _ = run_cairn([cairn, 'apply', path, '--auto-approve', '--state', db,
+                                  *ep, *params], env, work)
+            apply_calls = total_calls(emu.calls())
+            emu.clear_calls()
+            pt, prc, _ = run_cairn([cairn, 'plan', path, '--detailed-exitcode', '--state',
+                                    db, *ep, *params], env, work, ok=(0, 2))
+        except CairnFailed as e:
+            errors.append(f'{e}\n{emu.health()}')
+            continue
         calls = emu.calls()
         out[name] = {
             'resources': len(res),
@@ -769,6 +838,8 @@ def print_table(r):
     if 'round_trip_seconds' in r:
         print(f"  emulator round trip (latency {r['emulator_latency_seconds'] * 1000:g} ms "
               f"added): median {r['round_trip_seconds']['median'] * 1000:.2f} ms")
+    print(f"  machine: {r['machine']['cpus']} CPUs, load average "
+          f"{r['machine']['load_average_at_start'][0]:.1f} at start")
     print(f"  poll: CAIRN_POLL_MIN_MS={r['poll_ms']['CAIRN_POLL_MIN_MS']} "
           f"CAIRN_POLL_MAX_MS={r['poll_ms']['CAIRN_POLL_MAX_MS']}")
     if 'critical_path' in r:
@@ -791,9 +862,16 @@ def print_table(r):
               f"   ({r['runs']} runs)")
         for row in rows:
             print(f'{row[0]:<10} {row[1]:>9} {row[2]:>9} {row[3]:>7} {row[4]:>10}')
+        runs = r['apply']['runs']
+        mid = min(runs, key=lambda x: abs(x['seconds'] - r['apply']['median_seconds']))
+        if mid.get('breakdown'):
+            model = r['critical_path']['path_model_seconds']
+            print('  median apply along the critical path (measured s / model s): ' +
+                  ', '.join(f'{n} {sec:.3f}' + (f'/{model[n]:.3f}' if n in model else '')
+                            for n, sec in mid['breakdown']))
         ok = r['apply']['within_10_percent']
         print(f"apply within 10% of the critical path: {'yes' if ok else 'NO'}")
-    if 'plan_calls' in r:
+    if r.get('plan_calls'):
         print()
         print(f"{'no-change plan':<28} {'resources':>9} {'API calls':>10} {'per res.':>9}"
               f" {'plan s':>7} {'apply s':>8}")

@@ -18,6 +18,8 @@
  *    passwords) are never compared, since AWS never returns them;
  *  - the identifying tags cairn adds (cairn:*) and AWS's own (aws:*) are
  *    left out of observed Tags lists;
+ *  - a string holding a JSON document (LifecyclePolicyText) equals one
+ *    holding the same document with other spacing or key order;
  *  - a recorded secret (a fingerprint) is compared by fingerprinting the
  *    live value, so no secret is ever shown or stored.
  *
@@ -25,8 +27,8 @@
  * replaced by their live values (write-only ones kept as recorded), the
  * attributes updated, the physical id if the provider reports a new one,
  * and gone resources removed from the state with the journal event
- * "refresh: gone". refresh_snapshot() gives `plan` an in-memory-like copy
- * of the state to refresh without touching the real one.
+ * "refresh: gone". refresh_snapshot() gives `plan` a private copy of the
+ * state to refresh and plan against without touching the real one.
  *
  * Ownership: everything in a struct refresh_result lives in the arena given
  * to refresh_read(). Nothing here prints.

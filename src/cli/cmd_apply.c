@@ -22,6 +22,7 @@
 #include "awsopts.h"
 #include "cairn/exec.h"
 #include "cairn/plan.h"
+#include "cairn/refresh.h"
 #include "cairn/state.h"
 #include "cairn/strbuf.h"
 #include "commands.h"
@@ -32,6 +33,7 @@ enum {
 	OPT_AUTO_APPROVE = 0x2100,
 	OPT_PARALLELISM,
 	OPT_POLL_MIN,
+	OPT_REFRESH,
 };
 
 struct apply_opts {
@@ -42,6 +44,7 @@ struct apply_opts {
 	long poll_min_ms;
 	const char *plan_file; /* apply PLANFILE */
 	bool destroy;
+	bool no_refresh; /* --refresh=false */
 };
 
 static volatile sig_atomic_t stop_flag;
@@ -262,6 +265,74 @@ static void print_summary(const struct exec_result *res, bool destroy)
 		       res->deleted + res->forgotten, res->seconds);
 }
 
+/* Reads every recorded resource live and records what AWS has. */
+static int refresh_state(struct arena *a, struct state *st,
+			 struct aws_client *aws, const struct tmpl_ctx *ctx,
+			 struct err *err)
+{
+	struct refresh_opts ro;
+	struct refresh_result res;
+	size_t i;
+
+	memset(&ro, 0, sizeof(ro));
+	ro.stack = ctx->stack_name;
+	ro.region = ctx->region;
+	ro.account = ctx->account;
+	ro.partition = ctx->partition;
+	if (refresh_read(a, st, aws, &ro, &res, err) < 0)
+		return -1;
+	for (i = 0; i < res.n; i++)
+		if (res.items[i].status == REFRESH_FAILED)
+			return err_set(err, res.items[i].err.code,
+				       "reading \"%s\" live failed, so the plan would be made from stale data: %s",
+				       res.items[i].logical_id,
+				       res.items[i].err.msg);
+	if (res.n)
+		fprintf(stderr, "Refreshed %zu resources from AWS: %zu drifted, %zu gone.\n",
+			res.n, res.drifted, res.gone);
+	if ((res.drifted || res.gone) && refresh_write(st, &res, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* A saved plan is applied only when the plan made now does the same
+ * things (same resources, same actions): otherwise AWS moved since. */
+static int same_actions(struct arena *a, const char *path,
+			const struct plan *now, struct err *err)
+{
+	struct plan *saved = plan_load(a, path, NULL, err);
+	struct strbuf diff = STRBUF_INIT;
+	size_t i, k;
+
+	if (!saved)
+		return -1;
+	for (i = 0; i < now->n; i++) {
+		const struct plan_resource *r = &now->items[i];
+		const struct plan_resource *o = plan_find(saved, r->logical_id);
+		enum plan_action was = o ? o->action : PLAN_NOOP;
+		if (was != r->action)
+			strbuf_addf(&diff, "%s\"%s\" planned %s, now %s",
+				    diff.len ? "; " : "", r->logical_id,
+				    plan_action_name(was),
+				    plan_action_name(r->action));
+	}
+	for (k = 0; k < saved->n; k++) {
+		const struct plan_resource *o = &saved->items[k];
+		if (o->action != PLAN_NOOP && !plan_find(now, o->logical_id))
+			strbuf_addf(&diff, "%s\"%s\" planned %s, now nothing",
+				    diff.len ? "; " : "", o->logical_id,
+				    plan_action_name(o->action));
+	}
+	if (diff.len) {
+		err_set(err, ERR_CONFLICT,
+			"the saved plan %s no longer matches what AWS has: %s; make a new plan",
+			path, diff.buf);
+		strbuf_release(&diff);
+		return -1;
+	}
+	return 0;
+}
+
 /* -------------------------------------------------------------- run */
 
 static int run(struct tmplopts *to, struct apply_opts *ao)
@@ -389,9 +460,21 @@ static int run(struct tmplopts *to, struct apply_opts *ao)
 		goto done;
 	}
 
+	/* read what AWS really has first, as plan does, and record it: the
+	 * plan then repairs drift and recreates what disappeared */
+	if (!ao->no_refresh && refresh_state(a, st, aws, &trun.ctx, &err) < 0) {
+		cli_error("%s", err.msg);
+		goto done;
+	}
+	b.refresh = !ao->no_refresh;
+
 	p = ao->destroy ? destroy_plan(a, st, &err) :
 			  plan_build(a, trun.stack, &trun.ctx, trun.graph, st, &err);
 	if (!p) {
+		cli_error("%s", err.msg);
+		goto done;
+	}
+	if (ao->plan_file && same_actions(a, ao->plan_file, p, &err) < 0) {
 		cli_error("%s", err.msg);
 		goto done;
 	}
@@ -516,6 +599,7 @@ int cmd_apply_or_destroy(int argc, char **argv, bool destroy)
 		{ "auto-approve", no_argument, NULL, OPT_AUTO_APPROVE },
 		{ "parallelism", required_argument, NULL, OPT_PARALLELISM },
 		{ "poll-interval-ms", required_argument, NULL, OPT_POLL_MIN },
+		{ "refresh", required_argument, NULL, OPT_REFRESH },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cmd = destroy ? "destroy" : "apply";
@@ -571,6 +655,13 @@ int cmd_apply_or_destroy(int argc, char **argv, bool destroy)
 			ao.poll_min_ms = v;
 			continue;
 		}
+		case OPT_REFRESH:
+			if (strcmp(optarg, "true") && strcmp(optarg, "false")) {
+				tmplopts_release(&to);
+				return cli_usage_error(cmd, "--refresh takes true or false, not '%s'", optarg);
+			}
+			ao.no_refresh = !strcmp(optarg, "false");
+			continue;
 		case ':':
 			tmplopts_release(&to);
 			return cli_usage_error(cmd, "'%s' needs a value", argv[optind - 1]);

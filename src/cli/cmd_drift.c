@@ -141,9 +141,15 @@ static void render_human(const struct refresh_result *res)
 		       "-> live). 'cairn plan' shows the repair; 'cairn "
 		       "refresh' records what AWS has instead.\n",
 		       res->drifted, res->gone, res->unchanged);
-	else
+	else if (!res->failed)
 		printf("No drift: %zu resource%s match%s the recorded state.\n",
 		       res->unchanged, res->unchanged == 1 ? "" : "s",
+		       res->unchanged == 1 ? "es" : "");
+	if (res->failed)
+		printf("%sDrift check incomplete: %zu resource%s could not be "
+		       "read (errors above); %zu match%s the recorded state.\n",
+		       res->drifted + res->gone ? "" : "\n", res->failed,
+		       res->failed == 1 ? "" : "s", res->unchanged,
 		       res->unchanged == 1 ? "es" : "");
 }
 
@@ -174,6 +180,8 @@ static int run_drift(struct drift_cmd *d)
 		goto done;
 	}
 	if (state_stack_get(st, a, &ss, &err) < 0 ||
+	    cli_refresh_check_stack(st, d->to.stack, d->to.template_path,
+				    &err) < 0 ||
 	    cli_refresh_read(st, &d->aws, d->to.region, d->parallelism, a, &res,
 			     &err) < 0) {
 		cli_error("%s", err.msg);
@@ -181,7 +189,7 @@ static int run_drift(struct drift_cmd *d)
 	}
 	for (i = 0; i < res.n; i++)
 		if (res.items[i].status == REFRESH_FAILED)
-			cli_error("%s", res.items[i].err.msg);
+			cli_error("%s", cli_refresh_err_text(&res.items[i].err));
 	if (d->json) {
 		struct strbuf sb = STRBUF_INIT;
 		render_json(ss.name, &res, &sb);

@@ -50,10 +50,56 @@ int cli_refresh_read(struct state *st, const struct aws_options *aws,
 	ro.parallelism = parallelism;
 	ro.stack = ss.name;
 	ro.region = aws_client_region(c) ? aws_client_region(c) : "us-east-1";
+	/* the account apply recorded; a state without one was never
+	 * applied, and the template options' default stands in */
 	ro.account = *ss.account ? ss.account : "123456789012";
 	rc = refresh_read(a, st, c, &ro, res, err);
 	aws_client_free(c);
 	return rc;
+}
+
+int cli_refresh_check_stack(struct state *st, const char *stack,
+			    const char *template_path, struct err *err)
+{
+	struct arena *a = arena_new();
+	struct state_stack ss;
+	const char *base, *dot;
+	char *want;
+	int rc = 0;
+
+	if (state_stack_get(st, a, &ss, err) < 0) {
+		arena_free(a);
+		return -1;
+	}
+	base = strrchr(template_path, '/');
+	base = base ? base + 1 : template_path;
+	dot = strrchr(base, '.');
+	want = stack ? arena_strdup(a, stack)
+		     : arena_strndup(a, base, dot && dot != base
+						      ? (size_t)(dot - base)
+						      : strlen(base));
+	/* a state of another stack: its resources are not this template's */
+	if (*ss.name && strcmp(ss.name, want))
+		rc = err_set(err, ERR_USAGE,
+			     "state '%s' belongs to stack \"%s\", not \"%s\" "
+			     "(use --stack %s, or another --state)",
+			     state_path(st), ss.name, want, ss.name);
+	arena_free(a);
+	return rc;
+}
+
+const char *cli_refresh_err_text(struct err *e)
+{
+	size_t len = strlen(e->msg);
+
+	if (e->aws_code[0] && !strstr(e->msg, e->aws_code))
+		len += (size_t)snprintf(e->msg + len, sizeof(e->msg) - len,
+					" [%s]", e->aws_code);
+	if (len < sizeof(e->msg) && e->request_id[0] &&
+	    !strstr(e->msg, e->request_id))
+		snprintf(e->msg + len, sizeof(e->msg) - len, " (request id %s)",
+			 e->request_id);
+	return e->msg;
 }
 
 int cli_plan_refresh(struct state *st, const struct aws_options *aws,
@@ -71,11 +117,14 @@ int cli_plan_refresh(struct state *st, const struct aws_options *aws,
 		goto done;
 	for (i = 0; i < res.n; i++)
 		if (res.items[i].status == REFRESH_FAILED) {
-			*err = res.items[i].err;
-			err_prefix(err, "refreshing: ");
-			if (strlen(err->msg) + 60 < sizeof(err->msg))
-				strcat(err->msg, " (--refresh=false plans from the "
-						 "recorded state alone)");
+			struct err e = res.items[i].err;
+			err_set(err, e.code, "refreshing: %s (--refresh=false "
+				"plans from the recorded state alone)",
+				cli_refresh_err_text(&e));
+			memcpy(err->aws_code, e.aws_code, sizeof(e.aws_code));
+			memcpy(err->request_id, e.request_id,
+			       sizeof(e.request_id));
+			err->http_status = e.http_status;
 			goto done;
 		}
 	read = res.unchanged + res.drifted + res.gone;
@@ -140,7 +189,7 @@ struct refresh_cmd {
 	int parallelism;
 };
 
-static int run_refresh(struct refresh_cmd *rc_)
+static int run_refresh(struct refresh_cmd *rcmd)
 {
 	struct err err = ERR_INIT;
 	struct arena *a = arena_new();
@@ -152,12 +201,12 @@ static int run_refresh(struct refresh_cmd *rc_)
 	size_t i;
 	int n, rc = EXIT_ERROR;
 
-	if (access(rc_->to.template_path, R_OK) < 0) {
-		cli_error("cannot read template '%s'", rc_->to.template_path);
+	if (access(rcmd->to.template_path, R_OK) < 0) {
+		cli_error("cannot read template '%s'", rcmd->to.template_path);
 		goto done;
 	}
-	state_path = stateopts_path(&rc_->so, rc_->to.stack,
-				    rc_->to.template_path, &err);
+	state_path = stateopts_path(&rcmd->so, rcmd->to.stack,
+				    rcmd->to.template_path, &err);
 	if (!state_path) {
 		cli_error("%s", err.msg);
 		goto done;
@@ -167,15 +216,17 @@ static int run_refresh(struct refresh_cmd *rc_)
 		cli_error("%s", err.msg);
 		goto done;
 	}
-	strbuf_addf(&what, "cairn refresh %s", rc_->to.template_path);
-	lo.wait = rc_->so.lock_timeout;
+	strbuf_addf(&what, "cairn refresh %s", rcmd->to.template_path);
+	lo.wait = rcmd->so.lock_timeout;
 	lo.lease = 0;
 	lo.command = what.buf;
-	if (state_lock_acquire(st, &lo, &err) < 0) {
+	if (state_lock_acquire(st, &lo, &err) < 0 ||
+	    cli_refresh_check_stack(st, rcmd->to.stack,
+				    rcmd->to.template_path, &err) < 0) {
 		cli_error("%s", err.msg);
 		goto done;
 	}
-	if (cli_refresh_read(st, &rc_->aws, rc_->to.region, rc_->parallelism,
+	if (cli_refresh_read(st, &rcmd->aws, rcmd->to.region, rcmd->parallelism,
 			     a, &res, &err) < 0) {
 		cli_error("%s", err.msg);
 		goto done;
@@ -198,7 +249,7 @@ static int run_refresh(struct refresh_cmd *rc_)
 			       it->logical_id, it->type, it->physical_id);
 			break;
 		case REFRESH_FAILED:
-			cli_error("%s", it->err.msg);
+			cli_error("%s", cli_refresh_err_text(&res.items[i].err));
 			break;
 		case REFRESH_SKIPPED:
 			fprintf(stderr, "cairn: %s (%s) not read: %s\n",
@@ -236,28 +287,28 @@ int cmd_refresh(int argc, char **argv)
 		{ "parallelism", required_argument, NULL, OPT_PARALLELISM },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct refresh_cmd rc_;
+	struct refresh_cmd rcmd;
 	struct err err = ERR_INIT;
 	int c, rc;
 
-	memset(&rc_, 0, sizeof(rc_));
-	tmplopts_init(&rc_.to);
-	stateopts_init(&rc_.so);
+	memset(&rcmd, 0, sizeof(rcmd));
+	tmplopts_init(&rcmd.to);
+	stateopts_init(&rcmd.so);
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		int r = tmplopts_handle(&rc_.to, c, optarg, &err);
+		int r = tmplopts_handle(&rcmd.to, c, optarg, &err);
 		if (r == 0)
-			r = stateopts_handle(&rc_.so, c, optarg, &err);
+			r = stateopts_handle(&rcmd.so, c, optarg, &err);
 		if (r < 0) {
-			tmplopts_release(&rc_.to);
+			tmplopts_release(&rcmd.to);
 			return cli_usage_error("refresh", "%s", err.msg);
 		}
 		if (r > 0)
 			continue;
 		if (c >= AWSOPT_BASE && c < AWSOPT_END) {
-			if (awsopts_parse(&rc_.aws, c, optarg, "refresh") < 0) {
-				tmplopts_release(&rc_.to);
+			if (awsopts_parse(&rcmd.aws, c, optarg, "refresh") < 0) {
+				tmplopts_release(&rcmd.to);
 				return EXIT_USAGE;
 			}
 			continue;
@@ -266,13 +317,13 @@ int cmd_refresh(int argc, char **argv)
 			char *end;
 			long v = strtol(optarg, &end, 10);
 			if (*end || v < 1 || v > 64) {
-				tmplopts_release(&rc_.to);
+				tmplopts_release(&rcmd.to);
 				return cli_usage_error("refresh", "--parallelism takes a number from 1 to 64, not '%s'", optarg);
 			}
-			rc_.parallelism = (int)v;
+			rcmd.parallelism = (int)v;
 			continue;
 		}
-		tmplopts_release(&rc_.to);
+		tmplopts_release(&rcmd.to);
 		if (c == ':')
 			return cli_usage_error("refresh", "'%s' needs a value",
 					       argv[optind - 1]);
@@ -280,13 +331,13 @@ int cmd_refresh(int argc, char **argv)
 				       argv[optind - 1]);
 	}
 	if (argc - optind != 1) {
-		tmplopts_release(&rc_.to);
+		tmplopts_release(&rcmd.to);
 		return cli_usage_error("refresh", argc - optind
 				       ? "one TEMPLATE at a time"
 				       : "TEMPLATE is missing");
 	}
-	rc_.to.template_path = argv[optind];
-	rc = run_refresh(&rc_);
-	tmplopts_release(&rc_.to);
+	rcmd.to.template_path = argv[optind];
+	rc = run_refresh(&rcmd);
+	tmplopts_release(&rcmd.to);
 	return rc;
 }

@@ -102,6 +102,9 @@ static const struct command commands[] = {
 	  "  --profile NAME, --endpoint-url URL, --max-attempts N,\n"
 	  "  --request-timeout SEC  AWS client options (see 'cairn whoami --help')\n"
 	  "  --poll-interval-ms MS  first poll interval of waits (default 2000)\n"
+	  "  --refresh=false        skip reading the resources live first (by\n"
+	  "                         default apply records what AWS really has, so\n"
+	  "                         drift is repaired)\n"
 	  "\n"
 	  "First Ctrl-C: start nothing new, finish what is in flight, save state.\n"
 	  "Second Ctrl-C: abandon waits.\n" },

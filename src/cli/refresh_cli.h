@@ -44,6 +44,15 @@ int cli_plan_refresh(struct state *st, const struct aws_options *aws,
 		     const char *region, struct state **snap, char **snap_path,
 		     struct err *err);
 
+/* -1 with err when st records another stack than the one the command
+ * means (--stack, else the template's file name without extension). */
+int cli_refresh_check_stack(struct state *st, const char *stack,
+			    const char *template_path, struct err *err);
+
+/* e's message with its AWS error code and request id appended where the
+ * message does not already name them (modifies e->msg; returns it). */
+const char *cli_refresh_err_text(struct err *e);
+
 /* "  Path: recorded -> live" for each change of it (secrets as
  * (sensitive)). */
 void cli_print_item_changes(FILE *f, const struct refresh_item *it,

@@ -17,11 +17,6 @@
 #include "cairn/provider.h"
 #include "cairn/xalloc.h"
 
-/* TEMPORARY while src/providers is being written: a weak reference lets
- * the binary link without it (provider_find is then NULL). Remove once the
- * providers land. */
-extern const struct provider *provider_find(const char *type)
-	__attribute__((weak));
 
 enum node_kind { NODE_APPLY, NODE_DELETE };
 enum node_state { NS_WAITING, NS_READY, NS_RUNNING, NS_DONE, NS_FAILED,
@@ -392,6 +387,30 @@ static void status_cb(void *ud, const char *msg)
 	pthread_mutex_unlock(&j->x->mu);
 }
 
+/* Looks for the resource a crashed run or a lost answer left behind
+ * (provider find: by token, tags or generated name) and adopts it. Never
+ * the resource being replaced: that one is recorded and goes later. */
+static bool try_adopt(const struct node *n, struct provider_ctx *pc,
+		      struct job *j)
+{
+	struct provider_result res;
+	struct err ferr = ERR_INIT;
+
+	if (!n->prov->find)
+		return false;
+	memset(&res, 0, sizeof(res));
+	if (n->prov->find(pc, j->props, &res, &ferr) < 0 || !res.physical_id)
+		return false;
+	if (n->physical_id && !strcmp(res.physical_id, n->physical_id))
+		return false;
+	log_msg(LOG_INFO, "%s: adopted %s, created by an earlier attempt",
+		n->logical_id, res.physical_id);
+	j->res = res;
+	j->rc = 0;
+	err_clear(&j->err);
+	return true;
+}
+
 static void run_job(struct exec *x, struct job *j)
 {
 	struct node *n = j->n;
@@ -428,18 +447,12 @@ static void run_job(struct exec *x, struct job *j)
 	}
 	/* create (or the new half of a replace): adopt what a crashed run
 	 * made with this token before creating anything */
-	if (n->prov->find && n->adopt_first) {
-		struct err ferr = ERR_INIT;
-		if (n->prov->find(&pc, j->props, &j->res, &ferr) == 0 &&
-		    j->res.physical_id) {
-			log_msg(LOG_INFO, "%s: adopted %s created by an interrupted run",
-				n->logical_id, j->res.physical_id);
-			j->rc = 0;
-			return;
-		}
-		memset(&j->res, 0, sizeof(j->res));
-	}
+	if (n->adopt_first && try_adopt(n, &pc, j))
+		return;
 	j->rc = n->prov->create(&pc, j->props, &j->res, &j->err);
+	/* "already exists" after a lost answer: read it back and adopt it */
+	if (j->rc && j->err.code == ERR_ALREADY_EXISTS && try_adopt(n, &pc, j))
+		return;
 }
 
 static void *worker_main(void *arg)
@@ -618,8 +631,7 @@ static int finish_node(struct exec *x, size_t i, struct job *j,
 
 	memset(&out, 0, sizeof(out));
 	if (j && j->rc) {
-		n->err = j->err;
-		err_prefix(&n->err, "%s %s: ", n->type, n->pr->logical_id);
+		n->err = j->err; /* the provider named the resource */
 		out.ok = false;
 		out.request_id = j->err.request_id[0] ? j->err.request_id : NULL;
 		out.error_code = j->err.aws_code[0] ? j->err.aws_code :
@@ -885,7 +897,7 @@ int exec_run(struct arena *a, struct plan *p, const struct tmpl_stack *st,
 		struct node *n = &x.nodes[i];
 		const struct state_resource *r = rec_find(&x, n->pr->logical_id);
 		if (strcmp(n->action, "forget")) {
-			n->prov = provider_find ? provider_find(n->type) : NULL;
+			n->prov = provider_find(n->type);
 			if (!n->prov)
 				return err_set(err, ERR_UNSUPPORTED,
 					       "no provider for type \"%s\" (resource \"%s\")",

@@ -382,6 +382,18 @@ struct pool {
 	pthread_mutex_t mu;
 };
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A read waits for nothing: a provider that retries eventual-consistency
+ * errors stops after this long (a gone resource must not stall a plan). */
+#define READ_DEADLINE_SECONDS 60.0
+
 static void job_ctx(struct pool *pl, struct job *j, const char *logical_id,
 		    struct provider_ctx *pc)
 {
@@ -394,6 +406,7 @@ static void job_ctx(struct pool *pl, struct job *j, const char *logical_id,
 	pc->region = pl->o->region;
 	pc->account = pl->o->account;
 	pc->partition = pl->o->partition ? pl->o->partition : "aws";
+	pc->deadline = now_s() + READ_DEADLINE_SECONDS;
 }
 
 static void read_single(struct pool *pl, struct job *j, size_t k)
@@ -465,13 +478,6 @@ static void *worker(void *arg)
 	}
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* ------------------------------------------------------------- results */
 
@@ -783,7 +789,9 @@ struct state *refresh_snapshot(struct state *st, char **path_out,
 	}
 	close(fd);
 	/* VACUUM INTO copies one read transaction's view: consistent even
-	 * if another process writes meanwhile */
+	 * if another process writes meanwhile (plan --lock=false). SQLite
+	 * is used directly here because the state API has no copy yet; a
+	 * state_snapshot() in src/state would be its proper home. */
 	rc = sqlite3_open_v2(state_path(st), &db, SQLITE_OPEN_READONLY, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(db, "VACUUM INTO ?1", -1, &s, NULL);
@@ -853,6 +861,7 @@ int refresh_read_one(struct arena *a, struct aws_client *aws,
 	pc.region = o->region;
 	pc.account = o->account;
 	pc.partition = o->partition ? o->partition : "aws";
+	pc.deadline = now_s() + READ_DEADLINE_SECONDS;
 	memset(&out, 0, sizeof(out));
 	if (prov->read) {
 		rc = prov->read(&pc, physical_id, NULL, &out, err);

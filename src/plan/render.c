@@ -341,13 +341,14 @@ void plan_render_human(const struct plan *p, struct strbuf *out, bool color)
 
 	if (p->stack) {
 		strbuf_addf(out, "Stack \"%s\": ", p->stack);
-		if (p->state_exists)
-			strbuf_addf(out, "state serial %lld", p->state_serial);
+		if (!p->state_exists)
+			strbuf_addstr(out, "no state yet.\n\n");
 		else
-			strbuf_addstr(out, "no state yet");
-		strbuf_addstr(out, p->refresh ? ", refreshed from AWS.\n\n"
-					      : ", compared with recorded "
-						"state only (no refresh).\n\n");
+			strbuf_addf(out, "state serial %lld, %s.\n\n",
+				    p->state_serial,
+				    p->refresh ? "refreshed from AWS"
+					       : "compared with recorded state "
+						 "only (no refresh)");
 	}
 	if (plan_has_changes(p)) {
 		strbuf_addstr(out, "cairn will perform the following "
@@ -472,6 +473,10 @@ void plan_render_json(const struct plan *p, struct strbuf *out)
 	plan_summarize(p, &s);
 	strbuf_addstr(out, "{\"format_version\":\"1\",\"cairn_version\":");
 	json_str(out, CAIRN_VERSION);
+	/* again at the top, where a glance at the file finds it: what tells
+	 * a saved plan from a template (cairn apply PLANFILE|TEMPLATE) */
+	strbuf_addstr(out, ",\"template_digest\":");
+	json_str(out, p->template_digest);
 	strbuf_addstr(out, ",\n\"stack\":");
 	json_str(out, p->stack);
 	strbuf_addstr(out, ",\n\"template\":{\"path\":");

@@ -45,6 +45,8 @@ static void nat_fill(struct provider_ctx *ctx, const char *id,
 	ps(a, props, "SubnetId", pv_str(it, "subnetId"));
 	ps(a, props, "ConnectivityType", pv_str(it, "connectivityType"));
 	if (addrs && addrs->kind == VALUE_LIST && addrs->u.list.n) {
+		set_attr(ctx, out->attrs, "EniId",
+			 pv_str(addrs->u.list.items[0], "networkInterfaceId"));
 		ps(a, props, "AllocationId",
 		   pv_str(addrs->u.list.items[0], "allocationId"));
 		ps(a, props, "PrivateIpAddress",
@@ -142,13 +144,9 @@ static int nat_create(struct provider_ctx *ctx, const struct value *props,
 	r = pcall_retry(ctx, "ec2", "CreateNatGateway", p, nf, 120.0, err);
 	if (!r || !(id = aws_get_str(r, "natGateway.natGatewayId", err)))
 		return -1;
-	if (nat_wait(ctx, id, false, err) < 0)
+	if (nat_wait(ctx, id, false, err) < 0 || nat_read(ctx, id, NULL, out, err) < 0)
 		return -1;
-	memset(out, 0, sizeof(*out));
-	out->physical_id = id;
-	out->attrs = value_new_map(a);
-	set_attr(ctx, out->attrs, "Ref", id);
-	set_attr(ctx, out->attrs, "NatGatewayId", id);
+	out->props = NULL;
 	return 0;
 }
 
@@ -158,13 +156,10 @@ static int nat_update(struct provider_ctx *ctx, const char *id,
 		      struct err *err)
 {
 	(void)attrs;
-	if (ec2_update_tags(ctx, id, old_props, new_props, err) < 0)
+	if (ec2_update_tags(ctx, id, old_props, new_props, err) < 0 ||
+	    nat_read(ctx, id, NULL, out, err) < 0)
 		return -1;
-	memset(out, 0, sizeof(*out));
-	out->physical_id = id;
-	out->attrs = value_new_map(ctx->arena);
-	set_attr(ctx, out->attrs, "Ref", id);
-	set_attr(ctx, out->attrs, "NatGatewayId", id);
+	out->props = NULL;
 	return 0;
 }
 

@@ -89,6 +89,41 @@ static int vpc_attr(struct provider_ctx *ctx, const char *id, const char *attr,
 	return 0;
 }
 
+/* Describe op filtered on every vpc id plus name=value; the item list. */
+static const struct value *vpc_defaults(struct provider_ctx *ctx, size_t n,
+					const char *const *ids, const char *op,
+					const char *name, const char *value,
+					const char *set, struct err *err)
+{
+	struct arena *a = ctx->arena;
+	struct value *p = value_new_map(a), *fl = value_new_list(a);
+	struct value *f = value_new_map(a), *vals = value_new_list(a), *r;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		value_list_push(a, vals, value_new_string(a, ids[i]));
+	ps(a, f, "Name", "vpc-id");
+	value_map_set(a, f, "Values", vals);
+	value_list_push(a, fl, f);
+	ec2_filter(a, fl, name, value);
+	value_map_set(a, p, "Filters", fl);
+	r = pcall(ctx, "ec2", op, p, err);
+	return r ? aws_get_list(a, r, set, err) : NULL;
+}
+
+static const char *by_vpc(const struct value *items, const char *vpc,
+			  const char *field)
+{
+	size_t i;
+
+	for (i = 0; items && i < items->u.list.n; i++) {
+		const char *v = pv_str(items->u.list.items[i], "vpcId");
+		if (v && !strcmp(v, vpc))
+			return pv_str(items->u.list.items[i], field);
+	}
+	return NULL;
+}
+
 static int vpc_read_many(struct provider_ctx *ctx, size_t n,
 			 const char *const *ids, struct provider_result *outs,
 			 struct err *err)
@@ -97,13 +132,26 @@ static int vpc_read_many(struct provider_ctx *ctx, size_t n,
 	const struct value **found = arena_alloc(a, (n + 1) * sizeof(*found));
 	size_t i;
 
+	const struct value *sgs, *acls;
+
+	if (!n)
+		return 0;
 	if (ec2_describe(ctx, "DescribeVpcs", "VpcIds", "vpcSet", "vpcId", n, ids,
 			 found, err) < 0)
 		return -1;
+	/* GetAtt DefaultSecurityGroup / DefaultNetworkAcl: one call each for
+	 * all the VPCs (the drift check reads many at once) */
+	if (!(sgs = vpc_defaults(ctx, n, ids, "DescribeSecurityGroups",
+				 "group-name", "default", "securityGroupInfo", err)))
+		return -1;
+	acls = vpc_defaults(ctx, n, ids, "DescribeNetworkAcls", "default", "true",
+			    "networkAclSet", err);
+	if (!acls) /* optional: an endpoint without network ACLs */
+		acls = value_new_list(a);
+	err_clear(err);
 	for (i = 0; i < n; i++) {
 		const struct value *it = found[i], *assoc;
-		struct value *attrs, *props, *l, *fl, *p, *r;
-		const struct value *sgs;
+		struct value *attrs, *props, *l;
 		bool dns_s, dns_h;
 		size_t j;
 		memset(&outs[i], 0, sizeof(outs[i]));
@@ -126,34 +174,10 @@ static int vpc_read_many(struct provider_ctx *ctx, size_t n,
 		}
 		value_map_set(a, attrs, "CidrBlockAssociations", l);
 		value_map_set(a, attrs, "Ipv6CidrBlocks", value_new_list(a));
-		/* the default security group: GetAtt DefaultSecurityGroup */
-		p = value_new_map(a);
-		fl = value_new_list(a);
-		ec2_filter(a, fl, "vpc-id", ids[i]);
-		ec2_filter(a, fl, "group-name", "default");
-		value_map_set(a, p, "Filters", fl);
-		r = pcall(ctx, "ec2", "DescribeSecurityGroups", p, err);
-		if (!r)
-			return -1;
-		sgs = aws_get_list(a, r, "securityGroupInfo", err);
-		if (!sgs)
-			return -1;
-		if (sgs->u.list.n)
-			set_attr(ctx, attrs, "DefaultSecurityGroup",
-				 pv_str(sgs->u.list.items[0], "groupId"));
-		p = value_new_map(a);
-		fl = value_new_list(a);
-		ec2_filter(a, fl, "vpc-id", ids[i]);
-		ec2_filter(a, fl, "default", "true");
-		value_map_set(a, p, "Filters", fl);
-		r = pcall(ctx, "ec2", "DescribeNetworkAcls", p, err);
-		if (r) {
-			sgs = aws_get_list(a, r, "networkAclSet", err);
-			if (sgs && sgs->u.list.n)
-				set_attr(ctx, attrs, "DefaultNetworkAcl",
-					 pv_str(sgs->u.list.items[0], "networkAclId"));
-		}
-		err_clear(err);
+		set_attr(ctx, attrs, "DefaultSecurityGroup",
+			 by_vpc(sgs, ids[i], "groupId"));
+		set_attr(ctx, attrs, "DefaultNetworkAcl",
+			 by_vpc(acls, ids[i], "networkAclId"));
 		prop_str(ctx, props, "CidrBlock", it, "cidrBlock");
 		prop_str(ctx, props, "InstanceTenancy", it, "instanceTenancy");
 		pb(a, props, "EnableDnsSupport", dns_s);

@@ -81,6 +81,45 @@ static int sg_apply(struct provider_ctx *ctx, const char *gid, bool egress,
 	return 0;
 }
 
+/* Rules present in both sets whose description changed: AWS keeps one
+ * rule per key, so only the description is updated. */
+static int sg_update_descs(struct provider_ctx *ctx, const char *gid,
+			   bool egress, const struct sg_rules *old_rules,
+			   const struct sg_rules *new_rules, struct err *err)
+{
+	struct arena *a = ctx->arena;
+	struct sg_rules ch = { 0 };
+	struct value *p;
+	size_t i, j;
+
+	for (i = 0; i < new_rules->n; i++) {
+		const struct sg_rule *n = &new_rules->items[i];
+		for (j = 0; j < old_rules->n; j++) {
+			const struct sg_rule *o = &old_rules->items[j];
+			if (!strcmp(n->key, o->key) &&
+			    strcmp(n->desc ? n->desc : "", o->desc ? o->desc : "")) {
+				/* append n: n minus the empty set */
+				struct sg_rules one = { (struct sg_rule *)n, 1, 1 };
+				struct sg_rules none = { 0 };
+				sg_rules_minus(a, &one, &none, &ch);
+			}
+		}
+	}
+	if (!ch.n)
+		return 0;
+	/* a description removed is sent as "" */
+	for (i = 0; i < ch.n; i++)
+		if (!ch.items[i].desc)
+			ch.items[i].desc = "";
+	p = value_new_map(a);
+	ps(a, p, "GroupId", gid);
+	value_map_set(a, p, "IpPermissions", sg_rules_to_params(a, &ch));
+	return pcall_retry(ctx, "ec2",
+			   egress ? "UpdateSecurityGroupRuleDescriptionsEgress"
+				  : "UpdateSecurityGroupRuleDescriptionsIngress",
+			   p, sg_nf, 120.0, err) ? 0 : -1;
+}
+
 static void sg_fill(struct provider_ctx *ctx, const struct value *it,
 		    struct provider_result *out)
 {
@@ -94,6 +133,7 @@ static void sg_fill(struct provider_ctx *ctx, const struct value *it,
 	out->attrs = value_new_map(a);
 	set_attr(ctx, out->attrs, "Ref", gid);
 	set_attr(ctx, out->attrs, "GroupId", gid);
+	set_attr(ctx, out->attrs, "Id", gid);
 	set_attr(ctx, out->attrs, "VpcId", pv_str(it, "vpcId"));
 	ps(a, props, "GroupName", pv_str(it, "groupName"));
 	ps(a, props, "GroupDescription", pv_str(it, "groupDescription"));
@@ -103,8 +143,10 @@ static void sg_fill(struct provider_ctx *ctx, const struct value *it,
 	if (in.n)
 		value_map_set(a, props, "SecurityGroupIngress",
 			      sg_rules_to_template(a, &in, false));
-	/* only the default egress: the template did not list any */
-	if (!(eg.n == 1 && sg_rule_is_default_egress(&eg.items[0])))
+	/* only AWS's own default egress (it has no description): the
+	 * template did not list any */
+	if (!(eg.n == 1 && sg_rule_is_default_egress(&eg.items[0]) &&
+	      !eg.items[0].desc))
 		value_map_set(a, props, "SecurityGroupEgress",
 			      sg_rules_to_template(a, &eg, true));
 	t = tags_from_aws(a, pv(it, "tagSet"), "key", "value");
@@ -191,7 +233,8 @@ static int sg_create(struct provider_ctx *ctx, const struct value *props,
 		sg_rules_minus(a, &eg, &def, &add);
 		sg_rules_minus(a, &def, &eg, &rm);
 		if (sg_apply(ctx, gid, true, false, &add, err) < 0 ||
-		    sg_apply(ctx, gid, true, true, &rm, err) < 0)
+		    sg_apply(ctx, gid, true, true, &rm, err) < 0 ||
+		    sg_update_descs(ctx, gid, true, &def, &eg, err) < 0)
 			return -1;
 	}
 	memset(out, 0, sizeof(*out));
@@ -199,6 +242,7 @@ static int sg_create(struct provider_ctx *ctx, const struct value *props,
 	out->attrs = value_new_map(a);
 	set_attr(ctx, out->attrs, "Ref", gid);
 	set_attr(ctx, out->attrs, "GroupId", gid);
+	set_attr(ctx, out->attrs, "Id", gid);
 	set_attr(ctx, out->attrs, "VpcId", pv_str(props, "VpcId"));
 	return 0;
 }
@@ -230,6 +274,8 @@ static int sg_update(struct provider_ctx *ctx, const char *id,
 	    sg_apply(ctx, id, true, false, &ae, err) < 0 ||
 	    sg_apply(ctx, id, false, true, &ri, err) < 0 ||
 	    sg_apply(ctx, id, true, true, &re, err) < 0 ||
+	    sg_update_descs(ctx, id, false, &oi, &ni, err) < 0 ||
+	    sg_update_descs(ctx, id, true, &oe, &ne, err) < 0 ||
 	    ec2_update_tags(ctx, id, old_props, new_props, err) < 0)
 		return -1;
 	memset(out, 0, sizeof(*out));
@@ -237,6 +283,7 @@ static int sg_update(struct provider_ctx *ctx, const char *id,
 	out->attrs = value_new_map(a);
 	set_attr(ctx, out->attrs, "Ref", id);
 	set_attr(ctx, out->attrs, "GroupId", id);
+	set_attr(ctx, out->attrs, "Id", id);
 	set_attr(ctx, out->attrs, "VpcId", pv_str(new_props, "VpcId"));
 	return 0;
 }

@@ -425,10 +425,54 @@ static int td_delete(struct provider_ctx *ctx, const char *id,
 	return td_deregister(ctx, id, err);
 }
 
+/* The revision a crashed run registered: the family's newest ACTIVE
+ * revision, when it carries this stack's and this resource's cairn tags. */
+static int td_find(struct provider_ctx *ctx, const struct value *props,
+		   struct provider_result *out, struct err *err)
+{
+	struct arena *a = ctx->arena;
+	struct value *p = value_new_map(a), *r;
+	const struct value *l;
+	const char *family = pv_str(props, "Family");
+	const char *arn;
+	bool same_stack = false, same_id = false;
+	size_t i;
+
+	ps(a, p, "taskDefinition",
+	   family ? family : provider_generate_name(ctx, 255, false));
+	value_map_set(a, p, "include", str_list(a, "TAGS"));
+	r = pcall(ctx, "ecs", "DescribeTaskDefinition", p, err);
+	if (!r) {
+		if (!strcmp(err->aws_code, "ClientException"))
+			err->code = ERR_NOT_FOUND;
+		return -1;
+	}
+	arn = pv_str(value_map_get(r, "taskDefinition"), "taskDefinitionArn");
+	if (!(l = aws_get_list(a, r, "tags", err)))
+		return -1;
+	for (i = 0; i < l->u.list.n; i++) {
+		const char *k = pv_str(l->u.list.items[i], "key");
+		const char *v = pv_str(l->u.list.items[i], "value");
+		if (!k || !v)
+			continue;
+		if (!strcmp(k, "cairn:stack") && !strcmp(v, ctx->stack))
+			same_stack = true;
+		if (!strcmp(k, "cairn:logical-id") && !strcmp(v, ctx->logical_id))
+			same_id = true;
+	}
+	if (!arn || !same_stack || !same_id)
+		return prov_fail(ctx, err, ERR_NOT_FOUND,
+				 "no revision registered by this stack for \"%s\"",
+				 ctx->logical_id);
+	td_result(ctx, arena_strdup(a, arn), out);
+	return 0;
+}
+
 const struct provider prov_ecs_task_definition = {
 	.type = "AWS::ECS::TaskDefinition",
 	.create = td_create,
 	.read = td_read,
+	.find = td_find,
 	.update = td_update,
 	.delete = td_delete,
 };

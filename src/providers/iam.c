@@ -636,10 +636,30 @@ static int mp_delete(struct provider_ctx *ctx, const char *id,
 	return 0;
 }
 
+/* A policy a crashed run created: its name is the template's or the one
+ * generated from the run's token, its ARN follows from name and path. */
+static int mp_find(struct provider_ctx *ctx, const struct value *props,
+		   struct provider_result *out, struct err *err)
+{
+	const char *name = pv_str(props, "ManagedPolicyName");
+	const char *path = pv_str(props, "Path");
+	const char *arn = arena_sprintf(
+		ctx->arena, "arn:%s:iam::%s:policy%s%s",
+		ctx->partition ? ctx->partition : "aws", ctx->account,
+		path ? path : "/",
+		name ? name : provider_generate_name(ctx, 128, false));
+
+	if (mp_read(ctx, arn, NULL, out, err) < 0)
+		return -1;
+	out->props = NULL;
+	return 0;
+}
+
 const struct provider prov_iam_managed_policy = {
 	.type = "AWS::IAM::ManagedPolicy",
 	.create = mp_create,
 	.read = mp_read,
+	.find = mp_find,
 	.update = mp_update,
 	.delete = mp_delete,
 };

@@ -649,8 +649,9 @@ static bool in_strs(const char *k, const char *const *l)
 {
 	size_t i;
 
+	/* either spelling: "Options" (template) or "options" (API) */
 	for (i = 0; l && l[i]; i++)
-		if (!strcmp(l[i], k))
+		if (!strcasecmp(l[i], k))
 			return true;
 	return false;
 }

@@ -8,7 +8,9 @@
  * key of the template's JSON. Delete uses ForceDeleteWithoutRecovery:
  * CloudFormation's default 30-day recovery window keeps the name reserved,
  * so destroying and re-applying a stack with a named secret would fail for
- * a month; use DeletionPolicy: Retain to keep a secret.
+ * a month; use DeletionPolicy: Retain to keep a secret. A named secret
+ * found scheduled for deletion (deleted outside cairn) is restored and
+ * brought to the template's state instead of failing the create.
  *
  * LogGroup: Ref = name (GetAtt Arn, with AWS's trailing ":*").
  */
@@ -96,6 +98,40 @@ static int secret_value(struct provider_ctx *ctx, const struct value *props,
 	return 0;
 }
 
+/* The token of a new version: the operation's token plus a digest of the
+ * value, so a retried update is idempotent while another value (or the
+ * create's token reused by an executor) never collides: Secrets Manager
+ * refuses a token reused with a different value. 40 characters. */
+static const char *version_token(struct provider_ctx *ctx, const char *value)
+{
+	unsigned long h = 2166136261UL;
+	const char *c;
+
+	for (c = value; *c; c++)
+		h = ((h ^ (unsigned char)*c) * 16777619UL) & 0xffffffffUL;
+	return arena_sprintf(ctx->arena, "%.32s%08lx", ctx->token ? ctx->token : "", h);
+}
+
+/* A secret with this name is scheduled for deletion (deleted outside
+ * cairn with a recovery window): restore it and take it over. */
+static const char *secret_restore(struct provider_ctx *ctx, const char *name,
+				  struct err *err)
+{
+	struct arena *a = ctx->arena;
+	struct value *p = value_new_map(a), *r;
+
+	ps(a, p, "SecretId", name);
+	if (!(r = pcall(ctx, "secretsmanager", "DescribeSecret", p, err)))
+		return NULL;
+	if (!pv(r, "DeletedDate"))
+		return NULL;
+	p = value_new_map(a);
+	ps(a, p, "SecretId", name);
+	if (!(r = pcall(ctx, "secretsmanager", "RestoreSecret", p, err)))
+		return NULL;
+	return pv_str(r, "ARN");
+}
+
 static void secret_result(struct provider_ctx *ctx, const char *arn,
 			  struct provider_result *out)
 {
@@ -130,6 +166,34 @@ static int secret_create(struct provider_ctx *ctx, const struct value *props,
 	ps(a, p, "ClientRequestToken", ctx->token);
 	value_map_set(a, p, "Tags", tags_merged(ctx, props));
 	r = pcall(ctx, "secretsmanager", "CreateSecret", p, err);
+	if (!r && name && !strcmp(err->aws_code, "InvalidRequestException")) {
+		struct err e2 = ERR_INIT;
+		struct value *u;
+		const char *rarn = secret_restore(ctx, name, &e2);
+		if (!rarn)
+			return -1;
+		/* restored: bring it to the template's state */
+		err_clear(err);
+		u = value_new_map(a);
+		ps(a, u, "SecretId", rarn);
+		ps(a, u, "Description", pv_str(props, "Description"));
+		ps(a, u, "KmsKeyId", pv_str(props, "KmsKeyId"));
+		if (sv) {
+			struct value *s = value_new_string(a, sv);
+			s->sensitive = 1;
+			value_map_set(a, u, "SecretString", s);
+			ps(a, u, "ClientRequestToken", version_token(ctx, sv));
+		}
+		if (!pcall(ctx, "secretsmanager", "UpdateSecret", u, err))
+			return -1;
+		u = value_new_map(a);
+		ps(a, u, "SecretId", rarn);
+		value_map_set(a, u, "Tags", tags_merged(ctx, props));
+		if (!pcall(ctx, "secretsmanager", "TagResource", u, err))
+			return -1;
+		secret_result(ctx, rarn, out);
+		return 0;
+	}
 	if (!r || !(arn = aws_get_str(r, "ARN", err)))
 		return -1;
 	secret_result(ctx, arn, out);
@@ -192,8 +256,7 @@ static int secret_update(struct provider_ctx *ctx, const char *id,
 			s = value_new_string(a, sv);
 			s->sensitive = 1;
 			value_map_set(a, p, "SecretString", s);
-			/* a new version: the token names it */
-			ps(a, p, "ClientRequestToken", ctx->token);
+			ps(a, p, "ClientRequestToken", version_token(ctx, sv));
 			any = true;
 		}
 	}

@@ -42,7 +42,40 @@ struct ev {
 	size_t *cond_chain;
 	size_t ncond_chain;
 	size_t errors;
+	size_t suggest_work; /* candidates compared for "did you mean" */
+	const char **names;  /* parameter then resource names, lazily */
 };
+
+/* "Did you mean" compares the word with every name: bounded so that a
+ * template with thousands of bad references stays fast, and skipped for
+ * errors that will not be shown. */
+#define SUGGEST_BUDGET 2000000u
+
+enum names { NAMES_PARAMS, NAMES_RESOURCES, NAMES_ALL };
+
+static const char *suggest(struct ev *e, const char *word, enum names which)
+{
+	const struct template *t = e->t;
+	size_t n, i;
+
+	if (!e->names) { /* built once: params then resources */
+		e->names = arena_alloc(e->a, (t->nparams + t->nresources + 1) *
+						     sizeof(*e->names));
+		for (i = 0; i < t->nparams; i++)
+			e->names[i] = t->params[i].name;
+		for (i = 0; i < t->nresources; i++)
+			e->names[t->nparams + i] = t->resources[i].logical_id;
+	}
+	n = which == NAMES_PARAMS ? t->nparams
+	    : which == NAMES_RESOURCES ? t->nresources
+				       : t->nparams + t->nresources;
+	if (e->dl->errors >= TEMPLATE_MAX_ERRORS ||
+	    e->suggest_work + n > SUGGEST_BUDGET)
+		return NULL;
+	e->suggest_work += n;
+	return tmpl_suggest(word, e->names + (which == NAMES_RESOURCES ?
+						      t->nparams : 0), n);
+}
 
 static void everr(struct ev *e, const struct mark *m, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -52,9 +85,9 @@ static void everr(struct ev *e, const struct mark *m, const char *fmt, ...)
 	va_list ap;
 
 	e->errors++;
-	if (e->dl->errors > TEMPLATE_MAX_ERRORS)
+	if (e->dl->errors >= TEMPLATE_MAX_ERRORS)
 		return;
-	if (e->dl->errors == TEMPLATE_MAX_ERRORS) {
+	if (e->dl->errors == TEMPLATE_MAX_ERRORS - 1) {
 		diag_add(e->dl, DIAG_ERROR, m, e->logical_id,
 			 e->path.len ? e->path.buf : NULL,
 			 "too many errors; the rest are not shown");
@@ -170,20 +203,11 @@ static const char *pseudo_value(struct ev *e, const char *name)
 
 static void suggest_name(struct ev *e, const char *name, struct strbuf *hint)
 {
-	const char **c;
-	size_t n = 0, i;
-	const char *s;
+	const char *s = suggest(e, name,
+				e->in_condition ? NAMES_PARAMS : NAMES_ALL);
 
-	c = malloc((e->t->nparams + e->t->nresources + 1) * sizeof(*c));
-	for (i = 0; i < e->t->nparams; i++)
-		c[n++] = e->t->params[i].name;
-	if (!e->in_condition)
-		for (i = 0; i < e->t->nresources; i++)
-			c[n++] = e->t->resources[i].logical_id;
-	s = tmpl_suggest(name, c, n);
 	if (s)
 		strbuf_addf(hint, " (did you mean \"%s\"?)", s);
-	free(c);
 }
 
 /* The resource named by a Ref/GetAtt/Sub, checked to be included; NULL
@@ -276,13 +300,7 @@ static struct value *getatt(struct ev *e, const char *res, const char *attr,
 
 	if (!tmpl_index_get(&e->t->res_idx, res, &i)) {
 		struct strbuf hint = STRBUF_INIT;
-		const char **c = malloc((e->t->nresources + 1) * sizeof(*c));
-		const char *s;
-		size_t j;
-		for (j = 0; j < e->t->nresources; j++)
-			c[j] = e->t->resources[j].logical_id;
-		s = tmpl_suggest(res, c, e->t->nresources);
-		free(c);
+		const char *s = suggest(e, res, NAMES_RESOURCES);
 		if (s)
 			strbuf_addf(&hint, " (did you mean \"%s\"?)", s);
 		everr(e, m, "Fn::GetAtt of unknown resource \"%s\"%s", res,
@@ -1437,14 +1455,7 @@ static void eval_params(struct ev *e)
 		for (i = 0; i < c->params->u.map.n; i++) {
 			const struct value_pair *pp = &c->params->u.map.items[i];
 			if (!tmpl_index_get(&e->t->param_idx, pp->key, NULL)) {
-				const char **names = malloc(
-					(e->t->nparams + 1) * sizeof(*names));
-				const char *s;
-				size_t j;
-				for (j = 0; j < e->t->nparams; j++)
-					names[j] = e->t->params[j].name;
-				s = tmpl_suggest(pp->key, names, e->t->nparams);
-				free(names);
+				const char *s = suggest(e, pp->key, NAMES_PARAMS);
 				strbuf_reset(&e->path);
 				strbuf_addf(&e->path, "Parameters.%s", pp->key);
 				everr(e, pp->val && pp->val->mark.line ? &pp->val->mark : NULL,
@@ -1506,13 +1517,7 @@ static void eval_depends_on(struct ev *e, const struct tmpl_resource *r)
 		const char *name = value_str(it);
 		size_t idx;
 		if (!tmpl_index_get(&e->t->res_idx, name, &idx)) {
-			const char **c = malloc((e->t->nresources + 1) * sizeof(*c));
-			const char *s;
-			size_t j;
-			for (j = 0; j < e->t->nresources; j++)
-				c[j] = e->t->resources[j].logical_id;
-			s = tmpl_suggest(name, c, e->t->nresources);
-			free(c);
+			const char *s = suggest(e, name, NAMES_RESOURCES);
 			everr(e, &it->mark, "DependsOn names unknown resource "
 					    "\"%s\"%s%s%s",
 			      name, s ? " (did you mean \"" : "", s ? s : "",

@@ -92,6 +92,14 @@ bool tmpl_valid_name(const char *s)
 	return true;
 }
 
+/* diag_add, up to TEMPLATE_MAX_ERRORS errors (a hostile template cannot
+ * make millions of them) */
+#define tdiag(dl, ...)                                                       \
+	do {                                                                 \
+		if ((dl)->errors < TEMPLATE_MAX_ERRORS)                      \
+			diag_add((dl), __VA_ARGS__);                         \
+	} while (0)
+
 static void unknown_key(struct diag_list *dl, const struct value_pair *p,
 			const char *logical_id, const char *path,
 			const char *what, const char *const *known, size_t n)
@@ -103,11 +111,11 @@ static void unknown_key(struct diag_list *dl, const struct value_pair *p,
 	for (i = 0; i < n; i++)
 		strbuf_addf(&sb, "%s%s", i ? ", " : "", known[i]);
 	if (s)
-		diag_add(dl, DIAG_ERROR, &p->key_mark, logical_id, path,
+		tdiag(dl, DIAG_ERROR, &p->key_mark, logical_id, path,
 			 "unknown %s \"%s\" (did you mean \"%s\"?)", what,
 			 p->key, s);
 	else
-		diag_add(dl, DIAG_ERROR, &p->key_mark, logical_id, path,
+		tdiag(dl, DIAG_ERROR, &p->key_mark, logical_id, path,
 			 "unknown %s \"%s\" (expected one of: %s)", what,
 			 p->key, sb.buf);
 	strbuf_release(&sb);
@@ -170,7 +178,7 @@ static void check_param(struct tmpl_param *p,
 
 	strbuf_addf(&path, "Parameters.%s", p->name);
 	if (d->kind != VALUE_MAP) {
-		diag_add(dl, DIAG_ERROR, &d->mark, NULL, path.buf,
+		tdiag(dl, DIAG_ERROR, &d->mark, NULL, path.buf,
 			 "a parameter must be a map with at least Type");
 		goto out;
 	}
@@ -186,10 +194,10 @@ static void check_param(struct tmpl_param *p,
 	}
 	tp = tmpl_pair(d, "Type");
 	if (!tp) {
-		diag_add(dl, DIAG_ERROR, &p->mark, NULL, path.buf,
+		tdiag(dl, DIAG_ERROR, &p->mark, NULL, path.buf,
 			 "missing Type");
 	} else if (!value_str(tp->val) || !param_type_ok(value_str(tp->val))) {
-		diag_add(dl, DIAG_ERROR, &tp->val->mark, NULL, path.buf,
+		tdiag(dl, DIAG_ERROR, &tp->val->mark, NULL, path.buf,
 			 "unsupported parameter type%s%s%s (expected String, "
 			 "Number, List<Number>, CommaDelimitedList or an AWS "
 			 "type such as AWS::EC2::VPC::Id)",
@@ -208,7 +216,7 @@ static void check_param(struct tmpl_param *p,
 		const struct value *pat = value_map_get(d, "AllowedPattern");
 		if (pat) {
 			if (!value_str(pat)) {
-				diag_add(dl, DIAG_ERROR, &pat->mark, NULL,
+				tdiag(dl, DIAG_ERROR, &pat->mark, NULL,
 					 path.buf, "AllowedPattern must be a string");
 			} else {
 				regex_t re;
@@ -220,7 +228,7 @@ static void check_param(struct tmpl_param *p,
 					if (rc) {
 						char eb[128];
 						regerror(rc, &re, eb, sizeof(eb));
-						diag_add(dl, DIAG_ERROR, &pat->mark, NULL,
+						tdiag(dl, DIAG_ERROR, &pat->mark, NULL,
 							 path.buf,
 							 "AllowedPattern is not a valid "
 							 "POSIX extended regular "
@@ -246,19 +254,19 @@ static void check_param(struct tmpl_param *p,
 			if (value_str(n) && *value_str(n) &&
 			    (strtod(value_str(n), &end), *end == '\0'))
 				continue;
-			diag_add(dl, DIAG_ERROR, &n->mark, NULL, path.buf,
+			tdiag(dl, DIAG_ERROR, &n->mark, NULL, path.buf,
 				 "%s must be a number", nums[i]);
 		}
 	}
 	{
 		const struct value *av = value_map_get(d, "AllowedValues");
 		if (av && av->kind != VALUE_LIST)
-			diag_add(dl, DIAG_ERROR, &av->mark, NULL, path.buf,
+			tdiag(dl, DIAG_ERROR, &av->mark, NULL, path.buf,
 				 "AllowedValues must be a list");
 		else if (av)
 			for (i = 0; i < av->u.list.n; i++)
 				if (!is_scalar(av->u.list.items[i]))
-					diag_add(dl, DIAG_ERROR,
+					tdiag(dl, DIAG_ERROR,
 						 &av->u.list.items[i]->mark,
 						 NULL, path.buf,
 						 "AllowedValues entries must "
@@ -285,7 +293,7 @@ static void check_resource(struct template *t, struct tmpl_resource *r,
 	size_t i;
 
 	if (d->kind != VALUE_MAP) {
-		diag_add(dl, DIAG_ERROR, &d->mark, r->logical_id, NULL,
+		tdiag(dl, DIAG_ERROR, &d->mark, r->logical_id, NULL,
 			 "a resource must be a map with at least Type");
 		return;
 	}
@@ -300,15 +308,15 @@ static void check_resource(struct template *t, struct tmpl_resource *r,
 				    "resource attribute", res_keys, N(res_keys));
 		else if (!strcmp(kp->key, "CreationPolicy") ||
 			 !strcmp(kp->key, "UpdatePolicy"))
-			diag_add(dl, DIAG_WARNING, &kp->key_mark, r->logical_id,
+			tdiag(dl, DIAG_WARNING, &kp->key_mark, r->logical_id,
 				 NULL, "%s is ignored by cairn", kp->key);
 	}
 	p = tmpl_pair(d, "Type");
 	if (!p) {
-		diag_add(dl, DIAG_ERROR, &r->mark, r->logical_id, NULL,
+		tdiag(dl, DIAG_ERROR, &r->mark, r->logical_id, NULL,
 			 "missing Type");
 	} else if (!value_str(p->val)) {
-		diag_add(dl, DIAG_ERROR, &p->val->mark, r->logical_id, "Type",
+		tdiag(dl, DIAG_ERROR, &p->val->mark, r->logical_id, "Type",
 			 "Type must be a string");
 	} else {
 		r->type = value_str(p->val);
@@ -316,7 +324,7 @@ static void check_resource(struct template *t, struct tmpl_resource *r,
 		if (!r->schema) {
 			struct strbuf sb = STRBUF_INIT;
 			supported_types(&sb);
-			diag_add(dl, DIAG_ERROR, &p->val->mark, r->logical_id,
+			tdiag(dl, DIAG_ERROR, &p->val->mark, r->logical_id,
 				 "Type",
 				 "unsupported resource type \"%s\" (supported: %s)",
 				 r->type, sb.buf);
@@ -328,7 +336,7 @@ static void check_resource(struct template *t, struct tmpl_resource *r,
 		if (p->val->kind == VALUE_MAP)
 			r->properties = p->val;
 		else if (p->val->kind != VALUE_NULL)
-			diag_add(dl, DIAG_ERROR, &p->val->mark, r->logical_id,
+			tdiag(dl, DIAG_ERROR, &p->val->mark, r->logical_id,
 				 "Properties", "Properties must be a map");
 	}
 	p = tmpl_pair(d, "DependsOn");
@@ -340,7 +348,7 @@ static void check_resource(struct template *t, struct tmpl_resource *r,
 				ok &= value_str(p->val->u.list.items[i]) != NULL;
 		}
 		if (!ok)
-			diag_add(dl, DIAG_ERROR, &p->val->mark, r->logical_id,
+			tdiag(dl, DIAG_ERROR, &p->val->mark, r->logical_id,
 				 "DependsOn",
 				 "DependsOn must be a logical id or a list of "
 				 "them");
@@ -350,10 +358,10 @@ static void check_resource(struct template *t, struct tmpl_resource *r,
 	p = tmpl_pair(d, "Condition");
 	if (p) {
 		if (!value_str(p->val))
-			diag_add(dl, DIAG_ERROR, &p->val->mark, r->logical_id,
+			tdiag(dl, DIAG_ERROR, &p->val->mark, r->logical_id,
 				 "Condition", "Condition must be a condition name");
 		else if (!tmpl_index_get(&t->cond_idx, value_str(p->val), NULL))
-			diag_add(dl, DIAG_ERROR, &p->val->mark, r->logical_id,
+			tdiag(dl, DIAG_ERROR, &p->val->mark, r->logical_id,
 				 "Condition", "unknown condition \"%s\"",
 				 value_str(p->val));
 		else
@@ -369,7 +377,7 @@ static void check_resource(struct template *t, struct tmpl_resource *r,
 		for (j = 0; value_str(p->val) && j < N(policies); j++)
 			ok |= !strcmp(value_str(p->val), policies[j]);
 		if (!ok) {
-			diag_add(dl, DIAG_ERROR, &p->val->mark, r->logical_id, key,
+			tdiag(dl, DIAG_ERROR, &p->val->mark, r->logical_id, key,
 				 "%s must be Delete, Retain, "
 				 "RetainExceptOnCreate or Snapshot", key);
 			continue;
@@ -391,7 +399,7 @@ static void check_output(struct template *t, struct tmpl_output *o,
 
 	strbuf_addf(&path, "Outputs.%s", o->name);
 	if (d->kind != VALUE_MAP) {
-		diag_add(dl, DIAG_ERROR, &d->mark, NULL, path.buf,
+		tdiag(dl, DIAG_ERROR, &d->mark, NULL, path.buf,
 			 "an output must be a map with at least Value");
 		goto out;
 	}
@@ -406,20 +414,20 @@ static void check_output(struct template *t, struct tmpl_output *o,
 				    out_keys, N(out_keys));
 	}
 	if (!tmpl_pair(d, "Value"))
-		diag_add(dl, DIAG_ERROR, &o->mark, NULL, path.buf,
+		tdiag(dl, DIAG_ERROR, &o->mark, NULL, path.buf,
 			 "missing Value");
 	p = tmpl_pair(d, "Export");
 	if (p && (p->val->kind != VALUE_MAP || !value_map_get(p->val, "Name") ||
 		  p->val->u.map.n != 1))
-		diag_add(dl, DIAG_ERROR, &p->val->mark, NULL, path.buf,
+		tdiag(dl, DIAG_ERROR, &p->val->mark, NULL, path.buf,
 			 "Export must be a map with only Name");
 	p = tmpl_pair(d, "Condition");
 	if (p) {
 		if (!value_str(p->val))
-			diag_add(dl, DIAG_ERROR, &p->val->mark, NULL, path.buf,
+			tdiag(dl, DIAG_ERROR, &p->val->mark, NULL, path.buf,
 				 "Condition must be a condition name");
 		else if (!tmpl_index_get(&t->cond_idx, value_str(p->val), NULL))
-			diag_add(dl, DIAG_ERROR, &p->val->mark, NULL, path.buf,
+			tdiag(dl, DIAG_ERROR, &p->val->mark, NULL, path.buf,
 				 "unknown condition \"%s\"", value_str(p->val));
 		else
 			o->condition = value_str(p->val);
@@ -435,14 +443,14 @@ static void check_mappings(const struct value *m, struct diag_list *dl)
 	for (i = 0; i < m->u.map.n; i++) {
 		const struct value_pair *p = &m->u.map.items[i];
 		if (p->val->kind != VALUE_MAP) {
-			diag_add(dl, DIAG_ERROR, &p->val->mark, NULL, "Mappings",
+			tdiag(dl, DIAG_ERROR, &p->val->mark, NULL, "Mappings",
 				 "mapping \"%s\" must be a map of maps", p->key);
 			continue;
 		}
 		for (j = 0; j < p->val->u.map.n; j++) {
 			const struct value_pair *q = &p->val->u.map.items[j];
 			if (q->val->kind != VALUE_MAP)
-				diag_add(dl, DIAG_ERROR, &q->val->mark, NULL,
+				tdiag(dl, DIAG_ERROR, &q->val->mark, NULL,
 					 "Mappings",
 					 "mapping \"%s\" key \"%s\" must be a map",
 					 p->key, q->key);
@@ -459,7 +467,7 @@ static const struct value *section_map(const struct value *root,
 	if (!p || p->val->kind == VALUE_NULL)
 		return NULL;
 	if (p->val->kind != VALUE_MAP) {
-		diag_add(dl, DIAG_ERROR, &p->val->mark, NULL, name,
+		tdiag(dl, DIAG_ERROR, &p->val->mark, NULL, name,
 			 "section %s must be a map", name);
 		return NULL;
 	}
@@ -482,23 +490,23 @@ static void build(struct arena *a, struct template *t, struct diag_list *dl)
 			unknown_key(dl, p, NULL, NULL, "top-level section",
 				    sections, N(sections));
 		else if (!strcmp(p->key, "Transform"))
-			diag_add(dl, DIAG_ERROR, &p->key_mark, NULL, NULL,
+			tdiag(dl, DIAG_ERROR, &p->key_mark, NULL, NULL,
 				 "Transform (macros, SAM) is not supported by "
 				 "cairn");
 		else if (!strcmp(p->key, "Rules"))
-			diag_add(dl, DIAG_WARNING, &p->key_mark, NULL, NULL,
+			tdiag(dl, DIAG_WARNING, &p->key_mark, NULL, NULL,
 				 "Rules are ignored by cairn");
 	}
 	{
 		const struct value_pair *p = tmpl_pair(root, "AWSTemplateFormatVersion");
 		const char *s = p ? value_str(p->val) : NULL;
 		if (p && (!s || strcmp(s, "2010-09-09")))
-			diag_add(dl, DIAG_ERROR, &p->val->mark, NULL,
+			tdiag(dl, DIAG_ERROR, &p->val->mark, NULL,
 				 "AWSTemplateFormatVersion",
 				 "the only valid version is \"2010-09-09\"");
 		p = tmpl_pair(root, "Description");
 		if (p && !value_str(p->val))
-			diag_add(dl, DIAG_ERROR, &p->val->mark, NULL,
+			tdiag(dl, DIAG_ERROR, &p->val->mark, NULL,
 				 "Description", "Description must be a string");
 		else if (p)
 			t->description = value_str(p->val);
@@ -523,7 +531,7 @@ static void build(struct arena *a, struct template *t, struct diag_list *dl)
 			tp->mark = p->key_mark;
 			tp->decl = p->val;
 			if (!tmpl_valid_name(p->key))
-				diag_add(dl, DIAG_ERROR, &p->key_mark, NULL,
+				tdiag(dl, DIAG_ERROR, &p->key_mark, NULL,
 					 "Parameters",
 					 "parameter name \"%s\" must be "
 					 "alphanumeric", p->key);
@@ -538,7 +546,7 @@ static void build(struct arena *a, struct template *t, struct diag_list *dl)
 		struct mark m = { t->file, 1, 1 };
 		/* a Resources of the wrong kind was reported just above */
 		if (!p || p->val->kind == VALUE_MAP || p->val->kind == VALUE_NULL)
-			diag_add(dl, DIAG_ERROR, p ? &p->key_mark : &m, NULL,
+			tdiag(dl, DIAG_ERROR, p ? &p->key_mark : &m, NULL,
 				 NULL, "the template needs a Resources section "
 				       "with at least one resource");
 	}
@@ -556,10 +564,10 @@ static void build(struct arena *a, struct template *t, struct diag_list *dl)
 		for (i = 0; i < t->nresources; i++) {
 			struct tmpl_resource *r = &t->resources[i];
 			if (!tmpl_valid_name(r->logical_id))
-				diag_add(dl, DIAG_ERROR, &r->mark, r->logical_id,
+				tdiag(dl, DIAG_ERROR, &r->mark, r->logical_id,
 					 NULL, "logical id must be alphanumeric");
 			if (tmpl_index_get(&t->param_idx, r->logical_id, NULL))
-				diag_add(dl, DIAG_ERROR, &r->mark, r->logical_id,
+				tdiag(dl, DIAG_ERROR, &r->mark, r->logical_id,
 					 NULL,
 					 "a parameter has the same name; Ref "
 					 "would be ambiguous");

@@ -40,7 +40,9 @@ class Result:
         self.err = p.stderr
 
     def __repr__(self):
-        return f'<rc={self.rc}\nstdout:\n{self.out}\nstderr:\n{self.err}>'
+        # the ends of long outputs, where failures are summarised
+        return (f'<rc={self.rc}\nstdout (end):\n{self.out[-2500:]}\n'
+                f'stderr (end):\n{self.err[-2500:]}>')
 
 
 @pytest.fixture

@@ -34,11 +34,17 @@ PARAMS = ['--param', 'PrefectApiUrl=https://api.prefect.cloud/api/accounts/a/wor
           '--param', 'PrefectApiKey=' + SECRET]
 
 
+# parts of other resources the inventory also lists (a role's inline and
+# attached policies); their owners are counted instead
+SUBRESOURCES = {('iam', 'role-policy'), ('iam', 'role-policy-attachment')}
+
+
 def inventory_counts(emu):
     counts = {}
     for r in emu.control('inventory'):
         k = (r['service'], r['type'])
-        counts[k] = counts.get(k, 0) + 1
+        if k not in SUBRESOURCES:
+            counts[k] = counts.get(k, 0) + 1
     return counts
 
 

@@ -18,6 +18,8 @@ TPL = os.path.join(TOP, 'stacks', 'prefect-ecs-worker.yaml')
 
 def converge(emu, cairn, state):
     r = cairn('apply', TPL, '--auto-approve', *cairn.endpoint, '--state', state, *PARAMS)
+    if r.rc != 0:
+        print(r.out[-4000:], r.err[-4000:])
     assert r.rc == 0, r
     assert inventory_counts(emu) == expected_counts(TPL), (inventory_counts(emu),
                                                            expected_counts(TPL))

@@ -201,6 +201,7 @@ def test_network_stack(emu):
     n = ec2.describe_nat_gateways(NatGatewayIds=[nid])['NatGateways'][0]
     assert n['State'] == 'available'
     assert tags_of(n['Tags'])['cairn:logical-id'] == 'Nat'
+    assert nat['attrs']['EniId'] == n['NatGatewayAddresses'][0]['NetworkInterfaceId']
     # the same ClientToken: the same gateway, not a second one
     assert drive(emu, 'create', 'AWS::EC2::NatGateway', nat_p, token=tok,
                  lid='Nat')['physical_id'] == nid
@@ -284,6 +285,7 @@ def test_security_groups(emu):
                   'CidrIp': '0.0.0.0/0'}]}
     r = drive(emu, 'create', 'AWS::EC2::SecurityGroup', props, lid='WebSg')
     gid = r['physical_id']
+    assert r['attrs']['GroupId'] == r['attrs']['Id'] == r['attrs']['Ref'] == gid
     g = ec2.describe_security_groups(GroupIds=[gid])['SecurityGroups'][0]
     # a generated GroupName: <stack>-<LogicalId>-<suffix>
     assert g['GroupName'].startswith('teststack-WebSg-')
@@ -292,6 +294,19 @@ def test_security_groups(emu):
     # the default allow-all egress was revoked, ours added
     assert [(p['IpProtocol'], p.get('FromPort'), p['IpRanges'][0]['CidrIp'])
             for p in g['IpPermissionsEgress']] == [('tcp', 443, '0.0.0.0/0')]
+
+    # the template's allow-all egress with a description: AWS's default
+    # rule is kept and described, and reads back as listed
+    desc_p = {'GroupDescription': 'out', 'VpcId': vid, 'SecurityGroupEgress': [
+        {'IpProtocol': '-1', 'CidrIp': '0.0.0.0/0', 'Description': 'all out'}]}
+    dg = drive(emu, 'create', 'AWS::EC2::SecurityGroup', desc_p, lid='DescSg')['physical_id']
+    eg = ec2.describe_security_groups(GroupIds=[dg])['SecurityGroups'][0][
+        'IpPermissionsEgress']
+    assert [(p['IpProtocol'], p['IpRanges'][0].get('Description')) for p in eg] == \
+        [('-1', 'all out')]
+    assert drive(emu, 'read', 'AWS::EC2::SecurityGroup', dg)['props'][
+        'SecurityGroupEgress'] == desc_p['SecurityGroupEgress']
+    drive(emu, 'delete', 'AWS::EC2::SecurityGroup', dg, desc_p)
 
     # a second group referenced by a standalone ingress rule
     other = drive(emu, 'create', 'AWS::EC2::SecurityGroup',
@@ -367,6 +382,10 @@ def test_vpc_endpoint(emu):
     drive(emu, 'delete', 'AWS::EC2::VPCEndpoint', eid, props)
     e = ec2.describe_vpc_endpoints(VpcEndpointIds=[eid])['VpcEndpoints']
     assert not e or e[0]['State'].lower() == 'deleted'
+    # already gone: DeleteVpcEndpoints answers 200 with the failure under
+    # "unsuccessful"; a NotFound there is success
+    drive(emu, 'delete', 'AWS::EC2::VPCEndpoint', eid, props)
+    assert drive(emu, 'read', 'AWS::EC2::VPCEndpoint', eid, check=False).returncode == 4
     drive(emu, 'delete', 'AWS::EC2::SecurityGroup', gid, {})
     drive(emu, 'delete', 'AWS::EC2::Subnet', sid, {})
     drive(emu, 'delete', 'AWS::EC2::VPC', vid, {})
@@ -388,8 +407,17 @@ def test_iam_role(emu):
              'Policies': [{'PolicyName': 'logs', 'PolicyDocument': READ_LOGS}],
              'ManagedPolicyArns': [EXEC_POLICY],
              'Tags': [{'Key': 'team', 'Value': 'core'}]}
-    r = drive(emu, 'create', 'AWS::IAM::Role', props, lid='TaskRole')
+    tok = next(TOKEN)
+    r = drive(emu, 'create', 'AWS::IAM::Role', props, lid='TaskRole', token=tok)
     name = r['physical_id']
+    # after a crash, find() adopts the role by the name the token generates;
+    # a create retried with the same token adopts it too
+    assert drive(emu, 'find', 'AWS::IAM::Role', props, lid='TaskRole',
+                 token=tok)['physical_id'] == name
+    assert drive(emu, 'create', 'AWS::IAM::Role', props, lid='TaskRole',
+                 token=tok)['physical_id'] == name
+    assert drive(emu, 'find', 'AWS::IAM::Role', props, lid='TaskRole',
+                 check=False).returncode == 4
     assert name.startswith('teststack-TaskRole-') and len(name) <= 64
     role = iam.get_role(RoleName=name)['Role']
     assert r['attrs']['Arn'] == role['Arn'] and r['attrs']['RoleId'] == role['RoleId']
@@ -494,7 +522,9 @@ def test_ecs_cluster_taskdef_service(emu):
                     'awslogs-stream-prefix': 'web'}}}]}
     # the role is 0 s old and the emulator's propagation window is 2 s:
     # RegisterTaskDefinition fails at first and the provider retries
+    before = emu.control('calls').get('ecs:RegisterTaskDefinition', 0)
     td = drive(emu, 'create', 'AWS::ECS::TaskDefinition', td_p, lid='Td')
+    assert emu.control('calls').get('ecs:RegisterTaskDefinition', 0) - before >= 2
     td_arn = td['physical_id']
     d = ecs.describe_task_definition(taskDefinition=td_arn)['taskDefinition']
     assert d['cpu'] == '256' and d['containerDefinitions'][0]['portMappings'][0][
@@ -503,6 +533,9 @@ def test_ecs_cluster_taskdef_service(emu):
         'awslogs-group'] == log
     got = drive(emu, 'read', 'AWS::ECS::TaskDefinition', td_arn)['props']
     assert got['Family'] == 'web' and got['ExecutionRoleArn'] == role_arn
+    # free-form maps keep their keys as written
+    assert got['ContainerDefinitions'][0]['LogConfiguration']['Options'] == \
+        td_p['ContainerDefinitions'][0]['LogConfiguration']['Options']
 
     vid = make_vpc(emu, '10.60.0.0/16')
     sid = drive(emu, 'create', 'AWS::EC2::Subnet',
@@ -680,3 +713,163 @@ def test_errors_name_the_resource(emu):
               {'RouteTableId': 'rtb-1', 'DestinationCidrBlock': '0.0.0.0/0'},
               lid='R', check=False)
     assert p.returncode == 1 and 'exactly one route target' in p.stderr
+
+
+def test_find_adopts_what_a_crashed_run_made(emu):
+    """Types whose create has no idempotency token are found again by
+    their cairn tags (EC2) or their generated name (named types)."""
+    vid = make_vpc(emu, '10.80.0.0/16', lid='FindVpc')
+    made = {}
+    for rtype, props in (
+            ('AWS::EC2::Subnet', {'VpcId': vid, 'CidrBlock': '10.80.1.0/24'}),
+            ('AWS::EC2::InternetGateway', {}),
+            ('AWS::EC2::RouteTable', {'VpcId': vid}),
+            ('AWS::EC2::SecurityGroup', {'GroupDescription': 'f', 'VpcId': vid}),
+            ('AWS::EC2::EIP', {}),
+            ('AWS::ECR::Repository', {}),
+            ('AWS::Logs::LogGroup', {}),
+            ('AWS::ECS::Cluster', {})):
+        lid = 'Find' + rtype.split('::')[-1]
+        tok = next(TOKEN)
+        made[rtype] = (drive(emu, 'create', rtype, props, lid=lid, token=tok)['physical_id'],
+                       props, lid)
+        assert drive(emu, 'find', rtype, props, lid=lid, token=tok)['physical_id'] == \
+            made[rtype][0], rtype
+        # nothing for a logical id that made nothing
+        assert drive(emu, 'find', rtype, props, lid=lid + 'X',
+                     check=False).returncode == 4, rtype
+    for rtype, (pid, props, lid) in reversed(list(made.items())):
+        drive(emu, 'delete', rtype, pid, props)
+        assert drive(emu, 'read', rtype, pid, check=False).returncode == 4, rtype
+    drive(emu, 'delete', 'AWS::EC2::VPC', vid, {})
+
+
+def test_vpc_read_many_batches(emu):
+    """The drift check's batched read: each VPC gets its own default group
+    and ACL, a gone one is null, and the Describe calls do not grow with
+    the number of VPCs beyond the per-VPC attribute reads."""
+    ec2 = emu.client('ec2')
+    vids = [make_vpc(emu, f'10.9{i}.0.0/16', lid=f'Many{i}') for i in range(3)]
+    before = emu.control('calls')
+    got = drive(emu, 'read-many', 'AWS::EC2::VPC', *vids, 'vpc-0000000000000beef')
+    after = emu.control('calls')
+    assert got[3] is None
+    for vid, r in zip(vids, got):
+        sg = ec2.describe_security_groups(Filters=[
+            {'Name': 'vpc-id', 'Values': [vid]},
+            {'Name': 'group-name', 'Values': ['default']}])['SecurityGroups'][0]
+        assert r['physical_id'] == vid and r['attrs']['DefaultSecurityGroup'] == sg['GroupId']
+    assert after.get('ec2:DescribeSecurityGroups', 0) - \
+        before.get('ec2:DescribeSecurityGroups', 0) == 1
+    for vid in vids:
+        drive(emu, 'delete', 'AWS::EC2::VPC', vid, {})
+
+
+def test_more_updates_in_place(emu):
+    """Updates of the types the other tests only create: tags on EC2
+    types, a VPC endpoint's groups and subnets, a route table association
+    moved to another table, cluster settings and tags, an IAM::Policy
+    moved between roles."""
+    ec2 = emu.client('ec2')
+    vid = make_vpc(emu, '10.99.0.0/16', lid='UpdVpc')
+    eip_p = {'Tags': [{'Key': 'a', 'Value': '1'}]}
+    eip = drive(emu, 'create', 'AWS::EC2::EIP', eip_p)['physical_id']
+    eip_p2 = {'Tags': [{'Key': 'b', 'Value': '2'}]}
+    drive(emu, 'update', 'AWS::EC2::EIP', eip, eip_p, eip_p2, lid='Res')
+    t = tags_of(ec2.describe_addresses(AllocationIds=[eip])['Addresses'][0]['Tags'])
+    assert t.get('b') == '2' and 'a' not in t and t['cairn:logical-id'] == 'Res'
+
+    s1 = drive(emu, 'create', 'AWS::EC2::Subnet',
+               {'VpcId': vid, 'CidrBlock': '10.99.1.0/24'})['physical_id']
+    s2 = drive(emu, 'create', 'AWS::EC2::Subnet',
+               {'VpcId': vid, 'CidrBlock': '10.99.2.0/24',
+                'AvailabilityZone': 'us-east-1b'})['physical_id']
+    g1 = drive(emu, 'create', 'AWS::EC2::SecurityGroup',
+               {'GroupDescription': 'a', 'VpcId': vid}, lid='G1')['physical_id']
+    g2 = drive(emu, 'create', 'AWS::EC2::SecurityGroup',
+               {'GroupDescription': 'b', 'VpcId': vid}, lid='G2')['physical_id']
+    ep_p = {'VpcId': vid, 'ServiceName': 'com.amazonaws.us-east-1.ecr.api',
+            'VpcEndpointType': 'Interface', 'SubnetIds': [s1], 'SecurityGroupIds': [g1]}
+    ep = drive(emu, 'create', 'AWS::EC2::VPCEndpoint', ep_p)['physical_id']
+    ep_p2 = dict(ep_p, SubnetIds=[s1, s2], SecurityGroupIds=[g2])
+    drive(emu, 'update', 'AWS::EC2::VPCEndpoint', ep, ep_p, ep_p2)
+    e = ec2.describe_vpc_endpoints(VpcEndpointIds=[ep])['VpcEndpoints'][0]
+    assert sorted(e['SubnetIds']) == sorted([s1, s2])
+    assert [g['GroupId'] for g in e['Groups']] == [g2]
+    drive(emu, 'delete', 'AWS::EC2::VPCEndpoint', ep, ep_p2)
+
+    r1 = drive(emu, 'create', 'AWS::EC2::RouteTable', {'VpcId': vid}, lid='R1')['physical_id']
+    r2 = drive(emu, 'create', 'AWS::EC2::RouteTable', {'VpcId': vid}, lid='R2')['physical_id']
+    a_p = {'SubnetId': s1, 'RouteTableId': r1}
+    a1 = drive(emu, 'create', 'AWS::EC2::SubnetRouteTableAssociation', a_p)['physical_id']
+    a_p2 = dict(a_p, RouteTableId=r2)
+    a2 = drive(emu, 'update', 'AWS::EC2::SubnetRouteTableAssociation', a1, a_p,
+               a_p2)['physical_id']
+    assert a2 != a1  # ReplaceRouteTableAssociation makes a new association id
+    assocs = ec2.describe_route_tables(RouteTableIds=[r2])['RouteTables'][0]['Associations']
+    assert [a['RouteTableAssociationId'] for a in assocs if a.get('SubnetId') == s1] == [a2]
+    assert drive(emu, 'read', 'AWS::EC2::SubnetRouteTableAssociation', a2)['props'] == a_p2
+    drive(emu, 'delete', 'AWS::EC2::SubnetRouteTableAssociation', a2, a_p2)
+
+    ecs = emu.client('ecs')
+    c_p = {'Tags': [{'Key': 'x', 'Value': '1'}]}
+    c = drive(emu, 'create', 'AWS::ECS::Cluster', c_p, lid='UpdCluster')
+    c_p2 = {'ClusterSettings': [{'Name': 'containerInsights', 'Value': 'enabled'}],
+            'Tags': [{'Key': 'y', 'Value': '2'}]}
+    drive(emu, 'update', 'AWS::ECS::Cluster', c['physical_id'], c_p, c_p2, c['attrs'],
+          lid='UpdCluster')
+    cl = ecs.describe_clusters(clusters=[c['physical_id']], include=['SETTINGS', 'TAGS'])[
+        'clusters'][0]
+    assert cl['settings'] == [{'name': 'containerInsights', 'value': 'enabled'}]
+    t = tags_of(cl['tags'], 'key', 'value')
+    assert t.get('y') == '2' and 'x' not in t
+    drive(emu, 'delete', 'AWS::ECS::Cluster', c['physical_id'], c_p2)
+
+    iam = emu.client('iam')
+    roles = [drive(emu, 'create', 'AWS::IAM::Role', {'AssumeRolePolicyDocument': ASSUME},
+                   lid=f'PRole{i}')['physical_id'] for i in range(2)]
+    p_p = {'PolicyName': 'moving', 'PolicyDocument': READ_LOGS, 'Roles': [roles[0]]}
+    pol = drive(emu, 'create', 'AWS::IAM::Policy', p_p)
+    p_p2 = dict(p_p, Roles=[roles[1]])
+    pol2 = drive(emu, 'update', 'AWS::IAM::Policy', pol['physical_id'], p_p, p_p2,
+                 pol['attrs'])
+    assert iam.list_role_policies(RoleName=roles[0])['PolicyNames'] == []
+    assert iam.list_role_policies(RoleName=roles[1])['PolicyNames'] == ['moving']
+    assert pol2['attrs']['Roles'] == [roles[1]]
+    drive(emu, 'delete', 'AWS::IAM::Policy', pol['physical_id'], p_p2, pol2['attrs'])
+    for r in roles:
+        drive(emu, 'delete', 'AWS::IAM::Role', r, {})
+
+    for rt in (r1, r2):
+        drive(emu, 'delete', 'AWS::EC2::RouteTable', rt, {})
+    for g in (g1, g2):
+        drive(emu, 'delete', 'AWS::EC2::SecurityGroup', g, {})
+    for s in (s1, s2):
+        drive(emu, 'delete', 'AWS::EC2::Subnet', s, {})
+    drive(emu, 'delete', 'AWS::EC2::EIP', eip, eip_p2)
+    drive(emu, 'delete', 'AWS::EC2::VPC', vid, {})
+    assert not live(emu, vid)
+
+
+def test_secret_restored_and_tokens(emu):
+    """A named secret deleted outside cairn with a recovery window is
+    restored by create; updates never reuse a token for another value."""
+    sm = emu.client('secretsmanager')
+    p1 = {'Name': 'svc/restored', 'SecretString': 'first-value'}
+    tok = next(TOKEN)
+    arn = drive(emu, 'create', 'AWS::SecretsManager::Secret', p1, token=tok)['physical_id']
+    # the executor hands the same token to the next operations: values differ
+    p2 = dict(p1, SecretString='second-value')
+    drive(emu, 'update', 'AWS::SecretsManager::Secret', arn, p1, p2, token=tok)
+    p3 = dict(p1, SecretString='third-value')
+    drive(emu, 'update', 'AWS::SecretsManager::Secret', arn, p2, p3, token=tok)
+    assert sm.get_secret_value(SecretId=arn)['SecretString'] == 'third-value'
+    sm.delete_secret(SecretId=arn, RecoveryWindowInDays=7)
+    assert 'DeletedDate' in sm.describe_secret(SecretId=arn)
+    p4 = dict(p1, SecretString='fourth-value', Description='back')
+    arn2 = drive(emu, 'create', 'AWS::SecretsManager::Secret', p4)['physical_id']
+    d = sm.describe_secret(SecretId=arn2)
+    assert 'DeletedDate' not in d and d['Description'] == 'back'
+    assert tags_of(d['Tags'])['cairn:stack'] == 'teststack'
+    assert sm.get_secret_value(SecretId=arn2)['SecretString'] == 'fourth-value'
+    drive(emu, 'delete', 'AWS::SecretsManager::Secret', arn2, p4)

@@ -855,6 +855,8 @@ static void test_render_json(void **state)
 	assert_string_equal(value_str(value_map_get(doc, "format_version")), "1");
 	assert_string_equal(value_str(value_get_path(doc, "template.digest")),
 			    "sha256:aaaa");
+	assert_string_equal(value_str(value_map_get(doc, "template_digest")),
+			    "sha256:aaaa");
 	assert_int_equal(value_get_path(doc, "state.serial")->u.num.d, 4);
 	assert_string_equal(value_str(value_get_path(doc,
 				"parameters.values.Env.value")), "prod");
@@ -1087,7 +1089,14 @@ static const char BUILD_TMPL[] =
 	"        - {IpProtocol: tcp, FromPort: 443, ToPort: 443, CidrIp: !GetAtt Vpc.CidrBlock}\n"
 	"  Secret:\n"
 	"    Type: AWS::SecretsManager::Secret\n"
-	"    Properties: {SecretString: !Ref Key}\n";
+	"    Properties: {SecretString: !Ref Key}\n"
+	"  Eip:\n"
+	"    Type: AWS::EC2::EIP\n"
+	"    Properties: {Domain: vpc}\n"
+	"  Rule:\n"
+	"    Type: AWS::EC2::SecurityGroupIngress\n"
+	"    Properties: {GroupId: !Ref Sg, IpProtocol: tcp, FromPort: 22,\n"
+	"                 ToPort: 22, CidrIp: !Sub '${Eip}/32'}\n";
 
 /* Plans BUILD_TMPL with Cidr and Key against the state at db. */
 static struct plan *build(const char *db, const char *cidr, const char *key)
@@ -1162,7 +1171,7 @@ static void test_build_against_state(void **state)
 
 	/* no state: everything created, in dependency order */
 	p = build(NULL, "10.0.0.0/16", "k1");
-	assert_int_equal(p->n, 4);
+	assert_int_equal(p->n, 6);
 	assert_string_equal(p->items[0].logical_id, "Vpc");
 	assert_int_equal(plan_find(p, "Subnet")->action, PLAN_CREATE);
 	assert_true(plan_find(p, "Subnet")->changes.items[0].unknown);
@@ -1180,6 +1189,14 @@ static void test_build_against_state(void **state)
 	put(s, "Secret", "AWS::SecretsManager::Secret", "arn:s",
 	    "{\"SecretString\":\"k1\"}", NULL, "SecretString");
 	put(s, "Gone", "AWS::Logs::LogGroup", "/gone", "{}", NULL, NULL);
+	/* Ref of an EIP is its address, not its physical id: apply records
+	 * it as attributes.Ref */
+	put(s, "Eip", "AWS::EC2::EIP", "eipalloc-1", "{\"Domain\":\"vpc\"}",
+	    "{\"Ref\":\"203.0.113.5\",\"AllocationId\":\"eipalloc-1\"}", NULL);
+	put(s, "Rule", "AWS::EC2::SecurityGroupIngress", "sgr-1",
+	    "{\"GroupId\":\"sg-1\",\"IpProtocol\":\"tcp\",\"FromPort\":22,"
+	    "\"ToPort\":22,\"CidrIp\":\"203.0.113.5/32\"}",
+	    NULL, NULL);
 	state_close(s);
 
 	/* Ref and GetAtt resolved from the state; the secret by its
@@ -1189,6 +1206,10 @@ static void test_build_against_state(void **state)
 	assert_int_equal(plan_find(p, "Subnet")->action, PLAN_NOOP);
 	assert_int_equal(plan_find(p, "Sg")->action, PLAN_NOOP);
 	assert_int_equal(plan_find(p, "Secret")->action, PLAN_NOOP);
+	assert_int_equal(plan_find(p, "Eip")->action, PLAN_NOOP);
+	/* GroupId from the group's physical id, the CIDR from the EIP's
+	 * recorded Ref */
+	assert_int_equal(plan_find(p, "Rule")->action, PLAN_NOOP);
 	assert_int_equal(plan_find(p, "Gone")->action, PLAN_DELETE);
 	assert_string_equal(p->items[p->n - 1].logical_id, "Gone");
 
@@ -1209,6 +1230,12 @@ static void test_build_against_state(void **state)
 	it = plan_find(p, "Secret");
 	assert_int_equal(it->action, PLAN_UPDATE);
 	assert_true(it->changes.items[0].sensitive);
+	/* the rule's group is replaced: its GroupId (create-only) is
+	 * unknown; the EIP's address is still known */
+	it = plan_find(p, "Rule");
+	assert_int_equal(it->action, PLAN_REPLACE);
+	assert_int_equal(it->changes.n, 1);
+	assert_string_equal(it->changes.items[0].path, "GroupId");
 	unlink(db);
 	{
 		char side[300];

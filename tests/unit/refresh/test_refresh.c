@@ -146,7 +146,23 @@ static int fake_denied(struct provider_ctx *ctx, const char *id,
 	return -1;
 }
 
+/* a whole batch refused (throttled past the retries, access denied) */
+static int fake_denied_many(struct provider_ctx *ctx, size_t n,
+			    const char *const *ids, struct provider_result *outs,
+			    struct err *err)
+{
+	(void)ctx; (void)n; (void)ids; (void)outs;
+	pthread_mutex_lock(&mu);
+	n_read_many++;
+	pthread_mutex_unlock(&mu);
+	err_set(err, ERR_THROTTLED, "ecs:DescribeServices: ThrottlingException");
+	snprintf(err->request_id, sizeof(err->request_id), "req-123");
+	return -1;
+}
+
 static const struct provider PROVS[] = {
+	{ .type = "AWS::ECS::Service", .read = fake_read,
+	  .read_many = fake_denied_many },
 	{ .type = "AWS::Logs::LogGroup", .read = fake_read,
 	  .read_many = fake_read_many },
 	{ .type = "AWS::EC2::VPC", .read = fake_read,
@@ -521,7 +537,18 @@ static void test_projection(void **unused)
 	assert_int_equal(ch.items[0].kind, PLAN_CHANGE_ADD);
 	assert_non_null(strstr(ch.items[0].path, "SecurityGroupIngress"));
 
+	/* JSON held in a string: AWS's spacing is not drift, a change is */
+	rec = J("{\"P\":\"{\\n  \\\"rules\\\": [ {\\\"n\\\": 2} ]\\n}\\n\"}");
+	live = J("{\"P\":\"{\\\"rules\\\":[{\\\"n\\\":2}]}\"}");
+	memset(&ch, 0, sizeof(ch));
+	assert_int_equal(refresh_diff(A, NULL, NULL, rec, refresh_project(A, live, rec), &ch), 0);
+	live = J("{\"P\":\"{\\\"rules\\\":[{\\\"n\\\":3}]}\"}");
+	assert_int_equal(refresh_diff(A, NULL, NULL, rec, refresh_project(A, live, rec), &ch), 1);
+	assert_string_equal(ch.items[0].path, "P");
+
 	/* a rule deleted by hand */
+	rec = J("{\"GroupDescription\":\"g\",\"SecurityGroupIngress\":"
+		"[{\"IpProtocol\":\"-1\",\"CidrIp\":\"10.0.0.0/16\"}]}");
 	live = J("{\"GroupDescription\":\"g\",\"SecurityGroupIngress\":[]}");
 	memset(&ch, 0, sizeof(ch));
 	assert_true(refresh_diff(A, NULL, sg, rec, refresh_project(A, live, rec), &ch) >= 1);
@@ -529,6 +556,37 @@ static void test_projection(void **unused)
 	strbuf_release(&sb);
 	arena_free(A);
 	A = NULL;
+}
+
+/* a failed batch fails each of its resources with the call's error, and
+ * only them; ECS takes 10 ids a call */
+static void test_failed_batch(void **unused)
+{
+	struct refresh_result res;
+	char lid[16], phys[16];
+	size_t i;
+
+	(void)unused;
+	for (i = 0; i < 12; i++) {
+		snprintf(lid, sizeof(lid), "Svc%02zu", i);
+		snprintf(phys, sizeof(phys), "svc-%02zu", i);
+		put(arena_strdup(A, lid), "AWS::ECS::Service", arena_strdup(A, phys),
+		    J("{}"));
+	}
+	do_read(&res, 0);
+	assert_int_equal(res.failed, 13); /* 12 services and the role */
+	for (i = 0; i < res.n; i++) {
+		const struct refresh_item *it = &res.items[i];
+		if (strcmp(it->type, "AWS::ECS::Service"))
+			continue;
+		assert_int_equal(it->status, REFRESH_FAILED);
+		assert_int_equal(it->err.code, ERR_THROTTLED);
+		assert_string_equal(it->err.request_id, "req-123");
+		assert_non_null(strstr(it->err.msg, it->logical_id));
+	}
+	/* two ECS batches (10 + 2) next to the log groups' and VPCs' */
+	assert_int_equal(res.batches, 4);
+	assert_int_equal(res.drifted, 2);
 }
 
 static void test_batch_limits(void **unused)
@@ -545,6 +603,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_drift_paths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_batch, setup, teardown),
 		cmocka_unit_test(test_projection),
 		cmocka_unit_test(test_batch_limits),
 	};

@@ -1028,6 +1028,40 @@ static void test_condition_depth_limit(void **state)
 	strbuf_release(&sb);
 }
 
+static void test_error_cap_and_many_aliases(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct fx *f;
+	size_t i;
+	(void)state;
+
+	/* 3000 bad references: at most TEMPLATE_MAX_ERRORS errors, the last
+	 * saying the rest are not shown */
+	strbuf_addstr(&sb, HDR);
+	for (i = 0; i < 3000; i++)
+		strbuf_addf(&sb, "  R%zu: {Type: AWS::EC2::InternetGateway, "
+				 "Properties: {Tags: [{Key: k, Value: !Ref X%zu}]}}\n",
+			    i, i);
+	f = run(sb.buf);
+	assert_int_equal(f->dl.errors, TEMPLATE_MAX_ERRORS);
+	assert_has(f, "too many errors; the rest are not shown\n");
+	fx_free(f);
+
+	/* 30000 anchors and aliases resolve through the index, not a scan */
+	strbuf_reset(&sb);
+	strbuf_addstr(&sb, "Metadata:\n");
+	for (i = 0; i < 30000; i++)
+		strbuf_addf(&sb, "  a%zu: &x%zu v%zu\n", i, i, i);
+	for (i = 0; i < 30000; i++)
+		strbuf_addf(&sb, "  b%zu: *x%zu\n", i, 29999 - i);
+	strbuf_addstr(&sb, HDR "  I: {Type: AWS::EC2::InternetGateway}\n");
+	f = run(sb.buf);
+	assert_clean(f);
+	assert_str(value_get_path(f->t->root, "Metadata.b0"), "v29999");
+	fx_free(f);
+	strbuf_release(&sb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1065,6 +1099,7 @@ int main(void)
 		cmocka_unit_test(test_sensitivity_and_outputs),
 		cmocka_unit_test(test_list_number_param),
 		cmocka_unit_test(test_condition_depth_limit),
+		cmocka_unit_test(test_error_cap_and_many_aliases),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
