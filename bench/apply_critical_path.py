@@ -719,8 +719,8 @@ def main():
             calls = emu.calls()
             inv = emu.control('inventory')
             emu.clear_calls()
-            dd, _, _ = run_cairn([cairn, 'destroy', tpl, '--auto-approve', '--state', db,
-                                  *ep, *PARAMS], env, work)
+            dd, _, dtl = run_cairn([cairn, 'destroy', tpl, '--auto-approve', '--state', db,
+                                    *ep, *PARAMS], env, work)
             dcalls = emu.calls()
             left = emu.control('inventory')
             applies.append({'seconds': dt, 'api_calls': total_calls(calls),
@@ -728,7 +728,10 @@ def main():
                             'timeline': tl,
                             'breakdown': breakdown(tl, results['critical_path']['path'], dt)})
             destroys.append({'seconds': dd, 'api_calls': total_calls(dcalls),
-                             'inventory_left': len(left), 'calls_by_operation': dcalls})
+                             'inventory_left': len(left), 'calls_by_operation': dcalls,
+                             'timeline': dtl,
+                             'breakdown': breakdown(
+                                 dtl, results['destroy_critical_path']['path'], dd)})
         cp = results['critical_path']['seconds']
         dcp = results['destroy_critical_path']['seconds']
         med = statistics.median(x['seconds'] for x in applies)
@@ -862,13 +865,15 @@ def print_table(r):
               f"   ({r['runs']} runs)")
         for row in rows:
             print(f'{row[0]:<10} {row[1]:>9} {row[2]:>9} {row[3]:>7} {row[4]:>10}')
-        runs = r['apply']['runs']
-        mid = min(runs, key=lambda x: abs(x['seconds'] - r['apply']['median_seconds']))
-        if mid.get('breakdown'):
-            model = r['critical_path']['path_model_seconds']
-            print('  median apply along the critical path (measured s / model s): ' +
-                  ', '.join(f'{n} {sec:.3f}' + (f'/{model[n]:.3f}' if n in model else '')
-                            for n, sec in mid['breakdown']))
+        for k in ('apply', 'destroy'):
+            runs = r[k]['runs']
+            mid = min(runs, key=lambda x: abs(x['seconds'] - r[k]['median_seconds']))
+            if mid.get('breakdown'):
+                model = r['critical_path' if k == 'apply' else
+                          'destroy_critical_path']['path_model_seconds']
+                print(f'  median {k} along its critical path (measured s / model s): ' +
+                      ', '.join(f'{n} {sec:.3f}' + (f'/{model[n]:.3f}' if n in model else '')
+                                for n, sec in mid['breakdown']))
         ok = r['apply']['within_10_percent']
         print(f"apply within 10% of the critical path: {'yes' if ok else 'NO'}")
     if r.get('plan_calls'):

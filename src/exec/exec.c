@@ -408,6 +408,27 @@ static bool try_adopt(const struct node *n, struct provider_ctx *pc,
 	j->res = res;
 	j->rc = 0;
 	err_clear(&j->err);
+	/* the earlier attempt may have stopped half way (a VPC created, its
+	 * DNS attributes not yet set): read it and finish the job in place */
+	if (n->prov->read && n->prov->update) {
+		struct provider_result seen, upd;
+		memset(&seen, 0, sizeof(seen));
+		memset(&upd, 0, sizeof(upd));
+		if (n->prov->read(pc, res.physical_id, res.attrs, &seen,
+				  &j->err) < 0 ||
+		    n->prov->update(pc, res.physical_id, seen.props, j->props,
+				    seen.attrs ? seen.attrs : res.attrs, &upd,
+				    &j->err) < 0) {
+			j->rc = -1;
+			return true;
+		}
+		if (upd.physical_id)
+			j->res.physical_id = upd.physical_id;
+		if (upd.attrs)
+			j->res.attrs = upd.attrs;
+		else if (seen.attrs)
+			j->res.attrs = seen.attrs;
+	}
 	return true;
 }
 
@@ -450,8 +471,12 @@ static void run_job(struct exec *x, struct job *j)
 	if (n->adopt_first && try_adopt(n, &pc, j))
 		return;
 	j->rc = n->prov->create(&pc, j->props, &j->res, &j->err);
-	/* "already exists" after a lost answer: read it back and adopt it */
-	if (j->rc && j->err.code == ERR_ALREADY_EXISTS && try_adopt(n, &pc, j))
+	/* "already exists" (or "already associated") after a lost answer:
+	 * read it back and adopt it; find() only returns a resource that
+	 * matches this one's identity (token, tags, name or keys) */
+	if (j->rc && (j->err.code == ERR_ALREADY_EXISTS ||
+		      j->err.code == ERR_CONFLICT) &&
+	    try_adopt(n, &pc, j))
 		return;
 }
 

@@ -1312,6 +1312,44 @@ static int assoc_create(struct provider_ctx *ctx, const struct value *props,
 	return 0;
 }
 
+/* The association a crashed run made: the subnet's association with this
+ * route table (a subnet has at most one). */
+static int assoc_find(struct provider_ctx *ctx, const struct value *props,
+		      struct provider_result *out, struct err *err)
+{
+	struct arena *a = ctx->arena;
+	struct value *p = value_new_map(a), *fl = value_new_list(a), *r;
+	const struct value *tables;
+	const char *subnet = pv_str(props, "SubnetId");
+	const char *rtb = pv_str(props, "RouteTableId");
+	size_t j, k;
+
+	if (!subnet || !rtb)
+		return prov_fail(ctx, err, ERR_NOT_FOUND, "nothing to look for");
+	ec2_filter(a, fl, "association.subnet-id", subnet);
+	ec2_filter(a, fl, "route-table-id", rtb);
+	value_map_set(a, p, "Filters", fl);
+	r = pcall(ctx, "ec2", "DescribeRouteTables", p, err);
+	if (!r || !(tables = aws_get_list(a, r, "routeTableSet", err)))
+		return -1;
+	for (j = 0; j < tables->u.list.n; j++) {
+		const struct value *as = pv(tables->u.list.items[j], "associationSet");
+		for (k = 0; as && as->kind == VALUE_LIST && k < as->u.list.n; k++) {
+			const struct value *e = as->u.list.items[k];
+			const char *aid = pv_str(e, "routeTableAssociationId");
+			const char *st = value_str(value_get_path(e, "associationState.state"));
+			if (!aid || !pv_str(e, "subnetId") ||
+			    strcmp(pv_str(e, "subnetId"), subnet) ||
+			    (st && strcmp(st, "associated") && strcmp(st, "associating")))
+				continue;
+			assoc_result(ctx, arena_strdup(a, aid), out);
+			return 0;
+		}
+	}
+	return prov_fail(ctx, err, ERR_NOT_FOUND,
+			 "subnet \"%s\" has no association with \"%s\"", subnet, rtb);
+}
+
 static int assoc_update(struct provider_ctx *ctx, const char *id,
 			const struct value *old_props,
 			const struct value *new_props, const struct value *attrs,
@@ -1354,6 +1392,7 @@ const struct provider prov_ec2_subnet_rt_assoc = {
 	.create = assoc_create,
 	.read = assoc_read,
 	.read_many = assoc_read_many,
+	.find = assoc_find,
 	.update = assoc_update,
 	.delete = assoc_delete,
 };
