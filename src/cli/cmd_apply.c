@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "awsopts.h"
@@ -117,9 +118,14 @@ static void on_event(void *ud, const struct exec_event *ev)
 			strbuf_addf(&sb, " and %zu more", ev->ninflight - 6);
 		clear_live(pg);
 		if (sb.len) {
-			/* one line, cut to a sane width */
-			if (sb.len > 150)
-				strbuf_setlen(&sb, 150);
+			/* one line, cut to the terminal's width so that \r and
+			 * erase-line can take it back */
+			struct winsize ws;
+			size_t width = 80;
+			if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20)
+				width = ws.ws_col;
+			if (sb.len + 13 >= width)
+				strbuf_setlen(&sb, width - 14);
 			fprintf(stderr, "  in flight: %s", sb.buf);
 			pg->line_open = true;
 		}
