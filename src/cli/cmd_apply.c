@@ -27,6 +27,7 @@
 #include "cairn/state.h"
 #include "cairn/strbuf.h"
 #include "commands.h"
+#include "plancommon.h"
 #include "stateopts.h"
 #include "tmplopts.h"
 
@@ -344,8 +345,8 @@ static int same_actions(struct arena *a, const char *path,
 static int run(struct tmplopts *to, struct apply_opts *ao)
 {
 	struct err err = ERR_INIT;
-	struct diag_list dl = DIAG_LIST_INIT;
 	struct arena *a = arena_new();
+	struct plancommon pc;
 	struct tmpl_run trun;
 	struct aws_client *aws = NULL;
 	struct state *st = NULL;
@@ -357,12 +358,12 @@ static int run(struct tmplopts *to, struct apply_opts *ao)
 	struct progress pg;
 	struct aws_identity id;
 	const char *digest = NULL;
-	char *state_path = NULL;
 	struct sigaction sa, old_sa;
-	int rc = EXIT_ERROR;
+	int rc = EXIT_ERROR, erc;
 	const char *cmd = ao->destroy ? "destroy" : "apply";
 
 	memset(&trun, 0, sizeof(trun));
+	memset(&pc, 0, sizeof(pc));
 	/* a saved plan names the template it was made from */
 	if (ao->plan_file) {
 		struct plan *saved = plan_load(a, ao->plan_file, NULL, &err);
@@ -395,71 +396,28 @@ static int run(struct tmplopts *to, struct apply_opts *ao)
 	if (!to->account)
 		to->account = arena_strdup(a, id.account);
 
-	if (tmplopts_run(to, a, false, &trun, &dl, &err) < 0) {
-		tmplopts_print_diags(&dl, stderr);
-		if (!dl.errors)
-			cli_error("%s", err.msg);
-		goto done;
-	}
-	if (dl.errors) {
-		tmplopts_print_diags(&dl, stderr);
-		fprintf(stderr, "%s: %zu error%s\n", to->template_path, dl.errors,
-			dl.errors == 1 ? "" : "s");
-		goto done;
-	}
-	if (dl.n)
-		tmplopts_print_diags(&dl, stderr);
-	digest = plan_digest_file(a, to->template_path, &err);
-	if (!digest) {
-		cli_error("%s", err.msg);
-		goto done;
-	}
-	state_path = stateopts_path(&ao->so, trun.ctx.stack_name,
-				    to->template_path, &err);
-	if (!state_path) {
-		cli_error("%s", err.msg);
-		goto done;
-	}
-	st = state_open(state_path, ao->destroy ? 0 : STATE_OPEN_CREATE, &err);
-	if (!st) {
-		if (ao->destroy && err.code == ERR_NOT_FOUND) {
-			printf("Nothing to destroy: no state at %s.\n", state_path);
-			rc = EXIT_OK;
-		} else {
-			cli_error("%s", err.msg);
-		}
-		goto done;
-	}
 	{
 		struct strbuf what = STRBUF_INIT;
-		struct state_lock_opts lo;
+		int prc;
 		strbuf_addf(&what, "cairn %s %s", cmd, to->template_path);
-		lo.wait = ao->so.lock_timeout;
-		lo.lease = 0;
-		lo.command = what.buf;
-		if (state_lock_acquire(st, &lo, &err) < 0) {
-			strbuf_release(&what);
-			cli_error("%s", err.msg);
-			goto done;
-		}
+		prc = plancommon_prepare(&pc, to, &ao->so, a,
+					 ao->destroy ? 0 : STATE_OPEN_CREATE,
+					 true, what.buf);
 		strbuf_release(&what);
-	}
-
-	memset(&b, 0, sizeof(b));
-	b.stack = trun.ctx.stack_name;
-	b.template_path = to->template_path;
-	b.template_digest = digest;
-	b.params = trun.stack->params;
-	b.state_path = state_path;
-	b.state_exists = true;
-	{
-		int64_t serial = state_serial(st, &err);
-		if (serial < 0) {
-			cli_error("%s", err.msg);
+		if (prc < 0)
 			goto done;
-		}
-		b.state_serial = serial;
 	}
+	if (!pc.st) {
+		printf("Nothing to destroy: no state at %s.\n", pc.state_path);
+		rc = EXIT_OK;
+		goto done;
+	}
+	/* the names the rest of run() uses */
+	st = pc.st;
+	trun = pc.run;
+	digest = pc.digest;
+	b = pc.b;
+
 	if (ao->plan_file &&
 	    !plan_load(a, ao->plan_file, &b, &err)) {
 		cli_error("%s", err.msg);
@@ -554,17 +512,19 @@ static int run(struct tmplopts *to, struct apply_opts *ao)
 	eo.stop = &stop_flag;
 	eo.cancel = &cancel_flag;
 	fprintf(stderr, "\n");
-	if (exec_run(a, p, ao->destroy ? NULL : trun.stack,
-		     ao->destroy ? NULL : &trun.ctx, st, aws, &eo, &res,
-		     &err) < 0 &&
-	    !res.nfailures && !res.skipped) {
-		clear_live(&pg);
-		sigaction(SIGINT, &old_sa, NULL);
-		cli_error("%s", err.msg);
-		goto done;
-	}
+	erc = exec_run(a, p, ao->destroy ? NULL : trun.stack,
+		       ao->destroy ? NULL : &trun.ctx, st, aws, &eo, &res,
+		       &err);
 	clear_live(&pg);
 	sigaction(SIGINT, &old_sa, NULL);
+	/* ERR_AWS is exec_run's own "N failed, M skipped", which the summary
+	 * below details; anything else stopped the run itself (a state write
+	 * failed, the lock was lost, a cycle): say it, even when some nodes
+	 * were skipped because of it */
+	if (erc < 0 && err.code != ERR_AWS)
+		cli_error("%s", err.msg);
+	if (erc < 0 && !res.nfailures && !res.skipped && !res.stopped)
+		goto done;
 	{
 		struct err oerr = ERR_INIT;
 		int orc = ao->destroy ?
@@ -576,18 +536,12 @@ static int run(struct tmplopts *to, struct apply_opts *ao)
 	print_summary(&res, ao->destroy);
 	if (!ao->destroy)
 		print_outputs(st, a);
-	rc = res.nfailures || res.skipped || res.stopped ? EXIT_ERROR : EXIT_OK;
+	rc = erc < 0 || res.nfailures || res.skipped || res.stopped ?
+		     EXIT_ERROR : EXIT_OK;
 done:
-	if (st) {
-		struct err e2 = ERR_INIT;
-		if (state_lock_id(st) && state_lock_release(st, &e2) < 0)
-			cli_error("%s", e2.msg);
-		state_close(st);
-	}
+	plancommon_release(&pc);
 	aws_client_free(aws);
-	free(state_path);
 	strbuf_release(&out);
-	diag_list_release(&dl);
 	arena_free(a);
 	return rc;
 }

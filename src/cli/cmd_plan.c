@@ -22,6 +22,7 @@
 #include "cairn/strbuf.h"
 #include "awsopts.h"
 #include "commands.h"
+#include "plancommon.h"
 #include "refresh_cli.h"
 #include "stateopts.h"
 #include "tmplopts.h"
@@ -57,97 +58,35 @@ struct plan_opts {
 static int run_plan(struct tmplopts *to, const struct plan_opts *po)
 {
 	struct err err = ERR_INIT;
-	struct diag_list dl = DIAG_LIST_INIT;
 	struct arena *a = arena_new();
-	struct tmpl_run run;
-	struct state *st = NULL, *snap = NULL;
+	struct plancommon pc;
+	struct state *snap = NULL;
 	char *snap_path = NULL;
 	struct plan *p;
-	struct plan_binding b;
 	struct strbuf out = STRBUF_INIT;
-	const char *digest;
-	char *state_path = NULL;
 	int rc = EXIT_ERROR;
 
-	if (tmplopts_run(to, a, false, &run, &dl, &err) < 0) {
-		tmplopts_print_diags(&dl, stderr);
-		if (!dl.errors)
-			cli_error("%s", err.msg);
+	/* a missing state is an empty one, never created by a plan */
+	if (plancommon_prepare(&pc, to, &po->so, a, 0, po->lock,
+			       "cairn plan") < 0)
 		goto done;
-	}
-	if (dl.errors) {
-		tmplopts_print_diags(&dl, stderr);
-		fprintf(stderr, "%s: %zu error%s\n", to->template_path,
-			dl.errors, dl.errors == 1 ? "" : "s");
-		goto done;
-	}
-	if (dl.n) /* warnings only */
-		tmplopts_print_diags(&dl, stderr);
-	digest = plan_digest_file(a, to->template_path, &err);
-	if (!digest) {
-		cli_error("%s", err.msg);
-		goto done;
-	}
-
-	state_path = stateopts_path(&po->so, run.ctx.stack_name,
-				    to->template_path, &err);
-	if (!state_path) {
-		cli_error("%s", err.msg);
-		goto done;
-	}
-	st = state_open(state_path, 0, &err);
-	if (!st && err.code != ERR_NOT_FOUND) {
-		cli_error("%s", err.msg);
-		goto done;
-	}
-	err_clear(&err);
-	if (st && po->lock) {
-		struct state_lock_opts lo = { po->so.lock_timeout, 0,
-					       "cairn plan" };
-		if (state_lock_acquire(st, &lo, &err) < 0) {
-			cli_error("%s", err.msg);
-			goto done;
-		}
-	}
-	memset(&b, 0, sizeof(b));
-	b.stack = run.ctx.stack_name;
-	b.template_path = to->template_path;
-	b.template_digest = digest;
-	b.params = run.stack->params;
-	b.state_path = state_path;
-	b.state_exists = st != NULL;
-	if (st) {
-		struct state_stack ss;
-		if (state_stack_get(st, a, &ss, &err) < 0) {
-			cli_error("%s", err.msg);
-			goto done;
-		}
-		/* a state of another stack would plan to destroy all of it */
-		if (ss.name && *ss.name && strcmp(ss.name, run.ctx.stack_name)) {
-			cli_error("state '%s' belongs to stack \"%s\", not \"%s\" "
-				  "(use --stack %s, or another --state)",
-				  state_path, ss.name, run.ctx.stack_name, ss.name);
-			goto done;
-		}
-		b.state_serial = ss.serial;
-	}
 
 	/* the live read; nothing to read without a state */
-	if (st && po->refresh) {
-		if (cli_plan_refresh(st, &po->aws, to->region, &snap, &snap_path,
+	if (pc.st && po->refresh) {
+		if (cli_plan_refresh(pc.st, &po->aws, to->region, &snap, &snap_path,
 				     &err) < 0) {
 			cli_error("%s", err.msg);
 			goto done;
 		}
-		b.refresh = snap != NULL;
+		pc.b.refresh = snap != NULL;
 	}
-	p = plan_build(a, run.stack, &run.ctx, run.graph, snap ? snap : st,
-		       &err);
+	p = plan_build(a, pc.run.stack, &pc.run.ctx, pc.run.graph,
+		       snap ? snap : pc.st, &err);
 	if (!p) {
 		cli_error("%s", err.msg);
 		goto done;
 	}
-	plan_bind(p, &b);
+	plan_bind(p, &pc.b);
 	if (po->out_path && plan_save(p, po->out_path, &err) < 0) {
 		cli_error("%s", err.msg);
 		goto done;
@@ -171,15 +110,8 @@ done:
 		state_close(snap);
 		refresh_snapshot_remove(snap_path);
 	}
-	if (st) {
-		struct err e2 = ERR_INIT;
-		if (state_lock_id(st) && state_lock_release(st, &e2) < 0)
-			cli_error("%s", e2.msg);
-		state_close(st);
-	}
-	free(state_path);
+	plancommon_release(&pc);
 	strbuf_release(&out);
-	diag_list_release(&dl);
 	arena_free(a);
 	return rc;
 }

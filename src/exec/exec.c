@@ -1,6 +1,22 @@
 /*
  * The executor: a DAG of provider operations run by a pool of worker
  * threads, scheduled and recorded by the calling thread. See exec.h.
+ *
+ * State keys: the old half of a create-before-delete replacement of X is
+ * recorded as "X~old" (or "X~old2"... when an earlier run's "X~old" is
+ * still there) from the moment the new X is recorded until it is deleted;
+ * a run stopped in between leaves it, and the next plan deletes it as a
+ * resource no longer in the template.
+ *
+ * Tokens: a create reuses the token of an open create intent (a crash, or
+ * a wait abandoned by a second Ctrl-C) or of a create whose wait timed out
+ * (uncertain_token), and tries the provider's find() first; anything else
+ * gets a fresh token.
+ *
+ * Threads: workers only read what start_node() set before queueing the job
+ * and write only their job (results in the job's own arena) and the node's
+ * status buffer under the pool mutex; SIGINT/SIGTERM are blocked in them,
+ * so the CLI's handler always runs on this thread.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -198,6 +214,20 @@ static bool desired_depends_on(const struct plan_resource *pr, const char *id)
 	return false;
 }
 
+/* The state key of a create-before-delete replacement's old half: "X~old",
+ * or "X~old2"... when an earlier run left an "X~old" not yet deleted (it
+ * is in this plan as a delete of its own, and must keep its record). */
+static const char *old_key(const struct exec *x, const char *logical_id)
+{
+	const char *key = arena_sprintf(x->a, "%s~old", logical_id);
+	int k;
+
+	for (k = 2; rec_find(x, key) || (x->plan && plan_find(x->plan, key));
+	     k++)
+		key = arena_sprintf(x->a, "%s~old%d", logical_id, k);
+	return key;
+}
+
 /* Builds nodes and edges from the plan. apply_of/delete_of map plan item
  * index to node index (or SIZE_MAX). */
 static int build_dag(struct exec *x, struct err *err)
@@ -230,8 +260,12 @@ static int build_dag(struct exec *x, struct err *err)
 		if (pr->action == PLAN_DELETE || pr->action == PLAN_REPLACE) {
 			const char *key = pr->logical_id;
 			if (pr->action == PLAN_REPLACE && pr->create_before_delete)
-				key = arena_sprintf(x->a, "%s~old", pr->logical_id);
+				key = old_key(x, pr->logical_id);
 			delete_of[i] = add_node(x, NODE_DELETE, pr, key);
+			/* a type change deletes the old resource with its own
+			 * type's provider */
+			if (pr->old_type)
+				x->nodes[delete_of[i]].type = pr->old_type;
 			x->nodes[delete_of[i]].action =
 				pr->action == PLAN_REPLACE && pr->retain_old ?
 					"forget" : "delete";
@@ -255,6 +289,11 @@ static int build_dag(struct exec *x, struct err *err)
 					continue;
 				r = rec_find(x, q->logical_id);
 				if (r && rec_depends_on(r, pr->logical_id)) {
+					/* the plan shown said +/-: say why
+					 * it runs -/+ */
+					log_msg(LOG_WARN,
+						"\"%s\" is replaced delete-first too: it refers to \"%s\", whose old resource must go before its replacement is created",
+						q->logical_id, pr->logical_id);
 					q->create_before_delete = false;
 					x->nodes[delete_of[j]].logical_id =
 						q->logical_id;
@@ -293,8 +332,17 @@ static int build_dag(struct exec *x, struct err *err)
 					continue;
 				if (delete_of[j] != SIZE_MAX)
 					add_edge(x, delete_of[i], delete_of[j]);
+				/* a dependent updated in place moves off the old
+				 * resource first; not for a delete-first
+				 * replacement, whose dependent's update needs the
+				 * new resource that this delete comes before (the
+				 * edge would close a cycle): there the old one
+				 * goes while still referred to, as with
+				 * terraform's create_before_destroy = false */
 				if (apply_of[j] != SIZE_MAX &&
-				    p->items[j].action == PLAN_UPDATE)
+				    p->items[j].action == PLAN_UPDATE &&
+				    !(pr->action == PLAN_REPLACE &&
+				      !pr->create_before_delete))
 					add_edge(x, delete_of[i], apply_of[j]);
 			}
 			/* a delete-first replacement's new resource may also
@@ -548,13 +596,17 @@ static void emit(struct exec *x, enum exec_event_kind kind, struct node *n,
 static void emit_tick(struct exec *x)
 {
 	struct exec_event *inflight;
+	char (*status)[sizeof(((struct node *)0)->status)];
 	struct exec_event ev;
 	size_t i, k = 0;
 	double t = now_mono();
 
 	if (!x->o->event)
 		return;
-	inflight = arena_alloc(x->a, (x->n + 1) * sizeof(*inflight));
+	/* heap, not the run arena: a tick every 250 ms for an hour would
+	 * otherwise keep megabytes of copies until the end */
+	inflight = xcalloc(x->n + 1, sizeof(*inflight));
+	status = xcalloc(x->n + 1, sizeof(*status));
 	pthread_mutex_lock(&x->mu);
 	for (i = 0; i < x->n; i++) {
 		struct node *n = &x->nodes[i];
@@ -565,8 +617,8 @@ static void emit_tick(struct exec *x)
 		inflight[k].type = n->type;
 		inflight[k].action = n->action;
 		inflight[k].elapsed = t - n->started;
-		inflight[k].status = n->status[0] ?
-			arena_strdup(x->a, n->status) : NULL;
+		memcpy(status[k], n->status, sizeof(status[k]));
+		inflight[k].status = status[k][0] ? status[k] : NULL;
 		k++;
 	}
 	pthread_mutex_unlock(&x->mu);
@@ -575,6 +627,8 @@ static void emit_tick(struct exec *x)
 	ev.ninflight = k;
 	ev.inflight = inflight;
 	x->o->event(x->o->event_ud, &ev);
+	free(status);
+	free(inflight);
 }
 
 static struct value *identifying_tags(struct exec *x, const char *logical_id)
@@ -646,6 +700,18 @@ static void template_policies(const struct exec *x, const char *logical_id,
 	}
 }
 
+/* The state key under which a create-before-delete replacement keeps its
+ * old half: the one its delete node was given by build_dag. */
+static const char *old_half_key(const struct exec *x, const struct node *n)
+{
+	size_t i;
+
+	for (i = 0; i < x->n; i++)
+		if (x->nodes[i].kind == NODE_DELETE && x->nodes[i].pr == n->pr)
+			return x->nodes[i].logical_id;
+	return arena_sprintf(x->a, "%s~old", n->logical_id);
+}
+
 /* Records a finished node in the state; returns -1 when the state write
  * itself failed (the run must stop: we could lose track of resources). */
 static int finish_node(struct exec *x, size_t i, struct job *j,
@@ -662,12 +728,20 @@ static int finish_node(struct exec *x, size_t i, struct job *j,
 		out.error_code = j->err.aws_code[0] ? j->err.aws_code :
 						      err_code_name(j->err.code);
 		out.message = j->err.msg;
+		/* a create abandoned while waiting (second Ctrl-C): AWS may
+		 * hold it already; the intent stays open so the next run
+		 * retries with the same token and adopts it (as after a crash) */
 		if (n->intent_id > 0 &&
+		    !(j->err.code == ERR_CANCELLED && n->kind == NODE_APPLY &&
+		      n->pr->action != PLAN_UPDATE) &&
 		    state_journal_outcome(x->state, n->intent_id, &out, err))
 			return -1;
+		/* a failed update leaves the resource (and its recorded old
+		 * properties) in place: the next run diffs again and retries
+		 * the update. Not STATE_FAILED: plan replaces those. */
 		if (n->kind == NODE_APPLY && n->pr->action == PLAN_UPDATE)
 			state_resource_set_status(x->state, n->logical_id,
-						  STATE_FAILED, n->err.msg,
+						  STATE_CREATED, n->err.msg,
 						  NULL);
 		fail_node(x, i, res);
 		return 0;
@@ -689,8 +763,7 @@ static int finish_node(struct exec *x, size_t i, struct job *j,
 		if (n->pr->action == PLAN_REPLACE && n->pr->create_before_delete &&
 		    old) {
 			struct state_resource keep = *old;
-			keep.logical_id = arena_sprintf(x->a, "%s~old",
-							n->logical_id);
+			keep.logical_id = old_half_key(x, n);
 			keep.status = STATE_TAINTED;
 			keep.status_reason = "replaced; the old resource is deleted after its replacement exists";
 			if (state_resource_put(x->state, &keep, err))
@@ -715,13 +788,19 @@ static int finish_node(struct exec *x, size_t i, struct job *j,
 		else
 			res->replaced++;
 	} else {
-		if (state_resource_get(x->state, n->logical_id, x->a,
-				       &(struct state_resource){ 0 }, err) > 0 &&
-		    state_resource_delete(x->state, n->logical_id, err))
+		/* a failed read must stop the run like a failed write: the
+		 * record of a resource AWS just deleted would stay */
+		int got = state_resource_get(x->state, n->logical_id, x->a,
+					     &(struct state_resource){ 0 }, err);
+		if (got < 0 ||
+		    (got > 0 && state_resource_delete(x->state, n->logical_id,
+						      err)))
 			return -1;
 		if (!strcmp(n->action, "forget")) {
 			res->forgotten++;
 			if (state_journal_event(x->state, n->logical_id, "forget",
+						n->pr->action == PLAN_REPLACE ?
+						"UpdateReplacePolicy Retain: the replaced resource is left in AWS" :
 						"DeletionPolicy Retain: left in AWS",
 						err))
 				return -1;
@@ -750,6 +829,47 @@ static int finish_node(struct exec *x, size_t i, struct job *j,
 	return 0;
 }
 
+/*
+ * The token of logical_id's last create attempt when that attempt ended
+ * without knowing what AWS holds: its wait timed out or was cancelled
+ * (second Ctrl-C), so the create call itself may have succeeded and left a
+ * resource the state does not record. Reusing the token (and trying find()
+ * first) adopts it instead of making a second one. NULL otherwise: after
+ * a definite refusal a fresh token is right, as the properties may have
+ * been fixed since (AWS would answer IdempotentParameterMismatch).
+ */
+static const char *uncertain_token(struct exec *x, const char *logical_id,
+				   bool *failed_before)
+{
+	struct state_journal_entry *e;
+	struct err jerr = ERR_INIT;
+	size_t n, i, k;
+
+	if (state_journal_list(x->state, logical_id, 32, x->a, &e, &n, &jerr))
+		return NULL; /* only an optimisation: a fresh token is safe */
+	for (i = n; i-- > 0;) {
+		if (!e[i].kind || strcmp(e[i].kind, "intent") || !e[i].action ||
+		    strcmp(e[i].action, "create"))
+			continue;
+		for (k = i + 1; k < n; k++)
+			if (e[k].kind && !strcmp(e[k].kind, "outcome") &&
+			    e[k].intent_id == e[i].id)
+				break;
+		if (k == n || !e[k].result || strcmp(e[k].result, "error") ||
+		    !e[k].error_code || !e[i].client_token)
+			return NULL;
+		/* a provider may have created the resource and failed on a
+		 * later call (CreateVpc, then ModifyVpcAttribute): look for it
+		 * by tags before creating another, even with a fresh token */
+		*failed_before = true;
+		if (!strcmp(e[k].error_code, err_code_name(ERR_TIMEOUT)) ||
+		    !strcmp(e[k].error_code, err_code_name(ERR_CANCELLED)))
+			return e[i].client_token;
+		return NULL;
+	}
+	return NULL;
+}
+
 /* Prepares and queues node i; returns -1 only when the state write failed. */
 static int start_node(struct exec *x, size_t i, struct exec_result *res,
 		      struct err *err)
@@ -760,8 +880,10 @@ static int start_node(struct exec *x, size_t i, struct exec_result *res,
 	size_t oi;
 
 	n->started = now_mono();
-	/* forget: no AWS call */
-	if (!strcmp(n->action, "forget")) {
+	/* forget: no AWS call; nor for a delete of a record AWS never named
+	 * (nothing to pass to the provider: the record just goes) */
+	if (!strcmp(n->action, "forget") ||
+	    (n->kind == NODE_DELETE && !n->physical_id)) {
 		n->st = NS_RUNNING;
 		emit(x, EXEC_EV_START, n, NULL, NULL);
 		return finish_node(x, i, NULL, res, err);
@@ -813,6 +935,12 @@ static int start_node(struct exec *x, size_t i, struct exec_result *res,
 		if (state_journal_outcome(x->state, x->open_ids[oi], &out, err))
 			return -1;
 		n->adopt_first = true;
+	} else if (n->kind == NODE_APPLY && n->pr->action != PLAN_UPDATE) {
+		bool failed_before = false;
+		n->token = uncertain_token(x, n->logical_id, &failed_before);
+		n->adopt_first = n->token != NULL || failed_before;
+		if (!n->token)
+			n->token = new_token(x->a);
 	} else {
 		n->token = new_token(x->a);
 	}
@@ -879,6 +1007,40 @@ static int load_state(struct exec *x, struct err *err)
 					     "the run that sent it stopped before AWS answered" };
 		if (open[i].action && !strcmp(open[i].action, "create") &&
 		    open[i].client_token && open[i].logical_id) {
+			const struct plan_resource *pr =
+				x->plan ? plan_find(x->plan, open[i].logical_id) :
+					  NULL;
+			const struct state_resource *r =
+				rec_find(x, open[i].logical_id);
+			size_t prev;
+			/* the record was written before the crash (between
+			 * put and outcome) and nothing recreates it: AWS
+			 * confirmed it, close the intent as such */
+			if (r && r->physical_id &&
+			    (!pr || (pr->action != PLAN_CREATE &&
+				     pr->action != PLAN_REPLACE))) {
+				struct state_outcome ok = {
+					true, r->physical_id, NULL, NULL,
+					"recorded before the run stopped"
+				};
+				if (state_journal_outcome(x->state, open[i].id,
+							  &ok, err))
+					return -1;
+				continue;
+			}
+			/* two crashed runs: the newer token is the one
+			 * retried (find() still sees the older one's tags) */
+			if (tmpl_index_get(&x->open_idx, open[i].logical_id,
+					   &prev)) {
+				struct state_outcome sup = {
+					false, NULL, NULL, "Interrupted",
+					"superseded by a later attempt"
+				};
+				if (state_journal_outcome(x->state,
+							  x->open_ids[prev],
+							  &sup, err))
+					return -1;
+			}
 			x->open_tokens[i] = open[i].client_token;
 			x->open_ids[i] = open[i].id;
 			tmpl_index_put(x->a, &x->open_idx, open[i].logical_id, i);
@@ -898,7 +1060,7 @@ int exec_run(struct arena *a, struct plan *p, const struct tmpl_stack *st,
 {
 	struct exec x;
 	size_t i, left;
-	int nthreads, rc = 0;
+	int nthreads, rc = 0, perr = 0;
 	double t0 = now_mono();
 
 	memset(res, 0, sizeof(*res));
@@ -947,17 +1109,42 @@ int exec_run(struct arena *a, struct plan *p, const struct tmpl_stack *st,
 	pthread_cond_init(&x.work_cv, NULL);
 	pthread_cond_init(&x.done_cv, NULL);
 	x.threads = xcalloc((size_t)nthreads, sizeof(pthread_t));
-	for (i = 0; i < (size_t)nthreads; i++) {
-		if (pthread_create(&x.threads[i], NULL, worker_main, &x))
-			break;
-		x.nthreads++;
+	{
+		/* Ctrl-C is handled on this thread, which polls *stop every
+		 * 250 ms: the workers (which inherit the mask) never run the
+		 * handler in the middle of a provider call */
+		sigset_t block, old;
+		sigemptyset(&block);
+		sigaddset(&block, SIGINT);
+		sigaddset(&block, SIGTERM);
+		pthread_sigmask(SIG_BLOCK, &block, &old);
+		for (i = 0; i < (size_t)nthreads; i++) {
+			perr = pthread_create(&x.threads[i], NULL, worker_main,
+					      &x);
+			if (perr)
+				break;
+			x.nthreads++;
+		}
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
+	if (!x.nthreads && x.n) {
+		/* nothing could run: say so instead of looping for ever */
+		err_set(err, ERR_INTERNAL, "cannot start worker threads: %s",
+			strerror(perr));
+		free(x.threads);
+		pthread_mutex_destroy(&x.mu);
+		pthread_cond_destroy(&x.work_cv);
+		pthread_cond_destroy(&x.done_cv);
+		return -1;
 	}
 
 	left = x.n;
 	for (;;) {
 		int k;
 		struct job *done;
-		bool stopping = o->stop && *o->stop;
+		/* a failed state write stops the run like Ctrl-C: what is
+		 * in flight is collected, nothing new starts */
+		bool stopping = (o->stop && *o->stop) || rc;
 
 		/* start what is ready, best first */
 		while (!stopping && x.running < (size_t)x.nthreads &&

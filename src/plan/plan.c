@@ -169,6 +169,8 @@ struct uniqueness {
 static const struct uniqueness uniq_table[] = {
 	{ "AWS::EC2::Subnet", NULL, { "VpcId", "CidrBlock" } },
 	{ "AWS::EC2::VPCGatewayAttachment", NULL, { "VpcId" } },
+	{ "AWS::EC2::VPCGatewayAttachment", NULL, { "InternetGatewayId" } },
+	{ "AWS::EC2::NatGateway", NULL, { "AllocationId" } },
 	{ "AWS::EC2::Route", NULL,
 	  { "RouteTableId", "DestinationCidrBlock", "DestinationIpv6CidrBlock",
 	    "DestinationPrefixListId" } },
@@ -203,6 +205,28 @@ static int same_prop(struct arena *a, const struct value *d,
 	return plan_diff_props(a, x, y, NULL, &scratch) == 0;
 }
 
+/* Whether a new resource with props d would clash with the old one (r)
+ * on the identity row u describes. */
+static bool clashes(struct plan *p, const struct uniqueness *u,
+		    const struct value *d, const struct value *r)
+{
+	size_t i;
+
+	if (u->name) {
+		const struct value *n = value_map_get(d, u->name);
+		if (!n || n->kind == VALUE_NULL)
+			return false; /* generated name: no clash */
+		if (!same_prop(p->arena, d, r, u->name))
+			return false; /* a new name: no clash either */
+	}
+	for (i = 0; i < 5 && u->scope[i]; i++)
+		if (!same_prop(p->arena, d, r, u->scope[i]))
+			return false;
+	/* nothing of the identity given (a private NAT gateway has no
+	 * AllocationId): nothing to clash on */
+	return u->name || !u->scope[0] || value_map_get(d, u->scope[0]);
+}
+
 /* Decides it->create_before_delete and it->conflict. */
 static void replacement_order(struct plan *p, struct plan_resource *it,
 			      const struct value *d, const struct value *r)
@@ -213,21 +237,12 @@ static void replacement_order(struct plan *p, struct plan_resource *it,
 	it->create_before_delete = true;
 	if (it->old_type)
 		return; /* a different type cannot clash by name */
-	for (i = 0; i < sizeof(uniq_table) / sizeof(uniq_table[0]); i++)
-		if (!strcmp(uniq_table[i].type, it->type))
+	for (i = 0; i < sizeof(uniq_table) / sizeof(uniq_table[0]) && !u; i++)
+		if (!strcmp(uniq_table[i].type, it->type) &&
+		    clashes(p, &uniq_table[i], d, r))
 			u = &uniq_table[i];
 	if (!u)
 		return;
-	if (u->name) {
-		const struct value *n = value_map_get(d, u->name);
-		if (!n || n->kind == VALUE_NULL)
-			return; /* generated name: no clash */
-		if (!same_prop(p->arena, d, r, u->name))
-			return; /* a new name: no clash either */
-	}
-	for (i = 0; i < 5 && u->scope[i]; i++)
-		if (!same_prop(p->arena, d, r, u->scope[i]))
-			return;
 	it->create_before_delete = false;
 	if (u->name) {
 		it->conflict = u->name;

@@ -1146,7 +1146,7 @@ static int route_create(struct provider_ctx *ctx, const struct value *props,
 	struct value *p = value_new_map(ctx->arena);
 	const char *member, *dest = route_dest(props, &member);
 	const char *rtb = pv_str(props, "RouteTableId");
-	size_t which;
+	size_t which = 0;
 
 	if (!dest || !rtb)
 		return prov_fail(ctx, err, ERR_VALIDATION,
@@ -1182,7 +1182,7 @@ static int route_update(struct provider_ctx *ctx, const char *id,
 {
 	struct value *p = value_new_map(ctx->arena);
 	const char *rtb, *dest;
-	size_t which;
+	size_t which = 0;
 
 	(void)old_props;
 	(void)attrs;

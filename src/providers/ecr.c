@@ -126,23 +126,16 @@ static int repo_create(struct provider_ctx *ctx, const struct value *props,
 	return 0;
 }
 
-static int repo_read(struct provider_ctx *ctx, const char *id,
-		     const struct value *attrs, struct provider_result *out,
+/* Fills out from a DescribeRepositories entry repo: the lifecycle policy
+ * and the tags are not in it (one GetLifecyclePolicy and one
+ * ListTagsForResource each: ECR has no call returning several). */
+static int repo_fill(struct provider_ctx *ctx, const char *id,
+		     const struct value *repo, struct provider_result *out,
 		     struct err *err)
 {
 	struct arena *a = ctx->arena;
-	struct value *p = value_new_map(a), *r, *props, *t, *m;
-	const struct value *l, *repo;
+	struct value *p, *r, *props, *t, *m;
 
-	(void)attrs;
-	value_map_set(a, p, "repositoryNames", str_list1(a, id));
-	if (!(r = pcall(ctx, "ecr", "DescribeRepositories", p, err)) ||
-	    !(l = aws_get_list(a, r, "repositories", err)))
-		return -1;
-	if (!l->u.list.n)
-		return prov_fail(ctx, err, ERR_NOT_FOUND, "repository \"%s\" does not exist",
-				 id);
-	repo = l->u.list.items[0];
 	repo_result(ctx, arena_strdup(a, id), repo, out);
 	props = value_new_map(a);
 	ps(a, props, "RepositoryName", id);
@@ -170,6 +163,130 @@ static int repo_read(struct provider_ctx *ctx, const char *id,
 	if (t)
 		value_map_set(a, props, "Tags", t);
 	out->props = props;
+	return 0;
+}
+
+/* Matches a DescribeRepositories answer's entries to ids; how many
+ * were newly matched. */
+static size_t repo_match(const struct value *l, size_t n,
+			 const char *const *ids, const struct value **found)
+{
+	size_t i, k, got = 0;
+
+	for (k = 0; k < l->u.list.n; k++) {
+		const char *rn = pv_str(l->u.list.items[k], "repositoryName");
+		for (i = 0; rn && i < n; i++)
+			if (!found[i] && !strcmp(rn, ids[i])) {
+				found[i] = l->u.list.items[k];
+				got++;
+			}
+	}
+	return got;
+}
+
+/* A name in a batch is gone: AWS fails the whole call naming one
+ * (RepositoryNotFoundException), and its message is no interface. The
+ * registry is listed instead (1000 a page), up to one page per ten names;
+ * a registry larger than that has the names still unseen described one
+ * by one. Listed to the end, what the listing lacks is gone. */
+static int repo_list_for(struct provider_ctx *ctx, size_t n,
+			 const char *const *ids, const struct value **found,
+			 struct err *err)
+{
+	struct arena *a = ctx->arena;
+	size_t i, missing = n, pages = 0, budget = (n + 9) / 10;
+	const char *token = NULL;
+
+	do {
+		struct value *p = value_new_map(a), *r;
+		const struct value *l;
+		pn(a, p, "maxResults", "1000");
+		ps(a, p, "nextToken", token);
+		if (!(r = pcall(ctx, "ecr", "DescribeRepositories", p, err)) ||
+		    !(l = aws_get_list(a, r, "repositories", err)))
+			return -1;
+		missing -= repo_match(l, n, ids, found);
+		token = pv_str(r, "nextToken");
+	} while (token && missing && ++pages < budget);
+	for (i = 0; token && missing && i < n; i++) {
+		struct value *p = value_new_map(a), *r;
+		const struct value *l;
+		if (found[i])
+			continue;
+		value_map_set(a, p, "repositoryNames", str_list1(a, ids[i]));
+		r = pcall(ctx, "ecr", "DescribeRepositories", p, err);
+		if (!r && err->code == ERR_NOT_FOUND) {
+			err_clear(err);
+			continue;
+		}
+		if (!r || !(l = aws_get_list(a, r, "repositories", err)))
+			return -1;
+		repo_match(l, 1, &ids[i], &found[i]);
+	}
+	return 0;
+}
+
+/* DescribeRepositories of n names (at most 100); found[i] = the entry of
+ * ids[i] or NULL when it is gone. */
+static int repo_describe(struct provider_ctx *ctx, size_t n,
+			 const char *const *ids, const struct value **found,
+			 struct err *err)
+{
+	struct arena *a = ctx->arena;
+	struct value *p = value_new_map(a), *names = value_new_list(a), *r;
+	const struct value *l;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		found[i] = NULL;
+		value_list_push(a, names, value_new_string(a, ids[i]));
+	}
+	value_map_set(a, p, "repositoryNames", names);
+	r = pcall(ctx, "ecr", "DescribeRepositories", p, err);
+	if (!r && err->code == ERR_NOT_FOUND) {
+		err_clear(err);
+		return n > 1 ? repo_list_for(ctx, n, ids, found, err) : 0;
+	}
+	if (!r || !(l = aws_get_list(a, r, "repositories", err)))
+		return -1;
+	repo_match(l, n, ids, found);
+	return 0;
+}
+
+static int repo_read(struct provider_ctx *ctx, const char *id,
+		     const struct value *attrs, struct provider_result *out,
+		     struct err *err)
+{
+	const struct value *repo;
+
+	(void)attrs;
+	if (repo_describe(ctx, 1, &id, &repo, err) < 0)
+		return -1;
+	if (!repo)
+		return prov_fail(ctx, err, ERR_NOT_FOUND, "repository \"%s\" does not exist",
+				 id);
+	return repo_fill(ctx, id, repo, out, err);
+}
+
+/* Batched read: one DescribeRepositories for up to 100 names (refresh
+ * batches by refresh_batch_max), then the per-repository policy and tags. */
+static int repo_read_many(struct provider_ctx *ctx, size_t n,
+			  const char *const *ids, struct provider_result *outs,
+			  struct err *err)
+{
+	const struct value **found;
+	size_t i;
+
+	if (!n)
+		return 0;
+	found = arena_alloc(ctx->arena, n * sizeof(*found));
+	if (repo_describe(ctx, n, ids, found, err) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		memset(&outs[i], 0, sizeof(outs[i]));
+		if (found[i] && repo_fill(ctx, ids[i], found[i], &outs[i], err) < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -240,6 +357,7 @@ const struct provider prov_ecr_repository = {
 	.type = "AWS::ECR::Repository",
 	.create = repo_create,
 	.read = repo_read,
+	.read_many = repo_read_many,
 	.update = repo_update,
 	.delete = repo_delete,
 	.find = repo_find,

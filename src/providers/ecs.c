@@ -107,6 +107,48 @@ static int cluster_read(struct provider_ctx *ctx, const char *id,
 	return 0;
 }
 
+/* Batched read: one DescribeClusters (include SETTINGS and TAGS, so the
+ * tags need no call of their own) for up to 100 names; a name AWS lists
+ * under failures (MISSING) or as INACTIVE is gone. */
+static int cluster_read_many(struct provider_ctx *ctx, size_t n,
+			     const char *const *ids,
+			     struct provider_result *outs, struct err *err)
+{
+	struct arena *a = ctx->arena;
+	struct value *p, *r, *names, *inc;
+	const struct value *l;
+	size_t i, k;
+
+	if (!n)
+		return 0;
+	p = value_new_map(a);
+	names = value_new_list(a);
+	for (i = 0; i < n; i++) {
+		memset(&outs[i], 0, sizeof(outs[i]));
+		value_list_push(a, names, value_new_string(a, ids[i]));
+	}
+	value_map_set(a, p, "clusters", names);
+	inc = value_new_list(a);
+	value_list_push(a, inc, value_new_string(a, "SETTINGS"));
+	value_list_push(a, inc, value_new_string(a, "TAGS"));
+	value_map_set(a, p, "include", inc);
+	r = pcall(ctx, "ecs", "DescribeClusters", p, err);
+	if (!r || !(l = aws_get_list(a, r, "clusters", err)))
+		return -1;
+	for (k = 0; k < l->u.list.n; k++) {
+		const struct value *c = l->u.list.items[k];
+		const char *cn = pv_str(c, "clusterName"), *ca = pv_str(c, "clusterArn");
+		const char *st = pv_str(c, "status");
+		if (st && !strcmp(st, "INACTIVE"))
+			continue;
+		for (i = 0; i < n; i++)
+			if (!outs[i].physical_id &&
+			    ((cn && !strcmp(ids[i], cn)) || (ca && !strcmp(ids[i], ca))))
+				cluster_fill(ctx, ids[i], c, &outs[i]);
+	}
+	return 0;
+}
+
 static int cluster_create(struct provider_ctx *ctx, const struct value *props,
 			  struct provider_result *out, struct err *err)
 {
@@ -204,6 +246,7 @@ const struct provider prov_ecs_cluster = {
 	.type = "AWS::ECS::Cluster",
 	.create = cluster_create,
 	.read = cluster_read,
+	.read_many = cluster_read_many,
 	.update = cluster_update,
 	.delete = cluster_delete,
 	.find = cluster_find,
@@ -611,23 +654,15 @@ static int svc_create(struct provider_ctx *ctx, const struct value *props,
 	return 0;
 }
 
-static int svc_read(struct provider_ctx *ctx, const char *id,
-		    const struct value *attrs, struct provider_result *out,
-		    struct err *err)
+/* Fills out from a DescribeServices entry s (described with TAGS). */
+static void svc_fill(struct provider_ctx *ctx, const char *id,
+		     const char *cluster, const struct value *s,
+		     struct provider_result *out)
 {
 	struct arena *a = ctx->arena;
-	const struct value *s;
-	const char *st, *cluster = svc_cluster(ctx, id, NULL);
 	struct value *props, *t;
 	size_t i;
 
-	(void)attrs;
-	if (svc_describe(ctx, cluster, id, &s, err) < 0)
-		return -1;
-	st = s ? pv_str(s, "status") : NULL;
-	if (!s || (st && strcmp(st, "ACTIVE")))
-		return prov_fail(ctx, err, ERR_NOT_FOUND, "service \"%s\" is %s", id,
-				 st ? st : "missing");
 	svc_result(ctx, arena_strdup(a, id), pv_str(s, "serviceName"), out);
 	props = value_new_map(a);
 	ps(a, props, "ServiceName", pv_str(s, "serviceName"));
@@ -642,6 +677,80 @@ static int svc_read(struct provider_ctx *ctx, const char *id,
 	if (t)
 		value_map_set(a, props, "Tags", t);
 	out->props = props;
+}
+
+static int svc_read(struct provider_ctx *ctx, const char *id,
+		    const struct value *attrs, struct provider_result *out,
+		    struct err *err)
+{
+	const struct value *s;
+	const char *st, *cluster = svc_cluster(ctx, id, NULL);
+
+	(void)attrs;
+	if (svc_describe(ctx, cluster, id, &s, err) < 0)
+		return -1;
+	st = s ? pv_str(s, "status") : NULL;
+	if (!s || (st && strcmp(st, "ACTIVE")))
+		return prov_fail(ctx, err, ERR_NOT_FOUND, "service \"%s\" is %s", id,
+				 st ? st : "missing");
+	svc_fill(ctx, id, cluster, s, out);
+	return 0;
+}
+
+/* Batched read: one DescribeServices (include TAGS) per cluster for up
+ * to 10 services (refresh_batch_max); a service AWS lists under
+ * failures, or not ACTIVE, or in a cluster that is gone, is gone. */
+static int svc_read_many(struct provider_ctx *ctx, size_t n,
+			 const char *const *ids, struct provider_result *outs,
+			 struct err *err)
+{
+	struct arena *a = ctx->arena;
+	const char **clusters = arena_alloc(a, (n ? n : 1) * sizeof(*clusters));
+	bool *asked = arena_alloc(a, (n ? n : 1) * sizeof(*asked));
+	size_t i, j, k;
+
+	for (i = 0; i < n; i++) {
+		memset(&outs[i], 0, sizeof(outs[i]));
+		clusters[i] = svc_cluster(ctx, ids[i], NULL);
+		asked[i] = false;
+	}
+	for (i = 0; i < n; i++) {
+		struct value *p, *r, *svcs;
+		const struct value *l;
+		size_t m = 0;
+		if (asked[i])
+			continue;
+		p = value_new_map(a);
+		svcs = value_new_list(a);
+		for (j = i; j < n && m < 10; j++)
+			if (!asked[j] && !strcmp(clusters[j], clusters[i])) {
+				value_list_push(a, svcs, value_new_string(a, ids[j]));
+				asked[j] = true;
+				m++;
+			}
+		ps(a, p, "cluster", clusters[i]);
+		value_map_set(a, p, "services", svcs);
+		value_map_set(a, p, "include", str_list(a, "TAGS"));
+		r = pcall(ctx, "ecs", "DescribeServices", p, err);
+		if (!r) {
+			/* the cluster is gone: so are its services */
+			if (gone_is_ok(err) < 0)
+				return -1;
+			continue;
+		}
+		if (!(l = aws_get_list(a, r, "services", err)))
+			return -1;
+		for (k = 0; k < l->u.list.n; k++) {
+			const struct value *s = l->u.list.items[k];
+			const char *arn = pv_str(s, "serviceArn");
+			const char *st = pv_str(s, "status");
+			if (!arn || (st && strcmp(st, "ACTIVE")))
+				continue;
+			for (j = 0; j < n; j++)
+				if (!outs[j].physical_id && !strcmp(ids[j], arn))
+					svc_fill(ctx, ids[j], clusters[j], s, &outs[j]);
+		}
+	}
 	return 0;
 }
 
@@ -737,6 +846,7 @@ const struct provider prov_ecs_service = {
 	.type = "AWS::ECS::Service",
 	.create = svc_create,
 	.read = svc_read,
+	.read_many = svc_read_many,
 	.update = svc_update,
 	.delete = svc_delete,
 };

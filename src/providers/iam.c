@@ -136,6 +136,12 @@ static const char *role_name(struct provider_ctx *ctx, const struct value *props
 	return n ? n : provider_generate_name(ctx, 64, false);
 }
 
+/* GetRole (tags included: no ListRoleTags), ListRolePolicies, one
+ * GetRolePolicy per inline policy, ListAttachedRolePolicies. IAM has no
+ * batch read in this API set short of GetAccountAuthorizationDetails
+ * (the whole account, not served by the emulator), and read() does not
+ * see the recorded properties, so it cannot skip the lists a template
+ * without Policies or ManagedPolicyArns would not need. */
 static int role_read(struct provider_ctx *ctx, const char *id,
 		     const struct value *attrs, struct provider_result *out,
 		     struct err *err)
