@@ -163,3 +163,20 @@ int read_via_many(const struct provider *p, struct provider_ctx *ctx,
 		return prov_fail(ctx, err, ERR_NOT_FOUND, "\"%s\" does not exist", id);
 	return 0;
 }
+
+int ec2_find_by_tags(const struct provider *p, struct provider_ctx *ctx,
+		     const char *op, const char *set, const char *id_field,
+		     struct provider_result *out, struct err *err)
+{
+	const char *id;
+
+	if (ec2_find_tagged(ctx, op, set, id_field, &id, err) < 0)
+		return -1;
+	if (!id)
+		return prov_fail(ctx, err, ERR_NOT_FOUND,
+				 "nothing tagged for this resource (%s)", op);
+	if (p->read(ctx, id, NULL, out, err) < 0)
+		return -1;
+	out->props = NULL;
+	return 0;
+}

@@ -290,19 +290,10 @@ static int vpc_delete(struct provider_ctx *ctx, const char *id,
 }
 
 static int vpc_find(struct provider_ctx *ctx, const struct value *props,
-		    struct provider_result *out, struct err *err)
+		struct provider_result *out, struct err *err)
 {
-	const char *id;
-
 	(void)props;
-	if (ec2_find_tagged(ctx, "DescribeVpcs", "vpcSet", "vpcId", &id, err) < 0)
-		return -1;
-	if (!id)
-		return err_set(err, ERR_NOT_FOUND, "no tagged vpc");
-	if (vpc_read(ctx, id, NULL, out, err) < 0)
-		return -1;
-	out->props = NULL;
-	return 0;
+	return ec2_find_by_tags(&prov_ec2_vpc, ctx, "DescribeVpcs", "vpcSet", "vpcId", out, err);
 }
 
 const struct provider prov_ec2_vpc = {
@@ -439,20 +430,10 @@ static int subnet_delete(struct provider_ctx *ctx, const char *id,
 }
 
 static int subnet_find(struct provider_ctx *ctx, const struct value *props,
-		       struct provider_result *out, struct err *err)
+		struct provider_result *out, struct err *err)
 {
-	const char *id;
-
 	(void)props;
-	if (ec2_find_tagged(ctx, "DescribeSubnets", "subnetSet", "subnetId", &id,
-			    err) < 0)
-		return -1;
-	if (!id)
-		return err_set(err, ERR_NOT_FOUND, "no tagged subnet");
-	if (subnet_read(ctx, id, NULL, out, err) < 0)
-		return -1;
-	out->props = NULL;
-	return 0;
+	return ec2_find_by_tags(&prov_ec2_subnet, ctx, "DescribeSubnets", "subnetSet", "subnetId", out, err);
 }
 
 const struct provider prov_ec2_subnet = {
@@ -556,20 +537,10 @@ static int igw_delete(struct provider_ctx *ctx, const char *id,
 }
 
 static int igw_find(struct provider_ctx *ctx, const struct value *props,
-		    struct provider_result *out, struct err *err)
+		struct provider_result *out, struct err *err)
 {
-	const char *id;
-
 	(void)props;
-	if (ec2_find_tagged(ctx, "DescribeInternetGateways", "internetGatewaySet",
-			    "internetGatewayId", &id, err) < 0)
-		return -1;
-	if (!id)
-		return err_set(err, ERR_NOT_FOUND, "no tagged internet gateway");
-	if (igw_read(ctx, id, NULL, out, err) < 0)
-		return -1;
-	out->props = NULL;
-	return 0;
+	return ec2_find_by_tags(&prov_ec2_igw, ctx, "DescribeInternetGateways", "internetGatewaySet", "internetGatewayId", out, err);
 }
 
 const struct provider prov_ec2_igw = {
@@ -852,20 +823,10 @@ static int eip_delete(struct provider_ctx *ctx, const char *id,
 }
 
 static int eip_find(struct provider_ctx *ctx, const struct value *props,
-		    struct provider_result *out, struct err *err)
+		struct provider_result *out, struct err *err)
 {
-	const char *id;
-
 	(void)props;
-	if (ec2_find_tagged(ctx, "DescribeAddresses", "addressesSet",
-			    "allocationId", &id, err) < 0)
-		return -1;
-	if (!id)
-		return err_set(err, ERR_NOT_FOUND, "no tagged address");
-	if (eip_read(ctx, id, NULL, out, err) < 0)
-		return -1;
-	out->props = NULL;
-	return 0;
+	return ec2_find_by_tags(&prov_ec2_eip, ctx, "DescribeAddresses", "addressesSet", "allocationId", out, err);
 }
 
 const struct provider prov_ec2_eip = {
@@ -968,20 +929,10 @@ static int rtb_delete(struct provider_ctx *ctx, const char *id,
 }
 
 static int rtb_find(struct provider_ctx *ctx, const struct value *props,
-		    struct provider_result *out, struct err *err)
+		struct provider_result *out, struct err *err)
 {
-	const char *id;
-
 	(void)props;
-	if (ec2_find_tagged(ctx, "DescribeRouteTables", "routeTableSet",
-			    "routeTableId", &id, err) < 0)
-		return -1;
-	if (!id)
-		return err_set(err, ERR_NOT_FOUND, "no tagged route table");
-	if (rtb_read(ctx, id, NULL, out, err) < 0)
-		return -1;
-	out->props = NULL;
-	return 0;
+	return ec2_find_by_tags(&prov_ec2_route_table, ctx, "DescribeRouteTables", "routeTableSet", "routeTableId", out, err);
 }
 
 const struct provider prov_ec2_route_table = {

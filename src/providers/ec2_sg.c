@@ -308,20 +308,10 @@ static int sg_delete(struct provider_ctx *ctx, const char *id,
 }
 
 static int sg_find(struct provider_ctx *ctx, const struct value *props,
-		   struct provider_result *out, struct err *err)
+		struct provider_result *out, struct err *err)
 {
-	const char *id;
-
 	(void)props;
-	if (ec2_find_tagged(ctx, "DescribeSecurityGroups", "securityGroupInfo",
-			    "groupId", &id, err) < 0)
-		return -1;
-	if (!id)
-		return err_set(err, ERR_NOT_FOUND, "no tagged security group");
-	if (sg_read(ctx, id, NULL, out, err) < 0)
-		return -1;
-	out->props = NULL;
-	return 0;
+	return ec2_find_by_tags(&prov_ec2_sg, ctx, "DescribeSecurityGroups", "securityGroupInfo", "groupId", out, err);
 }
 
 const struct provider prov_ec2_sg = {

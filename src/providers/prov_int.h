@@ -141,6 +141,13 @@ int ec2_wait_state(struct provider_ctx *ctx, const char *op,
 /* First item of a Describe by the cairn tag filters, or NULL. */
 int ec2_find_tagged(struct provider_ctx *ctx, const char *op, const char *set,
 		    const char *id_field, const char **id, struct err *err);
+/* find() of a type a crashed run is found again by: the first resource a
+ * Describe (op, response list set, id field id_field) returns for the
+ * cairn:stack / cairn:logical-id tags, read with p's read(); ERR_NOT_FOUND
+ * when none. */
+int ec2_find_by_tags(const struct provider *p, struct provider_ctx *ctx,
+		     const char *op, const char *set, const char *id_field,
+		     struct provider_result *out, struct err *err);
 /* Generic read on top of read_many. */
 int read_via_many(const struct provider *p, struct provider_ctx *ctx,
 		  const char *id, struct provider_result *out,
