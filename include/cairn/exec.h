@@ -109,6 +109,18 @@ int exec_run(struct arena *a, struct plan *p, const struct tmpl_stack *st,
 	     struct exec_result *res, struct err *err);
 
 /*
+ * Before a destroy: records the resources that a run which stopped between
+ * AWS's answer and the state write created (its open create intents), found
+ * with the provider's find() and the intent's token, so that the destroy
+ * deletes them too. *adopted counts them. -1 only when the state cannot be
+ * read or written.
+ */
+int exec_adopt_open_creates(struct arena *a, const struct tmpl_stack *st,
+			    const struct tmpl_ctx *ctx, struct state *state,
+			    struct aws_client *aws, const struct exec_opts *o,
+			    size_t *adopted, struct err *err);
+
+/*
  * Evaluates the template's outputs with the resources as the state now
  * records them and stores them (state_outputs_put). Outputs whose value is
  * still unknown (a resource failed) are stored as null.

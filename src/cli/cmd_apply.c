@@ -432,6 +432,26 @@ static int run(struct tmplopts *to, struct apply_opts *ao)
 	}
 	b.refresh = !ao->no_refresh;
 
+	/* what a stopped run created but did not record goes too */
+	if (ao->destroy) {
+		struct exec_opts ado;
+		size_t adopted = 0;
+		memset(&ado, 0, sizeof(ado));
+		ado.stack = trun.ctx.stack_name;
+		ado.region = trun.ctx.region;
+		ado.account = trun.ctx.account;
+		ado.partition = trun.ctx.partition;
+		ado.poll_min_ms = ao->poll_min_ms;
+		if (exec_adopt_open_creates(a, trun.stack, &trun.ctx, st, aws,
+					    &ado, &adopted, &err) < 0) {
+			cli_error("%s", err.msg);
+			goto done;
+		}
+		if (adopted)
+			fprintf(stderr, "Recorded %zu resource%s an interrupted run created, so that they are destroyed too.\n",
+				adopted, adopted == 1 ? "" : "s");
+	}
+
 	p = ao->destroy ? destroy_plan(a, st, &err) :
 			  plan_build(a, trun.stack, &trun.ctx, trun.graph, st, &err);
 	if (!p) {

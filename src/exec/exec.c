@@ -1288,3 +1288,104 @@ int exec_store_outputs(struct arena *a, const struct tmpl_stack *st,
 	rc = state_outputs_put(state, outs, n, err);
 	return rc;
 }
+
+int exec_adopt_open_creates(struct arena *a, const struct tmpl_stack *st,
+			    const struct tmpl_ctx *ctx, struct state *state,
+			    struct aws_client *aws, const struct exec_opts *o,
+			    size_t *adopted, struct err *err)
+{
+	struct outputs_ud u = { a, NULL, 0 };
+	struct state_journal_entry *open;
+	struct tmpl_ctx c = *ctx;
+	size_t nopen, i, k;
+
+	*adopted = 0;
+	if (state_resource_list(state, a, &u.recs, &u.n, err) ||
+	    state_journal_open_intents(state, a, &open, &nopen, err))
+		return -1;
+	c.resolve = resolve_from_state;
+	c.resolve_ud = &u;
+	for (i = 0; i < nopen; i++) {
+		const struct state_journal_entry *e = &open[i];
+		const struct provider *prov;
+		const struct tmpl_resource *tr;
+		struct provider_ctx pc;
+		struct provider_result res;
+		struct state_resource r;
+		struct state_outcome out;
+		struct value *props;
+		struct err ferr = ERR_INIT;
+		const char **deps;
+		size_t nd = 0, ri;
+		bool recorded = false;
+
+		if (!e->action || strcmp(e->action, "create") || !e->logical_id ||
+		    !e->client_token || !e->resource_type)
+			continue;
+		for (k = 0; k < u.n; k++)
+			if (!strcmp(u.recs[k].logical_id, e->logical_id))
+				recorded = true;
+		prov = provider_find(e->resource_type);
+		tr = template_find_resource(st->tmpl, e->logical_id);
+		if (recorded || !prov || !tr)
+			continue;
+		props = template_eval_resource(a, st, &c, e->logical_id, NULL,
+					       &ferr);
+		if (!props)
+			continue;
+		memset(&pc, 0, sizeof(pc));
+		pc.aws = aws;
+		pc.arena = a;
+		pc.stack = o->stack;
+		pc.logical_id = e->logical_id;
+		pc.type = e->resource_type;
+		pc.region = o->region;
+		pc.account = o->account;
+		pc.partition = o->partition ? o->partition : "aws";
+		pc.token = e->client_token;
+		pc.poll_min_ms = o->poll_min_ms;
+		pc.poll_max_ms = o->poll_max_ms;
+		memset(&res, 0, sizeof(res));
+		/* found by tags or name; the types without find() create with
+		 * an idempotency token (or are idempotent themselves), so the
+		 * same create call returns what the stopped run made */
+		if ((prov->find ? prov->find(&pc, props, &res, &ferr) :
+				  prov->create(&pc, props, &res, &ferr)) < 0 ||
+		    !res.physical_id)
+			continue;
+		/* its dependencies as the template has them, so the destroy
+		 * deletes it before what it refers to */
+		ri = (size_t)(tr - st->tmpl->resources);
+		deps = arena_alloc(a, (st->resources[ri].nrefs + 1) * sizeof(*deps));
+		for (k = 0; k < st->resources[ri].nrefs; k++) {
+			const char *t = st->resources[ri].refs[k].target;
+			size_t m;
+			bool dup = false;
+			for (m = 0; m < nd; m++)
+				dup = dup || !strcmp(deps[m], t);
+			if (!dup)
+				deps[nd++] = t;
+		}
+		memset(&r, 0, sizeof(r));
+		r.logical_id = e->logical_id;
+		r.type = e->resource_type;
+		r.physical_id = res.physical_id;
+		r.properties = props;
+		r.attributes = res.attrs;
+		r.dependencies = deps;
+		r.n_dependencies = nd;
+		r.status = STATE_CREATED;
+		r.deletion_policy = tr->deletion_policy;
+		r.update_replace_policy = tr->update_replace_policy;
+		if (state_resource_put(state, &r, err) < 0)
+			return -1;
+		memset(&out, 0, sizeof(out));
+		out.ok = true;
+		out.physical_id = res.physical_id;
+		out.message = "adopted: created by a run that stopped before recording it";
+		if (state_journal_outcome(state, e->id, &out, err) < 0)
+			return -1;
+		(*adopted)++;
+	}
+	return 0;
+}

@@ -235,3 +235,29 @@ def test_sigint_during_destroy(emu, cairn):
     d = cairn('destroy', TPL, '--auto-approve', *common)
     assert d.rc == 0, d
     assert inventory_counts(emu) == {}, emu.control('inventory')
+
+
+def test_destroy_after_abandoned_creates(emu, cairn):
+    """Ctrl-C twice while the NAT gateway is pending, then destroy straight
+    away: the destroy records what the stopped run created but did not
+    record (its open create intents), and deletes it with the rest, so the
+    inventory ends empty."""
+    emu.reset()
+    emu.control('config', {'async': {'nat_gateway_create': 4.0, 'vpc_endpoint_create': 4.0}})
+    state = str(cairn.tmp / 'state.db')
+    common = [*cairn.endpoint, '--state', state, *PARAMS]
+    try:
+        rc, out, err, took = interrupt_at(
+            cairn, ['apply', TPL, '--auto-approve', *common],
+            tuple(f'{lid}: create (' for lid in ('NatGateway', 'SecretsManagerEndpoint',
+                                                 'EcrDockerEndpoint', 'EcrApiEndpoint')),
+            signals=2)
+        assert rc == 1, (rc, out[-3000:], err[-3000:])
+        assert ('NatGateway', 'create') in open_intents(state)
+    finally:
+        emu.control('config', {'async': {'nat_gateway_create': 0.3, 'vpc_endpoint_create': 0.2}})
+    d = cairn('destroy', TPL, '--auto-approve', *common, timeout=120)
+    assert d.rc == 0, d
+    assert 'interrupted run created' in d.err, d
+    assert inventory_counts(emu) == {}, emu.control('inventory')
+    assert open_intents(state) == []
