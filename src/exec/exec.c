@@ -435,6 +435,27 @@ static void status_cb(void *ud, const char *msg)
 	pthread_mutex_unlock(&j->x->mu);
 }
 
+/* The context a provider operation runs in, from the run's options. */
+static void provider_ctx_init(struct provider_ctx *pc, struct aws_client *aws,
+			      struct arena *a, const struct exec_opts *o,
+			      const char *logical_id, const char *type,
+			      const char *token)
+{
+	memset(pc, 0, sizeof(*pc));
+	pc->aws = aws;
+	pc->arena = a;
+	pc->stack = o->stack;
+	pc->logical_id = logical_id;
+	pc->type = type;
+	pc->region = o->region;
+	pc->account = o->account;
+	pc->partition = o->partition ? o->partition : "aws";
+	pc->token = token;
+	pc->cancel = o->cancel;
+	pc->poll_min_ms = o->poll_min_ms;
+	pc->poll_max_ms = o->poll_max_ms;
+}
+
 /* Looks for the resource a crashed run or a lost answer left behind
  * (provider find: by token, tags or generated name) and adopts it. Never
  * the resource being replaced: that one is recorded and goes later. */
@@ -485,21 +506,10 @@ static void run_job(struct exec *x, struct job *j)
 	struct node *n = j->n;
 	struct provider_ctx pc;
 
-	memset(&pc, 0, sizeof(pc));
-	pc.aws = x->aws;
-	pc.arena = j->arena;
-	pc.stack = x->o->stack;
-	pc.logical_id = n->pr->logical_id;
-	pc.type = n->type;
-	pc.region = x->o->region;
-	pc.account = x->o->account;
-	pc.partition = x->o->partition ? x->o->partition : "aws";
-	pc.token = n->token;
-	pc.cancel = x->o->cancel;
+	provider_ctx_init(&pc, x->aws, j->arena, x->o, n->pr->logical_id,
+			  n->type, n->token);
 	pc.status = status_cb;
 	pc.status_ud = j;
-	pc.poll_min_ms = x->o->poll_min_ms;
-	pc.poll_max_ms = x->o->poll_max_ms;
 	memset(&j->res, 0, sizeof(j->res));
 	err_clear(&j->err);
 
@@ -1333,18 +1343,8 @@ int exec_adopt_open_creates(struct arena *a, const struct tmpl_stack *st,
 					       &ferr);
 		if (!props)
 			continue;
-		memset(&pc, 0, sizeof(pc));
-		pc.aws = aws;
-		pc.arena = a;
-		pc.stack = o->stack;
-		pc.logical_id = e->logical_id;
-		pc.type = e->resource_type;
-		pc.region = o->region;
-		pc.account = o->account;
-		pc.partition = o->partition ? o->partition : "aws";
-		pc.token = e->client_token;
-		pc.poll_min_ms = o->poll_min_ms;
-		pc.poll_max_ms = o->poll_max_ms;
+		provider_ctx_init(&pc, aws, a, o, e->logical_id,
+				  e->resource_type, e->client_token);
 		memset(&res, 0, sizeof(res));
 		/* found by tags or name; the types without find() create with
 		 * an idempotency token (or are idempotent themselves), so the

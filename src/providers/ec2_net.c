@@ -290,10 +290,11 @@ static int vpc_delete(struct provider_ctx *ctx, const char *id,
 }
 
 static int vpc_find(struct provider_ctx *ctx, const struct value *props,
-		struct provider_result *out, struct err *err)
+		    struct provider_result *out, struct err *err)
 {
 	(void)props;
-	return ec2_find_by_tags(&prov_ec2_vpc, ctx, "DescribeVpcs", "vpcSet", "vpcId", out, err);
+	return ec2_find_by_tags(&prov_ec2_vpc, ctx,
+				"DescribeVpcs", "vpcSet", "vpcId", out, err);
 }
 
 const struct provider prov_ec2_vpc = {
@@ -430,10 +431,11 @@ static int subnet_delete(struct provider_ctx *ctx, const char *id,
 }
 
 static int subnet_find(struct provider_ctx *ctx, const struct value *props,
-		struct provider_result *out, struct err *err)
+		    struct provider_result *out, struct err *err)
 {
 	(void)props;
-	return ec2_find_by_tags(&prov_ec2_subnet, ctx, "DescribeSubnets", "subnetSet", "subnetId", out, err);
+	return ec2_find_by_tags(&prov_ec2_subnet, ctx,
+				"DescribeSubnets", "subnetSet", "subnetId", out, err);
 }
 
 const struct provider prov_ec2_subnet = {
@@ -537,10 +539,11 @@ static int igw_delete(struct provider_ctx *ctx, const char *id,
 }
 
 static int igw_find(struct provider_ctx *ctx, const struct value *props,
-		struct provider_result *out, struct err *err)
+		    struct provider_result *out, struct err *err)
 {
 	(void)props;
-	return ec2_find_by_tags(&prov_ec2_igw, ctx, "DescribeInternetGateways", "internetGatewaySet", "internetGatewayId", out, err);
+	return ec2_find_by_tags(&prov_ec2_igw, ctx,
+				"DescribeInternetGateways", "internetGatewaySet", "internetGatewayId", out, err);
 }
 
 const struct provider prov_ec2_igw = {
@@ -823,10 +826,11 @@ static int eip_delete(struct provider_ctx *ctx, const char *id,
 }
 
 static int eip_find(struct provider_ctx *ctx, const struct value *props,
-		struct provider_result *out, struct err *err)
+		    struct provider_result *out, struct err *err)
 {
 	(void)props;
-	return ec2_find_by_tags(&prov_ec2_eip, ctx, "DescribeAddresses", "addressesSet", "allocationId", out, err);
+	return ec2_find_by_tags(&prov_ec2_eip, ctx,
+				"DescribeAddresses", "addressesSet", "allocationId", out, err);
 }
 
 const struct provider prov_ec2_eip = {
@@ -929,10 +933,11 @@ static int rtb_delete(struct provider_ctx *ctx, const char *id,
 }
 
 static int rtb_find(struct provider_ctx *ctx, const struct value *props,
-		struct provider_result *out, struct err *err)
+		    struct provider_result *out, struct err *err)
 {
 	(void)props;
-	return ec2_find_by_tags(&prov_ec2_route_table, ctx, "DescribeRouteTables", "routeTableSet", "routeTableId", out, err);
+	return ec2_find_by_tags(&prov_ec2_route_table, ctx,
+				"DescribeRouteTables", "routeTableSet", "routeTableId", out, err);
 }
 
 const struct provider prov_ec2_route_table = {

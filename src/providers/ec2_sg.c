@@ -308,10 +308,11 @@ static int sg_delete(struct provider_ctx *ctx, const char *id,
 }
 
 static int sg_find(struct provider_ctx *ctx, const struct value *props,
-		struct provider_result *out, struct err *err)
+		    struct provider_result *out, struct err *err)
 {
 	(void)props;
-	return ec2_find_by_tags(&prov_ec2_sg, ctx, "DescribeSecurityGroups", "securityGroupInfo", "groupId", out, err);
+	return ec2_find_by_tags(&prov_ec2_sg, ctx,
+				"DescribeSecurityGroups", "securityGroupInfo", "groupId", out, err);
 }
 
 const struct provider prov_ec2_sg = {
