@@ -7,7 +7,8 @@
 #include <strings.h>
 #include <time.h>
 
-#include "ossl.h"
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "aws_int.h"
 #include "cairn/aws_sigv4.h"

@@ -22,7 +22,8 @@
 #include <time.h>
 
 #include <cjson/cJSON.h>
-#include "ossl.h"
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "aws_int.h"
 #include "cairn/log.h"

@@ -645,7 +645,7 @@ static int att_read_many(struct provider_ctx *ctx, size_t n,
 
 	for (i = 0; i < n; i++) {
 		if (!split_id(a, ids[i], &igws[i], &vpcs[i]))
-			return prov_fail(ctx, err, ERR_STATE,
+			return prov_fail(ctx, err, ERR_STATEDB,
 					 "bad attachment id \"%s\"", ids[i]);
 	}
 	for (i = 0; i < n; i++)
@@ -692,7 +692,7 @@ static int att_update(struct provider_ctx *ctx, const char *id,
 	(void)old_props;
 	(void)attrs;
 	if (!split_id(ctx->arena, id, &igw, &vpc))
-		return prov_fail(ctx, err, ERR_STATE, "bad attachment id \"%s\"", id);
+		return prov_fail(ctx, err, ERR_STATEDB, "bad attachment id \"%s\"", id);
 	if (nigw && strcmp(nigw, igw)) {
 		if (att_detach(ctx, igw, vpc, err) < 0 ||
 		    att_attach(ctx, nigw, vpc, err) < 0)
@@ -712,7 +712,7 @@ static int att_delete(struct provider_ctx *ctx, const char *id,
 	(void)props;
 	(void)attrs;
 	if (!split_id(ctx->arena, id, &igw, &vpc))
-		return prov_fail(ctx, err, ERR_STATE, "bad attachment id \"%s\"", id);
+		return prov_fail(ctx, err, ERR_STATEDB, "bad attachment id \"%s\"", id);
 	return att_detach(ctx, igw, vpc, err);
 }
 
@@ -1048,7 +1048,7 @@ static int route_read_many(struct provider_ctx *ctx, size_t n,
 
 	for (i = 0; i < n; i++)
 		if (!split_id(a, ids[i], &rtbs[i], &dests[i]))
-			return prov_fail(ctx, err, ERR_STATE, "bad route id \"%s\"",
+			return prov_fail(ctx, err, ERR_STATEDB, "bad route id \"%s\"",
 					 ids[i]);
 	if (ec2_describe(ctx, "DescribeRouteTables", "RouteTableIds",
 			 "routeTableSet", "routeTableId", n, rtbs, found, err) < 0)
@@ -1143,7 +1143,7 @@ static int route_update(struct provider_ctx *ctx, const char *id,
 	(void)old_props;
 	(void)attrs;
 	if (!split_id(ctx->arena, id, &rtb, &dest))
-		return prov_fail(ctx, err, ERR_STATE, "bad route id \"%s\"", id);
+		return prov_fail(ctx, err, ERR_STATEDB, "bad route id \"%s\"", id);
 	if (route_target(ctx, new_props, &which, err) < 0)
 		return -1;
 	route_params(ctx, p, new_props, which);
@@ -1165,7 +1165,7 @@ static int route_delete(struct provider_ctx *ctx, const char *id,
 	(void)props;
 	(void)attrs;
 	if (!split_id(ctx->arena, id, &rtb, &dest))
-		return prov_fail(ctx, err, ERR_STATE, "bad route id \"%s\"", id);
+		return prov_fail(ctx, err, ERR_STATEDB, "bad route id \"%s\"", id);
 	ps(ctx->arena, p, "RouteTableId", rtb);
 	ps(ctx->arena, p,
 	   strchr(dest, ':') ? "DestinationIpv6CidrBlock" : "DestinationCidrBlock",
