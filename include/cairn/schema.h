@@ -1,7 +1,7 @@
 /*
  * schema: the CloudFormation registry schemas of the supported resource
  * types, embedded in the binary at build time (from the JSON files in
- * schemas/, copied from ../shared/aws-schemas), and what cairn asks of them.
+ * schemas/, CloudFormation registry copies; see schemas/README.md), and what cairn asks of them.
  *
  * Property paths in this API are relative to a resource's Properties, with
  * '/' between steps and '*' for any list index: "CidrBlock",
