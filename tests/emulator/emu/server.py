@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 from . import controls, protocols, sigv4
-from .core import AwsError, Ctx
+from .core import AwsError, Ctx, lookup
 
 # Operations AWS accepts unsigned (botocore disables signing for them in
 # handlers.py rather than in this model version).
@@ -192,12 +192,7 @@ def _form(req):
 
 
 def _rate(setting, service, op):
-    if isinstance(setting, dict):
-        for k in (f'{service}:{op}', op, service, '*'):
-            if k in setting:
-                return float(setting[k])
-        return 0.0
-    return float(setting or 0)
+    return lookup(setting, service, op)
 
 
 def dispatch(emu, req):

@@ -27,9 +27,13 @@ def _st(ctx):
     return ctx.store('logs').setdefault('groups', {})
 
 
+def _too_new(ctx, g):
+    return ctx.too_new(g['creationTime'] / 1000.0, 'log-group')
+
+
 def _group(ctx, name):
     g = _st(ctx).get(name)
-    if g is None:
+    if g is None or (ctx.reading() and _too_new(ctx, g)):
         raise AwsError('ResourceNotFoundException', 'The specified log group does not exist.')
     return g
 
@@ -98,9 +102,9 @@ def describe_log_groups(ctx, p):
                                                     'pattern are mutually exclusive parameters.')
     prefix = p.get('logGroupNamePrefix', '')
     pattern = p.get('logGroupNamePattern')
-    names = sorted(n for n in _st(ctx) if n.startswith(prefix) and
-                   (pattern is None or pattern.lower() in n.lower()))
-    limit = p.get('limit', 50)
+    names = sorted(n for n, g in _st(ctx).items() if n.startswith(prefix) and
+                   (pattern is None or pattern.lower() in n.lower()) and not _too_new(ctx, g))
+    limit = ctx.page_size(p.get('limit'), 50)
     if 'nextToken' in p:
         after = _untoken(p['nextToken'])
         names = [n for n in names if n > after]
@@ -223,7 +227,7 @@ def describe_log_streams(ctx, p):
     if 'nextToken' in p:
         after = _untoken(p['nextToken'])
         names = [n for n in names if (n < after if p.get('descending') else n > after)]
-    limit = p.get('limit', 50)
+    limit = ctx.page_size(p.get('limit'), 50)
     page = names[:limit]
     out = {'logStreams': []}
     for n in page:

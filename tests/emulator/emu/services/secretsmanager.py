@@ -35,7 +35,7 @@ def _find(ctx, secret_id, allow_deleted=True):
             if x['ARN'] == secret_id or x['ARN'][:-7] == secret_id:
                 sec = x
                 break
-    if sec is None:
+    if sec is None or (ctx.reading() and ctx.too_new(sec['CreatedDate'], 'secret')):
         raise AwsError('ResourceNotFoundException', "Secrets Manager can't find the specified "
                                                     "secret.")
     if not allow_deleted and sec.get('DeletedDate'):
@@ -284,7 +284,8 @@ def _matches(sec, filters):
 
 def list_secrets(ctx, p):
     secs = [s for s in _st(ctx).values() if _matches(s, p.get('Filters', []))
-            and (p.get('IncludePlannedDeletion') or not s.get('DeletedDate'))]
+            and (p.get('IncludePlannedDeletion') or not s.get('DeletedDate'))
+            and not ctx.too_new(s['CreatedDate'], 'secret')]
     secs.sort(key=lambda s: (s['CreatedDate'], s['Name']))
     if p.get('SortOrder') == 'desc':
         secs.reverse()
@@ -294,7 +295,7 @@ def list_secrets(ctx, p):
             start = int(base64.urlsafe_b64decode(p['NextToken'].encode()).decode())
         except ValueError:
             raise AwsError('InvalidNextTokenException', 'The NextToken value is invalid.')
-    limit = p.get('MaxResults', 100)
+    limit = ctx.page_size(p.get('MaxResults'), 100)
     page = secs[start:start + limit]
     out = {'SecretList': [_describe(s, list_entry=True) for s in page]}
     if start + limit < len(secs):
