@@ -11,6 +11,7 @@ import calendar
 import datetime
 import email.utils
 import json
+import os
 import re
 import threading
 from urllib.parse import parse_qsl, unquote
@@ -31,7 +32,12 @@ TARGET_PREFIX = {
 }
 QUERY_VERSION = {'2016-11-15': 'ec2', '2010-05-08': 'iam', '2011-06-15': 'sts'}
 
+# The vendored, current models (tests/emulator/models, see models/VERSION and
+# models/refresh-models) come first; Debian's botocore models are the fallback.
+MODELS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                          'models')
 _loader = botocore.loaders.create_loader()
+_loader.search_paths.insert(0, MODELS_DIR)
 _models = {}
 _models_lock = threading.Lock()
 

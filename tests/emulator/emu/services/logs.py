@@ -13,9 +13,19 @@ _NAME_RE = re.compile(r'^[\.\-_/#A-Za-z0-9]+$')
 MAX_TAGS = 50
 
 
+# PutRetentionPolicy, retentionInDays: "Possible values are: 1, 3, 5, 7, 14,
+# 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+# 3288, and 3653." (CloudWatch Logs API Reference). The vendored models carry no
+# documentation; the list is taken from the model's text when it has one.
+DOCUMENTED_RETENTION = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
+                        1096, 1827, 2192, 2557, 2922, 3288, 3653]
+
+
 def _allowed_retention():
     """The values the model's documentation of shape Days lists."""
-    doc = service_model('logs').shape_for('Days').documentation
+    doc = service_model('logs').shape_for('Days').documentation or ''
+    if 'Possible values are:' not in doc:
+        return DOCUMENTED_RETENTION
     text = doc.split('Possible values are:', 1)[-1].split('.', 1)[0]
     return sorted({int(x) for x in re.findall(r'\d+', text)})
 
