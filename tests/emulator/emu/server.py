@@ -287,7 +287,7 @@ def dispatch(emu, req):
             else:
                 params = protocols.parse_rest_params(op, labels, query, req.headers, req.body)
         except protocols.ParamError as e:
-            raise protocols.param_error_to_aws(protocol, e)
+            raise protocols.param_error_to_aws(protocol, e, service)
 
         # 5. the handler
         fn = emu.handlers(service).get(op_name)
