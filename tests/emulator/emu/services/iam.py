@@ -18,6 +18,7 @@ import string
 import time
 from urllib.parse import quote
 
+from .. import policy
 from ..core import AwsError
 
 _NAME_RE = re.compile(r'^[\w+=,.@-]+$')
@@ -135,44 +136,11 @@ def _check_path(path):
                        f"(\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)")
 
 
-def _check_doc(doc, trust=False):
-    """Light policy grammar check; AWS answers MalformedPolicyDocument."""
-    try:
-        d = json.loads(doc)
-    except ValueError:
-        raise AwsError('MalformedPolicyDocument', 'This policy contains invalid Json')
-    if not isinstance(d, dict):
-        raise AwsError('MalformedPolicyDocument', 'This policy contains invalid Json')
-    if d.get('Version', '2012-10-17') not in ('2012-10-17', '2008-10-17'):
-        raise AwsError('MalformedPolicyDocument', 'The policy must contain a valid version '
-                                                  'string')
-    stmts = d.get('Statement')
-    if stmts is None:
-        raise AwsError('MalformedPolicyDocument', 'Syntax errors in policy.')
-    if isinstance(stmts, dict):
-        stmts = [stmts]
-    if not isinstance(stmts, list) or not stmts:
-        raise AwsError('MalformedPolicyDocument', 'Syntax errors in policy.')
-    for s in stmts:
-        if not isinstance(s, dict) or s.get('Effect') not in ('Allow', 'Deny'):
-            raise AwsError('MalformedPolicyDocument', 'Syntax errors in policy.')
-        if 'Action' not in s and 'NotAction' not in s:
-            raise AwsError('MalformedPolicyDocument', 'Policy statement must contain '
-                                                      'actions.')
-        if trust:
-            if 'Principal' not in s and 'NotPrincipal' not in s:
-                raise AwsError('MalformedPolicyDocument', 'AssumeRolepolicy contained an '
-                                                          'invalid principal.')
-            if 'Resource' in s:
-                raise AwsError('MalformedPolicyDocument', 'Has prohibited field Resource')
-        else:
-            if 'Principal' in s or 'NotPrincipal' in s:
-                raise AwsError('MalformedPolicyDocument', 'Policy document should not '
-                                                          'specify a principal.')
-            if 'Resource' not in s and 'NotResource' not in s:
-                raise AwsError('MalformedPolicyDocument', 'Policy statement must contain '
-                                                          'resources.')
-    return doc
+def _check_doc(doc, trust=False, ctx=None, managed=False):
+    """IAM's policy grammar (emu/policy.py): MalformedPolicyDocument / LimitExceeded."""
+    kind = 'trust' if trust else ('identity-managed' if managed else 'identity')
+    roles = _st(ctx)['roles'] if ctx is not None else None
+    return policy.check(doc, kind, ctx, roles)
 
 
 def _enc(doc):
@@ -252,7 +220,7 @@ def create_role(ctx, p):
     _check_path(path)
     if name.lower() in (n.lower() for n in st['roles']):
         raise AwsError('EntityAlreadyExists', f'Role with name {name} already exists.')
-    doc = _check_doc(p['AssumeRolePolicyDocument'], trust=True)
+    doc = _check_doc(p['AssumeRolePolicyDocument'], trust=True, ctx=ctx)
     msd = p.get('MaxSessionDuration', 3600)
     if not 3600 <= msd <= 43200:
         raise AwsError('ValidationError', f"1 validation error detected: Value '{msd}' at "
@@ -405,7 +373,7 @@ def update_role_description(ctx, p):
 
 def update_assume_role_policy(ctx, p):
     r = _role(ctx, p['RoleName'])
-    r['AssumeRolePolicyDocument'] = _check_doc(p['PolicyDocument'], trust=True)
+    r['AssumeRolePolicyDocument'] = _check_doc(p['PolicyDocument'], trust=True, ctx=ctx)
     return {}
 
 
@@ -445,7 +413,13 @@ def list_role_tags(ctx, p):
 def put_role_policy(ctx, p):
     r = _role(ctx, p['RoleName'])
     _check_name('policyName', p['PolicyName'])
-    r['InlinePolicies'][p['PolicyName']] = _check_doc(p['PolicyDocument'])
+    doc = _check_doc(p['PolicyDocument'])
+    total = sum(policy.size(d) for n, d in r['InlinePolicies'].items()
+                if n != p['PolicyName']) + policy.size(doc)
+    if total > policy.INLINE_ROLE_MAX:
+        raise AwsError('LimitExceeded', f"Maximum policy size of {policy.INLINE_ROLE_MAX} "
+                                        f"bytes exceeded for role {r['RoleName']}")
+    r['InlinePolicies'][p['PolicyName']] = doc
     return {}
 
 
@@ -512,7 +486,7 @@ def create_policy(ctx, p):
     if any(x['PolicyName'] == name for x in st['policies'].values()):
         raise AwsError('EntityAlreadyExists', f'A policy called {name} already exists. '
                                               f'Duplicate names are not allowed.')
-    doc = _check_doc(p['PolicyDocument'])
+    doc = _check_doc(p['PolicyDocument'], managed=True)
     tags = p.get('Tags', [])
     _check_tags(tags)
     now = ctx.now()
@@ -577,7 +551,7 @@ def create_policy_version(ctx, p):
         raise AwsError('LimitExceeded', 'A managed policy can have up to 5 versions. Before '
                                         'you create a new version, you must delete an '
                                         'existing version.')
-    doc = _check_doc(p['PolicyDocument'])
+    doc = _check_doc(p['PolicyDocument'], managed=True)
     vid = f'v{pol["NextVersion"]}'
     pol['NextVersion'] += 1
     now = ctx.now()
