@@ -32,6 +32,9 @@ DEFAULT_CONFIG = {
         'ecs_tasks_start': 0.5,
         'ecs_task_eni_linger': 1.0,
         'deleted_visible': 60.0,
+        # a force-deleted secret's name stays taken this long (AWS purges it
+        # asynchronously)
+        'secret_purge': 0.5,
     },
     # a role younger than this cannot yet be passed to ECS (0 = off)
     'iam_propagation_seconds': 0.0,
