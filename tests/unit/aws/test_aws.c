@@ -246,7 +246,7 @@ static void test_ser_ec2(void **state)
 	assert_int_equal(aws_ser_ec2("CreateVpc", "2016-11-15", p, &sb, NULL, &err), 0);
 	assert_string_equal(sb.buf,
 		"Action=CreateVpc&Version=2016-11-15&CidrBlock=10.0.0.0%2F16"
-		"&TagSpecification.1.ResourceType=vpc&TagSpecification.1.Tag.1.Key=a%20b"
+		"&TagSpecification.1.ResourceType=vpc&TagSpecification.1.Tag.1.Key=a+b"
 		"&TagSpecification.1.Tag.1.Value=c");
 	strbuf_reset(&sb);
 	in = "{\"GroupName\":\"g\",\"Description\":\"d\",\"VpcId\":\"vpc-1\"}";
