@@ -201,6 +201,7 @@ struct http_response {
 	char etag[256];
 	char content_type[128];
 	int curl_code; /* 0 when the exchange completed */
+	time_t date;   /* the Date header (server clock), 0 when absent */
 };
 
 struct http_pool;

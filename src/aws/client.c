@@ -1,6 +1,7 @@
 /* The client: configuration, one call path (serialise, pace, sign, send,
  * classify, retry, parse) shared by aws_call and aws_s3, and logging. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,8 @@ struct aws_client {
 	struct creds_provider *creds;
 	int max_attempts, no_pacing;
 	long connect_ms, timeout_ms, retry_base_ms;
+	/* server clock minus local clock, seconds, learnt from Date headers */
+	_Atomic long long clock_offset;
 };
 
 static const char *real_getenv(void *ctx, const char *name)
@@ -309,6 +312,59 @@ static void body_request_id(struct http_response *r)
 	}
 }
 
+/*
+ * Clock skew. AWS refuses a request whose signing time is more than a few
+ * minutes from its own clock (SigV4: 5 minutes; S3: 15), each protocol with
+ * its own code. The SDKs that correct skew (aws-sdk-js-v3's
+ * CLOCK_SKEW_ERROR_CODES, the Java SDK's ClockSkewAdjuster) take the
+ * server's time from the response's Date header, keep the difference as an
+ * offset added to the local clock when signing, and retry the refused call.
+ * cairn does the same: the codes below are skew errors only when the Date
+ * header really is 4 minutes or more away from the time the request was
+ * signed with (so a wrong secret's SignatureDoesNotMatch is not retried),
+ * and each call retries for skew once. EC2's RequestExpired is a time
+ * error, never an expired credential: it must not refresh credentials.
+ */
+#define SKEW_THRESHOLD_S 240
+
+static int skew_code(const char *code)
+{
+	static const char *const codes[] = {
+		"RequestTimeTooSkewed", "RequestExpired", "RequestInTheFuture",
+		"InvalidSignatureException", "SignatureDoesNotMatch", "AuthFailure",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+		if (!strcmp(code, codes[i]))
+			return 1;
+	return 0;
+}
+
+static time_t signing_now(struct aws_client *c)
+{
+	return time(NULL) + (time_t)atomic_load(&c->clock_offset);
+}
+
+/* Learns the offset from a response's Date header when it is far from the
+ * clock the request was signed with; returns 1 when it changed. */
+static int learn_skew(struct aws_client *c, const struct http_response *r,
+		      time_t signed_at)
+{
+	long long diff, now;
+
+	if (r->date <= 0)
+		return 0;
+	diff = (long long)r->date - (long long)signed_at;
+	if (diff < SKEW_THRESHOLD_S && diff > -SKEW_THRESHOLD_S)
+		return 0;
+	now = (long long)time(NULL);
+	atomic_store(&c->clock_offset, (long long)r->date - now);
+	log_debug("aws clock skew: server time is %+llds from the local clock; "
+		  "signing with that offset", (long long)r->date - now);
+	return 1;
+}
+
 /* Runs the exchange with retries; on success resp holds a 2xx answer. */
 static int exchange(struct aws_client *c, const struct call *cl,
 		    struct http_response *resp, struct err *err)
@@ -319,7 +375,8 @@ static int exchange(struct aws_client *c, const struct call *cl,
 	struct sigv4_header hs[12];
 	struct http_header hh[16];
 	struct sigv4_result sr;
-	int attempt, refreshed = 0, spent = 0;
+	int attempt, refreshed = 0, spent = 0, skew_retried = 0, skew_again = 0;
+	time_t signed_at = 0;
 
 	sigv4_result_init(&sr);
 	for (attempt = 1;; attempt++) {
@@ -331,9 +388,10 @@ static int exchange(struct aws_client *c, const struct call *cl,
 		int rc, retry, cost, refreshed_now = 0;
 
 		memset(&cr, 0, sizeof(cr));
-		if (attempt > 1)
+		if (attempt > 1 && !skew_again)
 			sleep_ns((int64_t)aws_backoff_ms(attempt, c->retry_base_ms,
 							 rnd01()) * 1000000);
+		skew_again = 0;
 		if (!c->no_pacing)
 			sleep_ns(tb_take(tb, aws_now_ns()));
 
@@ -366,8 +424,9 @@ static int exchange(struct aws_client *c, const struct call *cl,
 			sc.access_key = cr.access_key;
 			sc.secret_key = cr.secret_key;
 			sc.session_token = cr.session_token;
+			signed_at = signing_now(c);
 			if (sigv4_sign(c->signer, &sreq, &sc, cl->signing_region,
-				       cl->svc->signing_name, time(NULL),
+				       cl->svc->signing_name, signed_at,
 				       cl->s3 ? SIGV4_S3 : 0, &sr) < 0) {
 				aws_creds_wipe(&cr);
 				sigv4_result_release(&sr);
@@ -434,6 +493,8 @@ static int exchange(struct aws_client *c, const struct call *cl,
 			  c->max_attempts, (double)(aws_now_ns() - t0) / 1e6,
 			  resp->request_id[0] ? resp->request_id : "-");
 		trace_body("response", cl, resp->body.buf, resp->body.len);
+		if (cl->sign_mode != 2 && resp->status >= 200 && resp->status < 300)
+			learn_skew(c, resp, signed_at);
 		if (resp->status >= 200 && resp->status < 300) {
 			quota_refund(&c->quota, spent ? spent : 1);
 			sigv4_result_release(&sr);
@@ -441,12 +502,22 @@ static int exchange(struct aws_client *c, const struct call *cl,
 		}
 		fill_aws_error(cl, resp, &e);
 		retry = aws_retryable(e.code);
-		/* credentials that expired early (clock skew, revoked session):
-		 * fetch them again once and retry */
+		/* refused for the time it was signed at: correct the clock from
+		 * the Date header and sign again, once, at no retry cost */
+		if (cl->sign_mode != 2 && !skew_retried && skew_code(e.aws_code) &&
+		    learn_skew(c, resp, signed_at)) {
+			log_debug("aws %s:%s: %s: clock skew, signing again",
+				  cl->svc->name, cl->op, e.aws_code);
+			skew_retried = skew_again = 1;
+			attempt--;
+			continue;
+		}
+		/* credentials that expired early (revoked or shortened session):
+		 * fetch them again once and retry. EC2's RequestExpired is about
+		 * the request's time, not the credentials: not here. */
 		if (!retry && !refreshed && cl->sign_mode == 0 &&
 		    (!strcmp(e.aws_code, "ExpiredToken") ||
-		     !strcmp(e.aws_code, "ExpiredTokenException") ||
-		     !strcmp(e.aws_code, "RequestExpired"))) {
+		     !strcmp(e.aws_code, "ExpiredTokenException"))) {
 			log_debug("aws %s:%s: %s, fetching credentials again",
 				  cl->svc->name, cl->op, e.aws_code);
 			creds_invalidate(c->creds);

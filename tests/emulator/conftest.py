@@ -140,7 +140,7 @@ def _reset_between_tests(request):
         emu.control('config', {'throttle_rate': 0, 'error_rate': 0, 'drop_rate': 0,
                                'drop_after_rate': 0,
                                'latency': {}, 'iam_propagation_seconds': 0,
-                               'clock_offset': 0})
+                               'clock_offset': 0, 'server_clock_offset': 0})
         emu.reset()
     yield
 

@@ -89,6 +89,12 @@ class Handler(BaseHTTPRequestHandler):
 
     def version_string(self):
         return 'AmazonEmulator'
+
+    def date_time_string(self, timestamp=None):
+        # the Date header tells clients the server's clock (skew correction)
+        if timestamp is None and self.emulator is not None:
+            timestamp = sigv4.server_time(self.emulator.state)
+        return super().date_time_string(timestamp)
     emulator = None   # set by make_server
 
     def log_message(self, fmt, *args):
