@@ -200,6 +200,47 @@ struct http_pool *aws_client_http(struct aws_client *c)
 	return c->http;
 }
 
+int aws_client_endpoint(struct aws_client *c, const char *service,
+			const char *region, struct aws_endpoint *out,
+			struct err *err)
+{
+	const struct aws_service *svc = aws_service_find(service);
+
+	if (!svc)
+		return err_set(err, ERR_INTERNAL, "unknown AWS service \"%s\"", service);
+	return aws_resolve_endpoint(svc, region, c->endpoint_url, &c->env, out, err);
+}
+
+static void sleep_ns(int64_t ns);
+static double rnd01(void);
+
+int aws_fetch(struct aws_client *c, const struct http_request *req, int tries,
+	      struct http_response *resp, struct err *err)
+{
+	int attempt, rc;
+
+	for (attempt = 1;; attempt++) {
+		struct err e = ERR_INIT;
+		if (attempt > 1)
+			sleep_ns((int64_t)aws_backoff_ms(attempt, c->retry_base_ms / 5,
+							 rnd01()) * 1000000);
+		strbuf_reset(&resp->body);
+		resp->status = 0;
+		rc = http_do(c->http, req, resp, &e);
+		if (rc == 0 && resp->status != 429 && resp->status < 500)
+			return 0;
+		if (attempt >= tries) {
+			if (rc < 0)
+				*err = e;
+			else
+				err_clear(err);
+			return rc; /* 0 with a 429/5xx status: the caller reports it */
+		}
+		log_debug("aws: %s: %s, trying again", req->url,
+			  rc < 0 ? e.msg : "server error");
+	}
+}
+
 /* ---- the call path ------------------------------------------------------ */
 
 struct call {
@@ -562,7 +603,7 @@ static struct value *call(struct aws_client *c, const char *service,
 	size_t idx;
 	int rc, trace = log_enabled(LOG_TRACE);
 
-	if (!svc || svc->proto == PROTO_REST_XML)
+	if (!svc || svc->proto == PROTO_REST_XML || svc->proto == PROTO_REST_JSON)
 		return err_set(err, ERR_UNSUPPORTED, "unknown AWS service \"%s\"", service),
 		       NULL;
 	idx = (size_t)(svc - aws_services);

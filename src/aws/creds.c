@@ -5,8 +5,10 @@
  *   2. web identity (AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN, or the
  *      profile's web_identity_token_file + role_arn) via
  *      sts:AssumeRoleWithWebIdentity, unsigned;
- *   3. the profile: role_arn + source_profile via sts:AssumeRole; keys in the
- *      shared credentials file; credential_process; keys in the config file;
+ *   3. the profile: role_arn + source_profile via sts:AssumeRole; SSO
+ *      (sso.c); keys in the shared credentials file; credential_process;
+ *      keys in the config file. A profile named by --profile or AWS_PROFILE
+ *      that yields nothing is an error, never a fall-through to 4 and 5;
  *   4. container credentials (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI/_FULL_URI);
  *   5. EC2 instance metadata, IMDSv2, with 1 s timeouts.
  * The first source that yields keys is remembered; temporary credentials are
@@ -591,6 +593,9 @@ static int profile_creds(struct creds_provider *p, const char *name, int depth,
 		snprintf(src, nsrc, "profile %s (assume role %s)", name, role);
 		return rc;
 	}
+	if (sso_profile(cf))
+		return sso_creds(p->client, name, cf, p->config, env_get(p, "HOME"), out,
+				 src, nsrc, err);
 	if (static_keys(cs, out)) {
 		snprintf(src, nsrc, "profile %s (shared credentials file)", name);
 		return 0;
@@ -642,6 +647,14 @@ static int resolve(struct creds_provider *p, struct aws_creds *out,
 			p->src = SRC_CREDENTIALS_FILE;
 			return rc;
 		}
+		/* a profile asked for by name that holds nothing is an error:
+		 * falling through to container or instance credentials would
+		 * act as another identity, maybe in another account */
+		if (p->explicit_profile || env_get(p, "AWS_PROFILE"))
+			return err_set(err, ERR_AUTH,
+				       "profile \"%s\" holds no credentials (no keys, role_arn, credential_process or sso_* settings)%s",
+				       p->profile,
+				       p->explicit_profile ? "" : " (named by AWS_PROFILE)");
 	} else if (p->explicit_profile || env_get(p, "AWS_PROFILE")) {
 		return err_set(err, ERR_AUTH,
 			       "profile \"%s\" not found in the shared config or credentials file",

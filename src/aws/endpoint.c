@@ -28,6 +28,12 @@ const struct aws_service aws_services[AWS_NSERVICES] = {
 	  20, 50, 0, 0 },
 	{ "s3", "s3", "s3", PROTO_REST_XML, NULL, NULL, "S3", "s3", 0, 100, 200,
 	  0, 0 },
+	/* IAM Identity Center, for SSO profiles: the portal's GetRoleCredentials
+	 * (bearer token, unsigned) and the OIDC token refresh (unsigned) */
+	{ "sso", "portal.sso", "awsssoportal", PROTO_REST_JSON, NULL, NULL, "SSO",
+	  "sso", 0, 10, 20, 0, 0 },
+	{ "sso-oidc", "oidc", "sso-oauth", PROTO_REST_JSON, NULL, NULL,
+	  "SSO_OIDC", "sso_oidc", 0, 10, 20, 0, 0 },
 };
 
 const struct aws_service *aws_service_find(const char *name)

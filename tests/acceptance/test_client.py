@@ -73,3 +73,168 @@ def test_apply_with_skewed_server_clock_costs_one_call(clean, cairn, offset):
     types = sorted(x['type'] for x in emu.control('inventory'))
     assert any('vpc' in t.lower() for t in types) and any('log' in t.lower() for t in types)
     assert 'fetching credentials again' not in r.err
+
+
+# ---- SSO profiles -----------------------------------------------------------
+
+import datetime
+import hashlib
+import os
+
+SSO_CONFIG = """\
+[profile prod-sso]
+sso_session = corp
+sso_account_id = 111122223333
+sso_role_name = Admin
+region = us-east-1
+
+[sso-session corp]
+sso_start_url = https://corp.awsapps.com/start
+sso_region = us-east-1
+sso_registration_scopes = sso:account:access
+
+[profile legacy-sso]
+sso_start_url = https://legacy.awsapps.com/start
+sso_region = us-east-1
+sso_account_id = 444455556666
+sso_role_name = ReadOnly
+
+[profile empty]
+region = us-east-1
+
+[profile half-sso]
+sso_session = corp
+"""
+
+
+def _iso(delta_s):
+    t = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=delta_s)
+    return t.strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def _sso_env(cairn, emu):
+    home = cairn.tmp / 'home'
+    (home / '.aws' / 'sso' / 'cache').mkdir(parents=True, exist_ok=True)
+    (home / '.aws' / 'config').write_text(SSO_CONFIG)
+    env = {'AWS_ACCESS_KEY_ID': '', 'AWS_SECRET_ACCESS_KEY': '',
+           'AWS_ENDPOINT_URL': emu.url}
+    return home, env
+
+
+def _cache(home, key, **tok):
+    path = home / '.aws' / 'sso' / 'cache' / (hashlib.sha1(key.encode()).hexdigest() + '.json')
+    path.write_text(json.dumps(tok))
+    return path
+
+
+def test_sso_session_profile_end_to_end(clean, cairn):
+    emu = clean
+    home, env = _sso_env(cairn, emu)
+    emu.control('config', {'sso_access_tokens': {'tok-corp-valid': 0}})
+    _cache(home, 'corp', startUrl='https://corp.awsapps.com/start', region='us-east-1',
+           accessToken='tok-corp-valid', expiresAt=_iso(3600))
+    r = cairn('whoami', '--profile', 'prod-sso', '--json', extra_env=env)
+    assert r.rc == 0, r
+    who = json.loads(r.out)
+    assert who['account'] == '111122223333'
+    assert 'AWSReservedSSO_Admin_' in who['arn']
+    assert 'SSO' in who['source']
+    calls = _calls(emu)
+    assert calls.get('sso:GetRoleCredentials') == 1
+    assert calls.get('sts:GetCallerIdentity') == 1
+    # the bearer token never shows, even in a trace
+    r = cairn('whoami', '--profile', 'prod-sso', extra_env=dict(env, CAIRN_LOG='trace'))
+    assert r.rc == 0, r
+    assert 'tok-corp-valid' not in r.out + r.err
+
+
+def test_sso_legacy_profile_via_aws_profile(clean, cairn):
+    emu = clean
+    home, env = _sso_env(cairn, emu)
+    emu.control('config', {'sso_access_tokens': {'tok-legacy': 0}})
+    _cache(home, 'https://legacy.awsapps.com/start', startUrl='https://legacy.awsapps.com/start',
+           region='us-east-1', accessToken='tok-legacy', expiresAt=_iso(1800))
+    r = cairn('whoami', '--json', extra_env=dict(env, AWS_PROFILE='legacy-sso'))
+    assert r.rc == 0, r
+    assert json.loads(r.out)['account'] == '444455556666'
+
+
+def test_sso_expired_token_says_to_log_in(clean, cairn):
+    emu = clean
+    home, env = _sso_env(cairn, emu)
+    emu.control('config', {'sso_access_tokens': {'tok-old': 0}})
+    _cache(home, 'corp', startUrl='https://corp.awsapps.com/start', region='us-east-1',
+           accessToken='tok-old', expiresAt=_iso(-60))
+    r = cairn('whoami', '--profile', 'prod-sso', extra_env=env)
+    assert r.rc == 1, r
+    assert 'expired' in r.err and 'aws sso login --profile prod-sso' in r.err, r
+    assert _calls(emu).get('sso:GetRoleCredentials') is None
+
+
+def test_sso_no_cached_token_says_to_log_in(clean, cairn):
+    emu = clean
+    home, env = _sso_env(cairn, emu)
+    r = cairn('whoami', '--profile', 'prod-sso', extra_env=env)
+    assert r.rc == 1, r
+    assert 'no SSO token cached' in r.err and 'aws sso login --profile prod-sso' in r.err, r
+
+
+def test_sso_refused_token_says_to_log_in(clean, cairn):
+    emu = clean
+    home, env = _sso_env(cairn, emu)
+    _cache(home, 'corp', startUrl='https://corp.awsapps.com/start', region='us-east-1',
+           accessToken='tok-revoked', expiresAt=_iso(3600))
+    r = cairn('whoami', '--profile', 'prod-sso', extra_env=env)
+    assert r.rc == 1, r
+    assert 'UnauthorizedException' in r.err and 'aws sso login' in r.err, r
+
+
+def test_sso_token_near_expiry_is_refreshed(clean, cairn):
+    emu = clean
+    home, env = _sso_env(cairn, emu)
+    emu.control('config', {'sso_refresh_tokens': {'rt-1': 'client-1'}})
+    path = _cache(home, 'corp', startUrl='https://corp.awsapps.com/start', region='us-east-1',
+                  accessToken='tok-stale', expiresAt=_iso(-10), clientId='client-1',
+                  clientSecret='secret-1', registrationExpiresAt=_iso(86400),
+                  refreshToken='rt-1')
+    r = cairn('whoami', '--profile', 'prod-sso', '--json', extra_env=env)
+    assert r.rc == 0, r
+    assert json.loads(r.out)['account'] == '111122223333'
+    assert _calls(emu).get('sso-oidc:CreateToken') == 1
+    tok = json.loads(path.read_text())
+    assert tok['accessToken'] != 'tok-stale' and tok['refreshToken'] != 'rt-1'
+    assert tok['clientId'] == 'client-1'
+    assert oct(os.stat(path).st_mode & 0o777) == '0o600'
+    # the refreshed token is used as it is the next time, without a refresh
+    r = cairn('whoami', '--profile', 'prod-sso', extra_env=env)
+    assert r.rc == 0, r
+    assert _calls(emu).get('sso-oidc:CreateToken') == 1
+
+
+def test_sso_profile_missing_settings(clean, cairn):
+    home, env = _sso_env(cairn, clean)
+    r = cairn('whoami', '--profile', 'half-sso', extra_env=env)
+    assert r.rc == 1, r
+    assert 'sso_account_id' in r.err and 'sso_role_name' in r.err, r
+
+
+@pytest.mark.parametrize('how', ['--profile', 'AWS_PROFILE'])
+def test_explicit_profile_without_credentials_never_falls_through(clean, cairn, how):
+    """A named profile that yields nothing must not silently become the
+    container's (or the instance's) identity."""
+    emu = clean
+    home, env = _sso_env(cairn, emu)
+    env['AWS_CONTAINER_CREDENTIALS_FULL_URI'] = emu.url + '/_emulator/container-credentials'
+    args = ['whoami', '--json']
+    if how == '--profile':
+        args += ['--profile', 'empty']
+    else:
+        env['AWS_PROFILE'] = 'empty'
+    r = cairn(*args, extra_env=env)
+    assert r.rc == 1, r
+    assert 'profile "empty" holds no credentials' in r.err, r
+    assert _calls(emu).get('sts:GetCallerIdentity') is None
+    # without the profile, the same environment does use the container
+    env.pop('AWS_PROFILE', None)
+    r = cairn('whoami', '--json', extra_env=env)
+    assert r.rc == 0 and 'emulator-task-role' in r.out, r

@@ -150,6 +150,9 @@ class Handler(BaseHTTPRequestHandler):
             local = controls.handle_imds
         elif parts.path.startswith('/_emulator/'):
             local = controls.handle
+        elif 'sso' in self.emulator.services and \
+                self.emulator.services['sso'].claims(req):
+            local = self.emulator.services['sso'].handle   # unsigned REST-JSON
         if local is not None:
             try:
                 status, headers, out = local(self.emulator, req)
