@@ -52,6 +52,7 @@ struct creds_provider {
 	enum source src;
 	struct aws_creds cur;
 	char source[256];
+	time_t next_try; /* after a failed advisory refresh: not before this */
 };
 
 static const char *env_get(const struct creds_provider *p, const char *name)
@@ -403,7 +404,8 @@ static int container(struct creds_provider *p, struct aws_creds *out,
 		req.nheaders = 1;
 	}
 	http_response_init(&resp);
-	rc = http_do(aws_client_http(p->client), &req, &resp, err);
+	/* the agent can be briefly unavailable (botocore tries 3 times) */
+	rc = aws_fetch(p->client, &req, 3, &resp, err);
 	if (!rc && resp.status != 200)
 		rc = err_set(err, ERR_AUTH, "container credentials: HTTP %d from %s",
 			     resp.status, url.buf);
@@ -419,7 +421,8 @@ static int container(struct creds_provider *p, struct aws_creds *out,
 
 static int imds_get(struct creds_provider *p, const char *method,
 		    const char *url, const struct http_header *h, size_t nh,
-		    long timeout_ms, struct http_response *resp, struct err *err)
+		    long timeout_ms, int tries, struct http_response *resp,
+		    struct err *err)
 {
 	struct http_request req;
 
@@ -432,7 +435,7 @@ static int imds_get(struct creds_provider *p, const char *method,
 	req.timeout_ms = timeout_ms;
 	req.max_response = 1 << 16;
 	http_response_init(resp);
-	if (http_do(aws_client_http(p->client), &req, resp, err) < 0)
+	if (aws_fetch(p->client, &req, tries, resp, err) < 0)
 		return -1;
 	if (resp->status != 200)
 		return err_set(err, ERR_AUTH, "instance metadata: HTTP %d from %s",
@@ -440,11 +443,19 @@ static int imds_get(struct creds_provider *p, const char *method,
 	return 0;
 }
 
+/*
+ * Instance metadata. Attempts per request: AWS_METADATA_SERVICE_NUM_ATTEMPTS
+ * (botocore's setting; 1 by default, so a machine without IMDS fails fast
+ * while the chain probes it), but 3 when IMDS already gave this run its
+ * credentials (a refresh: the service exists, a failure is transient).
+ */
 static int imds(struct creds_provider *p, struct aws_creds *out, struct err *err)
 {
 	const char *base = env_get(p, "AWS_EC2_METADATA_SERVICE_ENDPOINT");
 	const char *tmo = env_get(p, "AWS_METADATA_SERVICE_TIMEOUT");
+	const char *na = env_get(p, "AWS_METADATA_SERVICE_NUM_ATTEMPTS");
 	long timeout_ms = tmo ? atol(tmo) * 1000 : 1000;
+	int tries = na ? atoi(na) : 1;
 	struct http_response r1, r2, r3;
 	struct http_header h[1];
 	struct strbuf url = STRBUF_INIT, token = STRBUF_INIT, base_sb = STRBUF_INIT;
@@ -452,6 +463,10 @@ static int imds(struct creds_provider *p, struct aws_creds *out, struct err *err
 
 	if (timeout_ms <= 0 || timeout_ms > 5000)
 		timeout_ms = 1000;
+	if (tries < 1 || tries > 10)
+		tries = 1;
+	if (p->src == SRC_IMDS && tries < 3)
+		tries = 3;
 	if (!base)
 		base = "http://169.254.169.254";
 	if (aws_check_url(base, err) < 0 && strncmp(base, "http://169.254.169.254", 22) &&
@@ -470,7 +485,7 @@ static int imds(struct creds_provider *p, struct aws_creds *out, struct err *err
 	strbuf_addf(&url, "%s/latest/api/token", base);
 	h[0].name = "X-aws-ec2-metadata-token-ttl-seconds";
 	h[0].value = "21600";
-	if (imds_get(p, "PUT", url.buf, h, 1, timeout_ms, &r1, err) < 0) {
+	if (imds_get(p, "PUT", url.buf, h, 1, timeout_ms, tries, &r1, err) < 0) {
 		http_response_release(&r1);
 		goto out;
 	}
@@ -481,7 +496,7 @@ static int imds(struct creds_provider *p, struct aws_creds *out, struct err *err
 	h[0].value = token.buf;
 	strbuf_reset(&url);
 	strbuf_addf(&url, "%s/latest/meta-data/iam/security-credentials/", base);
-	if (imds_get(p, "GET", url.buf, h, 1, timeout_ms, &r2, err) < 0)
+	if (imds_get(p, "GET", url.buf, h, 1, timeout_ms, tries, &r2, err) < 0)
 		goto out;
 	{
 		size_t l = strcspn(r2.body.buf, "\r\n");
@@ -493,7 +508,7 @@ static int imds(struct creds_provider *p, struct aws_creds *out, struct err *err
 		strbuf_addf(&url, "%s/latest/meta-data/iam/security-credentials/%.*s",
 			    base, (int)l, r2.body.buf);
 	}
-	if (imds_get(p, "GET", url.buf, h, 1, timeout_ms, &r3, err) < 0)
+	if (imds_get(p, "GET", url.buf, h, 1, timeout_ms, tries, &r3, err) < 0)
 		goto out;
 	rc = aws_creds_from_json(r3.body.buf, r3.body.len, 0, out, err);
 out:
@@ -683,6 +698,21 @@ static int resolve(struct creds_provider *p, struct aws_creds *out,
 		       "no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, use --profile or AWS_PROFILE, or web identity (AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN)");
 }
 
+/*
+ * Refresh windows, as botocore's RefreshableCredentials: within ADVISORY of
+ * the expiry a refresh is tried, and when it fails the current credentials,
+ * still valid, go on being used (a warning says so; the next try waits
+ * RETRY_AFTER); within MANDATORY (they are about to expire, or an
+ * ExpiredToken answer invalidated them) the refresh must succeed or the call
+ * fails. botocore's windows are 15 and 10 minutes; cairn's are 5 minutes and
+ * 10 seconds, so a source whose credentials live 15 minutes (the shortest
+ * STS session) is not refreshed on every call, and credentials are used until
+ * they truly expire.
+ */
+#define ADVISORY_S 300
+#define MANDATORY_S 10
+#define RETRY_AFTER_S 30
+
 int creds_get(struct creds_provider *p, struct aws_creds *out, char *source,
 	      size_t nsource, struct err *err)
 {
@@ -691,7 +721,7 @@ int creds_get(struct creds_provider *p, struct aws_creds *out, char *source,
 
 	pthread_mutex_lock(&p->lock);
 	if (!p->cur.access_key ||
-	    (p->cur.expiration && now + 300 >= p->cur.expiration)) {
+	    (p->cur.expiration && now + MANDATORY_S >= p->cur.expiration)) {
 		struct aws_creds fresh;
 		memset(&fresh, 0, sizeof(fresh));
 		if (p->cur.access_key)
@@ -700,8 +730,33 @@ int creds_get(struct creds_provider *p, struct aws_creds *out, char *source,
 		if (rc == 0) {
 			aws_creds_wipe(&p->cur);
 			p->cur = fresh;
+			p->next_try = 0;
 		} else {
 			aws_creds_wipe(&fresh);
+			if (p->cur.access_key)
+				err_prefix(err, "refreshing expired credentials (%s): ",
+					   p->source);
+		}
+	} else if (p->cur.expiration && now + ADVISORY_S >= p->cur.expiration &&
+		   now >= p->next_try) {
+		struct aws_creds fresh;
+		struct err rerr = ERR_INIT;
+		char prev[sizeof(p->source)];
+		memset(&fresh, 0, sizeof(fresh));
+		snprintf(prev, sizeof(prev), "%s", p->source);
+		log_debug("aws: refreshing credentials from %s (they expire in %lds)",
+			  p->source, (long)(p->cur.expiration - now));
+		if (resolve(p, &fresh, &rerr) == 0) {
+			aws_creds_wipe(&p->cur);
+			p->cur = fresh;
+			p->next_try = 0;
+		} else {
+			aws_creds_wipe(&fresh);
+			snprintf(p->source, sizeof(p->source), "%s", prev);
+			p->next_try = now + RETRY_AFTER_S;
+			log_msg(LOG_WARN,
+				"refreshing AWS credentials failed (%s); the current ones stay valid for %lds and are used until then",
+				rerr.msg, (long)(p->cur.expiration - now));
 		}
 	}
 	if (rc == 0) {
@@ -717,6 +772,6 @@ void creds_invalidate(struct creds_provider *p)
 {
 	pthread_mutex_lock(&p->lock);
 	if (p->cur.access_key)
-		p->cur.expiration = 1; /* long past: the next get fetches again */
+		p->cur.expiration = 1; /* long past: the next get must fetch again */
 	pthread_mutex_unlock(&p->lock);
 }

@@ -238,3 +238,121 @@ def test_explicit_profile_without_credentials_never_falls_through(clean, cairn, 
     env.pop('AWS_PROFILE', None)
     r = cairn('whoami', '--json', extra_env=env)
     assert r.rc == 0 and 'emulator-task-role' in r.out, r
+
+
+# ---- credentials that expire, sources that fail -----------------------------
+
+import base64
+import http.server
+import threading
+
+TRUST = json.dumps({'Version': '2012-10-17', 'Statement': [{
+    'Effect': 'Allow', 'Principal': {'Federated': 'token.actions.githubusercontent.com'},
+    'Action': 'sts:AssumeRoleWithWebIdentity'}]})
+
+
+def _jwt(sub):
+    enc = lambda d: base64.urlsafe_b64encode(json.dumps(d).encode()).decode().rstrip('=')
+    return f"{enc({'alg': 'RS256'})}.{enc({'sub': sub, 'aud': 'sts.amazonaws.com'})}.c2ln"
+
+
+def test_credentials_expiring_mid_apply_are_refreshed(clean, cairn):
+    emu = clean
+    role = emu.client('iam').create_role(RoleName='deploy',
+                                         AssumeRolePolicyDocument=TRUST)['Role']
+    tok = cairn.tmp / 'oidc'
+    tok.write_text(_jwt('repo:x/y:ref:refs/heads/main'))
+    # every session the emulator issues lives 2 seconds; each call is slowed
+    # so the apply outlives several of them
+    emu.control('config', {'sts_credentials_seconds': 2, 'latency': {'logs': 0.4, 'ec2': 0.4}})
+    emu.control('calls', method='DELETE')
+    try:
+        r = _apply(cairn, emu, 'expiring', extra_env={
+            'AWS_ACCESS_KEY_ID': '', 'AWS_SECRET_ACCESS_KEY': '',
+            'AWS_WEB_IDENTITY_TOKEN_FILE': str(tok), 'AWS_ROLE_ARN': role['Arn']})
+    finally:
+        emu.control('config', {'sts_credentials_seconds': None, 'latency': {}})
+    assert r.rc == 0, r
+    assert _calls(emu).get('sts:AssumeRoleWithWebIdentity', 0) >= 2, _calls(emu)
+    assert len(emu.control('inventory')) >= 2
+
+
+PROCESS = """#!/bin/sh
+# first call: credentials valid for {valid} s; every later call fails
+if [ -e "{marker}" ]; then echo "token service down" >&2; exit 1; fi
+touch "{marker}"
+exp=$(date -u -d "+{valid} seconds" +%Y-%m-%dT%H:%M:%SZ)
+printf '{{"Version": 1, "AccessKeyId": "test", "SecretAccessKey": "test", "Expiration": "%s"}}' "$exp"
+"""
+
+
+def _process_profile(cairn, valid):
+    script = cairn.tmp / 'creds.sh'
+    script.write_text(PROCESS.format(marker=cairn.tmp / 'used', valid=valid))
+    script.chmod(0o755)
+    home = cairn.tmp / 'home'
+    (home / '.aws').mkdir(parents=True, exist_ok=True)
+    (home / '.aws' / 'config').write_text(
+        f'[profile proc]\ncredential_process = {script}\nregion = us-east-1\n')
+    return {'AWS_ACCESS_KEY_ID': '', 'AWS_SECRET_ACCESS_KEY': '', 'AWS_PROFILE': 'proc'}
+
+
+def test_failed_refresh_keeps_credentials_still_valid(clean, cairn):
+    """Credentials 2 minutes from expiry are inside the advisory window: each
+    call tries a refresh, the source fails, the valid credentials carry on."""
+    emu = clean
+    env = _process_profile(cairn, 120)
+    r = _apply(cairn, emu, 'advisory', extra_env=env)
+    assert r.rc == 0, r
+    assert 'refreshing AWS credentials failed' in r.err
+    assert 'token service down' not in r.out
+    assert len(emu.control('inventory')) >= 2
+
+
+def test_failed_refresh_of_expired_credentials_is_an_error(clean, cairn):
+    emu = clean
+    env = _process_profile(cairn, 5)    # inside the mandatory window at once
+    r = cairn('whoami', *cairn.endpoint, extra_env=env)
+    assert r.rc == 1, r
+    assert 'credential_process' in r.err
+
+
+class _Flaky(http.server.BaseHTTPRequestHandler):
+    """A container credentials agent that fails its first answers."""
+    failures = 2
+    seen = []
+
+    def do_GET(self):
+        type(self).seen.append(self.path)
+        if len(type(self).seen) <= type(self).failures:
+            self.send_response(503)
+            self.send_header('Content-Length', '0')
+            self.end_headers()
+            return
+        exp = _iso(3600)
+        body = json.dumps({'AccessKeyId': 'test', 'SecretAccessKey': 'test',
+                           'Expiration': exp}).encode()
+        self.send_response(200)
+        self.send_header('Content-Type', 'application/json')
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *a):
+        pass
+
+
+def test_container_credentials_are_retried(clean, cairn):
+    _Flaky.seen = []
+    srv = http.server.HTTPServer(('127.0.0.1', 0), _Flaky)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    try:
+        r = cairn('whoami', *cairn.endpoint, extra_env={
+            'AWS_ACCESS_KEY_ID': '', 'AWS_SECRET_ACCESS_KEY': '',
+            'AWS_CONTAINER_CREDENTIALS_FULL_URI':
+                f'http://127.0.0.1:{srv.server_address[1]}/v2/credentials'})
+    finally:
+        srv.shutdown()
+    assert r.rc == 0, r
+    assert len(_Flaky.seen) == 3
