@@ -99,6 +99,18 @@ int aws_resolve_endpoint(const struct aws_service *svc, const char *region,
 			 const char *opt_url, const struct aws_env *env,
 			 struct aws_endpoint *out, struct err *err);
 
+/* A service's standard endpoint from the SDK endpoint data (endpoint.c
+ * explains the rules). prefix: the endpoint prefix ("iam", "api.ecr");
+ * region NULL: the partition endpoint of a global service, else an error. */
+struct aws_std_endpoint {
+	char host[256];
+	char signing_region[64];
+	char partition[32];
+};
+
+int aws_endpoint_standard(const char *prefix, const char *region, int fips,
+			  int dual, struct aws_std_endpoint *out, struct err *err);
+
 /* Whether url is acceptable: https, or http to 127.0.0.0/8, ::1, localhost. */
 int aws_check_url(const char *url, struct err *err);
 
