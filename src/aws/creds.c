@@ -22,6 +22,7 @@
 #include <strings.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include "ossl.h"
@@ -280,6 +281,38 @@ static int web_identity(struct creds_provider *p, const char *token_file,
 	return rc;
 }
 
+/*
+ * The MFA code for a role whose profile sets mfa_serial, as the AWS CLI asks
+ * for it: a prompt on the terminal (/dev/tty, so stdin and stdout may be
+ * redirected). Without a terminal there is nobody to ask: a clear error
+ * instead of an AccessDenied from STS. The code is 6 digits.
+ */
+static int mfa_code(const char *serial, char *code, size_t n, struct err *err)
+{
+	FILE *tty = fopen("/dev/tty", "r+");
+	size_t len;
+
+	if (!tty || !isatty(fileno(tty))) {
+		if (tty)
+			fclose(tty);
+		return err_set(err, ERR_AUTH,
+			       "the profile needs an MFA code (mfa_serial %s) and there is no terminal to ask for it; run cairn from a terminal, or give it credentials that need no MFA (for example from `aws sts get-session-token` or a credential_process)",
+			       serial);
+	}
+	fprintf(tty, "Enter MFA code for %s: ", serial);
+	fflush(tty);
+	if (!fgets(code, (int)n, tty)) {
+		fclose(tty);
+		return err_set(err, ERR_AUTH, "no MFA code entered for %s", serial);
+	}
+	fclose(tty);
+	len = strcspn(code, "\r\n");
+	code[len] = '\0';
+	if (len != 6 || strspn(code, "0123456789") != 6)
+		return err_set(err, ERR_AUTH, "MFA code for %s: expected 6 digits", serial);
+	return 0;
+}
+
 static int assume_role(struct creds_provider *p, const struct aws_creds *src,
 		       const char *role_arn, const struct ini_section *prof,
 		       struct aws_creds *out, struct err *err)
@@ -289,6 +322,7 @@ static int assume_role(struct creds_provider *p, const struct aws_creds *src,
 	const char *session = ini_get(prof, "role_session_name");
 	const char *ext = ini_get(prof, "external_id");
 	const char *dur = ini_get(prof, "duration_seconds");
+	const char *mfa = ini_get(prof, "mfa_serial");
 	char sess[64];
 	int rc;
 
@@ -302,6 +336,16 @@ static int assume_role(struct creds_provider *p, const struct aws_creds *src,
 		value_map_set(a, params, "ExternalId", value_new_string(a, ext));
 	if (dur && strspn(dur, "0123456789") == strlen(dur))
 		value_map_set(a, params, "DurationSeconds", value_new_number(a, dur));
+	if (mfa) {
+		char code[32];
+		if (mfa_code(mfa, code, sizeof(code), err) < 0) {
+			err_prefix(err, "assume role \"%s\": ", role_arn);
+			arena_free(a);
+			return -1;
+		}
+		value_map_set(a, params, "SerialNumber", value_new_string(a, mfa));
+		value_map_set(a, params, "TokenCode", value_new_string(a, code));
+	}
 	res = aws_call_with(p->client, "sts", "AssumeRole", params, src, a, err);
 	rc = res ? from_sts(res, out, err) : -1;
 	if (rc < 0)
@@ -343,17 +387,54 @@ static int run_process(const char *cmd, struct aws_creds *out, struct err *err)
 	return rc;
 }
 
+/*
+ * AWS_CONTAINER_CREDENTIALS_FULL_URI: https to any host, plain http only to
+ * the ECS/EKS agents' link-local addresses (169.254.170.2, 169.254.170.23,
+ * fd00:ec2::23) or a loopback address, the rule of the SDKs. The host is
+ * parsed out of the URL and compared whole: http://169.254.170.2.example.com
+ * and http://169.254.170.2@example.com are other hosts, refused, since the
+ * container's authorization token would go to them in clear.
+ */
 static int container_url_ok(const char *url)
 {
-	const char *h;
+	const char *auth, *end, *at;
+	char host[256];
+	unsigned a, b, c, d;
+	char extra;
+	size_t n;
+
 	if (!strncasecmp(url, "https://", 8))
 		return 1;
 	if (strncasecmp(url, "http://", 7))
 		return 0;
-	h = url + 7;
-	return !strncmp(h, "169.254.170.2", 13) || !strncmp(h, "169.254.170.23", 14) ||
-	       !strncmp(h, "[fd00:ec2::23]", 14) || !strncmp(h, "127.", 4) ||
-	       !strncmp(h, "localhost", 9) || !strncmp(h, "[::1]", 5);
+	auth = url + 7;
+	end = auth + strcspn(auth, "/?#");
+	at = memchr(auth, '@', (size_t)(end - auth));
+	if (at)
+		return 0; /* userinfo: never for a credentials endpoint */
+	if (*auth == '[') {
+		const char *rb = memchr(auth, ']', (size_t)(end - auth));
+		if (!rb)
+			return 0;
+		n = (size_t)(rb - auth - 1);
+		if (n >= sizeof(host))
+			return 0;
+		memcpy(host, auth + 1, n);
+		host[n] = '\0';
+		if (rb[1] && rb[1] != ':' && rb + 1 != end)
+			return 0;
+		return !strcasecmp(host, "fd00:ec2::23") || !strcmp(host, "::1");
+	}
+	n = strcspn(auth, ":/?#");
+	if (n >= sizeof(host) || !n)
+		return 0;
+	memcpy(host, auth, n);
+	host[n] = '\0';
+	if (!strcmp(host, "169.254.170.2") || !strcmp(host, "169.254.170.23") ||
+	    !strcasecmp(host, "localhost"))
+		return 1;
+	return sscanf(host, "%u.%u.%u.%u%c", &a, &b, &c, &d, &extra) == 4 && a == 127 &&
+	       b < 256 && c < 256 && d < 256;
 }
 
 static int container(struct creds_provider *p, struct aws_creds *out,

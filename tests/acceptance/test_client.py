@@ -356,3 +356,95 @@ def test_container_credentials_are_retried(clean, cairn):
         srv.shutdown()
     assert r.rc == 0, r
     assert len(_Flaky.seen) == 3
+
+
+# ---- smaller: container URL hosts, MFA ---------------------------------------
+
+@pytest.mark.parametrize('uri,ok', [
+    ('http://169.254.170.2.example.com/creds', False),
+    ('http://169.254.170.2@127.0.0.1:{port}/creds', False),
+    ('http://127.0.0.1:{port}/creds', True),
+    ('http://localhost:{port}/creds', True),
+])
+def test_container_full_uri_host_is_checked_whole(clean, cairn, uri, ok):
+    _Flaky.seen = []
+    _Flaky.failures = 0
+    srv = http.server.HTTPServer(('127.0.0.1', 0), _Flaky)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    try:
+        r = cairn('whoami', *cairn.endpoint, extra_env={
+            'AWS_ACCESS_KEY_ID': '', 'AWS_SECRET_ACCESS_KEY': '',
+            'AWS_CONTAINER_AUTHORIZATION_TOKEN': 'container-secret',
+            'AWS_CONTAINER_CREDENTIALS_FULL_URI': uri.format(port=srv.server_address[1])})
+    finally:
+        srv.shutdown()
+        _Flaky.failures = 2
+    if ok:
+        assert r.rc == 0, r
+    else:
+        assert r.rc == 1, r
+        assert 'http is only allowed' in r.err, r
+        assert _Flaky.seen == []    # the token went nowhere
+
+
+MFA_CONFIG = """\
+[profile mfa]
+role_arn = {role}
+source_profile = base
+mfa_serial = arn:aws:iam::123456789012:mfa/alice
+region = us-east-1
+"""
+
+
+def _mfa_setup(cairn, emu):
+    role = emu.client('iam').create_role(RoleName='deploy-mfa',
+                                         AssumeRolePolicyDocument=TRUST)['Role']
+    home = cairn.tmp / 'home'
+    (home / '.aws').mkdir(parents=True, exist_ok=True)
+    (home / '.aws' / 'config').write_text(MFA_CONFIG.format(role=role['Arn']))
+    (home / '.aws' / 'credentials').write_text(
+        '[base]\naws_access_key_id = test\naws_secret_access_key = test\n')
+    return {'AWS_ACCESS_KEY_ID': '', 'AWS_SECRET_ACCESS_KEY': ''}
+
+
+def test_mfa_without_terminal_is_a_clear_error(clean, cairn):
+    env = _mfa_setup(cairn, clean)
+    r = cairn('whoami', '--profile', 'mfa', *cairn.endpoint, extra_env=env)
+    assert r.rc == 1, r
+    assert 'MFA code' in r.err and 'no terminal' in r.err, r
+    assert _calls(clean).get('sts:AssumeRole') is None
+
+
+def test_mfa_code_is_asked_on_the_terminal(clean, cairn):
+    import pty
+    import select
+    emu = clean
+    env = dict(cairn.env)
+    env.update(_mfa_setup(cairn, emu))
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.chdir(str(cairn.tmp))
+        os.execve(cairn.path, [cairn.path, 'whoami', '--profile', 'mfa', '--json',
+                               *cairn.endpoint], env)
+    out = b''
+    sent = False
+    while True:
+        r, _, _ = select.select([fd], [], [], 20)
+        if not r:
+            break
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+        if not sent and b'Enter MFA code for arn:aws:iam::123456789012:mfa/alice' in out:
+            os.write(fd, b'123456\n')
+            sent = True
+    _, status = os.waitpid(pid, 0)
+    assert sent, out
+    assert os.waitstatus_to_exitcode(status) == 0, out
+    assert b'assumed-role/deploy-mfa' in out, out
+    assert _calls(emu).get('sts:AssumeRole') == 1

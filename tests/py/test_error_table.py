@@ -77,3 +77,17 @@ def test_section5_codes_are_known(notes):
     got = classify(found)
     unknown = [c for c in found if got.get(c) in (None, "aws")]
     assert not unknown
+
+
+def test_quota_is_not_throttling():
+    """A quota reached is its own class: retrying with backoff cannot help,
+    and the message must not say "throttled"."""
+    got = classify(["LimitExceededException", "LimitExceeded", "VpcLimitExceeded",
+                    "AddressLimitExceeded", "RulesPerSecurityGroupLimitExceeded",
+                    "ServiceQuotaExceededException", "RequestLimitExceeded",
+                    "ThrottlingException"])
+    assert got == {"LimitExceededException": "quota", "LimitExceeded": "quota",
+                   "VpcLimitExceeded": "quota", "AddressLimitExceeded": "quota",
+                   "RulesPerSecurityGroupLimitExceeded": "quota",
+                   "ServiceQuotaExceededException": "quota",
+                   "RequestLimitExceeded": "throttled", "ThrottlingException": "throttled"}
