@@ -116,15 +116,28 @@ const struct provider *provider_find(const char *type);
 size_t provider_count(void);
 const struct provider *provider_at(size_t i);
 
+/* provider_generate_name() flags: the services' own rules. */
+enum {
+	/* ECR: lowercase (its pattern is [a-z0-9] with single ._-/ between) */
+	NAME_LOWER = 1,
+	/* EC2 security groups: never "sg-..." in any case (EC2 refuses it:
+	 * "Group names may not be in the format sg-*"); becomes "sg_..." */
+	NAME_EC2_GROUP = 2,
+};
+
 /*
  * A name CloudFormation would generate: "<stack>-<LogicalId>-<SUFFIX>",
- * trimmed to max_len and restricted to the characters `allowed` permits
- * (a set like "a-zA-Z0-9-_"; lowercased when lower is true). The suffix is
- * 12 characters derived from ctx->token, so a retry or the run after a
- * crash generates the same name. Returned in ctx->arena.
+ * at most max_len characters, the stack name and the logical id cut as
+ * CloudFormation cuts them (13 characters kept for "-<SUFFIX>", the rest
+ * shared between the two, the stack's half rounding up). Only letters,
+ * digits and single '-' between them are kept from the stack name (so the
+ * name suits IAM, ECS, ECR, Logs, Secrets Manager and EC2 alike); flags
+ * (NAME_*) add a service's own rules. The suffix is 12 characters derived
+ * from ctx->token, so a retry or the run after a crash generates the same
+ * name. Returned in ctx->arena.
  */
 const char *provider_generate_name(struct provider_ctx *ctx, size_t max_len,
-				   bool lower);
+				   unsigned flags);
 
 /* Sleeps the next poll interval (growing from poll_min to poll_max);
  * *attempt counts the polls. ERR_TIMEOUT past ctx->deadline, ERR_CANCELLED

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "arena.h"
 #include "diag.h"
 #include "value.h"
 
@@ -51,6 +52,23 @@ void schema_validate(const struct schema_type *t, const struct value *props,
 void schema_validate_at(const struct schema_type *t, const struct value *props,
 			const char *logical_id, const struct mark *where,
 			struct diag_list *out);
+
+/*
+ * Converts the scalars of evaluated properties (a map; anything else is
+ * returned as is) to the types the type's schema declares, as
+ * CloudFormation does before a handler sees them: a number or boolean
+ * where a string is declared becomes its text (10 -> "10"), a numeric
+ * string where an integer or number is declared becomes a number ("256"
+ * -> 256), "true"/"false" (any case) where a boolean is declared becomes a
+ * boolean; at any depth. Properties with no declared type and objects
+ * without declared properties (Json: PolicyDocument) are left untouched,
+ * and so is a value that cannot be converted ("abc" for an integer):
+ * schema_validate() reports it. Marks and sensitive bits are kept.
+ * Returns props itself when nothing changed, else a new tree allocated in
+ * a that shares the unchanged nodes (props is never modified).
+ */
+struct value *schema_coerce(const struct schema_type *t, struct arena *a,
+			    struct value *props);
 
 /* Whether Fn::GetAtt may ask for attr ("Arn", "Endpoint.Address"). */
 bool schema_has_attribute(const struct schema_type *t, const char *attr);

@@ -185,7 +185,7 @@ static const char *sg_name(struct provider_ctx *ctx, const struct value *props)
 {
 	const char *n = pv_str(props, "GroupName");
 
-	return n ? n : provider_generate_name(ctx, 255, false);
+	return n ? n : provider_generate_name(ctx, 255, NAME_EC2_GROUP);
 }
 
 static int sg_create(struct provider_ctx *ctx, const struct value *props,
