@@ -562,7 +562,8 @@ claimed_by(struct arena *a, const struct provider_relation *rel,
  * relationship property reduced to what r answers for: the items r records
  * itself, and the items nobody declares (drift); without those another
  * resource of the stack declares (a claim) and those AWS put there itself.
- * A list left empty is dropped, as a read leaves out an empty list.
+ * A list left empty is dropped when r records none, and empty when r
+ * records one (an egress list emptied outside is not AWS's default).
  */
 static void drop_claimed(struct arena *a, const struct state_resource *r,
 			 const struct state_resource *recs, size_t nrecs,
@@ -577,6 +578,12 @@ static void drop_claimed(struct arena *a, const struct state_resource *r,
 		struct value *live = value_map_get(obs, rel->property), *keep;
 		const struct value *own = value_map_get(r->properties,
 							rel->property);
+		if (!live && own && own->kind == VALUE_LIST) {
+			/* none live: an empty list, not an absent property, so
+			 * the record says "none" rather than "AWS's default" */
+			value_map_set(a, obs, rel->property, value_new_list(a));
+			continue;
+		}
 		if (!live || live->kind != VALUE_LIST)
 			continue;
 		keep = value_new_list(a);
@@ -599,7 +606,7 @@ static void drop_claimed(struct arena *a, const struct state_resource *r,
 			}
 			value_list_push(a, keep, x);
 		}
-		if (keep->u.list.n)
+		if (keep->u.list.n || own)
 			value_map_set(a, obs, rel->property, keep);
 		else
 			value_map_del(obs, rel->property);
