@@ -630,8 +630,21 @@ static void unowned_items(struct arena *a, const struct state_resource *r,
 	for (i = 0; i < nrel; i++) {
 		const char *prop = rels[i].property;
 		struct value *lv = value_map_get(obs, prop);
-		if (!lv || value_map_get(r->properties, prop) || !proj ||
-		    proj->kind != VALUE_MAP)
+		const struct value *own = value_map_get(r->properties, prop);
+		struct value *pl = value_map_get(proj, prop);
+		size_t k;
+		if (own && pl && lv && pl->kind == VALUE_LIST &&
+		    lv->kind == VALUE_LIST && pl->u.list.n == lv->u.list.n) {
+			/* an item r does not record is shown whole, not cut
+			 * to the shape of r's own items (a rule's ports) */
+			for (k = 0; k < lv->u.list.n; k++) {
+				const char *key = rels[i].item_key(
+					a, lv->u.list.items[k]);
+				if (key && !recorded_has(a, &rels[i], own, key))
+					pl->u.list.items[k] = lv->u.list.items[k];
+			}
+		}
+		if (!lv || own || !proj || proj->kind != VALUE_MAP)
 			continue;
 		if (*rec == r->properties) {
 			struct value *c = value_new_map(a);
