@@ -337,7 +337,7 @@ def test_drift_catches_what_nobody_owns(emu, applied):
         assert hits, (lid, prefix, item)
         return hits
 
-    assert any('break-glass' in json.dumps(c['live']) and c['recorded'] is None
+    assert any('break-glass' in json.dumps(c['live']) and c['recorded'] is None and c['unowned']
                for c in change('TaskRole', 'Policies')), by_id['TaskRole']
     assert any(c['live'] == stray for c in change('ExecutionRole', 'ManagedPolicyArns'))
     assert any('192.168.0.0/16' in json.dumps(c['live']) for c in change('PrivateRouteTable', 'Routes'))

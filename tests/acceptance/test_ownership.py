@@ -260,7 +260,7 @@ def test_relationship_added_by_nobody_is_drift(emu, owners):
         item = by_id[lid]
         assert item['status'] == 'drifted', item
         hits = [c for c in item['changes'] if c['path'].startswith(prop)
-                and needle in json.dumps(c['live'])]
+                and needle in json.dumps(c['live']) and c['unowned'] is True]
         assert hits, (lid, prop, needle, item)
 
     changed('Role', 'ManagedPolicyArns', stray)
@@ -280,6 +280,7 @@ def test_relationship_added_by_nobody_is_drift(emu, owners):
         assert managed not in json.dumps(c['live']), c
     h = cairn("drift", tpl, *common)
     assert h.rc == 2 and 'Rtb (AWS::EC2::RouteTable)' in h.out and '192.168.0.0/16' in h.out, h
+    assert h.out.count('(declared by no resource of the stack)') == 8, h
 
     # --- plan shows the repair, apply makes it
     p = cairn('plan', tpl, '--detailed-exitcode', *common)
