@@ -1082,8 +1082,13 @@ static int rtb_unlink(struct provider_ctx *ctx, const char *id,
 
 	for (i = 0; ol && ol->kind == VALUE_LIST && i < ol->u.list.n; i++) {
 		const struct value *r = ol->u.list.items[i];
+		const char *g = pv_str(r, "GatewayId");
 		struct value *p;
-		if (!dropped(r, pv(new_props, "Routes"), rfields))
+		/* AWS's own routes, should old_props be a raw read (the
+		 * adoption of a table a crashed run created) */
+		if ((g && !strcmp(g, "local")) || pv_bool(r, "Propagated", false) ||
+		    pv_str(r, "VpcEndpointId") ||
+		    !dropped(r, pv(new_props, "Routes"), rfields))
 			continue;
 		p = value_new_map(a);
 		ps(a, p, "RouteTableId", id);
