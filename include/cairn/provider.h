@@ -145,4 +145,61 @@ const char *provider_generate_name(struct provider_ctx *ctx, size_t max_len,
 int provider_sleep(struct provider_ctx *ctx, int *attempt, const char *what,
 		   struct err *err);
 
+/*
+ * Relationships with one owner. Some relationships can be declared from
+ * either side: a role's ManagedPolicyArns or a ManagedPolicy's Roles, a
+ * security group's inline rules or a standalone SecurityGroupIngress, a
+ * route table's routes (no CloudFormation property: AWS::EC2::Route only).
+ * The live read of the resource holding them reports every item AWS has;
+ * the refresh (src/exec/refresh.c) then leaves out the items that another
+ * resource of the same stack declares (a "claim"), and the items AWS put
+ * there itself (the default egress rule, the VPC's local route), and
+ * compares what remains with what the resource itself records, even when
+ * it records nothing: an item nobody in the stack declares is drift, and
+ * the plan removes it. See docs/ownership.md.
+ */
+struct provider_claim {
+	/* the type of the other resource that declares items */
+	const char *type;
+	/* its property that names the holder: a string or a list of strings
+	 * equal to the holder's physical id (RoleName, Roles, GroupId ...) */
+	const char *points_at;
+	/* the key (as item_key computes it) of the item the claiming
+	 * resource owns on the holder, from its physical id and recorded
+	 * properties; NULL when none can be known */
+	const char *(*owned_key)(struct arena *a, const char *physical_id,
+				 const struct value *props);
+};
+
+struct provider_relation {
+	/* the property of the holder: a list of items */
+	const char *property;
+	/* not a CloudFormation property of the type (RouteTable Routes): the
+	 * read reports it only so that what nobody declares can be seen */
+	bool synthetic;
+	/* an item's identity (a policy name, a normalised rule) */
+	const char *(*item_key)(struct arena *a, const struct value *item);
+	/* optional: the item is AWS's own given the holder's recorded
+	 * properties (not drift unless the holder lists it itself) */
+	bool (*aws_default)(const struct value *recorded,
+			    const struct value *item);
+	const struct provider_claim *claims; /* ends with a NULL type */
+};
+
+/* The relationship properties of a type (n set; NULL when none). */
+const struct provider_relation *provider_relations(const char *type,
+						   size_t *n);
+
+/*
+ * A write-only property whose value cannot be read back but whose version
+ * can (a secret's current version id): the read reports the version as the
+ * attribute `attr`; a live version other than the recorded one means the
+ * value was replaced outside cairn. NULL when the type has none.
+ */
+struct provider_versioned {
+	const char *attr;              /* "VersionId" */
+	const char *const *properties; /* the write-only properties it covers */
+};
+const struct provider_versioned *provider_versioned(const char *type);
+
 #endif
