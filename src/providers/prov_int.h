@@ -84,6 +84,18 @@ struct value *ec2_tag_spec(struct arena *a, const char *rtype,
  * NULL when there are none. */
 struct value *tags_from_aws(struct arena *a, const struct value *tags,
 			    const char *k, const char *v);
+/* Whether a resource's tags (any of AWS's shapes) say it is this stack's
+ * resource ctx->logical_id: cairn:stack = ctx->stack and
+ * cairn:logical-id = ctx->logical_id. What a find() by name checks before
+ * returning anything: cairn adopts only what it provably created. */
+bool tags_owned(const struct provider_ctx *ctx, const struct value *tags);
+/* find()'s answer for a resource that exists under the identity looked
+ * for but is not this stack's: ERR_ALREADY_EXISTS naming it, with
+ * out->physical_id set to its id (the executor adds the `cairn import`
+ * hint). Returns -1. */
+int prov_foreign(struct provider_ctx *ctx, const char *physical_id,
+		 const struct value *tags, struct provider_result *out,
+		 struct err *err);
 /* Diff of two [{Key,Value}] lists: set = added or changed (same shape),
  * removed = list of key strings. */
 void tags_diff(struct arena *a, const struct value *old_tags,

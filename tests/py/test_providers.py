@@ -410,14 +410,20 @@ def test_iam_role(emu):
     tok = next(TOKEN)
     r = drive(emu, 'create', 'AWS::IAM::Role', props, lid='TaskRole', token=tok)
     name = r['physical_id']
-    # after a crash, find() adopts the role by the name the token generates;
-    # a create retried with the same token adopts it too
+    # after a crash, find() adopts the role by the name the token generates
+    # and its cairn tags; a create retried with the same token says
+    # "already exists" and leaves adoption to the executor's find()
     assert drive(emu, 'find', 'AWS::IAM::Role', props, lid='TaskRole',
                  token=tok)['physical_id'] == name
-    assert drive(emu, 'create', 'AWS::IAM::Role', props, lid='TaskRole',
-                 token=tok)['physical_id'] == name
+    p = drive(emu, 'create', 'AWS::IAM::Role', props, lid='TaskRole', token=tok,
+              check=False)
+    assert p.returncode == 1 and p.stderr.startswith('error already_exists'), p.stderr
     assert drive(emu, 'find', 'AWS::IAM::Role', props, lid='TaskRole',
                  check=False).returncode == 4
+    # the same name under another stack's tags is never returned
+    p = drive(emu, 'find', 'AWS::IAM::Role', dict(props, RoleName=name), lid='TaskRole',
+              token=tok, stack='otherstack', check=False)
+    assert p.returncode == 1 and 'already_exists' in p.stderr, p.stderr
     assert name.startswith('teststack-TaskRole-') and len(name) <= 64
     role = iam.get_role(RoleName=name)['Role']
     assert r['attrs']['Arn'] == role['Arn'] and r['attrs']['RoleId'] == role['RoleId']
