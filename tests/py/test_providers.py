@@ -125,8 +125,11 @@ def test_vpc_lifecycle(emu):
     vid = r['physical_id']
     assert r['attrs']['Ref'] == vid and r['attrs']['CidrBlock'] == '10.10.0.0/16'
     v = ec2.describe_vpcs(VpcIds=[vid])['Vpcs'][0]
+    # cairn:token: the create's token, by which a lost answer's VPC is found
     assert tags_of(v['Tags']) == {'Name': 'main', 'cairn:stack': 'teststack',
-                                  'cairn:logical-id': 'Vpc'}
+                                  'cairn:logical-id': 'Vpc',
+                                  'cairn:token': tags_of(v['Tags'])['cairn:token']}
+    assert len(tags_of(v['Tags'])['cairn:token']) == 32
     for attr, key in (('enableDnsSupport', 'EnableDnsSupport'),
                       ('enableDnsHostnames', 'EnableDnsHostnames')):
         assert ec2.describe_vpc_attribute(VpcId=vid, Attribute=attr)[key]['Value']
