@@ -104,9 +104,14 @@ struct provider {
 	int (*delete)(struct provider_ctx *ctx, const char *physical_id,
 		      const struct value *props, const struct value *attrs,
 		      struct err *err);
-	/* Optional: finds a resource a crashed run created (by ctx->token,
-	 * tags cairn:stack/cairn:logical-id, or the generated name). 0 and
-	 * out filled when found; ERR_NOT_FOUND when not. */
+	/* Optional: finds a resource a crashed run (or a lost answer) created
+	 * (by ctx->token, tags cairn:stack/cairn:logical-id, or the generated
+	 * name). It returns only what is provably this stack's resource
+	 * ctx->logical_id: found by its cairn tags, or by name and then
+	 * verified to carry them. 0 and out filled when found; ERR_NOT_FOUND
+	 * when not; ERR_ALREADY_EXISTS, with out->physical_id naming it, when
+	 * something by that name exists that this stack did not create (never
+	 * adopted: `cairn import` takes such a resource over on purpose). */
 	int (*find)(struct provider_ctx *ctx, const struct value *props,
 		    struct provider_result *out, struct err *err);
 };

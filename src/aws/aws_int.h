@@ -203,6 +203,11 @@ struct http_request {
 	long connect_timeout_ms;
 	long timeout_ms;
 	size_t max_response; /* 0: 64 MiB */
+	/* a new connection, never a pooled one: libcurl silently resends a
+	 * request whose reused connection closed before any answer, which a
+	 * call that is not safe to resend (aws_call_opts.no_resend) must
+	 * never have done for it */
+	int fresh_connect;
 };
 
 struct http_response {

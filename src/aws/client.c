@@ -262,6 +262,10 @@ struct call {
 	int sign_mode;        /* 0: provider creds, 1: given creds, 2: unsigned */
 	const struct aws_creds *creds;
 	int s3;
+	/* aws_call_opts.no_resend: a transport failure or a 5xx after which
+	 * AWS may have applied the call is not retried; *uncertain is set */
+	int no_resend;
+	int *uncertain;
 };
 
 static _Thread_local unsigned long long rnd_state;
@@ -497,6 +501,7 @@ static int exchange(struct aws_client *c, const struct call *cl,
 		req.body_len = cl->body_len;
 		req.connect_timeout_ms = c->connect_ms;
 		req.timeout_ms = c->timeout_ms;
+		req.fresh_connect = cl->no_resend;
 		if (attempt == 1 && cl->log_body && log_enabled(LOG_TRACE))
 			trace_body("request", cl, cl->log_body, strlen(cl->log_body));
 		strbuf_reset(&resp->body);
@@ -511,6 +516,13 @@ static int exchange(struct aws_client *c, const struct call *cl,
 				  cl->svc->name, cl->op, err_code_name(e.code), attempt,
 				  c->max_attempts, (double)(aws_now_ns() - t0) / 1e6);
 			retry = aws_retryable(e.code);
+			/* a call not safe to resend: only when the request never
+			 * left (no address, no connection) is a retry blind-safe */
+			if (retry && cl->no_resend && resp->curl_code != 6 &&
+			    resp->curl_code != 7) {
+				retry = 0;
+				*cl->uncertain = 1;
+			}
 			cost = resp->curl_code == 28 /* CURLE_OPERATION_TIMEDOUT */ ? 10 : 5;
 			if (retry && attempt < c->max_attempts &&
 			    quota_take(&c->quota, cost) < 0) {
@@ -544,6 +556,13 @@ static int exchange(struct aws_client *c, const struct call *cl,
 		}
 		fill_aws_error(cl, resp, &e);
 		retry = aws_retryable(e.code);
+		/* a 5xx may come after the call was applied; throttling and
+		 * 4xx mean it was not */
+		if (retry && cl->no_resend && resp->status >= 500 &&
+		    e.code != ERR_THROTTLED) {
+			retry = 0;
+			*cl->uncertain = 1;
+		}
 		/* refused for the time it was signed at: correct the clock from
 		 * the Date header and sign again, once, at no retry cost */
 		if (cl->sign_mode != 2 && !skew_retried && skew_code(e.aws_code) &&
@@ -590,7 +609,8 @@ static int is_mutating(const char *op)
 static struct value *call(struct aws_client *c, const char *service,
 			  const char *op, const struct value *params,
 			  int sign_mode, const struct aws_creds *creds,
-			  struct arena *a, struct err *err)
+			  struct aws_call_opts *o, struct arena *a,
+			  struct err *err)
 {
 	const struct aws_service *svc = aws_service_find(service);
 	struct strbuf body = STRBUF_INIT, red = STRBUF_INIT, target = STRBUF_INIT;
@@ -636,6 +656,11 @@ static struct value *call(struct aws_client *c, const char *service,
 	cl.sign_mode = sign_mode;
 	cl.creds = creds;
 	cl.mutating = is_mutating(op);
+	if (o && o->no_resend) {
+		o->uncertain = 0;
+		cl.no_resend = 1;
+		cl.uncertain = &o->uncertain;
+	}
 	switch (svc->proto) {
 	case PROTO_EC2:
 		rc = aws_ser_ec2(op, svc->api_version, params, &body,
@@ -698,7 +723,15 @@ struct value *aws_call(struct aws_client *c, const char *service,
 		       const char *op, const struct value *params,
 		       struct arena *a, struct err *err)
 {
-	return call(c, service, op, params, 0, NULL, a, err);
+	return call(c, service, op, params, 0, NULL, NULL, a, err);
+}
+
+struct value *aws_call_opt(struct aws_client *c, const char *service,
+			   const char *op, const struct value *params,
+			   struct aws_call_opts *o, struct arena *a,
+			   struct err *err)
+{
+	return call(c, service, op, params, 0, NULL, o, a, err);
 }
 
 struct value *aws_call_with(struct aws_client *c, const char *service,
@@ -706,7 +739,7 @@ struct value *aws_call_with(struct aws_client *c, const char *service,
 			    const struct aws_creds *creds, struct arena *a,
 			    struct err *err)
 {
-	return call(c, service, op, params, creds ? 1 : 2, creds, a, err);
+	return call(c, service, op, params, creds ? 1 : 2, creds, NULL, a, err);
 }
 
 struct value *aws_call_all(struct aws_client *c, const char *service,

@@ -170,6 +170,8 @@ int http_do(struct http_pool *p, const struct http_request *req,
 
 	curl_easy_reset(h);
 	curl_easy_setopt(h, CURLOPT_URL, req->url);
+	if (req->fresh_connect)
+		curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
