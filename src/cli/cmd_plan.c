@@ -143,6 +143,8 @@ int cmd_plan(int argc, char **argv)
 	po.lock = true;
 	tmplopts_init(&to);
 	stateopts_init(&po.so);
+	po.so.read_only = true;
+	po.so.aws = &po.aws;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
