@@ -95,6 +95,10 @@ int remote_close(struct remote *r, struct err *err);
 /* Counters for benchmarks: S3 requests made by this handle. */
 unsigned remote_requests(const struct remote *r);
 
+/* Writes a consistent copy of the local database to dest (mode 0600,
+ * through dest.tmp and a rename). */
+int remote_save_copy(struct remote *r, const char *dest, struct err *err);
+
 /* Reads KEY.lock: 1 and *out filled (strings in a), 0 when unlocked, -1. */
 int remote_lock_get(struct aws_client *aws, const char *url, struct arena *a,
 		    struct state_lock_info *out, struct err *err);

@@ -719,7 +719,8 @@ int aws_s3(struct aws_client *c, const struct aws_s3_request *r,
 	if (ep->overridden) {
 		/* path style: endpoint/bucket/key */
 		sigv4_uri_encode(r->bucket, strlen(r->bucket), NULL, &path);
-		strbuf_addch(&path, '/');
+		if (*r->key) /* a bucket call (ListObjectVersions): /bucket */
+			strbuf_addch(&path, '/');
 		strbuf_addstr(&host, ep->host);
 		strbuf_addstr(&url, ep->url);
 	} else {

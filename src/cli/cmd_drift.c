@@ -163,7 +163,9 @@ static int run_drift(struct drift_cmd *d)
 	char *state_path = NULL;
 	size_t i;
 	int rc = EXIT_ERROR;
+	struct state_handle sh;
 
+	memset(&sh, 0, sizeof(sh));
 	if (access(d->to.template_path, R_OK) < 0) {
 		cli_error("cannot read template '%s'", d->to.template_path);
 		goto done;
@@ -174,7 +176,9 @@ static int run_drift(struct drift_cmd *d)
 		cli_error("%s", err.msg);
 		goto done;
 	}
-	st = state_open(state_path, 0, &err);
+	/* a remote state: a snapshot, without its lock, never written */
+	d->so.aws = &d->aws;
+	st = stateopts_open(&d->so, state_path, 0, 0, NULL, &sh, &err);
 	if (!st) {
 		cli_error("%s", err.msg);
 		goto done;
@@ -205,7 +209,7 @@ static int run_drift(struct drift_cmd *d)
 	rc = res.failed ? EXIT_ERROR
 			: res.drifted + res.gone ? EXIT_DRIFT : EXIT_OK;
 done:
-	state_close(st);
+	stateopts_close(&sh, st, &err);
 	free(state_path);
 	arena_free(a);
 	return rc;

@@ -1011,3 +1011,55 @@ out:
 	free_remote(r);
 	return rc;
 }
+
+int remote_save_copy(struct remote *r, const char *dest, struct err *err)
+{
+	struct strbuf tmp = STRBUF_INIT;
+	sqlite3_int64 size = 0;
+	unsigned char *bytes;
+	size_t off = 0;
+	int fd, rc = 0;
+
+	if (open_ro(r) < 0)
+		return err_set(err, ERR_NOT_FOUND, "no state found at '%s'",
+			       r->url);
+	bytes = sqlite3_serialize(r->ro, "main", &size, 0);
+	if (!bytes)
+		return err_set(err, ERR_STATE, "cannot read %s: %s", r->path,
+			       sqlite3_errmsg(r->ro));
+	/* the copy is a rollback-journal file: no -wal is shipped with it */
+	if (size > 19)
+		bytes[18] = bytes[19] = 1;
+	strbuf_addf(&tmp, "%s.tmp", dest);
+	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rc = err_set(err, ERR_IO, "cannot create %s: %s", tmp.buf,
+			     strerror(errno));
+		goto out;
+	}
+	while (off < (size_t)size) {
+		ssize_t w = write(fd, bytes + off, (size_t)size - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			break;
+		off += (size_t)w;
+	}
+	if (off != (size_t)size || fsync(fd) < 0) {
+		rc = err_set(err, ERR_IO, "cannot write %s: %s", tmp.buf,
+			     strerror(errno));
+		close(fd);
+		unlink(tmp.buf);
+		goto out;
+	}
+	close(fd);
+	if (rename(tmp.buf, dest) < 0) {
+		rc = err_set(err, ERR_IO, "cannot rename %s to %s: %s", tmp.buf,
+			     dest, strerror(errno));
+		unlink(tmp.buf);
+	}
+out:
+	sqlite3_free(bytes);
+	strbuf_release(&tmp);
+	return rc;
+}
