@@ -86,6 +86,9 @@ bool remote_existed(const struct remote *r);
 const char *remote_etag(const struct remote *r);
 /* Uploads now if a change was committed since the last upload. */
 int remote_sync(struct remote *r, struct err *err);
+/* Makes st (opened on remote_local_path) upload after every journal
+ * intent, before the AWS call it announces (state_set_intent_hook). */
+void remote_attach(struct remote *r, struct state *st);
 /*
  * Final upload (when writable and changed), lock release, cleanup. Call it
  * after state_close() of the local copy. NULL: 0. On an upload failure the

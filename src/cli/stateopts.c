@@ -396,6 +396,8 @@ struct state *stateopts_open(const struct stateopts *o, const char *location,
 	if (!h->remote)
 		return NULL;
 	st = state_open(remote_local_path(h->remote), open_flags, err);
+	if (st)
+		remote_attach(h->remote, st);
 	if (!st && err->code == ERR_NOT_FOUND)
 		err_set(err, ERR_NOT_FOUND, "no state found at '%s'", location);
 	return st;

@@ -1063,3 +1063,33 @@ out:
 	strbuf_release(&tmp);
 	return rc;
 }
+
+static int intent_hook(void *ud, struct err *err)
+{
+	struct remote *r = ud;
+	struct err e = ERR_INIT;
+	int attempt, rc = -1;
+
+	/* a few tries beyond the client's own retries: the apply stops if
+	 * the intent cannot be made durable */
+	for (attempt = 0; attempt < 3 && rc < 0; attempt++) {
+		err_clear(&e);
+		rc = remote_sync(r, &e);
+		if (rc < 0 && (r->conflict || r->lock_lost))
+			break;
+		if (rc < 0)
+			sleep_s(0.3 * (attempt + 1));
+	}
+	if (rc < 0) {
+		*err = e;
+		err_prefix(err, "cannot save the state before the next AWS "
+				"call: ");
+	}
+	return rc;
+}
+
+void remote_attach(struct remote *r, struct state *st)
+{
+	if (r->o.writable)
+		state_set_intent_hook(st, intent_hook, r);
+}
