@@ -216,6 +216,7 @@ struct http_response {
 	char request_id[128];
 	char error_type[128]; /* x-amzn-ErrorType */
 	char etag[256];
+	char version_id[256]; /* S3 x-amz-version-id */
 	char content_type[128];
 	int curl_code; /* 0 when the exchange completed */
 	time_t date;   /* the Date header (server clock), 0 when absent */

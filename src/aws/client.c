@@ -506,6 +506,7 @@ static int exchange(struct aws_client *c, const struct call *cl,
 			trace_body("request", cl, cl->log_body, strlen(cl->log_body));
 		strbuf_reset(&resp->body);
 		resp->request_id[0] = resp->error_type[0] = resp->etag[0] = '\0';
+		resp->version_id[0] = '\0';
 		resp->status = 0;
 		t0 = aws_now_ns();
 		rc = http_do(c->http, &req, resp, &e);
@@ -849,7 +850,8 @@ int aws_s3(struct aws_client *c, const struct aws_s3_request *r,
 	size_t idx = (size_t)(svc - aws_services);
 	const struct aws_endpoint *ep = &c->ep[idx];
 	struct strbuf path = STRBUF_INIT, url = STRBUF_INIT, host = STRBUF_INIT;
-	struct sigv4_header extra[3];
+	struct sigv4_header extra[5];
+	int has_query = r->query && *r->query;
 	struct http_response hr;
 	struct call cl;
 	int rc;
@@ -863,7 +865,8 @@ int aws_s3(struct aws_client *c, const struct aws_s3_request *r,
 	if (ep->overridden) {
 		/* path style: endpoint/bucket/key */
 		sigv4_uri_encode(r->bucket, strlen(r->bucket), NULL, &path);
-		strbuf_addch(&path, '/');
+		if (*r->key) /* a bucket call (ListObjectVersions): /bucket */
+			strbuf_addch(&path, '/');
 		strbuf_addstr(&host, ep->host);
 		strbuf_addstr(&url, ep->url);
 	} else {
@@ -874,14 +877,18 @@ int aws_s3(struct aws_client *c, const struct aws_s3_request *r,
 	}
 	sigv4_uri_encode(r->key, strlen(r->key), "/", &path);
 	strbuf_addstr(&url, path.buf);
+	if (has_query)
+		strbuf_addf(&url, "?%s", r->query);
 	cl.svc = svc;
-	cl.op = !strcmp(r->method, "GET") ? "GetObject" :
+	cl.op = has_query && !strncmp(r->query, "versions", 8) ?
+			"ListObjectVersions" :
+		!strcmp(r->method, "GET") ? "GetObject" :
 		!strcmp(r->method, "PUT") ? "PutObject" :
 		!strcmp(r->method, "HEAD") ? "HeadObject" : "DeleteObject";
 	cl.method = r->method;
 	cl.url = url.buf;
 	cl.path = path.buf;
-	cl.query = "";
+	cl.query = has_query ? r->query : "";
 	cl.host = host.buf;
 	cl.signing_region = ep->signing_region;
 	cl.extra = extra;
@@ -897,6 +904,15 @@ int aws_s3(struct aws_client *c, const struct aws_s3_request *r,
 		extra[cl.nextra].name = "If-None-Match";
 		extra[cl.nextra++].value = r->if_none_match;
 	}
+	if (r->sse) {
+		extra[cl.nextra].name = "X-Amz-Server-Side-Encryption";
+		extra[cl.nextra++].value = r->sse;
+		if (r->sse_kms_key_id) {
+			extra[cl.nextra].name =
+				"X-Amz-Server-Side-Encryption-Aws-Kms-Key-Id";
+			extra[cl.nextra++].value = r->sse_kms_key_id;
+		}
+	}
 	cl.body = r->body;
 	cl.body_len = r->body_len;
 	cl.mutating = strcmp(r->method, "GET") && strcmp(r->method, "HEAD");
@@ -905,6 +921,7 @@ int aws_s3(struct aws_client *c, const struct aws_s3_request *r,
 	rc = exchange(c, &cl, &hr, err);
 	resp->status = hr.status;
 	snprintf(resp->etag, sizeof(resp->etag), "%s", hr.etag);
+	snprintf(resp->version_id, sizeof(resp->version_id), "%s", hr.version_id);
 	strbuf_reset(&resp->body);
 	if (rc == 0)
 		strbuf_add(&resp->body, hr.body.buf, hr.body.len);
