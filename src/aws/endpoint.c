@@ -28,6 +28,14 @@ const struct aws_service aws_services[AWS_NSERVICES] = {
 	  20, 50, 0, 0 },
 	{ "s3", "s3", "s3", PROTO_REST_XML, NULL, NULL, "S3", "s3", 0, 100, 200,
 	  0, 0 },
+	/* Cloud Control speaks JSON 1.0 (client.c picks the content type);
+	 * its documented quotas are a few requests/s per account and region */
+	{ "cloudcontrol", "cloudcontrolapi", "cloudcontrolapi", PROTO_JSON,
+	  NULL, "CloudApiService", "CLOUDCONTROL", "cloudcontrol", 0, 10, 20,
+	  0, 0 },
+	{ "cloudformation", "cloudformation", "cloudformation", PROTO_QUERY,
+	  "2010-05-15", NULL, "CLOUDFORMATION", "cloudformation", 0, 10, 20, 0,
+	  0 },
 };
 
 const struct aws_service *aws_service_find(const char *name)
