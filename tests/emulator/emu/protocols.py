@@ -28,8 +28,10 @@ TARGET_PREFIX = {
     'AmazonEC2ContainerRegistry_V20150921': 'ecr',
     'Logs_20140328': 'logs',
     'secretsmanager': 'secretsmanager',
+    'CloudApiService': 'cloudcontrol',   # signing name cloudcontrolapi
 }
 QUERY_VERSION = {'2016-11-15': 'ec2', '2010-05-08': 'iam', '2011-06-15': 'sts'}
+QUERY_VERSION['2010-05-15'] = 'cloudformation'   # DescribeType (cairn schema update)
 
 _loader = botocore.loaders.create_loader()
 _models = {}
