@@ -205,6 +205,29 @@ static const struct value *mutate(struct provider_ctx *ctx, const char *op,
 	return wait_request(ctx, value_map_get(r, "ProgressEvent"), op, err);
 }
 
+/*
+ * The ClientToken of an operation. Cloud Control refuses a token already
+ * used by a request of another kind (ClientTokenConflictException), and
+ * the executor may hand an update the token of the create it adopted, so
+ * update and delete derive their own: "<token>-d", and "<token>-u<hash of
+ * the patch>" (the same patch retried is the same request; another patch
+ * with the same journal token is another request).
+ */
+static const char *op_token(struct provider_ctx *ctx, char kind,
+			    const char *body)
+{
+	unsigned long long h = 1469598103934665603ULL;
+	char buf[128];
+
+	for (; body && *body; body++)
+		h = (h ^ (unsigned char)*body) * 1099511628211ULL;
+	if (kind == 'u')
+		snprintf(buf, sizeof(buf), "%.64s-u%016llx", ctx->token, h);
+	else
+		snprintf(buf, sizeof(buf), "%.64s-%c", ctx->token, kind);
+	return arena_strdup(ctx->arena, buf);
+}
+
 /* ------------------------------------------------------------ read */
 
 /* Properties as GetResource reports them, in the template's shape: the
@@ -401,6 +424,26 @@ struct value *cc_json_patch(struct arena *a, const struct value *old_props,
 	return ops;
 }
 
+/* props without the create-only and read-only properties: the plan
+ * replaces the resource for a change of the first, and the old side may
+ * be what a read of an adopted resource returned (a generated QueueName)
+ * while the template leaves it out: neither belongs in a patch. */
+static struct value *updatable(struct provider_ctx *ctx,
+			       const struct schema_type *t,
+			       const struct value *props)
+{
+	struct value *o = value_new_map(ctx->arena);
+	size_t i;
+
+	for (i = 0; props && props->kind == VALUE_MAP && i < props->u.map.n; i++) {
+		const char *k = props->u.map.items[i].key;
+		if (schema_create_only(t, k) || schema_read_only(t, k))
+			continue;
+		value_map_set(ctx->arena, o, k, props->u.map.items[i].val);
+	}
+	return o;
+}
+
 static int cc_update(struct provider_ctx *ctx, const char *physical_id,
 		     const struct value *old_props,
 		     const struct value *new_props, const struct value *attrs,
@@ -413,14 +456,15 @@ static int cc_update(struct provider_ctx *ctx, const char *physical_id,
 
 	if (!t)
 		return -1;
-	ops = cc_json_patch(a, desired_state(ctx, t, old_props),
-			    desired_state(ctx, t, new_props));
+	ops = cc_json_patch(a, updatable(ctx, t, desired_state(ctx, t, old_props)),
+			    updatable(ctx, t, desired_state(ctx, t, new_props)));
 	if (ops->u.list.n) {
 		p = value_new_map(a);
 		ps(a, p, "TypeName", ctx->type);
 		ps(a, p, "Identifier", physical_id);
-		value_map_set(a, p, "PatchDocument", json_string(a, ops));
-		ps(a, p, "ClientToken", ctx->token);
+		struct value *doc = json_string(a, ops);
+		value_map_set(a, p, "PatchDocument", doc);
+		ps(a, p, "ClientToken", op_token(ctx, 'u', doc->u.str.s));
 		ev = mutate(ctx, "UpdateResource", p, err);
 		if (!ev)
 			return -1;
@@ -441,7 +485,7 @@ static int cc_delete(struct provider_ctx *ctx, const char *physical_id,
 	(void)attrs;
 	ps(a, p, "TypeName", ctx->type);
 	ps(a, p, "Identifier", physical_id);
-	ps(a, p, "ClientToken", ctx->token);
+	ps(a, p, "ClientToken", op_token(ctx, 'd', NULL));
 	if (!mutate(ctx, "DeleteResource", p, err))
 		return gone_is_ok(err);
 	return 0;
