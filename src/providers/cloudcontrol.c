@@ -150,6 +150,7 @@ static const struct value *wait_request(struct provider_ctx *ctx,
 		const struct value *ra = value_map_get(ev, "RetryAfter");
 		struct value *p, *r;
 		char msg[128];
+		double left;
 
 		if (!status || !token)
 			return prov_fail(ctx, err, ERR_AWS,
@@ -164,19 +165,33 @@ static const struct value *wait_request(struct provider_ctx *ctx,
 		}
 		snprintf(msg, sizeof(msg), "%s %s", what, status);
 		prov_status(ctx, msg);
-		if (prov_sleep_until(ctx, &attempt, dl, msg, err) < 0)
-			return NULL;
-		/* RetryAfter (epoch seconds): never ask before it */
-		if (ra && ra->kind == VALUE_NUMBER) {
-			double left = strtod(ra->u.num.text, NULL) - now_epoch();
-			while (left > 0 && !(ctx->cancel && *ctx->cancel)) {
+		/* RetryAfter (epoch seconds) says when the answer can change:
+		 * wait exactly that long (bounded by the deadline); without it,
+		 * the native providers' growing poll interval */
+		left = ra && ra->kind == VALUE_NUMBER
+			       ? strtod(ra->u.num.text, NULL) - now_epoch()
+			       : 0;
+		if (left > 0.005 && left < 600) {
+			if (prov_now() + left > dl)
+				return prov_fail(ctx, err, ERR_TIMEOUT,
+						 "timed out waiting for %s", msg),
+				       NULL;
+			attempt++;
+			while (left > 0) {
 				struct timespec ts;
-				double s = left > 0.1 ? 0.1 : left;
+				double sl = left > 0.1 ? 0.1 : left;
+				if (ctx->cancel && *ctx->cancel)
+					return err_set(err, ERR_CANCELLED,
+						       "cancelled while waiting for %s",
+						       msg),
+					       NULL;
 				ts.tv_sec = 0;
-				ts.tv_nsec = (long)(s * 1e9);
+				ts.tv_nsec = (long)(sl * 1e9);
 				nanosleep(&ts, NULL);
-				left -= s;
+				left -= sl;
 			}
+		} else if (prov_sleep_until(ctx, &attempt, dl, msg, err) < 0) {
+			return NULL;
 		}
 		p = value_new_map(ctx->arena);
 		ps(ctx->arena, p, "RequestToken", token);

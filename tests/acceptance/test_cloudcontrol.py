@@ -194,3 +194,50 @@ def _creating(emu, type_name):
     cc = emu.client('cloudcontrol')
     reqs = cc.list_resource_requests()['ResourceRequestStatusSummaries']
     return any(r['TypeName'] == type_name and r['Operation'] == 'CREATE' for r in reqs)
+
+
+def test_types_lists_every_type(cairn):
+    r = cairn('types', '--json')
+    assert r.rc == 0, r
+    doc = json.loads(r.out)
+    how = {t['type']: t['handling'] for t in doc['types']}
+    # every type the template uses, handled as this issue says
+    for t in template_types(TPL):
+        assert how[t] == ('native' if t == 'AWS::Logs::LogGroup' else 'cloudcontrol'), t
+    assert how['AWS::EC2::VPC'] == 'native'
+    assert how['AWS::OpsWorks::Stack'] == 'not supported'
+    assert doc['native'] == 23 and doc['cloudcontrol'] > 1000
+    # no shipped stack's type moved to Cloud Control
+    for stack in os.listdir(os.path.join(TOP, 'stacks')):
+        if stack.endswith('.yaml'):
+            for t in template_types(os.path.join(TOP, 'stacks', stack)):
+                assert how[t] == 'native', (stack, t)
+
+
+def test_schema_update_caches_describe_type(emu, cairn):
+    """A newer schema published in the registry (DescribeType) replaces the
+    bundle's copy once fetched: here it drops VisibilityTimeout, so the
+    template's queue no longer validates."""
+    emu.reset()
+    schema = {'typeName': 'AWS::SQS::Queue', 'additionalProperties': False,
+              'properties': {'QueueName': {'type': 'string'}, 'Arn': {'type': 'string'},
+                             'QueueUrl': {'type': 'string'}},
+              'primaryIdentifier': ['/properties/QueueUrl'],
+              'readOnlyProperties': ['/properties/QueueUrl', '/properties/Arn']}
+    emu.control('config', {'registry_overrides': {'AWS::SQS::Queue': {
+        'Schema': json.dumps(schema), 'ProvisioningType': 'FULLY_MUTABLE'}}})
+    cache = cairn.tmp / 'schemas'
+    env = {'CAIRN_SCHEMA_CACHE': str(cache)}
+    try:
+        r = cairn('validate', TPL, extra_env=env)
+        assert r.rc == 0, r
+        r = cairn('schema', 'update', '--template', TPL, *cairn.endpoint, extra_env=env)
+        assert r.rc == 0, r
+        assert (cache / 'AWS-SQS-Queue.json').exists()
+        assert json.loads((cache / 'AWS-SQS-Queue.json').read_text())['Schema'] == \
+            json.dumps(schema)
+        r = cairn('validate', TPL, extra_env=env)
+        assert r.rc == 1, r
+        assert 'Resources.OrderQueue.Properties.VisibilityTimeout: unknown property' in r.out + r.err
+    finally:
+        emu.control('config', {'registry_overrides': {'AWS::SQS::Queue': None}})
