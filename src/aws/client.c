@@ -681,7 +681,10 @@ static struct value *call(struct aws_client *c, const char *service,
 		rc = aws_ser_json(params, &body, trace ? &red : NULL, err);
 		strbuf_addf(&target, "%s.%s", svc->target_prefix, op);
 		extra[0].name = "Content-Type";
-		extra[0].value = "application/x-amz-json-1.1";
+		/* the JSON services cairn calls are 1.1 but Cloud Control */
+		extra[0].value = strcmp(svc->name, "cloudcontrol")
+					 ? "application/x-amz-json-1.1"
+					 : "application/x-amz-json-1.0";
 		extra[1].name = "X-Amz-Target";
 		extra[1].value = target.buf;
 		cl.nextra = 2;

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "cairn/log.h"
+#include "cairn/schema.h"
 #include "cairn/strbuf.h"
 #include "prov_int.h"
 
@@ -43,6 +44,7 @@ static const struct provider *const table[] = {
 
 const struct provider *provider_find(const char *type)
 {
+	const struct schema_type *t;
 	size_t i;
 
 	if (!type)
@@ -50,6 +52,10 @@ const struct provider *provider_find(const char *type)
 	for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
 		if (!strcmp(table[i]->type, type))
 			return table[i];
+	/* every other type the registry can provision: Cloud Control */
+	t = schema_find(type);
+	if (t && !schema_native(t) && schema_provisionable(t))
+		return &prov_cloudcontrol;
 	return NULL;
 }
 
