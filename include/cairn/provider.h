@@ -104,9 +104,14 @@ struct provider {
 	int (*delete)(struct provider_ctx *ctx, const char *physical_id,
 		      const struct value *props, const struct value *attrs,
 		      struct err *err);
-	/* Optional: finds a resource a crashed run created (by ctx->token,
-	 * tags cairn:stack/cairn:logical-id, or the generated name). 0 and
-	 * out filled when found; ERR_NOT_FOUND when not. */
+	/* Optional: finds a resource a crashed run (or a lost answer) created
+	 * (by ctx->token, tags cairn:stack/cairn:logical-id, or the generated
+	 * name). It returns only what is provably this stack's resource
+	 * ctx->logical_id: found by its cairn tags, or by name and then
+	 * verified to carry them. 0 and out filled when found; ERR_NOT_FOUND
+	 * when not; ERR_ALREADY_EXISTS, with out->physical_id naming it, when
+	 * something by that name exists that this stack did not create (never
+	 * adopted: `cairn import` takes such a resource over on purpose). */
 	int (*find)(struct provider_ctx *ctx, const struct value *props,
 		    struct provider_result *out, struct err *err);
 };
@@ -116,20 +121,90 @@ const struct provider *provider_find(const char *type);
 size_t provider_count(void);
 const struct provider *provider_at(size_t i);
 
+/* provider_generate_name() flags: the services' own rules. */
+enum {
+	/* ECR: lowercase (its pattern is [a-z0-9] with single ._-/ between) */
+	NAME_LOWER = 1,
+	/* EC2 security groups: never "sg-..." in any case (EC2 refuses it:
+	 * "Group names may not be in the format sg-*"); becomes "sg_..." */
+	NAME_EC2_GROUP = 2,
+};
+
 /*
  * A name CloudFormation would generate: "<stack>-<LogicalId>-<SUFFIX>",
- * trimmed to max_len and restricted to the characters `allowed` permits
- * (a set like "a-zA-Z0-9-_"; lowercased when lower is true). The suffix is
- * 12 characters derived from ctx->token, so a retry or the run after a
- * crash generates the same name. Returned in ctx->arena.
+ * at most max_len characters, the stack name and the logical id cut as
+ * CloudFormation cuts them (13 characters kept for "-<SUFFIX>", the rest
+ * shared between the two, the stack's half rounding up). Only letters,
+ * digits and single '-' between them are kept from the stack name (so the
+ * name suits IAM, ECS, ECR, Logs, Secrets Manager and EC2 alike); flags
+ * (NAME_*) add a service's own rules. The suffix is 12 characters derived
+ * from ctx->token, so a retry or the run after a crash generates the same
+ * name. Returned in ctx->arena.
  */
 const char *provider_generate_name(struct provider_ctx *ctx, size_t max_len,
-				   bool lower);
+				   unsigned flags);
 
 /* Sleeps the next poll interval (growing from poll_min to poll_max);
  * *attempt counts the polls. ERR_TIMEOUT past ctx->deadline, ERR_CANCELLED
  * when ctx->cancel is set. */
 int provider_sleep(struct provider_ctx *ctx, int *attempt, const char *what,
 		   struct err *err);
+
+/*
+ * Relationships with one owner. Some relationships can be declared from
+ * either side: a role's ManagedPolicyArns or a ManagedPolicy's Roles, a
+ * security group's inline rules or a standalone SecurityGroupIngress, a
+ * route table's routes (no CloudFormation property: AWS::EC2::Route only).
+ * The live read of the resource holding them reports every item AWS has;
+ * the refresh (src/exec/refresh.c) then leaves out the items that another
+ * resource of the same stack declares (a "claim"), and the items AWS put
+ * there itself (the default egress rule, the VPC's local route), and
+ * compares what remains with what the resource itself records, even when
+ * it records nothing: an item nobody in the stack declares is drift, and
+ * the plan removes it. See docs/ownership.md.
+ */
+struct provider_claim {
+	/* the type of the other resource that declares items */
+	const char *type;
+	/* its property that names the holder: a string or a list of strings
+	 * equal to the holder's physical id (RoleName, Roles, GroupId ...) */
+	const char *points_at;
+	/* the key (as item_key computes it) of the item the claiming
+	 * resource owns on the holder, from its physical id and recorded
+	 * properties; NULL when none can be known */
+	const char *(*owned_key)(struct arena *a, const char *physical_id,
+				 const struct value *props);
+};
+
+struct provider_relation {
+	/* the property of the holder: a list of items */
+	const char *property;
+	/* not a CloudFormation property of the type (RouteTable Routes): the
+	 * read reports it only so that what nobody declares can be seen */
+	bool synthetic;
+	/* an item's identity (a policy name, a normalised rule) */
+	const char *(*item_key)(struct arena *a, const struct value *item);
+	/* optional: the item is AWS's own given the holder's recorded
+	 * properties (not drift unless the holder lists it itself) */
+	bool (*aws_default)(const struct value *recorded,
+			    const struct value *item);
+	const struct provider_claim *claims; /* ends with a NULL type */
+};
+
+/* The relationship properties of a type (n set; NULL when none). */
+const struct provider_relation *provider_relations(const char *type,
+						   size_t *n);
+
+/*
+ * A write-only property whose value cannot be read back but whose version
+ * can (a secret's current version id): the read reports the version as the
+ * attribute `attr`; a live version other than the recorded one means the
+ * value was replaced outside cairn. NULL when the type has none.
+ */
+struct provider_versioned {
+	const char *attr;              /* "VersionId" */
+	const char *const *properties; /* the write-only properties it covers */
+};
+const struct provider_versioned *provider_versioned(const char *type);
 
 #endif

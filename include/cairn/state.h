@@ -226,6 +226,16 @@ int state_journal_outcome(struct state *st, int64_t intent_id,
 int state_journal_event(struct state *st, const char *logical_id,
 			const char *action, const char *message,
 			struct err *err);
+/*
+ * Called on the writing thread after every intent is committed, before
+ * state_journal_intent() returns; a failure (-1 with err) makes
+ * state_journal_intent() fail, so the AWS call is not made. The S3 backend
+ * uses it to upload the state before each mutating call: a crash then
+ * never loses an intent, which is what finds the resource again.
+ */
+void state_set_intent_hook(struct state *st,
+			   int (*fn)(void *ud, struct err *err), void *ud);
+
 /* Intents that have no outcome yet (a crash between the AWS call and its
  * confirmation), oldest first. */
 int state_journal_open_intents(struct state *st, struct arena *a,

@@ -85,6 +85,16 @@ static char *section_name(const char *raw, size_t n, int config)
 		free(name);
 		return res;
 	}
+	if (!strncmp(name, "sso-session", 11) && isspace((unsigned char)name[11])) {
+		char *p = name + 11, *res;
+		while (isspace((unsigned char)*p))
+			p++;
+		res = xmalloc(strlen(p) + 13);
+		memcpy(res, "sso-session ", 12);
+		strcpy(res + 12, p);
+		free(name);
+		return res;
+	}
 	return name;
 }
 

@@ -57,6 +57,8 @@ int cmd_refresh(int argc, char **argv);
 int cmd_drift(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_help(int argc, char **argv);
+int cmd_types(int argc, char **argv);
+int cmd_schema(int argc, char **argv);
 
 /* apply and destroy share one implementation (cmd_apply.c) */
 int cmd_apply_or_destroy(int argc, char **argv, bool destroy);

@@ -190,6 +190,34 @@ static const struct command commands[] = {
 	  "                         changes: [{path, kind, recorded, live}]}]}\n"
 	  "  --region, --stack, --state, --parallelism and the AWS options as for\n"
 	  "  refresh\n" },
+	{ "types", cmd_types, "list every resource type and how cairn handles it",
+	  "usage: cairn types [FILTER] [--native] [--json]\n"
+	  "\n"
+	  "Lists every CloudFormation resource type of the schema bundle (and\n"
+	  "the native ones), one per line with how cairn handles it: native (a\n"
+	  "provider of its own, batched reads), cloudcontrol (created, read,\n"
+	  "updated and deleted through the AWS Cloud Control API), or not\n"
+	  "supported (the registry marks it NON_PROVISIONABLE). FILTER keeps the\n"
+	  "types whose name contains it (case-insensitive). Needs no AWS access.\n"
+	  "\n"
+	  "  --native   only the types with a native provider\n"
+	  "  --json     {format_version, types: [{type, handling}], native,\n"
+	  "             cloudcontrol, not_supported, bundle}\n" },
+	{ "schema", cmd_schema, "refresh resource schemas from the account",
+	  "usage: cairn schema update [TYPE...] [--template T] [--cache-dir DIR] [options]\n"
+	  "       cairn schema path\n"
+	  "\n"
+	  "update: fetches the registry schema of each TYPE (and of every type of\n"
+	  "template T without a native provider) with cloudformation:DescribeType\n"
+	  "and stores it in the schema cache ($CAIRN_SCHEMA_CACHE, else\n"
+	  "$XDG_CACHE_HOME/cairn/schemas, else ~/.cache/cairn/schemas), where it\n"
+	  "wins over the copy in the bundle shipped with cairn; the provisioning\n"
+	  "type DescribeType reports decides NON_PROVISIONABLE.\n"
+	  "path: prints the bundle in use, its source and the cache directory.\n"
+	  "\n"
+	  "  --cache-dir DIR        store there instead\n"
+	  "  --region, --profile, --endpoint-url and the AWS options as for\n"
+	  "  whoami\n" },
 	{ "help", cmd_help, "show a command's help or manual page",
 	  "usage: cairn help [COMMAND] [--man]\n"
 	  "\n"

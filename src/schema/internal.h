@@ -138,6 +138,9 @@ struct schema_type {
 	const char *attr_list; /* comma-separated, for messages */
 	struct sregex **regexes; /* every pattern of the type (tests list them) */
 	size_t nregexes;
+	/* embedded (a native provider's type) or from the all-types bundle */
+	bool native;
+	bool provisionable; /* through Cloud Control; native types: true */
 };
 
 /*
@@ -162,6 +165,15 @@ int schema_regex_check(const char *src, char *msg, size_t n);
 
 /* Number of UTF-8 code points in s[0..len). */
 size_t schema_utf8_len(const char *s, size_t len);
+
+/* bundle.c: the bundle's (or the schema cache's) type, parsed on first
+ * use; NULL when the bundle does not know the name. */
+const struct schema_type *schema_bundle_find(const char *type_name);
+/* A DescribeType answer's {"Schema": "...", "ProvisioningType": "..."};
+ * *provisionable is set when the answer says. */
+struct schema_type *schema_parse_described(const char *json, size_t len,
+					   bool *provisionable,
+					   struct err *err);
 
 /* Property lookup by exact name in an object node; NULL when absent. */
 const struct sprop *snode_sprop(const struct snode *n, const char *name);

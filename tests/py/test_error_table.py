@@ -68,3 +68,17 @@ def test_codes_are_documented(want):
     doc = open(DOC).read()
     missing = [c for c in want if f"`{c}`" not in doc]
     assert not missing
+
+
+def test_quota_is_not_throttling():
+    """A quota reached is its own class: retrying with backoff cannot help,
+    and the message must not say "throttled"."""
+    got = classify(["LimitExceededException", "LimitExceeded", "VpcLimitExceeded",
+                    "AddressLimitExceeded", "RulesPerSecurityGroupLimitExceeded",
+                    "ServiceQuotaExceededException", "RequestLimitExceeded",
+                    "ThrottlingException"])
+    assert got == {"LimitExceededException": "quota", "LimitExceeded": "quota",
+                   "VpcLimitExceeded": "quota", "AddressLimitExceeded": "quota",
+                   "RulesPerSecurityGroupLimitExceeded": "quota",
+                   "ServiceQuotaExceededException": "quota",
+                   "RequestLimitExceeded": "throttled", "ThrottlingException": "throttled"}

@@ -1488,6 +1488,154 @@ static void test_attributes(void **state)
 	assert_true(schema_has_attribute(schema_find("AWS::EC2::VPC"), "DefaultSecurityGroup"));
 }
 
+/* ---- schema_coerce: CloudFormation's conversion to the declared type ---- */
+
+static const char *json_of(const struct value *v)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *out;
+
+	value_to_json(v, &sb, 0);
+	out = arena_strdup(A, sb.buf);
+	strbuf_release(&sb);
+	return out;
+}
+
+static void test_coerce_task_definition(void **state)
+{
+	const struct schema_type *td = schema_find("AWS::ECS::TaskDefinition");
+	struct value *env_val = at(N("10"), 9, 20);
+	struct value *props, *orig, *out;
+	const char *before;
+
+	(void)state;
+	env_val->sensitive = 1;
+	/* ContainerDefinitions[].Environment[].Value is a string (KeyValuePair,
+	 * reached through two $refs); ContainerDefinition.Cpu an integer;
+	 * Essential a boolean; the task's Cpu a string */
+	props = M("Cpu", N("256"), "Memory", S("512"),
+		  "ContainerDefinitions",
+		  L(M("Name", S("app"), "Image", S("nginx"), "Cpu", S("256"),
+		      "Essential", S("TRUE"), "Memory", S("+512"),
+		      "Environment",
+		      L(M("Name", S("AWS_MAX_ATTEMPTS"), "Value", env_val, NULL),
+			M("Name", S("FLAG"), "Value", B(false), NULL), NULL),
+		      "PortMappings", L(M("ContainerPort", S("80"), NULL), NULL),
+		      "DockerLabels", M("n", N("1.50"), NULL), NULL),
+		    NULL),
+		  NULL);
+	orig = props;
+	before = json_of(props);
+	out = schema_coerce(td, A, props);
+	assert_string_equal(
+		json_of(out),
+		"{\"Cpu\":\"256\",\"Memory\":\"512\",\"ContainerDefinitions\":"
+		"[{\"Name\":\"app\",\"Image\":\"nginx\",\"Cpu\":256,"
+		"\"Essential\":true,\"Memory\":512,\"Environment\":"
+		"[{\"Name\":\"AWS_MAX_ATTEMPTS\",\"Value\":\"10\"},"
+		"{\"Name\":\"FLAG\",\"Value\":\"false\"}],"
+		"\"PortMappings\":[{\"ContainerPort\":80}],"
+		"\"DockerLabels\":{\"n\":\"1.50\"}}]}");
+	/* the input is never changed (it may share nodes with the template) */
+	assert_ptr_equal(out == orig, false);
+	assert_string_equal(json_of(orig), before);
+	/* marks and the sensitive bit follow the value */
+	{
+		const struct value *v = value_get_path(
+			out, "ContainerDefinitions[0].Environment[0].Value");
+		assert_int_equal(v->kind, VALUE_STRING);
+		assert_int_equal(v->mark.line, 9);
+		assert_int_equal(v->mark.col, 20);
+		assert_true(v->sensitive);
+	}
+	/* the converted tree validates */
+	expect_clean("AWS::ECS::TaskDefinition", out);
+}
+
+static void test_coerce_untouched(void **state)
+{
+	const struct schema_type *role = schema_find("AWS::IAM::Role");
+	const struct schema_type *sg = schema_find("AWS::EC2::SecurityGroup");
+	struct value *doc, *props, *out;
+
+	(void)state;
+	/* a policy document is Json (object or string, no properties): its
+	 * "2012-10-17" and a numeric condition value stay as written */
+	doc = M("Version", S("2012-10-17"),
+		"Statement", L(M("Effect", S("Allow"), "Action", S("s3:*"),
+				 "Resource", S("*"), "Condition",
+				 M("NumericLessThan", M("s3:max-keys", N("10"), NULL),
+				   NULL),
+				 NULL),
+			       NULL),
+		NULL);
+	props = M("AssumeRolePolicyDocument", doc, "MaxSessionDuration", S("3600"),
+		  "Policies", L(M("PolicyName", N("7"), "PolicyDocument", doc, NULL),
+				NULL),
+		  NULL);
+	out = schema_coerce(role, A, props);
+	assert_ptr_equal(value_map_get(out, "AssumeRolePolicyDocument"), doc);
+	assert_ptr_equal(value_get_path(out, "Policies[0].PolicyDocument"), doc);
+	assert_string_equal(json_of(value_get_path(out, "Policies[0].PolicyName")),
+			    "\"7\"");
+	assert_string_equal(json_of(value_map_get(out, "MaxSessionDuration")), "3600");
+
+	/* nothing to convert: the very same tree comes back */
+	props = M("GroupDescription", S("d"),
+		  "SecurityGroupIngress",
+		  L(M("IpProtocol", S("tcp"), "FromPort", N("443"), "ToPort",
+		      N("443"), "CidrIp", S("0.0.0.0/0"), NULL),
+		    NULL),
+		  NULL);
+	assert_ptr_equal(schema_coerce(sg, A, props), props);
+	/* ports given as text become numbers; IpProtocol -1 a string */
+	props = M("GroupDescription", N("12"),
+		  "SecurityGroupIngress",
+		  L(M("IpProtocol", N("-1"), "FromPort", S("0"), "ToPort", S("65535"),
+		      "CidrIp", S("0.0.0.0/0"), NULL),
+		    NULL),
+		  NULL);
+	assert_string_equal(
+		json_of(schema_coerce(sg, A, props)),
+		"{\"GroupDescription\":\"12\",\"SecurityGroupIngress\":"
+		"[{\"IpProtocol\":\"-1\",\"FromPort\":0,\"ToPort\":65535,"
+		"\"CidrIp\":\"0.0.0.0/0\"}]}");
+	/* NULL, a non-map and unknowns pass through */
+	assert_null(schema_coerce(sg, A, NULL));
+	out = U("X.Arn");
+	assert_ptr_equal(schema_coerce(sg, A, out), out);
+	props = M("GroupDescription", U("X.Name"), NULL);
+	assert_ptr_equal(schema_coerce(sg, A, props), props);
+}
+
+static void test_coerce_impossible(void **state)
+{
+	const struct schema_type *td = schema_find("AWS::ECS::TaskDefinition");
+	struct value *props, *out;
+	const struct diag *d;
+
+	(void)state;
+	/* "abc" cannot be an integer, 1.5 is not one, "yes" is not a boolean:
+	 * left as they are for validation to report at their marks */
+	props = M("ContainerDefinitions",
+		  L(M("Name", S("a"), "Image", S("i"), "Cpu", at(S("abc"), 7, 16),
+		      NULL),
+		    NULL),
+		  NULL);
+	out = schema_coerce(td, A, props);
+	assert_ptr_equal(out, props);
+	d = expect_one("AWS::ECS::TaskDefinition", out,
+		       "Properties.ContainerDefinitions[0].Cpu",
+		       "expected integer, got string \"abc\"");
+	assert_mark(d, 7, 16);
+	props = M("ContainerDefinitions",
+		  L(M("Name", S("a"), "Image", S("i"), "Cpu", S("1.5"),
+		      "Essential", S("yes"), NULL),
+		    NULL),
+		  NULL);
+	assert_ptr_equal(schema_coerce(td, A, props), props);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1530,6 +1678,9 @@ int main(void)
 		cmocka_unit_test(test_unordered),
 		cmocka_unit_test(test_identity_and_tags),
 		cmocka_unit_test(test_attributes),
+		cmocka_unit_test_setup_teardown(test_coerce_task_definition, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_coerce_untouched, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_coerce_impossible, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
