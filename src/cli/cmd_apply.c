@@ -13,6 +13,7 @@
  */
 #include <getopt.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +51,10 @@ struct apply_opts {
 };
 
 static volatile sig_atomic_t stop_flag;
-static volatile int cancel_flag;
+/* set by the handler, read by the worker threads: a lock-free atomic is
+ * both async-signal-safe and visible across threads */
+static _Atomic int cancel_flag;
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "the cancel flag must be lock-free");
 
 static void on_sigint(int sig)
 {
