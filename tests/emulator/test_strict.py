@@ -101,3 +101,51 @@ def test_policy_characters_outside_the_model_set(emulator):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         iam.create_policy(PolicyName='p', PolicyDocument=doc(dict(ALLOW, Sid='\u2603')))
     assert code(e) in ('ValidationError', 'MalformedPolicyDocument')
+
+
+# ---------------------------------- 3. ECS RegisterTaskDefinition on Fargate
+# ECS Developer Guide: "Amazon ECS task execution IAM role" (required on Fargate
+# for private ECR images, awslogs and secrets), "Fargate task definition
+# considerations" (log drivers awslogs, splunk, awsfirelens; no privileged).
+
+EXEC = 'arn:aws:iam::123456789012:role/exec'
+
+
+def _fargate_td(ecs, exec_role=None, **container):
+    cd = dict({'name': 'app', 'image': 'busybox:1.36'}, **container)
+    kw = dict(family='f', requiresCompatibilities=['FARGATE'], networkMode='awsvpc',
+              cpu='256', memory='512', containerDefinitions=[cd])
+    if exec_role:
+        kw['executionRoleArn'] = exec_role
+    return ecs.register_task_definition(**kw)
+
+
+@pytest.mark.parametrize('container', [
+    {'logConfiguration': {'logDriver': 'awslogs', 'options': {
+        'awslogs-group': '/ecs/x', 'awslogs-region': 'us-east-1',
+        'awslogs-stream-prefix': 'x'}}},
+    {'secrets': [{'name': 'S', 'valueFrom': 'arn:aws:secretsmanager:us-east-1:'
+                                             '123456789012:secret:s-AbCdEf'}]},
+    {'image': '123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1'},
+])
+def test_fargate_needs_an_execution_role(emulator, container):
+    ecs = emulator.client('ecs')
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        _fargate_td(ecs, **container)
+    assert code(e) == 'ClientException'
+    emulator.client('iam').create_role(RoleName='exec', AssumeRolePolicyDocument=doc(
+        TRUST_STMT))
+    _fargate_td(ecs, exec_role=EXEC, **container)
+
+
+@pytest.mark.parametrize('container', [
+    {'logConfiguration': {'logDriver': 'json-file'}},
+    {'privileged': True},
+    {'memory': 1024},                      # above the task's 512
+    {'image': 'Not A Valid/Image'},
+])
+def test_fargate_container_rules(emulator, container):
+    ecs = emulator.client('ecs')
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        _fargate_td(ecs, **container)
+    assert code(e) == 'ClientException'

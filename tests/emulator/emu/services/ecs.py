@@ -458,6 +458,54 @@ def _resolve_td(ctx, ref, active_only=False):
     return td
 
 
+# A Docker image reference: [registry[:port]/]path[:tag][@digest]
+IMAGE_RE = re.compile(
+    r'^(?:[a-zA-Z0-9][a-zA-Z0-9.-]*(?::\d+)?/)?'
+    r'[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*'
+    r'(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$')
+ECR_IMAGE_RE = re.compile(r'^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/')
+FARGATE_LOG_DRIVERS = ('awslogs', 'splunk', 'awsfirelens')
+
+
+def _container_rules(cds, compat, task_mem, exec_role):
+    """What RegisterTaskDefinition refuses with ClientException (ECS Developer
+    Guide: "Amazon ECS task execution IAM role" — needed on Fargate for private
+    ECR images, the awslogs driver and secrets; "Fargate task definition
+    considerations" — log drivers awslogs, splunk, awsfirelens only, no
+    privileged containers; container memory within the task's)."""
+    fargate = 'FARGATE' in compat
+    for cd in cds:
+        name = cd.get('name')
+        image = cd.get('image')
+        if not image:
+            raise _client('Container.image should not be null or empty.')
+        if len(image) > 255 or not IMAGE_RE.match(image):
+            raise _client(f"Invalid image name '{image}' in container '{name}'.")
+        if task_mem is not None and cd.get('memory') is not None and \
+                int(cd['memory']) > int(task_mem):
+            raise _client(f"Invalid setting for container '{name}'. The container memory "
+                          f"({cd['memory']}) must not be greater than the task memory "
+                          f"({task_mem}).")
+        log = (cd.get('logConfiguration') or {}).get('logDriver')
+        if cd.get('secrets') and not exec_role:
+            raise _client('When secrets are specified, an execution role is required: '
+                          'the task definition must have an executionRoleArn.')
+        if not fargate:
+            continue
+        if log is not None and log not in FARGATE_LOG_DRIVERS:
+            raise _client(f"Log driver {log} is not supported on Fargate. Supported log "
+                          f"drivers: {', '.join(FARGATE_LOG_DRIVERS)}.")
+        if cd.get('privileged'):
+            raise _client('Privileged containers are not supported on Fargate.')
+        if not exec_role:
+            if log == 'awslogs':
+                raise _client('Fargate requires task definition to have execution role ARN '
+                              'to support log driver awslogs.')
+            if ECR_IMAGE_RE.match(image):
+                raise _client('Fargate requires task definition to have execution role ARN '
+                              'to support ECR images.')
+
+
 def register_task_definition(ctx, params):
     r = _region(ctx)
     fam = params.get('family')
@@ -493,6 +541,7 @@ def register_task_definition(ctx, params):
     if 'EC2' not in compat and 'FARGATE' not in compat and compat:
         if any(c not in ('EC2', 'FARGATE', 'EXTERNAL') for c in compat):
             raise _client(f'Invalid compatibility: {compat}')
+    _container_rules(cds, compat, mem, params.get('executionRoleArn'))
     _role_check(ctx, params.get('executionRoleArn'), _td_role_error)
     _role_check(ctx, params.get('taskRoleArn'), _td_role_error)
     vol_names = set()
