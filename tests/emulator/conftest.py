@@ -142,7 +142,8 @@ def _reset_between_tests(request):
                                'latency': {}, 'iam_propagation_seconds': 0,
                                'clock_offset': 0, 'page_size': 0,
                                'visibility_delay': {}, 'ec2_visibility_delay': 0,
-                               'ecs_slr_error_seconds': 0, 'seed_account': False})
+                               'ecs_slr_error_seconds': 0, 'seed_account': False,
+                               'quotas': {}})
         emu.reset()
     yield
 

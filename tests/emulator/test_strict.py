@@ -149,3 +149,86 @@ def test_fargate_container_rules(emulator, container):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         _fargate_td(ecs, **container)
     assert code(e) == 'ClientException'
+
+
+# ------------------------------------------------- 10. account quotas
+# VPC User Guide, "Amazon VPC quotas" (5 VPCs, 5 internet gateways per Region,
+# 60 inbound or outbound rules per security group, 5 NAT gateways per AZ);
+# EC2 User Guide, "Elastic IP address quota" (5 per Region); IAM quotas
+# (10 managed policies per role). Configurable: config['quotas'].
+
+def test_vpc_eip_and_rule_quotas(emulator):
+    ec2 = emulator.client('ec2')
+    vids = [ec2.create_vpc(CidrBlock=f'10.{i}.0.0/16')['Vpc']['VpcId'] for i in range(5)]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        ec2.create_vpc(CidrBlock='10.9.0.0/16')
+    assert code(e) == 'VpcLimitExceeded'
+    for _ in range(5):
+        ec2.allocate_address(Domain='vpc')
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        ec2.allocate_address(Domain='vpc')
+    assert code(e) == 'AddressLimitExceeded'
+    gid = ec2.create_security_group(GroupName='g', Description='d', VpcId=vids[0])['GroupId']
+    ec2.authorize_security_group_ingress(GroupId=gid, IpPermissions=[
+        {'IpProtocol': 'tcp', 'FromPort': 1000 + i, 'ToPort': 1000 + i,
+         'IpRanges': [{'CidrIp': '10.0.0.0/8'}]} for i in range(60)])
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        ec2.authorize_security_group_ingress(GroupId=gid, IpPermissions=[
+            {'IpProtocol': 'tcp', 'FromPort': 80, 'ToPort': 80,
+             'IpRanges': [{'CidrIp': '10.0.0.0/8'}]}])
+    assert code(e) == 'RulesPerSecurityGroupLimitExceeded'
+    # raised by configuration, as a quota increase would
+    emulator.control('config', {'quotas': {'vpcs_per_region': 6}})
+    ec2.create_vpc(CidrBlock='10.9.0.0/16')
+
+
+def test_nat_gateways_per_az_and_policies_per_role(emulator):
+    emulator.control('config', {'quotas': {'nat_gateways_per_az': 1,
+                                           'managed_policies_per_role': 1},
+                                'async': {'nat_gateway_create': 0.1}})
+    ec2 = emulator.client('ec2')
+    vid = ec2.create_vpc(CidrBlock='10.0.0.0/16')['Vpc']['VpcId']
+    igw = ec2.create_internet_gateway()['InternetGateway']['InternetGatewayId']
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vid)
+    sid = ec2.create_subnet(VpcId=vid, CidrBlock='10.0.0.0/24',
+                            AvailabilityZone='us-east-1a')['Subnet']['SubnetId']
+    a1 = ec2.allocate_address(Domain='vpc')['AllocationId']
+    a2 = ec2.allocate_address(Domain='vpc')['AllocationId']
+    ec2.create_nat_gateway(SubnetId=sid, AllocationId=a1)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        ec2.create_nat_gateway(SubnetId=sid, AllocationId=a2)
+    assert code(e) == 'NatGatewayLimitExceeded'
+    iam = emulator.client('iam')
+    iam.create_role(RoleName='r', AssumeRolePolicyDocument=doc(TRUST_STMT))
+    iam.attach_role_policy(RoleName='r', PolicyArn='arn:aws:iam::aws:policy/ReadOnlyAccess')
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.attach_role_policy(RoleName='r',
+                               PolicyArn='arn:aws:iam::aws:policy/AdministratorAccess')
+    assert code(e) == 'LimitExceeded'
+
+
+# ------------------------------------------------- 5. NAT gateway failures
+# VPC User Guide, "Troubleshoot NAT gateways": creation fails asynchronously; the
+# gateway shows state failed with FailureCode InsufficientFreeAddressesInSubnet,
+# Gateway.NotAttached or Resource.AlreadyAssociated.
+
+def test_nat_gateway_failures_are_asynchronous(emulator):
+    emulator.control('config', {'async': {'nat_gateway_create': 0.1},
+                                'quotas': {'nat_gateways_per_az': 0}})
+    ec2 = emulator.client('ec2')
+    vid = ec2.create_vpc(CidrBlock='10.0.0.0/16')['Vpc']['VpcId']
+    igw = ec2.create_internet_gateway()['InternetGateway']['InternetGatewayId']
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vid)
+    # a /28 has 11 usable addresses (AWS reserves five): the 12th gateway fails
+    tiny = ec2.create_subnet(VpcId=vid, CidrBlock='10.0.9.0/28')['Subnet']['SubnetId']
+    nats = [ec2.create_nat_gateway(SubnetId=tiny, ConnectivityType='private')['NatGateway']
+            for _ in range(12)]
+    assert all(n['State'] == 'pending' for n in nats)     # no synchronous error
+    time.sleep(0.2)
+    last = ec2.describe_nat_gateways(NatGatewayIds=[nats[-1]['NatGatewayId']])[
+        'NatGateways'][0]
+    assert last['State'] == 'failed'
+    assert last['FailureCode'] == 'InsufficientFreeAddressesInSubnet'
+    first = ec2.describe_nat_gateways(NatGatewayIds=[nats[0]['NatGatewayId']])[
+        'NatGateways'][0]
+    assert first['State'] == 'available'

@@ -61,6 +61,11 @@ DEFAULT_CONFIG = {
     # pre-populate what a real account holds (default VPC per region, managed
     # roles, common log groups); also POST /_emulator/seed
     'seed_account': False,
+    # account quotas, AWS's defaults unless set here (0 = unlimited):
+    # vpcs_per_region 5, internet_gateways_per_region 5, elastic_ips_per_region 5,
+    # rules_per_security_group 60 (each direction), nat_gateways_per_az 5,
+    # managed_policies_per_role 10
+    'quotas': {},
 }
 
 
@@ -101,7 +106,7 @@ def merge_config(base, update):
     for k, v in update.items():
         if isinstance(v, dict) and isinstance(base.get(k), dict) and k not in (
                 'latency', 'throttle_rate', 'error_rate', 'drop_rate', 'drop_after_rate',
-                'page_size', 'visibility_delay'):
+                'page_size', 'visibility_delay', 'quotas'):
             merge_config(base[k], v)
         else:
             base[k] = copy.deepcopy(v)

@@ -121,6 +121,21 @@ def _new_id(ctx, prefix):
     return f'{prefix}-0{raw.split("-", 1)[1][-16:]}'
 
 
+# Account quotas (VPC User Guide, "Amazon VPC quotas"; EC2 "Elastic IP address
+# limit"): AWS's defaults, configurable with config['quotas'] (0 = unlimited).
+QUOTAS = {'vpcs_per_region': 5, 'elastic_ips_per_region': 5, 'rules_per_security_group': 60,
+          'nat_gateways_per_az': 5, 'security_groups_per_vpc': 2500,
+          'internet_gateways_per_region': 5}
+
+
+def quota(ctx, name):
+    q = ctx.config.get('quotas') or {}
+    try:
+        return int(q.get(name, QUOTAS[name]))
+    except (TypeError, ValueError):
+        return QUOTAS[name]
+
+
 def _tags_out(tags):
     return [{'Key': t['Key'], 'Value': t.get('Value', '')} for t in tags]
 
@@ -549,6 +564,9 @@ def create_vpc(ctx, params):
         raise AwsError('InvalidParameterValue',
                        'Value (host) for parameter instanceTenancy is invalid.')
     tags = _tag_specs(ctx, params, 'vpc')
+    limit = quota(ctx, 'vpcs_per_region')
+    if limit and len(r['vpcs']) >= limit:
+        raise AwsError('VpcLimitExceeded', 'The maximum number of VPCs has been reached.')
     vid = _new_id(ctx, 'vpc')
     v = {
         'VpcId': vid, 'CidrBlock': str(net), 'InstanceTenancy': tenancy,
@@ -812,6 +830,10 @@ def _igw_out(g):
 def create_internet_gateway(ctx, params):
     r = _region(ctx)
     tags = _tag_specs(ctx, params, 'internet-gateway')
+    limit = quota(ctx, 'internet_gateways_per_region')
+    if limit and len(r['igws']) >= limit:
+        raise AwsError('InternetGatewayLimitExceeded',
+                       'The maximum number of internet gateways has been reached.')
     gid = _new_id(ctx, 'igw')
     g = {'InternetGatewayId': gid, 'Attachments': [], 'OwnerId': ctx.account,
          'Tags': tags, 'created': ctx.now()}
@@ -924,6 +946,10 @@ def allocate_address(ctx, params):
         raise AwsError('InvalidParameterValue',
                        f"The pool '{params['PublicIpv4Pool']}' does not exist")
     tags = _tag_specs(ctx, params, 'elastic-ip')
+    limit = quota(ctx, 'elastic_ips_per_region')
+    if limit and len(r['addresses']) >= limit:
+        raise AwsError('AddressLimitExceeded',
+                       'The maximum number of addresses has been reached.')
     r['seq']['ip'] += 1
     n = r['seq']['ip'] + 10
     ip = f'54.{160 + (n >> 16) % 64}.{(n >> 8) % 256}.{n % 256}'
@@ -1037,21 +1063,34 @@ def create_nat_gateway(ctx, params):
             raise AwsError('MissingParameter',
                            'The request must contain the parameter AllocationId')
         a = _get(ctx, 'addresses', aid)
-        held = r['nats'].get(a.get('NatGatewayId') or '')
-        if held is not None and _nat_holds(ctx.now(), held):
-            raise AwsError('Resource.AlreadyAssociated',
-                           f'Elastic IP address [{aid}] is already associated')
     elif aid:
         raise AwsError('InvalidParameterCombination',
                        'A private NAT gateway cannot have an allocation id')
     tags = _tag_specs(ctx, params, 'natgateway')
+    limit = quota(ctx, 'nat_gateways_per_az')
+    if limit and sum(1 for n in r['nats'].values()
+                     if _nat_holds(ctx.now(), n) and
+                     r['subnets'].get(n['SubnetId'], {}).get('AvailabilityZone') ==
+                     s['AvailabilityZone']) >= limit:
+        raise AwsError('NatGatewayLimitExceeded',
+                       f"The maximum number of NAT gateways ({limit}) in "
+                       f"{s['AvailabilityZone']} has been reached.")
     nid = _new_id(ctx, 'nat')
     now = ctx.now()
     failure = None
+    # Failures come asynchronously, as AWS reports them: the gateway is created,
+    # then DescribeNatGateways shows state failed with FailureCode/Message
+    # (VPC User Guide, "Troubleshoot NAT gateways": Gateway.NotAttached,
+    # Resource.AlreadyAssociated, InsufficientFreeAddressesInSubnet).
     if ctype == 'public' and not any(
             at['VpcId'] == s['VpcId'] for g in r['igws'].values() for at in g['Attachments']):
         failure = ['Gateway.NotAttached',
                    f"Network {s['VpcId']} has no Internet gateway attached"]
+    if a is not None and failure is None:
+        held = r['nats'].get(a.get('NatGatewayId') or '')
+        if held is not None and _nat_holds(ctx.now(), held):
+            failure = ['Resource.AlreadyAssociated',
+                       f'Elastic IP address [{aid}] is already associated']
     n = {'NatGatewayId': nid, 'SubnetId': s['SubnetId'], 'VpcId': s['VpcId'],
          'AllocationId': aid, 'ConnectivityType': ctype, 'ClientToken': token,
          'Tags': tags, 'CreateTime': now, 'ready_at': now + _dur(ctx, 'nat_gateway_create'),
@@ -1060,8 +1099,14 @@ def create_nat_gateway(ctx, params):
          'AssociationId': _new_id(ctx, 'eipassoc') if a else None}
     r['nats'][nid] = n
     if failure is None:
-        eni = _new_eni(ctx, r, s, ('nat', nid), 'natGateway',
-                       f'Interface for NAT Gateway {nid}', [])
+        try:
+            eni = _new_eni(ctx, r, s, ('nat', nid), 'natGateway',
+                           f'Interface for NAT Gateway {nid}', [])
+        except AwsError as e:
+            if e.code != 'InsufficientFreeAddressesInSubnet':
+                raise
+            failure = n['failure'] = [e.code, e.message]
+    if failure is None:
         n['NetworkInterfaceId'] = eni['NetworkInterfaceId']
         n['PrivateIp'] = params.get('PrivateIpAddress') or eni['PrivateIpAddress']
         eni['PrivateIpAddress'] = n['PrivateIp']
@@ -1499,6 +1544,10 @@ def _rules_index(r):
 
 def _add_rule(ctx, r, g, egress, spec, tags=None):
     x = _norm_rule(ctx, r, g, egress, spec)
+    limit = quota(ctx, 'rules_per_security_group')
+    if limit and len(_rules_of(r, g['GroupId'], egress)) >= limit:
+        raise AwsError('RulesPerSecurityGroupLimitExceeded',
+                       'The maximum number of rules per security group has been reached.')
     rid = _new_id(ctx, 'sgr')
     x.update({'SecurityGroupRuleId': rid, 'GroupId': g['GroupId'], 'IsEgress': egress,
               'GroupOwnerId': ctx.account, 'Tags': tags or []})

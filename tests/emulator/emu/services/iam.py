@@ -627,9 +627,10 @@ def attach_role_policy(ctx, p):
     pol = _policy(ctx, p['PolicyArn'])
     if pol['Arn'] in r['AttachedPolicies']:
         return {}
-    if len(r['AttachedPolicies']) >= MAX_ATTACHED_PER_ROLE:
-        raise AwsError('LimitExceeded', f'Cannot exceed quota for PoliciesPerRole: '
-                                        f'{MAX_ATTACHED_PER_ROLE}')
+    limit = int((ctx.config.get('quotas') or {}).get('managed_policies_per_role',
+                                                      MAX_ATTACHED_PER_ROLE))
+    if limit and len(r['AttachedPolicies']) >= limit:
+        raise AwsError('LimitExceeded', f'Cannot exceed quota for PoliciesPerRole: {limit}')
     r['AttachedPolicies'].append(pol['Arn'])
     return {}
 
