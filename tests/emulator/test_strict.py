@@ -232,3 +232,55 @@ def test_nat_gateway_failures_are_asynchronous(emulator):
     first = ec2.describe_nat_gateways(NatGatewayIds=[nats[0]['NatGatewayId']])[
         'NatGateways'][0]
     assert first['State'] == 'available'
+
+
+# ------------------------------------- 4. patterns, tags, EC2 character sets
+# The models' `pattern`s; "Tagging AWS resources" (letters, numbers, spaces,
+# _ . : / = + - @; no aws: prefix); EC2 API Reference CreateSecurityGroup
+# ("a-z, A-Z, 0-9, spaces, and ._-:/()#,@[]+=&;{}!$*").
+
+def test_model_patterns_are_enforced(emulator):
+    iam = emulator.client('iam')
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.create_role(RoleName='bad name!', AssumeRolePolicyDocument=doc(TRUST_STMT))
+    assert code(e) == 'ValidationError' and 'regular expression' in str(e.value)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        emulator.client('logs').create_log_group(logGroupName='has space')
+    assert code(e) == 'InvalidParameterException'
+
+
+@pytest.mark.parametrize('key,value', [('aws:owner', 'x'), ('ok', 'bad\u0001value'),
+                                       ('semi;colon', 'x')])
+def test_tag_rules_outside_ec2(emulator, key, value):
+    sm = emulator.client('secretsmanager')
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        sm.create_secret(Name='s', SecretString='x', Tags=[{'Key': key, 'Value': value}])
+    assert code(e) in ('InvalidParameterException', 'ValidationException')
+    ecs = emulator.client('ecs')
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        ecs.create_cluster(clusterName='c', tags=[{'key': key, 'value': value}])
+    assert code(e) == 'InvalidParameterException'
+    iam = emulator.client('iam')
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.create_role(RoleName='r', AssumeRolePolicyDocument=doc(TRUST_STMT),
+                        Tags=[{'Key': key, 'Value': value}])
+    assert code(e) in ('InvalidInput', 'ValidationError')
+    # Unicode letters and the documented punctuation are fine
+    sm.create_secret(Name='s', SecretString='x',
+                     Tags=[{'Key': 'Équipe_1.a:b/c=d+e-f@g', 'Value': 'café ü'}])
+
+
+def test_security_group_character_sets(emulator):
+    ec2 = emulator.client('ec2')
+    vid = ec2.create_vpc(CidrBlock='10.0.0.0/16')['Vpc']['VpcId']
+    for name, desc in (('caf\u00e9', 'd'), ('ok', 'line\nbreak'), ('ok', 'quote"s')):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            ec2.create_security_group(GroupName=name, Description=desc, VpcId=vid)
+        assert code(e) == 'InvalidParameterValue'
+    gid = ec2.create_security_group(GroupName='web (prod) #1', Description='a-z {x} [y] $*!',
+                                    VpcId=vid)['GroupId']
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        ec2.authorize_security_group_ingress(GroupId=gid, IpPermissions=[
+            {'IpProtocol': 'tcp', 'FromPort': 80, 'ToPort': 80,
+             'IpRanges': [{'CidrIp': '0.0.0.0/0', 'Description': 'caf\u00e9'}]}])
+    assert code(e) == 'InvalidParameterValue'

@@ -51,6 +51,7 @@ import base64
 import fnmatch
 import ipaddress
 import json
+import re
 import time
 
 from emu.core import AwsError
@@ -1510,6 +1511,12 @@ def _norm_rule(ctx, r, g, egress, spec):
                            "networks.")
     out[k] = v
     if spec.get('Description') is not None:
+        d = spec['Description']
+        if len(d) > 255 or not SG_TEXT_RE.match(d):
+            raise AwsError('InvalidParameterValue',
+                           f"Invalid rule description. Valid descriptions are strings less "
+                           f"than 256 characters from the following set:  "
+                           f"a-zA-Z0-9. _-:/()#,@[]+=&;{{}}!$*")
         out['Description'] = spec['Description']
     return out
 
@@ -1718,6 +1725,12 @@ def _sg_out(r, g, index=None):
             'Tags': _tags_out(g['Tags']), 'VpcId': g['VpcId']}
 
 
+# Security group names, descriptions and rule descriptions in a VPC: "a-z, A-Z,
+# 0-9, spaces, and ._-:/()#,@[]+=&;{}!$*" (EC2 API Reference,
+# CreateSecurityGroup GroupName/Description; IpRange Description).
+SG_TEXT_RE = re.compile(r'^[a-zA-Z0-9 ._\-:/()#,@\[\]+=&;{}!$*]*$')
+
+
 def create_security_group(ctx, params):
     r = _region(ctx)
     name = params.get('GroupName')
@@ -1731,6 +1744,11 @@ def create_security_group(ctx, params):
     if len(name) > 255 or len(desc) > 255:
         raise AwsError('InvalidParameterValue',
                        'Group name and description are limited to 255 characters')
+    for what, text in (('name', name), ('description', desc)):
+        if not SG_TEXT_RE.match(text):
+            raise AwsError('InvalidParameterValue',
+                           f"Value ({text}) for parameter group{what.title()} is invalid. "
+                           f"Character sets beyond ASCII are not supported.")
     if name == 'default':
         raise AwsError('InvalidGroup.Reserved',
                        "The security group 'default' is reserved")

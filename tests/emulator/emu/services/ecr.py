@@ -20,6 +20,7 @@ import hashlib
 import json
 import re
 
+from emu import tags
 from emu.core import AwsError
 
 SERVICE = 'ecr'
@@ -71,6 +72,8 @@ def _repo_out(rec):
 
 def _tags(old, new):
     out = [dict(t) for t in old]
+    tags.check([(t.get('Key'), t.get('Value')) for t in new or []],
+               'InvalidTagParameterException')
     for t in new or []:
         k, v = t.get('Key'), t.get('Value')
         if not k or len(k) > 128 or (v is not None and len(v) > 256):

@@ -44,6 +44,7 @@ import hashlib
 import re
 import time
 
+from emu import tags as emu_tags
 from emu.core import AwsError
 
 SERVICE = 'ecs'
@@ -85,6 +86,7 @@ def _client(msg):
 
 
 def _tags_in(tags):
+    emu_tags.check([(t.get('key'), t.get('value')) for t in tags or []])
     out = []
     for t in tags or []:
         k, v = t.get('key'), t.get('value', '')

@@ -149,6 +149,10 @@ def _enc(doc):
 
 
 def _check_tags(tags):
+    for t in tags:
+        if t['Key'].lower().startswith('aws:'):
+            raise AwsError('InvalidInput', f"User-defined tag keys can't start with 'aws:'. "
+                                           f"This prefix is reserved for AWS tags: {t['Key']}")
     if len(tags) > MAX_TAGS:
         raise AwsError('LimitExceeded', f'Cannot exceed quota for TagsPerRole: {MAX_TAGS}.')
     keys = [t['Key'] for t in tags]

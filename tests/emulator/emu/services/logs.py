@@ -6,6 +6,7 @@ Store: groups[name] = {logGroupName, creationTime (ms), retentionInDays|None, km
 import base64
 import re
 
+from .. import tags as emu_tags
 from ..core import AwsError
 from ..protocols import service_model
 
@@ -63,6 +64,7 @@ def _check_name(name):
 def _check_tags(tags):
     if len(tags) > MAX_TAGS:
         raise AwsError('InvalidParameterException', f'Too many tags: at most {MAX_TAGS}')
+    emu_tags.check(list(tags.items()))
     for k in tags:
         if k.startswith('aws:'):
             raise AwsError('InvalidParameterException', 'Tag keys cannot start with aws:')

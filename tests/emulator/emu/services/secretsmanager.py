@@ -11,6 +11,7 @@ import base64
 import re
 import string
 
+from .. import tags
 from ..core import AwsError
 
 _NAME_RE = re.compile(r'^[A-Za-z0-9/_+=.@-]+$')
@@ -104,6 +105,7 @@ def create_secret(ctx, p):
         raise AwsError('InvalidParameterException', 'Invalid name. Must be a valid name '
                                                     'containing alphanumeric characters, or '
                                                     'any of the following: -/_+=.@!')
+    tags.check([(t.get('Key'), t.get('Value')) for t in p.get('Tags', [])])
     val = _value(p)
     token = _token(ctx, p)
     sec = st.get(name)
@@ -264,6 +266,7 @@ def restore_secret(ctx, p):
 
 def tag_resource(ctx, p):
     sec = _find(ctx, p['SecretId'], allow_deleted=False)
+    tags.check([(t.get('Key'), t.get('Value')) for t in p['Tags']])
     by = {t['Key']: t['Value'] for t in sec['Tags']}
     for t in p['Tags']:
         by[t['Key']] = t.get('Value', '')
