@@ -284,3 +284,54 @@ def test_security_group_character_sets(emulator):
             {'IpProtocol': 'tcp', 'FromPort': 80, 'ToPort': 80,
              'IpRanges': [{'CidrIp': '0.0.0.0/0', 'Description': 'caf\u00e9'}]}])
     assert code(e) == 'InvalidParameterValue'
+
+
+# ------------------------------------- 6. interface endpoints, private DNS
+# PrivateLink Guide, "DNS hostnames": one private hosted zone per service and
+# VPC ("private-dns-enabled cannot be set because there is already a
+# conflicting DNS domain"); endpoint policies follow the IAM policy grammar.
+
+def test_second_private_dns_endpoint_for_a_service(emulator):
+    ec2 = emulator.client('ec2')
+    vid = ec2.create_vpc(CidrBlock='10.0.0.0/16')['Vpc']['VpcId']
+    ec2.modify_vpc_attribute(VpcId=vid, EnableDnsHostnames={'Value': True})
+    s1 = ec2.create_subnet(VpcId=vid, CidrBlock='10.0.1.0/24',
+                           AvailabilityZone='us-east-1a')['Subnet']['SubnetId']
+    s2 = ec2.create_subnet(VpcId=vid, CidrBlock='10.0.2.0/24',
+                           AvailabilityZone='us-east-1b')['Subnet']['SubnetId']
+    svc = 'com.amazonaws.us-east-1.secretsmanager'
+    ec2.create_vpc_endpoint(VpcId=vid, ServiceName=svc, VpcEndpointType='Interface',
+                            SubnetIds=[s1], PrivateDnsEnabled=True)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        ec2.create_vpc_endpoint(VpcId=vid, ServiceName=svc, VpcEndpointType='Interface',
+                                SubnetIds=[s2], PrivateDnsEnabled=True)
+    assert code(e) == 'InvalidParameter' and 'conflicting DNS domain' in str(e.value)
+    # without private DNS a second endpoint is fine
+    ec2.create_vpc_endpoint(VpcId=vid, ServiceName=svc, VpcEndpointType='Interface',
+                            SubnetIds=[s2], PrivateDnsEnabled=False)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        ec2.create_vpc_endpoint(VpcId=vid, ServiceName='com.amazonaws.us-east-1.s3',
+                                VpcEndpointType='Gateway', PolicyDocument=doc(
+                                    {'Effect': 'Allow', 'Principal': '*', 'Action': 'GetObject',
+                                     'Resource': '*'}))
+    assert code(e) == 'MalformedPolicyDocument'
+
+
+# ------------------------------------- 7. ECR lifecycle policy schema
+# ECR User Guide, "Lifecycle policy properties".
+
+def test_lifecycle_policy_unknown_keys(emulator):
+    ecr = emulator.client('ecr')
+    ecr.create_repository(repositoryName='repo')
+    rule = {'rulePriority': 1, 'selection': {'tagStatus': 'untagged',
+                                             'countType': 'imageCountMoreThan',
+                                             'countNumber': 5},
+            'action': {'type': 'expire'}}
+    ecr.put_lifecycle_policy(repositoryName='repo', lifecyclePolicyText=json.dumps(
+        {'rules': [rule]}))
+    bad = json.loads(json.dumps(rule))
+    bad['selection']['countNumbr'] = bad['selection'].pop('countNumber')
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        ecr.put_lifecycle_policy(repositoryName='repo', lifecyclePolicyText=json.dumps(
+            {'rules': [bad]}))
+    assert code(e) == 'InvalidParameterException'

@@ -2017,10 +2017,17 @@ def create_vpc_endpoint(ctx, params):
     _vpce_service(ctx, params.get('ServiceName'), etype)
     policy = params.get('PolicyDocument')
     if policy is not None:
+        # endpoint policies follow the IAM grammar of resource-based policies
+        # (PrivateLink Guide, "Control access to VPC endpoints using endpoint
+        # policies"; EC2 answers MalformedPolicyDocument)
+        from emu import policy as policy_grammar
         try:
-            json.loads(policy)
-        except ValueError:
-            raise AwsError('MalformedPolicyDocument', 'The policy document is malformed')
+            policy_grammar.check(policy, 'resource')
+        except AwsError as e:
+            if e.code == 'LimitExceeded':
+                raise
+            raise AwsError('MalformedPolicyDocument', f'The policy document is malformed: '
+                                                      f'{e.message}')
     else:
         policy = json.dumps({'Version': '2008-10-17', 'Statement': [{
             'Effect': 'Allow', 'Principal': '*', 'Action': '*', 'Resource': '*'}]})
@@ -2047,6 +2054,19 @@ def create_vpc_endpoint(ctx, params):
             raise AwsError('InvalidParameter',
                            'Enabling private DNS requires both enableDnsSupport and '
                            f"enableDnsHostnames VPC attributes set to true for {v['VpcId']}")
+        if private_dns:
+            # one private hosted zone per service name and VPC: "private-dns-enabled
+            # cannot be set because there is already a conflicting DNS domain for
+            # <service> in the VPC" (PrivateLink Guide, "DNS hostnames")
+            for other in r['vpces'].values():
+                if other['VpcId'] == v['VpcId'] and other['ServiceName'] == \
+                        params['ServiceName'] and other.get('PrivateDnsEnabled') and \
+                        _vpce_state(ctx.now(), other) != 'deleted' and \
+                        other.get('delete_at') is None:
+                    raise AwsError('InvalidParameter',
+                                   f"private-dns-enabled cannot be set because there is "
+                                   f"already a conflicting DNS domain for "
+                                   f"{params['ServiceName']} in the VPC {v['VpcId']}")
         if not sg_ids:
             sg_ids = [v['DefaultSecurityGroupId']]
         _vpce_groups(ctx, sg_ids, v)

@@ -343,6 +343,14 @@ def _validate_lifecycle(text):
         sel = rule['selection']
         if not isinstance(sel, dict):
             raise _lp_error('selection must be an object')
+        # the lifecycle policy schema (ECR User Guide, "Lifecycle policy
+        # properties") allows no other keys: a misspelt countNumbr is refused
+        bad = set(sel) - set(SELECTION_ORDER)
+        if bad:
+            raise _lp_error(f'object instance has properties which are not allowed by the '
+                            f'schema: {sorted(bad)}')
+        if 'description' in rule and not isinstance(rule['description'], str):
+            raise _lp_error('description must be a string')
         status = sel.get('tagStatus')
         if status not in ('tagged', 'untagged', 'any'):
             raise _lp_error('selection.tagStatus must be tagged, untagged or any')
@@ -369,6 +377,9 @@ def _validate_lifecycle(text):
         act = rule['action']
         if not isinstance(act, dict) or act.get('type') != 'expire':
             raise _lp_error("action.type must be 'expire'")
+        if set(act) - {'type'}:
+            raise _lp_error(f'object instance has properties which are not allowed by the '
+                            f'schema: {sorted(set(act) - {"type"})}')
         if status == 'any':
             any_prio = p
     if any_prio is not None and any_prio != max(prios):
