@@ -335,3 +335,73 @@ def test_lifecycle_policy_unknown_keys(emulator):
         ecr.put_lifecycle_policy(repositoryName='repo', lifecyclePolicyText=json.dumps(
             {'rules': [bad]}))
     assert code(e) == 'InvalidParameterException'
+
+
+# ------------------------------------- 9. Fargate tasks: ENIs and failures
+# ECS Developer Guide, "Fargate task networking" (the task's ENI is attached
+# while it is provisioned) and "Stopped tasks error codes"
+# (CannotPullContainerError, ResourceInitializationError).
+
+def _fargate_service(emulator, image='busybox', log_group=None, secret=None,
+                     desired=1):
+    ec2 = emulator.client('ec2')
+    ecs = emulator.client('ecs')
+    iam = emulator.client('iam')
+    vid = ec2.create_vpc(CidrBlock='10.0.0.0/16')['Vpc']['VpcId']
+    sid = ec2.create_subnet(VpcId=vid, CidrBlock='10.0.1.0/24')['Subnet']['SubnetId']
+    gid = ec2.create_security_group(GroupName='t', Description='t', VpcId=vid)['GroupId']
+    iam.create_role(RoleName='exec', AssumeRolePolicyDocument=doc(TRUST_STMT))
+    cd = {'name': 'app', 'image': image}
+    if log_group:
+        cd['logConfiguration'] = {'logDriver': 'awslogs', 'options': {
+            'awslogs-group': log_group, 'awslogs-region': 'us-east-1',
+            'awslogs-stream-prefix': 'app'}}
+    if secret:
+        cd['secrets'] = [{'name': 'S', 'valueFrom': secret}]
+    ecs.create_cluster(clusterName='c')
+    ecs.register_task_definition(family='f', requiresCompatibilities=['FARGATE'],
+                                 networkMode='awsvpc', cpu='256', memory='512',
+                                 executionRoleArn=EXEC, containerDefinitions=[cd])
+    ecs.create_service(cluster='c', serviceName='s', taskDefinition='f',
+                       desiredCount=desired, launchType='FARGATE',
+                       networkConfiguration={'awsvpcConfiguration': {
+                           'subnets': [sid], 'securityGroups': [gid]}})
+    return ec2, ecs, gid
+
+
+def test_pending_fargate_task_holds_its_eni(emulator):
+    emulator.control('config', {'async': {'ecs_tasks_start': 30}})
+    ec2, ecs, gid = _fargate_service(emulator)
+    svc = ecs.describe_services(cluster='c', services=['s'])['services'][0]
+    assert svc['runningCount'] == 0 and svc['pendingCount'] == 1
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        ec2.delete_security_group(GroupId=gid)
+    assert code(e) == 'DependencyViolation'
+
+
+@pytest.mark.parametrize('what', ['image', 'log group', 'secret'])
+def test_fargate_task_fails_without_what_it_needs(emulator, what):
+    emulator.control('config', {'async': {'ecs_tasks_start': 0.1}})
+    kw = {'image': '123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1'} \
+        if what == 'image' else {'log_group': '/ecs/missing'} if what == 'log group' \
+        else {'secret': 'arn:aws:secretsmanager:us-east-1:123456789012:secret:gone-AbCdEf'}
+    ec2, ecs, gid = _fargate_service(emulator, **kw)
+    time.sleep(0.3)
+    svc = ecs.describe_services(cluster='c', services=['s'])['services'][0]
+    assert svc['runningCount'] == 0
+    assert 'failed to launch a task' in svc['events'][0]['message']
+    # once what it needs exists, the task starts
+    if what == 'image':
+        ecr = emulator.client('ecr')
+        ecr.create_repository(repositoryName='app')
+        ecr.put_image(repositoryName='app', imageTag='1', imageManifest=json.dumps(
+            {'schemaVersion': 2, 'mediaType':
+             'application/vnd.docker.distribution.manifest.v2+json',
+             'config': {'mediaType': 'application/vnd.docker.container.image.v1+json',
+                        'size': 1, 'digest': 'sha256:' + '0' * 64}, 'layers': []}))
+    elif what == 'log group':
+        emulator.client('logs').create_log_group(logGroupName='/ecs/missing')
+    else:
+        return
+    assert ecs.describe_services(cluster='c', services=['s'])['services'][0][
+        'runningCount'] == 1

@@ -645,6 +645,59 @@ def list_task_definition_families(ctx, params):
 # --------------------------------------------------------------------------
 # services
 
+ECR_REF_RE = re.compile(r'^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/'
+                        r'([^:@]+)(?::([^@]+))?(?:@(sha256:[a-f0-9]{64}))?$')
+
+
+def _launch_error(ctx, s):
+    """Why the service's Fargate tasks cannot start, or None: the task pulls a
+    private ECR image that is not there, writes to an awslogs group that does
+    not exist (without awslogs-create-group), or reads a Secrets Manager secret
+    that does not exist. AWS stops such tasks with ResourceInitializationError /
+    CannotPullContainerError and the service keeps retrying (ECS Developer
+    Guide, "Stopped tasks error codes")."""
+    td = _resolve_td(ctx, s['taskDefinition'])
+    if td is None:
+        return None
+    stores = ctx._state.stores
+    for cd in td['containerDefinitions']:
+        m = ECR_REF_RE.match(cd.get('image') or '')
+        if m and m.group(1) == ctx.account:
+            repo = ((stores.get('ecr') or {}).get('regions') or {}).get(m.group(2), {}) \
+                .get('repos', {}).get(m.group(3))
+            tag, digest = m.group(4) or 'latest', m.group(5)
+            if repo is None or not any(
+                    (digest and i['imageDigest'] == digest) or
+                    (not digest and tag in i['imageTags']) for i in repo['images']):
+                return (f"CannotPullContainerError: pull image manifest has been retried "
+                        f"5 time(s): failed to resolve ref {cd['image']}: not found")
+        log = cd.get('logConfiguration') or {}
+        opts = log.get('options') or {}
+        if log.get('logDriver') == 'awslogs' and opts.get('awslogs-group') and \
+                str(opts.get('awslogs-create-group', '')).lower() != 'true' and \
+                opts['awslogs-group'] not in ((stores.get('logs') or {}).get('groups') or {}):
+            return (f"ResourceInitializationError: failed to validate logger args: "
+                    f"create stream has been retried 1 times: failed to create Cloudwatch "
+                    f"log stream: ResourceNotFoundException: The specified log group does "
+                    f"not exist.")
+        for sec in cd.get('secrets') or []:
+            ref = sec.get('valueFrom') or ''
+            if ':secretsmanager:' not in ref:
+                continue
+            arn = ref.split(':secret:', 1)
+            secrets = (stores.get('secretsmanager') or {}).get('secrets') or {}
+            name_part = arn[1] if len(arn) == 2 else ref
+            # valueFrom may carry :json-key:version-stage:version-id after the ARN
+            base = ':'.join(name_part.split(':')[:1])
+            if not any(x['ARN'].split(':secret:', 1)[1] in (base,) or x['Name'] == base or
+                       x['ARN'].split(':secret:', 1)[1][:-7] == base
+                       for x in secrets.values() if not x.get('DeletedDate')):
+                return (f"ResourceInitializationError: unable to pull secrets or registry "
+                        f"auth: retrieve secret from {ref}: ResourceNotFoundException: "
+                        f"Secrets Manager can't find the specified secret.")
+    return None
+
+
 def _svc_view(ctx, s):
     """The service record with its time-derived fields filled in."""
     now = ctx.now()
@@ -655,13 +708,16 @@ def _svc_view(ctx, s):
     runs = s['launchType'] != 'EC2'
     settled = now >= max(s['changed_at'] + s['start_delay'], s.get('roles_ready_at') or 0)
     running = (desired if settled else s['prev_running']) if runs else 0
+    failing = _launch_error(ctx, s) if runs and status == 'ACTIVE' and desired else None
+    if failing:
+        running, settled = 0, False
     if status == 'INACTIVE':
         running = 0
     elif status == 'DRAINING':
         running = 0 if settled else s['prev_running']
     return {'status': status, 'desiredCount': desired, 'runningCount': running,
             'pendingCount': max(0, desired - running) if runs and status == 'ACTIVE' else 0,
-            'settled': settled}
+            'settled': settled, 'launch_error': failing}
 
 
 def _svc_out(ctx, s, include=()):
@@ -694,7 +750,11 @@ def _svc_out(ctx, s, include=()):
         'pendingCount': v['pendingCount'],
         'taskDefinition': s['taskDefinition'],
         'deploymentConfiguration': s['deploymentConfiguration'], 'deployments': deps,
-        'events': list(reversed(s['events']))[:100], 'createdAt': s['createdAt'],
+        'events': ([{'id': f"{s['deployment_id']}-launch", 'createdAt': ctx.now(),
+                     'message': f"(service {s['serviceName']}) failed to launch a task "
+                                f"(stopped reason: {v['launch_error']})"}]
+                   if v.get('launch_error') else []) +
+        list(reversed(s['events']))[:100], 'createdAt': s['createdAt'],
         'placementConstraints': s['placementConstraints'],
         'placementStrategy': s['placementStrategy'],
         'schedulingStrategy': s['schedulingStrategy'],
@@ -1026,7 +1086,11 @@ def task_enis(ctx):
             av = (s.get('networkConfiguration') or {}).get('awsvpcConfiguration')
             if not av or s['launchType'] == 'EC2' or not av.get('subnets'):
                 continue
-            n = _svc_view(ctx, s)['runningCount']
+            view = _svc_view(ctx, s)
+            # a Fargate task holds its ENI from provisioning on (PENDING), not
+            # only once RUNNING (ECS Developer Guide, "Fargate task networking")
+            n = max(view['runningCount'],
+                    view['desiredCount'] if view['status'] == 'ACTIVE' else 0)
             if now < s['changed_at'] + s['start_delay'] + linger:
                 n = max(n, s['prev_running'])
             for i in range(n):
