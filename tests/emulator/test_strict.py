@@ -405,3 +405,69 @@ def test_fargate_task_fails_without_what_it_needs(emulator, what):
         return
     assert ecs.describe_services(cluster='c', services=['s'])['services'][0][
         'runningCount'] == 1
+
+
+# ------------------------------------- 11. smaller ones
+
+def test_igw_route_inside_the_vpc_cidr(emulator):
+    # VPC User Guide, "Routing for a middlebox appliance": a destination equal to
+    # or more specific than the VPC CIDR cannot target an internet gateway
+    ec2 = emulator.client('ec2')
+    vid = ec2.create_vpc(CidrBlock='10.0.0.0/16')['Vpc']['VpcId']
+    igw = ec2.create_internet_gateway()['InternetGateway']['InternetGatewayId']
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vid)
+    rtb = ec2.create_route_table(VpcId=vid)['RouteTable']['RouteTableId']
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        ec2.create_route(RouteTableId=rtb, DestinationCidrBlock='10.0.1.0/24', GatewayId=igw)
+    assert code(e) == 'InvalidParameterValue'
+    ec2.create_route(RouteTableId=rtb, DestinationCidrBlock='0.0.0.0/0', GatewayId=igw)
+
+
+def test_icmp_type_out_of_range(emulator):
+    # EC2 API Reference, IpPermission: for ICMP, FromPort is the type (-1 or 0-255)
+    ec2 = emulator.client('ec2')
+    vid = ec2.create_vpc(CidrBlock='10.0.0.0/16')['Vpc']['VpcId']
+    gid = ec2.create_security_group(GroupName='g', Description='d', VpcId=vid)['GroupId']
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        ec2.authorize_security_group_ingress(GroupId=gid, IpPermissions=[
+            {'IpProtocol': 'icmp', 'FromPort': 300, 'ToPort': -1,
+             'IpRanges': [{'CidrIp': '10.0.0.0/8'}]}])
+    assert code(e) == 'InvalidParameterValue'
+    ec2.authorize_security_group_ingress(GroupId=gid, IpPermissions=[
+        {'IpProtocol': 'icmp', 'FromPort': 8, 'ToPort': 0,
+         'IpRanges': [{'CidrIp': '10.0.0.0/8'}]}])
+
+
+def test_unknown_fargate_platform_version(emulator):
+    # ECS Developer Guide, "Fargate Linux platform versions"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        _fargate_service_pv(emulator, '9.9.9')
+    assert code(e) == 'InvalidParameterException'
+
+
+def _fargate_service_pv(emulator, pv):
+    ec2 = emulator.client('ec2')
+    ecs = emulator.client('ecs')
+    vid = ec2.create_vpc(CidrBlock='10.0.0.0/16')['Vpc']['VpcId']
+    sid = ec2.create_subnet(VpcId=vid, CidrBlock='10.0.1.0/24')['Subnet']['SubnetId']
+    ecs.create_cluster(clusterName='c')
+    ecs.register_task_definition(family='f', requiresCompatibilities=['FARGATE'],
+                                 networkMode='awsvpc', cpu='256', memory='512',
+                                 containerDefinitions=[{'name': 'a', 'image': 'busybox'}])
+    ecs.create_service(cluster='c', serviceName='s', taskDefinition='f', desiredCount=0,
+                       launchType='FARGATE', platformVersion=pv,
+                       networkConfiguration={'awsvpcConfiguration': {'subnets': [sid]}})
+
+
+def test_bogus_kms_key_ids(emulator):
+    # CreateLogGroup kmsKeyId is a key ARN; CreateSecret KmsKeyId an ARN, key id
+    # or alias (CloudWatch Logs / Secrets Manager API References)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        emulator.client('logs').create_log_group(logGroupName='g', kmsKeyId='not-a-key')
+    assert code(e) == 'InvalidParameterException'
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        emulator.client('secretsmanager').create_secret(Name='s', SecretString='x',
+                                                        KmsKeyId='not a key')
+    assert code(e) == 'InvalidParameterException'
+    emulator.client('secretsmanager').create_secret(Name='s', SecretString='x',
+                                                    KmsKeyId='alias/aws/secretsmanager')

@@ -7,6 +7,7 @@ import copy
 import json
 import os
 import random
+import re
 import sys
 import threading
 import time
@@ -267,6 +268,14 @@ class Ctx:
         if account is None:
             account = self.account
         return f'arn:aws:{service}:{region}:{account}:{resource}'
+
+
+KMS_KEY_ARN_RE = re.compile(r'^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/'
+                            r'([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|'
+                            r'mrk-[0-9a-f]{32})$')
+KMS_KEY_REF_RE = re.compile(r'^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
+                            r'|mrk-[0-9a-f]{32}|alias/[a-zA-Z0-9/_-]+'
+                            r'|arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:alias/[a-zA-Z0-9/_-]+)$')
 
 
 def iso8601(ts):

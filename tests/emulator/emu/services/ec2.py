@@ -1319,11 +1319,30 @@ def _route_dest(params):
     return str(_cidr(d, 'destinationCidrBlock'))
 
 
+def _check_more_specific(r, t, dest, key, val):
+    """A destination equal to or inside the VPC's CIDR may only target an
+    interface, a NAT gateway or a Gateway Load Balancer endpoint (VPC User Guide,
+    "Routing for a middlebox appliance"; EC2 answers InvalidParameterValue)."""
+    if key != 'GatewayId' or not str(val).startswith('igw-') or not dest:
+        return
+    v = r['vpcs'].get(t['VpcId'])
+    try:
+        inside = ipaddress.ip_network(dest).subnet_of(ipaddress.ip_network(v['CidrBlock']))
+    except (ValueError, TypeError, KeyError):
+        return
+    if inside:
+        raise AwsError('InvalidParameterValue',
+                       f"The destination CIDR block {dest} is equal to or more specific than "
+                       f"one of this VPC's CIDR blocks. This route can target only an "
+                       f"interface or an instance.")
+
+
 def create_route(ctx, params):
     r = _gc(ctx)
     t = _get(ctx, 'rtbs', params.get('RouteTableId'))
     dest = _route_dest(params)
     key, val = _route_target(ctx, r, t, params)
+    _check_more_specific(r, t, dest, key, val)
     for rt in t['Routes']:
         if rt.get('DestinationCidrBlock') == dest:
             raise AwsError('RouteAlreadyExists',
@@ -1480,6 +1499,12 @@ def _norm_rule(ctx, r, g, egress, spec):
     elif proto in ('icmp', 'icmpv6'):
         fp = -1 if fp is None else fp
         tp = -1 if tp is None else tp
+        # FromPort is the ICMP type, ToPort the code: -1 (all) or 0..255
+        # (EC2 API Reference, IpPermission)
+        if not (-1 <= fp <= 255 and -1 <= tp <= 255):
+            raise AwsError('InvalidParameterValue',
+                           f'Invalid value for portRange. Must specify a valid ICMP type '
+                           f'(-1 or 0-255) and code (-1 or 0-255): ({fp}, {tp})')
     else:
         fp, tp = -1, -1
     out = {'IpProtocol': proto, 'FromPort': fp, 'ToPort': tp}

@@ -649,6 +649,18 @@ ECR_REF_RE = re.compile(r'^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.
                         r'([^:@]+)(?::([^@]+))?(?:@(sha256:[a-f0-9]{64}))?$')
 
 
+# Fargate platform versions (ECS Developer Guide, "Fargate Linux platform
+# versions": 1.4.0, 1.3.0 (deprecated); Windows 1.0.0; LATEST)
+PLATFORM_VERSIONS = ('LATEST', '1.4.0', '1.3.0', '1.0.0')
+
+
+def _platform_version(v):
+    v = v or 'LATEST'
+    if v not in PLATFORM_VERSIONS:
+        raise _invalid(f'The specified platform version ({v}) does not exist.')
+    return v
+
+
 def _launch_error(ctx, s):
     """Why the service's Fargate tasks cannot start, or None: the task pulls a
     private ECR image that is not there, writes to an awslogs group that does
@@ -939,7 +951,7 @@ def create_service(ctx, params):
         'propagateTags': params.get('propagateTags') or 'NONE',
         'enableExecuteCommand': bool(params.get('enableExecuteCommand')),
         'networkConfiguration': net, 'tags': tags, 'clientToken': token,
-        'platformVersion': (params.get('platformVersion') or 'LATEST')
+        'platformVersion': _platform_version(params.get('platformVersion'))
         if launch == 'FARGATE' else None,
         'roleArn': params.get('role'),
         'healthCheckGracePeriodSeconds': params.get('healthCheckGracePeriodSeconds'),
@@ -1035,6 +1047,8 @@ def update_service(ctx, params):
         s['networkConfiguration'] = net
     if params.get('deploymentConfiguration'):
         s['deploymentConfiguration'].update(params['deploymentConfiguration'])
+    if params.get('platformVersion') is not None:
+        _platform_version(params['platformVersion'])
     for k in ('platformVersion', 'healthCheckGracePeriodSeconds', 'capacityProviderStrategy',
               'loadBalancers', 'serviceRegistries', 'propagateTags', 'placementConstraints',
               'placementStrategy'):

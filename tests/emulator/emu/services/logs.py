@@ -7,7 +7,7 @@ import base64
 import re
 
 from .. import tags as emu_tags
-from ..core import AwsError
+from ..core import KMS_KEY_ARN_RE, AwsError
 from ..protocols import service_model
 
 _NAME_RE = re.compile(r'^[\.\-_/#A-Za-z0-9]+$')
@@ -79,6 +79,10 @@ def create_log_group(ctx, p):
                                                          'exists')
     tags = p.get('tags', {})
     _check_tags(tags)
+    # "kmsKeyId: The Amazon Resource Name (ARN) of the KMS key" (CreateLogGroup)
+    if p.get('kmsKeyId') is not None and not KMS_KEY_ARN_RE.match(p['kmsKeyId']):
+        raise AwsError('InvalidParameterException',
+                       f"Specified KMS key ARN is not valid: {p['kmsKeyId']}")
     st[name] = {'logGroupName': name, 'creationTime': int(ctx.now() * 1000),
                 'retentionInDays': None, 'kmsKeyId': p.get('kmsKeyId'), 'tags': dict(tags),
                 'streams': {}, 'region': ctx.region, 'account': ctx.account}

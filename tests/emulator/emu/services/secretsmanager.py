@@ -12,7 +12,7 @@ import re
 import string
 
 from .. import tags
-from ..core import AwsError
+from ..core import KMS_KEY_REF_RE, AwsError
 
 _NAME_RE = re.compile(r'^[A-Za-z0-9/_+=.@-]+$')
 _SUFFIX = string.ascii_letters + string.digits
@@ -45,6 +45,14 @@ def _find(ctx, secret_id, allow_deleted=True):
                        "You can't perform this operation on the secret because it was marked "
                        "for deletion.")
     return sec
+
+
+def _check_kms(ref):
+    """KmsKeyId: "the ARN, key ID, or alias of the KMS key" (CreateSecret). The
+    emulator has no KMS: anything that is not one of those forms is refused as
+    AWS refuses a key it cannot find."""
+    if ref is not None and not KMS_KEY_REF_RE.match(ref):
+        raise AwsError('InvalidParameterException', f'Could not find KMS key: {ref}')
 
 
 def _value(p):
@@ -106,6 +114,7 @@ def create_secret(ctx, p):
                                                     'containing alphanumeric characters, or '
                                                     'any of the following: -/_+=.@!')
     tags.check([(t.get('Key'), t.get('Value')) for t in p.get('Tags', [])])
+    _check_kms(p.get('KmsKeyId'))
     val = _value(p)
     token = _token(ctx, p)
     sec = st.get(name)
@@ -200,6 +209,7 @@ def update_secret(ctx, p):
     if 'Description' in p:
         sec['Description'] = p['Description']
     if 'KmsKeyId' in p:
+        _check_kms(p['KmsKeyId'])
         sec['KmsKeyId'] = p['KmsKeyId']
     sec['LastChangedDate'] = ctx.now()
     out = {'ARN': sec['ARN'], 'Name': sec['Name']}
