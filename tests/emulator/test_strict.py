@@ -471,3 +471,18 @@ def test_bogus_kms_key_ids(emulator):
     assert code(e) == 'InvalidParameterException'
     emulator.client('secretsmanager').create_secret(Name='s', SecretString='x',
                                                     KmsKeyId='alias/aws/secretsmanager')
+
+
+def test_names_are_per_region(emulator):
+    # log groups and secrets belong to a Region: the same name can exist in two
+    # (IAM roles are global and stay unique account-wide)
+    for region in ('us-east-1', 'eu-west-1'):
+        emulator.client('logs', region=region).create_log_group(logGroupName='/same')
+        emulator.client('secretsmanager', region=region).create_secret(
+            Name='same', SecretString='x')
+    assert emulator.client('logs', region='eu-west-1').describe_log_groups()[
+        'logGroups'][0]['arn'].startswith('arn:aws:logs:eu-west-1:')
+    inv = [r for r in emulator.control('inventory') if r['id'] in ('/same', 'same')]
+    assert sorted((r['id'], r['region']) for r in inv) == [
+        ('/same', 'eu-west-1'), ('/same', 'us-east-1'),
+        ('same', 'eu-west-1'), ('same', 'us-east-1')]

@@ -685,9 +685,11 @@ def _launch_error(ctx, s):
                         f"5 time(s): failed to resolve ref {cd['image']}: not found")
         log = cd.get('logConfiguration') or {}
         opts = log.get('options') or {}
+        groups = ((stores.get('logs') or {}).get('regions') or {}).get(
+            opts.get('awslogs-region') or ctx.region, {})
         if log.get('logDriver') == 'awslogs' and opts.get('awslogs-group') and \
                 str(opts.get('awslogs-create-group', '')).lower() != 'true' and \
-                opts['awslogs-group'] not in ((stores.get('logs') or {}).get('groups') or {}):
+                opts['awslogs-group'] not in groups:
             return (f"ResourceInitializationError: failed to validate logger args: "
                     f"create stream has been retried 1 times: failed to create Cloudwatch "
                     f"log stream: ResourceNotFoundException: The specified log group does "
@@ -697,7 +699,9 @@ def _launch_error(ctx, s):
             if ':secretsmanager:' not in ref:
                 continue
             arn = ref.split(':secret:', 1)
-            secrets = (stores.get('secretsmanager') or {}).get('secrets') or {}
+            region = ref.split(':')[3] if ref.startswith('arn:') else ctx.region
+            secrets = ((stores.get('secretsmanager') or {}).get('regions') or {}).get(region) \
+                or {}
             name_part = arn[1] if len(arn) == 2 else ref
             # valueFrom may carry :json-key:version-stage:version-id after the ARN
             base = ':'.join(name_part.split(':')[:1])

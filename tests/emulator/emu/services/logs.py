@@ -1,6 +1,6 @@
 """CloudWatch Logs: log groups (retention, tags), log streams and events.
 
-Store: groups[name] = {logGroupName, creationTime (ms), retentionInDays|None, kmsKeyId,
+Store: regions[region][name] = {logGroupName, creationTime (ms), retentionInDays|None, kmsKeyId,
                        tags {k: v}, streams {name: {creationTime, events [...]}}}
 """
 import base64
@@ -35,7 +35,8 @@ RETENTION_DAYS = _allowed_retention()
 
 
 def _st(ctx):
-    return ctx.store('logs').setdefault('groups', {})
+    # log group names are unique per Region (each Region has its own groups)
+    return ctx.store('logs').setdefault('regions', {}).setdefault(ctx.region, {})
 
 
 def _too_new(ctx, g):
@@ -304,5 +305,6 @@ HANDLERS = {
 
 
 def inventory(store):
-    return [{'service': 'logs', 'type': 'log-group', 'id': n}
-            for n in sorted(store.get('groups', {}))]
+    return [{'service': 'logs', 'type': 'log-group', 'id': n, 'region': region}
+            for region, groups in sorted((store.get('regions') or {}).items())
+            for n in sorted(groups)]

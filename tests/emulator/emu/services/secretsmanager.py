@@ -1,6 +1,6 @@
 """Secrets Manager: secrets, versions with staging labels, scheduled deletion.
 
-Store: secrets[name] = {Name, ARN, Description, KmsKeyId, Tags [...], CreatedDate,
+Store: regions[region][name] = {Name, ARN, Description, KmsKeyId, Tags [...], CreatedDate,
                         LastChangedDate, LastAccessedDate, DeletedDate|None,
                         DeletionDate|None, Versions {id: {SecretString|SecretBinary (base64),
                         Stages [...], CreatedDate}}}
@@ -20,7 +20,8 @@ MAX_VERSIONS = 100
 
 
 def _st(ctx):
-    s = ctx.store('secretsmanager').setdefault('secrets', {})
+    # secret names are unique per Region
+    s = ctx.store('secretsmanager').setdefault('regions', {}).setdefault(ctx.region, {})
     now = ctx.now()
     for name in [n for n, x in s.items() if x.get('DeletionDate') and x['DeletionDate'] <= now]:
         del s[name]
@@ -385,5 +386,6 @@ HANDLERS = {
 
 def inventory(store):
     # a secret scheduled for deletion is not live, but it still holds its name
-    return [{'service': 'secretsmanager', 'type': 'secret', 'id': n}
-            for n, s in sorted(store.get('secrets', {}).items()) if not s.get('DeletedDate')]
+    return [{'service': 'secretsmanager', 'type': 'secret', 'id': n, 'region': region}
+            for region, secrets in sorted((store.get('regions') or {}).items())
+            for n, s in sorted(secrets.items()) if not s.get('DeletedDate')]
