@@ -55,6 +55,9 @@ DEFAULT_CONFIG = {
     # or a map keyed 'service:kind', 'service' or '*' (kinds per service in
     # README.md). ec2_visibility_delay is the older EC2-only spelling.
     'visibility_delay': {},
+    # User-Agent prefixes that never see visibility delays (a test's oracle:
+    # e.g. ["Botocore/", "aws-cli/"] while the client under test is cairn)
+    'visibility_exempt_user_agents': [],
     # ECS on a fresh account: CreateCluster/CreateService answer "Unable to
     # assume the service linked role" until AWSServiceRoleForECS is this many
     # seconds old (the first call creates it); 0 = off
@@ -245,6 +248,12 @@ class Ctx:
         """Eventual consistency: True while a resource created at `created`
         (epoch) is still invisible per config['visibility_delay']."""
         if created is None:
+            return False
+        # the tests' own oracle (botocore, awscli) may be exempt: it checks
+        # what exists, not how a client copes with eventual consistency
+        exempt = self.config.get('visibility_exempt_user_agents') or ()
+        ua = (self.http.get('headers') or {}).get('User-Agent') or '' if self.http else ''
+        if exempt and ua.startswith(tuple(exempt)):
             return False
         service = service or self.service
         setting = self.config.get('visibility_delay')

@@ -313,6 +313,9 @@ def _page(ctx, items, params, key, lo=5, hi=1000, ids_member=None):
         except (ValueError, UnicodeDecodeError):
             raise AwsError('InvalidPaginationToken',
                            f'Invalid pagination token: {tok}')
+    if ids_member and params.get(ids_member):
+        # with explicit ids EC2 answers them all (MaxResults cannot be given)
+        return items[start:], None
     n = ctx.page_size(mr, None)     # no MaxResults: everything, unless short pages
     if n is None:
         return items[start:], None
