@@ -448,3 +448,72 @@ def test_mfa_code_is_asked_on_the_terminal(clean, cairn):
     assert os.waitstatus_to_exitcode(status) == 0, out
     assert b'assumed-role/deploy-mfa' in out, out
     assert _calls(emu).get('sts:AssumeRole') == 1
+
+
+# ---- Fn::GetAZs ---------------------------------------------------------------
+
+AZ_TEMPLATE = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  Vpc:
+    Type: AWS::EC2::VPC
+    Properties:
+      CidrBlock: 10.60.0.0/16
+  SubnetA:
+    Type: AWS::EC2::Subnet
+    Properties:
+      VpcId: !Ref Vpc
+      CidrBlock: 10.60.0.0/24
+      AvailabilityZone: !Select [0, !GetAZs ""]
+  SubnetB:
+    Type: AWS::EC2::Subnet
+    Properties:
+      VpcId: !Ref Vpc
+      CidrBlock: 10.60.1.0/24
+      AvailabilityZone: !Select [1, !GetAZs ""]
+  SubnetC:
+    Type: AWS::EC2::Subnet
+    Properties:
+      VpcId: !Ref Vpc
+      CidrBlock: 10.60.2.0/24
+      AvailabilityZone: !Select [2, !GetAZs ""]
+"""
+
+TOKYO = ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d',
+         {'name': 'ap-northeast-1-tpe-1a', 'type': 'local-zone'},
+         {'name': 'ap-northeast-1b', 'state': 'impaired'}]
+
+
+def test_getazs_uses_the_account_zones(clean, cairn):
+    emu = clean
+    emu.control('config', {'availability_zones': {'ap-northeast-1': TOKYO}})
+    tpl = cairn.tmp / 'azs.yaml'
+    tpl.write_text(AZ_TEMPLATE)
+    common = [*cairn.endpoint, '--region', 'ap-northeast-1', '--state', str(cairn.tmp / 'azs.db')]
+    # the plan shows the zones AWS has, not <region>a/b/c
+    r = cairn('plan', str(tpl), *common)
+    assert r.rc == 0, r
+    assert '"ap-northeast-1c"' in r.out and '"ap-northeast-1d"' in r.out, r
+    assert 'ap-northeast-1b' not in r.out and 'tpe' not in r.out, r
+    emu.control('calls', method='DELETE')
+    r = cairn('apply', str(tpl), '--auto-approve', *common)
+    assert r.rc == 0, r
+    # asked once per run, though three subnets use it
+    assert _calls(emu).get('ec2:DescribeAvailabilityZones') == 1, _calls(emu)
+    ec2 = emu.client('ec2', region='ap-northeast-1')
+    zones = sorted(s['AvailabilityZone'] for s in ec2.describe_subnets()['Subnets'])
+    assert zones == ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d']
+    # and the next plan agrees with what was applied
+    r = cairn('plan', str(tpl), *common, '--detailed-exitcode')
+    assert r.rc == 0, r
+
+
+def test_validate_does_not_ask_aws_for_zones(clean, cairn):
+    emu = clean
+    tpl = cairn.tmp / 'azs.yaml'
+    tpl.write_text(AZ_TEMPLATE)
+    emu.control('calls', method='DELETE')
+    r = cairn('validate', str(tpl), '--region', 'ap-northeast-1',
+              extra_env={'AWS_ENDPOINT_URL': emu.url})
+    assert r.rc == 0, r
+    assert _calls(emu) == {}
