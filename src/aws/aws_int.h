@@ -66,7 +66,7 @@ struct aws_service {
 	double mut_rate, mut_burst; /* for mutating calls; 0: same bucket */
 };
 
-#define AWS_NSERVICES 10
+#define AWS_NSERVICES 12
 extern const struct aws_service aws_services[AWS_NSERVICES];
 const struct aws_service *aws_service_find(const char *name);
 
@@ -203,6 +203,11 @@ struct http_request {
 	long connect_timeout_ms;
 	long timeout_ms;
 	size_t max_response; /* 0: 64 MiB */
+	/* a new connection, never a pooled one: libcurl silently resends a
+	 * request whose reused connection closed before any answer, which a
+	 * call that is not safe to resend (aws_call_opts.no_resend) must
+	 * never have done for it */
+	int fresh_connect;
 };
 
 struct http_response {
@@ -211,6 +216,7 @@ struct http_response {
 	char request_id[128];
 	char error_type[128]; /* x-amzn-ErrorType */
 	char etag[256];
+	char version_id[256]; /* S3 x-amz-version-id */
 	char content_type[128];
 	int curl_code; /* 0 when the exchange completed */
 	time_t date;   /* the Date header (server clock), 0 when absent */

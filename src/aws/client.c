@@ -8,7 +8,8 @@
 #include <strings.h>
 #include <time.h>
 
-#include "ossl.h"
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "aws_int.h"
 #include "cairn/aws_sigv4.h"
@@ -271,6 +272,10 @@ struct call {
 	int sign_mode;        /* 0: provider creds, 1: given creds, 2: unsigned */
 	const struct aws_creds *creds;
 	int s3;
+	/* aws_call_opts.no_resend: a transport failure or a 5xx after which
+	 * AWS may have applied the call is not retried; *uncertain is set */
+	int no_resend;
+	int *uncertain;
 };
 
 static _Thread_local unsigned long long rnd_state;
@@ -506,10 +511,12 @@ static int exchange(struct aws_client *c, const struct call *cl,
 		req.body_len = cl->body_len;
 		req.connect_timeout_ms = c->connect_ms;
 		req.timeout_ms = c->timeout_ms;
+		req.fresh_connect = cl->no_resend;
 		if (attempt == 1 && cl->log_body && log_enabled(LOG_TRACE))
 			trace_body("request", cl, cl->log_body, strlen(cl->log_body));
 		strbuf_reset(&resp->body);
 		resp->request_id[0] = resp->error_type[0] = resp->etag[0] = '\0';
+		resp->version_id[0] = '\0';
 		resp->status = 0;
 		t0 = aws_now_ns();
 		rc = http_do(c->http, &req, resp, &e);
@@ -520,6 +527,13 @@ static int exchange(struct aws_client *c, const struct call *cl,
 				  cl->svc->name, cl->op, err_code_name(e.code), attempt,
 				  c->max_attempts, (double)(aws_now_ns() - t0) / 1e6);
 			retry = aws_retryable(e.code);
+			/* a call not safe to resend: only when the request never
+			 * left (no address, no connection) is a retry blind-safe */
+			if (retry && cl->no_resend && resp->curl_code != 6 &&
+			    resp->curl_code != 7) {
+				retry = 0;
+				*cl->uncertain = 1;
+			}
 			cost = resp->curl_code == 28 /* CURLE_OPERATION_TIMEDOUT */ ? 10 : 5;
 			if (retry && attempt < c->max_attempts &&
 			    quota_take(&c->quota, cost) < 0) {
@@ -553,6 +567,13 @@ static int exchange(struct aws_client *c, const struct call *cl,
 		}
 		fill_aws_error(cl, resp, &e);
 		retry = aws_retryable(e.code);
+		/* a 5xx may come after the call was applied; throttling and
+		 * 4xx mean it was not */
+		if (retry && cl->no_resend && resp->status >= 500 &&
+		    e.code != ERR_THROTTLED) {
+			retry = 0;
+			*cl->uncertain = 1;
+		}
 		/* refused for the time it was signed at: correct the clock from
 		 * the Date header and sign again, once, at no retry cost */
 		if (cl->sign_mode != 2 && !skew_retried && skew_code(e.aws_code) &&
@@ -599,7 +620,8 @@ static int is_mutating(const char *op)
 static struct value *call(struct aws_client *c, const char *service,
 			  const char *op, const struct value *params,
 			  int sign_mode, const struct aws_creds *creds,
-			  struct arena *a, struct err *err)
+			  struct aws_call_opts *o, struct arena *a,
+			  struct err *err)
 {
 	const struct aws_service *svc = aws_service_find(service);
 	struct strbuf body = STRBUF_INIT, red = STRBUF_INIT, target = STRBUF_INIT;
@@ -645,6 +667,11 @@ static struct value *call(struct aws_client *c, const char *service,
 	cl.sign_mode = sign_mode;
 	cl.creds = creds;
 	cl.mutating = is_mutating(op);
+	if (o && o->no_resend) {
+		o->uncertain = 0;
+		cl.no_resend = 1;
+		cl.uncertain = &o->uncertain;
+	}
 	switch (svc->proto) {
 	case PROTO_EC2:
 		rc = aws_ser_ec2(op, svc->api_version, params, &body,
@@ -664,7 +691,10 @@ static struct value *call(struct aws_client *c, const char *service,
 		rc = aws_ser_json(params, &body, trace ? &red : NULL, err);
 		strbuf_addf(&target, "%s.%s", svc->target_prefix, op);
 		extra[0].name = "Content-Type";
-		extra[0].value = "application/x-amz-json-1.1";
+		/* the JSON services cairn calls are 1.1 but Cloud Control */
+		extra[0].value = strcmp(svc->name, "cloudcontrol")
+					 ? "application/x-amz-json-1.1"
+					 : "application/x-amz-json-1.0";
 		extra[1].name = "X-Amz-Target";
 		extra[1].value = target.buf;
 		cl.nextra = 2;
@@ -707,7 +737,15 @@ struct value *aws_call(struct aws_client *c, const char *service,
 		       const char *op, const struct value *params,
 		       struct arena *a, struct err *err)
 {
-	return call(c, service, op, params, 0, NULL, a, err);
+	return call(c, service, op, params, 0, NULL, NULL, a, err);
+}
+
+struct value *aws_call_opt(struct aws_client *c, const char *service,
+			   const char *op, const struct value *params,
+			   struct aws_call_opts *o, struct arena *a,
+			   struct err *err)
+{
+	return call(c, service, op, params, 0, NULL, o, a, err);
 }
 
 struct value *aws_call_with(struct aws_client *c, const char *service,
@@ -715,7 +753,7 @@ struct value *aws_call_with(struct aws_client *c, const char *service,
 			    const struct aws_creds *creds, struct arena *a,
 			    struct err *err)
 {
-	return call(c, service, op, params, creds ? 1 : 2, creds, a, err);
+	return call(c, service, op, params, creds ? 1 : 2, creds, NULL, a, err);
 }
 
 struct value *aws_call_all(struct aws_client *c, const char *service,
@@ -897,7 +935,8 @@ int aws_s3(struct aws_client *c, const struct aws_s3_request *r,
 	size_t idx = (size_t)(svc - aws_services);
 	const struct aws_endpoint *ep = &c->ep[idx];
 	struct strbuf path = STRBUF_INIT, url = STRBUF_INIT, host = STRBUF_INIT;
-	struct sigv4_header extra[3];
+	struct sigv4_header extra[5];
+	int has_query = r->query && *r->query;
 	struct http_response hr;
 	struct call cl;
 	int rc;
@@ -911,7 +950,8 @@ int aws_s3(struct aws_client *c, const struct aws_s3_request *r,
 	if (ep->overridden) {
 		/* path style: endpoint/bucket/key */
 		sigv4_uri_encode(r->bucket, strlen(r->bucket), NULL, &path);
-		strbuf_addch(&path, '/');
+		if (*r->key) /* a bucket call (ListObjectVersions): /bucket */
+			strbuf_addch(&path, '/');
 		strbuf_addstr(&host, ep->host);
 		strbuf_addstr(&url, ep->url);
 	} else {
@@ -922,14 +962,18 @@ int aws_s3(struct aws_client *c, const struct aws_s3_request *r,
 	}
 	sigv4_uri_encode(r->key, strlen(r->key), "/", &path);
 	strbuf_addstr(&url, path.buf);
+	if (has_query)
+		strbuf_addf(&url, "?%s", r->query);
 	cl.svc = svc;
-	cl.op = !strcmp(r->method, "GET") ? "GetObject" :
+	cl.op = has_query && !strncmp(r->query, "versions", 8) ?
+			"ListObjectVersions" :
+		!strcmp(r->method, "GET") ? "GetObject" :
 		!strcmp(r->method, "PUT") ? "PutObject" :
 		!strcmp(r->method, "HEAD") ? "HeadObject" : "DeleteObject";
 	cl.method = r->method;
 	cl.url = url.buf;
 	cl.path = path.buf;
-	cl.query = "";
+	cl.query = has_query ? r->query : "";
 	cl.host = host.buf;
 	cl.signing_region = ep->signing_region;
 	cl.extra = extra;
@@ -945,6 +989,15 @@ int aws_s3(struct aws_client *c, const struct aws_s3_request *r,
 		extra[cl.nextra].name = "If-None-Match";
 		extra[cl.nextra++].value = r->if_none_match;
 	}
+	if (r->sse) {
+		extra[cl.nextra].name = "X-Amz-Server-Side-Encryption";
+		extra[cl.nextra++].value = r->sse;
+		if (r->sse_kms_key_id) {
+			extra[cl.nextra].name =
+				"X-Amz-Server-Side-Encryption-Aws-Kms-Key-Id";
+			extra[cl.nextra++].value = r->sse_kms_key_id;
+		}
+	}
 	cl.body = r->body;
 	cl.body_len = r->body_len;
 	cl.mutating = strcmp(r->method, "GET") && strcmp(r->method, "HEAD");
@@ -953,6 +1006,7 @@ int aws_s3(struct aws_client *c, const struct aws_s3_request *r,
 	rc = exchange(c, &cl, &hr, err);
 	resp->status = hr.status;
 	snprintf(resp->etag, sizeof(resp->etag), "%s", hr.etag);
+	snprintf(resp->version_id, sizeof(resp->version_id), "%s", hr.version_id);
 	strbuf_reset(&resp->body);
 	if (rc == 0)
 		strbuf_add(&resp->body, hr.body.buf, hr.body.len);

@@ -54,6 +54,14 @@ const struct aws_service aws_services[AWS_NSERVICES] = {
 	  "sso", 0, 10, 20, 0, 0 },
 	{ "sso-oidc", "oidc", "sso-oauth", PROTO_REST_JSON, NULL, NULL,
 	  "SSO_OIDC", "sso_oidc", 0, 10, 20, 0, 0 },
+	/* Cloud Control speaks JSON 1.0 (client.c picks the content type);
+	 * its documented quotas are a few requests/s per account and region */
+	{ "cloudcontrol", "cloudcontrolapi", "cloudcontrolapi", PROTO_JSON,
+	  NULL, "CloudApiService", "CLOUDCONTROL", "cloudcontrol", 0, 10, 20,
+	  0, 0 },
+	{ "cloudformation", "cloudformation", "cloudformation", PROTO_QUERY,
+	  "2010-05-15", NULL, "CLOUDFORMATION", "cloudformation", 0, 10, 20, 0,
+	  0 },
 };
 
 const struct aws_service *aws_service_find(const char *name)

@@ -9,7 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ossl.h"
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "aws_int.h"
 #include "cairn/xalloc.h"

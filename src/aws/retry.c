@@ -13,9 +13,10 @@ struct code_class {
 	enum err_code cls;
 };
 
-/* Sorted by code (strcmp) for bsearch. Sources: AWS-NOTES.md sections 5
- * and 7, botocore's retry configuration (throttling and transient codes),
- * the services' documented error codes. */
+/* Sorted by code (strcmp) for bsearch. Sources: docs/aws-behaviour.md ("Error
+ * classes", checked by tests/py/test_error_table.py), botocore's retry
+ * configuration (throttling and transient codes), the services' documented
+ * error codes. */
 static const struct code_class table[] = {
 	{ "AccessDenied", ERR_ACCESS_DENIED },
 	{ "AccessDeniedException", ERR_ACCESS_DENIED },

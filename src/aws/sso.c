@@ -31,7 +31,8 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
-#include "ossl.h"
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "aws_int.h"
 #include "cairn/aws_sigv4.h"

@@ -1,6 +1,6 @@
 """cairn's request serialisers against botocore's, on inputs generated from
-the service models: for every operation cairn's providers use (AWS-NOTES.md
-appendix A), random parameters that follow the operation's input shape
+the service models: for every operation cairn's providers use (docs/aws-behaviour.md,
+"Per type"), random parameters that follow the operation's input shape
 (nested structures, lists, maps, strings with reserved characters, numbers,
 booleans) are serialised by botocore (botocore.serialize) and by cairn
 (the aws_ser_driver test driver). EC2 and Query bodies must be the very

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 from . import controls, protocols, sigv4
-from .core import AwsError, Ctx
+from .core import AwsError, Ctx, lookup
 
 # Operations AWS accepts unsigned (botocore disables signing for them in
 # handlers.py rather than in this model version).
@@ -201,12 +201,7 @@ def _form(req):
 
 
 def _rate(setting, service, op):
-    if isinstance(setting, dict):
-        for k in (f'{service}:{op}', op, service, '*'):
-            if k in setting:
-                return float(setting[k])
-        return 0.0
-    return float(setting or 0)
+    return lookup(setting, service, op)
 
 
 def dispatch(emu, req):
@@ -301,7 +296,7 @@ def dispatch(emu, req):
             else:
                 params = protocols.parse_rest_params(op, labels, query, req.headers, req.body)
         except protocols.ParamError as e:
-            raise protocols.param_error_to_aws(protocol, e)
+            raise protocols.param_error_to_aws(protocol, e, service)
 
         # 5. the handler
         fn = emu.handlers(service).get(op_name)

@@ -1,5 +1,5 @@
 /* Unit tests of the AWS client's stages. Expected values come from AWS's
- * documentation, botocore's behaviour, or the wire formats in AWS-NOTES.md,
+ * documentation, botocore's behaviour, or the wire formats in docs/aws-behaviour.md,
  * never from this code's own output. */
 #include <setjmp.h>
 #include <stdarg.h>
