@@ -517,3 +517,54 @@ def test_validate_does_not_ask_aws_for_zones(clean, cairn):
               extra_env={'AWS_ENDPOINT_URL': emu.url})
     assert r.rc == 0, r
     assert _calls(emu) == {}
+
+
+def _jwt_exp(sub, exp):
+    enc = lambda d: base64.urlsafe_b64encode(json.dumps(d).encode()).decode().rstrip('=')
+    return (f"{enc({'alg': 'RS256'})}."
+            f"{enc({'sub': sub, 'aud': 'sts.amazonaws.com', 'exp': int(exp)})}.c2ln")
+
+
+def test_web_identity_token_file_is_read_again_at_each_refresh(clean, cairn):
+    """The README's CI recipe: the OIDC token lives a few seconds, the STS
+    session too; a background loop rewrites the file; the apply outlives
+    several tokens and completes, each refresh using the current file."""
+    import time as _time
+    emu = clean
+    role = emu.client('iam').create_role(RoleName='deploy-oidc',
+                                         AssumeRolePolicyDocument=TRUST)['Role']
+    tok = cairn.tmp / 'oidc'
+    tok.write_text(_jwt_exp('repo:x/y', _time.time() + 3))
+    stop = threading.Event()
+
+    def remint():
+        while not stop.wait(1.0):
+            new = cairn.tmp / 'oidc.new'
+            new.write_text(_jwt_exp('repo:x/y', _time.time() + 3))
+            os.replace(new, tok)
+    t = threading.Thread(target=remint, daemon=True)
+    t.start()
+    emu.control('config', {'sts_credentials_seconds': 2, 'latency': {'logs': 0.4, 'ec2': 0.4}})
+    try:
+        r = _apply(cairn, emu, 'remint', extra_env={
+            'AWS_ACCESS_KEY_ID': '', 'AWS_SECRET_ACCESS_KEY': '',
+            'AWS_WEB_IDENTITY_TOKEN_FILE': str(tok), 'AWS_ROLE_ARN': role['Arn']})
+    finally:
+        stop.set()
+        emu.control('config', {'sts_credentials_seconds': None, 'latency': {}})
+    assert r.rc == 0, r
+    assert _calls(emu).get('sts:AssumeRoleWithWebIdentity', 0) >= 2
+
+
+def test_stale_web_identity_token_is_a_clear_error(clean, cairn):
+    import time as _time
+    emu = clean
+    role = emu.client('iam').create_role(RoleName='deploy-stale',
+                                         AssumeRolePolicyDocument=TRUST)['Role']
+    tok = cairn.tmp / 'oidc'
+    tok.write_text(_jwt_exp('repo:x/y', _time.time() - 60))
+    r = cairn('whoami', *cairn.endpoint, extra_env={
+        'AWS_ACCESS_KEY_ID': '', 'AWS_SECRET_ACCESS_KEY': '',
+        'AWS_WEB_IDENTITY_TOKEN_FILE': str(tok), 'AWS_ROLE_ARN': role['Arn']})
+    assert r.rc == 1, r
+    assert 'web identity' in r.err and 'ExpiredTokenException' in r.err, r
