@@ -262,9 +262,9 @@ def test_credentials_expiring_mid_apply_are_refreshed(clean, cairn):
                                          AssumeRolePolicyDocument=TRUST)['Role']
     tok = cairn.tmp / 'oidc'
     tok.write_text(_jwt('repo:x/y:ref:refs/heads/main'))
-    # every session the emulator issues lives 2 seconds; each call is slowed
+    # every session the emulator issues lives 4 seconds; each call is slowed
     # so the apply outlives several of them
-    emu.control('config', {'sts_credentials_seconds': 2, 'latency': {'logs': 0.4, 'ec2': 0.4}})
+    emu.control('config', {'sts_credentials_seconds': 4, 'latency': {'logs': 0.6, 'ec2': 0.6}})
     emu.control('calls', method='DELETE')
     try:
         r = _apply(cairn, emu, 'expiring', extra_env={
