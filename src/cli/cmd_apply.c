@@ -382,6 +382,8 @@ static int run(struct tmplopts *to, struct apply_opts *ao)
 	}
 	if (!to->account)
 		to->account = arena_strdup(a, id.account);
+	/* Fn::GetAZs: the account's zones in the region */
+	to->azs->aws_client = aws;
 
 	{
 		struct strbuf what = STRBUF_INIT;
