@@ -194,9 +194,15 @@ class Run:
         self.check_ok(p, f'apply of the {kind}')
         after = self.recorded()
         for lid, want in (c.get('expect') or {}).items():
-            same = before[lid][1] == after[lid][1]
-            assert same == (want == 'update'), \
-                f'{kind}: {lid} physical id {before[lid][1]} -> {after[lid][1]}'
+            if want == 'create':
+                assert lid not in before and after.get(lid, (0, None))[1], \
+                    f'{kind}: {lid} was to be created: {after.get(lid)}'
+            elif want == 'delete':
+                assert lid in before and lid not in after, f'{kind}: {lid} was to go'
+            elif want in ('update', 'no-op', 'replace'):
+                same = before[lid][1] == after[lid][1]
+                assert same == (want != 'replace'), \
+                    f'{kind}: {lid} physical id {before[lid][1]} -> {after[lid][1]}'
 
     def run(self):
         self.emu.reset()
@@ -204,9 +210,13 @@ class Run:
         retained = self.case.get('retained') or []
         kept = {}   # resources AWS keeps that the state no longer lists
 
-        self.step('validate', lambda: self.check_ok(self.cairn('validate', self.tpl), 'validate'))
-        self.step('apply', lambda: self.check_ok(self.cairn('apply', self.tpl, '--auto-approve'),
-                                                 'apply'))
+        # nothing after these can run when they fail (an xfail ends the run)
+        if not self.step('validate', lambda: self.check_ok(self.cairn('validate', self.tpl),
+                                                           'validate')):
+            return self.xfailed
+        if not self.step('apply', lambda: self.check_ok(
+                self.cairn('apply', self.tpl, '--auto-approve'), 'apply')):
+            return self.xfailed
 
         def applied():
             rec = self.recorded()
