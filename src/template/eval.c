@@ -1729,5 +1729,8 @@ void template_check_schemas(const struct tmpl_stack *st, struct diag_list *diags
 			continue;
 		schema_validate(er->res->schema, er->properties,
 				er->res->logical_id, diags);
+		/* the documents in policy properties have a grammar of their own */
+		schema_check_policies(er->res->schema, er->properties,
+				      er->res->logical_id, diags);
 	}
 }
