@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "cairn/log.h"
+#include "cairn/schema.h"
 #include "cairn/strbuf.h"
 #include "prov_int.h"
 
@@ -43,6 +44,7 @@ static const struct provider *const table[] = {
 
 const struct provider *provider_find(const char *type)
 {
+	const struct schema_type *t;
 	size_t i;
 
 	if (!type)
@@ -50,6 +52,10 @@ const struct provider *provider_find(const char *type)
 	for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
 		if (!strcmp(table[i]->type, type))
 			return table[i];
+	/* every other type the registry can provision: Cloud Control */
+	t = schema_find(type);
+	if (t && !schema_native(t) && schema_provisionable(t))
+		return &prov_cloudcontrol;
 	return NULL;
 }
 
@@ -553,6 +559,60 @@ struct value *tags_from_aws(struct arena *a, const struct value *tags,
 		}
 	}
 	return out->u.list.n ? out : NULL;
+}
+
+/* One tag's value in any of AWS's shapes: a list of {Key,Value} or
+ * {key,value} maps, or a {key: value} map. NULL when absent. */
+static const char *aws_tag_value(const struct value *tags, const char *k)
+{
+	size_t i;
+
+	if (!tags)
+		return NULL;
+	if (tags->kind == VALUE_MAP) {
+		const struct value *v = value_map_get(tags, k);
+		return v ? value_str(v) : NULL;
+	}
+	if (tags->kind != VALUE_LIST)
+		return NULL;
+	for (i = 0; i < tags->u.list.n; i++) {
+		const struct value *e = tags->u.list.items[i];
+		const char *key = pv_str(e, "Key") ? pv_str(e, "Key") :
+						     pv_str(e, "key");
+		if (key && !strcmp(key, k)) {
+			const char *v = pv_str(e, "Value") ? pv_str(e, "Value") :
+							     pv_str(e, "value");
+			return v ? v : "";
+		}
+	}
+	return NULL;
+}
+
+bool tags_owned(const struct provider_ctx *ctx, const struct value *tags)
+{
+	const char *s = aws_tag_value(tags, "cairn:stack");
+	const char *l = aws_tag_value(tags, "cairn:logical-id");
+
+	return s && l && ctx->stack && ctx->logical_id &&
+	       !strcmp(s, ctx->stack) && !strcmp(l, ctx->logical_id);
+}
+
+int prov_foreign(struct provider_ctx *ctx, const char *physical_id,
+		 const struct value *tags, struct provider_result *out,
+		 struct err *err)
+{
+	const char *s = aws_tag_value(tags, "cairn:stack");
+	const char *l = aws_tag_value(tags, "cairn:logical-id");
+
+	memset(out, 0, sizeof(*out));
+	out->physical_id = physical_id;
+	if (s && l)
+		return prov_fail(ctx, err, ERR_ALREADY_EXISTS,
+				 "\"%s\" already exists and belongs to another resource (its tags say cairn:stack=%s, cairn:logical-id=%s, not %s/%s); cairn never takes over what this resource did not create",
+				 physical_id, s, l, ctx->stack, ctx->logical_id);
+	return prov_fail(ctx, err, ERR_ALREADY_EXISTS,
+			 "\"%s\" already exists and was not created by this stack (it lacks the tags cairn:stack=%s and cairn:logical-id=%s); cairn never takes over a resource it did not create",
+			 physical_id, ctx->stack, ctx->logical_id);
 }
 
 static const char *tag_get(const struct value *tags, const char *k)
