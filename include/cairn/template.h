@@ -87,6 +87,9 @@ struct tmpl_resource {
 	const char *condition;            /* NULL: always included */
 	const char *deletion_policy;      /* NULL: Delete */
 	const char *update_replace_policy;
+	/* AWS::CDK::Metadata: accepted, never part of the stack (evaluated
+	 * as not included) */
+	bool noop;
 };
 
 struct tmpl_output {
