@@ -79,6 +79,13 @@ Resources:
       VpcId: !Ref Vpc
       SecurityGroupEgress:
         - {{IpProtocol: tcp, FromPort: 443, ToPort: 443, CidrIp: 0.0.0.0/0}}
+  SgCdkEgress:
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      GroupDescription: the default egress as the CDK writes it, described
+      VpcId: !Ref Vpc
+      SecurityGroupEgress:
+        - {{CidrIp: 0.0.0.0/0, Description: Allow all outbound traffic by default, IpProtocol: "-1"}}
   Role:
     Type: AWS::IAM::Role
     Properties:
@@ -202,6 +209,9 @@ def test_default_egress_three_cases(emu, owners):
     assert _rules(_sg(emu, ids['SgOtherEgress'])['IpPermissionsEgress']) == {
         ('tcp', 443, 443, '0.0.0.0/0')}
     assert default in _rules(_sg(emu, ids['Sg'])['IpPermissionsEgress'])
+    cdk = _sg(emu, ids['SgCdkEgress'])['IpPermissionsEgress']
+    assert _rules(cdk) == {default}
+    assert cdk[0]['IpRanges'][0].get('Description') == 'Allow all outbound traffic by default'
     for _ in range(2):  # converged, and stays so
         p = cairn('plan', tpl, '--detailed-exitcode', *common)
         assert p.rc == 0 and 'SecurityGroupEgress' not in p.out, p
@@ -272,7 +282,7 @@ def test_relationship_added_by_nobody_is_drift(emu, owners):
     changed('Rtb', 'SubnetAssociations', foreign)
     changed('BareVpc', 'InternetGateways', igw2)
     # what the stack declares from the other side is nobody's drift
-    for lid in ('RoleB', 'Vpc', 'SgDefaultEgress', 'SgOtherEgress', 'FromPolicy',
+    for lid in ('RoleB', 'Vpc', 'SgDefaultEgress', 'SgOtherEgress', 'SgCdkEgress', 'FromPolicy',
                 'FromRolePolicy', 'SgIngress', 'SgEgress', 'DefaultRoute', 'Assoc'):
         assert by_id[lid]['status'] == 'unchanged', by_id[lid]
     for c in by_id['Role']['changes']:
