@@ -1034,7 +1034,7 @@ struct state *refresh_snapshot(struct state *st, char **path_out,
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(s) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
 	if (rc != SQLITE_OK) {
-		err_set(err, ERR_STATE, "cannot copy state '%s' for the plan: %s",
+		err_set(err, ERR_STATEDB, "cannot copy state '%s' for the plan: %s",
 			state_path(st), db ? sqlite3_errmsg(db) : "out of memory");
 		sqlite3_finalize(s);
 		sqlite3_close(db);

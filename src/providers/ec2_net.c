@@ -283,9 +283,11 @@ static int vpc_create(struct provider_ctx *ctx, const struct value *props,
 	ps(a, p, "CidrBlock", pv_str(props, "CidrBlock"));
 	ps(a, p, "InstanceTenancy", pv_str(props, "InstanceTenancy"));
 	value_map_set(a, p, "TagSpecifications",
-		      ec2_tag_spec(a, "vpc", tags_merged(ctx, props)));
-	r = pcall(ctx, "ec2", "CreateVpc", p, err);
-	if (!r || !(id = aws_get_str(r, "vpc.vpcId", err)))
+		      ec2_tag_spec(a, "vpc", tags_with_token(ctx, props)));
+	/* no idempotency token: never resent blindly after a lost answer */
+	r = ec2_create_once(ctx, "CreateVpc", p, NULL, 0, "DescribeVpcs", "vpcSet",
+			    "vpcId", &id, err);
+	if ((!r && !id) || (r && !(id = aws_get_str(r, "vpc.vpcId", err))))
 		return -1;
 	if (vpc_apply_dns(ctx, id, NULL, props, err) < 0 ||
 	    ec2_wait_state(ctx, "DescribeVpcs", "VpcIds", "vpcSet", "vpcId", id,
@@ -449,9 +451,12 @@ static int subnet_create(struct provider_ctx *ctx, const struct value *props,
 	ps(a, p, "AvailabilityZone", pv_str(props, "AvailabilityZone"));
 	ps(a, p, "AvailabilityZoneId", pv_str(props, "AvailabilityZoneId"));
 	value_map_set(a, p, "TagSpecifications",
-		      ec2_tag_spec(a, "subnet", tags_merged(ctx, props)));
-	r = pcall_retry(ctx, "ec2", "CreateSubnet", p, vpc_nf, NEW_ID_SECONDS, err);
-	if (!r || !(id = aws_get_str(r, "subnet.subnetId", err)))
+		      ec2_tag_spec(a, "subnet", tags_with_token(ctx, props)));
+	/* no idempotency token: a resent CreateSubnet would conflict with
+	 * the CIDR of the one the lost attempt made */
+	r = ec2_create_once(ctx, "CreateSubnet", p, vpc_nf, NEW_ID_SECONDS,
+			    "DescribeSubnets", "subnetSet", "subnetId", &id, err);
+	if ((!r && !id) || (r && !(id = aws_get_str(r, "subnet.subnetId", err))))
 		return -1;
 	if (pv_bool(props, "MapPublicIpOnLaunch", false) &&
 	    subnet_map_public(ctx, id, true, err) < 0)
@@ -564,9 +569,13 @@ static int igw_create(struct provider_ctx *ctx, const struct value *props,
 	const char *id;
 
 	value_map_set(a, p, "TagSpecifications",
-		      ec2_tag_spec(a, "internet-gateway", tags_merged(ctx, props)));
-	r = pcall(ctx, "ec2", "CreateInternetGateway", p, err);
-	if (!r || !(id = aws_get_str(r, "internetGateway.internetGatewayId", err)))
+		      ec2_tag_spec(a, "internet-gateway", tags_with_token(ctx, props)));
+	/* no idempotency token: never resent blindly after a lost answer */
+	r = ec2_create_once(ctx, "CreateInternetGateway", p, NULL, 0,
+			    "DescribeInternetGateways", "internetGatewaySet",
+			    "internetGatewayId", &id, err);
+	if ((!r && !id) ||
+	    (r && !(id = aws_get_str(r, "internetGateway.internetGatewayId", err))))
 		return -1;
 	memset(out, 0, sizeof(*out));
 	out->physical_id = id;
@@ -714,7 +723,7 @@ static int att_read_many(struct provider_ctx *ctx, size_t n,
 
 	for (i = 0; i < n; i++) {
 		if (!split_id(a, ids[i], &igws[i], &vpcs[i]))
-			return prov_fail(ctx, err, ERR_STATE,
+			return prov_fail(ctx, err, ERR_STATEDB,
 					 "bad attachment id \"%s\"", ids[i]);
 	}
 	for (i = 0; i < n; i++)
@@ -761,7 +770,7 @@ static int att_update(struct provider_ctx *ctx, const char *id,
 	(void)old_props;
 	(void)attrs;
 	if (!split_id(ctx->arena, id, &igw, &vpc))
-		return prov_fail(ctx, err, ERR_STATE, "bad attachment id \"%s\"", id);
+		return prov_fail(ctx, err, ERR_STATEDB, "bad attachment id \"%s\"", id);
 	if (nigw && strcmp(nigw, igw)) {
 		if (att_detach(ctx, igw, vpc, err) < 0 ||
 		    att_attach(ctx, nigw, vpc, err) < 0)
@@ -781,7 +790,7 @@ static int att_delete(struct provider_ctx *ctx, const char *id,
 	(void)props;
 	(void)attrs;
 	if (!split_id(ctx->arena, id, &igw, &vpc))
-		return prov_fail(ctx, err, ERR_STATE, "bad attachment id \"%s\"", id);
+		return prov_fail(ctx, err, ERR_STATEDB, "bad attachment id \"%s\"", id);
 	return att_detach(ctx, igw, vpc, err);
 }
 
@@ -850,8 +859,13 @@ static int eip_create(struct provider_ctx *ctx, const struct value *props,
 	ps(a, p, "NetworkBorderGroup", pv_str(props, "NetworkBorderGroup"));
 	ps(a, p, "PublicIpv4Pool", pv_str(props, "PublicIpv4Pool"));
 	value_map_set(a, p, "TagSpecifications",
-		      ec2_tag_spec(a, "elastic-ip", tags_merged(ctx, props)));
-	r = pcall(ctx, "ec2", "AllocateAddress", p, err);
+		      ec2_tag_spec(a, "elastic-ip", tags_with_token(ctx, props)));
+	/* no idempotency token: a resent AllocateAddress after a lost answer
+	 * would leave an address (quota, money) behind */
+	r = ec2_create_once(ctx, "AllocateAddress", p, NULL, 0, "DescribeAddresses",
+			    "addressesSet", "allocationId", &id, err);
+	if (!r && id)
+		return read_via_many(&prov_ec2_eip, ctx, id, out, err);
 	if (!r || !(id = aws_get_str(r, "allocationId", err)) ||
 	    !(ip = aws_get_str(r, "publicIp", err)))
 		return -1;
@@ -1028,10 +1042,13 @@ static int rtb_create(struct provider_ctx *ctx, const struct value *props,
 
 	ps(a, p, "VpcId", pv_str(props, "VpcId"));
 	value_map_set(a, p, "TagSpecifications",
-		      ec2_tag_spec(a, "route-table", tags_merged(ctx, props)));
-	r = pcall_retry(ctx, "ec2", "CreateRouteTable", p, vpc_nf, NEW_ID_SECONDS,
-			err);
-	if (!r || !(id = aws_get_str(r, "routeTable.routeTableId", err)))
+		      ec2_tag_spec(a, "route-table", tags_with_token(ctx, props)));
+	/* the 2023 API has no ClientToken here: never resent blindly */
+	r = ec2_create_once(ctx, "CreateRouteTable", p, vpc_nf, NEW_ID_SECONDS,
+			    "DescribeRouteTables", "routeTableSet", "routeTableId",
+			    &id, err);
+	if ((!r && !id) ||
+	    (r && !(id = aws_get_str(r, "routeTable.routeTableId", err))))
 		return -1;
 	memset(out, 0, sizeof(*out));
 	out->physical_id = id;
@@ -1276,7 +1293,7 @@ static int route_read_many(struct provider_ctx *ctx, size_t n,
 
 	for (i = 0; i < n; i++)
 		if (!split_id(a, ids[i], &rtbs[i], &dests[i]))
-			return prov_fail(ctx, err, ERR_STATE, "bad route id \"%s\"",
+			return prov_fail(ctx, err, ERR_STATEDB, "bad route id \"%s\"",
 					 ids[i]);
 	if (ec2_describe(ctx, "DescribeRouteTables", "RouteTableIds",
 			 "routeTableSet", "routeTableId", n, rtbs, found, err) < 0)
@@ -1371,7 +1388,7 @@ static int route_update(struct provider_ctx *ctx, const char *id,
 	(void)old_props;
 	(void)attrs;
 	if (!split_id(ctx->arena, id, &rtb, &dest))
-		return prov_fail(ctx, err, ERR_STATE, "bad route id \"%s\"", id);
+		return prov_fail(ctx, err, ERR_STATEDB, "bad route id \"%s\"", id);
 	if (route_target(ctx, new_props, &which, err) < 0)
 		return -1;
 	route_params(ctx, p, new_props, which);
@@ -1393,7 +1410,7 @@ static int route_delete(struct provider_ctx *ctx, const char *id,
 	(void)props;
 	(void)attrs;
 	if (!split_id(ctx->arena, id, &rtb, &dest))
-		return prov_fail(ctx, err, ERR_STATE, "bad route id \"%s\"", id);
+		return prov_fail(ctx, err, ERR_STATEDB, "bad route id \"%s\"", id);
 	ps(ctx->arena, p, "RouteTableId", rtb);
 	ps(ctx->arena, p,
 	   strchr(dest, ':') ? "DestinationIpv6CidrBlock" : "DestinationCidrBlock",
