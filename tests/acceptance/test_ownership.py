@@ -324,3 +324,26 @@ def test_relationship_added_by_nobody_is_drift(emu, owners):
 
     assert cairn('drift', tpl, *common).rc == 0
     assert cairn('plan', tpl, '--detailed-exitcode', *common).rc == 0
+
+
+def test_subnet_moved_to_another_table(emu, owners):
+    """The association's other side: a stack subnet moved to a foreign
+    table outside cairn (a new association id) reads as the association
+    gone; apply moves the subnet back instead of failing on
+    Resource.AlreadyAssociated."""
+    cairn, tpl = owners
+    common = _common(cairn)
+    ids = _state(cairn)
+    ec2 = emu.client('ec2')
+    foreign = ec2.create_route_table(VpcId=ids['Vpc'])['RouteTable']['RouteTableId']
+    ec2.replace_route_table_association(AssociationId=ids['Assoc'], RouteTableId=foreign)
+
+    d = cairn('drift', tpl, *common)
+    assert d.rc == 2 and 'Assoc' in d.out and 'gone' in d.out, d
+    a = cairn('apply', tpl, '--auto-approve', *common)
+    assert a.rc == 0, a
+    tables = ec2.describe_route_tables(Filters=[
+        {'Name': 'association.subnet-id', 'Values': [ids['Subnet']]}])['RouteTables']
+    assert [t['RouteTableId'] for t in tables] == [ids['Rtb']], tables
+    assert cairn('drift', tpl, *common).rc == 0
+    assert cairn('plan', tpl, '--detailed-exitcode', *common).rc == 0
