@@ -24,6 +24,55 @@ static const struct tag_api ECS_TAGS = { "ecs", "TagResource", "UntagResource",
 
 #define IAM_PROPAGATION_SECONDS 120.0
 
+/*
+ * The first cluster or service of an account: ECS creates its
+ * service-linked role (AWSServiceRoleForECS) on first use, and until IAM
+ * has propagated it CreateCluster and CreateService answer
+ * InvalidParameterException "Unable to assume the service linked role.
+ * Please verify that the ECS service linked role exists." That one
+ * message is retried for about two minutes, whether the service sets Role
+ * or not; every other InvalidParameterException is a genuine validation
+ * error and fails at once (for a service with Role: a young role not yet
+ * passable, retried like the service-linked role).
+ */
+#define SLR_SECONDS 120.0
+
+static bool slr_pending(const struct err *err)
+{
+	return !strcmp(err->aws_code, "InvalidParameterException") &&
+	       strstr(err->msg, "service linked role") != NULL;
+}
+
+/* op with the service-linked-role (and, with any_invalid, every
+ * InvalidParameterException) retry. */
+static struct value *ecs_create_call(struct provider_ctx *ctx, const char *op,
+				     const struct value *p, bool any_invalid,
+				     struct err *err)
+{
+	double dl = prov_deadline(ctx, any_invalid ? IAM_PROPAGATION_SECONDS :
+						     SLR_SECONDS);
+	int attempt = 0;
+
+	for (;;) {
+		struct value *r = pcall(ctx, "ecs", op, p, err);
+		struct err serr = ERR_INIT;
+		char what[96];
+		if (r || !(slr_pending(err) ||
+			   (any_invalid &&
+			    !strcmp(err->aws_code, "InvalidParameterException"))))
+			return r;
+		snprintf(what, sizeof(what), "ecs:%s (%s)", op,
+			 slr_pending(err) ? "service-linked role not yet usable" :
+					    err->aws_code);
+		prov_status(ctx, what);
+		if (prov_sleep_until(ctx, &attempt, dl, what, &serr) < 0) {
+			if (serr.code == ERR_CANCELLED)
+				*err = serr;
+			return NULL;
+		}
+	}
+}
+
 static void set_attr(struct provider_ctx *ctx, struct value *attrs,
 		     const char *k, const char *v)
 {
@@ -152,7 +201,6 @@ static int cluster_read_many(struct provider_ctx *ctx, size_t n,
 static int cluster_create(struct provider_ctx *ctx, const struct value *props,
 			  struct provider_result *out, struct err *err)
 {
-	static const char *const slr[] = { "InvalidParameterException", NULL };
 	struct arena *a = ctx->arena;
 	struct value *p = value_new_map(a), *r;
 	const char *name = cluster_name(ctx, props);
@@ -192,7 +240,7 @@ static int cluster_create(struct provider_ctx *ctx, const struct value *props,
 	}
 	/* the first cluster of an account: the service-linked role may not be
 	 * assumable yet; CreateCluster with the same name is idempotent */
-	r = pcall_retry(ctx, "ecs", "CreateCluster", p, slr, 60.0, err);
+	r = ecs_create_call(ctx, "CreateCluster", p, false, err);
 	if (!r)
 		return -1;
 	memset(out, 0, sizeof(*out));
@@ -652,7 +700,6 @@ static int svc_describe(struct provider_ctx *ctx, const char *cluster,
 static int svc_create(struct provider_ctx *ctx, const struct value *props,
 		      struct provider_result *out, struct err *err)
 {
-	static const char *const role_errs[] = { "InvalidParameterException", NULL };
 	struct arena *a = ctx->arena;
 	struct value *p = value_new_map(a), *r;
 	const char *name = pv_str(props, "ServiceName"), *arn;
@@ -668,10 +715,9 @@ static int svc_create(struct provider_ctx *ctx, const struct value *props,
 	ps(a, p, "clientToken", ctx->token);
 	value_map_set(a, p, "tags", tags_rekey(a, tags_merged(ctx, props), "key",
 					       "value"));
-	/* a young service role is refused with InvalidParameterException */
-	r = pcall_retry(ctx, "ecs", "CreateService", p,
-			pv_has(props, "Role") ? role_errs : NULL,
-			IAM_PROPAGATION_SECONDS, err);
+	/* the account's service-linked role not yet usable (any service);
+	 * a young Role is refused with InvalidParameterException too */
+	r = ecs_create_call(ctx, "CreateService", p, pv_has(props, "Role"), err);
 	if (!r || !(arn = aws_get_str(r, "service.serviceArn", err)))
 		return -1;
 	svc_result(ctx, arn, name, out);
