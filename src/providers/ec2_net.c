@@ -107,7 +107,7 @@ static const struct value *vpc_defaults(struct provider_ctx *ctx, size_t n,
 	value_list_push(a, fl, f);
 	ec2_filter(a, fl, name, value);
 	value_map_set(a, p, "Filters", fl);
-	r = pcall(ctx, "ec2", op, p, err);
+	r = pcall_all(ctx, "ec2", op, p, set, err);
 	return r ? aws_get_list(a, r, set, err) : NULL;
 }
 
@@ -1230,7 +1230,7 @@ static int assoc_read_many(struct provider_ctx *ctx, size_t n,
 	value_map_set(a, f, "Values", vals);
 	value_list_push(a, fl, f);
 	value_map_set(a, p, "Filters", fl);
-	r = pcall(ctx, "ec2", "DescribeRouteTables", p, err);
+	r = pcall_all(ctx, "ec2", "DescribeRouteTables", p, "routeTableSet", err);
 	if (!r || !(tables = aws_get_list(a, r, "routeTableSet", err)))
 		return -1;
 	for (i = 0; i < n; i++) {
@@ -1302,7 +1302,7 @@ static int assoc_find(struct provider_ctx *ctx, const struct value *props,
 	ec2_filter(a, fl, "association.subnet-id", subnet);
 	ec2_filter(a, fl, "route-table-id", rtb);
 	value_map_set(a, p, "Filters", fl);
-	r = pcall(ctx, "ec2", "DescribeRouteTables", p, err);
+	r = pcall_all(ctx, "ec2", "DescribeRouteTables", p, "routeTableSet", err);
 	if (!r || !(tables = aws_get_list(a, r, "routeTableSet", err)))
 		return -1;
 	for (j = 0; j < tables->u.list.n; j++) {

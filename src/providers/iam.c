@@ -560,7 +560,9 @@ static int mp_read(struct provider_ctx *ctx, const char *id,
 		      doc_value(a, value_str(value_get_path(r, "PolicyVersion.Document"))));
 	p = value_new_map(a);
 	ps(a, p, "PolicyArn", id);
-	if (!(r = pcall(ctx, "iam", "ListEntitiesForPolicy", p, err)) ||
+	ps(a, p, "EntityFilter", "Role");
+	if (!(r = pcall_all(ctx, "iam", "ListEntitiesForPolicy", p, "PolicyRoles",
+			    err)) ||
 	    !(l = aws_get_list(a, r, "PolicyRoles", err)))
 		return -1;
 	roles = value_new_list(a);
@@ -586,7 +588,7 @@ static int mp_prune_versions(struct provider_ctx *ctx, const char *arn,
 	size_t i, n = 0;
 
 	ps(a, p, "PolicyArn", arn);
-	if (!(r = pcall(ctx, "iam", "ListPolicyVersions", p, err)) ||
+	if (!(r = pcall_all(ctx, "iam", "ListPolicyVersions", p, "Versions", err)) ||
 	    !(l = aws_get_list(a, r, "Versions", err)))
 		return -1;
 	for (i = 0; i < l->u.list.n; i++) {
@@ -650,18 +652,40 @@ static int mp_delete(struct provider_ctx *ctx, const char *id,
 
 	(void)props;
 	(void)attrs;
-	ps(a, p, "PolicyArn", id);
-	if (!(r = pcall(ctx, "iam", "ListEntitiesForPolicy", p, err)))
-		return gone_is_ok(err);
-	if (!(l = aws_get_list(a, r, "PolicyRoles", err)))
-		return -1;
-	for (i = 0; i < l->u.list.n; i++)
-		if (role_policy_arn(ctx, "DetachRolePolicy",
-				    pv_str(l->u.list.items[i], "RoleName"), id, err) < 0)
-			return -1;
+	/* DeletePolicy fails with DeleteConflict while any role, user or
+	 * group has it attached: detach them all, every page of each */
+	{
+		static const struct {
+			const char *filter, *list, *name, *op, *member;
+		} kinds[] = {
+			{ "Role", "PolicyRoles", "RoleName", "DetachRolePolicy", "RoleName" },
+			{ "User", "PolicyUsers", "UserName", "DetachUserPolicy", "UserName" },
+			{ "Group", "PolicyGroups", "GroupName", "DetachGroupPolicy", "GroupName" },
+		};
+		size_t k;
+		for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+			p = value_new_map(a);
+			ps(a, p, "PolicyArn", id);
+			ps(a, p, "EntityFilter", kinds[k].filter);
+			if (!(r = pcall_all(ctx, "iam", "ListEntitiesForPolicy", p,
+					    kinds[k].list, err)))
+				return gone_is_ok(err);
+			if (!(l = aws_get_list(a, r, kinds[k].list, err)))
+				return -1;
+			for (i = 0; i < l->u.list.n; i++) {
+				struct value *d = value_new_map(a);
+				ps(a, d, kinds[k].member,
+				   pv_str(l->u.list.items[i], kinds[k].name));
+				ps(a, d, "PolicyArn", id);
+				if (!pcall(ctx, "iam", kinds[k].op, d, err) &&
+				    gone_is_ok(err) < 0)
+					return -1;
+			}
+		}
+	}
 	p = value_new_map(a);
 	ps(a, p, "PolicyArn", id);
-	if (!(r = pcall(ctx, "iam", "ListPolicyVersions", p, err)))
+	if (!(r = pcall_all(ctx, "iam", "ListPolicyVersions", p, "Versions", err)))
 		return gone_is_ok(err);
 	if (!(l = aws_get_list(a, r, "Versions", err)))
 		return -1;
