@@ -770,10 +770,60 @@ static int pol_put_all(struct provider_ctx *ctx, const struct value *props,
 	return 0;
 }
 
+/*
+ * Before a create puts inline policy `name` on `role`: an inline policy of
+ * that name already there with another document is someone else's (inline
+ * policies carry no tags), and PutRolePolicy would silently overwrite it.
+ * The same document is fine: a stopped run of ours put it, or putting it
+ * changes nothing. 0 free or the same; -1 with ERR_ALREADY_EXISTS (and
+ * out->physical_id = phys) when taken, or the GetRolePolicy error.
+ */
+static int inline_free(struct provider_ctx *ctx, const char *role,
+		       const char *name, const struct value *doc,
+		       const char *phys, struct provider_result *out,
+		       struct err *err)
+{
+	struct arena *a = ctx->arena;
+	struct value *p = value_new_map(a), *r;
+	const char *have, *want;
+	struct err e2 = ERR_INIT;
+
+	ps(a, p, "RoleName", role);
+	ps(a, p, "PolicyName", name);
+	if (!(r = pcall(ctx, "iam", "GetRolePolicy", p, err))) {
+		/* no such policy (or role: the put says so) */
+		if (err->code == ERR_NOT_FOUND) {
+			err_clear(err);
+			return 0;
+		}
+		return -1;
+	}
+	have = policy_canonical(a, value_map_get(r, "PolicyDocument"), &e2);
+	want = policy_canonical(a, doc, &e2);
+	if (have && want && !strcmp(have, want))
+		return 0;
+	memset(out, 0, sizeof(*out));
+	out->physical_id = phys;
+	return prov_fail(ctx, err, ERR_ALREADY_EXISTS,
+			 "role \"%s\" already has an inline policy \"%s\" with another document, not written by this stack; cairn never overwrites what it did not write",
+			 role, name);
+}
+
 static int pol_create(struct provider_ctx *ctx, const struct value *props,
 		      struct provider_result *out, struct err *err)
 {
-	if (pol_check(ctx, props, err) < 0 || pol_put_all(ctx, props, err) < 0)
+	const struct value *roles;
+	size_t i;
+
+	if (pol_check(ctx, props, err) < 0)
+		return -1;
+	roles = list_or_empty(ctx->arena, pv(props, "Roles"));
+	for (i = 0; i < roles->u.list.n; i++)
+		if (inline_free(ctx, value_str(roles->u.list.items[i]),
+				pv_str(props, "PolicyName"), pv(props, "PolicyDocument"),
+				pv_str(props, "PolicyName"), out, err) < 0)
+			return -1;
+	if (pol_put_all(ctx, props, err) < 0)
 		return -1;
 	pol_result(ctx, pv_str(props, "PolicyName"), pv(props, "Roles"), out);
 	return 0;
@@ -877,7 +927,9 @@ static int rp_create(struct provider_ctx *ctx, const struct value *props,
 	if (!pn_ || !rn || !pv(props, "PolicyDocument"))
 		return prov_fail(ctx, err, ERR_VALIDATION,
 				 "PolicyName, RoleName and PolicyDocument are required");
-	if (put_role_policy(ctx, rn, pn_, pv(props, "PolicyDocument"), err) < 0)
+	if (inline_free(ctx, rn, pn_, pv(props, "PolicyDocument"),
+			arena_sprintf(ctx->arena, "%s|%s", pn_, rn), out, err) < 0 ||
+	    put_role_policy(ctx, rn, pn_, pv(props, "PolicyDocument"), err) < 0)
 		return -1;
 	rp_result(ctx, arena_sprintf(ctx->arena, "%s|%s", pn_, rn), out);
 	return 0;
