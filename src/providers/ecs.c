@@ -383,6 +383,39 @@ static void fix_types(struct arena *a, struct value *v)
 	}
 }
 
+/* The family's newest revision, when it carries cairn:token = ctx->token
+ * (what a RegisterTaskDefinition whose answer was lost made); NULL when
+ * not. Looks a few times, a poll interval apart. */
+static const char *td_by_token(struct provider_ctx *ctx, const char *family)
+{
+	struct arena *a = ctx->arena;
+	int look, attempt = 0;
+
+	for (look = 0; look < 3; look++) {
+		struct value *p = value_new_map(a), *r;
+		struct err e = ERR_INIT;
+		const struct value *l;
+		size_t i;
+		ps(a, p, "taskDefinition", family);
+		value_map_set(a, p, "include", str_list(a, "TAGS"));
+		r = pcall(ctx, "ecs", "DescribeTaskDefinition", p, &e);
+		l = r ? value_map_get(r, "tags") : NULL;
+		for (i = 0; l && l->kind == VALUE_LIST && i < l->u.list.n; i++) {
+			const char *k = pv_str(l->u.list.items[i], "key");
+			const char *v = pv_str(l->u.list.items[i], "value");
+			if (k && v && !strcmp(k, "cairn:token") && ctx->token &&
+			    !strcmp(v, ctx->token))
+				return pv_str(value_map_get(r, "taskDefinition"),
+					      "taskDefinitionArn");
+		}
+		if (look < 2 &&
+		    prov_sleep_until(ctx, &attempt, prov_deadline(ctx, 60.0),
+				     "what a lost RegisterTaskDefinition made", &e) < 0)
+			return NULL;
+	}
+	return NULL;
+}
+
 static int td_register(struct provider_ctx *ctx, const struct value *props,
 		       const char **arn, struct err *err)
 {
@@ -394,7 +427,9 @@ static int td_register(struct provider_ctx *ctx, const struct value *props,
 	bool roles = pv_has(props, "ExecutionRoleArn") || pv_has(props, "TaskRoleArn");
 	size_t i;
 
-	ps(a, p, "family", family ? family : provider_generate_name(ctx, 255, false));
+	if (!family)
+		family = provider_generate_name(ctx, 255, false);
+	ps(a, p, "family", family);
 	for (i = 0; TD_PROPS[i]; i++) {
 		const struct value *v = pv(props, TD_PROPS[i]);
 		struct value *c;
@@ -413,14 +448,43 @@ static int td_register(struct provider_ctx *ctx, const struct value *props,
 		}
 		value_map_set(a, p, k, c);
 	}
-	value_map_set(a, p, "tags", tags_rekey(a, tags_merged(ctx, props), "key",
+	value_map_set(a, p, "tags", tags_rekey(a, tags_with_token(ctx, props), "key",
 					       "value"));
 	/* a role created moments ago may not be passable yet (ClientException
 	 * "Role is not valid", AccessDenied on iam:PassRole): retry those only
-	 * when the definition names roles */
-	r = pcall_retry(ctx, "ecs", "RegisterTaskDefinition", p,
-			roles ? prop_errs : NULL, IAM_PROPAGATION_SECONDS, err);
-	if (!r || !(*arn = aws_get_str(r, "taskDefinition.taskDefinitionArn", err)))
+	 * when the definition names roles. Every call registers a new
+	 * revision: after a lost answer, look for the one it made (its
+	 * cairn:token) before registering again */
+	{
+		double dl = prov_deadline(ctx, IAM_PROPAGATION_SECONDS);
+		int attempt = 0, lost = 0;
+		for (;;) {
+			struct aws_call_opts o = { 1, 0 };
+			struct err serr = ERR_INIT;
+			r = aws_call_opt(ctx->aws, "ecs", "RegisterTaskDefinition", p,
+					 &o, a, err);
+			if (r)
+				break;
+			err_prefix(err, "%s %s: ", ctx->type, ctx->logical_id);
+			if (o.uncertain && ++lost <= 4) {
+				if ((*arn = td_by_token(ctx, family))) {
+					err_clear(err);
+					return 0;
+				}
+				continue;
+			}
+			if (o.uncertain || !roles || !code_in(err, prop_errs))
+				return -1;
+			if (prov_sleep_until(ctx, &attempt, dl,
+					     "ecs:RegisterTaskDefinition (role not yet passable)",
+					     &serr) < 0) {
+				if (serr.code == ERR_CANCELLED)
+					*err = serr;
+				return -1;
+			}
+		}
+	}
+	if (!(*arn = aws_get_str(r, "taskDefinition.taskDefinitionArn", err)))
 		return -1;
 	return 0;
 }

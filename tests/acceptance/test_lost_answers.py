@@ -5,7 +5,7 @@ The emulator's drop_after_rate applies a call and then closes the connection
 without answering: the client cannot know whether AWS made the resource. For
 creates without an idempotency token (CreateVpc, CreateSubnet,
 CreateInternetGateway, AllocateAddress, CreateRouteTable,
-CreateSecurityGroup) a blind retry leaves the first resource behind. Three
+CreateSecurityGroup, RegisterTaskDefinition) a blind retry leaves the first resource behind. Three
 apply/destroy cycles of the shipped stack with those answers lost half the
 time must each converge to exactly the template's resources and leave
 nothing behind, counted through the emulator's inventory and botocore."""
@@ -20,7 +20,8 @@ UNSAFE = {'ec2:CreateVpc': ('ec2', 'vpc'), 'ec2:CreateSubnet': ('ec2', 'subnet')
           'ec2:CreateInternetGateway': ('ec2', 'internet-gateway'),
           'ec2:AllocateAddress': ('ec2', 'elastic-ip'),
           'ec2:CreateRouteTable': ('ec2', 'route-table'),
-          'ec2:CreateSecurityGroup': ('ec2', 'security-group')}
+          'ec2:CreateSecurityGroup': ('ec2', 'security-group'),
+          'ecs:RegisterTaskDefinition': ('ecs', 'task-definition')}
 
 
 def test_lost_create_answers_leave_nothing_behind(emu, cairn):
