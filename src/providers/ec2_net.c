@@ -906,7 +906,10 @@ static int rtb_create(struct provider_ctx *ctx, const struct value *props,
 	ps(a, p, "VpcId", pv_str(props, "VpcId"));
 	value_map_set(a, p, "TagSpecifications",
 		      ec2_tag_spec(a, "route-table", tags_with_token(ctx, props)));
-	/* the 2023 API has no ClientToken here: never resent blindly */
+	/* CreateRouteTable takes a ClientToken since 2024 (current EC2 model;
+	 * absent from the 2023 one): sent, and still never resent blindly
+	 * where an older endpoint ignores it */
+	ps(a, p, "ClientToken", ctx->token);
 	r = ec2_create_once(ctx, "CreateRouteTable", p, vpc_nf, NEW_ID_SECONDS,
 			    "DescribeRouteTables", "routeTableSet", "routeTableId",
 			    &id, err);
