@@ -74,11 +74,6 @@ struct value *aws_call(struct aws_client *c, const char *service,
 		       const char *op, const struct value *params,
 		       struct arena *a, struct err *err);
 
-/* Whether the EC2 model cairn was built with has input member `member`
- * for op: lets a provider send an idempotency token the API gained
- * (CreateRouteTable's ClientToken) only where the model knows it. */
-int aws_ec2_accepts(const char *op, const char *member);
-
 /*
  * Per-call options for aws_call_opt.
  *

@@ -127,14 +127,6 @@ static void add_action(const char *op, const char *version, struct strbuf *out,
 		strbuf_addstr(red, out->buf);
 }
 
-int aws_ec2_accepts(const char *op, const char *member)
-{
-	const struct ec2_op *o = bsearch(op, ec2_ops, ec2_nops, sizeof(*ec2_ops),
-					 cmp_op);
-
-	return o && ec2_member(o->input, member) != NULL;
-}
-
 int aws_ser_ec2(const char *op, const char *version, const struct value *params,
 		struct strbuf *out, struct strbuf *red, struct err *err)
 {

@@ -906,12 +906,10 @@ static int rtb_create(struct provider_ctx *ctx, const struct value *props,
 	ps(a, p, "VpcId", pv_str(props, "VpcId"));
 	value_map_set(a, p, "TagSpecifications",
 		      ec2_tag_spec(a, "route-table", tags_with_token(ctx, props)));
-	/* CreateRouteTable takes a ClientToken in the current EC2 API (not in
-	 * the 2023 model, whose endpoints refuse it as UnknownParameter): sent
-	 * when the model cairn is built with has it; either way never resent
-	 * blindly */
-	if (aws_ec2_accepts("CreateRouteTable", "ClientToken"))
-		ps(a, p, "ClientToken", ctx->token);
+	/* CreateRouteTable takes a ClientToken since 2024 (current EC2 model;
+	 * absent from the 2023 one): sent, and still never resent blindly
+	 * where an older endpoint ignores it */
+	ps(a, p, "ClientToken", ctx->token);
 	r = ec2_create_once(ctx, "CreateRouteTable", p, vpc_nf, NEW_ID_SECONDS,
 			    "DescribeRouteTables", "routeTableSet", "routeTableId",
 			    &id, err);
