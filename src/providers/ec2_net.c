@@ -906,13 +906,22 @@ static int rtb_create(struct provider_ctx *ctx, const struct value *props,
 	ps(a, p, "VpcId", pv_str(props, "VpcId"));
 	value_map_set(a, p, "TagSpecifications",
 		      ec2_tag_spec(a, "route-table", tags_with_token(ctx, props)));
-	/* CreateRouteTable takes a ClientToken since 2024 (current EC2 model;
-	 * absent from the 2023 one): sent, and still never resent blindly
-	 * where an older endpoint ignores it */
+	/* CreateRouteTable takes a ClientToken in the current EC2 API; an
+	 * endpoint of the 2023 API refuses it (UnknownParameter: nothing was
+	 * made), and the create goes again without it. Either way it is never
+	 * resent blindly after a lost answer. */
 	ps(a, p, "ClientToken", ctx->token);
 	r = ec2_create_once(ctx, "CreateRouteTable", p, vpc_nf, NEW_ID_SECONDS,
 			    "DescribeRouteTables", "routeTableSet", "routeTableId",
 			    &id, err);
+	if (!r && !id && !strcmp(err->aws_code, "UnknownParameter") &&
+	    strstr(err->msg, "ClientToken")) {
+		err_clear(err);
+		value_map_del(p, "ClientToken");
+		r = ec2_create_once(ctx, "CreateRouteTable", p, vpc_nf,
+				    NEW_ID_SECONDS, "DescribeRouteTables",
+				    "routeTableSet", "routeTableId", &id, err);
+	}
 	if ((!r && !id) ||
 	    (r && !(id = aws_get_str(r, "routeTable.routeTableId", err))))
 		return -1;
