@@ -23,7 +23,7 @@ static const char *repo_name(struct provider_ctx *ctx, const struct value *props
 {
 	const char *n = pv_str(props, "RepositoryName");
 
-	return n ? n : provider_generate_name(ctx, 256, true);
+	return n ? n : provider_generate_name(ctx, 256, NAME_LOWER);
 }
 
 static void repo_result(struct provider_ctx *ctx, const char *name,

@@ -945,7 +945,7 @@ static int rp_read(struct provider_ctx *ctx, const char *id,
 
 	(void)attrs;
 	if (!split_id(a, id, &pn_, &rn))
-		return prov_fail(ctx, err, ERR_STATE, "bad role policy id \"%s\"", id);
+		return prov_fail(ctx, err, ERR_STATEDB, "bad role policy id \"%s\"", id);
 	ps(a, p, "RoleName", rn);
 	ps(a, p, "PolicyName", pn_);
 	if (!(r = pcall(ctx, "iam", "GetRolePolicy", p, err)))
@@ -983,7 +983,7 @@ static int rp_delete(struct provider_ctx *ctx, const char *id,
 	(void)props;
 	(void)attrs;
 	if (!split_id(ctx->arena, id, &pn_, &rn))
-		return prov_fail(ctx, err, ERR_STATE, "bad role policy id \"%s\"", id);
+		return prov_fail(ctx, err, ERR_STATEDB, "bad role policy id \"%s\"", id);
 	return delete_role_policy(ctx, rn, pn_, err);
 }
 

@@ -24,6 +24,15 @@ extern const struct provider prov_ec2_vpc, prov_ec2_subnet, prov_ec2_igw,
 	prov_ecs_service, prov_ecr_repository, prov_iam_role,
 	prov_iam_managed_policy, prov_iam_policy, prov_iam_role_policy,
 	prov_sm_secret, prov_logs_log_group;
+/* The generic provider (cloudcontrol.c): provider_find() returns it for
+ * every provisionable type without a native provider; it works from
+ * ctx->type and the type's registry schema. */
+extern const struct provider prov_cloudcontrol;
+/* RFC 6902 operations turning old_props into new_props, one per changed
+ * top-level property (add / replace / remove), in new_props' order then
+ * the removals; pointers escaped per RFC 6901. */
+struct value *cc_json_patch(struct arena *a, const struct value *old_props,
+			    const struct value *new_props);
 
 /* ---- properties */
 const struct value *pv(const struct value *props, const char *key);

@@ -268,7 +268,25 @@ static int secret_create(struct provider_ctx *ctx, const struct value *props,
 	if (!r || !(arn = aws_get_str(r, "ARN", err)))
 		return -1;
 	secret_result(ctx, arn, out);
+	set_attr(ctx, out->attrs, "VersionId", pv_str(r, "VersionId"));
 	return 0;
+}
+
+/* The version id DescribeSecret's VersionIdsToStages marks AWSCURRENT. */
+static const char *current_version(const struct value *described)
+{
+	const struct value *m = pv(described, "VersionIdsToStages");
+	size_t i, j;
+
+	for (i = 0; m && m->kind == VALUE_MAP && i < m->u.map.n; i++) {
+		const struct value *st = m->u.map.items[i].val;
+		for (j = 0; st && st->kind == VALUE_LIST && j < st->u.list.n; j++) {
+			const char *s = value_str(st->u.list.items[j]);
+			if (s && !strcmp(s, "AWSCURRENT"))
+				return m->u.map.items[i].key;
+		}
+	}
+	return NULL;
 }
 
 static int secret_read(struct provider_ctx *ctx, const char *id,
@@ -287,6 +305,10 @@ static int secret_read(struct provider_ctx *ctx, const char *id,
 				 "secret \"%s\" is scheduled for deletion", id);
 	secret_result(ctx, arena_strdup(a, pv_str(r, "ARN") ? pv_str(r, "ARN") : id),
 		      out);
+	/* the version now AWSCURRENT: the value itself is never read; a
+	 * version other than the one cairn recorded is a value replaced
+	 * outside cairn (provider_versioned) */
+	set_attr(ctx, out->attrs, "VersionId", current_version(r));
 	out->props = value_new_map(a);
 	ps(a, out->props, "Name", pv_str(r, "Name"));
 	ps(a, out->props, "Description", pv_str(r, "Description"));
@@ -303,10 +325,9 @@ static int secret_update(struct provider_ctx *ctx, const char *id,
 			 struct provider_result *out, struct err *err)
 {
 	struct arena *a = ctx->arena;
-	struct value *p = value_new_map(a);
+	struct value *p = value_new_map(a), *r = NULL;
 	bool any = false;
 
-	(void)attrs;
 	ps(a, p, "SecretId", id);
 	if (pv_changed(old_props, new_props, "Description")) {
 		const char *d = pv_str(new_props, "Description");
@@ -331,11 +352,15 @@ static int secret_update(struct provider_ctx *ctx, const char *id,
 			any = true;
 		}
 	}
-	if (any && !pcall(ctx, "secretsmanager", "UpdateSecret", p, err))
+	if (any && !(r = pcall(ctx, "secretsmanager", "UpdateSecret", p, err)))
 		return -1;
 	if (api_update_tags(ctx, &SM_TAGS, id, old_props, new_props, err) < 0)
 		return -1;
 	secret_result(ctx, id, out);
+	/* a new value is a new version; else the recorded one stays */
+	set_attr(ctx, out->attrs, "VersionId",
+		 r && pv_str(r, "VersionId") ? pv_str(r, "VersionId")
+					     : value_str(value_map_get(attrs, "VersionId")));
 	return 0;
 }
 
