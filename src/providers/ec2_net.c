@@ -107,7 +107,7 @@ static const struct value *vpc_defaults(struct provider_ctx *ctx, size_t n,
 	value_list_push(a, fl, f);
 	ec2_filter(a, fl, name, value);
 	value_map_set(a, p, "Filters", fl);
-	r = pcall(ctx, "ec2", op, p, err);
+	r = pcall_all(ctx, "ec2", op, p, set, err);
 	return r ? aws_get_list(a, r, set, err) : NULL;
 }
 
@@ -1043,10 +1043,22 @@ static int rtb_create(struct provider_ctx *ctx, const struct value *props,
 	ps(a, p, "VpcId", pv_str(props, "VpcId"));
 	value_map_set(a, p, "TagSpecifications",
 		      ec2_tag_spec(a, "route-table", tags_with_token(ctx, props)));
-	/* the 2023 API has no ClientToken here: never resent blindly */
+	/* CreateRouteTable takes a ClientToken in the current EC2 API; an
+	 * endpoint of the 2023 API refuses it (UnknownParameter: nothing was
+	 * made), and the create goes again without it. Either way it is never
+	 * resent blindly after a lost answer. */
+	ps(a, p, "ClientToken", ctx->token);
 	r = ec2_create_once(ctx, "CreateRouteTable", p, vpc_nf, NEW_ID_SECONDS,
 			    "DescribeRouteTables", "routeTableSet", "routeTableId",
 			    &id, err);
+	if (!r && !id && !strcmp(err->aws_code, "UnknownParameter") &&
+	    strstr(err->msg, "ClientToken")) {
+		err_clear(err);
+		value_map_del(p, "ClientToken");
+		r = ec2_create_once(ctx, "CreateRouteTable", p, vpc_nf,
+				    NEW_ID_SECONDS, "DescribeRouteTables",
+				    "routeTableSet", "routeTableId", &id, err);
+	}
 	if ((!r && !id) ||
 	    (r && !(id = aws_get_str(r, "routeTable.routeTableId", err))))
 		return -1;
@@ -1458,7 +1470,7 @@ static int assoc_read_many(struct provider_ctx *ctx, size_t n,
 	value_map_set(a, f, "Values", vals);
 	value_list_push(a, fl, f);
 	value_map_set(a, p, "Filters", fl);
-	r = pcall(ctx, "ec2", "DescribeRouteTables", p, err);
+	r = pcall_all(ctx, "ec2", "DescribeRouteTables", p, "routeTableSet", err);
 	if (!r || !(tables = aws_get_list(a, r, "routeTableSet", err)))
 		return -1;
 	for (i = 0; i < n; i++) {
@@ -1579,7 +1591,7 @@ static int assoc_find(struct provider_ctx *ctx, const struct value *props,
 	ec2_filter(a, fl, "association.subnet-id", subnet);
 	ec2_filter(a, fl, "route-table-id", rtb);
 	value_map_set(a, p, "Filters", fl);
-	r = pcall(ctx, "ec2", "DescribeRouteTables", p, err);
+	r = pcall_all(ctx, "ec2", "DescribeRouteTables", p, "routeTableSet", err);
 	if (!r || !(tables = aws_get_list(a, r, "routeTableSet", err)))
 		return -1;
 	for (j = 0; j < tables->u.list.n; j++) {
