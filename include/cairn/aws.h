@@ -75,6 +75,27 @@ struct value *aws_call(struct aws_client *c, const char *service,
 		       struct arena *a, struct err *err);
 
 /*
+ * Per-call options for aws_call_opt.
+ *
+ * no_resend: the call is not safe to send twice (a create without an
+ * idempotency token: CreateVpc, AllocateAddress ...). The client still
+ * retries what cannot have been applied (throttling, 4xx, a connection
+ * that never opened), but after a transport failure or a 5xx answer, when
+ * AWS may have applied it, it fails at once with *uncertain set instead:
+ * the caller looks for what the first attempt made before sending it
+ * again.
+ */
+struct aws_call_opts {
+	int no_resend;
+	int uncertain; /* out: the call failed and may have been applied */
+};
+
+struct value *aws_call_opt(struct aws_client *c, const char *service,
+			   const char *op, const struct value *params,
+			   struct aws_call_opts *o, struct arena *a,
+			   struct err *err);
+
+/*
  * Like aws_call, following the pagination token until the last page: EC2
  * nextToken -> NextToken, Query IsTruncated + Marker -> Marker, JSON
  * nextToken/NextToken -> the same member. Returns the first page's tree in

@@ -531,6 +531,7 @@ static int run(struct tmplopts *to, struct apply_opts *ao)
 	eo.event_ud = &pg;
 	eo.stop = &stop_flag;
 	eo.cancel = &cancel_flag;
+	eo.template_path = to->template_path;
 	fprintf(stderr, "\n");
 	erc = exec_run(a, p, ao->destroy ? NULL : trun.stack,
 		       ao->destroy ? NULL : &trun.ctx, st, aws, &eo, &res,

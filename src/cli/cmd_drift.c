@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cairn/provider.h"
 #include "cairn/refresh.h"
 #include "cairn/state.h"
 #include "cairn/strbuf.h"
@@ -201,6 +202,26 @@ static const char *kind_name(enum plan_change_kind k)
 	       k == PLAN_CHANGE_REMOVE ? "remove" : "update";
 }
 
+/* A change that adds to a relationship property (provider_relations) an
+ * item no resource of the stack declares: an inline policy put on a role
+ * by hand, a route added to a managed table (docs/ownership.md). */
+static bool unowned(const char *type, const struct plan_change *c)
+{
+	const struct provider_relation *rels;
+	size_t n = 0, i, len;
+
+	if (c->kind != PLAN_CHANGE_ADD)
+		return false;
+	rels = provider_relations(type, &n);
+	for (i = 0; i < n; i++) {
+		len = strlen(rels[i].property);
+		if (!strncmp(c->path, rels[i].property, len) &&
+		    (c->path[len] == '[' || !c->path[len]))
+			return true;
+	}
+	return false;
+}
+
 static void json_value(struct strbuf *sb, const struct value *v, bool secret)
 {
 	if (secret)
@@ -250,8 +271,9 @@ static void render_json(const char *stack, const struct refresh_result *res,
 			json_value(sb, c->before, c->sensitive);
 			strbuf_addstr(sb, ",\"live\":");
 			json_value(sb, c->after, c->sensitive);
-			strbuf_addf(sb, ",\"sensitive\":%s}",
-				    c->sensitive ? "true" : "false");
+			strbuf_addf(sb, ",\"sensitive\":%s,\"unowned\":%s}",
+				    c->sensitive ? "true" : "false",
+				    unowned(it->type, c) ? "true" : "false");
 		}
 		strbuf_addstr(sb, "]");
 		if (it->status == REFRESH_FAILED) {
@@ -282,9 +304,18 @@ static void render_human(const struct refresh_result *res)
 	for (i = 0; i < res->n; i++) {
 		const struct refresh_item *it = &res->items[i];
 		if (it->status == REFRESH_DRIFTED) {
+			size_t k;
 			printf("~ %s (%s) %s: drifted\n", it->logical_id,
 			       it->type, it->physical_id);
-			cli_print_item_changes(stdout, it, "    ");
+			for (k = 0; k < it->changes.n; k++) {
+				struct refresh_item one = *it;
+				one.changes.items = &it->changes.items[k];
+				one.changes.n = 1;
+				cli_print_item_changes(stdout, &one, "    ");
+				if (unowned(it->type, &it->changes.items[k]))
+					printf("      (declared by no resource of "
+					       "the stack)\n");
+			}
 		} else if (it->status == REFRESH_GONE) {
 			printf("- %s (%s) %s: gone (deleted outside cairn)\n",
 			       it->logical_id, it->type, it->physical_id);

@@ -190,6 +190,42 @@ static const struct command commands[] = {
 	  "                         changes: [{path, kind, recorded, live}]}]}\n"
 	  "  --region, --stack, --state, --parallelism and the AWS options as for\n"
 	  "  refresh\n" },
+	{ "types", cmd_types, "list every resource type and how cairn handles it",
+	  "usage: cairn types [FILTER] [--native] [--json]\n"
+	  "\n"
+	  "Lists every CloudFormation resource type of the schema bundle (and\n"
+	  "the native ones), one per line with how cairn handles it: native (a\n"
+	  "provider of its own, batched reads), cloudcontrol (created, read,\n"
+	  "updated and deleted through the AWS Cloud Control API), or not\n"
+	  "supported (the registry marks it NON_PROVISIONABLE). FILTER keeps the\n"
+	  "types whose name contains it (case-insensitive). Needs no AWS access.\n"
+	  "\n"
+	  "  --native   only the types with a native provider\n"
+	  "  --json     {format_version, types: [{type, handling}], native,\n"
+	  "             cloudcontrol, not_supported, bundle}\n" },
+	{ "schema", cmd_schema, "refresh resource schemas from the account",
+	  "usage: cairn schema update [TYPE...] [--template T] [--cache-dir DIR] [options]\n"
+	  "       cairn schema path\n"
+	  "\n"
+	  "update: fetches the registry schema of each TYPE (and of every type of\n"
+	  "template T without a native provider) with cloudformation:DescribeType\n"
+	  "and stores it in the schema cache ($CAIRN_SCHEMA_CACHE, else\n"
+	  "$XDG_CACHE_HOME/cairn/schemas, else ~/.cache/cairn/schemas), where it\n"
+	  "wins over the copy in the bundle shipped with cairn; the provisioning\n"
+	  "type DescribeType reports decides NON_PROVISIONABLE.\n"
+	  "path: prints the bundle in use, its source and the cache directory.\n"
+	  "\n"
+	  "  --cache-dir DIR        store there instead\n"
+	  "  --region, --profile, --endpoint-url and the AWS options as for\n"
+	  "  whoami\n" },
+	{ "help", cmd_help, "show a command's help or manual page",
+	  "usage: cairn help [COMMAND] [--man]\n"
+	  "\n"
+	  "Prints the help of COMMAND (the same text as 'cairn COMMAND --help'),\n"
+	  "or cairn's own. With --man, prints it as a manual page in roff (the\n"
+	  "installed cairn(1) and cairn-COMMAND(1) pages are made this way).\n"
+	  "\n"
+	  "  --man                  print the manual page (roff) instead\n" },
 	{ "import", cmd_import, "adopt an existing AWS resource into the state",
 	  "usage: cairn import LOGICAL_ID PHYSICAL_ID --template TEMPLATE [options]\n"
 	  "\n"
@@ -210,6 +246,12 @@ static const struct command commands[] = {
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+const struct command *cli_commands(size_t *n)
+{
+	*n = NCOMMANDS;
+	return commands;
+}
 
 const struct command *cli_find_command(const char *name)
 {
@@ -264,7 +306,7 @@ int cli_usage_error(const char *name, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-static void main_usage(FILE *out)
+void cli_main_usage(FILE *out)
 {
 	size_t i;
 
@@ -287,27 +329,27 @@ int main(int argc, char **argv)
 	log_init_from_env();
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			main_usage(stdout);
+			cli_main_usage(stdout);
 			return EXIT_OK;
 		} else if (!strcmp(argv[i], "--version")) {
-			printf("cairn %s\n", CAIRN_VERSION);
+			cli_print_version(stdout);
 			return EXIT_OK;
 		} else if (!strcmp(argv[i], "--debug")) {
 			log_set_level(LOG_DEBUG);
 		} else {
 			fprintf(stderr, "cairn: unknown option '%s'\n", argv[i]);
-			main_usage(stderr);
+			cli_main_usage(stderr);
 			return EXIT_USAGE;
 		}
 	}
 	if (i >= argc) {
-		main_usage(stderr);
+		cli_main_usage(stderr);
 		return EXIT_USAGE;
 	}
 	c = cli_find_command(argv[i]);
 	if (!c) {
 		fprintf(stderr, "cairn: '%s' is not a cairn command\n", argv[i]);
-		main_usage(stderr);
+		cli_main_usage(stderr);
 		return EXIT_USAGE;
 	}
 	/* --help and --debug are answered here so every command has them;

@@ -181,17 +181,17 @@ int state_journal_outcome(struct state *st, int64_t intent_id,
 		sqlite3_bind_int64(s, 1, intent_id);
 		step = sqlite3_step(s);
 		if (step == SQLITE_DONE) {
-			err_set(err, ERR_STATE, "journal row %lld does not exist",
+			err_set(err, ERR_STATEDB, "journal row %lld does not exist",
 				(long long)intent_id);
 		} else if (step != SQLITE_ROW) {
 			state_sqlerr(st, err, "reading the journal");
 		} else if (strcmp((const char *)sqlite3_column_text(s, 0),
 				  "intent")) {
-			err_set(err, ERR_STATE,
+			err_set(err, ERR_STATEDB,
 				"journal row %lld is not an intent",
 				(long long)intent_id);
 		} else if (sqlite3_column_type(s, 4) != SQLITE_NULL) {
-			err_set(err, ERR_STATE,
+			err_set(err, ERR_STATEDB,
 				"journal intent %lld already has an outcome "
 				"(row %lld)",
 				(long long)intent_id,

@@ -30,7 +30,7 @@
 #include "cairn/strbuf.h"
 #include "cairn/value.h"
 #include "cairn/xalloc.h"
-#include "crypto.h"
+#include <openssl/rand.h>
 
 #define TICK_MS 200
 
@@ -236,7 +236,7 @@ static int read_lock(struct remote *r, struct aws_client *aws, struct arena *a,
 	}
 	m = value_from_json(a, resp.body.buf, resp.body.len, 0, &e);
 	if (!m || m->kind != VALUE_MAP) {
-		err_set(err, ERR_STATE,
+		err_set(err, ERR_STATEDB,
 			"the lock object s3://%s/%s is not a cairn lock (%s); "
 			"remove it with 'aws s3 rm' if nothing is running",
 			r->bucket, r->lock_key, m ? "not a JSON object" : e.msg);
@@ -315,7 +315,7 @@ static int lock_acquire(struct remote *r, struct err *err)
 	bool said = false;
 	size_t i;
 
-	if (state_random_bytes(rb, sizeof(rb)))
+	if (RAND_bytes(rb, (int)sizeof(rb)) != 1)
 		return err_set(err, ERR_INTERNAL, "cannot draw a random lock id");
 	for (i = 0; i < sizeof(rb); i++)
 		snprintf(r->lock_id + 2 * i, 3, "%02x", rb[i]);
@@ -553,7 +553,7 @@ static int upload(struct remote *r, struct err *err)
 		return 0;
 	bytes = sqlite3_serialize(r->ro, "main", &size, 0);
 	if (!bytes)
-		return err_set(err, ERR_STATE,
+		return err_set(err, ERR_STATEDB,
 			       "cannot read the state %s for upload: %s",
 			       r->path, sqlite3_errmsg(r->ro));
 	strbuf_add(&body, bytes, (size_t)size);
@@ -987,7 +987,7 @@ int remote_put_file(struct aws_client *aws, const char *url, const char *path,
 	sqlite3_busy_timeout(db, 10000);
 	bytes = sqlite3_serialize(db, "main", &size, 0);
 	if (!bytes) {
-		rc = err_set(err, ERR_STATE, "cannot read %s: %s", path,
+		rc = err_set(err, ERR_STATEDB, "cannot read %s: %s", path,
 			     sqlite3_errmsg(db));
 		goto out;
 	}
@@ -1025,7 +1025,7 @@ int remote_save_copy(struct remote *r, const char *dest, struct err *err)
 			       r->url);
 	bytes = sqlite3_serialize(r->ro, "main", &size, 0);
 	if (!bytes)
-		return err_set(err, ERR_STATE, "cannot read %s: %s", r->path,
+		return err_set(err, ERR_STATEDB, "cannot read %s: %s", r->path,
 			       sqlite3_errmsg(r->ro));
 	/* the copy is a rollback-journal file: no -wal is shipped with it */
 	if (size > 19)
