@@ -640,7 +640,12 @@ static int peek(const char *path, struct arena *a, struct state_stack *out,
 static struct aws_client *client(struct state_cmd *c)
 {
 	struct err err = ERR_INIT;
-	struct aws_client *aws = aws_client_new(&c->aws, &err);
+	struct aws_options ao;
+	struct aws_client *aws;
+
+	c->so.aws = &c->aws;
+	stateopts_aws_options(&c->so, &ao);
+	aws = aws_client_new(&ao, &err);
 
 	if (!aws)
 		cli_error("%s", err.msg);

@@ -331,3 +331,52 @@ def test_push_pull_migrate_history(emu, cairn, stack, s3, tmp_path):
     db = sqlite3.connect(str(cairn.tmp / 'old.db'))
     assert db.execute('SELECT serial FROM stack').fetchone()[0] == serial
     db.close()
+
+
+def test_lease_renewed_while_a_long_apply_runs(emu, cairn, stack, s3):
+    """A 2 s lease and an apply that takes longer: the holder renews it, so
+    a second apply never sees it expired and never takes it over."""
+    emu.control('config', {'latency': {'ec2:CreateVpc': 5.0}})
+    env = dict(cairn.env, CAIRN_STATE_LOCK_LEASE='2')
+    args = [cairn.path, 'apply', stack, '--auto-approve', *cairn.endpoint, '--state', url()]
+    first = subprocess.Popen(args, cwd=str(cairn.tmp), env=env, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.time() + 20
+    while time.time() < deadline and 'Contents' not in s3.list_objects_v2(
+            Bucket=BUCKET, Prefix='cairn/web.db.lock'):
+        time.sleep(0.05)
+    etag0 = s3.head_object(Bucket=BUCKET, Key='cairn/web.db.lock')['ETag']
+    time.sleep(3.0)          # past the first lease
+    second = subprocess.run(args, cwd=str(cairn.tmp), env=env, text=True,
+                            capture_output=True, timeout=60)
+    assert second.returncode == 1 and 'is locked by' in second.stderr, second.stderr
+    assert 'taking over' not in second.stderr
+    lock = json.loads(s3.get_object(Bucket=BUCKET, Key='cairn/web.db.lock')['Body'].read())
+    assert lock['ExpiresUnix'] > time.time()               # renewed, not expired
+    assert s3.head_object(Bucket=BUCKET, Key='cairn/web.db.lock')['ETag'] != etag0
+    out = first.communicate(timeout=60)
+    assert first.returncode == 0, out
+    assert aws_counts(emu) == WANT
+
+
+def test_ctrl_c_saves_the_state_and_unlocks(emu, cairn, stack, s3, tmp_path):
+    emu.control('config', {'latency': {'logs:CreateLogGroup': 3.0}})
+    p = subprocess.Popen([cairn.path, 'apply', stack, '--auto-approve', *cairn.endpoint,
+                          '--state', url()], cwd=str(cairn.tmp), env=cairn.env, text=True,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # interrupt once the EC2 side is done and the log group is in flight
+    deadline = time.time() + 20
+    while time.time() < deadline and aws_counts(emu).get(('ec2', 'route-table'), 0) == 0:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode != 0 or 'Apply complete' in out, (out, err)
+    res, _ = remote_resources(s3, tmp_path)
+    # everything AWS has is recorded in S3, and the lock is gone
+    assert {p_ for _, p_, _ in res.values()} == live_ids(emu)
+    assert 'Vpc' in res and 'Contents' not in s3.list_objects_v2(
+        Bucket=BUCKET, Prefix='cairn/web.db.lock')
+    r = apply(cairn, stack)
+    assert r.rc == 0, r
+    assert aws_counts(emu) == WANT
