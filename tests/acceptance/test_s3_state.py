@@ -244,6 +244,10 @@ def test_stale_writer_refused_nothing_lost(emu, cairn, stack, s3, tmp_path):
     assert set(rows.values()) <= live_ids(emu)
     # and the lock was still released
     assert 'Contents' not in s3.list_objects_v2(Bucket=BUCKET, Prefix='cairn/web.db.lock')
+    # the kept copy is never cleaned up by a later run
+    r = cairn('plan', stack, *cairn.endpoint, '--state', url(), '--refresh=false',
+              extra_env={'TMPDIR': str(tmpdir)})
+    assert temp_copies(tmpdir) == kept
 
 
 def test_kill9_at_random_instants(emu, cairn, stack, s3, tmp_path):
@@ -251,7 +255,10 @@ def test_kill9_at_random_instants(emu, cairn, stack, s3, tmp_path):
     template's resources, the S3 state naming exactly them."""
     trials = int(os.environ.get('CAIRN_S3_CRASH_TRIALS', '20'))
     rng = random.Random(int(os.environ.get('CAIRN_CRASH_SEED', '11')))
-    env = dict(cairn.env, CAIRN_STATE_UPLOAD_INTERVAL='0.2', CAIRN_STATE_LOCK_LEASE='3')
+    tmpdir = tmp_path / 'tmp'
+    tmpdir.mkdir()
+    env = dict(cairn.env, CAIRN_STATE_UPLOAD_INTERVAL='0.2', CAIRN_STATE_LOCK_LEASE='3',
+               TMPDIR=str(tmpdir))
     args = [cairn.path, 'apply', stack, '--auto-approve', *cairn.endpoint, '--state', url()]
     for t in range(trials):
         emu.reset()
@@ -272,14 +279,24 @@ def test_kill9_at_random_instants(emu, cairn, stack, s3, tmp_path):
         assert {p_ for _, p_, _ in res.values()} <= live_ids(emu), t
         assert all(s == 'created' for _, _, s in res.values()), (t, res)
         assert 'Contents' not in s3.list_objects_v2(Bucket=BUCKET, Prefix='cairn/web.db.lock')
+        # the killed run's private copy (it holds the state's HMAC key) is
+        # removed by the next run
+        left = temp_copies(tmpdir)
+        assert left == [], (t, p.pid, [(d, os.listdir(tmpdir / d)) for d in left],
+                            r.stderr[-1500:])
 
 
-@pytest.mark.parametrize('fault', ['error_rate', 'throttle_rate', 'drop_rate', 'drop_after_rate'])
+@pytest.mark.parametrize('fault', ['error_rate', 'throttle_rate', 'drop_rate', 'drop_after_rate',
+                                   'slow_put'])
 def test_s3_faults_state_ends_equal_to_aws(emu, cairn, stack, s3, tmp_path, fault):
-    emu.control('config', {fault: {'s3': 0.3}, 'latency': {'s3:PutObject': 0.05, 'ec2': 0.1}})
+    if fault == 'slow_put':
+        emu.control('config', {'latency': {'s3:PutObject': 0.7, 'ec2': 0.1}})
+    else:
+        emu.control('config', {fault: {'s3': 0.3},
+                               'latency': {'s3:PutObject': 0.05, 'ec2': 0.1}})
     env = {'CAIRN_STATE_UPLOAD_INTERVAL': '0.1'}
     r = apply(cairn, stack, '--max-attempts', '8', env=env)
-    emu.control('config', {fault: 0})
+    emu.control('config', {fault: 0} if fault != 'slow_put' else {'latency': {'*': 0.0}})
     assert r.rc == 0, r
     calls = emu.control('calls')
     assert calls.get('s3:PutObject', 0) >= 3, calls   # lock, uploads, faults met
