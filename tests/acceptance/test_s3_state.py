@@ -397,3 +397,22 @@ def test_ctrl_c_saves_the_state_and_unlocks(emu, cairn, stack, s3, tmp_path):
     r = apply(cairn, stack)
     assert r.rc == 0, r
     assert aws_counts(emu) == WANT
+
+
+def test_push_refuses_another_lineage(emu, cairn, stack, s3, tmp_path):
+    assert apply(cairn, stack).rc == 0
+    # an unrelated state of the same stack name (made elsewhere, from scratch)
+    other = str(cairn.tmp / 'other.db')
+    r = cairn('apply', stack, '--auto-approve', *cairn.endpoint, '--state', other)
+    assert r.rc == 0, r
+    for _ in range(3):       # a higher serial than the remote: still refused
+        cairn('apply', stack, '--auto-approve', *cairn.endpoint, '--state', other)
+    before = s3.head_object(Bucket=BUCKET, Key='cairn/web.db')['ETag']
+    p = cairn('state', 'push', other, '--state', url(), *cairn.endpoint)
+    assert p.rc == 1 and 'different states' in p.err, p
+    assert s3.head_object(Bucket=BUCKET, Key='cairn/web.db')['ETag'] == before
+    p = cairn('state', 'pull', other, '--state', url(), *cairn.endpoint)
+    assert p.rc == 1 and 'different states' in p.err, p
+    p = cairn('state', 'push', other, '--force', '--state', url(), *cairn.endpoint)
+    assert p.rc == 0, p
+    assert s3.head_object(Bucket=BUCKET, Key='cairn/web.db')['ETag'] != before
