@@ -430,8 +430,11 @@ struct state *stateopts_open(const struct stateopts *o, const char *location,
 	st = state_open(remote_local_path(h->remote), open_flags, err);
 	if (st)
 		remote_attach(h->remote, st);
-	if (!st && err->code == ERR_NOT_FOUND)
+	else if (err->code == ERR_NOT_FOUND)
 		err_set(err, ERR_NOT_FOUND, "no state found at '%s'", location);
+	else
+		err_prefix(err, "%s (downloaded to a temporary copy): ",
+			   location);
 	return st;
 }
 

@@ -1136,6 +1136,15 @@ static int intent_hook(void *ud, struct err *err)
 	struct err e = ERR_INIT;
 	int attempt, rc = -1;
 
+	/* as with the local lock: a holder whose lock was broken or taken
+	 * over makes no further change */
+	if (r->lock_lost)
+		return err_set(err, ERR_LOCKED,
+			       "state %s: the lock %s held by this command was "
+			       "broken or taken over; stopping before the next "
+			       "AWS call",
+			       r->url, r->lock_id);
+
 	/* a few tries beyond the client's own retries: the apply stops if
 	 * the intent cannot be made durable */
 	for (attempt = 0; attempt < 3 && rc < 0; attempt++) {
