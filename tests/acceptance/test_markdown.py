@@ -122,7 +122,16 @@ def test_drift_unmanaged(emu, cairn):
     r = cairn('drift', str(tpl), '--unmanaged', *cairn.endpoint)
     assert r.rc == 2, r
     assert lost_id in r.out and 'OldVpc' in r.out and r.out.count('unmanaged') == 1
+    # a secret made by hand with the stack's tag (and one of a stack whose
+    # name only starts the same)
+    sm = emu.client('secretsmanager')
+    arn = sm.create_secret(Name='by-hand', SecretString='x', Tags=[
+        {'Key': 'cairn:stack', 'Value': 'net'}])['ARN']
+    sm.create_secret(Name='other', SecretString='x', Tags=[
+        {'Key': 'cairn:stack', 'Value': 'network'}])
     m = cairn('drift', str(tpl), '--unmanaged', '--format', 'markdown', *cairn.endpoint)
-    assert m.rc == 2 and f'| unmanaged | OldVpc | vpc | {lost_id} |' in m.out, m
+    assert m.rc == 2 and f'| unmanaged | OldVpc | AWS::EC2::VPC | {lost_id} |' in m.out, m
+    assert f'| AWS::SecretsManager::Secret | {arn} |' in m.out
+    assert m.out.count('| unmanaged |') == 2
     # without --unmanaged nothing is searched
     assert cairn('drift', str(tpl), *cairn.endpoint).rc == 0
