@@ -205,7 +205,7 @@ static const struct command commands[] = {
 	  "                         changes: [{path, kind, recorded, live}]}]}\n"
 	  "  --format FMT           human (default), json or markdown (a table, a\n"
 	  "                         Mermaid diagram, <details> per resource)\n"
-	  "  --unmanaged            also list EC2 resources tagged\n"
+	  "  --unmanaged            also list EC2 resources and secrets tagged\n"
 	  "                         cairn:stack=<stack> that the state does not\n"
 	  "                         know (exit 2 when there are any)\n"
 	  "  --region, --stack, --state, --parallelism and the AWS options as for\n"
