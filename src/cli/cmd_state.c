@@ -886,7 +886,7 @@ int cmd_state(int argc, char **argv)
 	stateopts_init(&c.so);
 	if (argc < 2)
 		return cli_usage_error("state",
-				       "which one: list, show, rm or history?");
+				       "which one: list, show, rm, history, push, pull or migrate?");
 	sub = argv[1];
 	if (!strcmp(sub, "list"))
 		c.name = "state list";
