@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "arena.h"
 #include "diag.h"
 #include "value.h"
 
@@ -85,6 +86,17 @@ void schema_validate(const struct schema_type *t, const struct value *props,
 void schema_validate_at(const struct schema_type *t, const struct value *props,
 			const char *logical_id, const struct mark *where,
 			struct diag_list *out);
+
+/*
+ * props with every scalar in the JSON type the schema declares for it, as
+ * CloudFormation converts them for a resource handler: "5" -> 5 where the
+ * schema wants an integer or number, "true"/"false" -> booleans, numbers
+ * and booleans -> strings where only a string is allowed. Values the
+ * schema leaves open (no type, anyOf...) are kept. Unchanged parts are
+ * shared with props; new nodes live in a and keep marks and sensitivity.
+ */
+struct value *schema_coerce(const struct schema_type *t, struct arena *a,
+			    const struct value *props);
 
 /* Whether Fn::GetAtt may ask for attr ("Arn", "Endpoint.Address"). */
 bool schema_has_attribute(const struct schema_type *t, const char *attr);

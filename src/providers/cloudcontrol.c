@@ -84,15 +84,16 @@ static bool tags_are_map(const struct value *props)
 	return t && t->kind == VALUE_MAP;
 }
 
-/* The properties to send: the template's, with cairn's tags added where
- * the type takes tags. */
+/* The properties to send: the template's, scalars in the schema's types
+ * (CloudFormation's conversions), with cairn's tags added where the type
+ * takes tags. */
 static struct value *desired_state(struct provider_ctx *ctx,
 				   const struct schema_type *t,
 				   const struct value *props)
 {
 	struct arena *a = ctx->arena;
 	struct value *d = props && props->kind == VALUE_MAP
-				  ? value_copy(a, props)
+				  ? schema_coerce(t, a, props)
 				  : value_new_map(a);
 
 	if (schema_taggable(t) && schema_has_attribute(t, "Tags")) {

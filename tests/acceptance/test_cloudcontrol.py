@@ -69,6 +69,10 @@ def test_pipeline_life_cycle(fast, cairn):
     assert q['VisibilityTimeout'] == 60
     assert q['RedrivePolicy']['deadLetterTargetArn'] == out['DeadLetterQueueArn']
     assert q['KmsMasterKeyId'] == out['KeyArn']
+    dlq_url = q['RedrivePolicy']['deadLetterTargetArn']
+    dlq = [d for d in _list(emu, 'AWS::SQS::Queue') if d['Arn'] == dlq_url][0]
+    # "1209600" in the template, an integer for Cloud Control (the schema's type)
+    assert dlq['MessageRetentionPeriod'] == 1209600
     tags = {t['Key']: t['Value'] for t in
             props(emu, 'AWS::DynamoDB::Table', out['OrderTableName'])['Tags']}
     assert tags == {'app': 'orders', 'cairn:stack': STACK, 'cairn:logical-id': 'OrderTable'}
