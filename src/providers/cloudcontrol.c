@@ -426,10 +426,13 @@ struct value *cc_json_patch(struct arena *a, const struct value *old_props,
 		const struct value *ov = pv(old_props, k);
 		if (nv->kind == VALUE_NULL)
 			continue;
-		if (!ov)
+		/* "add" rather than "replace": on an object member RFC 6902
+		 * add sets it whether or not it exists, and what cairn
+		 * recorded may not be what AWS has (an imported resource
+		 * without cairn's tags, a property removed out of band),
+		 * where "replace" of a missing member fails */
+		if (!ov || !value_equal(ov, nv))
 			patch_op(a, ops, "add", k, nv);
-		else if (!value_equal(ov, nv))
-			patch_op(a, ops, "replace", k, nv);
 	}
 	for (i = 0; old_props && i < old_props->u.map.n; i++) {
 		const char *k = old_props->u.map.items[i].key;

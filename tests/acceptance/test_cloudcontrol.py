@@ -245,3 +245,56 @@ def test_schema_update_caches_describe_type(emu, cairn):
         assert 'Resources.OrderQueue.Properties.VisibilityTimeout: unknown property' in r.out + r.err
     finally:
         emu.control('config', {'registry_overrides': {'AWS::SQS::Queue': None}})
+
+
+def test_kill_at_random_moments(emu, cairn):
+    """kill -9 at random instants of an apply of the pipeline, then apply
+    again: exactly the template's resources, nothing duplicated."""
+    import random
+    rng = random.Random(int(os.environ.get('CAIRN_CRASH_SEED', '13')))
+    for t in range(int(os.environ.get('CAIRN_CC_CRASH_TRIALS', '5'))):
+        emu.reset()
+        emu.control('config', {'async': {'cloudcontrol': 0.3}})
+        state = f'rand-{t}.db'
+        p = subprocess.Popen([cairn.path, 'apply', TPL, '--auto-approve',
+                              *common(cairn, state)], cwd=str(cairn.tmp), env=cairn.env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.05, 2.0))
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        converge(emu, cairn, state)
+
+
+def test_gone_and_import(fast, cairn):
+    """A Cloud Control resource deleted behind cairn's back is reported gone
+    by drift; `cairn import` adopts an existing one by its identifier."""
+    emu = fast
+    r = cairn('apply', TPL, '--auto-approve', *common(cairn))
+    assert r.rc == 0, r
+    table = outputs(cairn)['OrderTableName']
+    cc = emu.client('cloudcontrol')
+    _wait(cc, cc.delete_resource(TypeName='AWS::DynamoDB::Table',
+                                 Identifier=table)['ProgressEvent'])
+    r = cairn('drift', TPL, '--json', *common(cairn))
+    assert r.rc == 2, r
+    status = {x['logical_id']: x['status'] for x in json.loads(r.out)['resources']}
+    assert status['OrderTable'] == 'gone', status
+    # a table made outside cairn, adopted under the template's logical id
+    ev = cc.create_resource(TypeName='AWS::DynamoDB::Table', DesiredState=json.dumps({
+        'TableName': 'orders-by-hand', 'BillingMode': 'PAY_PER_REQUEST',
+        'SSESpecification': {'SSEEnabled': True},
+        'AttributeDefinitions': [{'AttributeName': 'orderId', 'AttributeType': 'S'}],
+        'KeySchema': [{'AttributeName': 'orderId', 'KeyType': 'HASH'}]}))['ProgressEvent']
+    _wait(cc, ev)
+    assert cairn('state', 'rm', 'OrderTable', '--state', str(cairn.tmp / 'state.db')).rc == 0
+    r = cairn('import', 'OrderTable', 'orders-by-hand', '--template', TPL, *common(cairn))
+    assert r.rc == 0, r
+    r = cairn('apply', TPL, '--auto-approve', *common(cairn))
+    assert r.rc == 0, r
+    assert outputs(cairn)['OrderTableName'] == 'orders-by-hand'
+    tags = {t['Key']: t['Value'] for t in props(emu, 'AWS::DynamoDB::Table',
+                                                'orders-by-hand').get('Tags', [])}
+    assert tags.get('app') == 'orders', tags
+    r = cairn('destroy', TPL, '--auto-approve', *common(cairn))
+    assert r.rc == 0, r
+    assert inventory(emu) == {}, emu.control('inventory')

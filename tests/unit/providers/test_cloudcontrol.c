@@ -75,7 +75,7 @@ static void test_patch(void **state)
 	(void)state;
 	assert_string_equal(
 		to_json(a, cc_json_patch(a, old, new)),
-		"[{\"op\":\"replace\",\"path\":\"/A\",\"value\":2},"
+		"[{\"op\":\"add\",\"path\":\"/A\",\"value\":2},"
 		"{\"op\":\"add\",\"path\":\"/E\",\"value\":[\"n\"]},"
 		"{\"op\":\"remove\",\"path\":\"/D\"}]");
 	/* nothing changed: no operation */
