@@ -306,9 +306,43 @@ static void add_attrs(struct arena *a, struct value *attrs,
 	strbuf_setlen(path, len);
 }
 
+/* Whether the value under key k ("A" or "A.B": its top-level part) is a
+ * secret in ref (the desired properties, or the recorded attributes). */
+static bool secret_in(struct arena *a, const struct value *ref, const char *k)
+{
+	const struct value *v;
+	const char *dot = strchr(k, '.');
+
+	if (!ref || ref->kind != VALUE_MAP)
+		return false;
+	v = value_map_get(ref, k);
+	if (!v && dot)
+		v = value_map_get(ref, arena_strndup(a, k, (size_t)(dot - k)));
+	return v && value_has_sensitive(v);
+}
+
+/* A secret sent to AWS comes back in plain text from GetResource: the
+ * attributes and observed properties holding it are marked sensitive, so
+ * the state keeps only their fingerprints and nothing prints them. */
+static void mark_secrets(struct arena *a, struct value *m,
+			 const struct value *ref)
+{
+	size_t i;
+
+	for (i = 0; m && ref && i < m->u.map.n; i++) {
+		struct value *v = m->u.map.items[i].val;
+		if (!strcmp(m->u.map.items[i].key, "Ref") ||
+		    !secret_in(a, ref, m->u.map.items[i].key))
+			continue;
+		v = value_copy(a, v);
+		v->sensitive = 1;
+		m->u.map.items[i].val = v;
+	}
+}
+
 static void result_from(struct provider_ctx *ctx, const struct schema_type *t,
 			const char *id, const struct value *props,
-			struct provider_result *out)
+			const struct value *secrets, struct provider_result *out)
 {
 	struct arena *a = ctx->arena;
 	struct strbuf path = STRBUF_INIT;
@@ -319,17 +353,19 @@ static void result_from(struct provider_ctx *ctx, const struct schema_type *t,
 	add_attrs(a, out->attrs, props, &path, t);
 	strbuf_release(&path);
 	out->props = observed(ctx, t, props);
+	mark_secrets(a, out->attrs, secrets);
+	mark_secrets(a, out->props, secrets);
 }
 
-static int cc_read(struct provider_ctx *ctx, const char *physical_id,
-		   const struct value *attrs, struct provider_result *out,
-		   struct err *err)
+/* GetResource; secrets: where the secrets are (see mark_secrets). */
+static int read_with(struct provider_ctx *ctx, const char *physical_id,
+		     const struct value *secrets, struct provider_result *out,
+		     struct err *err)
 {
 	const struct schema_type *t = cc_schema(ctx, err);
 	struct value *p, *r, *props;
 	const char *text;
 
-	(void)attrs;
 	if (!t)
 		return -1;
 	p = value_new_map(ctx->arena);
@@ -347,8 +383,16 @@ static int cc_read(struct provider_ctx *ctx, const char *physical_id,
 		err_prefix(err, "cloudcontrol:GetResource Properties: ");
 		return -1;
 	}
-	result_from(ctx, t, physical_id, props, out);
+	result_from(ctx, t, physical_id, props, secrets, out);
 	return 0;
+}
+
+static int cc_read(struct provider_ctx *ctx, const char *physical_id,
+		   const struct value *attrs, struct provider_result *out,
+		   struct err *err)
+{
+	/* the recorded attributes: a secret there is a sensitive fingerprint */
+	return read_with(ctx, physical_id, attrs, out, err);
 }
 
 /* ------------------------------------------------------------ create */
@@ -377,7 +421,7 @@ static int cc_create(struct provider_ctx *ctx, const struct value *props,
 		return prov_fail(ctx, err, ERR_AWS,
 				 "cloudcontrol:CreateResource: SUCCESS without "
 				 "an Identifier");
-	return cc_read(ctx, id, NULL, out, err);
+	return read_with(ctx, id, props, out, err);
 }
 
 /* ------------------------------------------------------------ update */
@@ -488,7 +532,8 @@ static int cc_update(struct provider_ctx *ctx, const char *physical_id,
 		if (!ev)
 			return -1;
 	}
-	return cc_read(ctx, physical_id, attrs, out, err);
+	(void)attrs;
+	return read_with(ctx, physical_id, new_props, out, err);
 }
 
 /* ------------------------------------------------------------ delete */
@@ -572,7 +617,7 @@ static int cc_find(struct provider_ctx *ctx, const struct value *props,
 		log_msg(LOG_DEBUG, "%s: found %s %s by its cairn tags",
 			ctx->logical_id, ctx->type, id);
 		/* ListResources may leave properties out: read it whole */
-		return cc_read(ctx, id, NULL, out, err);
+		return read_with(ctx, id, props, out, err);
 	}
 	return err_set(err, ERR_NOT_FOUND, "no %s tagged for %s", ctx->type,
 		       ctx->logical_id);

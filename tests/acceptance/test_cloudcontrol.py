@@ -298,3 +298,89 @@ def test_gone_and_import(fast, cairn):
     r = cairn('destroy', TPL, '--auto-approve', *common(cairn))
     assert r.rc == 0, r
     assert inventory(emu) == {}, emu.control('inventory')
+
+
+NAMED_TPL = """Parameters:
+  DocType: {Type: String, Default: Command}
+Resources:
+  Doc:
+    Type: AWS::SSM::Document
+    Properties:
+      Name: cairn-cc-named-doc
+      DocumentType: !Ref DocType
+      Content: {schemaVersion: "2.2", mainSteps: []}
+  Logs:
+    Type: AWS::Logs::LogGroup
+    Properties: {LogGroupName: /cairn/cc-filter}
+  Filter:
+    Type: AWS::Logs::MetricFilter
+    Properties:
+      LogGroupName: !Ref Logs
+      FilterName: errors
+      FilterPattern: ERROR
+      MetricTransformations:
+        - {MetricName: Errors, MetricNamespace: cairn, MetricValue: "1"}
+Outputs:
+  FilterRef: {Value: !Ref Filter}
+"""
+
+SECRET_TPL = """Parameters:
+  Display: {Type: String, NoEcho: true}
+Resources:
+  Topic:
+    Type: AWS::SNS::Topic
+    Properties:
+      DisplayName: !Ref Display
+"""
+
+
+def test_replacement_keeping_a_name_deletes_first(fast, cairn):
+    """A create-only change (DocumentType) on a resource whose name the
+    template fixes: the new one cannot exist beside the old one, so the old
+    goes first (create-first fails with AlreadyExists). Also: a composite
+    primary identifier (a metric filter: LogGroupName|FilterName) is the
+    Ref, as Cloud Control's identifier."""
+    tpl = cairn.tmp / 'named.yaml'
+    tpl.write_text(NAMED_TPL)
+    r = cairn('apply', str(tpl), '--auto-approve', *common(cairn, 'b.db'))
+    assert r.rc == 0, r
+    assert outputs(cairn, 'b.db')['FilterRef'] == '/cairn/cc-filter|errors'
+    assert props(fast, 'AWS::Logs::MetricFilter',
+                 '/cairn/cc-filter|errors')['FilterPattern'] == 'ERROR'
+    r = cairn('plan', str(tpl), *common(cairn, 'b.db'), '--param', 'DocType=Automation')
+    assert r.rc == 0, r
+    assert 'forces replacement: DocumentType' in r.out, r
+    assert 'delete before create (Name unchanged)' in r.out, r
+    r = cairn('apply', str(tpl), '--auto-approve', *common(cairn, 'b.db'),
+              '--param', 'DocType=Automation')
+    assert r.rc == 0, r
+    docs = _list(fast, 'AWS::SSM::Document')
+    assert [(d['Name'], d['DocumentType']) for d in docs] == \
+        [('cairn-cc-named-doc', 'Automation')]
+    r = cairn('destroy', str(tpl), '--auto-approve', *common(cairn, 'b.db'),
+              '--param', 'DocType=Automation')
+    assert r.rc == 0, r
+    assert inventory(fast) == {}, fast.control('inventory')
+
+
+def test_secret_never_in_state_or_logs(fast, cairn):
+    """A NoEcho value in a Cloud Control resource's properties: AWS gets it,
+    the state, the plan and the debug log never hold it."""
+    secret = 'cc-Zq8vN3-not-a-real-secret-77'
+    tpl = cairn.tmp / 'secret.yaml'
+    tpl.write_text(SECRET_TPL)
+    r = cairn('apply', str(tpl), '--auto-approve', '--debug', *common(cairn, 's.db'),
+              '--param', 'Display=' + secret)
+    assert r.rc == 0, r
+    assert secret not in r.out and secret not in r.err
+    topics = _list(fast, 'AWS::SNS::Topic')
+    assert [t['DisplayName'] for t in topics] == [secret]
+    for f in os.listdir(cairn.tmp):
+        if f.startswith('s.db'):
+            assert secret.encode() not in (cairn.tmp / f).read_bytes(), f
+    r = cairn('plan', str(tpl), '--detailed-exitcode', *common(cairn, 's.db'),
+              '--param', 'Display=' + secret)
+    assert r.rc == 0, r
+    r = cairn('destroy', str(tpl), '--auto-approve', *common(cairn, 's.db'),
+              '--param', 'Display=' + secret)
+    assert r.rc == 0, r
