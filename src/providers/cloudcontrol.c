@@ -75,15 +75,6 @@ static struct value *json_string(struct arena *a, const struct value *v)
 	return s;
 }
 
-/* Where the type takes tags: its "Tags" property, as a list of
- * {Key, Value} or as a map. */
-static bool tags_are_map(const struct value *props)
-{
-	const struct value *t = pv(props, "Tags");
-
-	return t && t->kind == VALUE_MAP;
-}
-
 /* The properties to send: the template's, scalars in the schema's types
  * (CloudFormation's conversions), with cairn's tags added where the type
  * takes tags. */
@@ -98,8 +89,12 @@ static struct value *desired_state(struct provider_ctx *ctx,
 
 	if (schema_taggable(t) && schema_has_attribute(t, "Tags")) {
 		struct value *tags = tags_merged(ctx, props);
+		/* in the shape the schema gives Tags: a list of {Key,
+		 * Value}, or a map (AWS::SSM::Parameter...) */
 		value_map_set(a, d, "Tags",
-			      tags_are_map(props) ? tags_as_map(a, tags) : tags);
+			      schema_object_property(t, "Tags")
+				      ? tags_as_map(a, tags)
+				      : tags);
 	}
 	return d;
 }

@@ -108,3 +108,10 @@ struct value *schema_coerce(const struct schema_type *t, struct arena *a,
 {
 	return coerce(t ? t->root : NULL, a, props, 0);
 }
+
+bool schema_object_property(const struct schema_type *t, const char *name)
+{
+	const struct snode *n = t && t->root ? snode_prop(t->root, name) : NULL;
+
+	return n && (n->types & ST_OBJECT) && !(n->types & ST_ARRAY);
+}

@@ -320,8 +320,12 @@ Resources:
       FilterPattern: ERROR
       MetricTransformations:
         - {MetricName: Errors, MetricNamespace: cairn, MetricValue: "1"}
+  Param:
+    Type: AWS::SSM::Parameter
+    Properties: {Type: String, Value: "5"}
 Outputs:
   FilterRef: {Value: !Ref Filter}
+  ParamRef: {Value: !Ref Param}
 """
 
 SECRET_TPL = """Parameters:
@@ -347,6 +351,12 @@ def test_replacement_keeping_a_name_deletes_first(fast, cairn):
     assert outputs(cairn, 'b.db')['FilterRef'] == '/cairn/cc-filter|errors'
     assert props(fast, 'AWS::Logs::MetricFilter',
                  '/cairn/cc-filter|errors')['FilterPattern'] == 'ERROR'
+    # Tags in the schema's shape: a map for SSM parameters
+    param = props(fast, 'AWS::SSM::Parameter', outputs(cairn, 'b.db')['ParamRef'])
+    assert param["Tags"] == {"cairn:stack": "named",
+                             'cairn:logical-id': 'Param'}, param
+    r = cairn('plan', str(tpl), '--detailed-exitcode', *common(cairn, 'b.db'))
+    assert r.rc == 0, r
     r = cairn('plan', str(tpl), *common(cairn, 'b.db'), '--param', 'DocType=Automation')
     assert r.rc == 0, r
     assert 'forces replacement: DocumentType' in r.out, r
