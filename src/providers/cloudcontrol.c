@@ -164,10 +164,12 @@ static const struct value *wait_request(struct provider_ctx *ctx,
 		/* RetryAfter (epoch seconds) says when the answer can change:
 		 * wait exactly that long (bounded by the deadline); without it,
 		 * the native providers' growing poll interval */
+		/* (5 ms past it, so clock granularity does not wake us a
+		 * hair early into another full poll interval) */
 		left = ra && ra->kind == VALUE_NUMBER
-			       ? strtod(ra->u.num.text, NULL) - now_epoch()
+			       ? strtod(ra->u.num.text, NULL) - now_epoch() + 0.005
 			       : 0;
-		if (left > 0.005 && left < 600) {
+		if (left > 0 && left < 600) {
 			if (prov_now() + left > dl)
 				return prov_fail(ctx, err, ERR_TIMEOUT,
 						 "timed out waiting for %s", msg),
