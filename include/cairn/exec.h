@@ -77,6 +77,9 @@ struct exec_opts {
 	void *event_ud;
 	volatile sig_atomic_t *stop;   /* may be NULL */
 	volatile int *cancel;          /* may be NULL */
+	/* the template's path, for the `cairn import` hint of a resource
+	 * that exists but is not this stack's; may be NULL */
+	const char *template_path;
 };
 
 struct exec_failure {

@@ -1,7 +1,7 @@
 /*
  * schema: the CloudFormation registry schemas of the supported resource
  * types, embedded in the binary at build time (from the JSON files in
- * schemas/, copied from ../shared/aws-schemas), and what cairn asks of them.
+ * schemas/, CloudFormation registry copies; see schemas/README.md), and what cairn asks of them.
  *
  * Property paths in this API are relative to a resource's Properties, with
  * '/' between steps and '*' for any list index: "CidrBlock",
@@ -88,15 +88,21 @@ void schema_validate_at(const struct schema_type *t, const struct value *props,
 			struct diag_list *out);
 
 /*
- * props with every scalar in the JSON type the schema declares for it, as
- * CloudFormation converts them for a resource handler: "5" -> 5 where the
- * schema wants an integer or number, "true"/"false" -> booleans, numbers
- * and booleans -> strings where only a string is allowed. Values the
- * schema leaves open (no type, anyOf...) are kept. Unchanged parts are
- * shared with props; new nodes live in a and keep marks and sensitivity.
+ * Converts the scalars of evaluated properties (a map; anything else is
+ * returned as is) to the types the type's schema declares, as
+ * CloudFormation does before a handler sees them: a number or boolean
+ * where a string is declared becomes its text (10 -> "10"), a numeric
+ * string where an integer or number is declared becomes a number ("256"
+ * -> 256), "true"/"false" (any case) where a boolean is declared becomes a
+ * boolean; at any depth. Properties with no declared type and objects
+ * without declared properties (Json: PolicyDocument) are left untouched,
+ * and so is a value that cannot be converted ("abc" for an integer):
+ * schema_validate() reports it. Marks and sensitive bits are kept.
+ * Returns props itself when nothing changed, else a new tree allocated in
+ * a that shares the unchanged nodes (props is never modified).
  */
 struct value *schema_coerce(const struct schema_type *t, struct arena *a,
-			    const struct value *props);
+			    struct value *props);
 
 /* True when the top-level property name is declared as a JSON object (not
  * an array): Tags of AWS::SSM::Parameter is a {key: value} map, Tags of

@@ -1,5 +1,6 @@
 /*
- * The EC2 wire-name table generated from botocore's model (gen_ec2_wire.py).
+ * The EC2 wire-name table generated from the vendored EC2 model
+ * (tests/emulator/models/ec2, see models/VERSION) by gen_ec2_wire.py.
  * Internal to src/aws. ec2_ops is sorted by name.
  */
 #ifndef CAIRN_AWS_EC2_WIRE_H

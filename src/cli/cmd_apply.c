@@ -531,6 +531,7 @@ static int run(struct tmplopts *to, struct apply_opts *ao)
 	eo.event_ud = &pg;
 	eo.stop = &stop_flag;
 	eo.cancel = &cancel_flag;
+	eo.template_path = to->template_path;
 	fprintf(stderr, "\n");
 	erc = exec_run(a, p, ao->destroy ? NULL : trun.stack,
 		       ao->destroy ? NULL : &trun.ctx, st, aws, &eo, &res,
@@ -559,7 +560,8 @@ static int run(struct tmplopts *to, struct apply_opts *ao)
 	rc = erc < 0 || res.nfailures || res.skipped || res.stopped ?
 		     EXIT_ERROR : EXIT_OK;
 done:
-	plancommon_release(&pc);
+	if (plancommon_release(&pc) < 0)
+		rc = EXIT_ERROR;
 	aws_client_free(aws);
 	strbuf_release(&out);
 	arena_free(a);
@@ -592,6 +594,7 @@ int cmd_apply_or_destroy(int argc, char **argv, bool destroy)
 	ao.destroy = destroy;
 	tmplopts_init(&to);
 	stateopts_init(&ao.so);
+	ao.so.aws = &ao.aws;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {

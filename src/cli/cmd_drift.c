@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cairn/provider.h"
 #include "cairn/refresh.h"
 #include "cairn/state.h"
 #include "cairn/strbuf.h"
@@ -26,6 +27,8 @@
 enum {
 	OPT_JSON = 0x2400,
 	OPT_PARALLELISM,
+	OPT_FORMAT,
+	OPT_UNMANAGED,
 };
 
 #define EXIT_DRIFT 2
@@ -35,13 +38,188 @@ struct drift_cmd {
 	struct stateopts so;
 	struct aws_options aws;
 	int parallelism;
-	bool json;
+	bool json, markdown, unmanaged;
 };
+
+/* An EC2 resource tagged cairn:stack=<stack> that the state does not know. */
+struct unmanaged {
+	const char *id, *type, *logical_id;
+};
+
+static bool recorded_id(const struct refresh_result *res, const char *id)
+{
+	size_t i;
+	for (i = 0; i < res->n; i++)
+		if (res->items[i].physical_id &&
+		    !strcmp(res->items[i].physical_id, id))
+			return true;
+	return false;
+}
+
+/*
+ * --unmanaged: EC2 DescribeTags with the filters key=cairn:stack and
+ * value=<stack> (one paginated call for every EC2 type cairn tags: VPCs,
+ * subnets, gateways, route tables, security groups, addresses, endpoints),
+ * then the cairn:logical-id tags of what the state does not record. Other
+ * services are not searched (their APIs list tags per resource).
+ */
+static int find_unmanaged(const struct drift_cmd *d, const char *stack,
+			  const char *region, const struct refresh_result *res,
+			  struct arena *a, struct unmanaged **out, size_t *n,
+			  struct err *err)
+{
+	struct aws_options ao = d->aws;
+	struct aws_client *c;
+	struct value *params, *filters, *f, *vals, *resp;
+	const struct value *tags;
+	size_t i, cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (!ao.region)
+		ao.region = d->to.region ? d->to.region : region;
+	c = aws_client_new(&ao, err);
+	if (!c)
+		return -1;
+	params = value_new_map(a);
+	filters = value_new_list(a);
+	f = value_new_map(a);
+	value_map_set(a, f, "Name", value_new_string(a, "key"));
+	vals = value_new_list(a);
+	value_list_push(a, vals, value_new_string(a, "cairn:stack"));
+	value_map_set(a, f, "Values", vals);
+	value_list_push(a, filters, f);
+	f = value_new_map(a);
+	value_map_set(a, f, "Name", value_new_string(a, "value"));
+	vals = value_new_list(a);
+	value_list_push(a, vals, value_new_string(a, stack));
+	value_map_set(a, f, "Values", vals);
+	value_list_push(a, filters, f);
+	value_map_set(a, params, "Filters", filters);
+	resp = aws_call_all(c, "ec2", "DescribeTags", params, "tagSet", a, err);
+	if (!resp || !(tags = aws_get_list(a, resp, "tagSet", err))) {
+		aws_client_free(c);
+		return -1;
+	}
+	for (i = 0; i < tags->u.list.n; i++) {
+		const struct value *t = tags->u.list.items[i];
+		const char *id = value_str(value_map_get(t, "resourceId"));
+		const char *ty = value_str(value_map_get(t, "resourceType"));
+		if (!id || recorded_id(res, id))
+			continue;
+		if (*n == cap) {
+			struct unmanaged *nu;
+			cap = cap ? 2 * cap : 8;
+			nu = arena_alloc(a, cap * sizeof(*nu));
+			if (*n)
+				memcpy(nu, *out, *n * sizeof(*nu));
+			*out = nu;
+		}
+		(*out)[*n].id = id;
+		(*out)[*n].type = ty ? ty : "?";
+		(*out)[*n].logical_id = "?";
+		(*n)++;
+	}
+	if (*n) {
+		/* their cairn:logical-id tags, to say what they were */
+		params = value_new_map(a);
+		filters = value_new_list(a);
+		f = value_new_map(a);
+		value_map_set(a, f, "Name", value_new_string(a, "key"));
+		vals = value_new_list(a);
+		value_list_push(a, vals, value_new_string(a, "cairn:logical-id"));
+		value_map_set(a, f, "Values", vals);
+		value_list_push(a, filters, f);
+		f = value_new_map(a);
+		value_map_set(a, f, "Name", value_new_string(a, "resource-id"));
+		vals = value_new_list(a);
+		for (i = 0; i < *n && i < 200; i++)
+			value_list_push(a, vals, value_new_string(a, (*out)[i].id));
+		value_map_set(a, f, "Values", vals);
+		value_list_push(a, filters, f);
+		value_map_set(a, params, "Filters", filters);
+		resp = aws_call_all(c, "ec2", "DescribeTags", params, "tagSet", a,
+				    err);
+		tags = resp ? aws_get_list(a, resp, "tagSet", err) : NULL;
+		for (i = 0; tags && i < tags->u.list.n; i++) {
+			const struct value *t = tags->u.list.items[i];
+			const char *id = value_str(value_map_get(t, "resourceId"));
+			const char *v = value_str(value_map_get(t, "value"));
+			size_t k;
+			for (k = 0; id && v && k < *n; k++)
+				if (!strcmp((*out)[k].id, id))
+					(*out)[k].logical_id = v;
+		}
+		err_clear(err);
+	}
+	aws_client_free(c);
+	return 0;
+}
+
+static void render_markdown(const char *stack, const struct refresh_result *res,
+			    const struct unmanaged *um, size_t n_um,
+			    struct arena *a, struct strbuf *sb)
+{
+	struct plan_md_drift *items =
+		arena_alloc(a, (res->n + n_um + 1) * sizeof(*items));
+	size_t i, n = 0;
+
+	for (i = 0; i < res->n; i++) {
+		const struct refresh_item *it = &res->items[i];
+		struct plan_md_drift *m = &items[n++];
+		memset(m, 0, sizeof(*m));
+		m->logical_id = it->logical_id;
+		m->type = it->type;
+		m->physical_id = it->physical_id;
+		m->status = refresh_status_name(it->status);
+		m->changes = &it->changes;
+		if (it->rec) {
+			m->depends_on = it->rec->dependencies;
+			m->ndeps = it->rec->n_dependencies;
+		}
+		if (it->status == REFRESH_FAILED)
+			m->note = cli_refresh_err_text((struct err *)&it->err);
+		else if (it->status == REFRESH_SKIPPED)
+			m->note = it->reason;
+	}
+	for (i = 0; i < n_um; i++) {
+		struct plan_md_drift *m = &items[n++];
+		memset(m, 0, sizeof(*m));
+		m->logical_id = um[i].logical_id;
+		m->type = um[i].type;
+		m->physical_id = um[i].id;
+		m->status = "unmanaged";
+		m->note = "tagged cairn:stack for this stack but not in its "
+			  "state: left by a lost state, or made by hand "
+			  "(`cairn import` adopts it)";
+	}
+	plan_render_drift_markdown(stack, items, n, res->unchanged, sb);
+}
 
 static const char *kind_name(enum plan_change_kind k)
 {
 	return k == PLAN_CHANGE_ADD ? "add" :
 	       k == PLAN_CHANGE_REMOVE ? "remove" : "update";
+}
+
+/* A change that adds to a relationship property (provider_relations) an
+ * item no resource of the stack declares: an inline policy put on a role
+ * by hand, a route added to a managed table (docs/ownership.md). */
+static bool unowned(const char *type, const struct plan_change *c)
+{
+	const struct provider_relation *rels;
+	size_t n = 0, i, len;
+
+	if (c->kind != PLAN_CHANGE_ADD)
+		return false;
+	rels = provider_relations(type, &n);
+	for (i = 0; i < n; i++) {
+		len = strlen(rels[i].property);
+		if (!strncmp(c->path, rels[i].property, len) &&
+		    (c->path[len] == '[' || !c->path[len]))
+			return true;
+	}
+	return false;
 }
 
 static void json_value(struct strbuf *sb, const struct value *v, bool secret)
@@ -93,8 +271,9 @@ static void render_json(const char *stack, const struct refresh_result *res,
 			json_value(sb, c->before, c->sensitive);
 			strbuf_addstr(sb, ",\"live\":");
 			json_value(sb, c->after, c->sensitive);
-			strbuf_addf(sb, ",\"sensitive\":%s}",
-				    c->sensitive ? "true" : "false");
+			strbuf_addf(sb, ",\"sensitive\":%s,\"unowned\":%s}",
+				    c->sensitive ? "true" : "false",
+				    unowned(it->type, c) ? "true" : "false");
 		}
 		strbuf_addstr(sb, "]");
 		if (it->status == REFRESH_FAILED) {
@@ -125,9 +304,18 @@ static void render_human(const struct refresh_result *res)
 	for (i = 0; i < res->n; i++) {
 		const struct refresh_item *it = &res->items[i];
 		if (it->status == REFRESH_DRIFTED) {
+			size_t k;
 			printf("~ %s (%s) %s: drifted\n", it->logical_id,
 			       it->type, it->physical_id);
-			cli_print_item_changes(stdout, it, "    ");
+			for (k = 0; k < it->changes.n; k++) {
+				struct refresh_item one = *it;
+				one.changes.items = &it->changes.items[k];
+				one.changes.n = 1;
+				cli_print_item_changes(stdout, &one, "    ");
+				if (unowned(it->type, &it->changes.items[k]))
+					printf("      (declared by no resource of "
+					       "the stack)\n");
+			}
 		} else if (it->status == REFRESH_GONE) {
 			printf("- %s (%s) %s: gone (deleted outside cairn)\n",
 			       it->logical_id, it->type, it->physical_id);
@@ -163,7 +351,11 @@ static int run_drift(struct drift_cmd *d)
 	char *state_path = NULL;
 	size_t i;
 	int rc = EXIT_ERROR;
+	struct state_handle sh;
+	struct unmanaged *um = NULL;
+	size_t n_um = 0;
 
+	memset(&sh, 0, sizeof(sh));
 	if (access(d->to.template_path, R_OK) < 0) {
 		cli_error("cannot read template '%s'", d->to.template_path);
 		goto done;
@@ -174,7 +366,9 @@ static int run_drift(struct drift_cmd *d)
 		cli_error("%s", err.msg);
 		goto done;
 	}
-	st = state_open(state_path, 0, &err);
+	/* a remote state: a snapshot, without its lock, never written */
+	d->so.aws = &d->aws;
+	st = stateopts_open(&d->so, state_path, 0, 0, NULL, &sh, &err);
 	if (!st) {
 		cli_error("%s", err.msg);
 		goto done;
@@ -190,22 +384,36 @@ static int run_drift(struct drift_cmd *d)
 	for (i = 0; i < res.n; i++)
 		if (res.items[i].status == REFRESH_FAILED)
 			cli_error("%s", cli_refresh_err_text(&res.items[i].err));
-	if (d->json) {
+	if (d->unmanaged &&
+	    find_unmanaged(d, ss.name, ss.region, &res, a, &um, &n_um, &err) < 0) {
+		cli_error("--unmanaged: %s", err.msg);
+		goto done;
+	}
+	if (d->markdown) {
+		struct strbuf sb = STRBUF_INIT;
+		render_markdown(ss.name, &res, um, n_um, a, &sb);
+		fputs(sb.buf, stdout);
+		strbuf_release(&sb);
+	} else if (d->json) {
 		struct strbuf sb = STRBUF_INIT;
 		render_json(ss.name, &res, &sb);
 		fputs(sb.buf, stdout);
 		strbuf_release(&sb);
 	} else {
 		render_human(&res);
+		for (i = 0; i < n_um; i++)
+			printf("? %s (%s) %s: tagged cairn:stack=%s but not in "
+			       "the state (unmanaged)\n",
+			       um[i].logical_id, um[i].type, um[i].id, ss.name);
 	}
 	if (fflush(stdout) != 0) {
 		cli_error("cannot write to stdout");
 		goto done;
 	}
 	rc = res.failed ? EXIT_ERROR
-			: res.drifted + res.gone ? EXIT_DRIFT : EXIT_OK;
+			: res.drifted + res.gone + n_um ? EXIT_DRIFT : EXIT_OK;
 done:
-	state_close(st);
+	stateopts_close(&sh, st, &err);
 	free(state_path);
 	arena_free(a);
 	return rc;
@@ -218,6 +426,8 @@ int cmd_drift(int argc, char **argv)
 		STATEOPTS_LONGOPTS_NOSTACK,
 		REFRESH_CLI_AWS_LONGOPTS,
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "unmanaged", no_argument, NULL, OPT_UNMANAGED },
 		{ "parallelism", required_argument, NULL, OPT_PARALLELISM },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -251,6 +461,20 @@ int cmd_drift(int argc, char **argv)
 		}
 		if (c == OPT_JSON) {
 			d.json = true;
+			continue;
+		}
+		if (c == OPT_FORMAT) {
+			d.json = !strcmp(optarg, "json");
+			d.markdown = !strcmp(optarg, "markdown");
+			if (!d.json && !d.markdown && strcmp(optarg, "human")) {
+				tmplopts_release(&d.to);
+				return USAGE("--format is human, json or markdown, "
+					     "not '%s'", optarg);
+			}
+			continue;
+		}
+		if (c == OPT_UNMANAGED) {
+			d.unmanaged = true;
 			continue;
 		}
 		if (c == OPT_PARALLELISM) {

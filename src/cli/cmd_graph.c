@@ -6,6 +6,53 @@
 #include "commands.h"
 #include "tmplopts.h"
 
+/* Mermaid flowchart: one node per resource (logical id and type), an
+ * arrow from each dependency to its dependent (the order of creation);
+ * implicit edges dotted and labelled with their reason. Node ids are n<i>
+ * so no logical id can break the syntax; labels are escaped. */
+static void mermaid_text(struct strbuf *out, const char *s)
+{
+	for (; s && *s; s++) {
+		if (*s == '"')
+			strbuf_addstr(out, "#quot;");
+		else if (*s == '<')
+			strbuf_addstr(out, "#lt;");
+		else if (*s == '>')
+			strbuf_addstr(out, "#gt;");
+		else if (*s == '|')
+			strbuf_addstr(out, "#124;");
+		else if (*s == '\n')
+			strbuf_addch(out, ' ');
+		else
+			strbuf_addch(out, *s);
+	}
+}
+
+static void to_mermaid(const struct graph *g, struct strbuf *out)
+{
+	size_t i;
+
+	strbuf_addstr(out, "flowchart LR\n");
+	for (i = 0; i < g->n; i++) {
+		const char *t = g->nodes[i].res->res->type;
+		strbuf_addf(out, "  n%zu[\"", i);
+		mermaid_text(out, g->nodes[i].logical_id);
+		strbuf_addstr(out, "<br/><small>");
+		mermaid_text(out, t ? t : "?");
+		strbuf_addstr(out, "</small>\"]\n");
+	}
+	for (i = 0; i < g->nedges; i++) {
+		const struct graph_edge *e = &g->edges[i];
+		if (e->implicit) {
+			strbuf_addf(out, "  n%zu -. \"", e->to);
+			mermaid_text(out, e->reason ? e->reason : "implicit");
+			strbuf_addf(out, "\" .-> n%zu\n", e->from);
+		} else {
+			strbuf_addf(out, "  n%zu --> n%zu\n", e->to, e->from);
+		}
+	}
+}
+
 int cmd_graph(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -32,14 +79,15 @@ int cmd_graph(int argc, char **argv)
 		}
 		if (r > 0)
 			continue;
-		if (c == 'f' && (!strcmp(optarg, "dot") || !strcmp(optarg, "json"))) {
+		if (c == 'f' && (!strcmp(optarg, "dot") || !strcmp(optarg, "json") ||
+				 !strcmp(optarg, "mermaid"))) {
 			format = optarg;
 			continue;
 		}
 		tmplopts_release(&to);
 		if (c == 'f')
-			return cli_usage_error("graph", "--format is dot or json, "
-					       "not '%s'", optarg);
+			return cli_usage_error("graph", "--format is dot, json or "
+					       "mermaid, not '%s'", optarg);
 		if (c == ':')
 			return cli_usage_error("graph", "'%s' needs a value",
 					       argv[optind - 1]);
@@ -68,6 +116,8 @@ int cmd_graph(int argc, char **argv)
 		struct strbuf out = STRBUF_INIT;
 		if (!strcmp(format, "json"))
 			graph_to_json(run.graph, &out);
+		else if (!strcmp(format, "mermaid"))
+			to_mermaid(run.graph, &out);
 		else
 			graph_to_dot(run.graph, &out);
 		fputs(out.buf, stdout);

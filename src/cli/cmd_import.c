@@ -94,7 +94,9 @@ static int run_import(struct import_cmd *ic)
 	char *state_path = NULL;
 	size_t at, i;
 	int got, rc = EXIT_ERROR;
+	struct state_handle sh;
 
+	memset(&sh, 0, sizeof(sh));
 	/* lenient: a NoEcho parameter the import does not need may be left
 	 * out */
 	if (tmplopts_run(&ic->to, a, true, &run, &dl, &err) < 0 || dl.errors) {
@@ -129,12 +131,15 @@ static int run_import(struct import_cmd *ic)
 		cli_error("%s", err.msg);
 		goto done;
 	}
-	st = state_open(state_path, STATE_OPEN_CREATE, &err);
+	strbuf_addf(&what, "cairn import %s", ic->logical_id);
+	ic->so.aws = &ic->aws;
+	st = stateopts_open(&ic->so, state_path, STATE_OPEN_CREATE,
+			    STATEOPTS_LOCK | STATEOPTS_WRITABLE, what.buf, &sh,
+			    &err);
 	if (!st) {
 		cli_error("%s", err.msg);
 		goto done;
 	}
-	strbuf_addf(&what, "cairn import %s", ic->logical_id);
 	lo.wait = ic->so.lock_timeout;
 	lo.lease = 0;
 	lo.command = what.buf;
@@ -240,7 +245,10 @@ done:
 		struct err e2 = ERR_INIT;
 		if (state_lock_id(st) && state_lock_release(st, &e2) < 0)
 			cli_error("%s", e2.msg);
-		state_close(st);
+	}
+	if (stateopts_close(&sh, st, &err) < 0) {
+		cli_error("%s", err.msg);
+		rc = EXIT_ERROR;
 	}
 	aws_client_free(aws);
 	strbuf_release(&what);

@@ -200,6 +200,9 @@ static int run_refresh(struct refresh_cmd *rcmd)
 	struct state_lock_opts lo;
 	size_t i;
 	int n, rc = EXIT_ERROR;
+	struct state_handle sh;
+
+	memset(&sh, 0, sizeof(sh));
 
 	if (access(rcmd->to.template_path, R_OK) < 0) {
 		cli_error("cannot read template '%s'", rcmd->to.template_path);
@@ -211,12 +214,15 @@ static int run_refresh(struct refresh_cmd *rcmd)
 		cli_error("%s", err.msg);
 		goto done;
 	}
-	st = state_open(state_path, 0, &err);
+	strbuf_addf(&what, "cairn refresh %s", rcmd->to.template_path);
+	rcmd->so.aws = &rcmd->aws;
+	st = stateopts_open(&rcmd->so, state_path, 0,
+			    STATEOPTS_LOCK | STATEOPTS_WRITABLE, what.buf, &sh,
+			    &err);
 	if (!st) {
 		cli_error("%s", err.msg);
 		goto done;
 	}
-	strbuf_addf(&what, "cairn refresh %s", rcmd->to.template_path);
 	lo.wait = rcmd->so.lock_timeout;
 	lo.lease = 0;
 	lo.command = what.buf;
@@ -270,7 +276,10 @@ done:
 		struct err e2 = ERR_INIT;
 		if (state_lock_id(st) && state_lock_release(st, &e2) < 0)
 			cli_error("%s", e2.msg);
-		state_close(st);
+	}
+	if (stateopts_close(&sh, st, &err) < 0) {
+		cli_error("%s", err.msg);
+		rc = EXIT_ERROR;
 	}
 	strbuf_release(&what);
 	free(state_path);

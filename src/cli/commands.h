@@ -28,6 +28,12 @@ struct command {
 };
 
 const struct command *cli_find_command(const char *name);
+/* The whole table, in the order `cairn --help` lists it. */
+const struct command *cli_commands(size_t *n);
+/* cairn's own --help text. */
+void cli_main_usage(FILE *out);
+/* "cairn VERSION (git COMMIT)" and a newline (cmd_help.c). */
+void cli_print_version(FILE *out);
 /* Prints the row's usage to `out`. */
 void cli_usage(const char *name, FILE *out);
 /* Prints "cairn NAME: MSG" and a hint, returns EXIT_USAGE. */
@@ -50,6 +56,7 @@ int cmd_unlock(int argc, char **argv);
 int cmd_refresh(int argc, char **argv);
 int cmd_drift(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+int cmd_help(int argc, char **argv);
 int cmd_types(int argc, char **argv);
 int cmd_schema(int argc, char **argv);
 

@@ -218,6 +218,14 @@ static const struct command commands[] = {
 	  "  --cache-dir DIR        store there instead\n"
 	  "  --region, --profile, --endpoint-url and the AWS options as for\n"
 	  "  whoami\n" },
+	{ "help", cmd_help, "show a command's help or manual page",
+	  "usage: cairn help [COMMAND] [--man]\n"
+	  "\n"
+	  "Prints the help of COMMAND (the same text as 'cairn COMMAND --help'),\n"
+	  "or cairn's own. With --man, prints it as a manual page in roff (the\n"
+	  "installed cairn(1) and cairn-COMMAND(1) pages are made this way).\n"
+	  "\n"
+	  "  --man                  print the manual page (roff) instead\n" },
 	{ "import", cmd_import, "adopt an existing AWS resource into the state",
 	  "usage: cairn import LOGICAL_ID PHYSICAL_ID --template TEMPLATE [options]\n"
 	  "\n"
@@ -238,6 +246,12 @@ static const struct command commands[] = {
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+const struct command *cli_commands(size_t *n)
+{
+	*n = NCOMMANDS;
+	return commands;
+}
 
 const struct command *cli_find_command(const char *name)
 {
@@ -292,7 +306,7 @@ int cli_usage_error(const char *name, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-static void main_usage(FILE *out)
+void cli_main_usage(FILE *out)
 {
 	size_t i;
 
@@ -315,27 +329,27 @@ int main(int argc, char **argv)
 	log_init_from_env();
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			main_usage(stdout);
+			cli_main_usage(stdout);
 			return EXIT_OK;
 		} else if (!strcmp(argv[i], "--version")) {
-			printf("cairn %s\n", CAIRN_VERSION);
+			cli_print_version(stdout);
 			return EXIT_OK;
 		} else if (!strcmp(argv[i], "--debug")) {
 			log_set_level(LOG_DEBUG);
 		} else {
 			fprintf(stderr, "cairn: unknown option '%s'\n", argv[i]);
-			main_usage(stderr);
+			cli_main_usage(stderr);
 			return EXIT_USAGE;
 		}
 	}
 	if (i >= argc) {
-		main_usage(stderr);
+		cli_main_usage(stderr);
 		return EXIT_USAGE;
 	}
 	c = cli_find_command(argv[i]);
 	if (!c) {
 		fprintf(stderr, "cairn: '%s' is not a cairn command\n", argv[i]);
-		main_usage(stderr);
+		cli_main_usage(stderr);
 		return EXIT_USAGE;
 	}
 	/* --help and --debug are answered here so every command has them;

@@ -15,8 +15,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
 #include "cairn/plan.h"
-#include "plan_crypto.h"
 #include "plan_int.h"
 
 #define PLAN_MAX_BYTES (256u << 20)
@@ -59,6 +63,7 @@ const char *plan_digest_file(struct arena *a, const char *path,
 			     struct err *err)
 {
 	unsigned char md[32];
+	unsigned int mdlen = sizeof(md);
 	struct strbuf sb = STRBUF_INIT, hx = STRBUF_INIT;
 	const char *res;
 
@@ -68,7 +73,7 @@ const char *plan_digest_file(struct arena *a, const char *path,
 		strbuf_release(&sb);
 		return NULL;
 	}
-	if (plan_sha256(sb.buf, sb.len, md) < 0) {
+	if (!EVP_Digest(sb.buf, sb.len, md, &mdlen, EVP_sha256(), NULL)) {
 		strbuf_release(&sb);
 		err_set(err, ERR_INTERNAL, "sha-256 of \"%s\" failed", path);
 		return NULL;
@@ -88,15 +93,17 @@ static const char *param_fingerprint(struct arena *a, const unsigned char *salt,
 {
 	struct strbuf msg = STRBUF_INIT, hx = STRBUF_INIT;
 	unsigned char md[32];
+	unsigned int mdlen = sizeof(md);
 	const char *res;
 
 	strbuf_addstr(&msg, name);
 	strbuf_addch(&msg, '\0');
 	value_to_json(v, &msg, VALUE_JSON_SORT_KEYS | VALUE_JSON_UNKNOWN_MARKER);
-	if (plan_hmac_sha256(salt, saltlen, msg.buf, msg.len, md) < 0)
+	if (!HMAC(EVP_sha256(), salt, (int)saltlen,
+		  (const unsigned char *)msg.buf, msg.len, md, &mdlen))
 		memset(md, 0, sizeof(md)); /* cannot happen with a valid key */
 	/* the message may hold a NoEcho value in plaintext */
-	plan_cleanse(msg.buf, msg.len);
+	OPENSSL_cleanse(msg.buf, msg.len);
 	strbuf_release(&msg);
 	strbuf_addstr(&hx, "hmac-sha256:");
 	hex(&hx, md, sizeof(md));
@@ -142,7 +149,7 @@ void plan_bind(struct plan *p, const struct plan_binding *b)
 	unsigned char salt[16];
 	struct strbuf hx = STRBUF_INIT;
 
-	if (plan_random(salt, sizeof(salt)) < 0) {
+	if (RAND_bytes(salt, (int)sizeof(salt)) != 1) {
 		/* no entropy source: a fixed salt still binds the plan; the
 		 * fingerprints are then only as private as plain SHA-256 */
 		memset(salt, 0x5a, sizeof(salt));

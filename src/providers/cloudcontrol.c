@@ -84,7 +84,7 @@ static struct value *desired_state(struct provider_ctx *ctx,
 {
 	struct arena *a = ctx->arena;
 	struct value *d = props && props->kind == VALUE_MAP
-				  ? schema_coerce(t, a, props)
+				  ? schema_coerce(t, a, (struct value *)props)
 				  : value_new_map(a);
 
 	if (schema_taggable(t) && schema_has_attribute(t, "Tags")) {

@@ -173,6 +173,23 @@ static int cluster_create(struct provider_ctx *ctx, const struct value *props,
 					 VERBATIM));
 	value_map_set(a, p, "tags", tags_rekey(a, tags_merged(ctx, props), "key",
 					       "value"));
+	/* CreateCluster with the name of an ACTIVE cluster returns that
+	 * cluster without an error: look first, and never take over one this
+	 * stack did not create (a stopped run's, tagged for this resource,
+	 * is simply returned again) */
+	{
+		const struct value *c;
+		if (cluster_get(ctx, name, &c, err) < 0)
+			return -1;
+		if (c && !tags_owned(ctx, pv(c, "tags")))
+			return prov_foreign(ctx, name, pv(c, "tags"), out, err);
+		/* this resource's, made by a stopped run or a resent
+		 * create: the executor adopts it and brings it to the
+		 * template (settings, tags) */
+		if (c)
+			return prov_fail(ctx, err, ERR_ALREADY_EXISTS,
+					 "cluster \"%s\" already exists", name);
+	}
 	/* the first cluster of an account: the service-linked role may not be
 	 * assumable yet; CreateCluster with the same name is idempotent */
 	r = pcall_retry(ctx, "ecs", "CreateCluster", p, slr, 60.0, err);
@@ -235,9 +252,16 @@ static int cluster_find(struct provider_ctx *ctx, const struct value *props,
 			struct provider_result *out, struct err *err)
 {
 	const char *name = cluster_name(ctx, props);
+	const struct value *c;
 
-	if (cluster_read(ctx, name, NULL, out, err) < 0)
+	if (cluster_get(ctx, name, &c, err) < 0)
 		return -1;
+	if (!c)
+		return prov_fail(ctx, err, ERR_NOT_FOUND,
+				 "cluster \"%s\" does not exist", name);
+	if (!tags_owned(ctx, pv(c, "tags")))
+		return prov_foreign(ctx, name, pv(c, "tags"), out, err);
+	cluster_fill(ctx, name, c, out);
 	out->props = NULL;
 	return 0;
 }

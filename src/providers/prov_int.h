@@ -93,6 +93,18 @@ struct value *ec2_tag_spec(struct arena *a, const char *rtype,
  * NULL when there are none. */
 struct value *tags_from_aws(struct arena *a, const struct value *tags,
 			    const char *k, const char *v);
+/* Whether a resource's tags (any of AWS's shapes) say it is this stack's
+ * resource ctx->logical_id: cairn:stack = ctx->stack and
+ * cairn:logical-id = ctx->logical_id. What a find() by name checks before
+ * returning anything: cairn adopts only what it provably created. */
+bool tags_owned(const struct provider_ctx *ctx, const struct value *tags);
+/* find()'s answer for a resource that exists under the identity looked
+ * for but is not this stack's: ERR_ALREADY_EXISTS naming it, with
+ * out->physical_id set to its id (the executor adds the `cairn import`
+ * hint). Returns -1. */
+int prov_foreign(struct provider_ctx *ctx, const char *physical_id,
+		 const struct value *tags, struct provider_result *out,
+		 struct err *err);
 /* Diff of two [{Key,Value}] lists: set = added or changed (same shape),
  * removed = list of key strings. */
 void tags_diff(struct arena *a, const struct value *old_tags,
@@ -157,6 +169,29 @@ int ec2_find_tagged(struct provider_ctx *ctx, const char *op, const char *set,
 int ec2_find_by_tags(const struct provider *p, struct provider_ctx *ctx,
 		     const char *op, const char *set, const char *id_field,
 		     struct provider_result *out, struct err *err);
+/* tags_merged plus cairn:token = ctx->token: what a create that cannot
+ * be resent blindly tags its resource with, so ec2_create_once finds what
+ * a lost attempt made (and not the old resource of a replacement, which
+ * has the same cairn:stack / cairn:logical-id). */
+struct value *tags_with_token(struct provider_ctx *ctx,
+			      const struct value *props);
+/*
+ * An EC2 create without an idempotency token (CreateVpc, AllocateAddress
+ * ...), sent with the client's no_resend flag: when an answer is lost
+ * (transport failure, 5xx: AWS may have applied it), looks for what that
+ * attempt made by its cairn:token tag (Describe desc_op, list set, id
+ * field id_field; the params must carry tags_with_token) and sends the
+ * call again only when nothing is there. Retries the error codes in codes
+ * (eventual consistency) up to `seconds`, like pcall_retry. Returns the
+ * response; or NULL with *found_id set (err clear) when a lost attempt's
+ * resource was found; or NULL with err.
+ */
+struct value *ec2_create_once(struct provider_ctx *ctx, const char *op,
+			      const struct value *params,
+			      const char *const *codes, double seconds,
+			      const char *desc_op, const char *set,
+			      const char *id_field, const char **found_id,
+			      struct err *err);
 /* Generic read on top of read_many. */
 int read_via_many(const struct provider *p, struct provider_ctx *ctx,
 		  const char *id, struct provider_result *out,

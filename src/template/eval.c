@@ -1560,6 +1560,11 @@ static void eval_resource_props(struct ev *e, struct tmpl_eval_resource *er)
 	if (r->properties) {
 		strbuf_addstr(&e->path, "Properties");
 		er->properties = eval(e, r->properties);
+		/* the one place values take the schema's types: everything
+		 * after (validation, plan, state, providers) sees them so */
+		if (r->schema && er->properties && er->properties != NOVALUE)
+			er->properties = schema_coerce(r->schema, e->a,
+						       er->properties);
 	}
 	strbuf_reset(&e->path);
 	eval_depends_on(e, r);

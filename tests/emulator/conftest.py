@@ -140,7 +140,10 @@ def _reset_between_tests(request):
         emu.control('config', {'throttle_rate': 0, 'error_rate': 0, 'drop_rate': 0,
                                'drop_after_rate': 0,
                                'latency': {}, 'iam_propagation_seconds': 0,
-                               'clock_offset': 0})
+                               'clock_offset': 0, 'page_size': 0,
+                               'visibility_delay': {}, 'ec2_visibility_delay': 0,
+                               'ecs_slr_error_seconds': 0, 'seed_account': False,
+                               'server_clock_offset': 0})
         emu.reset()
     yield
 

@@ -106,6 +106,13 @@ def steps(tmp_path):
           '--role-name', 'cli-role'], None),
         (['iam', 'delete-instance-profile', '--instance-profile-name', 'cli-ip'], None),
         (['iam', 'delete-role', '--role-name', 'cli-role'], None),
+        (['iam', 'create-service-linked-role', '--aws-service-name', 'ecs.amazonaws.com'],
+         lambda j: j['Role']['Path'] == '/aws-service-role/ecs.amazonaws.com/'),
+        (['iam', 'delete-service-linked-role', '--role-name', 'AWSServiceRoleForECS'],
+         lambda j: j['DeletionTaskId'].startswith('task/aws-service-role/')),
+        (['iam', 'get-service-linked-role-deletion-status', '--deletion-task-id',
+          'task/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS/1'],
+         lambda j: j['Status'] == 'SUCCEEDED'),
         # --- CloudWatch Logs
         (['logs', 'create-log-group', '--log-group-name', '/cli/g', '--tags', 'a=b'], None),
         (['logs', 'describe-log-groups', '--log-group-name-prefix', '/cli/'],

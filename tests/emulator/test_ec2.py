@@ -185,8 +185,20 @@ def test_subnets(ec2):
 
 def test_availability_zones(ec2):
     zones = ec2.describe_availability_zones()['AvailabilityZones']
-    assert [z['ZoneName'] for z in zones] == ['us-east-1a', 'us-east-1b', 'us-east-1c']
+    # us-east-1 has six zones (AWS "AZ IDs" page: use1-az1 ... use1-az6)
+    assert [z['ZoneName'] for z in zones] == [f'us-east-1{c}' for c in 'abcdef']
+    assert sorted(z['ZoneId'] for z in zones) == [f'use1-az{i}' for i in range(1, 7)]
     assert all(z['State'] == 'available' and z['RegionName'] == 'us-east-1' for z in zones)
+
+
+def test_availability_zones_tokyo_has_no_b(emulator):
+    # ap-northeast-1 lists a, c and d (apne1-az4, az1, az2): there is no 1b for
+    # accounts created since 2014 (AWS "Regions and Zones" / AZ IDs pages)
+    c = emulator.client('ec2', region='ap-northeast-1')
+    zones = c.describe_availability_zones()['AvailabilityZones']
+    assert [(z['ZoneName'], z['ZoneId']) for z in zones] == [
+        ('ap-northeast-1a', 'apne1-az4'), ('ap-northeast-1c', 'apne1-az1'),
+        ('ap-northeast-1d', 'apne1-az2')]
 
 
 def test_availability_zones_other_region(emulator):

@@ -201,7 +201,8 @@ def test_policy_tags_and_duplicates(iam):
     assert err(e) == ('EntityAlreadyExists', 409)
     local = iam.list_policies(Scope='Local')['Policies']
     assert [p['PolicyName'] for p in local] == ['tg']
-    aws = iam.list_policies(Scope='AWS')['Policies']
+    aws = [p for page in iam.get_paginator('list_policies').paginate(Scope='AWS')
+           for p in page['Policies']]
     assert EXEC_ARN in [p['Arn'] for p in aws]
 
 

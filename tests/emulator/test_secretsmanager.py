@@ -1,5 +1,6 @@
 """Secrets Manager through botocore: versions, idempotency, deletion window."""
 import re
+import time
 
 import botocore.exceptions
 import pytest
@@ -130,7 +131,23 @@ def test_force_delete_frees_name(sm):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         sm.describe_secret(SecretId='f')
     assert code(e) == 'ResourceNotFoundException'
+    # the purge is asynchronous: the name is taken for a moment (DeleteSecret:
+    # "use appropriate back off and retry logic")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        sm.create_secret(Name='f', SecretString='b')
+    assert code(e) == 'InvalidRequestException'
+    time.sleep(0.6)
     sm.create_secret(Name='f', SecretString='b')
+
+
+def test_force_delete_of_a_missing_secret_succeeds(sm):
+    # DeleteSecret: "If you forcibly delete an already deleted or nonexistent
+    # secret, the operation does not return ResourceNotFoundException."
+    out = sm.delete_secret(SecretId='never-was', ForceDeleteWithoutRecovery=True)
+    assert out['Name'] == 'never-was'
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        sm.delete_secret(SecretId='never-was')
+    assert code(e) == 'ResourceNotFoundException'
 
 
 def test_tags(sm):

@@ -7,6 +7,7 @@ GET  /_emulator/calls       {"service:Operation": count}
 GET  /_emulator/inventory   [{"service", "type", "id"}] of every live resource
 POST /_emulator/reset       forget every resource and counter (config stays)
 POST /_emulator/save        write the state now (with --state-dir)
+POST /_emulator/seed        pre-populate a realistic account (emu/seed.py); stays on
 """
 import json
 
@@ -48,6 +49,12 @@ def handle(emu, req):
         if state.state_dir:
             with state.lock:
                 state.save()
+        return _json(200, {'ok': True})
+    if path == 'seed' and method == 'POST':
+        # turn the seed on (it stays on across resets) and seed now
+        from . import seed
+        state.set_config({'seed_account': True})
+        seed.seed_all(state)
         return _json(200, {'ok': True})
     if path == 'save' and method == 'POST':
         with state.lock:

@@ -32,17 +32,38 @@ DEFAULT_CONFIG = {
         'ecs_tasks_start': 0.5,
         'ecs_task_eni_linger': 1.0,
         'deleted_visible': 60.0,
+        # a force-deleted secret's name stays taken this long (AWS purges it
+        # asynchronously)
+        'secret_purge': 0.5,
     },
     # a role younger than this cannot yet be passed to ECS (0 = off)
     'iam_propagation_seconds': 0.0,
     'seed': None,
     # accepted long-term credentials: access key -> {secret, account}
     'credentials': {'test': {'secret': 'test', 'account': DEFAULT_ACCOUNT}},
-    # allowed clock skew of signed requests, seconds
-    'max_skew_seconds': 900,
+    # allowed clock skew of signed requests, seconds (null: AWS's, 300; S3 900)
+    'max_skew_seconds': None,
+    # seconds the emulator's wall clock is ahead of the host's (negative:
+    # behind): the signature time check and the Date header follow it
+    'server_clock_offset': 0,
     # seconds added to the emulator clock (resource times, token expiry), not to
     # the signature skew check: lets a test jump past an expiry
     'clock_offset': 0,
+    # short pages: every paginated operation answers at most this many items
+    # per page (a number, or a map keyed like latency; 0 = the service's own size)
+    'page_size': 0,
+    # eventual consistency: seconds during which a just-created resource is
+    # still unknown (NotFound) to calls naming it; a number for every service,
+    # or a map keyed 'service:kind', 'service' or '*' (kinds per service in
+    # README.md). ec2_visibility_delay is the older EC2-only spelling.
+    'visibility_delay': {},
+    # ECS on a fresh account: CreateCluster/CreateService answer "Unable to
+    # assume the service linked role" until AWSServiceRoleForECS is this many
+    # seconds old (the first call creates it); 0 = off
+    'ecs_slr_error_seconds': 0,
+    # pre-populate what a real account holds (default VPC per region, managed
+    # roles, common log groups); also POST /_emulator/seed
+    'seed_account': False,
 }
 
 
@@ -60,11 +81,30 @@ class AwsError(Exception):
         self.headers = headers or {}
 
 
+def lookup(setting, service, op=None, default=0.0):
+    """A knob's value for one call: a number, or a map whose most specific key
+    wins ('service:Operation', 'Operation', 'service', '*')."""
+    if isinstance(setting, dict):
+        keys = ([f'{service}:{op}', op] if op else []) + [service, '*']
+        for k in keys:
+            if k in setting:
+                try:
+                    return float(setting[k])
+                except (TypeError, ValueError):
+                    return default
+        return default
+    try:
+        return float(setting or 0)
+    except (TypeError, ValueError):
+        return default
+
+
 def merge_config(base, update):
     """Deep-merges update into base (dicts merge, everything else replaces)."""
     for k, v in update.items():
         if isinstance(v, dict) and isinstance(base.get(k), dict) and k not in (
-                'latency', 'throttle_rate', 'error_rate', 'drop_rate', 'drop_after_rate'):
+                'latency', 'throttle_rate', 'error_rate', 'drop_rate', 'drop_after_rate',
+                'page_size', 'visibility_delay'):
             merge_config(base[k], v)
         else:
             base[k] = copy.deepcopy(v)
@@ -83,10 +123,15 @@ class State:
         self.fault_rng = random.Random(self.config.get('seed'))
         self.stores = {}
         self.calls = {}
+        self.started = time.time()
         self.state_dir = state_dir
         self.dirty = False
         if state_dir:
             self.load()
+        if self.config.get('seed_account') and not self.stores:
+            from . import seed
+            seed.seed_all(self)
+        if state_dir:
             # changes are written at most SAVE_INTERVAL seconds after they happen
             # (and at shutdown): saving the whole state after every call would
             # make a 1000-resource run quadratic
@@ -136,9 +181,13 @@ class State:
         with self.lock:
             self.stores = {}
             self.calls = {}
+            self.started = time.time()
             self.rng = random.Random(self.config.get('seed'))
             self.fault_rng = random.Random(self.config.get('seed'))
             self.dirty = True
+            if self.config.get('seed_account'):
+                from . import seed
+                seed.seed_all(self)
 
     def set_config(self, update):
         with self.lock:
@@ -175,6 +224,31 @@ class Ctx:
 
     def store(self, service):
         return self._state.stores.setdefault(service, {})
+
+    def page_size(self, requested, default):
+        """Items per page: the caller's MaxResults (else the service's default,
+        None = everything), capped by config['page_size'] (short pages)."""
+        n = requested if requested is not None else default
+        cap = int(lookup(self.config.get('page_size'), self.service, self.operation))
+        if cap > 0:
+            n = cap if n is None else min(n, cap)
+        return n
+
+    def reading(self):
+        """True for operations that only read (Describe*, Get*, List*)."""
+        return (self.operation or '').startswith(('Describe', 'Get', 'List', 'Head'))
+
+    def too_new(self, created, kind=None, service=None):
+        """Eventual consistency: True while a resource created at `created`
+        (epoch) is still invisible per config['visibility_delay']."""
+        if created is None:
+            return False
+        service = service or self.service
+        setting = self.config.get('visibility_delay')
+        delay = lookup(setting, service, kind) if setting else 0.0
+        if service == 'ec2' and not delay:
+            delay = lookup(self.config.get('ec2_visibility_delay'), 'ec2')
+        return delay > 0 and self.now() - created < delay
 
     def rand_hex(self, n):
         return ''.join(self._state.rng.choice('0123456789abcdef') for _ in range(n))

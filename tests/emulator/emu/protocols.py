@@ -11,6 +11,7 @@ import calendar
 import datetime
 import email.utils
 import json
+import os
 import re
 import threading
 from urllib.parse import parse_qsl, unquote
@@ -33,7 +34,12 @@ TARGET_PREFIX = {
 QUERY_VERSION = {'2016-11-15': 'ec2', '2010-05-08': 'iam', '2011-06-15': 'sts'}
 QUERY_VERSION['2010-05-15'] = 'cloudformation'   # DescribeType (cairn schema update)
 
+# The vendored, current models (tests/emulator/models, see models/VERSION and
+# models/refresh-models) come first; Debian's botocore models are the fallback.
+MODELS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                          'models')
 _loader = botocore.loaders.create_loader()
+_loader.search_paths.insert(0, MODELS_DIR)
 _models = {}
 _models_lock = threading.Lock()
 
@@ -64,7 +70,17 @@ class ParamError(Exception):
         self.message = message
 
 
-def param_error_to_aws(protocol, e):
+# JSON services that answer their own code for a pattern violation (CloudWatch
+# Logs and ECR: InvalidParameterException "1 validation error detected: ...
+# must satisfy regular expression pattern"; ECS: InvalidParameterException).
+_PATTERN_CODE = {'logs': 'InvalidParameterException', 'ecr': 'InvalidParameterException',
+                 'ecs': 'InvalidParameterException'}
+
+
+def param_error_to_aws(protocol, e, service=None):
+    if protocol == 'json' and e.kind == 'constraint' and 'regular expression' in e.message \
+            and service in _PATTERN_CODE:
+        return AwsError(_PATTERN_CODE[service], e.message)
     if protocol == 'ec2':
         code = {'unknown': 'UnknownParameter', 'missing': 'MissingParameter'}.get(
             e.kind, 'InvalidParameterValue')
@@ -109,13 +125,48 @@ def _parse_timestamp(v):
         raise ValueError(s)
 
 
+# Unicode property classes of the models' (Java) patterns, for Python's re:
+# \p{L} and \p{N} are within \w (which adds only '_', already in every class
+# that uses them); \p{Z} is the space separators.
+_UNICODE_CLASSES = {r'\p{L}': r'\w', r'\p{N}': r'\w',
+                    r'\p{Z}': '\u0020\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f'
+                              '\u205f\u3000'}
+_pattern_cache = {}
+
+
+def _pattern(p):
+    rx = _pattern_cache.get(p)
+    if rx is None:
+        src = p
+        for k, v in _UNICODE_CLASSES.items():
+            src = src.replace(k, v)
+        src = src.replace(r'[\w-_]', r'[\w\-_]')
+        try:
+            rx = re.compile(src, re.DOTALL)
+        except re.error:
+            rx = False          # a pattern Python cannot read is not enforced
+        _pattern_cache[p] = rx
+    return rx
+
+
 def _check_constraints(protocol, shape, value, path):
-    """min/max/enum from the model; raises ParamError('constraint')."""
+    """min/max/enum/pattern from the model; raises ParamError('constraint')."""
     if value is None:
         return
     meta = shape.metadata
     t = shape.type_name
     shown = _lc_path(path) if protocol != 'ec2' else path
+    if t == 'string' and meta.get('pattern') and isinstance(value, str):
+        rx = _pattern(meta['pattern'])
+        if rx and not rx.fullmatch(value):
+            shown_value = '' if meta.get('sensitive') else f" '{value}'"
+            if protocol == 'ec2':
+                raise ParamError('constraint', path,
+                                 f'Value ({value}) for parameter {path} is invalid.')
+            raise ParamError('constraint', path,
+                             f"1 validation error detected: Value{shown_value} at "
+                             f"'{shown}' failed to satisfy constraint: Member must satisfy "
+                             f"regular expression pattern: {meta['pattern']}")
     if t == 'string':
         enum = meta.get('enum')
         if enum and value not in enum:

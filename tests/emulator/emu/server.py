@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 from . import controls, protocols, sigv4
-from .core import AwsError, Ctx
+from .core import AwsError, Ctx, lookup
 
 # Operations AWS accepts unsigned (botocore disables signing for them in
 # handlers.py rather than in this model version).
@@ -89,6 +89,12 @@ class Handler(BaseHTTPRequestHandler):
 
     def version_string(self):
         return 'AmazonEmulator'
+
+    def date_time_string(self, timestamp=None):
+        # the Date header tells clients the server's clock (skew correction)
+        if timestamp is None and self.emulator is not None:
+            timestamp = sigv4.server_time(self.emulator.state)
+        return super().date_time_string(timestamp)
     emulator = None   # set by make_server
 
     def log_message(self, fmt, *args):
@@ -144,6 +150,9 @@ class Handler(BaseHTTPRequestHandler):
             local = controls.handle_imds
         elif parts.path.startswith('/_emulator/'):
             local = controls.handle
+        elif 'sso' in self.emulator.services and \
+                self.emulator.services['sso'].claims(req):
+            local = self.emulator.services['sso'].handle   # unsigned REST-JSON
         if local is not None:
             try:
                 status, headers, out = local(self.emulator, req)
@@ -192,12 +201,7 @@ def _form(req):
 
 
 def _rate(setting, service, op):
-    if isinstance(setting, dict):
-        for k in (f'{service}:{op}', op, service, '*'):
-            if k in setting:
-                return float(setting[k])
-        return 0.0
-    return float(setting or 0)
+    return lookup(setting, service, op)
 
 
 def dispatch(emu, req):
@@ -292,7 +296,7 @@ def dispatch(emu, req):
             else:
                 params = protocols.parse_rest_params(op, labels, query, req.headers, req.body)
         except protocols.ParamError as e:
-            raise protocols.param_error_to_aws(protocol, e)
+            raise protocols.param_error_to_aws(protocol, e, service)
 
         # 5. the handler
         fn = emu.handlers(service).get(op_name)

@@ -107,6 +107,9 @@ def _region(ctx):
         r = {k: {} for k in COLLECTIONS}
         r['seq'] = {'ip': 0}
         regions[ctx.region] = r
+        if ctx.config.get('seed_account'):
+            from emu import seed
+            seed.seed_ec2_region(ctx, r)
     return r
 
 
@@ -156,17 +159,12 @@ NOTFOUND = {
 }
 
 
-def _too_new(ctx, rec):
-    """Eventual consistency: config['ec2_visibility_delay'] seconds (default 0)
-    after its creation an id is still unknown to calls that name it."""
-    try:
-        delay = float(ctx.config.get('ec2_visibility_delay') or 0)
-    except (TypeError, ValueError):
-        return False
-    if delay <= 0:
-        return False
+def _too_new(ctx, rec, coll=None):
+    """Eventual consistency: config['visibility_delay'] (key 'ec2' or
+    'ec2:<collection>', e.g. 'ec2:vpcs'; or the older ec2_visibility_delay)
+    seconds after its creation an id is still unknown to calls that name it."""
     born = rec.get('created') or rec.get('CreateTime') or rec.get('CreationTimestamp')
-    return born is not None and ctx.now() - born < delay
+    return ctx.too_new(born, coll)
 
 
 def _get(ctx, coll, rid, visible=None):
@@ -175,7 +173,7 @@ def _get(ctx, coll, rid, visible=None):
     _check_id(rid, prefix, code)
     r = _region(ctx)
     rec = r[coll].get(rid)
-    if rec is None or (visible is not None and not visible(ctx, rec)) or _too_new(ctx, rec):
+    if rec is None or (visible is not None and not visible(ctx, rec)) or _too_new(ctx, rec, coll):
         if coll == 'sgs':
             raise AwsError('InvalidGroup.NotFound',
                            f"The security group '{rid}' does not exist")
@@ -276,7 +274,7 @@ def _filter(items, filters, fields, tags_of=lambda x: x.get('Tags', [])):
     return out
 
 
-def _page(items, params, key, lo=5, hi=1000, ids_member=None):
+def _page(ctx, items, params, key, lo=5, hi=1000, ids_member=None):
     """Slices `items` per MaxResults/NextToken; returns (page, next_token)."""
     mr = params.get('MaxResults')
     tok = params.get('NextToken')
@@ -299,11 +297,12 @@ def _page(items, params, key, lo=5, hi=1000, ids_member=None):
         except (ValueError, UnicodeDecodeError):
             raise AwsError('InvalidPaginationToken',
                            f'Invalid pagination token: {tok}')
-    if mr is None:
+    n = ctx.page_size(mr, None)     # no MaxResults: everything, unless short pages
+    if n is None:
         return items[start:], None
-    page = items[start:start + mr]
-    if start + mr < len(items):
-        return page, base64.urlsafe_b64encode(f'{key}:{start + mr}'.encode()).decode()
+    page = items[start:start + n]
+    if start + n < len(items):
+        return page, base64.urlsafe_b64encode(f'{key}:{start + n}'.encode()).decode()
     return page, None
 
 
@@ -318,7 +317,7 @@ def _by_ids(ctx, coll, ids, visible=None):
     for i in ids:
         _check_id(i, prefix, code)
         rec = r[coll].get(i)
-        if rec is None or (visible is not None and not visible(ctx, rec)) or _too_new(ctx, rec):
+        if rec is None or (visible is not None and not visible(ctx, rec)) or _too_new(ctx, rec, coll):
             missing.append(i)
         elif rec not in out:
             out.append(rec)
@@ -462,12 +461,35 @@ _DIRS = {'east': 'e', 'west': 'w', 'north': 'n', 'south': 's', 'central': 'c',
          'southwest': 'sw'}
 
 
+# Zone letters and AZ ids per region as DescribeAvailabilityZones lists them
+# for an account (letter-to-id mapping is per account in the older regions;
+# these are one real account's). Sources: AWS "AZ IDs" and EFS "Supported
+# Availability Zones" pages (docs.aws.amazon.com/global-infrastructure/latest/
+# regions/az-ids.html, efs/latest/ug/OneZoneAZs.html); regions not listed get
+# a, b, c.
+ZONES = {
+    'us-east-1': [('a', 1), ('b', 2), ('c', 4), ('d', 6), ('e', 3), ('f', 5)],
+    'us-east-2': [('a', 1), ('b', 2), ('c', 3)],
+    'us-west-1': [('a', 1), ('c', 3)],
+    'us-west-2': [('a', 1), ('b', 2), ('c', 3), ('d', 4)],
+    'ap-northeast-1': [('a', 4), ('c', 1), ('d', 2)],
+    'ap-northeast-2': [('a', 1), ('b', 2), ('c', 3), ('d', 4)],
+    'ca-central-1': [('a', 1), ('b', 2), ('d', 4)],
+    'ap-south-1': [('a', 1), ('b', 3), ('c', 2)],
+    'ap-southeast-1': [('a', 2), ('b', 1), ('c', 3)],
+    'ap-southeast-2': [('a', 1), ('b', 3), ('c', 2)],
+    'eu-west-1': [('a', 1), ('b', 2), ('c', 3)],
+    'eu-central-1': [('a', 1), ('b', 2), ('c', 3)],
+}
+
+
 def _zones(region):
     parts = region.split('-')
     short = region.replace('-', '')
     if len(parts) == 3:
         short = parts[0] + _DIRS.get(parts[1], parts[1][:1]) + parts[2]
-    return [(f'{region}{s}', f'{short}-az{i + 1}') for i, s in enumerate('abc')]
+    table = ZONES.get(region) or [(s, i + 1) for i, s in enumerate('abc')]
+    return [(f'{region}{s}', f'{short}-az{i}') for s, i in table]
 
 
 def describe_availability_zones(ctx, params):
@@ -509,7 +531,7 @@ def _vpc_out(v, state=None):
         'CidrBlockAssociationSet': [{
             'AssociationId': v['CidrAssociationId'], 'CidrBlock': v['CidrBlock'],
             'CidrBlockState': {'State': 'associated'}}],
-        'IsDefault': False, 'Tags': _tags_out(v['Tags']),
+        'IsDefault': bool(v.get('IsDefault')), 'Tags': _tags_out(v['Tags']),
     }
 
 
@@ -562,7 +584,7 @@ VPC_FILTERS = {
     'cidr-block-association.association-id': lambda v: [v['CidrAssociationId']],
     'cidr-block-association.state': lambda v: ['associated'],
     'dhcp-options-id': lambda v: [v['DhcpOptionsId']],
-    'is-default': lambda v: ['false'],
+    'is-default': lambda v: [_bool_str(v.get('IsDefault'))],
     'owner-id': lambda v: [v['OwnerId']],
     'state': lambda v: ['available'],
     'vpc-id': lambda v: [v['VpcId']],
@@ -573,7 +595,7 @@ VPC_FILTERS = {
 def describe_vpcs(ctx, params):
     items = _by_ids(ctx, 'vpcs', params.get('VpcIds'))
     items = _filter(items, params.get('Filters'), VPC_FILTERS)
-    page, tok = _page(items, params, 'vpcs', ids_member='VpcIds')
+    page, tok = _page(ctx, items, params, 'vpcs', ids_member='VpcIds')
     out = {'Vpcs': [_vpc_out(v) for v in page]}
     if tok:
         out['NextToken'] = tok
@@ -660,7 +682,7 @@ def _subnet_out(ctx, r, s, state=None, counts=None):
         'AvailabilityZone': s['AvailabilityZone'],
         'AvailabilityZoneId': s['AvailabilityZoneId'],
         'AvailableIpAddressCount': net.num_addresses - 5 - used,
-        'CidrBlock': s['CidrBlock'], 'DefaultForAz': False,
+        'CidrBlock': s['CidrBlock'], 'DefaultForAz': bool(s.get('DefaultForAz')),
         'MapPublicIpOnLaunch': s['MapPublicIpOnLaunch'],
         'MapCustomerOwnedIpOnLaunch': False,
         'State': state or 'available', 'SubnetId': s['SubnetId'], 'VpcId': s['VpcId'],
@@ -735,12 +757,13 @@ def describe_subnets(ctx, params):
         'cidrBlock': lambda s: [s['CidrBlock']],
         'default-for-az': lambda s: ['false'], 'defaultForAz': lambda s: ['false'],
         'map-public-ip-on-launch': lambda s: [_bool_str(s['MapPublicIpOnLaunch'])],
+        'default-for-az': lambda s: [_bool_str(s.get('DefaultForAz'))],
         'owner-id': lambda s: [s['OwnerId']], 'state': lambda s: ['available'],
         'subnet-arn': lambda s: [s['SubnetArn']], 'subnet-id': lambda s: [s['SubnetId']],
         'vpc-id': lambda s: [s['VpcId']],
     }
     items = _filter(items, params.get('Filters'), fields)
-    page, tok = _page(items, params, 'subnets', ids_member='SubnetIds')
+    page, tok = _page(ctx, items, params, 'subnets', ids_member='SubnetIds')
     out = {'Subnets': [out_all[s['SubnetId']] for s in page]}
     if tok:
         out['NextToken'] = tok
@@ -805,7 +828,7 @@ def describe_internet_gateways(ctx, params):
         'owner-id': lambda g: [g['OwnerId']],
     }
     items = _filter(items, params.get('Filters'), fields)
-    page, tok = _page(items, params, 'igws', ids_member='InternetGatewayIds')
+    page, tok = _page(ctx, items, params, 'igws', ids_member='InternetGatewayIds')
     out = {'InternetGateways': [_igw_out(g) for g in page]}
     if tok:
         out['NextToken'] = tok
@@ -1063,7 +1086,7 @@ def describe_nat_gateways(ctx, params):
         'subnet-id': lambda n: [n['SubnetId']], 'vpc-id': lambda n: [n['VpcId']],
     }
     items = _filter(items, params.get('Filter'), fields)
-    page, tok = _page(items, params, 'nats', ids_member='NatGatewayIds')
+    page, tok = _page(ctx, items, params, 'nats', ids_member='NatGatewayIds')
     out = {'NatGateways': [outs[n['NatGatewayId']] for n in page]}
     if tok:
         out['NextToken'] = tok
@@ -1175,7 +1198,7 @@ def describe_route_tables(ctx, params):
         'vpc-id': lambda t: [t['VpcId']],
     }
     items = _filter(items, params.get('Filters'), fields)
-    page, tok = _page(items, params, 'rtbs', hi=100, ids_member='RouteTableIds')
+    page, tok = _page(ctx, items, params, 'rtbs', hi=100, ids_member='RouteTableIds')
     out = {'RouteTables': [outs[t['RouteTableId']] for t in page]}
     if tok:
         out['NextToken'] = tok
@@ -1714,7 +1737,7 @@ def describe_security_groups(ctx, params):
         items = [g for g in items if g['GroupName'] in names]
     index = _rules_index(r)
     items = _filter(items, params.get('Filters'), _sg_fields(r, index))
-    page, tok = _page(items, params, 'sgs', ids_member='GroupIds')
+    page, tok = _page(ctx, items, params, 'sgs', ids_member='GroupIds')
     out = {'SecurityGroups': [_sg_out(r, g, index) for g in page]}
     if tok:
         out['NextToken'] = tok
@@ -1734,7 +1757,7 @@ def describe_security_group_rules(ctx, params):
     fields = {'group-id': lambda x: [x['GroupId']],
               'security-group-rule-id': lambda x: [x['SecurityGroupRuleId']]}
     items = _filter(items, params.get('Filters'), fields)
-    page, tok = _page(items, params, 'sgrules', ids_member='SecurityGroupRuleIds')
+    page, tok = _page(ctx, items, params, 'sgrules', ids_member='SecurityGroupRuleIds')
     out = {'SecurityGroupRules': [_rule_out(x) for x in page]}
     if tok:
         out['NextToken'] = tok
@@ -1999,7 +2022,7 @@ def describe_vpc_endpoints(ctx, params):
     fields = dict(VPCE_FILTERS)
     fields['vpc-endpoint-state'] = lambda e: [_vpce_state(now, e)]
     items = _filter(items, params.get('Filters'), fields)
-    page, tok = _page(items, params, 'vpces', lo=1, ids_member='VpcEndpointIds')
+    page, tok = _page(ctx, items, params, 'vpces', lo=1, ids_member='VpcEndpointIds')
     out = {'VpcEndpoints': [_vpce_out(ctx, r, e) for e in page]}
     if tok:
         out['NextToken'] = tok
@@ -2199,7 +2222,7 @@ def describe_network_interfaces(ctx, params):
         'subnet-id': lambda e: [e['SubnetId']], 'vpc-id': lambda e: [e['VpcId']],
     }
     items = _filter(items, params.get('Filters'), fields, tags_of=lambda e: [])
-    page, tok = _page(items, params, 'enis', ids_member='NetworkInterfaceIds')
+    page, tok = _page(ctx, items, params, 'enis', ids_member='NetworkInterfaceIds')
     out = {'NetworkInterfaces': [outs[e['NetworkInterfaceId']] for e in page]}
     if tok:
         out['NextToken'] = tok
@@ -2292,7 +2315,7 @@ def describe_tags(ctx, params):
               'value': lambda x: [x['Value']]}
     rows = _filter(rows, params.get('Filters'), fields,
                    tags_of=lambda x: [{'Key': x['Key'], 'Value': x['Value']}])
-    page, tok = _page(rows, params, 'tags')
+    page, tok = _page(ctx, rows, params, 'tags')
     out = {'Tags': page}
     if tok:
         out['NextToken'] = tok
@@ -2316,7 +2339,7 @@ def describe_network_acls(ctx, params):
               'network-acl-id': lambda a: [a['NetworkAclId']],
               'vpc-id': lambda a: [a['VpcId']], 'owner-id': lambda a: [a['OwnerId']]}
     items = _filter(items, params.get('Filters'), fields)
-    page, tok = _page(items, params, 'nacls', ids_member='NetworkAclIds')
+    page, tok = _page(ctx, items, params, 'nacls', ids_member='NetworkAclIds')
     outs = []
     for a in page:
         entries = []

@@ -58,7 +58,7 @@ def _repo(ctx, params):
     _registry(ctx, params)
     name = params.get('repositoryName')
     rec = _region(ctx)['repos'].get(name)
-    if rec is None:
+    if rec is None or (ctx.reading() and ctx.too_new(rec['createdAt'], 'repository')):
         raise _not_found(ctx, name)
     return rec
 
@@ -118,7 +118,7 @@ def create_repository(ctx, params):
     return {'repository': _repo_out(rec)}
 
 
-def _page(items, params, key, hi=1000):
+def _page(ctx, items, params, key, hi=1000):
     mr = params.get('maxResults')
     tok = params.get('nextToken')
     start = 0
@@ -133,7 +133,7 @@ def _page(items, params, key, hi=1000):
     if mr is not None and not 1 <= mr <= hi:
         raise _invalid(f"Invalid parameter at 'maxResults' failed to satisfy constraint: "
                        f"'must be between 1 and {hi}'")
-    n = mr or 100
+    n = ctx.page_size(mr, 100)
     page = items[start:start + n]
     nxt = None
     if start + n < len(items):
@@ -149,12 +149,12 @@ def describe_repositories(ctx, params):
         if params.get('maxResults') is not None or params.get('nextToken'):
             raise _invalid('maxResults and nextToken cannot be used with repositoryNames')
         for n in names:
-            if n not in r['repos']:
+            if n not in r['repos'] or ctx.too_new(r['repos'][n]['createdAt'], 'repository'):
                 raise _not_found(ctx, n)
         return {'repositories': [_repo_out(r['repos'][n]) for n in dict.fromkeys(names)]}
-    items = [_repo_out(x) for x in sorted(r['repos'].values(),
-                                          key=lambda x: x['createdAt'])]
-    page, nxt = _page(items, params, 'repos')
+    items = [_repo_out(x) for x in sorted(r['repos'].values(), key=lambda x: x['createdAt'])
+             if not ctx.too_new(x['createdAt'], 'repository')]
+    page, nxt = _page(ctx, items, params, 'repos')
     out = {'repositories': page}
     if nxt:
         out['nextToken'] = nxt
@@ -238,7 +238,7 @@ def list_images(ctx, params):
     rec = _repo(ctx, params)
     keep = _tag_filter(params)
     ids = [i for img in rec['images'] if keep(img) for i in _image_ids(img)]
-    page, nxt = _page(ids, params, 'images')
+    page, nxt = _page(ctx, ids, params, 'images')
     out = {'imageIds': page}
     if nxt:
         out['nextToken'] = nxt
@@ -276,7 +276,7 @@ def describe_images(ctx, params):
                 'imageDigest': i['imageDigest'], 'imageTags': list(i['imageTags']),
                 'imageSizeInBytes': i['imageSizeInBytes'], 'imagePushedAt': i['imagePushedAt'],
                 'imageManifestMediaType': i['imageManifestMediaType']} for i in imgs]
-    page, nxt = _page(details, params, 'details')
+    page, nxt = _page(ctx, details, params, 'details')
     out = {'imageDetails': page}
     if nxt:
         out['nextToken'] = nxt

@@ -10,11 +10,15 @@ Store layout (read by other services, e.g. ECS for role propagation):
   profiles[name] = instance profiles
 """
 import base64
+import calendar
 import json
+import os
 import re
 import string
+import time
 from urllib.parse import quote
 
+from .. import policy
 from ..core import AwsError
 
 _NAME_RE = re.compile(r'^[\w+=,.@-]+$')
@@ -63,14 +67,45 @@ def _aws_managed(path, name, pid, doc, version='v1'):
                  'AwsManaged': True}
 
 
-AWS_MANAGED = dict([
-    _aws_managed('/service-role/', 'AmazonECSTaskExecutionRolePolicy',
-                 'ANPAJG4T4G4PV56DE72PY', _EXEC_DOC, 'v1'),
-    _aws_managed('/service-role/', 'AmazonEC2ContainerServiceforEC2Role',
-                 'ANPAJLYJCVHC7TQHCSQDS', _EC2_ROLE_DOC, 'v1'),
-    _aws_managed('/', 'ReadOnlyAccess', 'ANPAJ4ZLZTTBJSC5RMBDW', _READONLY_DOC, 'v1'),
-    _aws_managed('/', 'SecretsManagerReadWrite', 'ANPAIAMIYFSDNAGUHIN4G', _SM_RW_DOC, 'v1'),
-])
+# Documents for the few AWS managed policies whose content tests look at;
+# every other AWS managed policy serves _PLACEHOLDER_DOC (a divergence: the
+# real documents are not vendored).
+_KNOWN_DOCS = {
+    'AmazonECSTaskExecutionRolePolicy': _EXEC_DOC,
+    'AmazonEC2ContainerServiceforEC2Role': _EC2_ROLE_DOC,
+    'ReadOnlyAccess': _READONLY_DOC,
+    'SecretsManagerReadWrite': _SM_RW_DOC,
+    'AdministratorAccess': json.dumps({'Version': '2012-10-17', 'Statement': [
+        {'Effect': 'Allow', 'Action': '*', 'Resource': '*'}]}),
+}
+_PLACEHOLDER_DOC = json.dumps({'Version': '2012-10-17', 'Statement': [
+    {'Sid': 'EmulatorPlaceholder', 'Effect': 'Allow', 'Action': 'iam:GetAccountSummary',
+     'Resource': '*'}]})
+
+
+def _iso(s):
+    return calendar.timegm(time.strptime(s, '%Y-%m-%dT%H:%M:%SZ'))
+
+
+def _load_managed():
+    """Every AWS managed policy (data/aws-managed-policies.json: the names,
+    paths, ids, versions and dates ListPolicies --scope AWS answers)."""
+    path = os.path.join(os.path.dirname(__file__), '..', '..', 'data',
+                        'aws-managed-policies.json')
+    with open(path) as f:
+        rows = json.load(f)['policies']
+    out = {}
+    for ppath, name, pid, version, created, updated in rows:
+        arn, pol = _aws_managed(ppath, name, pid, _KNOWN_DOCS.get(name, _PLACEHOLDER_DOC),
+                                version)
+        pol['CreateDate'] = _iso(created)
+        pol['UpdateDate'] = _iso(updated)
+        pol['Versions'][version]['CreateDate'] = pol['UpdateDate']
+        out[arn] = pol
+    return out
+
+
+AWS_MANAGED = _load_managed()
 
 
 def _st(ctx):
@@ -101,44 +136,11 @@ def _check_path(path):
                        f"(\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)")
 
 
-def _check_doc(doc, trust=False):
-    """Light policy grammar check; AWS answers MalformedPolicyDocument."""
-    try:
-        d = json.loads(doc)
-    except ValueError:
-        raise AwsError('MalformedPolicyDocument', 'This policy contains invalid Json')
-    if not isinstance(d, dict):
-        raise AwsError('MalformedPolicyDocument', 'This policy contains invalid Json')
-    if d.get('Version', '2012-10-17') not in ('2012-10-17', '2008-10-17'):
-        raise AwsError('MalformedPolicyDocument', 'The policy must contain a valid version '
-                                                  'string')
-    stmts = d.get('Statement')
-    if stmts is None:
-        raise AwsError('MalformedPolicyDocument', 'Syntax errors in policy.')
-    if isinstance(stmts, dict):
-        stmts = [stmts]
-    if not isinstance(stmts, list) or not stmts:
-        raise AwsError('MalformedPolicyDocument', 'Syntax errors in policy.')
-    for s in stmts:
-        if not isinstance(s, dict) or s.get('Effect') not in ('Allow', 'Deny'):
-            raise AwsError('MalformedPolicyDocument', 'Syntax errors in policy.')
-        if 'Action' not in s and 'NotAction' not in s:
-            raise AwsError('MalformedPolicyDocument', 'Policy statement must contain '
-                                                      'actions.')
-        if trust:
-            if 'Principal' not in s and 'NotPrincipal' not in s:
-                raise AwsError('MalformedPolicyDocument', 'AssumeRolepolicy contained an '
-                                                          'invalid principal.')
-            if 'Resource' in s:
-                raise AwsError('MalformedPolicyDocument', 'Has prohibited field Resource')
-        else:
-            if 'Principal' in s or 'NotPrincipal' in s:
-                raise AwsError('MalformedPolicyDocument', 'Policy document should not '
-                                                          'specify a principal.')
-            if 'Resource' not in s and 'NotResource' not in s:
-                raise AwsError('MalformedPolicyDocument', 'Policy statement must contain '
-                                                          'resources.')
-    return doc
+def _check_doc(doc, trust=False, ctx=None, managed=False):
+    """IAM's policy grammar (emu/policy.py): MalformedPolicyDocument / LimitExceeded."""
+    kind = 'trust' if trust else ('identity-managed' if managed else 'identity')
+    roles = _st(ctx)['roles'] if ctx is not None else None
+    return policy.check(doc, kind, ctx, roles)
 
 
 def _enc(doc):
@@ -166,9 +168,9 @@ def _merge_tags(old, new):
 
 # --- pagination (Marker / MaxItems / IsTruncated) ------------------------
 
-def _page(items, params, key):
+def _page(ctx, items, params, key):
     """items: sorted list; key(item) -> str. Returns (page, {IsTruncated, Marker})."""
-    max_items = params.get('MaxItems', 100)
+    max_items = ctx.page_size(params.get('MaxItems'), 100)
     start = 0
     marker = params.get('Marker')
     if marker:
@@ -189,7 +191,7 @@ def _page(items, params, key):
 
 def _role(ctx, name):
     r = _st(ctx)['roles'].get(name)
-    if r is None:
+    if r is None or (ctx.reading() and ctx.too_new(r['CreateDate'], 'role')):
         raise AwsError('NoSuchEntity', f'The role with name {name} cannot be found.')
     return r
 
@@ -218,7 +220,7 @@ def create_role(ctx, p):
     _check_path(path)
     if name.lower() in (n.lower() for n in st['roles']):
         raise AwsError('EntityAlreadyExists', f'Role with name {name} already exists.')
-    doc = _check_doc(p['AssumeRolePolicyDocument'], trust=True)
+    doc = _check_doc(p['AssumeRolePolicyDocument'], trust=True, ctx=ctx)
     msd = p.get('MaxSessionDuration', 3600)
     if not 3600 <= msd <= 43200:
         raise AwsError('ValidationError', f"1 validation error detected: Value '{msd}' at "
@@ -238,6 +240,87 @@ def create_role(ctx, p):
     return {'Role': _role_out(r)}
 
 
+# Service-linked roles: name, managed policy, description per service principal
+# (IAM "AWS services that work with IAM" / each service's "Using service-linked
+# roles" page).
+SERVICE_LINKED = {
+    'ecs.amazonaws.com': ('AWSServiceRoleForECS', 'AmazonECSServiceRolePolicy',
+                          'Role to enable Amazon ECS to manage your cluster.'),
+    'support.amazonaws.com': ('AWSServiceRoleForSupport', 'AWSSupportServiceRolePolicy',
+                              'Enables resource access for AWS to provide billing, '
+                              'administrative and support services'),
+    'trustedadvisor.amazonaws.com': ('AWSServiceRoleForTrustedAdvisor',
+                                     'AWSTrustedAdvisorServiceRolePolicy',
+                                     'Access for the AWS Trusted Advisor Service to help '
+                                     'reduce cost, increase performance, and improve '
+                                     'security of your AWS environment.'),
+    'elasticloadbalancing.amazonaws.com': ('AWSServiceRoleForElasticLoadBalancing',
+                                           'AWSElasticLoadBalancingServiceRolePolicy',
+                                           'Allows ELB to call AWS services on your '
+                                           'behalf.'),
+}
+
+
+def ensure_role(ctx, name, path, trust_doc, description=None, policy_arns=(),
+                created=None):
+    """Creates role `name` unless it exists (used by the seed and by services
+    whose first use creates a service-linked role). Returns the record."""
+    st = _st(ctx)
+    r = st['roles'].get(name)
+    if r is not None:
+        return r
+    r = {'RoleName': name, 'RoleId': _new_uid(ctx, 'AROA'), 'Path': path,
+         'Arn': f'arn:aws:iam::{ctx.account}:role{path}{name}',
+         'CreateDate': ctx.now() if created is None else created,
+         'AssumeRolePolicyDocument': trust_doc, 'Description': description,
+         'MaxSessionDuration': 3600, 'Tags': [], 'InlinePolicies': {},
+         'AttachedPolicies': list(policy_arns), 'PermissionsBoundary': None}
+    st['roles'][name] = r
+    return r
+
+
+def service_linked_role(ctx, principal, created=None):
+    """The service-linked role of `principal`, created on first use."""
+    name, policy, desc = SERVICE_LINKED[principal]
+    trust = json.dumps({'Version': '2012-10-17', 'Statement': [
+        {'Effect': 'Allow', 'Principal': {'Service': principal},
+         'Action': 'sts:AssumeRole'}]})
+    return ensure_role(ctx, name, f'/aws-service-role/{principal}/', trust, desc,
+                       [f'arn:aws:iam::aws:policy/aws-service-role/{policy}'], created)
+
+
+def create_service_linked_role(ctx, p):
+    principal = p['AWSServiceName']
+    if principal not in SERVICE_LINKED:
+        raise AwsError('InvalidInput', f'Service role name for {principal} has not been '
+                                       f'set up, or it is not a supported service.')
+    name = SERVICE_LINKED[principal][0]
+    if name in _st(ctx)['roles']:
+        raise AwsError('InvalidInput', f'Service role name {name} has been taken in this '
+                                       f'account, please try a different suffix.')
+    r = service_linked_role(ctx, principal)
+    if p.get('Description') is not None:
+        r['Description'] = p['Description']
+    return {'Role': _role_out(r)}
+
+
+def delete_service_linked_role(ctx, p):
+    """Deletes at once; AWS runs a deletion task (status SUCCEEDED here)."""
+    r = _role(ctx, p['RoleName'])
+    if not r['Path'].startswith('/aws-service-role/'):
+        raise AwsError('InvalidInput', f"Role {r['RoleName']} is not a service-linked role.")
+    del _st(ctx)['roles'][r['RoleName']]
+    principal = r['Path'].split('/')[2]
+    return {'DeletionTaskId': f"task/aws-service-role/{principal}/{r['RoleName']}/"
+                              f"{ctx.uuid()}"}
+
+
+def get_service_linked_role_deletion_status(ctx, p):
+    if not p['DeletionTaskId'].startswith('task/aws-service-role/'):
+        raise AwsError('InvalidInput', 'Invalid deletion task id.')
+    return {'Status': 'SUCCEEDED'}
+
+
 def get_role(ctx, p):
     return {'Role': _role_out(_role(ctx, p['RoleName']))}
 
@@ -246,13 +329,18 @@ def list_roles(ctx, p):
     prefix = p.get('PathPrefix', '/')
     roles = sorted((r for r in _st(ctx)['roles'].values() if r['Path'].startswith(prefix)),
                    key=lambda r: r['RoleName'].lower())
-    page, extra = _page(roles, p, lambda r: r['RoleName'].lower())
+    page, extra = _page(ctx, roles, p, lambda r: r['RoleName'].lower())
     return dict(Roles=[_role_out(r, full=False) for r in page], **extra)
 
 
 def delete_role(ctx, p):
     st = _st(ctx)
     r = _role(ctx, p['RoleName'])
+    if r['Path'].startswith('/aws-service-role/'):
+        # service-linked roles go only through DeleteServiceLinkedRole
+        raise AwsError('UnmodifiableEntity', f"Cannot perform the operation on the protected "
+                                             f"role '{r['RoleName']}' - this role is only "
+                                             f"modifiable by AWS")
     if r['AttachedPolicies']:
         raise AwsError('DeleteConflict', 'Cannot delete entity, must detach all policies '
                                          'first.')
@@ -285,7 +373,7 @@ def update_role_description(ctx, p):
 
 def update_assume_role_policy(ctx, p):
     r = _role(ctx, p['RoleName'])
-    r['AssumeRolePolicyDocument'] = _check_doc(p['PolicyDocument'], trust=True)
+    r['AssumeRolePolicyDocument'] = _check_doc(p['PolicyDocument'], trust=True, ctx=ctx)
     return {}
 
 
@@ -316,7 +404,7 @@ def untag_role(ctx, p):
 
 def list_role_tags(ctx, p):
     r = _role(ctx, p['RoleName'])
-    page, extra = _page(sorted(r['Tags'], key=lambda t: t['Key']), p, lambda t: t['Key'])
+    page, extra = _page(ctx, sorted(r['Tags'], key=lambda t: t['Key']), p, lambda t: t['Key'])
     return dict(Tags=page, **extra)
 
 
@@ -325,7 +413,13 @@ def list_role_tags(ctx, p):
 def put_role_policy(ctx, p):
     r = _role(ctx, p['RoleName'])
     _check_name('policyName', p['PolicyName'])
-    r['InlinePolicies'][p['PolicyName']] = _check_doc(p['PolicyDocument'])
+    doc = _check_doc(p['PolicyDocument'])
+    total = sum(policy.size(d) for n, d in r['InlinePolicies'].items()
+                if n != p['PolicyName']) + policy.size(doc)
+    if total > policy.INLINE_ROLE_MAX:
+        raise AwsError('LimitExceeded', f"Maximum policy size of {policy.INLINE_ROLE_MAX} "
+                                        f"bytes exceeded for role {r['RoleName']}")
+    r['InlinePolicies'][p['PolicyName']] = doc
     return {}
 
 
@@ -351,7 +445,7 @@ def delete_role_policy(ctx, p):
 def list_role_policies(ctx, p):
     r = _role(ctx, p['RoleName'])
     names = sorted(r['InlinePolicies'])
-    page, extra = _page(names, p, lambda n: n)
+    page, extra = _page(ctx, names, p, lambda n: n)
     return dict(PolicyNames=page, **extra)
 
 
@@ -359,7 +453,8 @@ def list_role_policies(ctx, p):
 
 def _policy(ctx, arn):
     pol = AWS_MANAGED.get(arn) or _st(ctx)['policies'].get(arn)
-    if pol is None:
+    if pol is None or (ctx.reading() and not pol.get('AwsManaged')
+                       and ctx.too_new(pol['CreateDate'], 'policy')):
         raise AwsError('NoSuchEntity', f'Policy {arn} does not exist or is not attachable.')
     return pol
 
@@ -391,7 +486,7 @@ def create_policy(ctx, p):
     if any(x['PolicyName'] == name for x in st['policies'].values()):
         raise AwsError('EntityAlreadyExists', f'A policy called {name} already exists. '
                                               f'Duplicate names are not allowed.')
-    doc = _check_doc(p['PolicyDocument'])
+    doc = _check_doc(p['PolicyDocument'], managed=True)
     tags = p.get('Tags', [])
     _check_tags(tags)
     now = ctx.now()
@@ -439,7 +534,7 @@ def list_policies(ctx, p):
     if p.get('OnlyAttached'):
         pols = [x for x in pols if _attached_roles(ctx, x['Arn'])]
     pols.sort(key=lambda x: x['Arn'])
-    page, extra = _page(pols, p, lambda x: x['Arn'])
+    page, extra = _page(ctx, pols, p, lambda x: x['Arn'])
     return dict(Policies=[_policy_out(ctx, x, full=False) for x in page], **extra)
 
 
@@ -456,7 +551,7 @@ def create_policy_version(ctx, p):
         raise AwsError('LimitExceeded', 'A managed policy can have up to 5 versions. Before '
                                         'you create a new version, you must delete an '
                                         'existing version.')
-    doc = _check_doc(p['PolicyDocument'])
+    doc = _check_doc(p['PolicyDocument'], managed=True)
     vid = f'v{pol["NextVersion"]}'
     pol['NextVersion'] += 1
     now = ctx.now()
@@ -494,7 +589,7 @@ def delete_policy_version(ctx, p):
 def list_policy_versions(ctx, p):
     pol = _policy(ctx, p['PolicyArn'])
     vs = sorted(pol['Versions'].items(), key=lambda kv: -int(kv[0][1:]))
-    page, extra = _page(vs, p, lambda kv: f'{10**6 - int(kv[0][1:]):07d}')
+    page, extra = _page(ctx, vs, p, lambda kv: f'{10**6 - int(kv[0][1:]):07d}')
     return dict(Versions=[_version_out(k, v, pol['DefaultVersionId'], with_doc=False)
                           for k, v in page], **extra)
 
@@ -521,7 +616,7 @@ def untag_policy(ctx, p):
 
 def list_policy_tags(ctx, p):
     pol = _policy(ctx, p['PolicyArn'])
-    page, extra = _page(sorted(pol['Tags'], key=lambda t: t['Key']), p, lambda t: t['Key'])
+    page, extra = _page(ctx, sorted(pol['Tags'], key=lambda t: t['Key']), p, lambda t: t['Key'])
     return dict(Tags=page, **extra)
 
 
@@ -557,7 +652,7 @@ def list_attached_role_policies(ctx, p):
         if pol and pol['Path'].startswith(prefix):
             items.append({'PolicyName': pol['PolicyName'], 'PolicyArn': arn})
     items.sort(key=lambda x: x['PolicyArn'])
-    page, extra = _page(items, p, lambda x: x['PolicyArn'])
+    page, extra = _page(ctx, items, p, lambda x: x['PolicyArn'])
     return dict(AttachedPolicies=page, **extra)
 
 
@@ -569,7 +664,7 @@ def list_entities_for_policy(ctx, p):
     if filt in (None, 'Role', 'LocalManagedPolicy', 'AWSManagedPolicy'):
         roles = sorted((r for r in _attached_roles(ctx, pol['Arn'])
                         if r['Path'].startswith(prefix)), key=lambda r: r['RoleName'])
-    page, extra = _page(roles, p, lambda r: r['RoleName'])
+    page, extra = _page(ctx, roles, p, lambda r: r['RoleName'])
     return dict(PolicyGroups=[], PolicyUsers=[],
                 PolicyRoles=[{'RoleName': r['RoleName'], 'RoleId': r['RoleId']} for r in page],
                 **extra)
@@ -649,7 +744,7 @@ def list_instance_profiles_for_role(ctx, p):
     _role(ctx, p['RoleName'])
     prs = sorted((pr for pr in _st(ctx)['profiles'].values() if p['RoleName'] in pr['Roles']),
                  key=lambda pr: pr['InstanceProfileName'])
-    page, extra = _page(prs, p, lambda pr: pr['InstanceProfileName'])
+    page, extra = _page(ctx, prs, p, lambda pr: pr['InstanceProfileName'])
     return dict(InstanceProfiles=[_profile_out(ctx, pr) for pr in page], **extra)
 
 
@@ -657,7 +752,7 @@ def list_instance_profiles(ctx, p):
     prefix = p.get('PathPrefix', '/')
     prs = sorted((pr for pr in _st(ctx)['profiles'].values()
                   if pr['Path'].startswith(prefix)), key=lambda pr: pr['InstanceProfileName'])
-    page, extra = _page(prs, p, lambda pr: pr['InstanceProfileName'])
+    page, extra = _page(ctx, prs, p, lambda pr: pr['InstanceProfileName'])
     return dict(InstanceProfiles=[_profile_out(ctx, pr) for pr in page], **extra)
 
 
@@ -677,6 +772,9 @@ HANDLERS = {
     'CreateRole': create_role, 'GetRole': get_role, 'ListRoles': list_roles,
     'DeleteRole': delete_role, 'UpdateRole': update_role,
     'UpdateRoleDescription': update_role_description,
+    'CreateServiceLinkedRole': create_service_linked_role,
+    'DeleteServiceLinkedRole': delete_service_linked_role,
+    'GetServiceLinkedRoleDeletionStatus': get_service_linked_role_deletion_status,
     'UpdateAssumeRolePolicy': update_assume_role_policy,
     'PutRolePermissionsBoundary': put_role_permissions_boundary,
     'DeleteRolePermissionsBoundary': delete_role_permissions_boundary,

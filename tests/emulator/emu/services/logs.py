@@ -13,9 +13,19 @@ _NAME_RE = re.compile(r'^[\.\-_/#A-Za-z0-9]+$')
 MAX_TAGS = 50
 
 
+# PutRetentionPolicy, retentionInDays: "Possible values are: 1, 3, 5, 7, 14,
+# 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+# 3288, and 3653." (CloudWatch Logs API Reference). The vendored models carry no
+# documentation; the list is taken from the model's text when it has one.
+DOCUMENTED_RETENTION = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
+                        1096, 1827, 2192, 2557, 2922, 3288, 3653]
+
+
 def _allowed_retention():
     """The values the model's documentation of shape Days lists."""
-    doc = service_model('logs').shape_for('Days').documentation
+    doc = service_model('logs').shape_for('Days').documentation or ''
+    if 'Possible values are:' not in doc:
+        return DOCUMENTED_RETENTION
     text = doc.split('Possible values are:', 1)[-1].split('.', 1)[0]
     return sorted({int(x) for x in re.findall(r'\d+', text)})
 
@@ -27,9 +37,13 @@ def _st(ctx):
     return ctx.store('logs').setdefault('groups', {})
 
 
+def _too_new(ctx, g):
+    return ctx.too_new(g['creationTime'] / 1000.0, 'log-group')
+
+
 def _group(ctx, name):
     g = _st(ctx).get(name)
-    if g is None:
+    if g is None or (ctx.reading() and _too_new(ctx, g)):
         raise AwsError('ResourceNotFoundException', 'The specified log group does not exist.')
     return g
 
@@ -98,9 +112,9 @@ def describe_log_groups(ctx, p):
                                                     'pattern are mutually exclusive parameters.')
     prefix = p.get('logGroupNamePrefix', '')
     pattern = p.get('logGroupNamePattern')
-    names = sorted(n for n in _st(ctx) if n.startswith(prefix) and
-                   (pattern is None or pattern.lower() in n.lower()))
-    limit = p.get('limit', 50)
+    names = sorted(n for n, g in _st(ctx).items() if n.startswith(prefix) and
+                   (pattern is None or pattern.lower() in n.lower()) and not _too_new(ctx, g))
+    limit = ctx.page_size(p.get('limit'), 50)
     if 'nextToken' in p:
         after = _untoken(p['nextToken'])
         names = [n for n in names if n > after]
@@ -223,7 +237,7 @@ def describe_log_streams(ctx, p):
     if 'nextToken' in p:
         after = _untoken(p['nextToken'])
         names = [n for n in names if (n < after if p.get('descending') else n > after)]
-    limit = p.get('limit', 50)
+    limit = ctx.page_size(p.get('limit'), 50)
     page = names[:limit]
     out = {'logStreams': []}
     for n in page:

@@ -35,7 +35,8 @@ def _find(ctx, secret_id, allow_deleted=True):
             if x['ARN'] == secret_id or x['ARN'][:-7] == secret_id:
                 sec = x
                 break
-    if sec is None:
+    if sec is None or sec.get('purging') or \
+            (ctx.reading() and ctx.too_new(sec['CreatedDate'], 'secret')):
         raise AwsError('ResourceNotFoundException', "Secrets Manager can't find the specified "
                                                     "secret.")
     if not allow_deleted and sec.get('DeletedDate'):
@@ -207,8 +208,21 @@ def update_secret(ctx, p):
 
 
 def delete_secret(ctx, p):
-    sec = _find(ctx, p['SecretId'])
     force = p.get('ForceDeleteWithoutRecovery', False)
+    try:
+        sec = _find(ctx, p['SecretId'])
+    except AwsError:
+        if not force:
+            raise
+        # "If you forcibly delete an already deleted or nonexistent secret, the
+        # operation does not return ResourceNotFoundException" (DeleteSecret,
+        # Secrets Manager API Reference)
+        sid = p['SecretId']
+        out = {'Name': sid.split(':secret:', 1)[-1] if sid.startswith('arn:') else sid,
+               'DeletionDate': ctx.now()}
+        if sid.startswith('arn:'):
+            out['ARN'] = sid
+        return out
     if force and 'RecoveryWindowInDays' in p:
         raise AwsError('InvalidParameterException', "You can't use ForceDeleteWithoutRecovery "
                                                     "in conjunction with RecoveryWindowInDays.")
@@ -218,7 +232,19 @@ def delete_secret(ctx, p):
                                                     'between 7 and 30 days (inclusive).')
     now = ctx.now()
     if force:
-        del _st(ctx)[sec['Name']]
+        # "Secrets Manager performs the actual deletion with an asynchronous
+        # background process, so there might be a short delay before the secret
+        # is permanently deleted. If you delete a secret and then immediately
+        # create a secret with the same name, use appropriate back off and retry
+        # logic." (DeleteSecret): the name stays taken config['async']
+        # ['secret_purge'] seconds; CreateSecret answers InvalidRequestException.
+        purge = float((ctx.config.get('async') or {}).get('secret_purge', 0.5))
+        if purge <= 0:
+            del _st(ctx)[sec['Name']]
+        else:
+            sec['purging'] = True
+            sec['DeletedDate'] = now
+            sec['DeletionDate'] = now + purge
         return {'ARN': sec['ARN'], 'Name': sec['Name'], 'DeletionDate': now}
     if sec.get('DeletedDate'):
         raise AwsError('InvalidRequestException',
@@ -284,7 +310,9 @@ def _matches(sec, filters):
 
 def list_secrets(ctx, p):
     secs = [s for s in _st(ctx).values() if _matches(s, p.get('Filters', []))
-            and (p.get('IncludePlannedDeletion') or not s.get('DeletedDate'))]
+            and (p.get('IncludePlannedDeletion') or not s.get('DeletedDate'))
+            and not s.get('purging')
+            and not ctx.too_new(s['CreatedDate'], 'secret')]
     secs.sort(key=lambda s: (s['CreatedDate'], s['Name']))
     if p.get('SortOrder') == 'desc':
         secs.reverse()
@@ -294,7 +322,7 @@ def list_secrets(ctx, p):
             start = int(base64.urlsafe_b64decode(p['NextToken'].encode()).decode())
         except ValueError:
             raise AwsError('InvalidNextTokenException', 'The NextToken value is invalid.')
-    limit = p.get('MaxResults', 100)
+    limit = ctx.page_size(p.get('MaxResults'), 100)
     page = secs[start:start + limit]
     out = {'SecretList': [_describe(s, list_entry=True) for s in page]}
     if start + limit < len(secs):
