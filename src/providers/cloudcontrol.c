@@ -580,6 +580,23 @@ static bool has_cairn_tags(struct provider_ctx *ctx, const struct value *tags)
 	return stack && lid;
 }
 
+/*
+ * What a stopped run's CreateResource made, by its ClientToken: the same
+ * token returns that request (still running, or done) instead of a new
+ * one. If the stopped run never sent it, this creates the resource, which
+ * is what the caller was about to do (apply), or what it then deletes
+ * (destroy of a crashed run): as for the providers that have no find().
+ * Cloud Control keeps tokens for a limited time, so the tags come first.
+ */
+static int by_token(struct provider_ctx *ctx, const struct value *props,
+		    struct provider_result *out, struct err *err)
+{
+	if (!ctx->token)
+		return err_set(err, ERR_NOT_FOUND, "no %s for %s", ctx->type,
+			       ctx->logical_id);
+	return cc_create(ctx, props, out, err);
+}
+
 static int cc_find(struct provider_ctx *ctx, const struct value *props,
 		   struct provider_result *out, struct err *err)
 {
@@ -588,11 +605,10 @@ static int cc_find(struct provider_ctx *ctx, const struct value *props,
 	struct value *p, *r, *list;
 	size_t i;
 
-	(void)props;
 	if (!t)
 		return -1;
 	if (!schema_taggable(t) || !schema_has_attribute(t, "Tags"))
-		return err_set(err, ERR_NOT_FOUND, "not found");
+		return by_token(ctx, props, out, err);
 	p = value_new_map(a);
 	ps(a, p, "TypeName", ctx->type);
 	r = aws_call_all(ctx->aws, "cloudcontrol", "ListResources", p,
@@ -616,8 +632,7 @@ static int cc_find(struct provider_ctx *ctx, const struct value *props,
 		/* ListResources may leave properties out: read it whole */
 		return read_with(ctx, id, props, out, err);
 	}
-	return err_set(err, ERR_NOT_FOUND, "no %s tagged for %s", ctx->type,
-		       ctx->logical_id);
+	return by_token(ctx, props, out, err);
 }
 
 const struct provider prov_cloudcontrol = {

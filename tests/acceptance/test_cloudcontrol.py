@@ -189,9 +189,36 @@ def test_kill_while_create_in_progress(emu, cairn, victim):
     converge(emu, cairn, state)
 
 
+@pytest.mark.parametrize('victim', ['KeyAlias', 'AlertTopic'])
+def test_destroy_after_kill_while_create_in_progress(emu, cairn, victim):
+    """kill -9 while a create is still running, then destroy (not apply):
+    the resource the stopped run asked for is found (by its tags, or by its
+    ClientToken for a type without tags: an alias) and deleted too."""
+    emu.reset()
+    emu.control('config', {'async': {'cloudcontrol': 0.3,
+                                     'cloudcontrol:' + _type_of(victim): 3.0}})
+    state = 'crash.db'
+    p = subprocess.Popen([cairn.path, 'apply', TPL, '--auto-approve', *common(cairn, state)],
+                         cwd=str(cairn.tmp), env=cairn.env, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    try:
+        end = time.time() + 30
+        while not _creating(emu, _type_of(victim)):
+            assert time.time() < end, 'the create never started'
+            time.sleep(0.05)
+        time.sleep(0.4)
+    finally:
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+    emu.control('config', {'async': {'cloudcontrol:' + _type_of(victim): 0.3}})
+    r = cairn('destroy', TPL, '--auto-approve', *common(cairn, state))
+    assert r.rc == 0, r
+    assert inventory(emu) == {}, emu.control('inventory')
+
+
 def _type_of(logical_id):
     return {'DeadLetterQueue': 'AWS::SQS::Queue', 'AlertTopic': 'AWS::SNS::Topic',
-            'OrderTable': 'AWS::DynamoDB::Table'}[logical_id]
+            'OrderTable': 'AWS::DynamoDB::Table', 'KeyAlias': 'AWS::KMS::Alias'}[logical_id]
 
 
 def _creating(emu, type_name):
