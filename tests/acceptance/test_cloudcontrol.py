@@ -421,3 +421,17 @@ def test_secret_never_in_state_or_logs(fast, cairn):
     r = cairn('destroy', str(tpl), '--auto-approve', *common(cairn, 's.db'),
               '--param', 'Display=' + secret)
     assert r.rc == 0, r
+
+
+def test_lost_answers_converge(fast, cairn):
+    """Every CreateResource is applied but its answer lost (the connection
+    drops after the work): the retried or next call with the same
+    ClientToken joins the request already made, so nothing is doubled."""
+    emu = fast
+    emu.control('config', {'drop_after_rate': {'cloudcontrol:CreateResource': 1.0}})
+    try:
+        r = cairn('apply', TPL, '--auto-approve', *common(cairn, 'lost.db'))
+    finally:
+        emu.control('config', {'drop_after_rate': {'cloudcontrol:CreateResource': 0.0}})
+    # whatever the first run managed, the second finishes without duplicates
+    converge(emu, cairn, 'lost.db')
