@@ -190,6 +190,8 @@ def steps(tmp_path):
         (['s3api', 'list-objects-v2', '--bucket', 'cli-bucket', '--prefix', 'dir/'],
          lambda j: [o['Key'] for o in j['Contents']] == ['dir/copy.txt', 'dir/k.txt']),
         (['s3api', 'list-objects', '--bucket', 'cli-bucket'], lambda j: len(j['Contents']) == 2),
+        (['s3api', 'list-object-versions', '--bucket', 'cli-bucket', '--prefix', 'dir/k'],
+         lambda j: [v['Key'] for v in j['Versions']] == ['dir/k.txt']),
         (['s3api', 'delete-objects', '--bucket', 'cli-bucket', '--delete',
           'Objects=[{Key=dir/copy.txt}]'], None),
         (['s3api', 'delete-object', '--bucket', 'cli-bucket', '--key', 'dir/k.txt'], None),
