@@ -19,6 +19,7 @@
 #include "cairn/refresh.h"
 #include "cairn/state.h"
 #include "cairn/strbuf.h"
+#include "cliopts.h"
 #include "commands.h"
 #include "refresh_cli.h"
 #include "stateopts.h"
@@ -517,6 +518,33 @@ done:
 	return rc;
 }
 
+static int own_opt(void *ud, int opt, const char *arg, struct err *err)
+{
+	struct drift_cmd *d = ud;
+
+	switch (opt) {
+	case OPT_JSON:
+		d->json = true;
+		return 1;
+	case OPT_FORMAT:
+		d->json = !strcmp(arg, "json");
+		d->markdown = !strcmp(arg, "markdown");
+		if (!d->json && !d->markdown && strcmp(arg, "human"))
+			return err_set(err, ERR_USAGE,
+				       "--format is human, json or markdown, not '%s'",
+				       arg);
+		return 1;
+	case OPT_UNMANAGED:
+		d->unmanaged = true;
+		return 1;
+	case OPT_PARALLELISM:
+		return cli_parse_int("--parallelism", arg, 1, 64, &d->parallelism,
+				     err) < 0 ? -1 : 1;
+	default:
+		return 0;
+	}
+}
+
 int cmd_drift(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -530,72 +558,24 @@ int cmd_drift(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct drift_cmd d;
-	struct err err = ERR_INIT;
-	int c, rc;
+	struct cli_opts co = { "drift", &d.to, &d.so, &d.aws, own_opt, &d };
+	int rc, first;
 
 	/* usage errors are 1 here: 2 means drift */
 #define USAGE(...) (cli_usage_error("drift", __VA_ARGS__), EXIT_ERROR)
 	memset(&d, 0, sizeof(d));
 	tmplopts_init(&d.to);
 	stateopts_init(&d.so);
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		int r = tmplopts_handle(&d.to, c, optarg, &err);
-		if (r == 0)
-			r = stateopts_handle(&d.so, c, optarg, &err);
-		if (r < 0) {
-			tmplopts_release(&d.to);
-			return USAGE("%s", err.msg);
-		}
-		if (r > 0)
-			continue;
-		if (c >= AWSOPT_BASE && c < AWSOPT_END) {
-			if (awsopts_parse(&d.aws, c, optarg, "drift") < 0) {
-				tmplopts_release(&d.to);
-				return EXIT_ERROR;
-			}
-			continue;
-		}
-		if (c == OPT_JSON) {
-			d.json = true;
-			continue;
-		}
-		if (c == OPT_FORMAT) {
-			d.json = !strcmp(optarg, "json");
-			d.markdown = !strcmp(optarg, "markdown");
-			if (!d.json && !d.markdown && strcmp(optarg, "human")) {
-				tmplopts_release(&d.to);
-				return USAGE("--format is human, json or markdown, "
-					     "not '%s'", optarg);
-			}
-			continue;
-		}
-		if (c == OPT_UNMANAGED) {
-			d.unmanaged = true;
-			continue;
-		}
-		if (c == OPT_PARALLELISM) {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-			if (*end || v < 1 || v > 64) {
-				tmplopts_release(&d.to);
-				return USAGE("--parallelism takes a number from 1 to 64, not '%s'", optarg);
-			}
-			d.parallelism = (int)v;
-			continue;
-		}
+	if (cli_parse_opts(&co, opts, argc, argv, &first) < 0) {
 		tmplopts_release(&d.to);
-		if (c == ':')
-			return USAGE("'%s' needs a value", argv[optind - 1]);
-		return USAGE("unknown option '%s'", argv[optind - 1]);
+		return EXIT_ERROR;
 	}
-	if (argc - optind != 1) {
+	if (argc - first != 1) {
 		tmplopts_release(&d.to);
-		return USAGE(argc - optind ? "one TEMPLATE at a time"
+		return USAGE(argc - first ? "one TEMPLATE at a time"
 					   : "TEMPLATE is missing");
 	}
-	d.to.template_path = argv[optind];
+	d.to.template_path = argv[first];
 	rc = run_drift(&d);
 	tmplopts_release(&d.to);
 	return rc;

@@ -224,17 +224,17 @@ static const struct command commands[] = {
 	  "  --json     {format_version, types: [{type, handling}], native,\n"
 	  "             cloudcontrol, not_supported, bundle}\n" },
 	{ "schema", cmd_schema, "refresh resource schemas from the account",
-	  "usage: cairn schema update [TYPE...] [--template T] [--cache-dir DIR] [options]\n"
-	  "       cairn schema path\n"
+	  "usage: cairn schema update|path [TYPE...] [options]\n"
 	  "\n"
 	  "update: fetches the registry schema of each TYPE (and of every type of\n"
-	  "template T without a native provider) with cloudformation:DescribeType\n"
+	  "--template without a native provider) with cloudformation:DescribeType\n"
 	  "and stores it in the schema cache ($CAIRN_SCHEMA_CACHE, else\n"
 	  "$XDG_CACHE_HOME/cairn/schemas, else ~/.cache/cairn/schemas), where it\n"
 	  "wins over the copy in the bundle shipped with cairn; the provisioning\n"
 	  "type DescribeType reports decides NON_PROVISIONABLE.\n"
 	  "path: prints the bundle in use, its source and the cache directory.\n"
 	  "\n"
+	  "  --template TEMPLATE    the types of this template\n"
 	  "  --cache-dir DIR        store there instead\n"
 	  "  --region, --profile, --endpoint-url and the AWS options as for\n"
 	  "  whoami\n" },

@@ -26,12 +26,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/rand.h>
+
 #include "cairn/log.h"
 #include "cairn/remote.h"
 #include "cairn/strbuf.h"
 #include "cairn/value.h"
 #include "cairn/xalloc.h"
-#include <openssl/rand.h>
 
 #define TICK_MS 200
 
