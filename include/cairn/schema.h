@@ -120,6 +120,11 @@ void schema_check_policies(const struct schema_type *t,
 			   const struct value *props, const char *logical_id,
 			   struct diag_list *out);
 
+/* True when the top-level property name is declared as a JSON object (not
+ * an array): Tags of AWS::SSM::Parameter is a {key: value} map, Tags of
+ * most types a [{Key, Value}] list. */
+bool schema_object_property(const struct schema_type *t, const char *name);
+
 /* Whether Fn::GetAtt may ask for attr ("Arn", "Endpoint.Address"). */
 bool schema_has_attribute(const struct schema_type *t, const char *attr);
 /* Comma-separated attribute names for messages; static storage. */

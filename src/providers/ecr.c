@@ -249,7 +249,7 @@ static int repo_describe(struct provider_ctx *ctx, size_t n,
 		value_list_push(a, names, value_new_string(a, ids[i]));
 	}
 	value_map_set(a, p, "repositoryNames", names);
-	r = pcall(ctx, "ecr", "DescribeRepositories", p, err);
+	r = pcall_all(ctx, "ecr", "DescribeRepositories", p, "repositories", err);
 	if (!r && err->code == ERR_NOT_FOUND) {
 		err_clear(err);
 		return n > 1 ? repo_list_for(ctx, n, ids, found, err) : 0;

@@ -29,7 +29,7 @@ extern const struct provider prov_ec2_vpc, prov_ec2_subnet, prov_ec2_igw,
  * ctx->type and the type's registry schema. */
 extern const struct provider prov_cloudcontrol;
 /* RFC 6902 operations turning old_props into new_props, one per changed
- * top-level property (add / replace / remove), in new_props' order then
+ * top-level property (add for a new or changed one, remove), in new_props' order then
  * the removals; pointers escaped per RFC 6901. */
 struct value *cc_json_patch(struct arena *a, const struct value *old_props,
 			    const struct value *new_props);
@@ -59,6 +59,12 @@ struct value *str_list1(struct arena *a, const char *s);
 /* aws_call with "TYPE LOGICAL: " prepended to a failure. */
 struct value *pcall(struct provider_ctx *ctx, const char *svc, const char *op,
 		    const struct value *params, struct err *err);
+/* pcall of a paged List/Describe call: every page, the items of the list
+ * at list_path ("vpcSet", "PolicyRoles") gathered in the first page's
+ * tree (aws_call_all). */
+struct value *pcall_all(struct provider_ctx *ctx, const char *svc,
+			const char *op, const struct value *params,
+			const char *list_path, struct err *err);
 /* Retries while the AWS error code is one of codes (NULL-terminated) or,
  * when retry_classes, ... up to `seconds` (bounded by ctx->deadline). */
 struct value *pcall_retry(struct provider_ctx *ctx, const char *svc,

@@ -673,15 +673,27 @@ static struct value *fn_getazs(struct ev *e, const struct value *arg,
 		everr(e, &arg->mark, "Fn::GetAZs needs a region name or \"\"");
 		return NULL;
 	}
+	const char *const *azs = e->ctx->azs;
+	size_t nazs = e->ctx->nazs;
+
 	if (*region && strcmp(region, e->ctx->region))
 		return unknown(e, "Fn::GetAZs", m, false);
-	if (!e->ctx->azs)
+	if (e->ctx->get_azs) {
+		struct err aerr = ERR_INIT;
+		int got = e->ctx->get_azs(e->ctx->get_azs_ud, &azs, &nazs, &aerr);
+		if (got < 0) {
+			everr(e, m, "Fn::GetAZs: %s", aerr.msg);
+			return NULL;
+		}
+		if (!got)
+			azs = NULL;
+	}
+	if (!azs)
 		return unknown(e, "Fn::GetAZs", m, false);
 	l = value_new_list(e->a);
 	l->mark = *m;
-	for (i = 0; i < e->ctx->nazs; i++)
-		value_list_push(e->a, l, str_at(e, e->ctx->azs[i],
-						strlen(e->ctx->azs[i]), m,
+	for (i = 0; i < nazs; i++)
+		value_list_push(e->a, l, str_at(e, azs[i], strlen(azs[i]), m,
 						false));
 	return l;
 }
