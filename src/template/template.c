@@ -518,9 +518,7 @@ static void build(struct arena *a, struct template *t, struct diag_list *dl)
 			tdiag(dl, DIAG_ERROR, &p->key_mark, NULL, NULL,
 				 "Transform (macros, SAM) is not supported by "
 				 "cairn");
-		else if (!strcmp(p->key, "Rules"))
-			tdiag(dl, DIAG_WARNING, &p->key_mark, NULL, NULL,
-				 "Rules are ignored by cairn");
+
 	}
 	{
 		const struct value_pair *p = tmpl_pair(root, "AWSTemplateFormatVersion");
