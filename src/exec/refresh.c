@@ -519,6 +519,7 @@ static bool names_holder(const struct value *v, const char *id)
  * property: a security group's rule keys take a normalisation each). */
 struct own_keys {
 	const char **k;
+	const struct value **item; /* the recorded item of k[i] */
 	size_t n;
 };
 
@@ -528,22 +529,46 @@ static void own_keys_of(struct arena *a, const struct provider_relation *rel,
 	size_t i, n = own && own->kind == VALUE_LIST ? own->u.list.n : 0;
 
 	out->k = arena_alloc(a, (n ? n : 1) * sizeof(*out->k));
+	out->item = arena_alloc(a, (n ? n : 1) * sizeof(*out->item));
 	out->n = 0;
 	for (i = 0; i < n; i++) {
 		const char *x = rel->item_key(a, own->u.list.items[i]);
-		if (x)
+		if (x) {
+			out->item[out->n] = own->u.list.items[i];
 			out->k[out->n++] = x;
+		}
 	}
 }
 
-static bool recorded_has(const struct own_keys *own, const char *k)
+/* The recorded item with key k, or NULL. */
+static const struct value *recorded_item(const struct own_keys *own,
+					 const char *k)
 {
 	size_t i;
 
 	for (i = 0; i < own->n; i++)
 		if (!strcmp(own->k[i], k))
-			return true;
-	return false;
+			return own->item[i];
+	return NULL;
+}
+
+static bool recorded_has(const struct own_keys *own, const char *k)
+{
+	return recorded_item(own, k) != NULL;
+}
+
+/* x (live) is the recorded item rec written another way: the same in the
+ * relation's canonical form. */
+static bool same_canonical(struct arena *a, const struct provider_relation *rel,
+			   const struct value *x, const struct value *rec)
+{
+	const struct value *cx, *cr;
+
+	if (!rel->canonical || !rec)
+		return false;
+	cx = rel->canonical(a, x);
+	cr = rel->canonical(a, rec);
+	return cx && cr && value_equal(cx, cr);
 }
 
 /* Another resource of the stack declares the item with key k on r. */
@@ -609,6 +634,14 @@ static void drop_claimed(struct arena *a, const struct state_resource *r,
 		for (k = 0; k < live->u.list.n; k++) {
 			struct value *x = live->u.list.items[k];
 			const char *key = rel->item_key(a, x);
+			if (key && same_canonical(a, rel, x,
+						  recorded_item(&ok, key))) {
+				/* the recorded item, as the template wrote it
+				 * (protocol 6 for "tcp", ports on -1) */
+				value_list_push(a, keep, (struct value *)
+						recorded_item(&ok, key));
+				continue;
+			}
 			if (key && !recorded_has(&ok, key)) {
 				const struct state_resource *s;
 				if (rel->aws_default &&

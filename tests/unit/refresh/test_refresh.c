@@ -225,7 +225,7 @@ static const struct provider_claim CLAIMS[] = {
 };
 
 static const struct provider_relation RELS[] = {
-	{ "Items", false, item_name, aws_item, CLAIMS },
+	{ "Items", false, item_name, aws_item, CLAIMS, NULL },
 };
 
 const struct provider_relation *provider_relations(const char *type, size_t *n)
