@@ -212,7 +212,7 @@ def dependencies(res):
 
 
 def implicit_edges(res, deps):
-    """AWS ordering rules (from ../shared/AWS-NOTES.md): a NAT gateway needs
+    """AWS ordering rules (docs/aws-behaviour.md, "Ordering rules"): a NAT gateway needs
     the VPC's internet gateway attached; an ECS service's tasks need the
     policies of the roles its task definition names."""
     out = []
@@ -255,7 +255,7 @@ def _count_list(r, key):
 def min_calls(r, deleting):
     """The fewest sequential AWS calls that create (or delete) a resource of
     this type with these properties, from the AWS APIs themselves
-    (../shared/AWS-NOTES.md), not from what cairn does."""
+    (docs/aws-behaviour.md, "Per type"), not from what cairn does."""
     t = r['type']
     p = r['props']
     truthy = ('true', '"true"', "'true'")

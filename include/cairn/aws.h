@@ -75,6 +75,27 @@ struct value *aws_call(struct aws_client *c, const char *service,
 		       struct arena *a, struct err *err);
 
 /*
+ * Per-call options for aws_call_opt.
+ *
+ * no_resend: the call is not safe to send twice (a create without an
+ * idempotency token: CreateVpc, AllocateAddress ...). The client still
+ * retries what cannot have been applied (throttling, 4xx, a connection
+ * that never opened), but after a transport failure or a 5xx answer, when
+ * AWS may have applied it, it fails at once with *uncertain set instead:
+ * the caller looks for what the first attempt made before sending it
+ * again.
+ */
+struct aws_call_opts {
+	int no_resend;
+	int uncertain; /* out: the call failed and may have been applied */
+};
+
+struct value *aws_call_opt(struct aws_client *c, const char *service,
+			   const char *op, const struct value *params,
+			   struct aws_call_opts *o, struct arena *a,
+			   struct err *err);
+
+/*
  * Like aws_call, following the pagination token until the last page: EC2
  * nextToken -> NextToken, Query IsTruncated + Marker -> Marker, JSON
  * nextToken/NextToken -> the same member. Returns the first page's tree in
@@ -103,6 +124,13 @@ struct aws_identity {
 /* sts:GetCallerIdentity with the resolved credentials. */
 int aws_whoami(struct aws_client *c, struct aws_identity *id, struct err *err);
 
+/* The region's availability zones as Fn::GetAZs returns them:
+ * ec2:DescribeAvailabilityZones, zones in state "available" of type
+ * "availability-zone" (no Local or Wavelength Zones), sorted by name.
+ * Asked once per client; the names are the client's (borrowed). */
+int aws_availability_zones(struct aws_client *c, const char *const **names,
+			   size_t *n, struct err *err);
+
 /* S3 object calls for a state backend (REST-XML, path-style when an
  * endpoint is overridden, virtual-hosted otherwise). */
 struct aws_s3_request {
@@ -114,11 +142,19 @@ struct aws_s3_request {
 	const char *content_type;
 	const char *if_match;      /* ETag, or NULL */
 	const char *if_none_match; /* "*" to create only, or NULL */
+	/* "" or NULL: none; else an encoded query ("versionId=X", "versions&
+	 * prefix=K"); the operation name in messages follows it */
+	const char *query;
+	/* PUT: x-amz-server-side-encryption ("AES256", "aws:kms") and the KMS
+	 * key id for aws:kms; NULL: none */
+	const char *sse;
+	const char *sse_kms_key_id;
 };
 
 struct aws_s3_response {
 	int status;
 	char etag[256];
+	char version_id[256]; /* x-amz-version-id, "" when none */
 	struct strbuf body; /* initialised by the caller */
 };
 
@@ -126,6 +162,14 @@ struct aws_s3_response {
  * (PreconditionFailed), others by the error table. */
 int aws_s3(struct aws_client *c, const struct aws_s3_request *req,
 	   struct aws_s3_response *resp, struct err *err);
+
+/* s3:ListObjectVersions of exactly `key` (s3.c): the versions newest first
+ * as a list of maps {VersionId, ETag, LastModified, Size, IsLatest,
+ * DeleteMarker ("true" for delete markers)} in arena a; NULL with err. A
+ * bucket without versioning lists one version "null". */
+struct value *aws_s3_list_versions(struct aws_client *c, const char *bucket,
+				   const char *key, struct arena *a,
+				   struct err *err);
 
 /* Typed getters on a response tree; each fails with ERR_AWS naming the
  * path when it is missing or of another kind. */

@@ -5,7 +5,7 @@
  * (B is created first, deleted last). Edges come from Ref, Fn::GetAtt,
  * Fn::Sub and DependsOn as the evaluator recorded them (only taken Fn::If
  * branches count), plus implicit edges AWS needs that templates often
- * forget (AWS-NOTES.md section 6): NAT gateways, routes to an internet
+ * forget (docs/aws-behaviour.md, "Ordering rules"): NAT gateways, routes to an internet
  * gateway and VPC EIPs after the VPC's gateway attachment; interface
  * endpoints with private DNS after the VPC; task definitions using awslogs
  * after the log group they name; ECS services after the IAM policies

@@ -284,6 +284,35 @@ void plan_render_human(const struct plan *p, struct strbuf *out, bool color);
 /* Only the summary line (with its newline). */
 void plan_render_summary(const struct plan *p, struct strbuf *out);
 
+/*
+ * Markdown for pull-request comments, job summaries and issues (GitHub and
+ * GitLab flavours): a heading, the summary line, a table of the resources
+ * that change (action, logical id, type, physical id), a Mermaid flowchart
+ * of those resources and what they depend on, coloured by action, and per
+ * resource a collapsible <details> section with its property changes in a
+ * diff block. Sensitive values are "(sensitive)"; backticks inside values
+ * are escaped so a value cannot close a code block.
+ */
+void plan_render_markdown(const struct plan *p, struct strbuf *out);
+
+/* One resource of a drift report, for plan_render_drift_markdown. */
+struct plan_md_drift {
+	const char *logical_id, *type, *physical_id;
+	const char *status; /* "drifted", "gone", "failed", "skipped",
+			       "unmanaged" */
+	const struct plan_changes *changes; /* recorded (before) -> live
+					       (after); NULL = none */
+	const char *const *depends_on;
+	size_t ndeps;
+	const char *note; /* failed/skipped: why; or NULL */
+};
+
+/* The drift report in the same Markdown form (drifted resources in the
+ * diagram, coloured by status). */
+void plan_render_drift_markdown(const char *stack,
+				const struct plan_md_drift *items, size_t n,
+				size_t unchanged, struct strbuf *out);
+
 /* Writes plan_render_json() to path (mode 0600, via a temporary file and
  * rename, so a reader never sees half a plan). */
 int plan_save(const struct plan *p, const char *path, struct err *err);
@@ -297,5 +326,19 @@ int plan_save(const struct plan *p, const char *path, struct err *err);
  */
 struct plan *plan_load(struct arena *a, const char *path,
 		       const struct plan_binding *current, struct err *err);
+
+/*
+ * Whether `now` (the plan made at apply time) does the same work as
+ * `saved` (a plan_load()ed plan): the same resources with the same
+ * actions, in the same order, each with the same type, replacement order
+ * and property changes (path, kind, before and after values, the
+ * create-only property that forces it). Sensitive values are compared only
+ * as "(sensitive)": their parameters are checked by plan_load's
+ * fingerprints. When they differ, returns false and appends to why what
+ * differs ("\"Vpc\" planned update, now replace"; "\"Vpc\": the change
+ * to CidrBlock differs"), never a value.
+ */
+bool plan_same_work(const struct plan *saved, const struct plan *now,
+		    struct strbuf *why);
 
 #endif

@@ -21,7 +21,15 @@
  *  - a string holding a JSON document (LifecyclePolicyText) equals one
  *    holding the same document with other spacing or key order;
  *  - a recorded secret (a fingerprint) is compared by fingerprinting the
- *    live value, so no secret is ever shown or stored.
+ *    live value, so no secret is ever shown or stored;
+ *  - relationship properties (provider_relations: a role's policies, a
+ *    group's rules, a table's routes ...) have one owner: live items that
+ *    another recorded resource of the stack declares, or that AWS put
+ *    there itself, are left out; items nobody declares are drift even
+ *    where the state records no such property (docs/ownership.md);
+ *  - a write-only value whose version can be read (provider_versioned: a
+ *    secret) drifted when the live version is not the recorded one; its
+ *    record then becomes a fingerprint no value has, so a plan rewrites it.
  *
  * refresh_write() then records what was observed: the compared properties
  * replaced by their live values (write-only ones kept as recorded), the

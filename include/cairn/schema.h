@@ -1,7 +1,7 @@
 /*
  * schema: the CloudFormation registry schemas of the supported resource
  * types, embedded in the binary at build time (from the JSON files in
- * schemas/, copied from ../shared/aws-schemas), and what cairn asks of them.
+ * schemas/, CloudFormation registry copies; see schemas/README.md), and what cairn asks of them.
  *
  * Property paths in this API are relative to a resource's Properties, with
  * '/' between steps and '*' for any list index: "CidrBlock",
@@ -17,16 +17,51 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "arena.h"
 #include "diag.h"
 #include "value.h"
 
 struct schema_type;
 
-/* NULL when cairn does not support the type. */
+/* NULL when neither the embedded schemas nor the all-types bundle know
+ * the type. An embedded schema (a native provider's type) wins; a bundle
+ * type is parsed on first use (see "all-types bundle" below). */
 const struct schema_type *schema_find(const char *type_name);
+/* The embedded (native) types only. */
 size_t schema_count(void);
 const struct schema_type *schema_at(size_t i);
 const char *schema_type_name(const struct schema_type *t);
+/* True for an embedded schema (a type with a native provider). */
+bool schema_native(const struct schema_type *t);
+/* Whether Cloud Control can provision the type (false for the registry's
+ * NON_PROVISIONABLE types); true for native types. */
+bool schema_provisionable(const struct schema_type *t);
+/* The known type name closest to name (case-insensitive edit distance of
+ * at most 3), or NULL. Static storage. */
+const char *schema_suggest_type(const char *name);
+
+/*
+ * The all-types bundle: the registry schema of every CloudFormation type
+ * (schemas/registry/all-types.bundle, built by scripts/schema-bundle),
+ * found through $CAIRN_SCHEMA_BUNDLE, next to the binary, or in the data
+ * directory. Only the index is read up front. Every function below is
+ * thread-safe; with no bundle found the counts are 0 and the path NULL.
+ */
+size_t schema_registry_count(void);
+/* The i-th type name (sorted) and whether it is provisionable; static. */
+const char *schema_registry_name(size_t i, bool *provisionable);
+/* Every type name of the bundle, sorted (static array of *n). */
+const char *const *schema_registry_names(size_t *n);
+/* The bundle file in use and its "source:" line (static, may be NULL). */
+const char *schema_registry_path(void);
+const char *schema_registry_source(void);
+/* The schema cache `cairn schema update` fills: $CAIRN_SCHEMA_CACHE, else
+ * $XDG_CACHE_HOME/cairn/schemas, else ~/.cache/cairn/schemas (NULL when
+ * there is no HOME); and the file of a type in dir (aws-sqs-queue style:
+ * "AWS-SQS-Queue.json"). Both returned strings are the caller's. A cached
+ * schema wins over the bundle's copy. */
+char *schema_cache_dir(void);
+char *schema_cache_file(const char *dir, const char *type_name);
 
 /*
  * Checks evaluated properties (Properties of one resource; NULL when the
@@ -51,6 +86,42 @@ void schema_validate(const struct schema_type *t, const struct value *props,
 void schema_validate_at(const struct schema_type *t, const struct value *props,
 			const char *logical_id, const struct mark *where,
 			struct diag_list *out);
+
+/*
+ * Converts the scalars of evaluated properties (a map; anything else is
+ * returned as is) to the types the type's schema declares, as
+ * CloudFormation does before a handler sees them: a number or boolean
+ * where a string is declared becomes its text (10 -> "10"), a numeric
+ * string where an integer or number is declared becomes a number ("256"
+ * -> 256), "true"/"false" (any case) where a boolean is declared becomes a
+ * boolean; at any depth. Properties with no declared type and objects
+ * without declared properties (Json: PolicyDocument) are left untouched,
+ * and so is a value that cannot be converted ("abc" for an integer):
+ * schema_validate() reports it. Marks and sensitive bits are kept.
+ * Returns props itself when nothing changed, else a new tree allocated in
+ * a that shares the unchanged nodes (props is never modified).
+ */
+struct value *schema_coerce(const struct schema_type *t, struct arena *a,
+			    struct value *props);
+
+/*
+ * IAM policy grammar in the policy-bearing properties of evaluated
+ * properties of type t (src/schema/policy_check.c lists them and the
+ * rules): Version, Statement, statement elements, Effect, Action/
+ * NotAction, Resource and Principal as the kind of document requires,
+ * action form, Sid, condition operators; a managed policy's Description.
+ * One DIAG_ERROR per problem at the offending key or value; unknown
+ * values are skipped. template_check_schemas() calls it after
+ * schema_validate().
+ */
+void schema_check_policies(const struct schema_type *t,
+			   const struct value *props, const char *logical_id,
+			   struct diag_list *out);
+
+/* True when the top-level property name is declared as a JSON object (not
+ * an array): Tags of AWS::SSM::Parameter is a {key: value} map, Tags of
+ * most types a [{Key, Value}] list. */
+bool schema_object_property(const struct schema_type *t, const char *name);
 
 /* Whether Fn::GetAtt may ask for attr ("Arn", "Endpoint.Address"). */
 bool schema_has_attribute(const struct schema_type *t, const char *attr);

@@ -30,7 +30,7 @@
  *
  * Threads: one handle, one thread (the executor's main thread). Nothing here
  * prints; errors come back in struct err (ERR_NOT_FOUND, ERR_LOCKED,
- * ERR_STATE for a damaged or foreign database, ERR_IO, ERR_TIMEOUT).
+ * ERR_STATEDB for a damaged or foreign database, ERR_IO, ERR_TIMEOUT).
  *
  * Ownership: everything a get/list function returns (strings, value trees,
  * arrays) is allocated from the arena the caller passes and dies with it.
@@ -65,7 +65,7 @@ enum {
 /*
  * Opens (and with STATE_OPEN_CREATE creates) the state at path, upgrading
  * its schema to STATE_SCHEMA_VERSION in one transaction. Refuses a file
- * that is not a cairn state or was written by a newer cairn (ERR_STATE).
+ * that is not a cairn state or was written by a newer cairn (ERR_STATEDB).
  * Returns NULL and fills err on failure.
  */
 struct state *state_open(const char *path, int flags, struct err *err);
@@ -217,7 +217,7 @@ struct state_journal_entry {
 /* Appends an intent row and commits; returns its id (> 0) or -1. */
 int64_t state_journal_intent(struct state *st, const struct state_intent *in,
 			     struct err *err);
-/* Appends the outcome of intent_id and commits. ERR_STATE when intent_id
+/* Appends the outcome of intent_id and commits. ERR_STATEDB when intent_id
  * is not an intent or already has an outcome. */
 int state_journal_outcome(struct state *st, int64_t intent_id,
 			  const struct state_outcome *out, struct err *err);
@@ -226,6 +226,16 @@ int state_journal_outcome(struct state *st, int64_t intent_id,
 int state_journal_event(struct state *st, const char *logical_id,
 			const char *action, const char *message,
 			struct err *err);
+/*
+ * Called on the writing thread after every intent is committed, before
+ * state_journal_intent() returns; a failure (-1 with err) makes
+ * state_journal_intent() fail, so the AWS call is not made. The S3 backend
+ * uses it to upload the state before each mutating call: a crash then
+ * never loses an intent, which is what finds the resource again.
+ */
+void state_set_intent_hook(struct state *st,
+			   int (*fn)(void *ud, struct err *err), void *ud);
+
 /* Intents that have no outcome yet (a crash between the AWS call and its
  * confirmation), oldest first. */
 int state_journal_open_intents(struct state *st, struct arena *a,

@@ -50,7 +50,7 @@ int ini_load(const char *path, int config, struct ini *out, struct err *err);
 
 /* ---- services and endpoints (endpoint.c) -------------------------------- */
 
-enum aws_protocol { PROTO_EC2, PROTO_QUERY, PROTO_JSON, PROTO_REST_XML };
+enum aws_protocol { PROTO_EC2, PROTO_QUERY, PROTO_JSON, PROTO_REST_XML, PROTO_REST_JSON };
 
 struct aws_service {
 	const char *name;          /* cairn's short name: "ec2" */
@@ -66,7 +66,7 @@ struct aws_service {
 	double mut_rate, mut_burst; /* for mutating calls; 0: same bucket */
 };
 
-#define AWS_NSERVICES 8
+#define AWS_NSERVICES 12
 extern const struct aws_service aws_services[AWS_NSERVICES];
 const struct aws_service *aws_service_find(const char *name);
 
@@ -98,6 +98,18 @@ const char *aws_resolve_region(const char *opt, const struct aws_env *env);
 int aws_resolve_endpoint(const struct aws_service *svc, const char *region,
 			 const char *opt_url, const struct aws_env *env,
 			 struct aws_endpoint *out, struct err *err);
+
+/* A service's standard endpoint from the SDK endpoint data (endpoint.c
+ * explains the rules). prefix: the endpoint prefix ("iam", "api.ecr");
+ * region NULL: the partition endpoint of a global service, else an error. */
+struct aws_std_endpoint {
+	char host[256];
+	char signing_region[64];
+	char partition[32];
+};
+
+int aws_endpoint_standard(const char *prefix, const char *region, int fips,
+			  int dual, struct aws_std_endpoint *out, struct err *err);
 
 /* Whether url is acceptable: https, or http to 127.0.0.0/8, ::1, localhost. */
 int aws_check_url(const char *url, struct err *err);
@@ -191,6 +203,11 @@ struct http_request {
 	long connect_timeout_ms;
 	long timeout_ms;
 	size_t max_response; /* 0: 64 MiB */
+	/* a new connection, never a pooled one: libcurl silently resends a
+	 * request whose reused connection closed before any answer, which a
+	 * call that is not safe to resend (aws_call_opts.no_resend) must
+	 * never have done for it */
+	int fresh_connect;
 };
 
 struct http_response {
@@ -199,8 +216,10 @@ struct http_response {
 	char request_id[128];
 	char error_type[128]; /* x-amzn-ErrorType */
 	char etag[256];
+	char version_id[256]; /* S3 x-amz-version-id */
 	char content_type[128];
 	int curl_code; /* 0 when the exchange completed */
+	time_t date;   /* the Date header (server clock), 0 when absent */
 };
 
 struct http_pool;
@@ -265,6 +284,29 @@ struct value *aws_call_with(struct aws_client *c, const char *service,
 			    struct err *err);
 /* The client's HTTP pool and timeouts, for container/IMDS requests. */
 struct http_pool *aws_client_http(struct aws_client *c);
+/* The endpoint of `service` in `region` (overrides included): SSO calls go
+ * to the profile's sso_region, not the client's. */
+int aws_client_endpoint(struct aws_client *c, const char *service,
+			const char *region, struct aws_endpoint *out,
+			struct err *err);
+/* An unsigned exchange for the credential sources (container, instance
+ * metadata, SSO): up to `tries` attempts with jittered backoff on transport
+ * failures, 429 and 5xx. 0 when an answer came (any status), -1 with err. */
+int aws_fetch(struct aws_client *c, const struct http_request *req, int tries,
+	      struct http_response *resp, struct err *err);
+
+/* ---- SSO (sso.c) -------------------------------------------------------- */
+
+/* Whether a config profile is an SSO profile (any sso_* setting). */
+int sso_profile(const struct ini_section *prof);
+/* Credentials of SSO profile `name` as the AWS CLI v2 gets them: the token
+ * `aws sso login` cached, refreshed through sso-oidc CreateToken when it
+ * nears expiry (sso-session profiles), then sso:GetRoleCredentials.
+ * src receives a description. Errors say to run `aws sso login`. */
+int sso_creds(struct aws_client *c, const char *name,
+	      const struct ini_section *prof, const struct ini *config,
+	      const char *home, struct aws_creds *out, char *src, size_t nsrc,
+	      struct err *err);
 
 int64_t aws_now_ns(void);
 

@@ -1,13 +1,15 @@
 /* The client: configuration, one call path (serialise, pace, sign, send,
  * classify, retry, parse) shared by aws_call and aws_s3, and logging. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
-#include "ossl.h"
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "aws_int.h"
 #include "cairn/aws_sigv4.h"
@@ -29,6 +31,13 @@ struct aws_client {
 	struct creds_provider *creds;
 	int max_attempts, no_pacing;
 	long connect_ms, timeout_ms, retry_base_ms;
+	/* server clock minus local clock, seconds, learnt from Date headers */
+	_Atomic long long clock_offset;
+	/* aws_availability_zones' answer, asked once */
+	pthread_mutex_t azs_lock;
+	char **azs;
+	size_t nazs;
+	int azs_done;
 };
 
 static const char *real_getenv(void *ctx, const char *name)
@@ -83,6 +92,7 @@ struct aws_client *aws_client_new(const struct aws_options *o, struct err *err)
 	size_t i;
 
 	http_global_init();
+	pthread_mutex_init(&c->azs_lock, NULL);
 	c->env.get = real_getenv;
 	path = home_path("AWS_CONFIG_FILE", ".aws/config");
 	if (ini_load(path, 1, &c->config, err) < 0) {
@@ -182,6 +192,10 @@ void aws_client_free(struct aws_client *c)
 	}
 	ini_release(&c->config);
 	ini_release(&c->credentials);
+	for (i = 0; i < c->nazs; i++)
+		free(c->azs[i]);
+	free(c->azs);
+	pthread_mutex_destroy(&c->azs_lock);
 	free(c->region);
 	free(c->endpoint_url);
 	free(c);
@@ -195,6 +209,47 @@ const char *aws_client_region(const struct aws_client *c)
 struct http_pool *aws_client_http(struct aws_client *c)
 {
 	return c->http;
+}
+
+int aws_client_endpoint(struct aws_client *c, const char *service,
+			const char *region, struct aws_endpoint *out,
+			struct err *err)
+{
+	const struct aws_service *svc = aws_service_find(service);
+
+	if (!svc)
+		return err_set(err, ERR_INTERNAL, "unknown AWS service \"%s\"", service);
+	return aws_resolve_endpoint(svc, region, c->endpoint_url, &c->env, out, err);
+}
+
+static void sleep_ns(int64_t ns);
+static double rnd01(void);
+
+int aws_fetch(struct aws_client *c, const struct http_request *req, int tries,
+	      struct http_response *resp, struct err *err)
+{
+	int attempt, rc;
+
+	for (attempt = 1;; attempt++) {
+		struct err e = ERR_INIT;
+		if (attempt > 1)
+			sleep_ns((int64_t)aws_backoff_ms(attempt, c->retry_base_ms / 5,
+							 rnd01()) * 1000000);
+		strbuf_reset(&resp->body);
+		resp->status = 0;
+		rc = http_do(c->http, req, resp, &e);
+		if (rc == 0 && resp->status != 429 && resp->status < 500)
+			return 0;
+		if (attempt >= tries) {
+			if (rc < 0)
+				*err = e;
+			else
+				err_clear(err);
+			return rc; /* 0 with a 429/5xx status: the caller reports it */
+		}
+		log_debug("aws: %s: %s, trying again", req->url,
+			  rc < 0 ? e.msg : "server error");
+	}
 }
 
 /* ---- the call path ------------------------------------------------------ */
@@ -217,6 +272,10 @@ struct call {
 	int sign_mode;        /* 0: provider creds, 1: given creds, 2: unsigned */
 	const struct aws_creds *creds;
 	int s3;
+	/* aws_call_opts.no_resend: a transport failure or a 5xx after which
+	 * AWS may have applied the call is not retried; *uncertain is set */
+	int no_resend;
+	int *uncertain;
 };
 
 static _Thread_local unsigned long long rnd_state;
@@ -309,6 +368,59 @@ static void body_request_id(struct http_response *r)
 	}
 }
 
+/*
+ * Clock skew. AWS refuses a request whose signing time is more than a few
+ * minutes from its own clock (SigV4: 5 minutes; S3: 15), each protocol with
+ * its own code. The SDKs that correct skew (aws-sdk-js-v3's
+ * CLOCK_SKEW_ERROR_CODES, the Java SDK's ClockSkewAdjuster) take the
+ * server's time from the response's Date header, keep the difference as an
+ * offset added to the local clock when signing, and retry the refused call.
+ * cairn does the same: the codes below are skew errors only when the Date
+ * header really is 4 minutes or more away from the time the request was
+ * signed with (so a wrong secret's SignatureDoesNotMatch is not retried),
+ * and each call retries for skew once. EC2's RequestExpired is a time
+ * error, never an expired credential: it must not refresh credentials.
+ */
+#define SKEW_THRESHOLD_S 240
+
+static int skew_code(const char *code)
+{
+	static const char *const codes[] = {
+		"RequestTimeTooSkewed", "RequestExpired", "RequestInTheFuture",
+		"InvalidSignatureException", "SignatureDoesNotMatch", "AuthFailure",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+		if (!strcmp(code, codes[i]))
+			return 1;
+	return 0;
+}
+
+static time_t signing_now(struct aws_client *c)
+{
+	return time(NULL) + (time_t)atomic_load(&c->clock_offset);
+}
+
+/* Learns the offset from a response's Date header when it is far from the
+ * clock the request was signed with; returns 1 when it changed. */
+static int learn_skew(struct aws_client *c, const struct http_response *r,
+		      time_t signed_at)
+{
+	long long diff, now;
+
+	if (r->date <= 0)
+		return 0;
+	diff = (long long)r->date - (long long)signed_at;
+	if (diff < SKEW_THRESHOLD_S && diff > -SKEW_THRESHOLD_S)
+		return 0;
+	now = (long long)time(NULL);
+	atomic_store(&c->clock_offset, (long long)r->date - now);
+	log_debug("aws clock skew: server time is %+llds from the local clock; "
+		  "signing with that offset", (long long)r->date - now);
+	return 1;
+}
+
 /* Runs the exchange with retries; on success resp holds a 2xx answer. */
 static int exchange(struct aws_client *c, const struct call *cl,
 		    struct http_response *resp, struct err *err)
@@ -319,7 +431,8 @@ static int exchange(struct aws_client *c, const struct call *cl,
 	struct sigv4_header hs[12];
 	struct http_header hh[16];
 	struct sigv4_result sr;
-	int attempt, refreshed = 0, spent = 0;
+	int attempt, refreshed = 0, spent = 0, skew_retried = 0, skew_again = 0;
+	time_t signed_at = 0;
 
 	sigv4_result_init(&sr);
 	for (attempt = 1;; attempt++) {
@@ -331,9 +444,10 @@ static int exchange(struct aws_client *c, const struct call *cl,
 		int rc, retry, cost, refreshed_now = 0;
 
 		memset(&cr, 0, sizeof(cr));
-		if (attempt > 1)
+		if (attempt > 1 && !skew_again)
 			sleep_ns((int64_t)aws_backoff_ms(attempt, c->retry_base_ms,
 							 rnd01()) * 1000000);
+		skew_again = 0;
 		if (!c->no_pacing)
 			sleep_ns(tb_take(tb, aws_now_ns()));
 
@@ -366,8 +480,9 @@ static int exchange(struct aws_client *c, const struct call *cl,
 			sc.access_key = cr.access_key;
 			sc.secret_key = cr.secret_key;
 			sc.session_token = cr.session_token;
+			signed_at = signing_now(c);
 			if (sigv4_sign(c->signer, &sreq, &sc, cl->signing_region,
-				       cl->svc->signing_name, time(NULL),
+				       cl->svc->signing_name, signed_at,
 				       cl->s3 ? SIGV4_S3 : 0, &sr) < 0) {
 				aws_creds_wipe(&cr);
 				sigv4_result_release(&sr);
@@ -396,10 +511,12 @@ static int exchange(struct aws_client *c, const struct call *cl,
 		req.body_len = cl->body_len;
 		req.connect_timeout_ms = c->connect_ms;
 		req.timeout_ms = c->timeout_ms;
+		req.fresh_connect = cl->no_resend;
 		if (attempt == 1 && cl->log_body && log_enabled(LOG_TRACE))
 			trace_body("request", cl, cl->log_body, strlen(cl->log_body));
 		strbuf_reset(&resp->body);
 		resp->request_id[0] = resp->error_type[0] = resp->etag[0] = '\0';
+		resp->version_id[0] = '\0';
 		resp->status = 0;
 		t0 = aws_now_ns();
 		rc = http_do(c->http, &req, resp, &e);
@@ -410,6 +527,13 @@ static int exchange(struct aws_client *c, const struct call *cl,
 				  cl->svc->name, cl->op, err_code_name(e.code), attempt,
 				  c->max_attempts, (double)(aws_now_ns() - t0) / 1e6);
 			retry = aws_retryable(e.code);
+			/* a call not safe to resend: only when the request never
+			 * left (no address, no connection) is a retry blind-safe */
+			if (retry && cl->no_resend && resp->curl_code != 6 &&
+			    resp->curl_code != 7) {
+				retry = 0;
+				*cl->uncertain = 1;
+			}
 			cost = resp->curl_code == 28 /* CURLE_OPERATION_TIMEDOUT */ ? 10 : 5;
 			if (retry && attempt < c->max_attempts &&
 			    quota_take(&c->quota, cost) < 0) {
@@ -434,6 +558,8 @@ static int exchange(struct aws_client *c, const struct call *cl,
 			  c->max_attempts, (double)(aws_now_ns() - t0) / 1e6,
 			  resp->request_id[0] ? resp->request_id : "-");
 		trace_body("response", cl, resp->body.buf, resp->body.len);
+		if (cl->sign_mode != 2 && resp->status >= 200 && resp->status < 300)
+			learn_skew(c, resp, signed_at);
 		if (resp->status >= 200 && resp->status < 300) {
 			quota_refund(&c->quota, spent ? spent : 1);
 			sigv4_result_release(&sr);
@@ -441,12 +567,29 @@ static int exchange(struct aws_client *c, const struct call *cl,
 		}
 		fill_aws_error(cl, resp, &e);
 		retry = aws_retryable(e.code);
-		/* credentials that expired early (clock skew, revoked session):
-		 * fetch them again once and retry */
+		/* a 5xx may come after the call was applied; throttling and
+		 * 4xx mean it was not */
+		if (retry && cl->no_resend && resp->status >= 500 &&
+		    e.code != ERR_THROTTLED) {
+			retry = 0;
+			*cl->uncertain = 1;
+		}
+		/* refused for the time it was signed at: correct the clock from
+		 * the Date header and sign again, once, at no retry cost */
+		if (cl->sign_mode != 2 && !skew_retried && skew_code(e.aws_code) &&
+		    learn_skew(c, resp, signed_at)) {
+			log_debug("aws %s:%s: %s: clock skew, signing again",
+				  cl->svc->name, cl->op, e.aws_code);
+			skew_retried = skew_again = 1;
+			attempt--;
+			continue;
+		}
+		/* credentials that expired early (revoked or shortened session):
+		 * fetch them again once and retry. EC2's RequestExpired is about
+		 * the request's time, not the credentials: not here. */
 		if (!retry && !refreshed && cl->sign_mode == 0 &&
 		    (!strcmp(e.aws_code, "ExpiredToken") ||
-		     !strcmp(e.aws_code, "ExpiredTokenException") ||
-		     !strcmp(e.aws_code, "RequestExpired"))) {
+		     !strcmp(e.aws_code, "ExpiredTokenException"))) {
 			log_debug("aws %s:%s: %s, fetching credentials again",
 				  cl->svc->name, cl->op, e.aws_code);
 			creds_invalidate(c->creds);
@@ -477,7 +620,8 @@ static int is_mutating(const char *op)
 static struct value *call(struct aws_client *c, const char *service,
 			  const char *op, const struct value *params,
 			  int sign_mode, const struct aws_creds *creds,
-			  struct arena *a, struct err *err)
+			  struct aws_call_opts *o, struct arena *a,
+			  struct err *err)
 {
 	const struct aws_service *svc = aws_service_find(service);
 	struct strbuf body = STRBUF_INIT, red = STRBUF_INIT, target = STRBUF_INIT;
@@ -491,7 +635,7 @@ static struct value *call(struct aws_client *c, const char *service,
 	size_t idx;
 	int rc, trace = log_enabled(LOG_TRACE);
 
-	if (!svc || svc->proto == PROTO_REST_XML)
+	if (!svc || svc->proto == PROTO_REST_XML || svc->proto == PROTO_REST_JSON)
 		return err_set(err, ERR_UNSUPPORTED, "unknown AWS service \"%s\"", service),
 		       NULL;
 	idx = (size_t)(svc - aws_services);
@@ -523,6 +667,11 @@ static struct value *call(struct aws_client *c, const char *service,
 	cl.sign_mode = sign_mode;
 	cl.creds = creds;
 	cl.mutating = is_mutating(op);
+	if (o && o->no_resend) {
+		o->uncertain = 0;
+		cl.no_resend = 1;
+		cl.uncertain = &o->uncertain;
+	}
 	switch (svc->proto) {
 	case PROTO_EC2:
 		rc = aws_ser_ec2(op, svc->api_version, params, &body,
@@ -542,7 +691,10 @@ static struct value *call(struct aws_client *c, const char *service,
 		rc = aws_ser_json(params, &body, trace ? &red : NULL, err);
 		strbuf_addf(&target, "%s.%s", svc->target_prefix, op);
 		extra[0].name = "Content-Type";
-		extra[0].value = "application/x-amz-json-1.1";
+		/* the JSON services cairn calls are 1.1 but Cloud Control */
+		extra[0].value = strcmp(svc->name, "cloudcontrol")
+					 ? "application/x-amz-json-1.1"
+					 : "application/x-amz-json-1.0";
 		extra[1].name = "X-Amz-Target";
 		extra[1].value = target.buf;
 		cl.nextra = 2;
@@ -585,7 +737,15 @@ struct value *aws_call(struct aws_client *c, const char *service,
 		       const char *op, const struct value *params,
 		       struct arena *a, struct err *err)
 {
-	return call(c, service, op, params, 0, NULL, a, err);
+	return call(c, service, op, params, 0, NULL, NULL, a, err);
+}
+
+struct value *aws_call_opt(struct aws_client *c, const char *service,
+			   const char *op, const struct value *params,
+			   struct aws_call_opts *o, struct arena *a,
+			   struct err *err)
+{
+	return call(c, service, op, params, 0, NULL, o, a, err);
 }
 
 struct value *aws_call_with(struct aws_client *c, const char *service,
@@ -593,7 +753,7 @@ struct value *aws_call_with(struct aws_client *c, const char *service,
 			    const struct aws_creds *creds, struct arena *a,
 			    struct err *err)
 {
-	return call(c, service, op, params, creds ? 1 : 2, creds, a, err);
+	return call(c, service, op, params, creds ? 1 : 2, creds, NULL, a, err);
 }
 
 struct value *aws_call_all(struct aws_client *c, const char *service,
@@ -694,6 +854,78 @@ out:
 	return rc;
 }
 
+/* ---- availability zones -------------------------------------------------- */
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void add_filter(struct arena *a, struct value *filters, const char *name,
+		       const char *val)
+{
+	struct value *f = value_new_map(a), *vals = value_new_list(a);
+
+	value_list_push(a, vals, value_new_string(a, val));
+	value_map_set(a, f, "Name", value_new_string(a, name));
+	value_map_set(a, f, "Values", vals);
+	value_list_push(a, filters, f);
+}
+
+int aws_availability_zones(struct aws_client *c, const char *const **names,
+			   size_t *n, struct err *err)
+{
+	struct arena *a;
+	struct value *params, *filters, *res;
+	const struct value *list;
+	size_t i;
+	int rc = -1;
+
+	pthread_mutex_lock(&c->azs_lock);
+	if (c->azs_done) {
+		*names = (const char *const *)c->azs;
+		*n = c->nazs;
+		pthread_mutex_unlock(&c->azs_lock);
+		return 0;
+	}
+	a = arena_new();
+	params = value_new_map(a);
+	filters = value_new_list(a);
+	add_filter(a, filters, "state", "available");
+	add_filter(a, filters, "zone-type", "availability-zone");
+	value_map_set(a, params, "Filters", filters);
+	res = aws_call(c, "ec2", "DescribeAvailabilityZones", params, a, err);
+	if (!res || !(list = aws_get_list(a, res, "availabilityZoneInfo", err)))
+		goto out;
+	for (i = 0; i < list->u.list.n; i++) {
+		const struct value *z = list->u.list.items[i];
+		const char *name = value_str(value_map_get(z, "zoneName"));
+		const char *state = value_str(value_map_get(z, "zoneState"));
+		const char *type = value_str(value_map_get(z, "zoneType"));
+		/* the filters again: a server that ignores them must not
+		 * hand Local Zones or impaired zones to a template */
+		if (!name || !*name || (state && strcmp(state, "available")) ||
+		    (type && *type && strcmp(type, "availability-zone")))
+			continue;
+		c->azs = xrealloc(c->azs, (c->nazs + 1) * sizeof(*c->azs));
+		c->azs[c->nazs++] = xstrdup(name);
+	}
+	if (!c->nazs) {
+		err_set(err, ERR_AWS, "ec2:DescribeAvailabilityZones: no available zone in %s",
+			c->region ? c->region : "the region");
+		goto out;
+	}
+	qsort(c->azs, c->nazs, sizeof(*c->azs), cmp_str);
+	c->azs_done = 1;
+	*names = (const char *const *)c->azs;
+	*n = c->nazs;
+	rc = 0;
+out:
+	arena_free(a);
+	pthread_mutex_unlock(&c->azs_lock);
+	return rc;
+}
+
 /* ---- S3 ----------------------------------------------------------------- */
 
 int aws_s3(struct aws_client *c, const struct aws_s3_request *r,
@@ -703,7 +935,8 @@ int aws_s3(struct aws_client *c, const struct aws_s3_request *r,
 	size_t idx = (size_t)(svc - aws_services);
 	const struct aws_endpoint *ep = &c->ep[idx];
 	struct strbuf path = STRBUF_INIT, url = STRBUF_INIT, host = STRBUF_INIT;
-	struct sigv4_header extra[3];
+	struct sigv4_header extra[5];
+	int has_query = r->query && *r->query;
 	struct http_response hr;
 	struct call cl;
 	int rc;
@@ -717,7 +950,8 @@ int aws_s3(struct aws_client *c, const struct aws_s3_request *r,
 	if (ep->overridden) {
 		/* path style: endpoint/bucket/key */
 		sigv4_uri_encode(r->bucket, strlen(r->bucket), NULL, &path);
-		strbuf_addch(&path, '/');
+		if (*r->key) /* a bucket call (ListObjectVersions): /bucket */
+			strbuf_addch(&path, '/');
 		strbuf_addstr(&host, ep->host);
 		strbuf_addstr(&url, ep->url);
 	} else {
@@ -728,14 +962,18 @@ int aws_s3(struct aws_client *c, const struct aws_s3_request *r,
 	}
 	sigv4_uri_encode(r->key, strlen(r->key), "/", &path);
 	strbuf_addstr(&url, path.buf);
+	if (has_query)
+		strbuf_addf(&url, "?%s", r->query);
 	cl.svc = svc;
-	cl.op = !strcmp(r->method, "GET") ? "GetObject" :
+	cl.op = has_query && !strncmp(r->query, "versions", 8) ?
+			"ListObjectVersions" :
+		!strcmp(r->method, "GET") ? "GetObject" :
 		!strcmp(r->method, "PUT") ? "PutObject" :
 		!strcmp(r->method, "HEAD") ? "HeadObject" : "DeleteObject";
 	cl.method = r->method;
 	cl.url = url.buf;
 	cl.path = path.buf;
-	cl.query = "";
+	cl.query = has_query ? r->query : "";
 	cl.host = host.buf;
 	cl.signing_region = ep->signing_region;
 	cl.extra = extra;
@@ -751,6 +989,15 @@ int aws_s3(struct aws_client *c, const struct aws_s3_request *r,
 		extra[cl.nextra].name = "If-None-Match";
 		extra[cl.nextra++].value = r->if_none_match;
 	}
+	if (r->sse) {
+		extra[cl.nextra].name = "X-Amz-Server-Side-Encryption";
+		extra[cl.nextra++].value = r->sse;
+		if (r->sse_kms_key_id) {
+			extra[cl.nextra].name =
+				"X-Amz-Server-Side-Encryption-Aws-Kms-Key-Id";
+			extra[cl.nextra++].value = r->sse_kms_key_id;
+		}
+	}
 	cl.body = r->body;
 	cl.body_len = r->body_len;
 	cl.mutating = strcmp(r->method, "GET") && strcmp(r->method, "HEAD");
@@ -759,6 +1006,7 @@ int aws_s3(struct aws_client *c, const struct aws_s3_request *r,
 	rc = exchange(c, &cl, &hr, err);
 	resp->status = hr.status;
 	snprintf(resp->etag, sizeof(resp->etag), "%s", hr.etag);
+	snprintf(resp->version_id, sizeof(resp->version_id), "%s", hr.version_id);
 	strbuf_reset(&resp->body);
 	if (rc == 0)
 		strbuf_add(&resp->body, hr.body.buf, hr.body.len);

@@ -5,8 +5,10 @@
  *   2. web identity (AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN, or the
  *      profile's web_identity_token_file + role_arn) via
  *      sts:AssumeRoleWithWebIdentity, unsigned;
- *   3. the profile: role_arn + source_profile via sts:AssumeRole; keys in the
- *      shared credentials file; credential_process; keys in the config file;
+ *   3. the profile: role_arn + source_profile via sts:AssumeRole; SSO
+ *      (sso.c); keys in the shared credentials file; credential_process;
+ *      keys in the config file. A profile named by --profile or AWS_PROFILE
+ *      that yields nothing is an error, never a fall-through to 4 and 5;
  *   4. container credentials (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI/_FULL_URI);
  *   5. EC2 instance metadata, IMDSv2, with 1 s timeouts.
  * The first source that yields keys is remembered; temporary credentials are
@@ -20,9 +22,11 @@
 #include <strings.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
-#include "ossl.h"
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "aws_int.h"
 #include "cairn/log.h"
@@ -50,6 +54,7 @@ struct creds_provider {
 	enum source src;
 	struct aws_creds cur;
 	char source[256];
+	time_t next_try; /* after a failed advisory refresh: not before this */
 };
 
 static const char *env_get(const struct creds_provider *p, const char *name)
@@ -277,6 +282,38 @@ static int web_identity(struct creds_provider *p, const char *token_file,
 	return rc;
 }
 
+/*
+ * The MFA code for a role whose profile sets mfa_serial, as the AWS CLI asks
+ * for it: a prompt on the terminal (/dev/tty, so stdin and stdout may be
+ * redirected). Without a terminal there is nobody to ask: a clear error
+ * instead of an AccessDenied from STS. The code is 6 digits.
+ */
+static int mfa_code(const char *serial, char *code, size_t n, struct err *err)
+{
+	FILE *tty = fopen("/dev/tty", "r+");
+	size_t len;
+
+	if (!tty || !isatty(fileno(tty))) {
+		if (tty)
+			fclose(tty);
+		return err_set(err, ERR_AUTH,
+			       "the profile needs an MFA code (mfa_serial %s) and there is no terminal to ask for it; run cairn from a terminal, or give it credentials that need no MFA (for example from `aws sts get-session-token` or a credential_process)",
+			       serial);
+	}
+	fprintf(tty, "Enter MFA code for %s: ", serial);
+	fflush(tty);
+	if (!fgets(code, (int)n, tty)) {
+		fclose(tty);
+		return err_set(err, ERR_AUTH, "no MFA code entered for %s", serial);
+	}
+	fclose(tty);
+	len = strcspn(code, "\r\n");
+	code[len] = '\0';
+	if (len != 6 || strspn(code, "0123456789") != 6)
+		return err_set(err, ERR_AUTH, "MFA code for %s: expected 6 digits", serial);
+	return 0;
+}
+
 static int assume_role(struct creds_provider *p, const struct aws_creds *src,
 		       const char *role_arn, const struct ini_section *prof,
 		       struct aws_creds *out, struct err *err)
@@ -286,6 +323,7 @@ static int assume_role(struct creds_provider *p, const struct aws_creds *src,
 	const char *session = ini_get(prof, "role_session_name");
 	const char *ext = ini_get(prof, "external_id");
 	const char *dur = ini_get(prof, "duration_seconds");
+	const char *mfa = ini_get(prof, "mfa_serial");
 	char sess[64];
 	int rc;
 
@@ -299,6 +337,16 @@ static int assume_role(struct creds_provider *p, const struct aws_creds *src,
 		value_map_set(a, params, "ExternalId", value_new_string(a, ext));
 	if (dur && strspn(dur, "0123456789") == strlen(dur))
 		value_map_set(a, params, "DurationSeconds", value_new_number(a, dur));
+	if (mfa) {
+		char code[32];
+		if (mfa_code(mfa, code, sizeof(code), err) < 0) {
+			err_prefix(err, "assume role \"%s\": ", role_arn);
+			arena_free(a);
+			return -1;
+		}
+		value_map_set(a, params, "SerialNumber", value_new_string(a, mfa));
+		value_map_set(a, params, "TokenCode", value_new_string(a, code));
+	}
 	res = aws_call_with(p->client, "sts", "AssumeRole", params, src, a, err);
 	rc = res ? from_sts(res, out, err) : -1;
 	if (rc < 0)
@@ -340,17 +388,54 @@ static int run_process(const char *cmd, struct aws_creds *out, struct err *err)
 	return rc;
 }
 
+/*
+ * AWS_CONTAINER_CREDENTIALS_FULL_URI: https to any host, plain http only to
+ * the ECS/EKS agents' link-local addresses (169.254.170.2, 169.254.170.23,
+ * fd00:ec2::23) or a loopback address, the rule of the SDKs. The host is
+ * parsed out of the URL and compared whole: http://169.254.170.2.example.com
+ * and http://169.254.170.2@example.com are other hosts, refused, since the
+ * container's authorization token would go to them in clear.
+ */
 static int container_url_ok(const char *url)
 {
-	const char *h;
+	const char *auth, *end, *at;
+	char host[256];
+	unsigned a, b, c, d;
+	char extra;
+	size_t n;
+
 	if (!strncasecmp(url, "https://", 8))
 		return 1;
 	if (strncasecmp(url, "http://", 7))
 		return 0;
-	h = url + 7;
-	return !strncmp(h, "169.254.170.2", 13) || !strncmp(h, "169.254.170.23", 14) ||
-	       !strncmp(h, "[fd00:ec2::23]", 14) || !strncmp(h, "127.", 4) ||
-	       !strncmp(h, "localhost", 9) || !strncmp(h, "[::1]", 5);
+	auth = url + 7;
+	end = auth + strcspn(auth, "/?#");
+	at = memchr(auth, '@', (size_t)(end - auth));
+	if (at)
+		return 0; /* userinfo: never for a credentials endpoint */
+	if (*auth == '[') {
+		const char *rb = memchr(auth, ']', (size_t)(end - auth));
+		if (!rb)
+			return 0;
+		n = (size_t)(rb - auth - 1);
+		if (n >= sizeof(host))
+			return 0;
+		memcpy(host, auth + 1, n);
+		host[n] = '\0';
+		if (rb[1] && rb[1] != ':' && rb + 1 != end)
+			return 0;
+		return !strcasecmp(host, "fd00:ec2::23") || !strcmp(host, "::1");
+	}
+	n = strcspn(auth, ":/?#");
+	if (n >= sizeof(host) || !n)
+		return 0;
+	memcpy(host, auth, n);
+	host[n] = '\0';
+	if (!strcmp(host, "169.254.170.2") || !strcmp(host, "169.254.170.23") ||
+	    !strcasecmp(host, "localhost"))
+		return 1;
+	return sscanf(host, "%u.%u.%u.%u%c", &a, &b, &c, &d, &extra) == 4 && a == 127 &&
+	       b < 256 && c < 256 && d < 256;
 }
 
 static int container(struct creds_provider *p, struct aws_creds *out,
@@ -401,7 +486,8 @@ static int container(struct creds_provider *p, struct aws_creds *out,
 		req.nheaders = 1;
 	}
 	http_response_init(&resp);
-	rc = http_do(aws_client_http(p->client), &req, &resp, err);
+	/* the agent can be briefly unavailable (botocore tries 3 times) */
+	rc = aws_fetch(p->client, &req, 3, &resp, err);
 	if (!rc && resp.status != 200)
 		rc = err_set(err, ERR_AUTH, "container credentials: HTTP %d from %s",
 			     resp.status, url.buf);
@@ -417,7 +503,8 @@ static int container(struct creds_provider *p, struct aws_creds *out,
 
 static int imds_get(struct creds_provider *p, const char *method,
 		    const char *url, const struct http_header *h, size_t nh,
-		    long timeout_ms, struct http_response *resp, struct err *err)
+		    long timeout_ms, int tries, struct http_response *resp,
+		    struct err *err)
 {
 	struct http_request req;
 
@@ -430,7 +517,7 @@ static int imds_get(struct creds_provider *p, const char *method,
 	req.timeout_ms = timeout_ms;
 	req.max_response = 1 << 16;
 	http_response_init(resp);
-	if (http_do(aws_client_http(p->client), &req, resp, err) < 0)
+	if (aws_fetch(p->client, &req, tries, resp, err) < 0)
 		return -1;
 	if (resp->status != 200)
 		return err_set(err, ERR_AUTH, "instance metadata: HTTP %d from %s",
@@ -438,11 +525,19 @@ static int imds_get(struct creds_provider *p, const char *method,
 	return 0;
 }
 
+/*
+ * Instance metadata. Attempts per request: AWS_METADATA_SERVICE_NUM_ATTEMPTS
+ * (botocore's setting; 1 by default, so a machine without IMDS fails fast
+ * while the chain probes it), but 3 when IMDS already gave this run its
+ * credentials (a refresh: the service exists, a failure is transient).
+ */
 static int imds(struct creds_provider *p, struct aws_creds *out, struct err *err)
 {
 	const char *base = env_get(p, "AWS_EC2_METADATA_SERVICE_ENDPOINT");
 	const char *tmo = env_get(p, "AWS_METADATA_SERVICE_TIMEOUT");
+	const char *na = env_get(p, "AWS_METADATA_SERVICE_NUM_ATTEMPTS");
 	long timeout_ms = tmo ? atol(tmo) * 1000 : 1000;
+	int tries = na ? atoi(na) : 1;
 	struct http_response r1, r2, r3;
 	struct http_header h[1];
 	struct strbuf url = STRBUF_INIT, token = STRBUF_INIT, base_sb = STRBUF_INIT;
@@ -450,6 +545,10 @@ static int imds(struct creds_provider *p, struct aws_creds *out, struct err *err
 
 	if (timeout_ms <= 0 || timeout_ms > 5000)
 		timeout_ms = 1000;
+	if (tries < 1 || tries > 10)
+		tries = 1;
+	if (p->src == SRC_IMDS && tries < 3)
+		tries = 3;
 	if (!base)
 		base = "http://169.254.169.254";
 	if (aws_check_url(base, err) < 0 && strncmp(base, "http://169.254.169.254", 22) &&
@@ -468,7 +567,7 @@ static int imds(struct creds_provider *p, struct aws_creds *out, struct err *err
 	strbuf_addf(&url, "%s/latest/api/token", base);
 	h[0].name = "X-aws-ec2-metadata-token-ttl-seconds";
 	h[0].value = "21600";
-	if (imds_get(p, "PUT", url.buf, h, 1, timeout_ms, &r1, err) < 0) {
+	if (imds_get(p, "PUT", url.buf, h, 1, timeout_ms, tries, &r1, err) < 0) {
 		http_response_release(&r1);
 		goto out;
 	}
@@ -479,7 +578,7 @@ static int imds(struct creds_provider *p, struct aws_creds *out, struct err *err
 	h[0].value = token.buf;
 	strbuf_reset(&url);
 	strbuf_addf(&url, "%s/latest/meta-data/iam/security-credentials/", base);
-	if (imds_get(p, "GET", url.buf, h, 1, timeout_ms, &r2, err) < 0)
+	if (imds_get(p, "GET", url.buf, h, 1, timeout_ms, tries, &r2, err) < 0)
 		goto out;
 	{
 		size_t l = strcspn(r2.body.buf, "\r\n");
@@ -491,7 +590,7 @@ static int imds(struct creds_provider *p, struct aws_creds *out, struct err *err
 		strbuf_addf(&url, "%s/latest/meta-data/iam/security-credentials/%.*s",
 			    base, (int)l, r2.body.buf);
 	}
-	if (imds_get(p, "GET", url.buf, h, 1, timeout_ms, &r3, err) < 0)
+	if (imds_get(p, "GET", url.buf, h, 1, timeout_ms, tries, &r3, err) < 0)
 		goto out;
 	rc = aws_creds_from_json(r3.body.buf, r3.body.len, 0, out, err);
 out:
@@ -591,6 +690,9 @@ static int profile_creds(struct creds_provider *p, const char *name, int depth,
 		snprintf(src, nsrc, "profile %s (assume role %s)", name, role);
 		return rc;
 	}
+	if (sso_profile(cf))
+		return sso_creds(p->client, name, cf, p->config, env_get(p, "HOME"), out,
+				 src, nsrc, err);
 	if (static_keys(cs, out)) {
 		snprintf(src, nsrc, "profile %s (shared credentials file)", name);
 		return 0;
@@ -642,6 +744,14 @@ static int resolve(struct creds_provider *p, struct aws_creds *out,
 			p->src = SRC_CREDENTIALS_FILE;
 			return rc;
 		}
+		/* a profile asked for by name that holds nothing is an error:
+		 * falling through to container or instance credentials would
+		 * act as another identity, maybe in another account */
+		if (p->explicit_profile || env_get(p, "AWS_PROFILE"))
+			return err_set(err, ERR_AUTH,
+				       "profile \"%s\" holds no credentials (no keys, role_arn, credential_process or sso_* settings)%s",
+				       p->profile,
+				       p->explicit_profile ? "" : " (named by AWS_PROFILE)");
 	} else if (p->explicit_profile || env_get(p, "AWS_PROFILE")) {
 		return err_set(err, ERR_AUTH,
 			       "profile \"%s\" not found in the shared config or credentials file",
@@ -670,6 +780,21 @@ static int resolve(struct creds_provider *p, struct aws_creds *out,
 		       "no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, use --profile or AWS_PROFILE, or web identity (AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN)");
 }
 
+/*
+ * Refresh windows, as botocore's RefreshableCredentials: within ADVISORY of
+ * the expiry a refresh is tried, and when it fails the current credentials,
+ * still valid, go on being used (a warning says so; the next try waits
+ * RETRY_AFTER); within MANDATORY (they are about to expire, or an
+ * ExpiredToken answer invalidated them) the refresh must succeed or the call
+ * fails. botocore's windows are 15 and 10 minutes; cairn's are 5 minutes and
+ * 10 seconds, so a source whose credentials live 15 minutes (the shortest
+ * STS session) is not refreshed on every call, and credentials are used until
+ * they truly expire.
+ */
+#define ADVISORY_S 300
+#define MANDATORY_S 10
+#define RETRY_AFTER_S 30
+
 int creds_get(struct creds_provider *p, struct aws_creds *out, char *source,
 	      size_t nsource, struct err *err)
 {
@@ -678,7 +803,7 @@ int creds_get(struct creds_provider *p, struct aws_creds *out, char *source,
 
 	pthread_mutex_lock(&p->lock);
 	if (!p->cur.access_key ||
-	    (p->cur.expiration && now + 300 >= p->cur.expiration)) {
+	    (p->cur.expiration && now + MANDATORY_S >= p->cur.expiration)) {
 		struct aws_creds fresh;
 		memset(&fresh, 0, sizeof(fresh));
 		if (p->cur.access_key)
@@ -687,8 +812,33 @@ int creds_get(struct creds_provider *p, struct aws_creds *out, char *source,
 		if (rc == 0) {
 			aws_creds_wipe(&p->cur);
 			p->cur = fresh;
+			p->next_try = 0;
 		} else {
 			aws_creds_wipe(&fresh);
+			if (p->cur.access_key)
+				err_prefix(err, "refreshing expired credentials (%s): ",
+					   p->source);
+		}
+	} else if (p->cur.expiration && now + ADVISORY_S >= p->cur.expiration &&
+		   now >= p->next_try) {
+		struct aws_creds fresh;
+		struct err rerr = ERR_INIT;
+		char prev[sizeof(p->source)];
+		memset(&fresh, 0, sizeof(fresh));
+		snprintf(prev, sizeof(prev), "%s", p->source);
+		log_debug("aws: refreshing credentials from %s (they expire in %lds)",
+			  p->source, (long)(p->cur.expiration - now));
+		if (resolve(p, &fresh, &rerr) == 0) {
+			aws_creds_wipe(&p->cur);
+			p->cur = fresh;
+			p->next_try = 0;
+		} else {
+			aws_creds_wipe(&fresh);
+			snprintf(p->source, sizeof(p->source), "%s", prev);
+			p->next_try = now + RETRY_AFTER_S;
+			log_msg(LOG_WARN,
+				"refreshing AWS credentials failed (%s); the current ones stay valid for %lds and are used until then",
+				rerr.msg, (long)(p->cur.expiration - now));
 		}
 	}
 	if (rc == 0) {
@@ -704,6 +854,6 @@ void creds_invalidate(struct creds_provider *p)
 {
 	pthread_mutex_lock(&p->lock);
 	if (p->cur.access_key)
-		p->cur.expiration = 1; /* long past: the next get fetches again */
+		p->cur.expiration = 1; /* long past: the next get must fetch again */
 	pthread_mutex_unlock(&p->lock);
 }

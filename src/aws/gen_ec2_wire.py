@@ -3,7 +3,7 @@
 
 EC2 flattens input as Name.N with a wire name that is not always the member
 name: queryName if present, else locationName with the first letter
-upper-cased, else the member name (AWS-NOTES.md section 5). The renames
+upper-cased, else the member name (docs/aws-behaviour.md, "Wire formats"). The renames
 depend on the shape (CreateSecurityGroup's Description is GroupDescription,
 SubnetIds is SubnetId in some operations and SubnetIds in others), so the
 table follows the model's shapes: for every operation, its input shape; for

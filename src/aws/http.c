@@ -119,6 +119,15 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
 			     n - kl - 1);
 	else if (IS("etag"))
 		header_value(s->r->etag, sizeof(s->r->etag), colon + 1, n - kl - 1);
+	else if (IS("date")) {
+		char d[64];
+		header_value(d, sizeof(d), colon + 1, n - kl - 1);
+		s->r->date = curl_getdate(d, NULL);
+		if (s->r->date < 0)
+			s->r->date = 0;
+	} else if (IS("x-amz-version-id"))
+		header_value(s->r->version_id, sizeof(s->r->version_id),
+			     colon + 1, n - kl - 1);
 	else if (IS("content-type"))
 		header_value(s->r->content_type, sizeof(s->r->content_type),
 			     colon + 1, n - kl - 1);
@@ -164,6 +173,8 @@ int http_do(struct http_pool *p, const struct http_request *req,
 
 	curl_easy_reset(h);
 	curl_easy_setopt(h, CURLOPT_URL, req->url);
+	if (req->fresh_connect)
+		curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);

@@ -9,7 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ossl.h"
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "aws_int.h"
 #include "cairn/xalloc.h"
@@ -81,6 +82,16 @@ static char *section_name(const char *raw, size_t n, int config)
 		res = xmalloc(strlen(p) + 10);
 		memcpy(res, "services ", 9);
 		strcpy(res + 9, p);
+		free(name);
+		return res;
+	}
+	if (!strncmp(name, "sso-session", 11) && isspace((unsigned char)name[11])) {
+		char *p = name + 11, *res;
+		while (isspace((unsigned char)*p))
+			p++;
+		res = xmalloc(strlen(p) + 13);
+		memcpy(res, "sso-session ", 12);
+		strcpy(res + 12, p);
 		free(name);
 		return res;
 	}

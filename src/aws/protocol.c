@@ -6,9 +6,35 @@
 #include "cairn/aws_sigv4.h"
 #include "ec2_wire.h"
 
+/*
+ * application/x-www-form-urlencoded as botocore writes Query and EC2 bodies
+ * (AWSRequestPreparer._prepare_body: urllib.parse.urlencode, which quotes
+ * with quote_plus): ASCII letters, digits and "-_.~" stay, a space becomes
+ * '+', every other byte (UTF-8 included) is %XX with upper-case hex. AWS
+ * accepts %20 as well, but servers that re-encode the form before checking
+ * the signature only accept the bytes the SDKs send.
+ */
 void aws_form_encode(const char *s, size_t len, struct strbuf *out)
 {
-	sigv4_uri_encode(s, len, NULL, out);
+	static const char up[] = "0123456789ABCDEF";
+	size_t i;
+
+	strbuf_grow(out, len * 3);
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
+		    c == '~') {
+			out->buf[out->len++] = (char)c;
+		} else if (c == ' ') {
+			out->buf[out->len++] = '+';
+		} else {
+			out->buf[out->len++] = '%';
+			out->buf[out->len++] = up[c >> 4];
+			out->buf[out->len++] = up[c & 15];
+		}
+	}
+	out->buf[out->len] = '\0';
 }
 
 /* Appends "&name=value" (form-encoded) to out, and the redacted form. */

@@ -13,9 +13,10 @@ struct code_class {
 	enum err_code cls;
 };
 
-/* Sorted by code (strcmp) for bsearch. Sources: AWS-NOTES.md sections 5
- * and 7, botocore's retry configuration (throttling and transient codes),
- * the services' documented error codes. */
+/* Sorted by code (strcmp) for bsearch. Sources: docs/aws-behaviour.md ("Error
+ * classes", checked by tests/py/test_error_table.py), botocore's retry
+ * configuration (throttling and transient codes), the services' documented
+ * error codes. */
 static const struct code_class table[] = {
 	{ "AccessDenied", ERR_ACCESS_DENIED },
 	{ "AccessDeniedException", ERR_ACCESS_DENIED },
@@ -54,7 +55,8 @@ static const struct code_class table[] = {
 	{ "InvalidRequestException", ERR_VALIDATION },
 	{ "InvalidSignatureException", ERR_AUTH },
 	{ "LifecyclePolicyNotFoundException", ERR_NOT_FOUND },
-	{ "LimitExceededException", ERR_THROTTLED },
+	{ "LimitExceeded", ERR_QUOTA },
+	{ "LimitExceededException", ERR_QUOTA },
 	{ "MalformedPolicyDocument", ERR_VALIDATION },
 	{ "MalformedQueryString", ERR_VALIDATION },
 	{ "MissingAuthenticationToken", ERR_AUTH },
@@ -72,6 +74,7 @@ static const struct code_class table[] = {
 	{ "RepositoryAlreadyExistsException", ERR_ALREADY_EXISTS },
 	{ "RepositoryNotEmptyException", ERR_CONFLICT },
 	{ "RepositoryNotFoundException", ERR_NOT_FOUND },
+	{ "RepositoryPolicyNotFoundException", ERR_NOT_FOUND },
 	{ "RequestExpired", ERR_AUTH },
 	{ "RequestLimitExceeded", ERR_THROTTLED },
 	{ "RequestThrottled", ERR_THROTTLED },
@@ -87,6 +90,7 @@ static const struct code_class table[] = {
 	{ "SerializationException", ERR_VALIDATION },
 	{ "ServerException", ERR_TRANSIENT },
 	{ "ServiceNotFoundException", ERR_NOT_FOUND },
+	{ "ServiceQuotaExceededException", ERR_QUOTA },
 	{ "ServiceUnavailable", ERR_TRANSIENT },
 	{ "ServiceUnavailableException", ERR_TRANSIENT },
 	{ "SignatureDoesNotMatch", ERR_AUTH },
@@ -130,6 +134,13 @@ enum err_code aws_error_class(const char *code, int status)
 			return ERR_ALREADY_EXISTS;
 		if (ends_with(code, ".InUse"))
 			return ERR_CONFLICT;
+		/* a quota reached (VpcLimitExceeded, AddressLimitExceeded,
+		 * RulesPerSecurityGroupLimitExceeded, ...) is not throttling:
+		 * waiting does not help; RequestLimitExceeded, the one EC2
+		 * throttling code of that shape, is in the table */
+		if (ends_with(code, "LimitExceeded") || ends_with(code, "QuotaExceeded") ||
+		    ends_with(code, "QuotaExceededException"))
+			return ERR_QUOTA;
 		if (ends_with(code, ".Malformed") || !strncmp(code, "InvalidParameter", 16))
 			return ERR_VALIDATION;
 	}

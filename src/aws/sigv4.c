@@ -4,7 +4,8 @@
 #include <strings.h>
 #include <time.h>
 
-#include "ossl.h"
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "cairn/aws_sigv4.h"
 #include "cairn/xalloc.h"

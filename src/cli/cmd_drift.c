@@ -15,9 +15,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cairn/provider.h"
 #include "cairn/refresh.h"
 #include "cairn/state.h"
 #include "cairn/strbuf.h"
+#include "cliopts.h"
 #include "commands.h"
 #include "refresh_cli.h"
 #include "stateopts.h"
@@ -26,6 +28,8 @@
 enum {
 	OPT_JSON = 0x2400,
 	OPT_PARALLELISM,
+	OPT_FORMAT,
+	OPT_UNMANAGED,
 };
 
 #define EXIT_DRIFT 2
@@ -35,13 +39,286 @@ struct drift_cmd {
 	struct stateopts so;
 	struct aws_options aws;
 	int parallelism;
-	bool json;
+	bool json, markdown, unmanaged;
 };
+
+/* An EC2 resource tagged cairn:stack=<stack> that the state does not know. */
+struct unmanaged {
+	const char *id, *type, *logical_id;
+};
+
+/* Whether the state knows id: as a physical id, or as a top-level string
+ * attribute (an EIP is recorded by its address, tagged by its allocation
+ * id). */
+static bool recorded_id(const struct refresh_result *res, const char *id)
+{
+	size_t i, k;
+	for (i = 0; i < res->n; i++) {
+		const struct value *at = res->items[i].rec ?
+						 res->items[i].rec->attributes :
+						 NULL;
+		if (res->items[i].physical_id &&
+		    !strcmp(res->items[i].physical_id, id))
+			return true;
+		for (k = 0; at && at->kind == VALUE_MAP && k < at->u.map.n; k++) {
+			const char *s = value_str(at->u.map.items[k].val);
+			if (s && !strcmp(s, id))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* DescribeTags' resourceType -> the CloudFormation type. */
+static const char *ec2_cfn_type(const char *t)
+{
+	static const char *const map[][2] = {
+		{ "vpc", "AWS::EC2::VPC" },
+		{ "subnet", "AWS::EC2::Subnet" },
+		{ "security-group", "AWS::EC2::SecurityGroup" },
+		{ "internet-gateway", "AWS::EC2::InternetGateway" },
+		{ "natgateway", "AWS::EC2::NatGateway" },
+		{ "route-table", "AWS::EC2::RouteTable" },
+		{ "elastic-ip", "AWS::EC2::EIP" },
+		{ "vpc-endpoint", "AWS::EC2::VPCEndpoint" },
+	};
+	size_t i;
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (!strcmp(map[i][0], t))
+			return map[i][1];
+	return t;
+}
+
+static void push_unmanaged(struct arena *a, struct unmanaged **out, size_t *n,
+			   size_t *cap, const char *id, const char *type,
+			   const char *logical_id)
+{
+	if (*n == *cap) {
+		struct unmanaged *nu;
+		*cap = *cap ? 2 * *cap : 8;
+		nu = arena_alloc(a, *cap * sizeof(*nu));
+		if (*n)
+			memcpy(nu, *out, *n * sizeof(*nu));
+		*out = nu;
+	}
+	(*out)[*n].id = id;
+	(*out)[*n].type = type;
+	(*out)[*n].logical_id = logical_id;
+	(*n)++;
+}
+
+static struct value *filter(struct arena *a, const char *name_key,
+			    const char *name, const char *value)
+{
+	struct value *f = value_new_map(a), *vals = value_new_list(a);
+	value_map_set(a, f, name_key, value_new_string(a, name));
+	value_list_push(a, vals, value_new_string(a, value));
+	value_map_set(a, f, "Values", vals);
+	return f;
+}
+
+/* Secrets Manager: ListSecrets filtered by tag key and value (prefix
+ * matches, so each secret's tags are checked exactly). */
+static int unmanaged_secrets(struct aws_client *c, const char *stack,
+			     const struct refresh_result *res, struct arena *a,
+			     struct unmanaged **out, size_t *n, size_t *cap,
+			     struct err *err)
+{
+	struct value *params = value_new_map(a), *filters = value_new_list(a);
+	const struct value *resp, *list;
+	size_t i, k;
+
+	value_list_push(a, filters, filter(a, "Key", "tag-key", "cairn:stack"));
+	value_list_push(a, filters, filter(a, "Key", "tag-value", stack));
+	value_map_set(a, params, "Filters", filters);
+	resp = aws_call_all(c, "secretsmanager", "ListSecrets", params,
+			    "SecretList", a, err);
+	if (!resp || !(list = aws_get_list(a, resp, "SecretList", err)))
+		return -1;
+	for (i = 0; i < list->u.list.n; i++) {
+		const struct value *s = list->u.list.items[i];
+		const struct value *tags = value_map_get(s, "Tags");
+		const char *arn = value_str(value_map_get(s, "ARN"));
+		const char *lid = "?";
+		bool ours = false;
+		for (k = 0; tags && tags->kind == VALUE_LIST &&
+			    k < tags->u.list.n; k++) {
+			const struct value *t = tags->u.list.items[k];
+			const char *tk = value_str(value_map_get(t, "Key"));
+			const char *tv = value_str(value_map_get(t, "Value"));
+			if (!tk || !tv)
+				continue;
+			if (!strcmp(tk, "cairn:stack") && !strcmp(tv, stack))
+				ours = true;
+			if (!strcmp(tk, "cairn:logical-id"))
+				lid = tv;
+		}
+		if (ours && arn && !recorded_id(res, arn))
+			push_unmanaged(a, out, n, cap, arn,
+				       "AWS::SecretsManager::Secret", lid);
+	}
+	return 0;
+}
+
+/*
+ * --unmanaged: EC2 DescribeTags with the filters key=cairn:stack and
+ * value=<stack> (one paginated call for every EC2 type cairn tags: VPCs,
+ * subnets, gateways, route tables, security groups, addresses, endpoints),
+ * then the cairn:logical-id tags of what the state does not record; and
+ * Secrets Manager's ListSecrets filtered by the same tag. Other services
+ * are not searched (their APIs list tags one resource at a time).
+ */
+static int find_unmanaged(const struct drift_cmd *d, const char *stack,
+			  const char *region, const struct refresh_result *res,
+			  struct arena *a, struct unmanaged **out, size_t *n,
+			  struct err *err)
+{
+	struct aws_options ao = d->aws;
+	struct aws_client *c;
+	struct value *params, *filters, *f, *vals, *resp;
+	const struct value *tags;
+	size_t i, cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (!ao.region)
+		ao.region = d->to.region ? d->to.region : region;
+	c = aws_client_new(&ao, err);
+	if (!c)
+		return -1;
+	params = value_new_map(a);
+	filters = value_new_list(a);
+	f = value_new_map(a);
+	value_map_set(a, f, "Name", value_new_string(a, "key"));
+	vals = value_new_list(a);
+	value_list_push(a, vals, value_new_string(a, "cairn:stack"));
+	value_map_set(a, f, "Values", vals);
+	value_list_push(a, filters, f);
+	f = value_new_map(a);
+	value_map_set(a, f, "Name", value_new_string(a, "value"));
+	vals = value_new_list(a);
+	value_list_push(a, vals, value_new_string(a, stack));
+	value_map_set(a, f, "Values", vals);
+	value_list_push(a, filters, f);
+	value_map_set(a, params, "Filters", filters);
+	resp = aws_call_all(c, "ec2", "DescribeTags", params, "tagSet", a, err);
+	if (!resp || !(tags = aws_get_list(a, resp, "tagSet", err))) {
+		aws_client_free(c);
+		return -1;
+	}
+	for (i = 0; i < tags->u.list.n; i++) {
+		const struct value *t = tags->u.list.items[i];
+		const char *id = value_str(value_map_get(t, "resourceId"));
+		const char *ty = value_str(value_map_get(t, "resourceType"));
+		if (!id || recorded_id(res, id))
+			continue;
+		push_unmanaged(a, out, n, &cap, id, ec2_cfn_type(ty ? ty : "?"),
+			       "?");
+	}
+	if (*n) {
+		/* their cairn:logical-id tags, to say what they were */
+		params = value_new_map(a);
+		filters = value_new_list(a);
+		f = value_new_map(a);
+		value_map_set(a, f, "Name", value_new_string(a, "key"));
+		vals = value_new_list(a);
+		value_list_push(a, vals, value_new_string(a, "cairn:logical-id"));
+		value_map_set(a, f, "Values", vals);
+		value_list_push(a, filters, f);
+		f = value_new_map(a);
+		value_map_set(a, f, "Name", value_new_string(a, "resource-id"));
+		vals = value_new_list(a);
+		for (i = 0; i < *n && i < 200; i++)
+			value_list_push(a, vals, value_new_string(a, (*out)[i].id));
+		value_map_set(a, f, "Values", vals);
+		value_list_push(a, filters, f);
+		value_map_set(a, params, "Filters", filters);
+		resp = aws_call_all(c, "ec2", "DescribeTags", params, "tagSet", a,
+				    err);
+		tags = resp ? aws_get_list(a, resp, "tagSet", err) : NULL;
+		for (i = 0; tags && i < tags->u.list.n; i++) {
+			const struct value *t = tags->u.list.items[i];
+			const char *id = value_str(value_map_get(t, "resourceId"));
+			const char *v = value_str(value_map_get(t, "value"));
+			size_t k;
+			for (k = 0; id && v && k < *n; k++)
+				if (!strcmp((*out)[k].id, id))
+					(*out)[k].logical_id = v;
+		}
+		err_clear(err);
+	}
+	if (unmanaged_secrets(c, stack, res, a, out, n, &cap, err) < 0) {
+		aws_client_free(c);
+		return -1;
+	}
+	aws_client_free(c);
+	return 0;
+}
+
+static void render_markdown(const char *stack, const struct refresh_result *res,
+			    const struct unmanaged *um, size_t n_um,
+			    struct arena *a, struct strbuf *sb)
+{
+	struct plan_md_drift *items =
+		arena_alloc(a, (res->n + n_um + 1) * sizeof(*items));
+	size_t i, n = 0;
+
+	for (i = 0; i < res->n; i++) {
+		const struct refresh_item *it = &res->items[i];
+		struct plan_md_drift *m = &items[n++];
+		memset(m, 0, sizeof(*m));
+		m->logical_id = it->logical_id;
+		m->type = it->type;
+		m->physical_id = it->physical_id;
+		m->status = refresh_status_name(it->status);
+		m->changes = &it->changes;
+		if (it->rec) {
+			m->depends_on = it->rec->dependencies;
+			m->ndeps = it->rec->n_dependencies;
+		}
+		if (it->status == REFRESH_FAILED)
+			m->note = cli_refresh_err_text((struct err *)&it->err);
+		else if (it->status == REFRESH_SKIPPED)
+			m->note = it->reason;
+	}
+	for (i = 0; i < n_um; i++) {
+		struct plan_md_drift *m = &items[n++];
+		memset(m, 0, sizeof(*m));
+		m->logical_id = um[i].logical_id;
+		m->type = um[i].type;
+		m->physical_id = um[i].id;
+		m->status = "unmanaged";
+		m->note = "tagged cairn:stack for this stack but not in its "
+			  "state: left by a lost state, or made by hand "
+			  "(`cairn import` adopts it)";
+	}
+	plan_render_drift_markdown(stack, items, n, res->unchanged, sb);
+}
 
 static const char *kind_name(enum plan_change_kind k)
 {
 	return k == PLAN_CHANGE_ADD ? "add" :
 	       k == PLAN_CHANGE_REMOVE ? "remove" : "update";
+}
+
+/* A change that adds to a relationship property (provider_relations) an
+ * item no resource of the stack declares: an inline policy put on a role
+ * by hand, a route added to a managed table (docs/ownership.md). */
+static bool unowned(const char *type, const struct plan_change *c)
+{
+	const struct provider_relation *rels;
+	size_t n = 0, i, len;
+
+	if (c->kind != PLAN_CHANGE_ADD)
+		return false;
+	rels = provider_relations(type, &n);
+	for (i = 0; i < n; i++) {
+		len = strlen(rels[i].property);
+		if (!strncmp(c->path, rels[i].property, len) &&
+		    (c->path[len] == '[' || !c->path[len]))
+			return true;
+	}
+	return false;
 }
 
 static void json_value(struct strbuf *sb, const struct value *v, bool secret)
@@ -93,8 +370,9 @@ static void render_json(const char *stack, const struct refresh_result *res,
 			json_value(sb, c->before, c->sensitive);
 			strbuf_addstr(sb, ",\"live\":");
 			json_value(sb, c->after, c->sensitive);
-			strbuf_addf(sb, ",\"sensitive\":%s}",
-				    c->sensitive ? "true" : "false");
+			strbuf_addf(sb, ",\"sensitive\":%s,\"unowned\":%s}",
+				    c->sensitive ? "true" : "false",
+				    unowned(it->type, c) ? "true" : "false");
 		}
 		strbuf_addstr(sb, "]");
 		if (it->status == REFRESH_FAILED) {
@@ -125,9 +403,18 @@ static void render_human(const struct refresh_result *res)
 	for (i = 0; i < res->n; i++) {
 		const struct refresh_item *it = &res->items[i];
 		if (it->status == REFRESH_DRIFTED) {
+			size_t k;
 			printf("~ %s (%s) %s: drifted\n", it->logical_id,
 			       it->type, it->physical_id);
-			cli_print_item_changes(stdout, it, "    ");
+			for (k = 0; k < it->changes.n; k++) {
+				struct refresh_item one = *it;
+				one.changes.items = &it->changes.items[k];
+				one.changes.n = 1;
+				cli_print_item_changes(stdout, &one, "    ");
+				if (unowned(it->type, &it->changes.items[k]))
+					printf("      (declared by no resource of "
+					       "the stack)\n");
+			}
 		} else if (it->status == REFRESH_GONE) {
 			printf("- %s (%s) %s: gone (deleted outside cairn)\n",
 			       it->logical_id, it->type, it->physical_id);
@@ -163,7 +450,11 @@ static int run_drift(struct drift_cmd *d)
 	char *state_path = NULL;
 	size_t i;
 	int rc = EXIT_ERROR;
+	struct state_handle sh;
+	struct unmanaged *um = NULL;
+	size_t n_um = 0;
 
+	memset(&sh, 0, sizeof(sh));
 	if (access(d->to.template_path, R_OK) < 0) {
 		cli_error("cannot read template '%s'", d->to.template_path);
 		goto done;
@@ -174,7 +465,9 @@ static int run_drift(struct drift_cmd *d)
 		cli_error("%s", err.msg);
 		goto done;
 	}
-	st = state_open(state_path, 0, &err);
+	/* a remote state: a snapshot, without its lock, never written */
+	d->so.aws = &d->aws;
+	st = stateopts_open(&d->so, state_path, 0, 0, NULL, &sh, &err);
 	if (!st) {
 		cli_error("%s", err.msg);
 		goto done;
@@ -190,25 +483,66 @@ static int run_drift(struct drift_cmd *d)
 	for (i = 0; i < res.n; i++)
 		if (res.items[i].status == REFRESH_FAILED)
 			cli_error("%s", cli_refresh_err_text(&res.items[i].err));
-	if (d->json) {
+	if (d->unmanaged &&
+	    find_unmanaged(d, ss.name, ss.region, &res, a, &um, &n_um, &err) < 0) {
+		cli_error("--unmanaged: %s", err.msg);
+		goto done;
+	}
+	if (d->markdown) {
+		struct strbuf sb = STRBUF_INIT;
+		render_markdown(ss.name, &res, um, n_um, a, &sb);
+		fputs(sb.buf, stdout);
+		strbuf_release(&sb);
+	} else if (d->json) {
 		struct strbuf sb = STRBUF_INIT;
 		render_json(ss.name, &res, &sb);
 		fputs(sb.buf, stdout);
 		strbuf_release(&sb);
 	} else {
 		render_human(&res);
+		for (i = 0; i < n_um; i++)
+			printf("? %s (%s) %s: tagged cairn:stack=%s but not in "
+			       "the state (unmanaged)\n",
+			       um[i].logical_id, um[i].type, um[i].id, ss.name);
 	}
 	if (fflush(stdout) != 0) {
 		cli_error("cannot write to stdout");
 		goto done;
 	}
 	rc = res.failed ? EXIT_ERROR
-			: res.drifted + res.gone ? EXIT_DRIFT : EXIT_OK;
+			: res.drifted + res.gone + n_um ? EXIT_DRIFT : EXIT_OK;
 done:
-	state_close(st);
+	stateopts_close(&sh, st, &err);
 	free(state_path);
 	arena_free(a);
 	return rc;
+}
+
+static int own_opt(void *ud, int opt, const char *arg, struct err *err)
+{
+	struct drift_cmd *d = ud;
+
+	switch (opt) {
+	case OPT_JSON:
+		d->json = true;
+		return 1;
+	case OPT_FORMAT:
+		d->json = !strcmp(arg, "json");
+		d->markdown = !strcmp(arg, "markdown");
+		if (!d->json && !d->markdown && strcmp(arg, "human"))
+			return err_set(err, ERR_USAGE,
+				       "--format is human, json or markdown, not '%s'",
+				       arg);
+		return 1;
+	case OPT_UNMANAGED:
+		d->unmanaged = true;
+		return 1;
+	case OPT_PARALLELISM:
+		return cli_parse_int("--parallelism", arg, 1, 64, &d->parallelism,
+				     err) < 0 ? -1 : 1;
+	default:
+		return 0;
+	}
 }
 
 int cmd_drift(int argc, char **argv)
@@ -218,62 +552,30 @@ int cmd_drift(int argc, char **argv)
 		STATEOPTS_LONGOPTS_NOSTACK,
 		REFRESH_CLI_AWS_LONGOPTS,
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "unmanaged", no_argument, NULL, OPT_UNMANAGED },
 		{ "parallelism", required_argument, NULL, OPT_PARALLELISM },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct drift_cmd d;
-	struct err err = ERR_INIT;
-	int c, rc;
+	struct cli_opts co = { "drift", &d.to, &d.so, &d.aws, own_opt, &d };
+	int rc, first;
 
 	/* usage errors are 1 here: 2 means drift */
 #define USAGE(...) (cli_usage_error("drift", __VA_ARGS__), EXIT_ERROR)
 	memset(&d, 0, sizeof(d));
 	tmplopts_init(&d.to);
 	stateopts_init(&d.so);
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		int r = tmplopts_handle(&d.to, c, optarg, &err);
-		if (r == 0)
-			r = stateopts_handle(&d.so, c, optarg, &err);
-		if (r < 0) {
-			tmplopts_release(&d.to);
-			return USAGE("%s", err.msg);
-		}
-		if (r > 0)
-			continue;
-		if (c >= AWSOPT_BASE && c < AWSOPT_END) {
-			if (awsopts_parse(&d.aws, c, optarg, "drift") < 0) {
-				tmplopts_release(&d.to);
-				return EXIT_ERROR;
-			}
-			continue;
-		}
-		if (c == OPT_JSON) {
-			d.json = true;
-			continue;
-		}
-		if (c == OPT_PARALLELISM) {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-			if (*end || v < 1 || v > 64) {
-				tmplopts_release(&d.to);
-				return USAGE("--parallelism takes a number from 1 to 64, not '%s'", optarg);
-			}
-			d.parallelism = (int)v;
-			continue;
-		}
+	if (cli_parse_opts(&co, opts, argc, argv, &first) < 0) {
 		tmplopts_release(&d.to);
-		if (c == ':')
-			return USAGE("'%s' needs a value", argv[optind - 1]);
-		return USAGE("unknown option '%s'", argv[optind - 1]);
+		return EXIT_ERROR;
 	}
-	if (argc - optind != 1) {
+	if (argc - first != 1) {
 		tmplopts_release(&d.to);
-		return USAGE(argc - optind ? "one TEMPLATE at a time"
+		return USAGE(argc - first ? "one TEMPLATE at a time"
 					   : "TEMPLATE is missing");
 	}
-	d.to.template_path = argv[optind];
+	d.to.template_path = argv[first];
 	rc = run_drift(&d);
 	tmplopts_release(&d.to);
 	return rc;

@@ -13,6 +13,7 @@
 #include "cairn/strbuf.h"
 #include "cairn/value.h"
 #include "commands.h"
+#include "awsopts.h"
 #include "stateopts.h"
 
 static void print_human(const struct value *v, int raw)
@@ -75,9 +76,12 @@ int cmd_output(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		STATEOPTS_LONGOPTS,
+		AWSOPTS_LONGOPTS,
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct aws_options ao;
+	struct state_handle sh;
 	struct stateopts so;
 	struct err err = ERR_INIT;
 	struct state *st;
@@ -89,6 +93,8 @@ int cmd_output(int argc, char **argv)
 	int c, json = 0, rc = EXIT_OK;
 
 	stateopts_init(&so);
+	memset(&ao, 0, sizeof(ao));
+	so.aws = &ao;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
@@ -97,6 +103,11 @@ int cmd_output(int argc, char **argv)
 			return cli_usage_error("output", "%s", err.msg);
 		if (r > 0)
 			continue;
+		if (c >= AWSOPT_BASE && c < AWSOPT_END) {
+			if (awsopts_parse(&ao, c, optarg, "output") < 0)
+				return EXIT_USAGE;
+			continue;
+		}
 		if (c == 'j') {
 			json = 1;
 			continue;
@@ -114,9 +125,11 @@ int cmd_output(int argc, char **argv)
 	path = stateopts_path(&so, NULL, NULL, &err);
 	if (!path)
 		return cli_usage_error("output", "%s", err.msg);
-	st = state_open(path, 0, &err);
+	/* a remote state is read without its lock, never written */
+	st = stateopts_open(&so, path, 0, 0, NULL, &sh, &err);
 	if (!st) {
 		cli_error("%s", err.msg);
+		stateopts_close(&sh, NULL, &err);
 		free(path);
 		return EXIT_ERROR;
 	}
@@ -146,7 +159,7 @@ int cmd_output(int argc, char **argv)
 		}
 	}
 	arena_free(a);
-	state_close(st);
+	stateopts_close(&sh, st, &err);
 	free(path);
 	return rc;
 }

@@ -33,6 +33,7 @@ enum {
 	OPT_DETAILED,
 	OPT_REFRESH,
 	OPT_LOCK,
+	OPT_FORMAT,
 };
 
 static int parse_bool(const char *s, bool *out)
@@ -52,7 +53,7 @@ struct plan_opts {
 	struct stateopts so;
 	struct aws_options aws;
 	const char *out_path;
-	bool json, detailed, refresh, lock;
+	bool json, markdown, detailed, refresh, lock;
 };
 
 static int run_plan(struct tmplopts *to, const struct plan_opts *po)
@@ -66,6 +67,11 @@ static int run_plan(struct tmplopts *to, const struct plan_opts *po)
 	struct strbuf out = STRBUF_INIT;
 	int rc = EXIT_ERROR;
 
+	/* Fn::GetAZs from AWS when the plan reads AWS; offline, a guess
+	 * (apply asks AWS and refuses a saved plan that differs) */
+	to->azs->guess = 1;
+	if (po->refresh)
+		to->azs->aws_opts = &po->aws;
 	/* a missing state is an empty one, never created by a plan */
 	if (plancommon_prepare(&pc, to, &po->so, a, 0, po->lock,
 			       "cairn plan") < 0)
@@ -93,9 +99,11 @@ static int run_plan(struct tmplopts *to, const struct plan_opts *po)
 	}
 	if (po->json)
 		plan_render_json(p, &out);
+	else if (po->markdown)
+		plan_render_markdown(p, &out);
 	else
 		plan_render_human(p, &out, cli_use_color(stdout));
-	if (po->out_path && !po->json)
+	if (po->out_path && !po->json && !po->markdown)
 		strbuf_addf(&out, "\nSaved the plan to %s; apply exactly it with "
 				  "'cairn apply %s'.\n",
 			    po->out_path, po->out_path);
@@ -127,6 +135,7 @@ int cmd_plan(int argc, char **argv)
 		{ "detailed-exitcode", no_argument, NULL, OPT_DETAILED },
 		{ "refresh", optional_argument, NULL, OPT_REFRESH },
 		{ "lock", optional_argument, NULL, OPT_LOCK },
+		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct tmplopts to;
@@ -143,6 +152,8 @@ int cmd_plan(int argc, char **argv)
 	po.lock = true;
 	tmplopts_init(&to);
 	stateopts_init(&po.so);
+	po.so.read_only = true;
+	po.so.aws = &po.aws;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
@@ -170,6 +181,16 @@ int cmd_plan(int argc, char **argv)
 		switch (c) {
 		case OPT_JSON:
 			po.json = true;
+			continue;
+		case OPT_FORMAT:
+			po.json = !strcmp(optarg, "json");
+			po.markdown = !strcmp(optarg, "markdown");
+			if (!po.json && !po.markdown && strcmp(optarg, "human")) {
+				tmplopts_release(&to);
+				return USAGE("--format is human, json or "
+					     "markdown, not '%s'",
+					     optarg);
+			}
 			continue;
 		case OPT_OUT:
 			po.out_path = optarg;

@@ -18,6 +18,7 @@
 #include "cairn/refresh.h"
 #include "cairn/state.h"
 #include "cairn/strbuf.h"
+#include "cliopts.h"
 #include "commands.h"
 #include "refresh_cli.h"
 #include "stateopts.h"
@@ -200,6 +201,9 @@ static int run_refresh(struct refresh_cmd *rcmd)
 	struct state_lock_opts lo;
 	size_t i;
 	int n, rc = EXIT_ERROR;
+	struct state_handle sh;
+
+	memset(&sh, 0, sizeof(sh));
 
 	if (access(rcmd->to.template_path, R_OK) < 0) {
 		cli_error("cannot read template '%s'", rcmd->to.template_path);
@@ -211,12 +215,15 @@ static int run_refresh(struct refresh_cmd *rcmd)
 		cli_error("%s", err.msg);
 		goto done;
 	}
-	st = state_open(state_path, 0, &err);
+	strbuf_addf(&what, "cairn refresh %s", rcmd->to.template_path);
+	rcmd->so.aws = &rcmd->aws;
+	st = stateopts_open(&rcmd->so, state_path, 0,
+			    STATEOPTS_LOCK | STATEOPTS_WRITABLE, what.buf, &sh,
+			    &err);
 	if (!st) {
 		cli_error("%s", err.msg);
 		goto done;
 	}
-	strbuf_addf(&what, "cairn refresh %s", rcmd->to.template_path);
 	lo.wait = rcmd->so.lock_timeout;
 	lo.lease = 0;
 	lo.command = what.buf;
@@ -270,12 +277,22 @@ done:
 		struct err e2 = ERR_INIT;
 		if (state_lock_id(st) && state_lock_release(st, &e2) < 0)
 			cli_error("%s", e2.msg);
-		state_close(st);
+	}
+	if (stateopts_close(&sh, st, &err) < 0) {
+		cli_error("%s", err.msg);
+		rc = EXIT_ERROR;
 	}
 	strbuf_release(&what);
 	free(state_path);
 	arena_free(a);
 	return rc;
+}
+
+static int own_opt(void *ud, int opt, const char *arg, struct err *err)
+{
+	if (opt != OPT_PARALLELISM)
+		return 0;
+	return cli_parse_int("--parallelism", arg, 1, 64, ud, err) < 0 ? -1 : 1;
 }
 
 int cmd_refresh(int argc, char **argv)
@@ -288,55 +305,24 @@ int cmd_refresh(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct refresh_cmd rcmd;
-	struct err err = ERR_INIT;
-	int c, rc;
+	struct cli_opts co = { "refresh", &rcmd.to, &rcmd.so, &rcmd.aws,
+			       own_opt, &rcmd.parallelism };
+	int rc, first;
 
 	memset(&rcmd, 0, sizeof(rcmd));
 	tmplopts_init(&rcmd.to);
 	stateopts_init(&rcmd.so);
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		int r = tmplopts_handle(&rcmd.to, c, optarg, &err);
-		if (r == 0)
-			r = stateopts_handle(&rcmd.so, c, optarg, &err);
-		if (r < 0) {
-			tmplopts_release(&rcmd.to);
-			return cli_usage_error("refresh", "%s", err.msg);
-		}
-		if (r > 0)
-			continue;
-		if (c >= AWSOPT_BASE && c < AWSOPT_END) {
-			if (awsopts_parse(&rcmd.aws, c, optarg, "refresh") < 0) {
-				tmplopts_release(&rcmd.to);
-				return EXIT_USAGE;
-			}
-			continue;
-		}
-		if (c == OPT_PARALLELISM) {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-			if (*end || v < 1 || v > 64) {
-				tmplopts_release(&rcmd.to);
-				return cli_usage_error("refresh", "--parallelism takes a number from 1 to 64, not '%s'", optarg);
-			}
-			rcmd.parallelism = (int)v;
-			continue;
-		}
+	if (cli_parse_opts(&co, opts, argc, argv, &first) < 0) {
 		tmplopts_release(&rcmd.to);
-		if (c == ':')
-			return cli_usage_error("refresh", "'%s' needs a value",
-					       argv[optind - 1]);
-		return cli_usage_error("refresh", "unknown option '%s'",
-				       argv[optind - 1]);
+		return EXIT_USAGE;
 	}
-	if (argc - optind != 1) {
+	if (argc - first != 1) {
 		tmplopts_release(&rcmd.to);
-		return cli_usage_error("refresh", argc - optind
+		return cli_usage_error("refresh", argc - first
 				       ? "one TEMPLATE at a time"
 				       : "TEMPLATE is missing");
 	}
-	rcmd.to.template_path = argv[optind];
+	rcmd.to.template_path = argv[first];
 	rc = run_refresh(&rcmd);
 	tmplopts_release(&rcmd.to);
 	return rc;

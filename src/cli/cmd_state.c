@@ -1,16 +1,34 @@
 /*
- * cairn state list|show|rm|history: read (and, for rm, edit) the recorded
- * state of a stack without touching AWS.
+ * cairn state list|show|rm|history|push|pull|migrate: read (and, for rm,
+ * edit) the recorded state of a stack without touching AWS resources, and
+ * move it between a local file and S3.
+ *
+ *   state push [--force] LOCAL_PATH   upload LOCAL_PATH to the remote
+ *                                     --state (locked, refusing to replace
+ *                                     a remote state with a higher serial
+ *                                     or of another stack without --force)
+ *   state pull [--force] LOCAL_PATH   download it (refusing to replace a
+ *                                     local state with a higher serial)
+ *   state migrate --to LOCATION       copy the state named by --stack /
+ *                                     --state to LOCATION (a path or an
+ *                                     s3:// URL), with the same refusals
+ *   state history [--versions]        an S3 state: the bucket's versions
+ *                                     of the object (ListObjectVersions),
+ *                                     then the journal
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cairn/arena.h"
 #include "cairn/state.h"
 #include "cairn/strbuf.h"
 #include "cairn/value.h"
+#include "awsopts.h"
+#include "cairn/remote.h"
 #include "commands.h"
 #include "stateopts.h"
 
@@ -22,7 +40,13 @@ struct state_cmd {
 	char *path;
 	struct state *st;
 	struct arena *a;
+	struct state_handle sh;
+	struct aws_options aws;
+	int force, versions;
+	const char *to, *version_id;
 };
+
+enum { OPT_FORCE = 0x3000, OPT_VERSIONS, OPT_TO, OPT_VERSION_ID };
 
 static void add_json_str(struct strbuf *sb, const char *s)
 {
@@ -40,6 +64,11 @@ static int parse(struct state_cmd *c, int argc, char **argv, int allow_json,
 {
 	static const struct option opts[] = {
 		STATEOPTS_LONGOPTS,
+		AWSOPTS_LONGOPTS,
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "versions", no_argument, NULL, OPT_VERSIONS },
+		{ "to", required_argument, NULL, OPT_TO },
+		{ "version-id", required_argument, NULL, OPT_VERSION_ID },
 		{ "json", no_argument, NULL, 'j' },
 		{ "limit", required_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
@@ -57,6 +86,29 @@ static int parse(struct state_cmd *c, int argc, char **argv, int allow_json,
 		}
 		if (r > 0)
 			continue;
+		if (opt >= AWSOPT_BASE && opt < AWSOPT_END) {
+			if (awsopts_parse(&c->aws, opt, optarg, "state") < 0) {
+				*status = EXIT_USAGE;
+				return -1;
+			}
+			continue;
+		}
+		if (opt == OPT_FORCE) {
+			c->force = 1;
+			continue;
+		}
+		if (opt == OPT_VERSIONS) {
+			c->versions = 1;
+			continue;
+		}
+		if (opt == OPT_TO) {
+			c->to = optarg;
+			continue;
+		}
+		if (opt == OPT_VERSION_ID) {
+			c->version_id = optarg;
+			continue;
+		}
 		if (opt == 'j' && allow_json) {
 			c->json = 1;
 			continue;
@@ -86,27 +138,35 @@ static int parse(struct state_cmd *c, int argc, char **argv, int allow_json,
 	return optind;
 }
 
-static int open_state(struct state_cmd *c)
+static int open_state(struct state_cmd *c, int remote_flags)
 {
 	struct err err = ERR_INIT;
 
+	c->a = arena_new();
 	c->path = stateopts_path(&c->so, NULL, NULL, &err);
 	if (!c->path)
 		return cli_usage_error("state", "%s", err.msg);
-	c->st = state_open(c->path, 0, &err);
+	c->so.aws = &c->aws;
+	c->st = stateopts_open(&c->so, c->path, 0, remote_flags,
+			       "cairn state rm", &c->sh, &err);
 	if (!c->st) {
 		cli_error("%s", err.msg);
 		return EXIT_ERROR;
 	}
-	c->a = arena_new();
 	return EXIT_OK;
 }
 
-static void done(struct state_cmd *c)
+static int done(struct state_cmd *c)
 {
-	state_close(c->st);
+	struct err err = ERR_INIT;
+	int rc = stateopts_close(&c->sh, c->st, &err);
+
+	if (rc < 0)
+		cli_error("%s", err.msg);
+	c->st = NULL;
 	arena_free(c->a);
 	free(c->path);
+	return rc;
 }
 
 /* ---- list ------------------------------------------------------------- */
@@ -502,6 +562,318 @@ static int state_history(struct state_cmd *c, const char *logical_id)
 	return EXIT_OK;
 }
 
+/* ---- versions, push, pull, migrate ---------------------------------- */
+
+static int state_versions(struct state_cmd *c)
+{
+	struct err err = ERR_INIT;
+	char *bucket = NULL, *key = NULL;
+	const struct value *l;
+	size_t i;
+	int rc = EXIT_OK;
+
+	if (remote_parse_url(c->path, &bucket, &key, &err) < 0) {
+		cli_error("%s", err.msg);
+		return EXIT_ERROR;
+	}
+	l = aws_s3_list_versions(c->sh.aws, bucket, key, c->a, &err);
+	if (!l) {
+		cli_error("%s", err.msg);
+		rc = EXIT_ERROR;
+		goto out;
+	}
+	if (c->json) {
+		struct strbuf sb = STRBUF_INIT;
+		strbuf_addstr(&sb, "{\"version\": 1, \"state\": ");
+		add_json_str(&sb, c->path);
+		strbuf_addstr(&sb, ", \"versions\": ");
+		value_to_json(l, &sb, VALUE_JSON_PRETTY);
+		strbuf_addstr(&sb, "}\n");
+		fputs(sb.buf, stdout);
+		strbuf_release(&sb);
+		goto out;
+	}
+	if (l->u.list.n == 1 &&
+	    !strcmp(value_str(value_map_get(l->u.list.items[0], "VersionId")),
+		    "null")) {
+		printf("The bucket keeps no versions of %s (turn on versioning "
+		       "to keep every state cairn wrote).\n",
+		       c->path);
+		goto out;
+	}
+	printf("Versions of %s, newest first (restore one with 'cairn state "
+	       "pull --version-id ID FILE' then 'cairn state push --force'):\n",
+	       c->path);
+	for (i = 0; i < l->u.list.n; i++) {
+		const struct value *v = l->u.list.items[i];
+		int marker = !strcmp(value_str(value_map_get(v, "DeleteMarker")),
+				     "true");
+		printf("  %-34s %s  %8s bytes%s%s\n",
+		       value_str(value_map_get(v, "VersionId")),
+		       value_str(value_map_get(v, "LastModified")),
+		       marker ? "-" : value_str(value_map_get(v, "Size")),
+		       !strcmp(value_str(value_map_get(v, "IsLatest")), "true") ?
+			       "  (current)" : "",
+		       marker ? "  (deleted)" : "");
+	}
+	putchar('\n');
+out:
+	free(bucket);
+	free(key);
+	return rc;
+}
+
+/* Two states of one lineage: the stack row is made once, when the database
+ * is created, so its created_at (to the millisecond) tells a copy of this
+ * state from another state made independently for the same stack name. */
+static bool same_lineage(const struct state_stack *x,
+			 const struct state_stack *y)
+{
+	return !x->created_at || !y->created_at || !*x->created_at ||
+	       !*y->created_at || !strcmp(x->created_at, y->created_at);
+}
+
+/* The stack name and serial of a state file; -1 with err. */
+static int peek(const char *path, struct arena *a, struct state_stack *out,
+		struct err *err)
+{
+	struct state *st = state_open(path, 0, err);
+	int rc;
+
+	if (!st)
+		return -1;
+	rc = state_stack_get(st, a, out, err);
+	state_close(st);
+	return rc;
+}
+
+static struct aws_client *client(struct state_cmd *c)
+{
+	struct err err = ERR_INIT;
+	struct aws_options ao;
+	struct aws_client *aws;
+
+	c->so.aws = &c->aws;
+	stateopts_aws_options(&c->so, &ao);
+	aws = aws_client_new(&ao, &err);
+
+	if (!aws)
+		cli_error("%s", err.msg);
+	return aws;
+}
+
+static int push(struct state_cmd *c, const char *local, const char *url)
+{
+	struct err err = ERR_INIT;
+	struct state_stack ls, rs;
+	struct remote_opts ro;
+	struct remote *r = NULL;
+	struct aws_client *aws;
+	int rc = EXIT_ERROR;
+
+	if (peek(local, c->a, &ls, &err) < 0) {
+		cli_error("%s", err.msg);
+		return EXIT_ERROR;
+	}
+	if (!(aws = client(c)))
+		return EXIT_ERROR;
+	memset(&ro, 0, sizeof(ro));
+	ro.lock = true;
+	ro.lock_wait = c->so.lock_timeout;
+	ro.command = "cairn state push";
+	ro.create = true;
+	r = remote_open(aws, url, &ro, &err);
+	if (!r) {
+		cli_error("%s", err.msg);
+		goto out;
+	}
+	if (remote_existed(r)) {
+		if (peek(remote_local_path(r), c->a, &rs, &err) < 0) {
+			cli_error("%s (the object at %s is not a cairn state? "
+				  "--force replaces it)",
+				  err.msg, url);
+			if (!c->force)
+				goto out;
+			rs.name = "";
+			rs.serial = -1;
+		}
+		if (!c->force && *rs.name && *ls.name &&
+		    strcmp(rs.name, ls.name)) {
+			cli_error("%s holds stack \"%s\", %s holds \"%s\": not "
+				  "replacing it (--force does)",
+				  url, rs.name, local, ls.name);
+			goto out;
+		}
+		if (!c->force && !same_lineage(&rs, &ls)) {
+			cli_error("%s and %s are different states (created %s "
+				  "and %s), not copies of one: not replacing it "
+				  "(--force does)",
+				  url, local, rs.created_at, ls.created_at);
+			goto out;
+		}
+		if (!c->force && rs.serial > ls.serial) {
+			cli_error("%s is newer (serial %lld) than %s (serial "
+				  "%lld): not replacing it (pull it first, or "
+				  "--force)",
+				  url, (long long)rs.serial, local,
+				  (long long)ls.serial);
+			goto out;
+		}
+	}
+	if (remote_put_file(aws, url, local,
+			    remote_existed(r) ? remote_etag(r) : NULL,
+			    c->so.kms_key, &err) < 0) {
+		cli_error("%s", err.msg);
+		goto out;
+	}
+	printf("Pushed %s (stack \"%s\", serial %lld) to %s.\n", local,
+	       ls.name, (long long)ls.serial, url);
+	rc = EXIT_OK;
+out:
+	if (remote_close(r, &err) < 0) {
+		cli_error("%s", err.msg);
+		rc = EXIT_ERROR;
+	}
+	aws_client_free(aws);
+	return rc;
+}
+
+static int pull(struct state_cmd *c, const char *url, const char *local)
+{
+	struct err err = ERR_INIT;
+	struct state_stack ls, rs;
+	struct remote_opts ro;
+	struct remote *r = NULL;
+	struct aws_client *aws;
+	int rc = EXIT_ERROR;
+
+	if (!(aws = client(c)))
+		return EXIT_ERROR;
+	memset(&ro, 0, sizeof(ro));
+	ro.version_id = c->version_id;
+	r = remote_open(aws, url, &ro, &err);
+	if (!r) {
+		cli_error("%s", err.msg);
+		goto out;
+	}
+	if (peek(remote_local_path(r), c->a, &rs, &err) < 0) {
+		cli_error("%s", err.msg);
+		goto out;
+	}
+	if (access(local, F_OK) == 0 && !c->force) {
+		if (peek(local, c->a, &ls, &err) < 0) {
+			cli_error("%s (not replacing it; --force does)",
+				  err.msg);
+			goto out;
+		}
+		if (*rs.name && *ls.name && strcmp(rs.name, ls.name)) {
+			cli_error("%s holds stack \"%s\", %s holds \"%s\": not "
+				  "replacing it (--force does)",
+				  local, ls.name, url, rs.name);
+			goto out;
+		}
+		if (!same_lineage(&rs, &ls)) {
+			cli_error("%s and %s are different states (created %s "
+				  "and %s), not copies of one: not replacing it "
+				  "(--force does)",
+				  local, url, ls.created_at, rs.created_at);
+			goto out;
+		}
+		if (ls.serial > rs.serial) {
+			cli_error("%s is newer (serial %lld) than %s (serial "
+				  "%lld): not replacing it (push it, or "
+				  "--force)",
+				  local, (long long)ls.serial, url,
+				  (long long)rs.serial);
+			goto out;
+		}
+	}
+	{
+		/* state/ as state_open would make it */
+		char *dir = strdup(local), *slash = strrchr(dir, '/');
+		if (slash && slash != dir) {
+			*slash = '\0';
+			mkdir(dir, 0700);
+		}
+		free(dir);
+	}
+	if (remote_save_copy(r, local, &err) < 0) {
+		cli_error("%s", err.msg);
+		goto out;
+	}
+	printf("Pulled %s%s%s (stack \"%s\", serial %lld) to %s.\n", url,
+	       c->version_id ? " version " : "",
+	       c->version_id ? c->version_id : "", rs.name,
+	       (long long)rs.serial, local);
+	rc = EXIT_OK;
+out:
+	if (remote_close(r, &err) < 0) {
+		cli_error("%s", err.msg);
+		rc = EXIT_ERROR;
+	}
+	aws_client_free(aws);
+	return rc;
+}
+
+static int state_move(struct state_cmd *c, const char *sub, int npos,
+		      char **pos)
+{
+	struct err err = ERR_INIT;
+	int rc;
+
+	c->a = arena_new();
+	c->path = stateopts_path(&c->so, NULL, NULL, &err);
+	if (!c->path) {
+		rc = cli_usage_error("state", "%s", err.msg);
+		goto out;
+	}
+	if (!strcmp(sub, "migrate")) {
+		if (!c->to || npos) {
+			rc = cli_usage_error("state", "state migrate takes "
+						      "--to LOCATION and no "
+						      "arguments");
+			goto out;
+		}
+		if (remote_is_url(c->to) == remote_is_url(c->path)) {
+			rc = cli_usage_error("state",
+					     "state migrate moves between a "
+					     "local file and s3://: '%s' and "
+					     "'%s' are both %s",
+					     c->path, c->to,
+					     remote_is_url(c->to) ? "remote" :
+								    "local");
+			goto out;
+		}
+		rc = remote_is_url(c->to) ? push(c, c->path, c->to) :
+					    pull(c, c->path, c->to);
+		if (rc == EXIT_OK)
+			printf("The state now lives at %s; point --state, "
+			       "CAIRN_STATE or cairn.yaml there. %s was left "
+			       "as it was: remove it once you are sure.\n",
+			       c->to, c->path);
+		goto out;
+	}
+	if (npos != 1) {
+		rc = cli_usage_error("state", "state %s takes one LOCAL_PATH",
+				     sub);
+		goto out;
+	}
+	if (!remote_is_url(c->path)) {
+		rc = cli_usage_error("state",
+				     "state %s needs the remote state: "
+				     "--state s3://BUCKET/KEY (or "
+				     "CAIRN_STATE, cairn.yaml)",
+				     sub);
+		goto out;
+	}
+	rc = !strcmp(sub, "push") ? push(c, pos[0], c->path) :
+				    pull(c, c->path, pos[0]);
+out:
+	arena_free(c->a);
+	free(c->path);
+	return rc;
+}
+
 /* ---- dispatch --------------------------------------------------------- */
 
 int cmd_state(int argc, char **argv)
@@ -514,7 +886,7 @@ int cmd_state(int argc, char **argv)
 	stateopts_init(&c.so);
 	if (argc < 2)
 		return cli_usage_error("state",
-				       "which one: list, show, rm or history?");
+				       "which one: list, show, rm, history, push, pull or migrate?");
 	sub = argv[1];
 	if (!strcmp(sub, "list"))
 		c.name = "state list";
@@ -524,6 +896,12 @@ int cmd_state(int argc, char **argv)
 		c.name = "state rm";
 	else if (!strcmp(sub, "history"))
 		c.name = "state history";
+	else if (!strcmp(sub, "push"))
+		c.name = "state push";
+	else if (!strcmp(sub, "pull"))
+		c.name = "state pull";
+	else if (!strcmp(sub, "migrate"))
+		c.name = "state migrate";
 	else
 		return cli_usage_error("state", "unknown subcommand '%s'", sub);
 
@@ -533,6 +911,9 @@ int cmd_state(int argc, char **argv)
 		return status;
 	first += 1; /* back to indexes of argv */
 	npos = argc - first;
+	if (!strcmp(sub, "push") || !strcmp(sub, "pull") ||
+	    !strcmp(sub, "migrate"))
+		return state_move(&c, sub, npos, argv + first);
 	if ((!strcmp(sub, "list") && npos != 0) ||
 	    (!strcmp(sub, "show") && npos != 1) ||
 	    (!strcmp(sub, "history") && npos > 1) ||
@@ -543,7 +924,9 @@ int cmd_state(int argc, char **argv)
 			: !strcmp(sub, "history") ? "at most one LOGICAL_ID"
 			: !strcmp(sub, "show")	   ? "one LOGICAL_ID"
 						   : "LOGICAL_ID...");
-	status = open_state(&c);
+	status = open_state(&c, !strcmp(sub, "rm") ?
+					STATEOPTS_LOCK | STATEOPTS_WRITABLE :
+					0);
 	if (status != EXIT_OK) {
 		done(&c);
 		return status;
@@ -554,8 +937,15 @@ int cmd_state(int argc, char **argv)
 		status = state_show(&c, argv[first]);
 	else if (!strcmp(sub, "rm"))
 		status = state_rm(&c, npos, argv + first);
-	else
-		status = state_history(&c, npos ? argv[first] : NULL);
-	done(&c);
+	else if (remote_is_url(c.path) && c.versions)
+		status = state_versions(&c);
+	else {
+		if (remote_is_url(c.path) && !c.json)
+			status = state_versions(&c);
+		if (status == EXIT_OK)
+			status = state_history(&c, npos ? argv[first] : NULL);
+	}
+	if (done(&c) < 0 && status == EXIT_OK)
+		status = EXIT_ERROR;
 	return status;
 }

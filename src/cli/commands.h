@@ -7,6 +7,9 @@
  *      (name, function, one-line summary, usage text);
  *   3. add the file to src/cli/meson.build;
  *   4. add a test under tests/e2e/ that runs the real binary.
+ * The usage text is also the command's man page (`cairn help --man NAME`,
+ * installed as cairn-NAME(1)) and what the shell completions offer (its
+ * "  --option VALUE" lines): nothing else to write for those.
  * Commands return the exit status: 0 ok, 1 error, 2 usage error (others
  * documented per command, such as plan --detailed-exitcode).
  */
@@ -28,6 +31,12 @@ struct command {
 };
 
 const struct command *cli_find_command(const char *name);
+/* The whole table, in the order `cairn --help` lists it. */
+const struct command *cli_commands(size_t *n);
+/* cairn's own --help text. */
+void cli_main_usage(FILE *out);
+/* "cairn VERSION (git COMMIT)" and a newline (cmd_help.c). */
+void cli_print_version(FILE *out);
 /* Prints the row's usage to `out`. */
 void cli_usage(const char *name, FILE *out);
 /* Prints "cairn NAME: MSG" and a hint, returns EXIT_USAGE. */
@@ -50,6 +59,9 @@ int cmd_unlock(int argc, char **argv);
 int cmd_refresh(int argc, char **argv);
 int cmd_drift(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+int cmd_help(int argc, char **argv);
+int cmd_types(int argc, char **argv);
+int cmd_schema(int argc, char **argv);
 
 /* apply and destroy share one implementation (cmd_apply.c) */
 int cmd_apply_or_destroy(int argc, char **argv, bool destroy);

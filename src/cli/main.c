@@ -26,13 +26,14 @@ static const struct command commands[] = {
 	  "\n"
 	  "Environment CAIRN_PARAM_<Name> also sets parameter Name.\n" },
 	{ "graph", cmd_graph, "print the resource dependency graph",
-	  "usage: cairn graph TEMPLATE [--format dot|json] [options]\n"
+	  "usage: cairn graph TEMPLATE [--format dot|json|mermaid] [options]\n"
 	  "\n"
 	  "Prints the dependency graph of TEMPLATE: edges from Ref, Fn::GetAtt,\n"
 	  "Fn::Sub and DependsOn, plus the implicit edges AWS needs (dashed in DOT,\n"
 	  "\"implicit\": true in JSON).\n"
 	  "\n"
-	  "  --format dot|json      output format (default dot)\n"
+	  "  --format dot|json|mermaid  output format (default dot; mermaid: a flowchart\n"
+	  "                         GitHub and GitLab render)\n"
 	  "  --param, --params-file, --region, --account, --stack as for validate\n" },
 	{ "whoami", cmd_whoami, "show the AWS identity cairn would use",
 	  "usage: cairn whoami [--region REGION] [--profile NAME] [--endpoint-url URL] [--json]\n"
@@ -67,8 +68,12 @@ static const struct command commands[] = {
 	  "--refresh=false plans from the recorded state alone, without AWS.\n"
 	  "\n"
 	  "  --param, --params-file, --region, --account, --stack as for validate\n"
-	  "  --state PATH           the state database (default state/<stack>.db)\n"
+	  "  --state PATH|s3://BUCKET/KEY  the state (default: $CAIRN_STATE,\n"
+	  "                         cairn.yaml, else state/<stack>.db); an S3\n"
+	  "                         state is read without its lock (docs/state-s3.md)\n"
 	  "  --json                 print the plan as JSON (docs/plan-json.md)\n"
+	  "  --format FMT           human (default), json or markdown (a table, a\n"
+	  "                         Mermaid diagram and <details> per resource)\n"
 	  "  --out FILE             also save the plan (JSON, mode 0600, no secrets)\n"
 	  "                         for 'cairn apply FILE'; apply refuses it once the\n"
 	  "                         template, a parameter or the state has changed\n"
@@ -97,7 +102,9 @@ static const struct command commands[] = {
 	  "  --auto-approve         do not ask for confirmation\n"
 	  "  --parallelism N        operations at once (default 10)\n"
 	  "  --param, --params-file, --region, --account, --stack as for validate\n"
-	  "  --state PATH           state database (default state/<stack>.db)\n"
+	  "  --state PATH|s3://BUCKET/KEY  state (default: $CAIRN_STATE, cairn.yaml,\n"
+	  "                         else state/<stack>.db; docs/state-s3.md)\n"
+	  "  --state-kms-key KEY    an S3 state: SSE-KMS key (default SSE-S3)\n"
 	  "  --lock-timeout DUR     wait this long for the state lock (e.g. 30s)\n"
 	  "  --profile NAME, --endpoint-url URL, --max-attempts N,\n"
 	  "  --request-timeout SEC  AWS client options (see 'cairn whoami --help')\n"
@@ -116,10 +123,10 @@ static const struct command commands[] = {
 	  "'yes' on a terminal; without one, needs --auto-approve.\n"
 	  "Options as for apply.\n" },
 	{ "state", cmd_state, "inspect or edit recorded state",
-	  "usage: cairn state list|show|rm|history [options]\n"
+	  "usage: cairn state list|show|rm|history|push|pull|migrate [options]\n"
 	  "\n"
-	  "Reads the recorded state of a stack (state/<stack>.db); AWS is not\n"
-	  "called.\n"
+	  "Reads the recorded state of a stack (state/<stack>.db, or s3://...);\n"
+	  "AWS resources are not touched.\n"
 	  "\n"
 	  "  state list                  logical id, type, physical id, status\n"
 	  "  state show LOGICAL_ID       properties (secrets as (sensitive)),\n"
@@ -127,7 +134,15 @@ static const struct command commands[] = {
 	  "  state rm LOGICAL_ID...      forget resources without deleting them\n"
 	  "                              in AWS (takes the lock)\n"
 	  "  state history [LOGICAL_ID]  the journal: every AWS call's intent and\n"
-	  "                              outcome; [OPEN] marks an unconfirmed call\n"
+	  "                              outcome; [OPEN] marks an unconfirmed call;\n"
+	  "                              an S3 state: the bucket's versions first\n"
+	  "                              (--versions: only them)\n"
+	  "  state push LOCAL          upload LOCAL to the S3 --state (locked;\n"
+	  "                              refuses a newer remote serial: --force)\n"
+	  "  state pull LOCAL          download the S3 --state to LOCAL\n"
+	  "                              [--version-id ID] (refuses a newer LOCAL)\n"
+	  "  state migrate --to LOC    copy the state between a local file and\n"
+	  "                              s3://BUCKET/KEY (see docs/state-s3.md)\n"
 	  "\n"
 	  "  --stack NAME            the stack (default: the only state/*.db)\n"
 	  "  --state PATH            the state database (default state/<stack>.db)\n"
@@ -146,7 +161,7 @@ static const struct command commands[] = {
 	  "  --stack NAME    the stack (default: the only state/*.db)\n"
 	  "  --state PATH    the state database (default state/<stack>.db)\n" },
 	{ "unlock", cmd_unlock, "break a stale state lock",
-	  "usage: cairn unlock LOCK_ID [--stack NAME | --state PATH]\n"
+	  "usage: cairn unlock LOCK_ID [--stack NAME | --state PATH|s3://...]\n"
 	  "\n"
 	  "Breaks the state lock left by a command that is no longer running\n"
 	  "(a lock also expires by itself when its lease runs out, 10 minutes\n"
@@ -188,8 +203,49 @@ static const struct command commands[] = {
 	  "  --json                 {format_version, drifted, summary, resources:\n"
 	  "                         [{logical_id, type, physical_id, status,\n"
 	  "                         changes: [{path, kind, recorded, live}]}]}\n"
+	  "  --format FMT           human (default), json or markdown (a table, a\n"
+	  "                         Mermaid diagram, <details> per resource)\n"
+	  "  --unmanaged            also list EC2 resources and secrets tagged\n"
+	  "                         cairn:stack=<stack> that the state does not\n"
+	  "                         know (exit 2 when there are any)\n"
 	  "  --region, --stack, --state, --parallelism and the AWS options as for\n"
 	  "  refresh\n" },
+	{ "types", cmd_types, "list every resource type and how cairn handles it",
+	  "usage: cairn types [FILTER] [--native] [--json]\n"
+	  "\n"
+	  "Lists every CloudFormation resource type of the schema bundle (and\n"
+	  "the native ones), one per line with how cairn handles it: native (a\n"
+	  "provider of its own, batched reads), cloudcontrol (created, read,\n"
+	  "updated and deleted through the AWS Cloud Control API), or not\n"
+	  "supported (the registry marks it NON_PROVISIONABLE). FILTER keeps the\n"
+	  "types whose name contains it (case-insensitive). Needs no AWS access.\n"
+	  "\n"
+	  "  --native   only the types with a native provider\n"
+	  "  --json     {format_version, types: [{type, handling}], native,\n"
+	  "             cloudcontrol, not_supported, bundle}\n" },
+	{ "schema", cmd_schema, "refresh resource schemas from the account",
+	  "usage: cairn schema update|path [TYPE...] [options]\n"
+	  "\n"
+	  "update: fetches the registry schema of each TYPE (and of every type of\n"
+	  "--template without a native provider) with cloudformation:DescribeType\n"
+	  "and stores it in the schema cache ($CAIRN_SCHEMA_CACHE, else\n"
+	  "$XDG_CACHE_HOME/cairn/schemas, else ~/.cache/cairn/schemas), where it\n"
+	  "wins over the copy in the bundle shipped with cairn; the provisioning\n"
+	  "type DescribeType reports decides NON_PROVISIONABLE.\n"
+	  "path: prints the bundle in use, its source and the cache directory.\n"
+	  "\n"
+	  "  --template TEMPLATE    the types of this template\n"
+	  "  --cache-dir DIR        store there instead\n"
+	  "  --region, --profile, --endpoint-url and the AWS options as for\n"
+	  "  whoami\n" },
+	{ "help", cmd_help, "show a command's help or manual page",
+	  "usage: cairn help [COMMAND] [--man]\n"
+	  "\n"
+	  "Prints the help of COMMAND (the same text as 'cairn COMMAND --help'),\n"
+	  "or cairn's own. With --man, prints it as a manual page in roff (the\n"
+	  "installed cairn(1) and cairn-COMMAND(1) pages are made this way).\n"
+	  "\n"
+	  "  --man                  print the manual page (roff) instead\n" },
 	{ "import", cmd_import, "adopt an existing AWS resource into the state",
 	  "usage: cairn import LOGICAL_ID PHYSICAL_ID --template TEMPLATE [options]\n"
 	  "\n"
@@ -210,6 +266,12 @@ static const struct command commands[] = {
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+const struct command *cli_commands(size_t *n)
+{
+	*n = NCOMMANDS;
+	return commands;
+}
 
 const struct command *cli_find_command(const char *name)
 {
@@ -264,7 +326,7 @@ int cli_usage_error(const char *name, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-static void main_usage(FILE *out)
+void cli_main_usage(FILE *out)
 {
 	size_t i;
 
@@ -287,27 +349,27 @@ int main(int argc, char **argv)
 	log_init_from_env();
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			main_usage(stdout);
+			cli_main_usage(stdout);
 			return EXIT_OK;
 		} else if (!strcmp(argv[i], "--version")) {
-			printf("cairn %s\n", CAIRN_VERSION);
+			cli_print_version(stdout);
 			return EXIT_OK;
 		} else if (!strcmp(argv[i], "--debug")) {
 			log_set_level(LOG_DEBUG);
 		} else {
 			fprintf(stderr, "cairn: unknown option '%s'\n", argv[i]);
-			main_usage(stderr);
+			cli_main_usage(stderr);
 			return EXIT_USAGE;
 		}
 	}
 	if (i >= argc) {
-		main_usage(stderr);
+		cli_main_usage(stderr);
 		return EXIT_USAGE;
 	}
 	c = cli_find_command(argv[i]);
 	if (!c) {
 		fprintf(stderr, "cairn: '%s' is not a cairn command\n", argv[i]);
-		main_usage(stderr);
+		cli_main_usage(stderr);
 		return EXIT_USAGE;
 	}
 	/* --help and --debug are answered here so every command has them;

@@ -40,7 +40,12 @@ int plancommon_prepare(struct plancommon *pc, const struct tmplopts *to,
 		cli_error("%s", err.msg);
 		return -1;
 	}
-	pc->st = state_open(pc->state_path, open_flags, &err);
+	/* a remote state: plan reads a snapshot without its lock object;
+	 * apply and destroy lock it and upload their changes */
+	pc->st = stateopts_open(so, pc->state_path, open_flags,
+				lock && !so->read_only ?
+					STATEOPTS_LOCK | STATEOPTS_WRITABLE : 0,
+				lock_command, &pc->sh, &err);
 	if (!pc->st && !(err.code == ERR_NOT_FOUND &&
 			 !(open_flags & STATE_OPEN_CREATE))) {
 		cli_error("%s", err.msg);
@@ -84,16 +89,23 @@ int plancommon_prepare(struct plancommon *pc, const struct tmplopts *to,
 	return 0;
 }
 
-void plancommon_release(struct plancommon *pc)
+int plancommon_release(struct plancommon *pc)
 {
+	struct err e3 = ERR_INIT;
+	int rc = 0;
+
 	if (pc->st) {
 		struct err e2 = ERR_INIT;
 		if (state_lock_id(pc->st) && state_lock_release(pc->st, &e2) < 0)
 			cli_error("%s", e2.msg);
-		state_close(pc->st);
-		pc->st = NULL;
 	}
+	if (stateopts_close(&pc->sh, pc->st, &e3) < 0) {
+		cli_error("%s", e3.msg);
+		rc = -1;
+	}
+	pc->st = NULL;
 	free(pc->state_path);
 	pc->state_path = NULL;
 	diag_list_release(&pc->diags);
+	return rc;
 }

@@ -29,6 +29,7 @@ struct plancommon {
 	/* NULL when the state does not exist and open_flags lacked
 	 * STATE_OPEN_CREATE */
 	struct state *st;
+	struct state_handle sh; /* where st lives (a remote state's upload) */
 	struct plan_binding b;
 };
 
@@ -43,7 +44,8 @@ int plancommon_prepare(struct plancommon *pc, const struct tmplopts *to,
 		       const struct stateopts *so, struct arena *a,
 		       int open_flags, bool lock, const char *lock_command);
 
-/* Releases the lock (printing a failure), closes the state, frees. */
-void plancommon_release(struct plancommon *pc);
+/* Releases the lock, closes the state (a remote state's last upload),
+ * frees. -1 after printing an error when the state could not be saved. */
+int plancommon_release(struct plancommon *pc);
 
 #endif

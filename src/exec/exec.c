@@ -456,11 +456,30 @@ static void provider_ctx_init(struct provider_ctx *pc, struct aws_client *aws,
 	pc->poll_max_ms = o->poll_max_ms;
 }
 
+/* The error for a resource that exists under the identity the template
+ * gives it but that this stack did not create: never adopted; `cairn
+ * import` takes it over on purpose. physical_id may be NULL (unknown). */
+static void foreign_hint(const struct exec *x, const struct node *n,
+			 const char *physical_id, struct err *e)
+{
+	char msg[sizeof(e->msg)];
+
+	snprintf(msg, sizeof(msg),
+		 "%s. To manage the existing resource with this stack, import it on purpose: cairn import %s %s --template %s (then plan shows how it differs from the template); or give the resource another name in the template",
+		 e->msg, n->pr->logical_id,
+		 physical_id ? physical_id : "PHYSICAL_ID",
+		 x->o->template_path ? x->o->template_path : "TEMPLATE");
+	memcpy(e->msg, msg, sizeof(e->msg));
+	e->code = ERR_ALREADY_EXISTS;
+}
+
 /* Looks for the resource a crashed run or a lost answer left behind
  * (provider find: by token, tags or generated name) and adopts it. Never
- * the resource being replaced: that one is recorded and goes later. */
-static bool try_adopt(const struct node *n, struct provider_ctx *pc,
-		      struct job *j)
+ * the resource being replaced: that one is recorded and goes later. A
+ * resource find() says exists but is not this stack's fails the job
+ * (true, j->rc -1) with the import hint: it is never adopted. */
+static bool try_adopt(const struct exec *x, const struct node *n,
+		      struct provider_ctx *pc, struct job *j)
 {
 	struct provider_result res;
 	struct err ferr = ERR_INIT;
@@ -468,7 +487,15 @@ static bool try_adopt(const struct node *n, struct provider_ctx *pc,
 	if (!n->prov->find)
 		return false;
 	memset(&res, 0, sizeof(res));
-	if (n->prov->find(pc, j->props, &res, &ferr) < 0 || !res.physical_id)
+	if (n->prov->find(pc, j->props, &res, &ferr) < 0) {
+		if (ferr.code != ERR_ALREADY_EXISTS)
+			return false;
+		foreign_hint(x, n, res.physical_id, &ferr);
+		j->err = ferr;
+		j->rc = -1;
+		return true;
+	}
+	if (!res.physical_id)
 		return false;
 	if (n->physical_id && !strcmp(res.physical_id, n->physical_id))
 		return false;
@@ -526,16 +553,22 @@ static void run_job(struct exec *x, struct job *j)
 	}
 	/* create (or the new half of a replace): adopt what a crashed run
 	 * made with this token before creating anything */
-	if (n->adopt_first && try_adopt(n, &pc, j))
+	if (n->adopt_first && try_adopt(x, n, &pc, j))
 		return;
 	j->rc = n->prov->create(&pc, j->props, &j->res, &j->err);
 	/* "already exists" (or "already associated") after a lost answer:
-	 * read it back and adopt it; find() only returns a resource that
-	 * matches this one's identity (token, tags, name or keys) */
+	 * read it back and adopt it; find() only returns what is provably
+	 * this resource (its cairn tags, or keys that are all this stack's) */
 	if (j->rc && (j->err.code == ERR_ALREADY_EXISTS ||
 		      j->err.code == ERR_CONFLICT) &&
-	    try_adopt(n, &pc, j))
+	    try_adopt(x, n, &pc, j))
 		return;
+	/* something by that name exists and nothing says it is ours: say
+	 * how to take it over on purpose (the provider's own check already
+	 * added the hint-less message when it looked) */
+	if (j->rc && j->err.code == ERR_ALREADY_EXISTS &&
+	    !strstr(j->err.msg, "cairn import"))
+		foreign_hint(x, n, j->res.physical_id, &j->err);
 }
 
 static void *worker_main(void *arg)

@@ -495,13 +495,257 @@ static struct value *merge_attrs(struct arena *a, const struct value *rec,
 	return out;
 }
 
+/* ------------------------------------------------------------ ownership */
+
+/* v (a string, or a list of strings) names id. */
+static bool names_holder(const struct value *v, const char *id)
+{
+	size_t i;
+
+	if (!v || !id)
+		return false;
+	if (v->kind == VALUE_STRING)
+		return !strcmp(value_str(v), id);
+	if (v->kind == VALUE_LIST)
+		for (i = 0; i < v->u.list.n; i++) {
+			const char *s = value_str(v->u.list.items[i]);
+			if (s && !strcmp(s, id))
+				return true;
+		}
+	return false;
+}
+
+/* The keys of the items the holder records itself (computed once per
+ * property: a security group's rule keys take a normalisation each). */
+struct own_keys {
+	const char **k;
+	size_t n;
+};
+
+static void own_keys_of(struct arena *a, const struct provider_relation *rel,
+			const struct value *own, struct own_keys *out)
+{
+	size_t i, n = own && own->kind == VALUE_LIST ? own->u.list.n : 0;
+
+	out->k = arena_alloc(a, (n ? n : 1) * sizeof(*out->k));
+	out->n = 0;
+	for (i = 0; i < n; i++) {
+		const char *x = rel->item_key(a, own->u.list.items[i]);
+		if (x)
+			out->k[out->n++] = x;
+	}
+}
+
+static bool recorded_has(const struct own_keys *own, const char *k)
+{
+	size_t i;
+
+	for (i = 0; i < own->n; i++)
+		if (!strcmp(own->k[i], k))
+			return true;
+	return false;
+}
+
+/* Another resource of the stack declares the item with key k on r. */
+static const struct state_resource *
+claimed_by(struct arena *a, const struct provider_relation *rel,
+	   const struct state_resource *r, const struct state_resource *recs,
+	   size_t nrecs, const char *k)
+{
+	const struct provider_claim *c;
+	size_t i;
+
+	for (i = 0; i < nrecs; i++) {
+		const struct state_resource *s = &recs[i];
+		if (s == r || !s->properties)
+			continue;
+		for (c = rel->claims; c && c->type; c++) {
+			const char *ok;
+			if (strcmp(c->type, s->type) || !c->owned_key ||
+			    !names_holder(value_map_get(s->properties,
+							c->points_at),
+					  r->physical_id))
+				continue;
+			ok = c->owned_key(a, s->physical_id, s->properties);
+			if (ok && !strcmp(ok, k))
+				return s;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * obs (the cleaned live read of r, modified in place) with each
+ * relationship property reduced to what r answers for: the items r records
+ * itself, and the items nobody declares (drift); without those another
+ * resource of the stack declares (a claim) and those AWS put there itself.
+ * A list left empty is dropped when r records none, and empty when r
+ * records one (an egress list emptied outside is not AWS's default).
+ */
+static void drop_claimed(struct arena *a, const struct state_resource *r,
+			 const struct state_resource *recs, size_t nrecs,
+			 struct value *obs)
+{
+	const struct provider_relation *rels;
+	size_t nrel = 0, i, k;
+
+	rels = provider_relations(r->type, &nrel);
+	for (i = 0; i < nrel; i++) {
+		const struct provider_relation *rel = &rels[i];
+		struct value *live = value_map_get(obs, rel->property), *keep;
+		const struct value *own = value_map_get(r->properties,
+							rel->property);
+		struct own_keys ok;
+		if (!live && own && own->kind == VALUE_LIST) {
+			/* none live: an empty list, not an absent property, so
+			 * the record says "none" rather than "AWS's default" */
+			value_map_set(a, obs, rel->property, value_new_list(a));
+			continue;
+		}
+		if (!live || live->kind != VALUE_LIST)
+			continue;
+		keep = value_new_list(a);
+		own_keys_of(a, rel, own, &ok);
+		for (k = 0; k < live->u.list.n; k++) {
+			struct value *x = live->u.list.items[k];
+			const char *key = rel->item_key(a, x);
+			if (key && !recorded_has(&ok, key)) {
+				const struct state_resource *s;
+				if (rel->aws_default &&
+				    rel->aws_default(r->properties, x))
+					continue;
+				s = claimed_by(a, rel, r, recs, nrecs, key);
+				if (s) {
+					log_debug("refresh: %s %s[%s] belongs to "
+						  "%s", r->logical_id,
+						  rel->property, key,
+						  s->logical_id);
+					continue;
+				}
+			}
+			value_list_push(a, keep, x);
+		}
+		if (keep->u.list.n || own)
+			value_map_set(a, obs, rel->property, keep);
+		else
+			value_map_del(obs, rel->property);
+	}
+}
+
+/*
+ * The relationship properties r does not record but AWS has items in that
+ * nobody declares: compared as if r recorded an empty list (*rec becomes a
+ * copy of the record with those lists), and kept in the projected live
+ * view proj (refresh_project dropped them, r recording none).
+ */
+static void unowned_items(struct arena *a, const struct state_resource *r,
+			  const struct value *obs, struct value **rec,
+			  struct value *proj)
+{
+	const struct provider_relation *rels;
+	size_t nrel = 0, i;
+
+	rels = provider_relations(r->type, &nrel);
+	for (i = 0; i < nrel; i++) {
+		const char *prop = rels[i].property;
+		struct value *lv = value_map_get(obs, prop);
+		const struct value *own = value_map_get(r->properties, prop);
+		struct value *pl = value_map_get(proj, prop);
+		size_t k;
+		if (own && pl && lv && pl->kind == VALUE_LIST &&
+		    lv->kind == VALUE_LIST && pl->u.list.n == lv->u.list.n) {
+			/* an item r does not record is shown whole, not cut
+			 * to the shape of r's own items (a rule's ports) */
+			struct own_keys ok;
+			own_keys_of(a, &rels[i], own, &ok);
+			for (k = 0; k < lv->u.list.n; k++) {
+				const char *key = rels[i].item_key(
+					a, lv->u.list.items[k]);
+				if (key && !recorded_has(&ok, key))
+					pl->u.list.items[k] = lv->u.list.items[k];
+			}
+		}
+		if (!lv || own || !proj || proj->kind != VALUE_MAP)
+			continue;
+		if (*rec == r->properties) {
+			struct value *c = value_new_map(a);
+			size_t j;
+			for (j = 0; r->properties &&
+				    r->properties->kind == VALUE_MAP &&
+				    j < r->properties->u.map.n; j++)
+				value_map_set(a, c, r->properties->u.map.items[j].key,
+					      r->properties->u.map.items[j].val);
+			*rec = c;
+		}
+		value_map_set(a, *rec, prop, value_new_list(a));
+		value_map_set(a, proj, prop, lv);
+	}
+}
+
+/* ------------------------------------------------------------- versions */
+
+static void add_change(struct arena *a, struct plan_changes *out,
+		       const struct plan_change *c)
+{
+	if (out->n == out->cap) {
+		size_t cap = out->cap ? out->cap * 2 : 8;
+		out->items = arena_realloc(a, out->items,
+					   out->cap * sizeof(*c),
+					   cap * sizeof(*c));
+		out->cap = cap;
+	}
+	out->items[out->n++] = *c;
+}
+
+/*
+ * A write-only value replaced outside cairn (a secret's value): its
+ * version moved. Reported as a change of the property, the versions
+ * standing for the values (which are never read); the record of the
+ * property becomes a fingerprint no value has, so the plan puts the
+ * template's value back. Returns the property, or NULL.
+ */
+static const char *replaced_value(struct arena *a,
+				  const struct state_resource *r,
+				  const struct value *live_attrs,
+				  struct plan_changes *out)
+{
+	const struct provider_versioned *ver = provider_versioned(r->type);
+	const char *was, *now;
+	size_t i;
+
+	if (!ver)
+		return NULL;
+	was = value_str(value_map_get(r->attributes, ver->attr));
+	now = value_str(value_map_get(live_attrs, ver->attr));
+	if (!was || !now || !strcmp(was, now))
+		return NULL;
+	for (i = 0; ver->properties[i]; i++) {
+		struct plan_change c;
+		if (!value_map_get(r->properties, ver->properties[i]))
+			continue;
+		memset(&c, 0, sizeof(c));
+		c.kind = PLAN_CHANGE_UPDATE;
+		c.path = ver->properties[i];
+		c.before = value_new_string(
+			a, arena_sprintf(a, "(value of version %s)", was));
+		c.after = value_new_string(
+			a, arena_sprintf(a, "(replaced outside cairn: version %s)",
+					 now));
+		add_change(a, out, &c);
+		return ver->properties[i];
+	}
+	return NULL;
+}
+
 static void finish_item(struct arena *a, struct state *st,
+			const struct state_resource *recs, size_t nrecs,
 			const struct state_resource *r, int rc,
 			const struct err *e, const struct provider_result *out,
 			struct refresh_item *it)
 {
 	const struct schema_type *schema;
-	struct value *obs;
+	struct value *obs, *rec = r->properties;
+	const char *replaced;
 
 	if (rc == ERR_NOT_FOUND) {
 		it->status = REFRESH_GONE;
@@ -521,13 +765,24 @@ static void finish_item(struct arena *a, struct state *st,
 		/* the provider reports no properties: nothing to compare */
 		obs = r->properties;
 	} else {
-		obs = refresh_clean_observed(a, out->props);
-		obs = refresh_project(a, obs, r->properties);
+		struct value *live = refresh_clean_observed(a, out->props);
+		drop_claimed(a, r, recs, nrecs, live);
+		obs = refresh_project(a, live, r->properties);
+		if (obs == live && r->properties)
+			obs = value_copy(a, live);
+		unowned_items(a, r, live, &rec, obs);
 	}
-	refresh_diff(a, st, schema, r->properties, obs, &it->changes);
+	refresh_diff(a, st, schema, rec, obs, &it->changes);
+	replaced = replaced_value(a, r, out->attrs, &it->changes);
 	it->status = it->changes.n ? REFRESH_DRIFTED : REFRESH_UNCHANGED;
-	it->new_props = refresh_merge(a, schema, r->properties, obs,
-				      &it->changes);
+	it->new_props = refresh_merge(a, schema, rec, obs, &it->changes);
+	if (replaced) {
+		/* a fingerprint of no value: the plan sets the template's */
+		struct value *fp = value_new_string(
+			a, "hmac-sha256:replaced-outside-cairn");
+		fp->sensitive = 1;
+		value_map_set(a, it->new_props, replaced, fp);
+	}
 	it->new_attrs = merge_attrs(a, r->attributes, out->attrs);
 	it->new_physical_id = out->physical_id
 				      ? arena_strdup(a, out->physical_id)
@@ -634,7 +889,7 @@ int refresh_read(struct arena *a, struct state *st, struct aws_client *aws,
 	for (i = 0; i < pl.njobs; i++) {
 		struct job *j = &pl.jobs[i];
 		for (k = 0; k < j->n; k++)
-			finish_item(a, st, &recs[j->idx[k]], j->rcs[k],
+			finish_item(a, st, recs, n, &recs[j->idx[k]], j->rcs[k],
 				    &j->errs[k], &j->outs[k],
 				    &res->items[j->idx[k]]);
 		arena_free(j->arena);
@@ -800,7 +1055,7 @@ struct state *refresh_snapshot(struct state *st, char **path_out,
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(s) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
 	if (rc != SQLITE_OK) {
-		err_set(err, ERR_STATE, "cannot copy state '%s' for the plan: %s",
+		err_set(err, ERR_STATEDB, "cannot copy state '%s' for the plan: %s",
 			state_path(st), db ? sqlite3_errmsg(db) : "out of memory");
 		sqlite3_finalize(s);
 		sqlite3_close(db);

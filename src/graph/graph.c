@@ -180,7 +180,7 @@ static size_t policy_roles(const struct graph *g, size_t i, long *out,
 }
 
 /* An ECS service starts tasks at once: the roles of its task definition
- * must already carry their policies (AWS-NOTES section 6, item 6). */
+ * must already carry their policies (docs/aws-behaviour.md, "Ordering rules"). */
 static void service_policy_edges(struct graph *g)
 {
 	size_t s, t, p, k;

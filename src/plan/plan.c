@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cairn/plan.h"
+#include "cairn/schema.h"
 #include "plan_int.h"
 
 /* logical id -> index in p->items; open addressing, never shrinks */
@@ -227,6 +228,31 @@ static bool clashes(struct plan *p, const struct uniqueness *u,
 	return u->name || !u->scope[0] || value_map_get(d, u->scope[0]);
 }
 
+/* A type cairn drives through Cloud Control (no row above): a name the
+ * template gives in a create-only property ("QueueName", "TableName",
+ * "Name") and keeps is taken by the old resource until it is deleted, so
+ * the replacement goes delete-first, as CloudFormation's own handlers
+ * would fail with AlreadyExists otherwise. */
+static void cc_name_clash(struct plan *p, struct plan_resource *it,
+			  const struct value *d, const struct value *r)
+{
+	const struct schema_type *t = schema_find(it->type);
+	size_t i, n;
+
+	if (!t || schema_native(t) || !d || d->kind != VALUE_MAP)
+		return;
+	for (i = 0; i < d->u.map.n; i++) {
+		const char *k = d->u.map.items[i].key;
+		n = strlen(k);
+		if (n < 4 || strcmp(k + n - 4, "Name") ||
+		    !schema_create_only(t, k) || !same_prop(p->arena, d, r, k))
+			continue;
+		it->create_before_delete = false;
+		it->conflict = arena_strdup(p->arena, k);
+		return;
+	}
+}
+
 /* Decides it->create_before_delete and it->conflict. */
 static void replacement_order(struct plan *p, struct plan_resource *it,
 			      const struct value *d, const struct value *r)
@@ -241,8 +267,10 @@ static void replacement_order(struct plan *p, struct plan_resource *it,
 		if (!strcmp(uniq_table[i].type, it->type) &&
 		    clashes(p, &uniq_table[i], d, r))
 			u = &uniq_table[i];
-	if (!u)
+	if (!u) {
+		cc_name_clash(p, it, d, r);
 		return;
+	}
 	it->create_before_delete = false;
 	if (u->name) {
 		it->conflict = u->name;

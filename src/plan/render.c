@@ -508,3 +508,389 @@ void plan_render_json(const struct plan *p, struct strbuf *out)
 		    s.add, s.change, s.replace, s.destroy, s.forget, s.noop,
 		    plan_has_changes(p) ? "true" : "false");
 }
+
+/* ------------------------------------------------------------ Markdown */
+
+/* Text for a table cell or a heading: '|' and newlines would end the cell,
+ * '<' could open HTML, '`' a code span. */
+static void md_text(struct strbuf *out, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '|':
+			strbuf_addstr(out, "\\|");
+			break;
+		case '\n':
+		case '\r':
+			strbuf_addch(out, ' ');
+			break;
+		case '<':
+			strbuf_addstr(out, "&lt;");
+			break;
+		case '>':
+			strbuf_addstr(out, "&gt;");
+			break;
+		case '`':
+			strbuf_addstr(out, "'");
+			break;
+		case '&':
+			strbuf_addstr(out, "&amp;");
+			break;
+		default:
+			strbuf_addch(out, *s);
+		}
+	}
+}
+
+/* A value inside a ``` block, as compact JSON; a backtick becomes the JSON
+ * escape \u0060 so a value cannot close the block. */
+static void md_value(struct strbuf *out, const struct value *v, bool sensitive)
+{
+	struct strbuf j = STRBUF_INIT;
+	size_t i;
+
+	if (sensitive) {
+		strbuf_addstr(out, "(sensitive)");
+		return;
+	}
+	if (!v) {
+		strbuf_addstr(out, "null");
+		return;
+	}
+	if (v->kind == VALUE_UNKNOWN) {
+		strbuf_addstr(out, "(known after apply)");
+		return;
+	}
+	value_to_json(v, &j, JSON_VALUE_FLAGS);
+	for (i = 0; i < j.len; i++) {
+		if (j.buf[i] == '`')
+			strbuf_addstr(out, "\\u0060");
+		else if (j.buf[i] == '\n')
+			strbuf_addstr(out, "\\n");
+		else
+			strbuf_addch(out, j.buf[i]);
+	}
+	strbuf_release(&j);
+}
+
+/* The change lines of one resource in a ```diff block: "+" added, "-"
+ * removed, "!" (a "-" then "+" pair) updated. */
+static void md_changes(struct strbuf *out, const struct plan_changes *cs,
+		       const char *before_word, const char *after_word)
+{
+	size_t i;
+
+	if (!cs || !cs->n)
+		return;
+	strbuf_addstr(out, "\n```diff\n");
+	for (i = 0; i < cs->n; i++) {
+		const struct plan_change *c = &cs->items[i];
+		const char *path = *c->path ? c->path : "(all properties)";
+		bool after_secret = c->sensitive &&
+				    !(c->after && c->after->kind == VALUE_UNKNOWN);
+
+		switch (c->kind) {
+		case PLAN_CHANGE_ADD:
+			strbuf_addf(out, "+ %s: ", path);
+			md_value(out, c->after, after_secret);
+			break;
+		case PLAN_CHANGE_REMOVE:
+			strbuf_addf(out, "- %s: ", path);
+			md_value(out, c->before, c->sensitive);
+			break;
+		case PLAN_CHANGE_UPDATE:
+			strbuf_addf(out, "- %s: ", path);
+			md_value(out, c->before, c->sensitive);
+			strbuf_addf(out, "   # %s\n+ %s: ", before_word, path);
+			md_value(out, c->after, after_secret);
+			strbuf_addf(out, "   # %s", after_word);
+			break;
+		}
+		if (c->forces)
+			strbuf_addstr(out, "   # forces replacement");
+		strbuf_addch(out, '\n');
+	}
+	strbuf_addstr(out, "```\n");
+}
+
+/* Mermaid class per action or drift status (fill, stroke). */
+static const struct {
+	const char *name, *fill, *stroke;
+} md_classes[] = {
+	{ "create", "#dafbe1", "#1a7f37" },  { "update", "#fff8c5", "#9a6700" },
+	{ "replace", "#ffebe9", "#cf222e" }, { "delete", "#ffd8d3", "#82071e" },
+	{ "forget", "#ddf4ff", "#0969da" },  { "drifted", "#fbefff", "#8250df" },
+	{ "gone", "#ffd8d3", "#82071e" },    { "failed", "#eeeeee", "#57606a" },
+	{ "skipped", "#eeeeee", "#57606a" }, { "unmanaged", "#fff1e5", "#bc4c00" },
+	{ "unchanged", "#ffffff", "#8c959f" },
+};
+
+struct md_node {
+	const char *id, *type, *cls;
+	const char *const *deps;
+	size_t ndeps;
+	bool shown;
+};
+
+static long md_find(const struct md_node *ns, size_t n, const char *id)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		if (!strcmp(ns[i].id, id))
+			return (long)i;
+	return -1;
+}
+
+/* A flowchart of the nodes whose class is not "unchanged" and of what they
+ * depend on directly; an edge points from a dependency to its dependent
+ * (the order apply creates them). At most 150 nodes: a bigger diagram is
+ * unreadable and GitHub refuses very large ones. */
+static void md_mermaid(struct strbuf *out, struct md_node *ns, size_t n)
+{
+	size_t i, k, shown = 0, used_cls = 0;
+	bool any = false;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(ns[i].cls, "unchanged"))
+			any = true;
+	if (!any)
+		return;
+	for (i = 0; i < n && shown < 150; i++) {
+		if (!strcmp(ns[i].cls, "unchanged"))
+			continue;
+		if (!ns[i].shown) {
+			ns[i].shown = true;
+			shown++;
+		}
+		for (k = 0; k < ns[i].ndeps; k++) {
+			long d = md_find(ns, n, ns[i].deps[k]);
+			if (d >= 0 && !ns[d].shown && shown < 150) {
+				ns[d].shown = true;
+				shown++;
+			}
+		}
+	}
+	strbuf_addstr(out, "\n```mermaid\nflowchart LR\n");
+	for (i = 0; i < n; i++) {
+		if (!ns[i].shown)
+			continue;
+		strbuf_addf(out, "  n%zu[\"", i);
+		md_text(out, ns[i].id);
+		strbuf_addstr(out, "<br/><small>");
+		md_text(out, ns[i].type ? ns[i].type : "?");
+		strbuf_addf(out, "</small>\"]:::%s\n", ns[i].cls);
+	}
+	for (i = 0; i < n; i++) {
+		if (!ns[i].shown)
+			continue;
+		for (k = 0; k < ns[i].ndeps; k++) {
+			long d = md_find(ns, n, ns[i].deps[k]);
+			if (d >= 0 && ns[d].shown && (size_t)d != i)
+				strbuf_addf(out, "  n%ld --> n%zu\n", d, i);
+		}
+	}
+	for (k = 0; k < sizeof(md_classes) / sizeof(md_classes[0]); k++) {
+		for (i = 0; i < n; i++)
+			if (ns[i].shown && !strcmp(ns[i].cls, md_classes[k].name))
+				break;
+		if (i == n)
+			continue;
+		strbuf_addf(out, "  classDef %s fill:%s,stroke:%s,color:#1f2328\n",
+			    md_classes[k].name, md_classes[k].fill,
+			    md_classes[k].stroke);
+		used_cls++;
+	}
+	(void)used_cls;
+	strbuf_addstr(out, "```\n");
+}
+
+/* The Mermaid class: the action's name ("create", "update" ...) */
+static const char *md_class(const struct plan_resource *it)
+{
+	return it->action == PLAN_NOOP ? "unchanged"
+				       : plan_action_name(it->action);
+}
+
+static const char *md_action_text(const struct plan_resource *it)
+{
+	switch (it->action) {
+	case PLAN_CREATE:
+		return "create";
+	case PLAN_UPDATE:
+		return "update in place";
+	case PLAN_REPLACE:
+		return it->create_before_delete ? "replace (create before delete)"
+						: "replace (delete before create)";
+	case PLAN_DELETE:
+		return "destroy";
+	case PLAN_FORGET:
+		return "forget (left in AWS)";
+	case PLAN_NOOP:
+		break;
+	}
+	return "no change";
+}
+
+void plan_render_markdown(const struct plan *p, struct strbuf *out)
+{
+	struct md_node *ns;
+	size_t i;
+
+	strbuf_addstr(out, "### cairn plan");
+	if (p->stack) {
+		strbuf_addstr(out, ": stack `");
+		md_text(out, p->stack);
+		strbuf_addch(out, '`');
+	}
+	strbuf_addstr(out, "\n\n");
+	if (p->stack) {
+		if (!p->state_exists)
+			strbuf_addstr(out, "No state yet. ");
+		else
+			strbuf_addf(out, "State serial %lld, %s. ", p->state_serial,
+				    p->refresh ? "refreshed from AWS" :
+						 "not refreshed from AWS");
+	}
+	strbuf_addstr(out, "**");
+	plan_render_summary(p, out);
+	strbuf_setlen(out, out->len - 1);
+	strbuf_addstr(out, "**\n");
+	if (!plan_has_changes(p))
+		return;
+	strbuf_addstr(out, "\n| action | resource | type | physical id |\n"
+			   "|---|---|---|---|\n");
+	for (i = 0; i < p->n; i++) {
+		const struct plan_resource *it = &p->items[i];
+		if (it->action == PLAN_NOOP)
+			continue;
+		strbuf_addf(out, "| %s %s | ", symbol(it), md_action_text(it));
+		md_text(out, it->logical_id);
+		strbuf_addstr(out, " | ");
+		md_text(out, it->type);
+		strbuf_addstr(out, " | ");
+		md_text(out, it->physical_id ? it->physical_id : "");
+		strbuf_addstr(out, " |\n");
+	}
+	ns = arena_alloc(p->arena, (p->n ? p->n : 1) * sizeof(*ns));
+	for (i = 0; i < p->n; i++) {
+		ns[i].id = p->items[i].logical_id;
+		ns[i].type = p->items[i].type;
+		ns[i].cls = md_class(&p->items[i]);
+		ns[i].deps = p->items[i].depends_on;
+		ns[i].ndeps = p->items[i].ndeps;
+		ns[i].shown = false;
+	}
+	md_mermaid(out, ns, p->n);
+	strbuf_addch(out, '\n');
+	for (i = 0; i < p->n; i++) {
+		const struct plan_resource *it = &p->items[i];
+		if (it->action == PLAN_NOOP)
+			continue;
+		strbuf_addstr(out, "<details><summary><code>");
+		md_text(out, it->logical_id);
+		strbuf_addstr(out, "</code> (");
+		md_text(out, it->type);
+		strbuf_addf(out, "): %s</summary>\n\n", md_action_text(it));
+		if (it->action == PLAN_REPLACE && it->nreasons) {
+			strbuf_addstr(out, "Forces replacement: ");
+			for (size_t k = 0; k < it->nreasons; k++) {
+				strbuf_addstr(out, k ? ", `" : "`");
+				md_text(out, it->reasons[k]);
+				strbuf_addch(out, '`');
+			}
+			strbuf_addstr(out, ".\n");
+		}
+		if ((it->action == PLAN_DELETE || it->action == PLAN_FORGET) &&
+		    it->why) {
+			strbuf_addstr(out, "Why: ");
+			md_text(out, it->why);
+			strbuf_addstr(out, ".\n");
+		}
+		if (it->action == PLAN_CREATE && !it->changes.n)
+			strbuf_addstr(out, "No properties.\n");
+		md_changes(out, &it->changes, "before", "after");
+		strbuf_addstr(out, "\n</details>\n");
+	}
+}
+
+void plan_render_drift_markdown(const char *stack,
+				const struct plan_md_drift *items, size_t n,
+				size_t unchanged, struct strbuf *out)
+{
+	struct arena *a = arena_new();
+	struct md_node *ns = arena_alloc(a, (n ? n : 1) * sizeof(*ns));
+	size_t i, drifted = 0, gone = 0, failed = 0, unmanaged = 0;
+
+	for (i = 0; i < n; i++) {
+		const char *s = items[i].status;
+		drifted += !strcmp(s, "drifted");
+		gone += !strcmp(s, "gone");
+		failed += !strcmp(s, "failed");
+		unmanaged += !strcmp(s, "unmanaged");
+	}
+	strbuf_addstr(out, "### cairn drift");
+	if (stack) {
+		strbuf_addstr(out, ": stack `");
+		md_text(out, stack);
+		strbuf_addch(out, '`');
+	}
+	strbuf_addstr(out, "\n\n");
+	if (!drifted && !gone && !unmanaged && !failed) {
+		strbuf_addf(out, "**No drift**: %zu resource%s match%s the "
+				 "recorded state.\n",
+			    unchanged, unchanged == 1 ? "" : "s",
+			    unchanged == 1 ? "es" : "");
+		arena_free(a);
+		return;
+	}
+	strbuf_addf(out, "**Drift: %zu drifted, %zu gone, %zu unchanged", drifted,
+		    gone, unchanged);
+	if (unmanaged)
+		strbuf_addf(out, ", %zu unmanaged", unmanaged);
+	if (failed)
+		strbuf_addf(out, ", %zu could not be read (check incomplete)",
+			    failed);
+	strbuf_addstr(out, ".** `cairn plan` shows the repair; `cairn refresh` "
+			   "records what AWS has instead.\n\n"
+			   "| status | resource | type | physical id |\n"
+			   "|---|---|---|---|\n");
+	for (i = 0; i < n; i++) {
+		ns[i].id = items[i].logical_id;
+		ns[i].type = items[i].type;
+		ns[i].cls = items[i].status;
+		ns[i].deps = items[i].depends_on;
+		ns[i].ndeps = items[i].ndeps;
+		ns[i].shown = false;
+		if (!strcmp(items[i].status, "skipped"))
+			ns[i].cls = "unchanged";
+		if (!strcmp(items[i].status, "unchanged"))
+			continue;
+		strbuf_addf(out, "| %s | ", items[i].status);
+		md_text(out, items[i].logical_id);
+		strbuf_addstr(out, " | ");
+		md_text(out, items[i].type);
+		strbuf_addstr(out, " | ");
+		md_text(out, items[i].physical_id ? items[i].physical_id : "");
+		strbuf_addstr(out, " |\n");
+	}
+	md_mermaid(out, ns, n);
+	strbuf_addch(out, '\n');
+	for (i = 0; i < n; i++) {
+		if (!items[i].changes || !items[i].changes->n) {
+			if (!items[i].note)
+				continue;
+		}
+		strbuf_addstr(out, "<details><summary><code>");
+		md_text(out, items[i].logical_id);
+		strbuf_addstr(out, "</code> (");
+		md_text(out, items[i].type);
+		strbuf_addf(out, "): %s</summary>\n\n", items[i].status);
+		if (items[i].note) {
+			md_text(out, items[i].note);
+			strbuf_addch(out, '\n');
+		}
+		md_changes(out, items[i].changes, "recorded", "live");
+		strbuf_addstr(out, "\n</details>\n");
+	}
+	arena_free(a);
+}

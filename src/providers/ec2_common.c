@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cairn/log.h"
 #include "prov_int.h"
 
 static const struct value *match_id(const struct value *list,
@@ -35,7 +36,7 @@ static int describe_some(struct provider_ctx *ctx, const char *op,
 	for (i = 0; i < n; i++)
 		value_list_push(ctx->arena, l, value_new_string(ctx->arena, ids[i]));
 	value_map_set(ctx->arena, p, ids_member, l);
-	r = pcall(ctx, "ec2", op, p, err);
+	r = pcall_all(ctx, "ec2", op, p, set, err);
 	if (!r)
 		return -1;
 	items = aws_get_list(ctx->arena, r, set, err);
@@ -143,7 +144,7 @@ int ec2_find_tagged(struct provider_ctx *ctx, const char *op, const char *set,
 	value_map_set(ctx->arena, p,
 		      !strcmp(op, "DescribeNatGateways") ? "Filter" : "Filters",
 		      ec2_cairn_filters(ctx));
-	r = pcall(ctx, "ec2", op, p, err);
+	r = pcall_all(ctx, "ec2", op, p, set, err);
 	if (!r)
 		return -1;
 	items = aws_get_list(ctx->arena, r, set, err);
@@ -179,4 +180,107 @@ int ec2_find_by_tags(const struct provider *p, struct provider_ctx *ctx,
 		return -1;
 	out->props = NULL;
 	return 0;
+}
+
+struct value *tags_with_token(struct provider_ctx *ctx,
+			      const struct value *props)
+{
+	struct value *t = tags_merged(ctx, props), *m;
+
+	if (!ctx->token)
+		return t;
+	m = value_new_map(ctx->arena);
+	ps(ctx->arena, m, "Key", "cairn:token");
+	ps(ctx->arena, m, "Value", ctx->token);
+	value_list_push(ctx->arena, t, m);
+	return t;
+}
+
+/* The id of what a create carrying cairn:token = ctx->token made, or NULL. */
+static int find_by_token(struct provider_ctx *ctx, const char *op,
+			 const char *set, const char *id_field, const char **id,
+			 struct err *err)
+{
+	struct value *p = value_new_map(ctx->arena), *fl = ec2_cairn_filters(ctx), *r;
+	const struct value *items;
+
+	ec2_filter(ctx->arena, fl, "tag:cairn:token", ctx->token);
+	value_map_set(ctx->arena, p, "Filters", fl);
+	if (!(r = pcall_all(ctx, "ec2", op, p, set, err)) ||
+	    !(items = aws_get_list(ctx->arena, r, set, err)))
+		return -1;
+	*id = items->u.list.n ? pv_str(items->u.list.items[0], id_field) : NULL;
+	return 0;
+}
+
+/*
+ * How many times an answer may be lost before the create gives up, and
+ * how many looks (one poll interval apart) for what a lost attempt made
+ * before sending again: a resource a few hundred milliseconds old may not
+ * be listed yet (EC2's Describe calls are eventually consistent).
+ */
+#define CREATE_LOST_MAX 4
+#define CREATE_LOOKS 3
+
+struct value *ec2_create_once(struct provider_ctx *ctx, const char *op,
+			      const struct value *params,
+			      const char *const *codes, double seconds,
+			      const char *desc_op, const char *set,
+			      const char *id_field, const char **found_id,
+			      struct err *err)
+{
+	double dl = prov_deadline(ctx, seconds);
+	int attempt = 0, lost = 0;
+
+	*found_id = NULL;
+	for (;;) {
+		struct aws_call_opts o = { 1, 0 };
+		struct value *r = aws_call_opt(ctx->aws, "ec2", op, params, &o,
+					       ctx->arena, err);
+		struct err serr = ERR_INIT;
+		char what[96];
+		int look;
+
+		if (r)
+			return r;
+		err_prefix(err, "%s %s: ", ctx->type ? ctx->type : "?",
+			   ctx->logical_id ? ctx->logical_id : "?");
+		if (o.uncertain) {
+			int la = 0;
+			if (++lost > CREATE_LOST_MAX || !ctx->token)
+				return NULL;
+			for (look = 0; look < CREATE_LOOKS; look++) {
+				struct err ferr = ERR_INIT;
+				const char *id = NULL;
+				if (find_by_token(ctx, desc_op, set, id_field, &id,
+						  &ferr) == 0 && id) {
+					log_msg(LOG_INFO,
+						"%s: ec2:%s: the answer was lost; found what it made: %s",
+						ctx->logical_id, op, id);
+					err_clear(err);
+					*found_id = id;
+					return NULL;
+				}
+				if (look + 1 < CREATE_LOOKS &&
+				    prov_sleep_until(ctx, &la, prov_deadline(ctx, 60.0),
+						     "what a lost create made", &serr) < 0) {
+					if (serr.code == ERR_CANCELLED)
+						*err = serr;
+					return NULL;
+				}
+			}
+			log_msg(LOG_INFO,
+				"%s: ec2:%s: the answer was lost and nothing was made; sending it again",
+				ctx->logical_id, op);
+			continue;
+		}
+		if (!code_in(err, codes))
+			return NULL;
+		snprintf(what, sizeof(what), "ec2:%s (%s)", op, err->aws_code);
+		if (prov_sleep_until(ctx, &attempt, dl, what, &serr) < 0) {
+			if (serr.code == ERR_CANCELLED)
+				*err = serr;
+			return NULL;
+		}
+	}
 }

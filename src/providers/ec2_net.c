@@ -107,7 +107,7 @@ static const struct value *vpc_defaults(struct provider_ctx *ctx, size_t n,
 	value_list_push(a, fl, f);
 	ec2_filter(a, fl, name, value);
 	value_map_set(a, p, "Filters", fl);
-	r = pcall(ctx, "ec2", op, p, err);
+	r = pcall_all(ctx, "ec2", op, p, set, err);
 	return r ? aws_get_list(a, r, set, err) : NULL;
 }
 
@@ -124,6 +124,25 @@ static const char *by_vpc(const struct value *items, const char *vpc,
 	return NULL;
 }
 
+/* DescribeInternetGateways filtered on attachment to any of the VPCs. */
+static const struct value *vpc_igws(struct provider_ctx *ctx, size_t n,
+				    const char *const *ids, struct err *err)
+{
+	struct arena *a = ctx->arena;
+	struct value *p = value_new_map(a), *fl = value_new_list(a);
+	struct value *f = value_new_map(a), *vals = value_new_list(a), *r;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		value_list_push(a, vals, value_new_string(a, ids[i]));
+	ps(a, f, "Name", "attachment.vpc-id");
+	value_map_set(a, f, "Values", vals);
+	value_list_push(a, fl, f);
+	value_map_set(a, p, "Filters", fl);
+	r = pcall(ctx, "ec2", "DescribeInternetGateways", p, err);
+	return r ? aws_get_list(a, r, "internetGatewaySet", err) : NULL;
+}
+
 static int vpc_read_many(struct provider_ctx *ctx, size_t n,
 			 const char *const *ids, struct provider_result *outs,
 			 struct err *err)
@@ -132,7 +151,7 @@ static int vpc_read_many(struct provider_ctx *ctx, size_t n,
 	const struct value **found = arena_alloc(a, (n + 1) * sizeof(*found));
 	size_t i;
 
-	const struct value *sgs, *acls;
+	const struct value *sgs, *acls, *igws;
 
 	if (!n)
 		return 0;
@@ -149,6 +168,11 @@ static int vpc_read_many(struct provider_ctx *ctx, size_t n,
 	if (!acls) /* optional: an endpoint without network ACLs */
 		acls = value_new_list(a);
 	err_clear(err);
+	/* the internet gateways attached to each (one call for all): the
+	 * synthetic InternetGateways, whose items a VPCGatewayAttachment
+	 * of the stack owns (src/providers/relations.c) */
+	if (!(igws = vpc_igws(ctx, n, ids, err)))
+		return -1;
 	for (i = 0; i < n; i++) {
 		const struct value *it = found[i], *assoc;
 		struct value *attrs, *props, *l;
@@ -183,6 +207,20 @@ static int vpc_read_many(struct provider_ctx *ctx, size_t n,
 		pb(a, props, "EnableDnsSupport", dns_s);
 		pb(a, props, "EnableDnsHostnames", dns_h);
 		prop_tags(ctx, props, it);
+		l = value_new_list(a);
+		for (j = 0; j < igws->u.list.n; j++) {
+			const struct value *g = igws->u.list.items[j];
+			const struct value *at = pv(g, "attachmentSet");
+			size_t k;
+			for (k = 0; at && at->kind == VALUE_LIST && k < at->u.list.n; k++) {
+				const char *v = pv_str(at->u.list.items[k], "vpcId");
+				if (v && !strcmp(v, ids[i]) && pv_str(g, "internetGatewayId"))
+					value_list_push(a, l, value_new_string(
+						a, pv_str(g, "internetGatewayId")));
+			}
+		}
+		if (l->u.list.n)
+			value_map_set(a, props, "InternetGateways", l);
 		outs[i].physical_id = arena_strdup(a, ids[i]);
 		outs[i].attrs = attrs;
 		outs[i].props = props;
@@ -245,9 +283,11 @@ static int vpc_create(struct provider_ctx *ctx, const struct value *props,
 	ps(a, p, "CidrBlock", pv_str(props, "CidrBlock"));
 	ps(a, p, "InstanceTenancy", pv_str(props, "InstanceTenancy"));
 	value_map_set(a, p, "TagSpecifications",
-		      ec2_tag_spec(a, "vpc", tags_merged(ctx, props)));
-	r = pcall(ctx, "ec2", "CreateVpc", p, err);
-	if (!r || !(id = aws_get_str(r, "vpc.vpcId", err)))
+		      ec2_tag_spec(a, "vpc", tags_with_token(ctx, props)));
+	/* no idempotency token: never resent blindly after a lost answer */
+	r = ec2_create_once(ctx, "CreateVpc", p, NULL, 0, "DescribeVpcs", "vpcSet",
+			    "vpcId", &id, err);
+	if ((!r && !id) || (r && !(id = aws_get_str(r, "vpc.vpcId", err))))
 		return -1;
 	if (vpc_apply_dns(ctx, id, NULL, props, err) < 0 ||
 	    ec2_wait_state(ctx, "DescribeVpcs", "VpcIds", "vpcSet", "vpcId", id,
@@ -260,6 +300,36 @@ static int vpc_create(struct provider_ctx *ctx, const struct value *props,
 	return 0;
 }
 
+/* The repair of an internet gateway attached outside the stack: the
+ * refresh recorded it in the synthetic InternetGateways, which the
+ * template never sets; detached here. */
+static int vpc_detach_unowned(struct provider_ctx *ctx, const char *id,
+			      const struct value *old_props,
+			      const struct value *new_props, struct err *err)
+{
+	const struct value *o = pv(old_props, "InternetGateways");
+	const struct value *nw = pv(new_props, "InternetGateways");
+	size_t i, j;
+
+	for (i = 0; o && o->kind == VALUE_LIST && i < o->u.list.n; i++) {
+		const char *g = value_str(o->u.list.items[i]);
+		struct value *p;
+		bool keep = false;
+		for (j = 0; nw && nw->kind == VALUE_LIST && j < nw->u.list.n; j++)
+			keep = keep || (g && value_str(nw->u.list.items[j]) &&
+					!strcmp(g, value_str(nw->u.list.items[j])));
+		if (!g || keep)
+			continue;
+		p = value_new_map(ctx->arena);
+		ps(ctx->arena, p, "InternetGatewayId", g);
+		ps(ctx->arena, p, "VpcId", id);
+		if (!pcall(ctx, "ec2", "DetachInternetGateway", p, err) &&
+		    gone_ok(err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int vpc_update(struct provider_ctx *ctx, const char *id,
 		      const struct value *old_props, const struct value *new_props,
 		      const struct value *attrs, struct provider_result *out,
@@ -268,6 +338,7 @@ static int vpc_update(struct provider_ctx *ctx, const char *id,
 	(void)attrs;
 	if (vpc_apply_dns(ctx, id, old_props, new_props, err) < 0 ||
 	    ec2_update_tags(ctx, id, old_props, new_props, err) < 0 ||
+	    vpc_detach_unowned(ctx, id, old_props, new_props, err) < 0 ||
 	    vpc_read(ctx, id, NULL, out, err) < 0)
 		return -1;
 	out->props = NULL;
@@ -380,9 +451,12 @@ static int subnet_create(struct provider_ctx *ctx, const struct value *props,
 	ps(a, p, "AvailabilityZone", pv_str(props, "AvailabilityZone"));
 	ps(a, p, "AvailabilityZoneId", pv_str(props, "AvailabilityZoneId"));
 	value_map_set(a, p, "TagSpecifications",
-		      ec2_tag_spec(a, "subnet", tags_merged(ctx, props)));
-	r = pcall_retry(ctx, "ec2", "CreateSubnet", p, vpc_nf, NEW_ID_SECONDS, err);
-	if (!r || !(id = aws_get_str(r, "subnet.subnetId", err)))
+		      ec2_tag_spec(a, "subnet", tags_with_token(ctx, props)));
+	/* no idempotency token: a resent CreateSubnet would conflict with
+	 * the CIDR of the one the lost attempt made */
+	r = ec2_create_once(ctx, "CreateSubnet", p, vpc_nf, NEW_ID_SECONDS,
+			    "DescribeSubnets", "subnetSet", "subnetId", &id, err);
+	if ((!r && !id) || (r && !(id = aws_get_str(r, "subnet.subnetId", err))))
 		return -1;
 	if (pv_bool(props, "MapPublicIpOnLaunch", false) &&
 	    subnet_map_public(ctx, id, true, err) < 0)
@@ -495,9 +569,13 @@ static int igw_create(struct provider_ctx *ctx, const struct value *props,
 	const char *id;
 
 	value_map_set(a, p, "TagSpecifications",
-		      ec2_tag_spec(a, "internet-gateway", tags_merged(ctx, props)));
-	r = pcall(ctx, "ec2", "CreateInternetGateway", p, err);
-	if (!r || !(id = aws_get_str(r, "internetGateway.internetGatewayId", err)))
+		      ec2_tag_spec(a, "internet-gateway", tags_with_token(ctx, props)));
+	/* no idempotency token: never resent blindly after a lost answer */
+	r = ec2_create_once(ctx, "CreateInternetGateway", p, NULL, 0,
+			    "DescribeInternetGateways", "internetGatewaySet",
+			    "internetGatewayId", &id, err);
+	if ((!r && !id) ||
+	    (r && !(id = aws_get_str(r, "internetGateway.internetGatewayId", err))))
 		return -1;
 	memset(out, 0, sizeof(*out));
 	out->physical_id = id;
@@ -645,7 +723,7 @@ static int att_read_many(struct provider_ctx *ctx, size_t n,
 
 	for (i = 0; i < n; i++) {
 		if (!split_id(a, ids[i], &igws[i], &vpcs[i]))
-			return prov_fail(ctx, err, ERR_STATE,
+			return prov_fail(ctx, err, ERR_STATEDB,
 					 "bad attachment id \"%s\"", ids[i]);
 	}
 	for (i = 0; i < n; i++)
@@ -692,7 +770,7 @@ static int att_update(struct provider_ctx *ctx, const char *id,
 	(void)old_props;
 	(void)attrs;
 	if (!split_id(ctx->arena, id, &igw, &vpc))
-		return prov_fail(ctx, err, ERR_STATE, "bad attachment id \"%s\"", id);
+		return prov_fail(ctx, err, ERR_STATEDB, "bad attachment id \"%s\"", id);
 	if (nigw && strcmp(nigw, igw)) {
 		if (att_detach(ctx, igw, vpc, err) < 0 ||
 		    att_attach(ctx, nigw, vpc, err) < 0)
@@ -712,7 +790,7 @@ static int att_delete(struct provider_ctx *ctx, const char *id,
 	(void)props;
 	(void)attrs;
 	if (!split_id(ctx->arena, id, &igw, &vpc))
-		return prov_fail(ctx, err, ERR_STATE, "bad attachment id \"%s\"", id);
+		return prov_fail(ctx, err, ERR_STATEDB, "bad attachment id \"%s\"", id);
 	return att_detach(ctx, igw, vpc, err);
 }
 
@@ -781,8 +859,13 @@ static int eip_create(struct provider_ctx *ctx, const struct value *props,
 	ps(a, p, "NetworkBorderGroup", pv_str(props, "NetworkBorderGroup"));
 	ps(a, p, "PublicIpv4Pool", pv_str(props, "PublicIpv4Pool"));
 	value_map_set(a, p, "TagSpecifications",
-		      ec2_tag_spec(a, "elastic-ip", tags_merged(ctx, props)));
-	r = pcall(ctx, "ec2", "AllocateAddress", p, err);
+		      ec2_tag_spec(a, "elastic-ip", tags_with_token(ctx, props)));
+	/* no idempotency token: a resent AllocateAddress after a lost answer
+	 * would leave an address (quota, money) behind */
+	r = ec2_create_once(ctx, "AllocateAddress", p, NULL, 0, "DescribeAddresses",
+			    "addressesSet", "allocationId", &id, err);
+	if (!r && id)
+		return read_via_many(&prov_ec2_eip, ctx, id, out, err);
 	if (!r || !(id = aws_get_str(r, "allocationId", err)) ||
 	    !(ip = aws_get_str(r, "publicIp", err)))
 		return -1;
@@ -845,6 +928,73 @@ const struct provider prov_ec2_eip = {
 
 /* ========================================================= RouteTable */
 
+/*
+ * What is in a table that CloudFormation declares elsewhere, reported so
+ * the refresh can tell whose each item is (src/providers/relations.c):
+ * "Routes" (every route, in AWS::EC2::Route's shape; the local route
+ * keeps GatewayId "local", a propagated one says Propagated) and
+ * "SubnetAssociations" (the explicit subnet associations, not the main
+ * table's implicit one). Neither is a CloudFormation property.
+ */
+static void rtb_links(struct provider_ctx *ctx, const struct value *it,
+		      struct value *props)
+{
+	static const char *const dests[][2] = {
+		{ "destinationCidrBlock", "DestinationCidrBlock" },
+		{ "destinationIpv6CidrBlock", "DestinationIpv6CidrBlock" },
+		{ "destinationPrefixListId", "DestinationPrefixListId" },
+	};
+	static const char *const targets[][2] = {
+		{ "gatewayId", "GatewayId" },
+		{ "natGatewayId", "NatGatewayId" },
+		{ "instanceId", "InstanceId" },
+		{ "networkInterfaceId", "NetworkInterfaceId" },
+		{ "transitGatewayId", "TransitGatewayId" },
+		{ "vpcPeeringConnectionId", "VpcPeeringConnectionId" },
+		{ "egressOnlyInternetGatewayId", "EgressOnlyInternetGatewayId" },
+		{ "carrierGatewayId", "CarrierGatewayId" },
+		{ "localGatewayId", "LocalGatewayId" },
+	};
+	struct arena *a = ctx->arena;
+	const struct value *rs = pv(it, "routeSet"), *as = pv(it, "associationSet");
+	struct value *routes = value_new_list(a), *assocs = value_new_list(a);
+	size_t i, k;
+
+	for (i = 0; rs && rs->kind == VALUE_LIST && i < rs->u.list.n; i++) {
+		const struct value *r = rs->u.list.items[i];
+		struct value *m = value_new_map(a);
+		const char *origin = pv_str(r, "origin");
+		for (k = 0; k < sizeof(dests) / sizeof(dests[0]); k++)
+			ps(a, m, dests[k][1], pv_str(r, dests[k][0]));
+		for (k = 0; k < sizeof(targets) / sizeof(targets[0]); k++) {
+			const char *t = pv_str(r, targets[k][0]);
+			if (!t)
+				continue;
+			/* a gateway endpoint's route names it as gatewayId */
+			ps(a, m, strncmp(t, "vpce-", 5) ? targets[k][1]
+							: "VpcEndpointId", t);
+		}
+		if (origin && !strcmp(origin, "EnableVgwRoutePropagation"))
+			pb(a, m, "Propagated", true);
+		value_list_push(a, routes, m);
+	}
+	for (i = 0; as && as->kind == VALUE_LIST && i < as->u.list.n; i++) {
+		const struct value *e = as->u.list.items[i];
+		const char *st = value_str(value_get_path(e, "associationState.state"));
+		struct value *m;
+		if (!pv_str(e, "subnetId") ||
+		    (st && (!strcmp(st, "disassociated") || !strcmp(st, "failed"))))
+			continue;
+		m = value_new_map(a);
+		ps(a, m, "SubnetId", pv_str(e, "subnetId"));
+		value_list_push(a, assocs, m);
+	}
+	if (routes->u.list.n)
+		value_map_set(a, props, "Routes", routes);
+	if (assocs->u.list.n)
+		value_map_set(a, props, "SubnetAssociations", assocs);
+}
+
 static int rtb_read_many(struct provider_ctx *ctx, size_t n,
 			 const char *const *ids, struct provider_result *outs,
 			 struct err *err)
@@ -867,6 +1017,7 @@ static int rtb_read_many(struct provider_ctx *ctx, size_t n,
 		set_attr(ctx, attrs, "RouteTableId", ids[i]);
 		prop_str(ctx, props, "VpcId", found[i], "vpcId");
 		prop_tags(ctx, props, found[i]);
+		rtb_links(ctx, found[i], props);
 		outs[i].physical_id = arena_strdup(a, ids[i]);
 		outs[i].attrs = attrs;
 		outs[i].props = props;
@@ -891,16 +1042,121 @@ static int rtb_create(struct provider_ctx *ctx, const struct value *props,
 
 	ps(a, p, "VpcId", pv_str(props, "VpcId"));
 	value_map_set(a, p, "TagSpecifications",
-		      ec2_tag_spec(a, "route-table", tags_merged(ctx, props)));
-	r = pcall_retry(ctx, "ec2", "CreateRouteTable", p, vpc_nf, NEW_ID_SECONDS,
-			err);
-	if (!r || !(id = aws_get_str(r, "routeTable.routeTableId", err)))
+		      ec2_tag_spec(a, "route-table", tags_with_token(ctx, props)));
+	/* CreateRouteTable takes a ClientToken in the current EC2 API; an
+	 * endpoint of the 2023 API refuses it (UnknownParameter: nothing was
+	 * made), and the create goes again without it. Either way it is never
+	 * resent blindly after a lost answer. */
+	ps(a, p, "ClientToken", ctx->token);
+	r = ec2_create_once(ctx, "CreateRouteTable", p, vpc_nf, NEW_ID_SECONDS,
+			    "DescribeRouteTables", "routeTableSet", "routeTableId",
+			    &id, err);
+	if (!r && !id && !strcmp(err->aws_code, "UnknownParameter") &&
+	    strstr(err->msg, "ClientToken")) {
+		err_clear(err);
+		value_map_del(p, "ClientToken");
+		r = ec2_create_once(ctx, "CreateRouteTable", p, vpc_nf,
+				    NEW_ID_SECONDS, "DescribeRouteTables",
+				    "routeTableSet", "routeTableId", &id, err);
+	}
+	if ((!r && !id) ||
+	    (r && !(id = aws_get_str(r, "routeTable.routeTableId", err))))
 		return -1;
 	memset(out, 0, sizeof(*out));
 	out->physical_id = id;
 	out->attrs = value_new_map(a);
 	set_attr(ctx, out->attrs, "Ref", id);
 	set_attr(ctx, out->attrs, "RouteTableId", id);
+	return 0;
+}
+
+/* An item of the old list whose key the new list lacks. */
+static bool dropped(const struct value *item, const struct value *new_list,
+		    const char *const *fields)
+{
+	size_t i, k;
+
+	for (i = 0; new_list && new_list->kind == VALUE_LIST &&
+		    i < new_list->u.list.n; i++) {
+		bool same = true;
+		for (k = 0; fields[k] && same; k++) {
+			const char *x = pv_str(item, fields[k]);
+			const char *y = pv_str(new_list->u.list.items[i], fields[k]);
+			same = (!x && !y) || (x && y && !strcmp(x, y));
+		}
+		if (same)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The repair of what nobody in the stack declares: routes and subnet
+ * associations the refresh recorded in the synthetic Routes /
+ * SubnetAssociations (the template never sets them) are removed.
+ */
+static int rtb_unlink(struct provider_ctx *ctx, const char *id,
+		      const struct value *old_props,
+		      const struct value *new_props, struct err *err)
+{
+	static const char *const rfields[] = { "DestinationCidrBlock",
+					       "DestinationIpv6CidrBlock",
+					       "DestinationPrefixListId", NULL };
+	static const char *const afields[] = { "SubnetId", NULL };
+	struct arena *a = ctx->arena;
+	const struct value *ol = pv(old_props, "Routes");
+	const struct value *oa = pv(old_props, "SubnetAssociations");
+	const struct value *tables = NULL;
+	size_t i, j, k;
+
+	for (i = 0; ol && ol->kind == VALUE_LIST && i < ol->u.list.n; i++) {
+		const struct value *r = ol->u.list.items[i];
+		const char *g = pv_str(r, "GatewayId");
+		struct value *p;
+		/* AWS's own routes, should old_props be a raw read (the
+		 * adoption of a table a crashed run created) */
+		if ((g && !strcmp(g, "local")) || pv_bool(r, "Propagated", false) ||
+		    pv_str(r, "VpcEndpointId") ||
+		    !dropped(r, pv(new_props, "Routes"), rfields))
+			continue;
+		p = value_new_map(a);
+		ps(a, p, "RouteTableId", id);
+		for (k = 0; rfields[k]; k++)
+			ps(a, p, rfields[k], pv_str(r, rfields[k]));
+		if (!pcall(ctx, "ec2", "DeleteRoute", p, err) && gone_ok(err) < 0)
+			return -1;
+	}
+	for (i = 0; oa && oa->kind == VALUE_LIST && i < oa->u.list.n; i++) {
+		const char *subnet = pv_str(oa->u.list.items[i], "SubnetId");
+		if (!subnet || !dropped(oa->u.list.items[i],
+					pv(new_props, "SubnetAssociations"),
+					afields))
+			continue;
+		if (!tables) { /* the association ids, read once */
+			struct value *p = value_new_map(a), *r;
+			value_map_set(a, p, "RouteTableIds", str_list1(a, id));
+			r = pcall(ctx, "ec2", "DescribeRouteTables", p, err);
+			if (!r || !(tables = aws_get_list(a, r, "routeTableSet", err)))
+				return -1;
+		}
+		for (j = 0; j < tables->u.list.n; j++) {
+			const struct value *as = pv(tables->u.list.items[j],
+						    "associationSet");
+			for (k = 0; as && as->kind == VALUE_LIST && k < as->u.list.n; k++) {
+				const struct value *e = as->u.list.items[k];
+				struct value *p;
+				if (!pv_str(e, "subnetId") ||
+				    strcmp(pv_str(e, "subnetId"), subnet))
+					continue;
+				p = value_new_map(a);
+				ps(a, p, "AssociationId",
+				   pv_str(e, "routeTableAssociationId"));
+				if (!pcall(ctx, "ec2", "DisassociateRouteTable", p,
+					   err) && gone_ok(err) < 0)
+					return -1;
+			}
+		}
+	}
 	return 0;
 }
 
@@ -911,6 +1167,7 @@ static int rtb_update(struct provider_ctx *ctx, const char *id,
 {
 	(void)attrs;
 	if (ec2_update_tags(ctx, id, old_props, new_props, err) < 0 ||
+	    rtb_unlink(ctx, id, old_props, new_props, err) < 0 ||
 	    rtb_read(ctx, id, NULL, out, err) < 0)
 		return -1;
 	out->props = NULL;
@@ -1048,7 +1305,7 @@ static int route_read_many(struct provider_ctx *ctx, size_t n,
 
 	for (i = 0; i < n; i++)
 		if (!split_id(a, ids[i], &rtbs[i], &dests[i]))
-			return prov_fail(ctx, err, ERR_STATE, "bad route id \"%s\"",
+			return prov_fail(ctx, err, ERR_STATEDB, "bad route id \"%s\"",
 					 ids[i]);
 	if (ec2_describe(ctx, "DescribeRouteTables", "RouteTableIds",
 			 "routeTableSet", "routeTableId", n, rtbs, found, err) < 0)
@@ -1143,7 +1400,7 @@ static int route_update(struct provider_ctx *ctx, const char *id,
 	(void)old_props;
 	(void)attrs;
 	if (!split_id(ctx->arena, id, &rtb, &dest))
-		return prov_fail(ctx, err, ERR_STATE, "bad route id \"%s\"", id);
+		return prov_fail(ctx, err, ERR_STATEDB, "bad route id \"%s\"", id);
 	if (route_target(ctx, new_props, &which, err) < 0)
 		return -1;
 	route_params(ctx, p, new_props, which);
@@ -1165,7 +1422,7 @@ static int route_delete(struct provider_ctx *ctx, const char *id,
 	(void)props;
 	(void)attrs;
 	if (!split_id(ctx->arena, id, &rtb, &dest))
-		return prov_fail(ctx, err, ERR_STATE, "bad route id \"%s\"", id);
+		return prov_fail(ctx, err, ERR_STATEDB, "bad route id \"%s\"", id);
 	ps(ctx->arena, p, "RouteTableId", rtb);
 	ps(ctx->arena, p,
 	   strchr(dest, ':') ? "DestinationIpv6CidrBlock" : "DestinationCidrBlock",
@@ -1213,7 +1470,7 @@ static int assoc_read_many(struct provider_ctx *ctx, size_t n,
 	value_map_set(a, f, "Values", vals);
 	value_list_push(a, fl, f);
 	value_map_set(a, p, "Filters", fl);
-	r = pcall(ctx, "ec2", "DescribeRouteTables", p, err);
+	r = pcall_all(ctx, "ec2", "DescribeRouteTables", p, "routeTableSet", err);
 	if (!r || !(tables = aws_get_list(a, r, "routeTableSet", err)))
 		return -1;
 	for (i = 0; i < n; i++) {
@@ -1250,6 +1507,53 @@ static int assoc_read(struct provider_ctx *ctx, const char *id,
 	return read_via_many(&prov_ec2_subnet_rt_assoc, ctx, id, out, err);
 }
 
+/*
+ * The repair of a subnet moved to another route table outside cairn
+ * (ReplaceRouteTableAssociation gives the association a new id, so the
+ * recorded one reads as gone and the plan creates it again): the subnet's
+ * current explicit association is moved back to the template's table.
+ * err holds AssociateRouteTable's Resource.AlreadyAssociated, returned
+ * as it is when the subnet's association cannot be found.
+ */
+static int assoc_take_back(struct provider_ctx *ctx, const struct value *props,
+			   struct provider_result *out, struct err *err)
+{
+	struct arena *a = ctx->arena;
+	struct value *p = value_new_map(a), *fl = value_new_list(a), *r;
+	const struct value *tables;
+	const char *subnet = pv_str(props, "SubnetId"), *aid = NULL, *id;
+	struct err e2 = ERR_INIT;
+	size_t j, k;
+
+	ec2_filter(a, fl, "association.subnet-id", subnet);
+	value_map_set(a, p, "Filters", fl);
+	r = pcall(ctx, "ec2", "DescribeRouteTables", p, &e2);
+	if (!r || !(tables = aws_get_list(a, r, "routeTableSet", &e2)))
+		return -1;
+	for (j = 0; j < tables->u.list.n && !aid; j++) {
+		const struct value *as = pv(tables->u.list.items[j], "associationSet");
+		for (k = 0; as && as->kind == VALUE_LIST && k < as->u.list.n; k++) {
+			const struct value *e = as->u.list.items[k];
+			if (pv_str(e, "subnetId") && !strcmp(pv_str(e, "subnetId"), subnet)) {
+				aid = pv_str(e, "routeTableAssociationId");
+				break;
+			}
+		}
+	}
+	if (!aid)
+		return -1;
+	prov_status(ctx, "moving the subnet back from another route table");
+	err_clear(err);
+	p = value_new_map(a);
+	ps(a, p, "AssociationId", aid);
+	ps(a, p, "RouteTableId", pv_str(props, "RouteTableId"));
+	r = pcall(ctx, "ec2", "ReplaceRouteTableAssociation", p, err);
+	if (!r || !(id = aws_get_str(r, "newAssociationId", err)))
+		return -1;
+	assoc_result(ctx, id, out);
+	return 0;
+}
+
 static int assoc_create(struct provider_ctx *ctx, const struct value *props,
 			struct provider_result *out, struct err *err)
 {
@@ -1262,6 +1566,8 @@ static int assoc_create(struct provider_ctx *ctx, const struct value *props,
 	ps(ctx->arena, p, "SubnetId", pv_str(props, "SubnetId"));
 	r = pcall_retry(ctx, "ec2", "AssociateRouteTable", p, nf, NEW_ID_SECONDS,
 			err);
+	if (!r && !strcmp(err->aws_code, "Resource.AlreadyAssociated"))
+		return assoc_take_back(ctx, props, out, err);
 	if (!r || !(id = aws_get_str(r, "associationId", err)))
 		return -1;
 	assoc_result(ctx, id, out);
@@ -1285,7 +1591,7 @@ static int assoc_find(struct provider_ctx *ctx, const struct value *props,
 	ec2_filter(a, fl, "association.subnet-id", subnet);
 	ec2_filter(a, fl, "route-table-id", rtb);
 	value_map_set(a, p, "Filters", fl);
-	r = pcall(ctx, "ec2", "DescribeRouteTables", p, err);
+	r = pcall_all(ctx, "ec2", "DescribeRouteTables", p, "routeTableSet", err);
 	if (!r || !(tables = aws_get_list(a, r, "routeTableSet", err)))
 		return -1;
 	for (j = 0; j < tables->u.list.n; j++) {

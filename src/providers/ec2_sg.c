@@ -143,10 +143,11 @@ static void sg_fill(struct provider_ctx *ctx, const struct value *it,
 	if (in.n)
 		value_map_set(a, props, "SecurityGroupIngress",
 			      sg_rules_to_template(a, &in, false));
-	/* only AWS's own default egress (it has no description): the
-	 * template did not list any */
-	if (!(eg.n == 1 && sg_rule_is_default_egress(&eg.items[0]) &&
-	      !eg.items[0].desc))
+	/* every rule, AWS's default egress included: the refresh decides
+	 * whose each rule is (src/providers/relations.c: the default is
+	 * AWS's when the group lists no egress of its own, drift when it
+	 * lists other rules, the group's when it lists exactly that rule) */
+	if (eg.n)
 		value_map_set(a, props, "SecurityGroupEgress",
 			      sg_rules_to_template(a, &eg, true));
 	t = tags_from_aws(a, pv(it, "tagSet"), "key", "value");
@@ -185,7 +186,7 @@ static const char *sg_name(struct provider_ctx *ctx, const struct value *props)
 {
 	const char *n = pv_str(props, "GroupName");
 
-	return n ? n : provider_generate_name(ctx, 255, false);
+	return n ? n : provider_generate_name(ctx, 255, NAME_EC2_GROUP);
 }
 
 static int sg_create(struct provider_ctx *ctx, const struct value *props,
@@ -208,11 +209,16 @@ static int sg_create(struct provider_ctx *ctx, const struct value *props,
 	ps(a, p, "Description", pv_str(props, "GroupDescription"));
 	ps(a, p, "VpcId", pv_str(props, "VpcId"));
 	value_map_set(a, p, "TagSpecifications",
-		      ec2_tag_spec(a, "security-group", tags_merged(ctx, props)));
-	r = pcall_retry(ctx, "ec2", "CreateSecurityGroup", p,
-			(const char *const[]){ "InvalidVpcID.NotFound", NULL }, 120.0,
-			err);
-	if (!r) {
+		      ec2_tag_spec(a, "security-group", tags_with_token(ctx, props)));
+	/* a resent CreateSecurityGroup gets InvalidGroup.Duplicate: look for
+	 * what a lost attempt made first */
+	r = ec2_create_once(ctx, "CreateSecurityGroup", p,
+			    (const char *const[]){ "InvalidVpcID.NotFound", NULL },
+			    120.0, "DescribeSecurityGroups", "securityGroupInfo",
+			    "groupId", &gid, err);
+	if (!r && gid) {
+		/* found: the rules below are applied to it */
+	} else if (!r) {
 		/* a retry of our own create: the generated name is ours */
 		struct provider_result f;
 		struct err e2 = ERR_INIT;
@@ -419,7 +425,8 @@ static const char *rule_find(struct provider_ctx *ctx, const char *gid,
 
 	ec2_filter(a, fl, "group-id", gid);
 	value_map_set(a, p, "Filters", fl);
-	resp = pcall(ctx, "ec2", "DescribeSecurityGroupRules", p, err);
+	resp = pcall_all(ctx, "ec2", "DescribeSecurityGroupRules", p,
+			 "securityGroupRuleSet", err);
 	if (!resp || !(items = aws_get_list(a, resp, "securityGroupRuleSet", err)))
 		return NULL;
 	for (i = 0; i < items->u.list.n; i++) {

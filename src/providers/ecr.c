@@ -23,7 +23,7 @@ static const char *repo_name(struct provider_ctx *ctx, const struct value *props
 {
 	const char *n = pv_str(props, "RepositoryName");
 
-	return n ? n : provider_generate_name(ctx, 256, true);
+	return n ? n : provider_generate_name(ctx, 256, NAME_LOWER);
 }
 
 static void repo_result(struct provider_ctx *ctx, const char *name,
@@ -102,24 +102,14 @@ static int repo_create(struct provider_ctx *ctx, const struct value *props,
 		value_map_set(a, p, "encryptionConfiguration",
 			      camel_keys(a, pv(props, "EncryptionConfiguration"), NULL));
 	value_map_set(a, p, "tags", tags_merged(ctx, props));
+	/* RepositoryAlreadyExistsException (a resent create after a lost
+	 * answer, a stopped run, or someone else's repository) goes back to
+	 * the executor: its find() adopts only what carries this resource's
+	 * cairn tags (applied with the repository) */
 	r = pcall(ctx, "ecr", "CreateRepository", p, err);
-	if (!r) {
-		/* a generated name is derived from our token: ours */
-		struct value *d;
-		const struct value *l;
-		if (strcmp(err->aws_code, "RepositoryAlreadyExistsException") ||
-		    pv_str(props, "RepositoryName"))
-			return -1;
-		err_clear(err);
-		d = value_new_map(a);
-		value_map_set(a, d, "repositoryNames", str_list1(a, name));
-		if (!(r = pcall(ctx, "ecr", "DescribeRepositories", d, err)) ||
-		    !(l = aws_get_list(a, r, "repositories", err)) || !l->u.list.n)
-			return -1;
-		repo = l->u.list.items[0];
-	} else {
-		repo = value_map_get(r, "repository");
-	}
+	if (!r)
+		return -1;
+	repo = value_map_get(r, "repository");
 	if (put_policies(ctx, name, NULL, props, err) < 0)
 		return -1;
 	repo_result(ctx, name, repo, out);
@@ -152,6 +142,23 @@ static int repo_fill(struct provider_ctx *ctx, const char *id,
 		m = value_new_map(a);
 		ps(a, m, "LifecyclePolicyText", pv_str(r, "lifecyclePolicyText"));
 		value_map_set(a, props, "LifecyclePolicy", m);
+	} else if (gone_is_ok(err) < 0) {
+		return -1;
+	}
+	/* the repository policy, as a document (the template's is a map or
+	 * JSON text; the plan compares documents, not their formatting) */
+	p = value_new_map(a);
+	ps(a, p, "repositoryName", id);
+	if ((r = pcall(ctx, "ecr", "GetRepositoryPolicy", p, err))) {
+		const char *text = pv_str(r, "policyText");
+		struct err je = ERR_INIT;
+		struct value *doc = text ? value_from_json(a, text, strlen(text),
+							   0, &je)
+					 : NULL;
+		if (doc)
+			value_map_set(a, props, "RepositoryPolicyText", doc);
+		else if (text)
+			ps(a, props, "RepositoryPolicyText", text);
 	} else if (gone_is_ok(err) < 0) {
 		return -1;
 	}
@@ -242,7 +249,7 @@ static int repo_describe(struct provider_ctx *ctx, size_t n,
 		value_list_push(a, names, value_new_string(a, ids[i]));
 	}
 	value_map_set(a, p, "repositoryNames", names);
-	r = pcall(ctx, "ecr", "DescribeRepositories", p, err);
+	r = pcall_all(ctx, "ecr", "DescribeRepositories", p, "repositories", err);
 	if (!r && err->code == ERR_NOT_FOUND) {
 		err_clear(err);
 		return n > 1 ? repo_list_for(ctx, n, ids, found, err) : 0;
@@ -266,6 +273,29 @@ static int repo_read(struct provider_ctx *ctx, const char *id,
 		return prov_fail(ctx, err, ERR_NOT_FOUND, "repository \"%s\" does not exist",
 				 id);
 	return repo_fill(ctx, id, repo, out, err);
+}
+
+/* The repository named name, when it is this stack's (its tags, from
+ * ListTagsForResource, say so): 0 with *repo set; ERR_ALREADY_EXISTS
+ * (prov_foreign) when someone else's; ERR_NOT_FOUND when there is none. */
+static int repo_owned(struct provider_ctx *ctx, const char *name,
+		      const struct value **repo, struct provider_result *out,
+		      struct err *err)
+{
+	struct value *p, *r;
+
+	if (repo_describe(ctx, 1, &name, repo, err) < 0)
+		return -1;
+	if (!*repo)
+		return prov_fail(ctx, err, ERR_NOT_FOUND,
+				 "repository \"%s\" does not exist", name);
+	p = value_new_map(ctx->arena);
+	ps(ctx->arena, p, "resourceArn", pv_str(*repo, "repositoryArn"));
+	if (!(r = pcall(ctx, "ecr", "ListTagsForResource", p, err)))
+		return -1;
+	if (!tags_owned(ctx, pv(r, "tags")))
+		return prov_foreign(ctx, name, pv(r, "tags"), out, err);
+	return 0;
 }
 
 /* Batched read: one DescribeRepositories for up to 100 names (refresh
@@ -347,7 +377,11 @@ static int repo_delete(struct provider_ctx *ctx, const char *id,
 static int repo_find(struct provider_ctx *ctx, const struct value *props,
 		     struct provider_result *out, struct err *err)
 {
-	if (repo_read(ctx, repo_name(ctx, props), NULL, out, err) < 0)
+	const char *name = repo_name(ctx, props);
+	const struct value *repo;
+
+	if (repo_owned(ctx, name, &repo, out, err) < 0 ||
+	    repo_fill(ctx, name, repo, out, err) < 0)
 		return -1;
 	out->props = NULL;
 	return 0;

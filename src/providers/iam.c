@@ -274,6 +274,24 @@ static void role_result(struct provider_ctx *ctx, const char *name,
 	set_attr(ctx, out->attrs, "RoleId", pv_str(role, "RoleId"));
 }
 
+/* The role named name, when it is this stack's (GetRole returns its tags):
+ * 0 with *role set; ERR_ALREADY_EXISTS (prov_foreign) when someone else's;
+ * the GetRole error (NoSuchEntity: ERR_NOT_FOUND) when there is none. */
+static int role_owned(struct provider_ctx *ctx, const char *name,
+		      const struct value **role, struct provider_result *out,
+		      struct err *err)
+{
+	struct value *p = value_new_map(ctx->arena), *r;
+
+	ps(ctx->arena, p, "RoleName", name);
+	if (!(r = pcall(ctx, "iam", "GetRole", p, err)))
+		return -1;
+	*role = value_map_get(r, "Role");
+	if (!tags_owned(ctx, pv(*role, "Tags")))
+		return prov_foreign(ctx, name, pv(*role, "Tags"), out, err);
+	return 0;
+}
+
 static int role_create(struct provider_ctx *ctx, const struct value *props,
 		       struct provider_result *out, struct err *err)
 {
@@ -293,19 +311,12 @@ static int role_create(struct provider_ctx *ctx, const struct value *props,
 	pn(a, p, "MaxSessionDuration", pv_str(props, "MaxSessionDuration"));
 	ps(a, p, "PermissionsBoundary", pv_str(props, "PermissionsBoundary"));
 	value_map_set(a, p, "Tags", tags_merged(ctx, props));
-	r = pcall(ctx, "iam", "CreateRole", p, err);
-	if (!r) {
-		/* a generated name is ours: a retry after a lost answer */
-		struct value *g;
-		if (strcmp(err->aws_code, "EntityAlreadyExists") ||
-		    pv_str(props, "RoleName"))
-			return -1;
-		err_clear(err);
-		g = value_new_map(a);
-		ps(a, g, "RoleName", name);
-		if (!(r = pcall(ctx, "iam", "GetRole", g, err)))
-			return -1;
-	}
+	/* EntityAlreadyExists (a resent CreateRole after a lost answer, a
+	 * stopped run, or someone else's role) goes back to the executor,
+	 * whose find() adopts the role only when its cairn tags say it is
+	 * this resource's, and then brings it to the template */
+	if (!(r = pcall(ctx, "iam", "CreateRole", p, err)))
+		return -1;
 	role = value_map_get(r, "Role");
 	if (role_sync_policies(ctx, name, NULL, props, err) < 0)
 		return -1;
@@ -411,7 +422,11 @@ static int role_delete(struct provider_ctx *ctx, const char *id,
 static int role_find(struct provider_ctx *ctx, const struct value *props,
 		     struct provider_result *out, struct err *err)
 {
-	if (role_read(ctx, role_name(ctx, props), NULL, out, err) < 0)
+	const char *name = role_name(ctx, props);
+	const struct value *role;
+
+	if (role_owned(ctx, name, &role, out, err) < 0 ||
+	    role_read(ctx, name, NULL, out, err) < 0)
 		return -1;
 	out->props = NULL;
 	return 0;
@@ -469,6 +484,32 @@ static int mp_roles(struct provider_ctx *ctx, const char *arn,
 	return 0;
 }
 
+/* The managed policy the template's (or generated) name and path make,
+ * when it is this stack's: 0 with out->physical_id its ARN;
+ * ERR_ALREADY_EXISTS when someone else's; ERR_NOT_FOUND when absent. */
+static int mp_owned(struct provider_ctx *ctx, const struct value *props,
+		    struct provider_result *out, struct err *err)
+{
+	const char *name = pv_str(props, "ManagedPolicyName");
+	const char *path = pv_str(props, "Path");
+	const char *arn = arena_sprintf(
+		ctx->arena, "arn:%s:iam::%s:policy%s%s",
+		ctx->partition ? ctx->partition : "aws", ctx->account,
+		path ? path : "/",
+		name ? name : provider_generate_name(ctx, 128, false));
+	struct value *p = value_new_map(ctx->arena), *r;
+	const struct value *pol;
+
+	ps(ctx->arena, p, "PolicyArn", arn);
+	if (!(r = pcall(ctx, "iam", "GetPolicy", p, err)))
+		return -1;
+	pol = value_map_get(r, "Policy");
+	if (!tags_owned(ctx, pv(pol, "Tags")))
+		return prov_foreign(ctx, arn, pv(pol, "Tags"), out, err);
+	mp_result(ctx, pol, out);
+	return 0;
+}
+
 static int mp_create(struct provider_ctx *ctx, const struct value *props,
 		     struct provider_result *out, struct err *err)
 {
@@ -483,6 +524,7 @@ static int mp_create(struct provider_ctx *ctx, const struct value *props,
 	ps(a, p, "Path", pv_str(props, "Path"));
 	ps(a, p, "Description", pv_str(props, "Description"));
 	value_map_set(a, p, "Tags", tags_merged(ctx, props));
+	/* EntityAlreadyExists: the executor's find() decides (tags) */
 	r = pcall(ctx, "iam", "CreatePolicy", p, err);
 	if (!r)
 		return -1;
@@ -518,7 +560,9 @@ static int mp_read(struct provider_ctx *ctx, const char *id,
 		      doc_value(a, value_str(value_get_path(r, "PolicyVersion.Document"))));
 	p = value_new_map(a);
 	ps(a, p, "PolicyArn", id);
-	if (!(r = pcall(ctx, "iam", "ListEntitiesForPolicy", p, err)) ||
+	ps(a, p, "EntityFilter", "Role");
+	if (!(r = pcall_all(ctx, "iam", "ListEntitiesForPolicy", p, "PolicyRoles",
+			    err)) ||
 	    !(l = aws_get_list(a, r, "PolicyRoles", err)))
 		return -1;
 	roles = value_new_list(a);
@@ -544,7 +588,7 @@ static int mp_prune_versions(struct provider_ctx *ctx, const char *arn,
 	size_t i, n = 0;
 
 	ps(a, p, "PolicyArn", arn);
-	if (!(r = pcall(ctx, "iam", "ListPolicyVersions", p, err)) ||
+	if (!(r = pcall_all(ctx, "iam", "ListPolicyVersions", p, "Versions", err)) ||
 	    !(l = aws_get_list(a, r, "Versions", err)))
 		return -1;
 	for (i = 0; i < l->u.list.n; i++) {
@@ -608,18 +652,40 @@ static int mp_delete(struct provider_ctx *ctx, const char *id,
 
 	(void)props;
 	(void)attrs;
-	ps(a, p, "PolicyArn", id);
-	if (!(r = pcall(ctx, "iam", "ListEntitiesForPolicy", p, err)))
-		return gone_is_ok(err);
-	if (!(l = aws_get_list(a, r, "PolicyRoles", err)))
-		return -1;
-	for (i = 0; i < l->u.list.n; i++)
-		if (role_policy_arn(ctx, "DetachRolePolicy",
-				    pv_str(l->u.list.items[i], "RoleName"), id, err) < 0)
-			return -1;
+	/* DeletePolicy fails with DeleteConflict while any role, user or
+	 * group has it attached: detach them all, every page of each */
+	{
+		static const struct {
+			const char *filter, *list, *name, *op, *member;
+		} kinds[] = {
+			{ "Role", "PolicyRoles", "RoleName", "DetachRolePolicy", "RoleName" },
+			{ "User", "PolicyUsers", "UserName", "DetachUserPolicy", "UserName" },
+			{ "Group", "PolicyGroups", "GroupName", "DetachGroupPolicy", "GroupName" },
+		};
+		size_t k;
+		for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+			p = value_new_map(a);
+			ps(a, p, "PolicyArn", id);
+			ps(a, p, "EntityFilter", kinds[k].filter);
+			if (!(r = pcall_all(ctx, "iam", "ListEntitiesForPolicy", p,
+					    kinds[k].list, err)))
+				return gone_is_ok(err);
+			if (!(l = aws_get_list(a, r, kinds[k].list, err)))
+				return -1;
+			for (i = 0; i < l->u.list.n; i++) {
+				struct value *d = value_new_map(a);
+				ps(a, d, kinds[k].member,
+				   pv_str(l->u.list.items[i], kinds[k].name));
+				ps(a, d, "PolicyArn", id);
+				if (!pcall(ctx, "iam", kinds[k].op, d, err) &&
+				    gone_is_ok(err) < 0)
+					return -1;
+			}
+		}
+	}
 	p = value_new_map(a);
 	ps(a, p, "PolicyArn", id);
-	if (!(r = pcall(ctx, "iam", "ListPolicyVersions", p, err)))
+	if (!(r = pcall_all(ctx, "iam", "ListPolicyVersions", p, "Versions", err)))
 		return gone_is_ok(err);
 	if (!(l = aws_get_list(a, r, "Versions", err)))
 		return -1;
@@ -643,19 +709,13 @@ static int mp_delete(struct provider_ctx *ctx, const char *id,
 }
 
 /* A policy a crashed run created: its name is the template's or the one
- * generated from the run's token, its ARN follows from name and path. */
+ * generated from the run's token, its ARN follows from name and path;
+ * GetPolicy returns its tags, which must be this resource's. */
 static int mp_find(struct provider_ctx *ctx, const struct value *props,
 		   struct provider_result *out, struct err *err)
 {
-	const char *name = pv_str(props, "ManagedPolicyName");
-	const char *path = pv_str(props, "Path");
-	const char *arn = arena_sprintf(
-		ctx->arena, "arn:%s:iam::%s:policy%s%s",
-		ctx->partition ? ctx->partition : "aws", ctx->account,
-		path ? path : "/",
-		name ? name : provider_generate_name(ctx, 128, false));
-
-	if (mp_read(ctx, arn, NULL, out, err) < 0)
+	if (mp_owned(ctx, props, out, err) < 0 ||
+	    mp_read(ctx, out->physical_id, NULL, out, err) < 0)
 		return -1;
 	out->props = NULL;
 	return 0;
@@ -710,10 +770,60 @@ static int pol_put_all(struct provider_ctx *ctx, const struct value *props,
 	return 0;
 }
 
+/*
+ * Before a create puts inline policy `name` on `role`: an inline policy of
+ * that name already there with another document is someone else's (inline
+ * policies carry no tags), and PutRolePolicy would silently overwrite it.
+ * The same document is fine: a stopped run of ours put it, or putting it
+ * changes nothing. 0 free or the same; -1 with ERR_ALREADY_EXISTS (and
+ * out->physical_id = phys) when taken, or the GetRolePolicy error.
+ */
+static int inline_free(struct provider_ctx *ctx, const char *role,
+		       const char *name, const struct value *doc,
+		       const char *phys, struct provider_result *out,
+		       struct err *err)
+{
+	struct arena *a = ctx->arena;
+	struct value *p = value_new_map(a), *r;
+	const char *have, *want;
+	struct err e2 = ERR_INIT;
+
+	ps(a, p, "RoleName", role);
+	ps(a, p, "PolicyName", name);
+	if (!(r = pcall(ctx, "iam", "GetRolePolicy", p, err))) {
+		/* no such policy (or role: the put says so) */
+		if (err->code == ERR_NOT_FOUND) {
+			err_clear(err);
+			return 0;
+		}
+		return -1;
+	}
+	have = policy_canonical(a, value_map_get(r, "PolicyDocument"), &e2);
+	want = policy_canonical(a, doc, &e2);
+	if (have && want && !strcmp(have, want))
+		return 0;
+	memset(out, 0, sizeof(*out));
+	out->physical_id = phys;
+	return prov_fail(ctx, err, ERR_ALREADY_EXISTS,
+			 "role \"%s\" already has an inline policy \"%s\" with another document, not written by this stack; cairn never overwrites what it did not write",
+			 role, name);
+}
+
 static int pol_create(struct provider_ctx *ctx, const struct value *props,
 		      struct provider_result *out, struct err *err)
 {
-	if (pol_check(ctx, props, err) < 0 || pol_put_all(ctx, props, err) < 0)
+	const struct value *roles;
+	size_t i;
+
+	if (pol_check(ctx, props, err) < 0)
+		return -1;
+	roles = list_or_empty(ctx->arena, pv(props, "Roles"));
+	for (i = 0; i < roles->u.list.n; i++)
+		if (inline_free(ctx, value_str(roles->u.list.items[i]),
+				pv_str(props, "PolicyName"), pv(props, "PolicyDocument"),
+				pv_str(props, "PolicyName"), out, err) < 0)
+			return -1;
+	if (pol_put_all(ctx, props, err) < 0)
 		return -1;
 	pol_result(ctx, pv_str(props, "PolicyName"), pv(props, "Roles"), out);
 	return 0;
@@ -817,7 +927,9 @@ static int rp_create(struct provider_ctx *ctx, const struct value *props,
 	if (!pn_ || !rn || !pv(props, "PolicyDocument"))
 		return prov_fail(ctx, err, ERR_VALIDATION,
 				 "PolicyName, RoleName and PolicyDocument are required");
-	if (put_role_policy(ctx, rn, pn_, pv(props, "PolicyDocument"), err) < 0)
+	if (inline_free(ctx, rn, pn_, pv(props, "PolicyDocument"),
+			arena_sprintf(ctx->arena, "%s|%s", pn_, rn), out, err) < 0 ||
+	    put_role_policy(ctx, rn, pn_, pv(props, "PolicyDocument"), err) < 0)
 		return -1;
 	rp_result(ctx, arena_sprintf(ctx->arena, "%s|%s", pn_, rn), out);
 	return 0;
@@ -833,7 +945,7 @@ static int rp_read(struct provider_ctx *ctx, const char *id,
 
 	(void)attrs;
 	if (!split_id(a, id, &pn_, &rn))
-		return prov_fail(ctx, err, ERR_STATE, "bad role policy id \"%s\"", id);
+		return prov_fail(ctx, err, ERR_STATEDB, "bad role policy id \"%s\"", id);
 	ps(a, p, "RoleName", rn);
 	ps(a, p, "PolicyName", pn_);
 	if (!(r = pcall(ctx, "iam", "GetRolePolicy", p, err)))
@@ -871,7 +983,7 @@ static int rp_delete(struct provider_ctx *ctx, const char *id,
 	(void)props;
 	(void)attrs;
 	if (!split_id(ctx->arena, id, &pn_, &rn))
-		return prov_fail(ctx, err, ERR_STATE, "bad role policy id \"%s\"", id);
+		return prov_fail(ctx, err, ERR_STATEDB, "bad role policy id \"%s\"", id);
 	return delete_role_policy(ctx, rn, pn_, err);
 }
 

@@ -24,6 +24,15 @@ extern const struct provider prov_ec2_vpc, prov_ec2_subnet, prov_ec2_igw,
 	prov_ecs_service, prov_ecr_repository, prov_iam_role,
 	prov_iam_managed_policy, prov_iam_policy, prov_iam_role_policy,
 	prov_sm_secret, prov_logs_log_group;
+/* The generic provider (cloudcontrol.c): provider_find() returns it for
+ * every provisionable type without a native provider; it works from
+ * ctx->type and the type's registry schema. */
+extern const struct provider prov_cloudcontrol;
+/* RFC 6902 operations turning old_props into new_props, one per changed
+ * top-level property (add for a new or changed one, remove), in new_props' order then
+ * the removals; pointers escaped per RFC 6901. */
+struct value *cc_json_patch(struct arena *a, const struct value *old_props,
+			    const struct value *new_props);
 
 /* ---- properties */
 const struct value *pv(const struct value *props, const char *key);
@@ -50,6 +59,12 @@ struct value *str_list1(struct arena *a, const char *s);
 /* aws_call with "TYPE LOGICAL: " prepended to a failure. */
 struct value *pcall(struct provider_ctx *ctx, const char *svc, const char *op,
 		    const struct value *params, struct err *err);
+/* pcall of a paged List/Describe call: every page, the items of the list
+ * at list_path ("vpcSet", "PolicyRoles") gathered in the first page's
+ * tree (aws_call_all). */
+struct value *pcall_all(struct provider_ctx *ctx, const char *svc,
+			const char *op, const struct value *params,
+			const char *list_path, struct err *err);
 /* Retries while the AWS error code is one of codes (NULL-terminated) or,
  * when retry_classes, ... up to `seconds` (bounded by ctx->deadline). */
 struct value *pcall_retry(struct provider_ctx *ctx, const char *svc,
@@ -84,6 +99,18 @@ struct value *ec2_tag_spec(struct arena *a, const char *rtype,
  * NULL when there are none. */
 struct value *tags_from_aws(struct arena *a, const struct value *tags,
 			    const char *k, const char *v);
+/* Whether a resource's tags (any of AWS's shapes) say it is this stack's
+ * resource ctx->logical_id: cairn:stack = ctx->stack and
+ * cairn:logical-id = ctx->logical_id. What a find() by name checks before
+ * returning anything: cairn adopts only what it provably created. */
+bool tags_owned(const struct provider_ctx *ctx, const struct value *tags);
+/* find()'s answer for a resource that exists under the identity looked
+ * for but is not this stack's: ERR_ALREADY_EXISTS naming it, with
+ * out->physical_id set to its id (the executor adds the `cairn import`
+ * hint). Returns -1. */
+int prov_foreign(struct provider_ctx *ctx, const char *physical_id,
+		 const struct value *tags, struct provider_result *out,
+		 struct err *err);
 /* Diff of two [{Key,Value}] lists: set = added or changed (same shape),
  * removed = list of key strings. */
 void tags_diff(struct arena *a, const struct value *old_tags,
@@ -148,6 +175,29 @@ int ec2_find_tagged(struct provider_ctx *ctx, const char *op, const char *set,
 int ec2_find_by_tags(const struct provider *p, struct provider_ctx *ctx,
 		     const char *op, const char *set, const char *id_field,
 		     struct provider_result *out, struct err *err);
+/* tags_merged plus cairn:token = ctx->token: what a create that cannot
+ * be resent blindly tags its resource with, so ec2_create_once finds what
+ * a lost attempt made (and not the old resource of a replacement, which
+ * has the same cairn:stack / cairn:logical-id). */
+struct value *tags_with_token(struct provider_ctx *ctx,
+			      const struct value *props);
+/*
+ * An EC2 create without an idempotency token (CreateVpc, AllocateAddress
+ * ...), sent with the client's no_resend flag: when an answer is lost
+ * (transport failure, 5xx: AWS may have applied it), looks for what that
+ * attempt made by its cairn:token tag (Describe desc_op, list set, id
+ * field id_field; the params must carry tags_with_token) and sends the
+ * call again only when nothing is there. Retries the error codes in codes
+ * (eventual consistency) up to `seconds`, like pcall_retry. Returns the
+ * response; or NULL with *found_id set (err clear) when a lost attempt's
+ * resource was found; or NULL with err.
+ */
+struct value *ec2_create_once(struct provider_ctx *ctx, const char *op,
+			      const struct value *params,
+			      const char *const *codes, double seconds,
+			      const char *desc_op, const char *set,
+			      const char *id_field, const char **found_id,
+			      struct err *err);
 /* Generic read on top of read_many. */
 int read_via_many(const struct provider *p, struct provider_ctx *ctx,
 		  const char *id, struct provider_result *out,

@@ -8,9 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "cairn/log.h"
+#include "cairn/schema.h"
 #include "cairn/strbuf.h"
 #include "prov_int.h"
 
@@ -42,6 +44,7 @@ static const struct provider *const table[] = {
 
 const struct provider *provider_find(const char *type)
 {
+	const struct schema_type *t;
 	size_t i;
 
 	if (!type)
@@ -49,6 +52,10 @@ const struct provider *provider_find(const char *type)
 	for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
 		if (!strcmp(table[i]->type, type))
 			return table[i];
+	/* every other type the registry can provision: Cloud Control */
+	t = schema_find(type);
+	if (t && !schema_native(t) && schema_provisionable(t))
+		return &prov_cloudcontrol;
 	return NULL;
 }
 
@@ -80,16 +87,31 @@ static unsigned long long fnv64(const char *a, const char *b)
 	return h;
 }
 
+/* The characters of s a generated name keeps: letters, digits and single
+ * '-' between them (every service cairn names accepts that set; ECR's
+ * pattern refuses "--" and a leading or trailing separator). */
+static void name_part(struct strbuf *sb, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (isalnum(c))
+			strbuf_addch(sb, (char)c);
+		else if (c == '-' && sb->len && sb->buf[sb->len - 1] != '-')
+			strbuf_addch(sb, '-');
+	}
+	while (sb->len && sb->buf[sb->len - 1] == '-')
+		strbuf_setlen(sb, sb->len - 1);
+}
+
 const char *provider_generate_name(struct provider_ctx *ctx, size_t max_len,
-				   bool lower)
+				   unsigned flags)
 {
 	static const char digits[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 	char suffix[13];
 	unsigned long long h = fnv64(ctx->token, ctx->logical_id);
 	unsigned long long h2 = fnv64(ctx->logical_id, ctx->token);
-	struct strbuf sb;
-	size_t i, keep;
-	const char *parts[2];
+	struct strbuf stack = STRBUF_INIT, lid = STRBUF_INIT, sb = STRBUF_INIT;
+	size_t i, budget;
 	char *out;
 
 	/* 12 base-36 characters from 128 bits of hash */
@@ -99,42 +121,56 @@ const char *provider_generate_name(struct provider_ctx *ctx, size_t max_len,
 		*w /= 36;
 	}
 	suffix[12] = '\0';
-	parts[0] = ctx->stack ? ctx->stack : "cairn";
-	parts[1] = ctx->logical_id ? ctx->logical_id : "Resource";
+	name_part(&stack, ctx->stack ? ctx->stack : "cairn");
+	name_part(&lid, ctx->logical_id ? ctx->logical_id : "Resource");
 
-	strbuf_init(&sb, 64);
-	for (i = 0; i < 2; i++) {
-		const char *s;
-		if (i)
-			strbuf_addch(&sb, '-');
-		for (s = parts[i]; *s; s++) {
-			unsigned char c = (unsigned char)*s;
-			if (isalnum(c) || c == '-')
-				strbuf_addch(&sb, (char)c);
+	/*
+	 * CloudFormation's rule, as its generated names show (AWS does not
+	 * document it): 13 characters are kept for "-" and the random tail;
+	 * when "<stack>-<LogicalId>" does not fit in the rest, the rest less
+	 * one hyphen is split between the two, the stack's half rounding up,
+	 * and a part shorter than its half gives the other what it leaves
+	 * (stack "ChineseboostAnalyticsStack", 64 characters:
+	 * "ChineseboostAnalyticsStac-RainlyticsSummariesJobFun-<12>").
+	 */
+	budget = max_len > 13 ? max_len - 13 : 0;
+	if (budget && stack.len + 1 + lid.len > budget) {
+		size_t avail = budget > 1 ? budget - 1 : 0;
+		size_t s_keep = (avail + 1) / 2, l_keep = avail / 2;
+		if (stack.len < s_keep) {
+			l_keep += s_keep - stack.len;
+			s_keep = stack.len;
+		} else if (lid.len < l_keep) {
+			s_keep += l_keep - lid.len;
+			l_keep = lid.len;
 		}
+		strbuf_setlen(&stack, s_keep);
+		strbuf_setlen(&lid, l_keep);
+		while (stack.len && stack.buf[stack.len - 1] == '-')
+			strbuf_setlen(&stack, stack.len - 1);
 	}
-	/* "<prefix>-<suffix>": the prefix is cut, never the suffix */
-	if (max_len <= 13) {
-		strbuf_reset(&sb);
-		keep = 0;
-	} else {
-		keep = max_len - 13;
-		if (sb.len > keep)
-			strbuf_setlen(&sb, keep);
-		/* no "--" or trailing '-' where the cut fell */
-		while (sb.len && sb.buf[sb.len - 1] == '-')
-			strbuf_setlen(&sb, sb.len - 1);
+	if (budget) {
+		strbuf_add(&sb, stack.buf, stack.len);
+		if (sb.len && lid.len)
+			strbuf_addch(&sb, '-');
+		strbuf_add(&sb, lid.buf, lid.len);
+		if (sb.len)
+			strbuf_addch(&sb, '-');
 	}
-	if (sb.len)
-		strbuf_addch(&sb, '-');
 	strbuf_addstr(&sb, suffix);
-	if (sb.len > max_len && max_len)
+	if (max_len && sb.len > max_len)
 		strbuf_setlen(&sb, max_len);
-	if (lower)
+	if (flags & NAME_LOWER)
 		for (i = 0; i < sb.len; i++)
 			sb.buf[i] = (char)tolower((unsigned char)sb.buf[i]);
+	/* EC2: "Group names may not be in the format sg-*" (any case) */
+	if ((flags & NAME_EC2_GROUP) && sb.len >= 3 &&
+	    !strncasecmp(sb.buf, "sg-", 3))
+		sb.buf[2] = '_';
 	out = arena_strdup(ctx->arena, sb.buf);
 	strbuf_release(&sb);
+	strbuf_release(&stack);
+	strbuf_release(&lid);
 	return out;
 }
 
@@ -359,6 +395,19 @@ int prov_fail(struct provider_ctx *ctx, struct err *err, enum err_code code,
 			  ctx->logical_id ? ctx->logical_id : "?");
 }
 
+struct value *pcall_all(struct provider_ctx *ctx, const char *svc,
+			const char *op, const struct value *params,
+			const char *list_path, struct err *err)
+{
+	struct value *r = aws_call_all(ctx->aws, svc, op, params, list_path,
+				       ctx->arena, err);
+
+	if (!r)
+		err_prefix(err, "%s %s: ", ctx->type ? ctx->type : "?",
+			   ctx->logical_id ? ctx->logical_id : "?");
+	return r;
+}
+
 struct value *pcall(struct provider_ctx *ctx, const char *svc, const char *op,
 		    const struct value *params, struct err *err)
 {
@@ -523,6 +572,60 @@ struct value *tags_from_aws(struct arena *a, const struct value *tags,
 		}
 	}
 	return out->u.list.n ? out : NULL;
+}
+
+/* One tag's value in any of AWS's shapes: a list of {Key,Value} or
+ * {key,value} maps, or a {key: value} map. NULL when absent. */
+static const char *aws_tag_value(const struct value *tags, const char *k)
+{
+	size_t i;
+
+	if (!tags)
+		return NULL;
+	if (tags->kind == VALUE_MAP) {
+		const struct value *v = value_map_get(tags, k);
+		return v ? value_str(v) : NULL;
+	}
+	if (tags->kind != VALUE_LIST)
+		return NULL;
+	for (i = 0; i < tags->u.list.n; i++) {
+		const struct value *e = tags->u.list.items[i];
+		const char *key = pv_str(e, "Key") ? pv_str(e, "Key") :
+						     pv_str(e, "key");
+		if (key && !strcmp(key, k)) {
+			const char *v = pv_str(e, "Value") ? pv_str(e, "Value") :
+							     pv_str(e, "value");
+			return v ? v : "";
+		}
+	}
+	return NULL;
+}
+
+bool tags_owned(const struct provider_ctx *ctx, const struct value *tags)
+{
+	const char *s = aws_tag_value(tags, "cairn:stack");
+	const char *l = aws_tag_value(tags, "cairn:logical-id");
+
+	return s && l && ctx->stack && ctx->logical_id &&
+	       !strcmp(s, ctx->stack) && !strcmp(l, ctx->logical_id);
+}
+
+int prov_foreign(struct provider_ctx *ctx, const char *physical_id,
+		 const struct value *tags, struct provider_result *out,
+		 struct err *err)
+{
+	const char *s = aws_tag_value(tags, "cairn:stack");
+	const char *l = aws_tag_value(tags, "cairn:logical-id");
+
+	memset(out, 0, sizeof(*out));
+	out->physical_id = physical_id;
+	if (s && l)
+		return prov_fail(ctx, err, ERR_ALREADY_EXISTS,
+				 "\"%s\" already exists and belongs to another resource (its tags say cairn:stack=%s, cairn:logical-id=%s, not %s/%s); cairn never takes over what this resource did not create",
+				 physical_id, s, l, ctx->stack, ctx->logical_id);
+	return prov_fail(ctx, err, ERR_ALREADY_EXISTS,
+			 "\"%s\" already exists and was not created by this stack (it lacks the tags cairn:stack=%s and cairn:logical-id=%s); cairn never takes over a resource it did not create",
+			 physical_id, ctx->stack, ctx->logical_id);
 }
 
 static const char *tag_get(const struct value *tags, const char *k)

@@ -112,8 +112,10 @@ static const char *version_token(struct provider_ctx *ctx, const char *value)
 	return arena_sprintf(ctx->arena, "%.32s%08lx", ctx->token ? ctx->token : "", h);
 }
 
-/* A secret with this name is scheduled for deletion (deleted outside
- * cairn with a recovery window): restore it and take it over. */
+/* A secret with this name is scheduled for deletion (this stack's secret,
+ * deleted outside cairn with a recovery window): restore it and take it
+ * over. Only when its tags say it is this resource's: another's deleted
+ * secret is not ours to bring back. */
 static const char *secret_restore(struct provider_ctx *ctx, const char *name,
 				  struct err *err)
 {
@@ -125,11 +127,76 @@ static const char *secret_restore(struct provider_ctx *ctx, const char *name,
 		return NULL;
 	if (!pv(r, "DeletedDate"))
 		return NULL;
+	if (!tags_owned(ctx, pv(r, "Tags"))) {
+		struct provider_result f;
+		prov_foreign(ctx, pv_str(r, "ARN") ? pv_str(r, "ARN") : name,
+			     pv(r, "Tags"), &f, err);
+		return NULL;
+	}
 	p = value_new_map(a);
 	ps(a, p, "SecretId", name);
 	if (!(r = pcall(ctx, "secretsmanager", "RestoreSecret", p, err)))
 		return NULL;
 	return pv_str(r, "ARN");
+}
+
+/*
+ * How long a force-deleted secret's name may stay taken. Secrets Manager
+ * purges asynchronously: "there might be a short delay before the secret is
+ * permanently deleted. If you delete a secret and then immediately create a
+ * secret with the same name, use appropriate back off and retry logic"
+ * (DeleteSecret, API reference).
+ */
+#define PURGE_SECONDS 120.0
+
+/* Whether the name is free of any visible secret: DescribeSecret answers
+ * ResourceNotFoundException. 1 free, 0 a secret is there, -1 error. */
+static int secret_gone(struct provider_ctx *ctx, const char *id,
+		       struct err *err)
+{
+	struct value *p = value_new_map(ctx->arena);
+
+	ps(ctx->arena, p, "SecretId", id);
+	if (pcall(ctx, "secretsmanager", "DescribeSecret", p, err))
+		return 0;
+	if (err->code == ERR_NOT_FOUND) {
+		err_clear(err);
+		return 1;
+	}
+	return -1;
+}
+
+/* CreateSecret; while a secret of that name is being purged (CreateSecret
+ * says InvalidRequestException and DescribeSecret already says
+ * ResourceNotFound: a force delete in progress, ours or anyone's), backs
+ * off and tries again. A secret in its recovery window (DescribeSecret
+ * shows it with DeletedDate) is left to the caller's restore path. */
+static struct value *secret_create_call(struct provider_ctx *ctx,
+					const struct value *p, const char *name,
+					struct err *err)
+{
+	double dl = prov_deadline(ctx, PURGE_SECONDS);
+	int attempt = 0;
+
+	for (;;) {
+		struct value *r = pcall(ctx, "secretsmanager", "CreateSecret", p, err);
+		struct err e2 = ERR_INIT;
+		int gone;
+		if (r || !name || strcmp(err->aws_code, "InvalidRequestException") ||
+		    !strstr(err->msg, "deletion"))
+			return r;
+		gone = secret_gone(ctx, name, &e2);
+		if (gone != 1)
+			return NULL;
+		prov_status(ctx, "waiting for the deleted secret's name to be free");
+		if (prov_sleep_until(ctx, &attempt, dl,
+				     "secretsmanager:CreateSecret (name still being purged)",
+				     &e2) < 0) {
+			if (e2.code == ERR_CANCELLED)
+				*err = e2;
+			return NULL;
+		}
+	}
 }
 
 static void secret_result(struct provider_ctx *ctx, const char *arn,
@@ -165,13 +232,17 @@ static int secret_create(struct provider_ctx *ctx, const struct value *props,
 	/* idempotent: the same token and value return the same secret */
 	ps(a, p, "ClientRequestToken", ctx->token);
 	value_map_set(a, p, "Tags", tags_merged(ctx, props));
-	r = pcall(ctx, "secretsmanager", "CreateSecret", p, err);
+	r = secret_create_call(ctx, p, name, err);
 	if (!r && name && !strcmp(err->aws_code, "InvalidRequestException")) {
 		struct err e2 = ERR_INIT;
 		struct value *u;
 		const char *rarn = secret_restore(ctx, name, &e2);
-		if (!rarn)
+		if (!rarn) {
+			/* another's deleted secret: say so, not "invalid" */
+			if (e2.code == ERR_ALREADY_EXISTS)
+				*err = e2;
 			return -1;
+		}
 		/* restored: bring it to the template's state */
 		err_clear(err);
 		u = value_new_map(a);
@@ -197,7 +268,25 @@ static int secret_create(struct provider_ctx *ctx, const struct value *props,
 	if (!r || !(arn = aws_get_str(r, "ARN", err)))
 		return -1;
 	secret_result(ctx, arn, out);
+	set_attr(ctx, out->attrs, "VersionId", pv_str(r, "VersionId"));
 	return 0;
+}
+
+/* The version id DescribeSecret's VersionIdsToStages marks AWSCURRENT. */
+static const char *current_version(const struct value *described)
+{
+	const struct value *m = pv(described, "VersionIdsToStages");
+	size_t i, j;
+
+	for (i = 0; m && m->kind == VALUE_MAP && i < m->u.map.n; i++) {
+		const struct value *st = m->u.map.items[i].val;
+		for (j = 0; st && st->kind == VALUE_LIST && j < st->u.list.n; j++) {
+			const char *s = value_str(st->u.list.items[j]);
+			if (s && !strcmp(s, "AWSCURRENT"))
+				return m->u.map.items[i].key;
+		}
+	}
+	return NULL;
 }
 
 static int secret_read(struct provider_ctx *ctx, const char *id,
@@ -216,6 +305,10 @@ static int secret_read(struct provider_ctx *ctx, const char *id,
 				 "secret \"%s\" is scheduled for deletion", id);
 	secret_result(ctx, arena_strdup(a, pv_str(r, "ARN") ? pv_str(r, "ARN") : id),
 		      out);
+	/* the version now AWSCURRENT: the value itself is never read; a
+	 * version other than the one cairn recorded is a value replaced
+	 * outside cairn (provider_versioned) */
+	set_attr(ctx, out->attrs, "VersionId", current_version(r));
 	out->props = value_new_map(a);
 	ps(a, out->props, "Name", pv_str(r, "Name"));
 	ps(a, out->props, "Description", pv_str(r, "Description"));
@@ -232,10 +325,9 @@ static int secret_update(struct provider_ctx *ctx, const char *id,
 			 struct provider_result *out, struct err *err)
 {
 	struct arena *a = ctx->arena;
-	struct value *p = value_new_map(a);
+	struct value *p = value_new_map(a), *r = NULL;
 	bool any = false;
 
-	(void)attrs;
 	ps(a, p, "SecretId", id);
 	if (pv_changed(old_props, new_props, "Description")) {
 		const char *d = pv_str(new_props, "Description");
@@ -260,11 +352,15 @@ static int secret_update(struct provider_ctx *ctx, const char *id,
 			any = true;
 		}
 	}
-	if (any && !pcall(ctx, "secretsmanager", "UpdateSecret", p, err))
+	if (any && !(r = pcall(ctx, "secretsmanager", "UpdateSecret", p, err)))
 		return -1;
 	if (api_update_tags(ctx, &SM_TAGS, id, old_props, new_props, err) < 0)
 		return -1;
 	secret_result(ctx, id, out);
+	/* a new value is a new version; else the recorded one stays */
+	set_attr(ctx, out->attrs, "VersionId",
+		 r && pv_str(r, "VersionId") ? pv_str(r, "VersionId")
+					     : value_str(value_map_get(attrs, "VersionId")));
 	return 0;
 }
 
@@ -280,6 +376,47 @@ static int secret_delete(struct provider_ctx *ctx, const char *id,
 	pb(ctx->arena, p, "ForceDeleteWithoutRecovery", true);
 	if (!pcall(ctx, "secretsmanager", "DeleteSecret", p, err))
 		return gone_is_ok(err);
+	/* deleted asynchronously: done when DescribeSecret no longer finds
+	 * it, so a replacement or the next apply can reuse the name */
+	{
+		double dl = prov_deadline(ctx, PURGE_SECONDS);
+		int attempt = 0, gone;
+		prov_status(ctx, "waiting until the secret is purged");
+		while ((gone = secret_gone(ctx, id, err)) == 0)
+			if (prov_sleep_until(ctx, &attempt, dl,
+					     "secretsmanager:DeleteSecret (purge)", err) < 0)
+				return -1;
+		if (gone < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The secret a stopped run or a resent CreateSecret made (its name is the
+ * template's or generated from the token): only with this resource's
+ * cairn tags (CreateSecret applies them with the secret). */
+static int secret_find(struct provider_ctx *ctx, const struct value *props,
+		       struct provider_result *out, struct err *err)
+{
+	struct arena *a = ctx->arena;
+	struct value *p = value_new_map(a), *r;
+	const char *name = pv_str(props, "Name");
+	const char *arn;
+
+	ps(a, p, "SecretId",
+	   name ? name : provider_generate_name(ctx, 512, false));
+	if (!(r = pcall(ctx, "secretsmanager", "DescribeSecret", p, err)))
+		return -1;
+	if (pv(r, "DeletedDate"))
+		return prov_fail(ctx, err, ERR_NOT_FOUND,
+				 "the secret is scheduled for deletion");
+	arn = pv_str(r, "ARN");
+	if (!arn)
+		return prov_fail(ctx, err, ERR_NOT_FOUND, "no ARN in DescribeSecret");
+	if (!tags_owned(ctx, pv(r, "Tags")))
+		return prov_foreign(ctx, arena_strdup(a, arn), pv(r, "Tags"), out,
+				    err);
+	secret_result(ctx, arena_strdup(a, arn), out);
 	return 0;
 }
 
@@ -294,6 +431,7 @@ const struct provider prov_sm_secret = {
 	.read = secret_read,
 	.update = secret_update,
 	.delete = secret_delete,
+	.find = secret_find,
 };
 
 /* =========================================================== LogGroup */
@@ -370,6 +508,29 @@ static int lg_retention(struct provider_ctx *ctx, const char *name,
 	return 0;
 }
 
+/* The log group named name, when it is this stack's (ListTagsForResource
+ * says so): 0 with *g its DescribeLogGroups entry; ERR_ALREADY_EXISTS
+ * (prov_foreign) when someone else's; ERR_NOT_FOUND when there is none. */
+static int lg_owned(struct provider_ctx *ctx, const char *name,
+		    const struct value **g, struct provider_result *out,
+		    struct err *err)
+{
+	struct value *p, *r;
+
+	if (lg_get(ctx, name, g, err) < 0)
+		return -1;
+	if (!*g)
+		return prov_fail(ctx, err, ERR_NOT_FOUND,
+				 "log group \"%s\" does not exist", name);
+	p = value_new_map(ctx->arena);
+	ps(ctx->arena, p, "resourceArn", lg_tag_arn(ctx, pv_str(*g, "arn")));
+	if (!(r = pcall(ctx, "logs", "ListTagsForResource", p, err)))
+		return -1;
+	if (!tags_owned(ctx, pv(r, "tags")))
+		return prov_foreign(ctx, name, pv(r, "tags"), out, err);
+	return 0;
+}
+
 static int lg_create(struct provider_ctx *ctx, const struct value *props,
 		     struct provider_result *out, struct err *err)
 {
@@ -381,13 +542,12 @@ static int lg_create(struct provider_ctx *ctx, const struct value *props,
 	ps(a, p, "logGroupName", name);
 	ps(a, p, "kmsKeyId", pv_str(props, "KmsKeyId"));
 	value_map_set(a, p, "tags", tags_as_map(a, tags_merged(ctx, props)));
-	if (!pcall(ctx, "logs", "CreateLogGroup", p, err)) {
-		/* a generated name is ours (a retry after a lost answer) */
-		if (strcmp(err->aws_code, "ResourceAlreadyExistsException") ||
-		    pv_str(props, "LogGroupName"))
-			return -1;
-		err_clear(err);
-	}
+	/* ResourceAlreadyExistsException (a resent create after a lost
+	 * answer, a stopped run, or someone else's group) goes back to the
+	 * executor: its find() adopts only a group carrying this resource's
+	 * cairn tags (set at create); another's is never changed */
+	if (!pcall(ctx, "logs", "CreateLogGroup", p, err))
+		return -1;
 	if (lg_retention(ctx, name, props, false, err) < 0 ||
 	    lg_get(ctx, name, &g, err) < 0)
 		return -1;
@@ -536,7 +696,11 @@ static int lg_delete(struct provider_ctx *ctx, const char *id,
 static int lg_find(struct provider_ctx *ctx, const struct value *props,
 		   struct provider_result *out, struct err *err)
 {
-	if (lg_read(ctx, lg_name(ctx, props), NULL, out, err) < 0)
+	const char *name = lg_name(ctx, props);
+	const struct value *g;
+
+	if (lg_owned(ctx, name, &g, out, err) < 0 ||
+	    lg_fill(ctx, name, g, out, err) < 0)
 		return -1;
 	out->props = NULL;
 	return 0;

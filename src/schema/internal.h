@@ -8,7 +8,6 @@
 #ifndef CAIRN_SCHEMA_INTERNAL_H
 #define CAIRN_SCHEMA_INTERNAL_H
 
-#include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -34,13 +33,13 @@ enum sformat {
 	SF_JSON,
 };
 
-/* One `pattern`, translated from ECMA-262 to POSIX ERE. */
+/* One `pattern` (or patternProperties key), run with PCRE2 (regex.c). */
+struct rx_entry;
 struct sregex {
 	const char *src; /* as written in the schema */
-	bool ok;         /* false: not expressible in ERE, never checked */
-	regex_t re;
-	/* a leading (?=.{m,n}$) lookahead becomes a length check */
-	long min_len, max_len; /* -1: none */
+	/* the compiled pattern in regex.c's process-wide cache, set on first
+	 * use; NULL before */
+	_Atomic(const struct rx_entry *) compiled;
 };
 
 /* A literal of an enum or const. */
@@ -137,8 +136,11 @@ struct schema_type {
 	const char **attrs; /* GetAtt names, "A.B" for nested; sorted */
 	size_t nattrs;
 	const char *attr_list; /* comma-separated, for messages */
-	struct sregex **regexes; /* every compiled regex, for regfree */
+	struct sregex **regexes; /* every pattern of the type (tests list them) */
 	size_t nregexes;
+	/* embedded (a native provider's type) or from the all-types bundle */
+	bool native;
+	bool provisionable; /* through Cloud Control; native types: true */
 };
 
 /*
@@ -149,23 +151,29 @@ struct schema_type {
 struct schema_type *schema_parse_json(const char *json, size_t len,
 				      struct err *err);
 
-/*
- * Translates an ECMA-262 regex (as found in registry schemas) into a POSIX
- * extended regex. Returns 0, or -1 when the pattern uses something ERE
- * cannot express (lookarounds other than a leading length lookahead,
- * backreferences, \P{..}); *min_len / *max_len receive the bounds of a
- * leading ^(?=.{m,n}$) (else -1).
- */
-int schema_regex_translate(const char *ecma, struct strbuf *ere,
-			   long *min_len, long *max_len);
-
-/* Compiles src into r (translation + regcomp). Never fails: r->ok says. */
-void schema_regex_compile(struct sregex *r, const char *src);
-/* Whether s (NUL-terminated, UTF-8) matches; true when !r->ok. */
+/* Sets r up for the pattern src (borrowed: it must outlive r). Compiling
+ * waits for the first match. */
+void schema_regex_init(struct sregex *r, const char *src);
+/* Whether s (NUL-terminated, UTF-8) matches, as a search; true when PCRE2
+ * rejected the pattern or cannot decide within its match limit. Thread-safe. */
 bool schema_regex_match(const struct sregex *r, const char *s);
+/* Whether the pattern compiles (compiling it now if needed). */
+bool schema_regex_ok(const struct sregex *r);
+/* 0 when src compiles as cairn compiles schema patterns; else -1 with
+ * PCRE2's reason ("at offset 3: missing closing parenthesis") in msg. */
+int schema_regex_check(const char *src, char *msg, size_t n);
 
 /* Number of UTF-8 code points in s[0..len). */
 size_t schema_utf8_len(const char *s, size_t len);
+
+/* bundle.c: the bundle's (or the schema cache's) type, parsed on first
+ * use; NULL when the bundle does not know the name. */
+const struct schema_type *schema_bundle_find(const char *type_name);
+/* A DescribeType answer's {"Schema": "...", "ProvisioningType": "..."};
+ * *provisionable is set when the answer says. */
+struct schema_type *schema_parse_described(const char *json, size_t len,
+					   bool *provisionable,
+					   struct err *err);
 
 /* Property lookup by exact name in an object node; NULL when absent. */
 const struct sprop *snode_sprop(const struct snode *n, const char *name);

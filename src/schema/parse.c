@@ -56,7 +56,7 @@ static struct sregex *new_regex(struct pctx *c, const char *src)
 	struct sregex *r = arena_alloc(c->a, sizeof(*r));
 	struct schema_type *t = c->t;
 
-	schema_regex_compile(r, arena_strdup(c->a, src));
+	schema_regex_init(r, arena_strdup(c->a, src));
 	if (t->nregexes == c->regex_cap) {
 		size_t cap = c->regex_cap ? 2 * c->regex_cap : 16;
 		t->regexes = arena_realloc(c->a, t->regexes,
@@ -623,13 +623,8 @@ static int build_type(struct pctx *c, const cJSON *root)
 
 void schema_type_free(struct schema_type *t)
 {
-	size_t i;
-
 	if (!t)
 		return;
-	for (i = 0; i < t->nregexes; i++)
-		if (t->regexes[i]->ok)
-			regfree(&t->regexes[i]->re);
 	arena_free(t->arena);
 }
 

@@ -1,150 +1,105 @@
 /*
- * ECMA-262 patterns of the registry schemas, run with POSIX regcomp.
+ * The registry schemas' `pattern`s and patternProperties keys, run with
+ * PCRE2 as written.
  *
- * The schemas' patterns are JavaScript regexes (cfn-lint runs them with
- * Python's re, which agrees for everything used here). POSIX ERE lacks
- * the shorthand classes, non-capturing groups, lookarounds and Unicode
- * properties, so each pattern is rewritten once at load time:
- *   \d \w \s (and negations) -> bracket expressions
- *   (?:...)                  -> (...)
- *   ^(?=.{m,n}$)             -> dropped, checked as a length in code points
- *   \Z \z                    -> $          \A -> ^
- *   \uXXXX, \n, \t, \r       -> the character (UTF-8 for non-ASCII)
- *   *? +? ?? {m,n}?          -> greedy (same match / no match answer)
- *   ^[...]{m,n}$             -> ^[...]*$ and a length check (speed)
- * Inside a class, \p{L}, \p{N}, \p{Z} and code points above U+007F cannot
- * be listed in a byte-oriented bracket, so they become "any non-ASCII
- * byte" (0x80-0xFF): lenient for non-ASCII text, exact for ASCII. Other
- * constructs (other lookarounds, backreferences, \P{..}, \b) make the
- * pattern unsupported: it is skipped, never a false error and never a
- * crash.
+ * The patterns are ECMA-262 regular expressions; CloudFormation's handlers
+ * check them with Java's java.util.regex. Both agree on everything the
+ * schemas use, and PCRE2 gets the same answers with these options:
+ *   - PCRE2_UTF: the subject and the pattern are UTF-8, `.` and classes
+ *     match code points (so "é" is one character, and \p{L} knows it);
+ *   - no PCRE2_UCP: \d \w \s stay ASCII, as in ECMA-262 without the u flag
+ *     and in Java by default (an IAM name "éé" fails [\w+=,.@-]+ in AWS);
+ *     Unicode properties (\p{L}, \p{N}, \p{Z}, \P{..}) are Unicode anyway;
+ *   - PCRE2_ALT_BSUX (and its EXTRA_ form): \uXXXX and \u{...} are code
+ *     points and \x takes two hex digits, as in ECMA-262;
+ *   - PCRE2_DOLLAR_ENDONLY: `$` is the very end of the value, not also the
+ *     place before a final newline.
+ *   - PCRE2_ALLOW_EMPTY_CLASS: `[]` matches nothing and `[^]` anything.
+ * Lookarounds, lazy quantifiers, backreferences and \b need nothing
+ * special. Matching is a search (unanchored unless the pattern anchors
+ * itself), as in JSON Schema.
  *
- * regcomp runs in whatever LC_CTYPE the process has; cairn never calls
- * setlocale, so it is "C" and the raw bytes 0x80-0xFF in brackets are
- * single characters. Matching is a search (unanchored unless the pattern
- * anchors itself), as in JSON Schema.
+ * A few constructs of the registry's 1600 schemas are read differently by
+ * PCRE2 than by ECMA-262 and Java, and are adapted before compiling:
+ *   - Java's POSIX properties \p{Print}, \p{Graph}, \p{Alpha} ... (ASCII
+ *     in Java) become PCRE2's ASCII [:print:], [:graph:] ... classes;
+ *   - in a class, a `-` next to \w, \d, \s or \p{..} is a literal
+ *     hyphen (ECMA-262 Annex B, Java), not a range;
+ *   - in a class, UTF-16 surrogates (\uD800-\uDFFF, which those patterns
+ *     use to admit characters beyond U+FFFF as surrogate pairs) become the
+ *     code points U+10000-U+10FFFF;
+ *   - a pattern PCRE2 finds too large to compile ({1,900} of an
+ *     alternation) is retried with such bounds lifted (lenient, never a
+ *     false error).
+ * What is still rejected is wrong in ECMA-262 too (a quantifier after `$`,
+ * an unterminated class): such a pattern is never checked.
+ *
+ * Each distinct pattern is compiled once per process, on its first use
+ * (most commands touch few types), JIT-compiled when PCRE2 has a JIT, and
+ * kept in a process-wide cache that every schema type and thread shares;
+ * a compiled pattern is read-only, so threads match it at once. A pattern
+ * PCRE2 rejects is never checked (no false error, no crash);
+ * tests/unit/schema checks that every pattern in schemas/ compiles.
  */
-#include <ctype.h>
-#include <stdint.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cairn/strbuf.h"
+#include "cairn/xalloc.h"
 #include "internal.h"
 
-/* A bracket expression being built: a byte set. */
-struct cclass {
-	uint8_t bits[32];
-	bool negated;
+#define RX_OPTIONS                                                            \
+	(PCRE2_UTF | PCRE2_ALT_BSUX | PCRE2_DOLLAR_ENDONLY |                  \
+	 PCRE2_ALLOW_EMPTY_CLASS)
+/* a bound on backtracking: a pathological value gets "cannot tell" (and is
+ * let through) in milliseconds instead of hanging validation */
+#define RX_MATCH_LIMIT 1000000
+#define RX_BUCKETS 256
+
+struct rx_entry {
+	struct rx_entry *next;
+	char *src;
+	pcre2_code *code; /* NULL: PCRE2 rejected the pattern */
+	char msg[160];    /* why, when code is NULL */
 };
 
-static void cc_add(struct cclass *cc, unsigned c)
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct rx_entry *cache[RX_BUCKETS];
+static pcre2_match_context *match_ctx;
+static int have_jit = -1;
+
+static size_t hash_src(const char *s)
 {
-	cc->bits[c >> 3] |= (uint8_t)(1u << (c & 7));
+	size_t h = 5381;
+
+	while (*s)
+		h = h * 33 + (unsigned char)*s++;
+	return h % RX_BUCKETS;
 }
 
-static bool cc_has(const struct cclass *cc, unsigned c)
+/* ---- adapting ECMA-262 / Java constructs PCRE2 reads otherwise ---- */
+
+/* Java's POSIX character properties, all ASCII */
+static const char *posix_class(const char *name, size_t n)
 {
-	return cc->bits[c >> 3] & (1u << (c & 7));
-}
+	static const char *const map[][2] = {
+		{ "Lower", "lower" }, { "Upper", "upper" }, { "ASCII", "ascii" },
+		{ "Alpha", "alpha" }, { "Digit", "digit" }, { "Alnum", "alnum" },
+		{ "Punct", "punct" }, { "Graph", "graph" }, { "Print", "print" },
+		{ "Blank", "blank" }, { "Cntrl", "cntrl" }, { "XDigit", "xdigit" },
+		{ "Space", "space" },
+	};
+	size_t i;
 
-static void cc_add_range(struct cclass *cc, unsigned lo, unsigned hi)
-{
-	unsigned c;
-
-	for (c = lo; c <= hi && c < 256; c++)
-		cc_add(cc, c);
-}
-
-static void cc_add_nonascii(struct cclass *cc)
-{
-	cc_add_range(cc, 0x80, 0xff);
-}
-
-/* Adds a code point; those above ASCII stand for "any non-ASCII byte". */
-static void cc_add_cp(struct cclass *cc, unsigned long cp)
-{
-	if (cp < 0x80)
-		cc_add(cc, (unsigned)cp);
-	else
-		cc_add_nonascii(cc);
-}
-
-static void cc_add_cp_range(struct cclass *cc, unsigned long lo,
-			    unsigned long hi)
-{
-	if (lo < 0x80)
-		cc_add_range(cc, (unsigned)lo, hi < 0x80 ? (unsigned)hi : 0x7f);
-	if (hi >= 0x80)
-		cc_add_nonascii(cc);
-}
-
-static void cc_add_digit(struct cclass *cc)
-{
-	cc_add_range(cc, '0', '9');
-}
-
-static void cc_add_word(struct cclass *cc)
-{
-	cc_add_range(cc, 'a', 'z');
-	cc_add_range(cc, 'A', 'Z');
-	cc_add_range(cc, '0', '9');
-	cc_add(cc, '_');
-}
-
-static void cc_add_space(struct cclass *cc)
-{
-	static const char sp[] = " \t\n\r\f\v";
-	const char *p;
-
-	for (p = sp; *p; p++)
-		cc_add(cc, (unsigned char)*p);
-}
-
-static void cc_invert_into(struct cclass *dst, const struct cclass *src)
-{
-	unsigned c;
-
-	for (c = 0; c < 256; c++)
-		if (!cc_has(src, c))
-			cc_add(dst, c);
-}
-
-/* Emits cc as an ERE bracket expression (or an escaped single char). */
-static int cc_emit(const struct cclass *cc, struct strbuf *out)
-{
-	unsigned c, count = 0;
-
-	for (c = 1; c < 256; c++)
-		count += cc_has(cc, c) ? 1 : 0;
-	if (!count)
-		return -1; /* an empty class: nothing sensible to emit */
-	strbuf_addch(out, '[');
-	if (cc->negated)
-		strbuf_addch(out, '^');
-	/* ']' first, '^' never first, '[' then '-' last */
-	if (cc_has(cc, ']'))
-		strbuf_addch(out, ']');
-	for (c = 1; c < 256; c++) {
-		if (c == ']' || c == '^' || c == '[' || c == '-' || !cc_has(cc, c))
-			continue;
-		strbuf_addch(out, (int)c);
-	}
-	if (cc_has(cc, '^')) {
-		if (out->buf[out->len - 1] == '[') {
-			/* "^" alone: [^] would negate */
-			strbuf_setlen(out, out->len - 1);
-			strbuf_addstr(out, "\\^");
-			return 0;
-		}
-		strbuf_addch(out, '^');
-	}
-	if (cc_has(cc, '['))
-		strbuf_addch(out, '[');
-	if (cc_has(cc, '-'))
-		strbuf_addch(out, '-');
-	strbuf_addch(out, ']');
-	return 0;
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strlen(map[i][0]) == n && !strncmp(map[i][0], name, n))
+			return map[i][1];
+	return NULL;
 }
 
 static int hexval(int c)
@@ -158,8 +113,7 @@ static int hexval(int c)
 	return -1;
 }
 
-/* Parses n hex digits at p; -1 if not all hex. */
-static long parse_hex(const char *p, int n)
+static long hexn(const char *p, int n)
 {
 	long v = 0;
 	int i;
@@ -173,426 +127,336 @@ static long parse_hex(const char *p, int n)
 	return v;
 }
 
-/* \p{..}: the Unicode categories met in the schemas, approximated. */
-static int cc_add_property(struct cclass *cc, const char *name, size_t len)
+/* One UTF-8 character at p (of at most n bytes); its length in *len. */
+static long utf8_cp(const char *p, size_t n, size_t *len)
 {
-	if (len == 1 && name[0] == 'L') {
-		cc_add_range(cc, 'a', 'z');
-		cc_add_range(cc, 'A', 'Z');
-	} else if (len == 1 && name[0] == 'N') {
-		cc_add_digit(cc);
-	} else if (len == 1 && name[0] == 'Z') {
-		cc_add(cc, ' ');
-	} else {
-		return -1;
-	}
-	cc_add_nonascii(cc);
-	return 0;
+	unsigned char c = (unsigned char)p[0];
+	size_t k = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+	long cp = k == 1 ? c : c & (0x3f >> (k - 1));
+	size_t i;
+
+	if (k > n)
+		k = 1;
+	for (i = 1; i < k; i++)
+		cp = (cp << 6) | ((unsigned char)p[i] & 0x3f);
+	*len = k;
+	return cp;
 }
 
-/*
- * One escape at *pp (just after the backslash), as a code point when it
- * stands for one character, or added to cc when it is a class. Returns 1
- * for a code point (*cp set), 0 for a class added, -1 unsupported.
- */
-static int parse_escape(const char **pp, struct cclass *cc, unsigned long *cp)
-{
-	const char *p = *pp;
-	struct cclass tmp;
-	long v;
+/* A class item: one code point (cp >= 0), or a set written as text. */
+struct citem {
+	long cp;
+	const char *text;
+	size_t len;
+	bool dash;         /* an unescaped '-' */
+	const char *posix; /* a Java POSIX property: PCRE2's class name */
+	bool neg;          /* \P{..} */
+};
 
-	switch (*p) {
-	case 'd':
-		cc_add_digit(cc);
-		break;
-	case 'w':
-		cc_add_word(cc);
-		break;
-	case 's':
-		cc_add_space(cc);
-		break;
-	case 'D':
-	case 'W':
-	case 'S':
-		memset(&tmp, 0, sizeof(tmp));
-		if (*p == 'D')
-			cc_add_digit(&tmp);
-		else if (*p == 'W')
-			cc_add_word(&tmp);
-		else
-			cc_add_space(&tmp);
-		cc_invert_into(cc, &tmp);
-		break;
-	case 'p': {
-		const char *end;
-		if (p[1] != '{')
-			return -1;
-		end = strchr(p + 2, '}');
-		if (!end || cc_add_property(cc, p + 2, (size_t)(end - p - 2)))
-			return -1;
-		*pp = end + 1;
-		return 0;
+/* Reads one item of a class at p (before end); returns its length. */
+static size_t class_item(const char *p, const char *end, struct citem *it)
+{
+	size_t n = (size_t)(end - p), k;
+
+	it->text = p;
+	it->dash = false;
+	it->cp = -1;
+	it->posix = NULL;
+	if (p[0] != '\\') {
+		if (p[0] == '[' && n > 1 && p[1] == ':') {
+			const char *q = strstr(p + 2, ":]");
+			if (q && q < end) /* a POSIX class kept as it is */
+				return it->len = (size_t)(q + 2 - p);
+		}
+		it->dash = p[0] == '-';
+		it->cp = utf8_cp(p, n, &k);
+		return it->len = k;
 	}
-	case 'u':
-		if ((v = parse_hex(p + 1, 4)) < 0)
-			return -1;
-		*cp = (unsigned long)v;
-		*pp = p + 5;
-		return 1;
+	if (n < 2)
+		return it->cp = '\\', it->len = 1;
+	switch (p[1]) {
+	case 'w': case 'W': case 'd': case 'D': case 's': case 'S':
+		return it->len = 2;
+	case 'p': case 'P': {
+		const char *q = p[2] == '{' ? memchr(p, '}', n) : NULL;
+		const char *posix = q ? posix_class(p + 3, (size_t)(q - p - 3)) : NULL;
+		if (posix) {
+			it->posix = posix;
+			it->neg = p[1] == 'P';
+		}
+		return it->len = q ? (size_t)(q + 1 - p) : 2;
+	}
+	case 't': it->cp = '\t'; return it->len = 2;
+	case 'n': it->cp = '\n'; return it->len = 2;
+	case 'r': it->cp = '\r'; return it->len = 2;
+	case 'f': it->cp = '\f'; return it->len = 2;
+	case 'v': it->cp = '\v'; return it->len = 2;
+	case 'b': it->cp = 8; return it->len = 2;
+	case '0': it->cp = 0; return it->len = 2;
 	case 'x':
-		if ((v = parse_hex(p + 1, 2)) < 0)
-			return -1;
-		*cp = (unsigned long)v;
-		*pp = p + 3;
-		return 1;
-	case 'n':
-		*cp = '\n';
+		if (n >= 4 && (it->cp = hexn(p + 2, 2)) >= 0)
+			return it->len = 4;
 		break;
-	case 't':
-		*cp = '\t';
+	case 'u':
+		if (n >= 6 && (it->cp = hexn(p + 2, 4)) >= 0)
+			return it->len = 6;
 		break;
-	case 'r':
-		*cp = '\r';
-		break;
-	case 'f':
-		*cp = '\f';
-		break;
-	case 'v':
-		*cp = '\v';
-		break;
-	case '\0':
-		return -1;
 	default:
-		/* backreferences, \b, \B, \P, \k, \c...: not expressible */
-		if (isalnum((unsigned char)*p))
-			return -1;
-		*cp = (unsigned char)*p; /* an escaped punctuation character */
-		break;
+		if (!((p[1] >= 'a' && p[1] <= 'z') || (p[1] >= 'A' && p[1] <= 'Z') ||
+		      (p[1] >= '0' && p[1] <= '9'))) {
+			it->cp = utf8_cp(p + 1, n - 1, &k); /* \- \] \. \/ ... */
+			return it->len = 1 + k;
+		}
 	}
-	*pp = p + 1;
-	return (*p == 'd' || *p == 'w' || *p == 's' || *p == 'D' || *p == 'W' ||
-		*p == 'S') ? 0 : 1;
+	it->cp = -1; /* another escape: PCRE2 decides */
+	return it->len = 2;
 }
 
-static void emit_literal_cp(unsigned long cp, struct strbuf *out)
+static void emit_set(struct strbuf *out, const struct citem *it)
 {
-	if (cp < 0x80) {
-		if (strchr(".[]()*+?{}|^$\\", (int)cp))
-			strbuf_addch(out, '\\');
-		strbuf_addch(out, (int)cp);
+	if (it->posix)
+		strbuf_addf(out, "[:%s%s:]", it->neg ? "^" : "", it->posix);
+	else
+		strbuf_add(out, it->text, it->len);
+}
+
+/* A range lo-hi of code points, without the surrogates (*sur set when
+ * there were some). */
+static void emit_range(struct strbuf *out, long lo, long hi, bool *sur)
+{
+	if (lo > hi)
+		return;
+	if (hi >= 0xd800 && lo <= 0xdfff) {
+		*sur = true;
+		emit_range(out, lo, 0xd7ff, sur);
+		emit_range(out, 0xe000, hi, sur);
 		return;
 	}
-	/* UTF-8, grouped so a following quantifier applies to all of it */
-	strbuf_addch(out, '(');
-	if (cp < 0x800) {
-		strbuf_addch(out, (int)(0xc0 | (cp >> 6)));
-	} else {
-		strbuf_addch(out, (int)(0xe0 | (cp >> 12)));
-		strbuf_addch(out, (int)(0x80 | ((cp >> 6) & 0x3f)));
-	}
-	strbuf_addch(out, (int)(0x80 | (cp & 0x3f)));
-	strbuf_addch(out, ')');
+	strbuf_addf(out, "\\u{%lx}", lo);
+	if (hi > lo)
+		strbuf_addf(out, "-\\u{%lx}", hi);
 }
 
-/* A bracket expression starting after '['; *pp is left after ']'. */
-static int parse_class(const char **pp, struct strbuf *out)
+/* The class starting at p ('[') into out; returns where it ends. */
+static const char *adapt_class(const char *p, struct strbuf *out)
 {
-	const char *p = *pp;
-	struct cclass cc;
+	struct citem items[512];
+	size_t n = 0, i;
+	const char *q = p + 1, *end = p + strlen(p);
+	bool sur = false;
 
-	memset(&cc, 0, sizeof(cc));
-	if (*p == '^') {
-		cc.negated = true;
-		p++;
-	}
-	/* in ECMA, "]" right after "[" closes an empty class */
-	while (*p && *p != ']') {
-		unsigned long lo, hi;
-		int r;
-
-		if (*p == '\\') {
-			p++;
-			r = parse_escape(&p, &cc, &lo);
-			if (r < 0)
-				return -1;
-			if (r == 0)
-				continue; /* a class: cannot start a range */
-		} else if (*p == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
-			return -1; /* POSIX-looking syntax: ECMA means literal, rare */
+	strbuf_addch(out, '[');
+	if (*q == '^')
+		strbuf_addch(out, *q++);
+	while (q < end && *q != ']' && n < sizeof(items) / sizeof(items[0]))
+		q += class_item(q, end, &items[n++]);
+	if (q >= end || *q != ']')
+		return NULL; /* unterminated, or huge: left to PCRE2 as written */
+	for (i = 0; i < n; i++) {
+		struct citem *a = &items[i];
+		if (a->cp >= 0 && i + 2 < n && items[i + 1].dash &&
+		    items[i + 2].cp >= 0) { /* a range */
+			emit_range(out, a->cp, items[i + 2].cp, &sur);
+			i += 2;
+		} else if (a->cp >= 0) {
+			emit_range(out, a->cp, a->cp, &sur);
 		} else {
-			lo = (unsigned char)*p++;
-			if (lo >= 0x80)
-				return -1; /* raw non-ASCII in a class: not met */
-		}
-		if (*p == '-' && p[1] && p[1] != ']') {
-			p++;
-			if (*p == '\\') {
-				struct cclass dummy;
-				p++;
-				memset(&dummy, 0, sizeof(dummy));
-				if (parse_escape(&p, &dummy, &hi) != 1)
-					return -1;
-			} else {
-				hi = (unsigned char)*p++;
-				if (hi >= 0x80)
-					return -1;
-			}
-			if (hi < lo)
-				return -1;
-			cc_add_cp_range(&cc, lo, hi);
-		} else {
-			cc_add_cp(&cc, lo);
+			emit_set(out, a);
 		}
 	}
-	if (*p != ']')
-		return -1;
-	*pp = p + 1;
-	if (cc.negated) {
-		/* a negated set that names non-ASCII cannot be expressed per byte */
-		unsigned c;
-		for (c = 0x80; c < 256; c++)
-			if (cc_has(&cc, c))
-				return -1;
-	}
-	return cc_emit(&cc, out);
+	if (sur) /* surrogate pairs stood for the supplementary planes */
+		strbuf_addstr(out, "\\u{10000}-\\u{10ffff}");
+	strbuf_addch(out, ']');
+	return q + 1;
 }
 
-/* A {m}, {m,} or {m,n} quantifier at p; its length, or 0 if not one. */
-static size_t quantifier_len(const char *p)
+/* src with the constructs above adapted for PCRE2. */
+static void adapt(const char *src, struct strbuf *out)
 {
-	const char *q = p + 1;
+	const char *p = src;
 
-	if (*p != '{' || !isdigit((unsigned char)*q))
-		return 0;
-	while (isdigit((unsigned char)*q))
-		q++;
-	if (*q == ',') {
-		q++;
-		while (isdigit((unsigned char)*q))
-			q++;
-	}
-	if (*q != '}')
-		return 0;
-	return (size_t)(q - p + 1);
-}
-
-/* ^(?=.{m,n}$) at the start: sets the bounds and returns its length. */
-static size_t length_lookahead(const char *p, long *min_len, long *max_len)
-{
-	char *end;
-	long lo, hi = -1;
-	const char *q;
-
-	if (strncmp(p, "^(?=.{", 6) != 0)
-		return 0;
-	q = p + 6;
-	if (!isdigit((unsigned char)*q))
-		return 0;
-	lo = strtol(q, &end, 10);
-	q = end;
-	if (*q == ',') {
-		q++;
-		if (isdigit((unsigned char)*q)) {
-			hi = strtol(q, &end, 10);
-			q = end;
-		}
-	} else {
-		hi = lo;
-	}
-	if (strncmp(q, "}$)", 3) != 0)
-		return 0;
-	*min_len = lo;
-	*max_len = hi;
-	return (size_t)(q + 3 - p) - 1; /* keep the '^' */
-}
-
-int schema_regex_translate(const char *ecma, struct strbuf *ere,
-			   long *min_len, long *max_len)
-{
-	const char *p = ecma;
-	int depth = 0;
-
-	*min_len = *max_len = -1;
-	if (*p == '^') {
-		size_t skip = length_lookahead(p, min_len, max_len);
-		strbuf_addch(ere, '^');
-		p += 1 + skip;
-	}
 	while (*p) {
-		size_t q;
-
-		switch (*p) {
-		case '\\': {
-			struct cclass cc;
-			unsigned long cp;
-			int r;
-
-			p++;
-			if (*p == 'Z' || *p == 'z') {
-				strbuf_addch(ere, '$');
-				p++;
-				continue;
-			}
-			if (*p == 'A') {
-				strbuf_addch(ere, '^');
-				p++;
-				continue;
-			}
-			memset(&cc, 0, sizeof(cc));
-			r = parse_escape(&p, &cc, &cp);
-			if (r < 0 || (r == 1 && cp == 0))
-				return -1;
-			if (r == 0) {
-				if (cc_emit(&cc, ere))
-					return -1;
+		if (*p == '\\' && p[1]) {
+			const char *q = (p[1] == 'p' || p[1] == 'P') && p[2] == '{'
+						? strchr(p, '}') : NULL;
+			const char *posix = q ? posix_class(p + 3, (size_t)(q - p - 3)) : NULL;
+			if (posix) {
+				strbuf_addf(out, "[[:%s%s:]]", p[1] == 'P' ? "^" : "", posix);
+				p = q + 1;
 			} else {
-				emit_literal_cp(cp, ere);
+				strbuf_add(out, p, 2);
+				p += 2;
 			}
-			continue;
-		}
-		case '[':
-			p++;
-			if (parse_class(&p, ere))
-				return -1;
-			continue;
-		case '(':
-			if (p[1] == '?') {
-				if (p[2] != ':')
-					return -1; /* lookaround or named group */
-				p += 3;
+		} else if (*p == '[') {
+			size_t mark = out->len;
+			const char *q = adapt_class(p, out);
+			if (!q) { /* as written */
+				strbuf_setlen(out, mark);
+				strbuf_addch(out, *p++);
 			} else {
-				p++;
+				p = q;
 			}
-			depth++;
-			strbuf_addch(ere, '(');
-			continue;
-		case ')':
-			if (--depth < 0)
-				return -1;
-			strbuf_addch(ere, ')');
-			p++;
-			break;
-		case '{':
-			q = quantifier_len(p);
-			if (!q) {
-				strbuf_addstr(ere, "\\{"); /* a literal brace */
-				p++;
-				continue;
-			}
-			strbuf_add(ere, p, q);
-			p += q;
-			break;
-		case '}':
-			strbuf_addstr(ere, "\\}");
-			p++;
-			continue;
-		case '*':
-		case '+':
-		case '?':
-			strbuf_addch(ere, *p);
-			p++;
-			break;
-		default:
-			/* ASCII, or a UTF-8 byte of a literal character */
-			strbuf_addch(ere, *p);
-			p++;
-			continue;
+		} else {
+			strbuf_addch(out, *p++);
 		}
-		/* after a quantifier or a group: drop a lazy marker */
-		if (*p == '?' && (p[-1] == '*' || p[-1] == '+' || p[-1] == '?' ||
-				  p[-1] == '}'))
-			p++;
 	}
-	return depth ? -1 : 0;
 }
 
-/*
- * "^[...]{m,n}$" (LogGroupName's {1,512}): glibc's regcomp unrolls a
- * bounded repetition into n copies, and matching then costs 6 us instead
- * of 0.2. Rewritten as "^[...]*$" plus a length check in code points
- * (which is how ECMA counts, too). Without the end anchor, "^[...]{m,n}"
- * finds a match as soon as m characters do: "^[...]{m}". Returns whether
- * src had that shape; *lo / *hi receive the bounds (-1: none).
- */
-static bool bounded_class(const char *src, struct strbuf *out, long *lo,
-			  long *hi)
+/* Counted repeats with an upper bound over 100 lose it: {1,900} -> {1,}. */
+static void lift_bounds(const char *src, struct strbuf *out)
 {
-	const char *p = src + 2, *q, *rest;
-	char *end;
-	long m, n;
+	const char *p = src;
 
-	if (src[0] != '^' || src[1] != '[')
-		return false;
-	if (*p == '^')
-		p++;
-	if (*p == ']')
-		return false;
-	while (*p && *p != ']')
-		p += (*p == '\\' && p[1]) ? 2 : 1;
-	if (*p != ']' || p[1] != '{' || !isdigit((unsigned char)p[2]))
-		return false;
-	q = p + 2;
-	m = strtol(q, &end, 10);
-	q = end;
-	n = m;
-	if (*q == ',') {
-		q++;
-		n = -1;
-		if (isdigit((unsigned char)*q)) {
-			n = strtol(q, &end, 10);
-			q = end;
+	while (*p) {
+		long lo, hi;
+		int k = 0;
+		if (*p == '\\' && p[1]) {
+			strbuf_add(out, p, 2);
+			p += 2;
+		} else if (*p == '{' && sscanf(p, "{%ld,%ld}%n", &lo, &hi, &k) == 2 &&
+			   k > 0 && hi > 100) {
+			strbuf_addf(out, "{%ld,}", lo);
+			p += k;
+		} else {
+			strbuf_addch(out, *p++);
 		}
 	}
-	if (*q != '}' || (n >= 0 && n < m))
-		return false;
-	rest = q + 1;
-	strbuf_add(out, src, (size_t)(p + 1 - src));
-	if (!strcmp(rest, "$") || !strcmp(rest, "\\Z") || !strcmp(rest, "\\z")) {
-		strbuf_addstr(out, "*$");
-		*lo = m;
-		*hi = n;
-	} else if (!*rest) {
-		strbuf_addf(out, "{%ld}", m);
-		*lo = *hi = -1;
-	} else {
-		strbuf_reset(out);
-		return false;
-	}
-	return true;
 }
 
-void schema_regex_compile(struct sregex *r, const char *src)
+/* Called under cache_lock. */
+static pcre2_code *compile_one(const char *pat, int *code, PCRE2_SIZE *off)
 {
-	struct strbuf ere = STRBUF_INIT, shaped = STRBUF_INIT;
-	long lo = -1, hi = -1;
-	bool bounded = bounded_class(src, &shaped, &lo, &hi);
+	static pcre2_compile_context *cctx;
 
+	if (!cctx) {
+		cctx = pcre2_compile_context_create(NULL);
+		if (!cctx)
+			abort();
+		/* \u{...} as ECMAScript 6 has it, beside \uHHHH: adapt()
+		 * writes code points in a class as \u{...} */
+		pcre2_set_compile_extra_options(cctx, PCRE2_EXTRA_ALT_BSUX);
+	}
+	return pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, RX_OPTIONS,
+			     code, off, cctx);
+}
+
+static void compile_entry(struct rx_entry *e)
+{
+	struct strbuf pat = STRBUF_INIT;
+	int code;
+	PCRE2_SIZE off;
+
+	adapt(e->src, &pat);
+	e->code = compile_one(pat.buf, &code, &off);
+	if (!e->code && code == PCRE2_ERROR_PATTERN_TOO_LARGE) {
+		struct strbuf lifted = STRBUF_INIT;
+		lift_bounds(pat.buf, &lifted);
+		e->code = compile_one(lifted.buf, &code, &off);
+		strbuf_release(&lifted);
+	}
+	strbuf_release(&pat);
+	if (!e->code) {
+		PCRE2_UCHAR buf[120];
+		pcre2_get_error_message(code, buf, sizeof(buf));
+		snprintf(e->msg, sizeof(e->msg), "at offset %zu: %s",
+			 (size_t)off, (const char *)buf);
+		return;
+	}
+	if (have_jit < 0) {
+		uint32_t jit = 0;
+		pcre2_config(PCRE2_CONFIG_JIT, &jit);
+		have_jit = jit ? 1 : 0;
+	}
+	/* without JIT (or if it fails) the interpreter gives the same answers */
+	if (have_jit)
+		(void)pcre2_jit_compile(e->code, PCRE2_JIT_COMPLETE);
+}
+
+/* The cache entry of src, compiled on first request. */
+static const struct rx_entry *rx_get(const char *src)
+{
+	size_t h = hash_src(src);
+	struct rx_entry *e;
+
+	pthread_mutex_lock(&cache_lock);
+	for (e = cache[h]; e; e = e->next)
+		if (!strcmp(e->src, src))
+			break;
+	if (!e) {
+		e = xcalloc(1, sizeof(*e));
+		e->src = xstrdup(src);
+		compile_entry(e);
+		e->next = cache[h];
+		cache[h] = e;
+	}
+	if (!match_ctx) {
+		match_ctx = pcre2_match_context_create(NULL);
+		if (!match_ctx)
+			abort(); /* allocation failure: as xmalloc */
+		pcre2_set_match_limit(match_ctx, RX_MATCH_LIMIT);
+	}
+	pthread_mutex_unlock(&cache_lock);
+	return e;
+}
+
+void schema_regex_init(struct sregex *r, const char *src)
+{
 	r->src = src;
-	r->ok = false;
-	if (schema_regex_translate(bounded ? shaped.buf : src, &ere, &r->min_len,
-				   &r->max_len) == 0 &&
-	    regcomp(&r->re, ere.buf, REG_EXTENDED | REG_NOSUB) == 0)
-		r->ok = true;
-	if (bounded) {
-		r->min_len = lo;
-		r->max_len = hi;
+	atomic_init(&r->compiled, NULL);
+}
+
+static const struct rx_entry *entry_of(const struct sregex *r)
+{
+	struct sregex *w = (struct sregex *)r; /* the cache pointer only */
+	const struct rx_entry *e =
+		atomic_load_explicit(&w->compiled, memory_order_acquire);
+
+	if (!e) {
+		e = rx_get(r->src);
+		atomic_store_explicit(&w->compiled, e, memory_order_release);
 	}
-	strbuf_release(&shaped);
-	strbuf_release(&ere);
+	return e;
+}
+
+bool schema_regex_ok(const struct sregex *r)
+{
+	return entry_of(r)->code != NULL;
+}
+
+int schema_regex_check(const char *src, char *msg, size_t n)
+{
+	const struct rx_entry *e = rx_get(src);
+
+	if (e->code)
+		return 0;
+	if (msg && n)
+		snprintf(msg, n, "%s", e->msg);
+	return -1;
 }
 
 bool schema_regex_match(const struct sregex *r, const char *s)
 {
-	if (!r->ok)
+	const struct rx_entry *e = entry_of(r);
+	pcre2_match_data *md;
+	int rc;
+
+	if (!e->code)
 		return true;
-	if (r->min_len >= 0 || r->max_len >= 0) {
-		size_t n = schema_utf8_len(s, strlen(s));
-		if (r->min_len >= 0 && n < (size_t)r->min_len)
-			return false;
-		if (r->max_len >= 0 && n > (size_t)r->max_len)
-			return false;
-	}
-	return regexec(&r->re, s, 0, NULL, 0) == 0;
+	md = pcre2_match_data_create(1, NULL);
+	if (!md)
+		abort();
+	rc = pcre2_match(e->code, (PCRE2_SPTR)s, PCRE2_ZERO_TERMINATED, 0, 0, md,
+			 match_ctx);
+	pcre2_match_data_free(md);
+	if (rc >= 0)
+		return true;
+	if (rc == PCRE2_ERROR_NOMATCH)
+		return false;
+	/* not UTF-8 (the loader rejects that first): no pattern matches it */
+	if (rc <= PCRE2_ERROR_UTF8_ERR1 && rc >= PCRE2_ERROR_UTF8_ERR21)
+		return false;
+	/* a match or depth limit: cairn cannot tell, AWS will */
+	return true;
 }
 
 size_t schema_utf8_len(const char *s, size_t len)

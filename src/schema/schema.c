@@ -43,6 +43,8 @@ static void init_types(void)
 				err.msg);
 			continue;
 		}
+		t->native = true;
+		t->provisionable = true;
 		types[ntypes++] = t;
 	}
 	strbuf_release(&sb);
@@ -68,7 +70,9 @@ const struct schema_type *schema_find(const char *type_name)
 	if (!type_name)
 		return NULL;
 	t = bsearch(type_name, types, ntypes, sizeof(*types), cmp_name);
-	return t ? *t : NULL;
+	if (t)
+		return *t;
+	return schema_bundle_find(type_name);
 }
 
 size_t schema_count(void)
@@ -86,6 +90,36 @@ const struct schema_type *schema_at(size_t i)
 const char *schema_type_name(const struct schema_type *t)
 {
 	return t->name;
+}
+
+bool schema_native(const struct schema_type *t)
+{
+	return t->native;
+}
+
+bool schema_provisionable(const struct schema_type *t)
+{
+	return t->provisionable;
+}
+
+const char *schema_suggest_type(const char *name)
+{
+	size_t i, n, best = 4, d;
+	const char *pick = NULL;
+	const char *const *all = schema_registry_names(&n);
+
+	if (!name)
+		return NULL;
+	schema_init();
+	for (i = 0; i < ntypes + n; i++) {
+		const char *c = i < ntypes ? types[i]->name : all[i - ntypes];
+		d = schema_edit_distance(name, c, best - 1);
+		if (d < best) {
+			best = d;
+			pick = c;
+		}
+	}
+	return pick;
 }
 
 struct schema_type *schema_type_parse(const char *json, size_t len,
@@ -299,4 +333,11 @@ size_t schema_edit_distance(const char *a, const char *b, size_t cap)
 	result = row[lb] > cap ? cap + 1 : row[lb];
 	free(row);
 	return result;
+}
+
+bool schema_object_property(const struct schema_type *t, const char *name)
+{
+	const struct snode *n = t && t->root ? snode_prop(t->root, name) : NULL;
+
+	return n && (n->types & ST_OBJECT) && !(n->types & ST_ARRAY);
 }

@@ -118,6 +118,9 @@ int64_t state_journal_intent(struct state *st, const struct state_intent *in,
 	strbuf_release(&tags);
 	if (state_tx_end(st, rc, err))
 		return -1;
+	/* a remote state makes the intent durable before the AWS call */
+	if (st->intent_hook && st->intent_hook(st->intent_hook_ud, err) < 0)
+		return -1;
 	return id;
 }
 
@@ -178,17 +181,17 @@ int state_journal_outcome(struct state *st, int64_t intent_id,
 		sqlite3_bind_int64(s, 1, intent_id);
 		step = sqlite3_step(s);
 		if (step == SQLITE_DONE) {
-			err_set(err, ERR_STATE, "journal row %lld does not exist",
+			err_set(err, ERR_STATEDB, "journal row %lld does not exist",
 				(long long)intent_id);
 		} else if (step != SQLITE_ROW) {
 			state_sqlerr(st, err, "reading the journal");
 		} else if (strcmp((const char *)sqlite3_column_text(s, 0),
 				  "intent")) {
-			err_set(err, ERR_STATE,
+			err_set(err, ERR_STATEDB,
 				"journal row %lld is not an intent",
 				(long long)intent_id);
 		} else if (sqlite3_column_type(s, 4) != SQLITE_NULL) {
-			err_set(err, ERR_STATE,
+			err_set(err, ERR_STATEDB,
 				"journal intent %lld already has an outcome "
 				"(row %lld)",
 				(long long)intent_id,
@@ -254,4 +257,11 @@ int state_journal_list(struct state *st, const char *logical_id,
 	state_bind_str(s, 1, logical_id);
 	sqlite3_bind_int64(s, 2, limit ? (sqlite3_int64)limit : -1);
 	return read_all(st, s, a, out, n, err);
+}
+
+void state_set_intent_hook(struct state *st,
+			   int (*fn)(void *ud, struct err *err), void *ud)
+{
+	st->intent_hook = fn;
+	st->intent_hook_ud = ud;
 }

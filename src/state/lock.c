@@ -13,10 +13,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/rand.h>
+
 #include "cairn/log.h"
 #include "cairn/strbuf.h"
 #include "cairn/xalloc.h"
-#include "crypto.h"
 #include "state_internal.h"
 
 /* how often a waiting process looks at the lock again */
@@ -49,7 +50,7 @@ static int new_lock_id(char *buf, size_t len, struct err *err)
 	unsigned char b[8];
 	size_t i;
 
-	if (state_random_bytes(b, sizeof(b)))
+	if (RAND_bytes(b, (int)sizeof(b)) != 1)
 		return err_set(err, ERR_INTERNAL, "cannot draw a random lock id");
 	for (i = 0; i < sizeof(b) && 2 * i + 2 < len; i++)
 		snprintf(buf + 2 * i, 3, "%02x", b[i]);

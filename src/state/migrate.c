@@ -11,8 +11,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
 #include "cairn/log.h"
-#include "crypto.h"
 #include "state_internal.h"
 
 static int m1_seed(struct state *st, struct err *err);
@@ -116,7 +118,7 @@ static int m1_seed(struct state *st, struct err *err)
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	if (state_random_bytes(key, sizeof(key)))
+	if (RAND_bytes(key, (int)sizeof(key)) != 1)
 		return err_set(err, ERR_INTERNAL,
 			       "cannot draw a random secret key");
 	state_format_time(state_now_ms(), now, sizeof(now));
@@ -124,14 +126,14 @@ static int m1_seed(struct state *st, struct err *err)
 			       "INSERT INTO secret_key (id, algorithm, key, "
 			       "created_at) VALUES (1, 'hmac-sha256', ?1, ?2)",
 			       -1, &s, NULL) != SQLITE_OK) {
-		state_cleanse(key, sizeof(key));
+		OPENSSL_cleanse(key, sizeof(key));
 		return state_sqlerr(st, err, "migration 1");
 	}
 	sqlite3_bind_blob(s, 1, key, sizeof(key), SQLITE_TRANSIENT);
 	state_bind_str(s, 2, now);
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
-	state_cleanse(key, sizeof(key));
+	OPENSSL_cleanse(key, sizeof(key));
 	if (rc != SQLITE_DONE)
 		return state_sqlerr(st, err, "migration 1");
 	if (sqlite3_prepare_v2(st->db,
@@ -176,12 +178,12 @@ static int identify(struct state *st, int *version, struct err *err)
 		return -1;
 	if ((*version > 0 || objects > 0) &&
 	    (unsigned)app != STATE_APPLICATION_ID)
-		return err_set(err, ERR_STATE,
+		return err_set(err, ERR_STATEDB,
 			       "'%s' is an SQLite database but not a cairn "
 			       "state",
 			       st->path);
 	if (*version > STATE_SCHEMA_VERSION)
-		return err_set(err, ERR_STATE,
+		return err_set(err, ERR_STATEDB,
 			       "state '%s' has schema version %d, newer than "
 			       "this cairn knows (%d): upgrade cairn",
 			       st->path, *version, STATE_SCHEMA_VERSION);

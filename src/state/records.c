@@ -69,7 +69,7 @@ int state_stack_get(struct state *st, struct arena *a,
 	if (rc != SQLITE_ROW) {
 		sqlite3_reset(s);
 		if (rc == SQLITE_DONE)
-			return err_set(err, ERR_STATE,
+			return err_set(err, ERR_STATEDB,
 				       "state '%s' has no stack row: it is "
 				       "damaged",
 				       st->path);
@@ -157,13 +157,13 @@ static int read_deps(struct arena *a, const char *json,
 	if (!v)
 		return -1;
 	if (v->kind != VALUE_LIST)
-		return err_set(err, ERR_STATE, "dependencies are not a list");
+		return err_set(err, ERR_STATEDB, "dependencies are not a list");
 	r->n_dependencies = v->u.list.n;
 	r->dependencies = arena_alloc(a, (v->u.list.n + 1) * sizeof(char *));
 	for (i = 0; i < v->u.list.n; i++) {
 		const char *d = value_str(v->u.list.items[i]);
 		if (!d)
-			return err_set(err, ERR_STATE,
+			return err_set(err, ERR_STATEDB,
 				       "dependency %zu is not a string", i);
 		r->dependencies[i] = d;
 	}

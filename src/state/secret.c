@@ -12,12 +12,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
 #include "cairn/strbuf.h"
 #include "cairn/xalloc.h"
-#include "crypto.h"
 #include "state_internal.h"
 
 #define FP_PREFIX "hmac-sha256:"
+#define SHA256_LEN 32
 
 int state_load_key(struct state *st, struct err *err)
 {
@@ -39,7 +44,7 @@ int state_load_key(struct state *st, struct err *err)
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return state_sqlerr(st, err, "reading the secret key");
 	if (!ok)
-		return err_set(err, ERR_STATE,
+		return err_set(err, ERR_STATEDB,
 			       "state '%s' has no valid secret key: it is "
 			       "damaged",
 			       st->path);
@@ -130,12 +135,15 @@ static void fingerprint(struct state *st, const struct value *v,
 			struct strbuf *out)
 {
 	struct strbuf plain = STRBUF_INIT;
-	unsigned char mac[STATE_SHA256_LEN];
+	unsigned char mac[SHA256_LEN];
+	unsigned int mac_len = sizeof(mac);
 
 	canonical(v, &plain);
-	state_hmac_sha256(st->key, STATE_KEY_LEN, plain.buf, plain.len, mac);
+	if (!HMAC(EVP_sha256(), st->key, STATE_KEY_LEN,
+		  (const unsigned char *)plain.buf, plain.len, mac, &mac_len))
+		abort(); /* only on allocation failure inside OpenSSL */
 	/* the canonical text is the secret in clear: wipe it */
-	state_cleanse(plain.buf, plain.len);
+	OPENSSL_cleanse(plain.buf, plain.len);
 	strbuf_release(&plain);
 	strbuf_addstr(out, FP_PREFIX);
 	hex(mac, sizeof(mac), out);
@@ -207,10 +215,12 @@ bool state_value_equal(struct state *st, const struct value *desired,
 
 char *state_digest(const void *data, size_t len)
 {
-	unsigned char md[STATE_SHA256_LEN];
+	unsigned char md[SHA256_LEN];
+	unsigned int md_len = sizeof(md);
 	struct strbuf out = STRBUF_INIT;
 
-	state_sha256(data, len, md);
+	if (!EVP_Digest(data, len, md, &md_len, EVP_sha256(), NULL))
+		abort(); /* only on allocation failure inside OpenSSL */
 	strbuf_addstr(&out, "sha256:");
 	hex(md, sizeof(md), &out);
 	return strbuf_detach(&out, NULL);

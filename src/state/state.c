@@ -11,10 +11,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "cairn/log.h"
 #include "cairn/strbuf.h"
 #include "cairn/xalloc.h"
-#include "crypto.h"
 #include "state_internal.h"
 
 /* How long a statement waits for another process's write transaction.
@@ -25,7 +26,7 @@ int state_sqlerr(struct state *st, struct err *err, const char *what)
 {
 	int rc = sqlite3_extended_errcode(st->db) & 0xff;
 	const char *msg = sqlite3_errmsg(st->db);
-	enum err_code code = ERR_STATE;
+	enum err_code code = ERR_STATEDB;
 
 	switch (rc) {
 	case SQLITE_BUSY:
@@ -41,7 +42,7 @@ int state_sqlerr(struct state *st, struct err *err, const char *what)
 		break;
 	case SQLITE_NOTADB:
 	case SQLITE_CORRUPT:
-		return err_set(err, ERR_STATE,
+		return err_set(err, ERR_STATEDB,
 			       "state '%s': %s: not a valid cairn state "
 			       "database (%s)",
 			       st->path, what, msg);
@@ -398,7 +399,7 @@ static int configure(struct state *st, int flags, struct err *err)
 	ok = mode && !strcmp(mode, "wal");
 	sqlite3_finalize(s);
 	if (!ok)
-		return err_set(err, ERR_STATE,
+		return err_set(err, ERR_STATEDB,
 			       "state '%s': cannot use WAL mode (is the file "
 			       "on a network filesystem?)",
 			       st->path);
@@ -435,7 +436,7 @@ static struct state *open_impl(const char *path, int flags, int target,
 		if (create_state(path, flags, target, err))
 			return NULL;
 	} else if (!S_ISREG(sb.st_mode)) {
-		err_set(err, ERR_STATE, "state '%s' is not a regular file",
+		err_set(err, ERR_STATEDB, "state '%s' is not a regular file",
 			path);
 		return NULL;
 	} else if (sb.st_mode & 077) {
@@ -506,7 +507,7 @@ void state_close(struct state *st)
 	/* closing the last connection checkpoints the WAL into the file */
 	if (st->db)
 		sqlite3_close(st->db);
-	state_cleanse(st->key, sizeof(st->key));
+	OPENSSL_cleanse(st->key, sizeof(st->key));
 	free(st->lock_id);
 	free(st->path);
 	free(st);

@@ -28,6 +28,9 @@ struct state {
 		sqlite3_stmt *stmt;
 	} cache[48];
 	size_t n_cache;
+	/* state_set_intent_hook */
+	int (*intent_hook)(void *ud, struct err *err);
+	void *intent_hook_ud;
 };
 
 /* The cached statement for sql (prepared on first use), reset and with

@@ -1,7 +1,7 @@
 /*
  * The YAML loader: libyaml's event API -> struct value with marks.
  *
- * libyaml stays inside this file (STYLE.md: third-party objects do not leak
+ * libyaml stays inside this file (docs/design.md: third-party objects do not leak
  * out). The loader is iterative (an explicit frame stack), so deep input
  * cannot overflow the C stack; nesting is capped at TEMPLATE_MAX_DEPTH.
  * Aliases share the anchored node instead of copying it, and every

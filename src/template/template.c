@@ -321,14 +321,39 @@ static void check_resource(struct template *t, struct tmpl_resource *r,
 	} else {
 		r->type = value_str(p->val);
 		r->schema = schema_find(r->type);
-		if (!r->schema) {
+		/* what CDK adds to every stack for its usage analytics:
+		 * CloudFormation creates nothing for it, and neither does
+		 * cairn (the resource is left out of the stack) */
+		if (!strcmp(r->type, "AWS::CDK::Metadata")) {
+			r->noop = true;
+		} else if (!r->schema) {
+			const char *hint = schema_suggest_type(r->type);
 			struct strbuf sb = STRBUF_INIT;
-			supported_types(&sb);
-			tdiag(dl, DIAG_ERROR, &p->val->mark, r->logical_id,
-				 "Type",
-				 "unsupported resource type \"%s\" (supported: %s)",
-				 r->type, sb.buf);
+			if (hint)
+				tdiag(dl, DIAG_ERROR, &p->val->mark,
+				      r->logical_id, "Type",
+				      "unknown resource type \"%s\" (did you "
+				      "mean \"%s\"?)", r->type, hint);
+			else if (schema_registry_count())
+				tdiag(dl, DIAG_ERROR, &p->val->mark,
+				      r->logical_id, "Type",
+				      "unknown resource type \"%s\" (`cairn "
+				      "types` lists them)", r->type);
+			else {
+				supported_types(&sb);
+				tdiag(dl, DIAG_ERROR, &p->val->mark,
+				      r->logical_id, "Type",
+				      "unsupported resource type \"%s\" "
+				      "(supported: %s)", r->type, sb.buf);
+			}
 			strbuf_release(&sb);
+		} else if (!schema_provisionable(r->schema)) {
+			tdiag(dl, DIAG_ERROR, &p->val->mark, r->logical_id,
+			      "Type",
+			      "resource type \"%s\" is not provisionable "
+			      "through the Cloud Control API (NON_PROVISIONABLE) "
+			      "and cairn has no native provider for it",
+			      r->type);
 		}
 	}
 	p = tmpl_pair(d, "Properties");

@@ -272,3 +272,110 @@ def test_apply_repairs_drift_directly(emu, applied):
     got = logs.describe_log_groups(logGroupNamePrefix=LOG_GROUP)['logGroups']
     assert got[0]['retentionInDays'] == 7
     assert cairn('drift', TPL, *common).rc == 0
+
+
+def _physical(cairn, logical_id):
+    rec = _record(cairn, logical_id)
+    assert rec, logical_id
+    return rec[0]
+
+
+def test_drift_catches_what_nobody_owns(emu, applied):
+    """Issue 9 item 10: out-of-band changes that no property of the stack
+    declares are still drift: reported with resource, path, recorded and
+    live (the secret only by version, never its value), exit 2; plan shows
+    the repair and apply makes it (checked with botocore)."""
+    cairn = applied
+    common = _common(cairn)
+    iam, ec2 = emu.client('iam'), emu.client('ec2')
+    sm, ecs, ecr = emu.client('secretsmanager'), emu.client('ecs'), emu.client('ecr')
+    task_role = _physical(cairn, 'TaskRole')
+    exec_role = _physical(cairn, 'ExecutionRole')
+    rtb = _physical(cairn, 'PrivateRouteTable')
+    igw = _physical(cairn, 'InternetGateway')
+    sg = _task_sg(emu, STACK)['GroupId']
+    secret_arn = _physical(cairn, 'PrefectApiKeySecret')
+    service_arn = _physical(cairn, 'WorkerService')
+    cluster = _physical(cairn, 'Cluster')
+    repo = _record(cairn, 'FlowRepository')[1]['RepositoryName']
+    version_before = _record(cairn, 'PrefectApiKeySecret')[2].get('VersionId')
+    assert version_before, 'the secret version cairn wrote is recorded'
+    desired = ecs.describe_services(cluster=cluster, services=[service_arn])['services'][0]['desiredCount']
+    other_value = 'replaced-by-hand-0d5e'
+
+    # --- behind cairn's back
+    iam.put_role_policy(RoleName=task_role, PolicyName='break-glass', PolicyDocument=json.dumps(
+        {'Version': '2012-10-17', 'Statement': [{'Effect': 'Allow', 'Action': '*', 'Resource': '*'}]}))
+    stray = iam.create_policy(PolicyName='stray-admin', PolicyDocument=json.dumps(
+        {'Version': '2012-10-17', 'Statement': [{'Effect': 'Allow', 'Action': '*', 'Resource': '*'}]}))['Policy']['Arn']
+    iam.attach_role_policy(RoleName=exec_role, PolicyArn=stray)
+    ec2.create_route(RouteTableId=rtb, DestinationCidrBlock='192.168.0.0/16', GatewayId=igw)
+    ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[
+        {'IpProtocol': 'tcp', 'FromPort': 22, 'ToPort': 22, 'IpRanges': [{'CidrIp': '0.0.0.0/0'}]}])
+    sm.put_secret_value(SecretId=secret_arn, SecretString=other_value)
+    ecs.update_service(cluster=cluster, service=service_arn, desiredCount=desired + 2)
+    ecr.delete_lifecycle_policy(repositoryName=repo)
+
+    # --- drift reports each: what and where
+    r = cairn('drift', TPL, *common)
+    assert r.rc == 2, r
+    for needle in ('TaskRole', 'break-glass', 'ExecutionRole', stray,
+                   'PrivateRouteTable', '192.168.0.0/16', 'TaskSecurityGroup',
+                   'PrefectApiKeySecret', 'WorkerService', 'FlowRepository'):
+        assert needle in r.out, (needle, r)
+    for text in (r.out, r.err):
+        assert SECRET not in text and other_value not in text
+    j = cairn('drift', TPL, '--json', *common)
+    assert j.rc == 2, j
+    assert SECRET not in j.out and other_value not in j.out
+    by_id = {x['logical_id']: x for x in json.loads(j.out)['resources']}
+
+    def change(lid, prefix):
+        item = by_id[lid]
+        assert item['status'] == 'drifted', item
+        hits = [c for c in item['changes'] if c['path'].startswith(prefix)]
+        assert hits, (lid, prefix, item)
+        return hits
+
+    assert any('break-glass' in json.dumps(c['live']) and c['recorded'] is None and c['unowned']
+               for c in change('TaskRole', 'Policies')), by_id['TaskRole']
+    assert any(c['live'] == stray for c in change('ExecutionRole', 'ManagedPolicyArns'))
+    assert any('192.168.0.0/16' in json.dumps(c['live']) for c in change('PrivateRouteTable', 'Routes'))
+    assert any('"FromPort": 22' in json.dumps(c['live'])
+               for c in change('TaskSecurityGroup', 'SecurityGroupIngress'))
+    sec = change('PrefectApiKeySecret', 'SecretString')
+    live_version = sm.describe_secret(SecretId=secret_arn)['VersionIdsToStages']
+    current = [v for v, st in live_version.items() if 'AWSCURRENT' in st][0]
+    assert version_before in sec[0]['recorded'] and current in sec[0]['live'], sec
+    dc = change('WorkerService', 'DesiredCount')
+    assert int(dc[0]['recorded']) == desired and int(dc[0]['live']) == desired + 2, dc
+    change('FlowRepository', 'LifecyclePolicy')
+    # what the stack declares elsewhere is nobody's drift
+    for lid in ('PublicRouteTable', 'TaskPolicy', 'ReadApiKeyPolicy', 'PrivateSubnet'):
+        if lid in by_id:
+            assert by_id[lid]['status'] == 'unchanged', by_id[lid]
+
+    # --- plan shows every repair, apply makes them
+    p = cairn('plan', TPL, '--detailed-exitcode', *common, *PARAMS)
+    assert p.rc == 2, p
+    for lid in ('TaskRole', 'ExecutionRole', 'PrivateRouteTable', 'TaskSecurityGroup',
+                'PrefectApiKeySecret', 'WorkerService', 'FlowRepository'):
+        assert lid in p.out, (lid, p)
+    assert SECRET not in p.out and other_value not in p.out
+    a = cairn('apply', TPL, '--auto-approve', *common, *PARAMS)
+    assert a.rc == 0, a
+
+    assert 'break-glass' not in iam.list_role_policies(RoleName=task_role)['PolicyNames']
+    assert stray not in {x['PolicyArn'] for x in
+                         iam.list_attached_role_policies(RoleName=exec_role)['AttachedPolicies']}
+    table = ec2.describe_route_tables(RouteTableIds=[rtb])['RouteTables'][0]
+    assert '192.168.0.0/16' not in {x.get('DestinationCidrBlock') for x in table['Routes']}
+    assert '0.0.0.0/0' in {x.get('DestinationCidrBlock') for x in table['Routes']}
+    ingress = _task_sg(emu, STACK)['IpPermissions']
+    assert not any(x.get('FromPort') == 22 for x in ingress), ingress
+    assert sm.get_secret_value(SecretId=secret_arn)['SecretString'] == SECRET
+    assert ecs.describe_services(cluster=cluster, services=[service_arn])[
+        'services'][0]['desiredCount'] == desired
+    assert ecr.get_lifecycle_policy(repositoryName=repo)['lifecyclePolicyText']
+    assert cairn('drift', TPL, *common).rc == 0
+    assert cairn('plan', TPL, '--detailed-exitcode', *common, *PARAMS).rc == 0

@@ -84,4 +84,17 @@ assert vpc["longest_path"] == 4, vpc
 PY
 then t_ok "graph json is consistent (order, implicit edges, longest path)"
 else t_fail "graph json is consistent (order, implicit edges, longest path)"; fi
+# CommaDelimitedList / List<Number> with AllowedValues or AllowedPattern:
+# each element is checked (space trimmed), as CloudFormation does since
+# December 2022 (docs/cloudformation-compat.md cites the sources)
+C="$G/cdl-allowed.yaml"
+t_run "list parameters: defaults pass element by element" 0 "$CAIRN" validate "$C"
+t_run "list parameters: given values pass" 0 "$CAIRN" validate --param "Envs= stage ,prod" --param Zones=f --param Ports=8080,80 "$C"
+t_run "list parameters: a bad element fails" 1 "$CAIRN" validate --param "Envs=dev,qa, prod" --param Zones=a,bb --param Ports=80,81 "$C"
+t_grep "the element not allowed is named" 'cdl-allowed.yaml:5:3: error: Parameters.Envs: value "qa" is not one of the AllowedValues \(dev, stage, prod\)' "$T_ERR"
+t_grep "AllowedPattern per element" 'Parameters.Zones: value "bb" does not match AllowedPattern "\[a-f\]": one zone letter per element' "$T_ERR"
+t_grep "List<Number> per element" 'Parameters.Ports: value "81" is not one of the AllowedValues \(80, 443, 8080\)' "$T_ERR"
+t_nogrep "allowed elements are not reported" 'value "(dev|prod|a|80)"' "$T_ERR"
+t_run "list parameters: the whole string is not an element" 1 "$CAIRN" validate --param "Zones=a,b,c,dd" "$C"
+t_grep "only the bad element" 'value "dd" does not match' "$T_ERR"
 t_done

@@ -109,8 +109,44 @@ def test_future_date_refused(emulator):
 
 def test_small_skew_accepted(emulator):
     st, _, _ = call(emulator, 'json',
-                    when=datetime.datetime.utcnow() - datetime.timedelta(minutes=14))
+                    when=datetime.datetime.utcnow() - datetime.timedelta(minutes=4))
     assert st == 200
+
+
+@pytest.mark.parametrize('protocol,minutes,ok', [
+    ('json', 6, False), ('query', 6, False), ('ec2', 6, False), ('s3', 6, True),
+    ('s3', 16, False)])
+def test_window_per_protocol(emulator, protocol, minutes, ok):
+    # SigV4 services refuse 5 minutes away, S3 15 minutes
+    st, _, body = call(emulator, protocol,
+                       when=datetime.datetime.utcnow() - datetime.timedelta(minutes=minutes))
+    assert (st == 200) == ok, body
+    if not ok:
+        assert (st, code_of('json' if protocol == 'json' else 'xml', body)) == \
+            EXPECT[protocol]['expired']
+
+
+def test_server_clock_offset(emulator):
+    """A server whose clock is 20 minutes ahead refuses a request signed now,
+    says so in its protocol's code, and tells its time in the Date header."""
+    import email.utils
+    import time
+    emulator.control('config', {'server_clock_offset': 1200})
+    try:
+        for protocol in sorted(CALLS):
+            st, hdrs, body = call(emulator, protocol)
+            assert (st, code_of('json' if protocol == 'json' else 'xml', body)) == \
+                EXPECT[protocol]['expired'], protocol
+            server = email.utils.parsedate_to_datetime(hdrs['date']).timestamp()
+            assert abs(server - (time.time() + 1200)) < 5
+        st, _, body = call(emulator, 'query')
+        assert b'Signature expired' in body and b'- 5 min.' in body
+        # signed with the server's time, it is accepted
+        st, _, body = call(emulator, 'json', when=datetime.datetime.utcnow() +
+                           datetime.timedelta(minutes=20))
+        assert st == 200, body
+    finally:
+        emulator.control('config', {'server_clock_offset': 0})
 
 
 def test_tampered_body_refused(emulator):

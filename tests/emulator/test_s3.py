@@ -233,3 +233,57 @@ def test_concurrent_lock_acquisition_has_one_winner(emulator, s3):
     assert sorted(r for r, _ in results if r != 'won') == ['PreconditionFailed'] * 7
     body = s3.get_object(Bucket='race', Key='lock')['Body'].read()
     assert body == f'holder-{winners[0]}'.encode()
+
+
+def test_versioning_keeps_every_put(s3):
+    s3.create_bucket(Bucket='vers')
+    s3.put_object(Bucket='vers', Key='k', Body=b'before')   # before versioning: "null"
+    s3.put_bucket_versioning(Bucket='vers', VersioningConfiguration={'Status': 'Enabled'})
+    v1 = s3.put_object(Bucket='vers', Key='k', Body=b'one')['VersionId']
+    v2 = s3.put_object(Bucket='vers', Key='k', Body=b'two')['VersionId']
+    s3.put_object(Bucket='vers', Key='k2', Body=b'other key')
+    assert v1 != v2 and 'null' not in (v1, v2)
+    assert s3.get_object(Bucket='vers', Key='k')['Body'].read() == b'two'
+    assert s3.get_object(Bucket='vers', Key='k', VersionId=v1)['Body'].read() == b'one'
+    assert s3.get_object(Bucket='vers', Key='k', VersionId='null')['Body'].read() == b'before'
+    assert s3.head_object(Bucket='vers', Key='k', VersionId=v1)['VersionId'] == v1
+    out = s3.list_object_versions(Bucket='vers', Prefix='k')
+    mine = [v for v in out['Versions'] if v['Key'] == 'k']
+    assert [v['VersionId'] for v in mine] == [v2, v1, 'null']
+    assert [v['IsLatest'] for v in mine] == [True, False, False]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.get_object(Bucket='vers', Key='k', VersionId='0' * 32)
+    assert err(e) == ('NoSuchVersion', 404)
+    # a delete leaves a marker; the versions stay readable
+    d = s3.delete_object(Bucket='vers', Key='k')
+    assert d['DeleteMarker'] is True
+    out = s3.list_object_versions(Bucket='vers', Prefix='k')
+    assert [m['VersionId'] for m in out['DeleteMarkers']] == [d['VersionId']]
+    assert out['DeleteMarkers'][0]['IsLatest'] is True
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.get_object(Bucket='vers', Key='k')
+    assert err(e) == ('NoSuchKey', 404)
+    assert s3.get_object(Bucket='vers', Key='k', VersionId=v2)['Body'].read() == b'two'
+
+
+def test_unversioned_bucket_lists_one_null_version(s3):
+    s3.create_bucket(Bucket='plain')
+    s3.put_object(Bucket='plain', Key='k', Body=b'1')
+    s3.put_object(Bucket='plain', Key='k', Body=b'2')
+    out = s3.list_object_versions(Bucket='plain', Prefix='k')
+    assert [(v['VersionId'], v['IsLatest']) for v in out['Versions']] == [('null', True)]
+    assert 'VersionId' not in s3.put_object(Bucket='plain', Key='k', Body=b'3')
+
+
+def test_server_side_encryption_echoed(s3):
+    s3.create_bucket(Bucket='enc')
+    assert s3.put_object(Bucket='enc', Key='a', Body=b'x')['ServerSideEncryption'] == 'AES256'
+    r = s3.put_object(Bucket='enc', Key='b', Body=b'x', ServerSideEncryption='aws:kms',
+                      SSEKMSKeyId='alias/state')
+    assert (r['ServerSideEncryption'], r['SSEKMSKeyId']) == ('aws:kms', 'alias/state')
+    g = s3.get_object(Bucket='enc', Key='b')
+    assert (g['ServerSideEncryption'], g['SSEKMSKeyId']) == ('aws:kms', 'alias/state')
+    assert s3.head_object(Bucket='enc', Key='a')['ServerSideEncryption'] == 'AES256'
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.put_object(Bucket='enc', Key='c', Body=b'x', SSEKMSKeyId='alias/state')
+    assert err(e) == ('InvalidArgument', 400)

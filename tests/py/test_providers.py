@@ -125,8 +125,11 @@ def test_vpc_lifecycle(emu):
     vid = r['physical_id']
     assert r['attrs']['Ref'] == vid and r['attrs']['CidrBlock'] == '10.10.0.0/16'
     v = ec2.describe_vpcs(VpcIds=[vid])['Vpcs'][0]
+    # cairn:token: the create's token, by which a lost answer's VPC is found
     assert tags_of(v['Tags']) == {'Name': 'main', 'cairn:stack': 'teststack',
-                                  'cairn:logical-id': 'Vpc'}
+                                  'cairn:logical-id': 'Vpc',
+                                  'cairn:token': tags_of(v['Tags'])['cairn:token']}
+    assert len(tags_of(v['Tags'])['cairn:token']) == 32
     for attr, key in (('enableDnsSupport', 'EnableDnsSupport'),
                       ('enableDnsHostnames', 'EnableDnsHostnames')):
         assert ec2.describe_vpc_attribute(VpcId=vid, Attribute=attr)[key]['Value']
@@ -146,8 +149,9 @@ def test_vpc_lifecycle(emu):
     assert not ec2.describe_vpc_attribute(
         VpcId=vid, Attribute='enableDnsHostnames')['EnableDnsHostnames']['Value']
     v = ec2.describe_vpcs(VpcIds=[vid])['Vpcs'][0]
-    assert tags_of(v['Tags']) == {'Env': 'dev', 'cairn:stack': 'teststack',
-                                  'cairn:logical-id': 'Vpc'}
+    got = tags_of(v['Tags'])
+    assert got.pop('cairn:token')  # the create's, kept
+    assert got == {'Env': 'dev', 'cairn:stack': 'teststack', 'cairn:logical-id': 'Vpc'}
 
     drive(emu, 'delete', 'AWS::EC2::VPC', vid, new)
     gone(lambda: ec2.describe_vpcs(VpcIds=[vid]))
@@ -410,14 +414,20 @@ def test_iam_role(emu):
     tok = next(TOKEN)
     r = drive(emu, 'create', 'AWS::IAM::Role', props, lid='TaskRole', token=tok)
     name = r['physical_id']
-    # after a crash, find() adopts the role by the name the token generates;
-    # a create retried with the same token adopts it too
+    # after a crash, find() adopts the role by the name the token generates
+    # and its cairn tags; a create retried with the same token says
+    # "already exists" and leaves adoption to the executor's find()
     assert drive(emu, 'find', 'AWS::IAM::Role', props, lid='TaskRole',
                  token=tok)['physical_id'] == name
-    assert drive(emu, 'create', 'AWS::IAM::Role', props, lid='TaskRole',
-                 token=tok)['physical_id'] == name
+    p = drive(emu, 'create', 'AWS::IAM::Role', props, lid='TaskRole', token=tok,
+              check=False)
+    assert p.returncode == 1 and p.stderr.startswith('error already_exists'), p.stderr
     assert drive(emu, 'find', 'AWS::IAM::Role', props, lid='TaskRole',
                  check=False).returncode == 4
+    # the same name under another stack's tags is never returned
+    p = drive(emu, 'find', 'AWS::IAM::Role', dict(props, RoleName=name), lid='TaskRole',
+              token=tok, stack='otherstack', check=False)
+    assert p.returncode == 1 and 'already_exists' in p.stderr, p.stderr
     assert name.startswith('teststack-TaskRole-') and len(name) <= 64
     role = iam.get_role(RoleName=name)['Role']
     assert r['attrs']['Arn'] == role['Arn'] and r['attrs']['RoleId'] == role['RoleId']

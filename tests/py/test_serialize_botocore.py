@@ -1,11 +1,12 @@
 """cairn's request serialisers against botocore's, on inputs generated from
-the service models: for every operation cairn's providers use (AWS-NOTES.md
-appendix A), random parameters that follow the operation's input shape
+the service models: for every operation cairn's providers use (docs/aws-behaviour.md,
+"Per type"), random parameters that follow the operation's input shape
 (nested structures, lists, maps, strings with reserved characters, numbers,
 booleans) are serialised by botocore (botocore.serialize) and by cairn
-(the aws_ser_driver test driver). EC2 and Query bodies must carry the same
-set of name=value pairs (order is free on the wire); JSON bodies the same
-document.
+(the aws_ser_driver test driver). EC2 and Query bodies must be the very
+bytes botocore sends (its AWSRequest preparation form-encodes the serialised
+dict: space as '+', "-_.~" kept, parameters in the order of the input);
+JSON bodies the same document.
 
 Timestamps and blobs are left out: providers pass them preformatted.
 """
@@ -13,11 +14,10 @@ import json
 import os
 import random
 import subprocess
-from urllib.parse import parse_qsl
-
 import botocore.session
 import pytest
 from botocore import serialize
+from botocore.awsrequest import AWSRequest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -109,6 +109,22 @@ def botocore_body(svc, op, params):
     return req["body"]
 
 
+def botocore_bytes(svc, op, params):
+    """The body bytes botocore puts on the wire for a Query/EC2 call."""
+    body = botocore_body(svc, op, params)
+    prepared = AWSRequest(method="POST", url="https://example.com/", data=body).prepare()
+    out = prepared.body
+    return out.encode() if isinstance(out, str) else out
+
+
+def cairn_bodies(cases):
+    inp = "".join(json.dumps({"service": s, "op": o, "params": p}) + "\n"
+                  for s, o, p in cases)
+    out = subprocess.run([driver()], input=inp.encode(), capture_output=True,
+                         timeout=120).stdout.split(b"\n")
+    return out
+
+
 def driver():
     build = os.environ.get("CAIRN_BUILD")
     if not build and os.environ.get("CAIRN"):
@@ -129,22 +145,64 @@ def test_enough_cases():
 
 
 def test_bodies_match_botocore():
-    inp = "".join(json.dumps({"service": s, "op": o, "params": p}) + "\n"
-                  for s, o, p in CASES)
-    out = subprocess.run([driver()], input=inp.encode(), capture_output=True,
-                         timeout=120).stdout.decode().split("\n")
+    out = cairn_bodies(CASES)
     bad = []
     for i, (svc, op, params) in enumerate(CASES):
         got = out[i]
-        want = botocore_body(svc, op, params)
         if PROTOCOL[svc] == "json":
-            ok = not got.startswith("ERROR") and json.loads(got) == json.loads(want or b"{}")
+            want = botocore_body(svc, op, params)
+            ok = not got.startswith(b"ERROR") and json.loads(got) == json.loads(want or b"{}")
         else:
-            got_pairs = sorted(parse_qsl(got, keep_blank_values=True))
-            want_pairs = sorted((k, str(v)) for k, v in want.items())
-            ok = got_pairs == want_pairs
-            if not ok:
-                want = sorted(set(want_pairs) ^ set(got_pairs))
+            want = botocore_bytes(svc, op, params)
+            ok = got == want
         if not ok:
-            bad.append((svc, op, json.dumps(params)[:300], str(want)[:400], got[:400]))
+            bad.append((svc, op, json.dumps(params)[:300], want[:400], got[:400]))
     assert not bad, f"{len(bad)} of {len(CASES)} differ; first: {bad[0]}"
+
+
+# What the providers really send, with values that tell the encodings apart:
+# spaces, unicode, reserved characters, in the order the providers build them.
+PINNED = [
+    ("iam", "CreateRole", {
+        "RoleName": "app-Role-1A2B",
+        "AssumeRolePolicyDocument": '{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
+                                    '"Principal":{"Service":"ecs-tasks.amazonaws.com"},'
+                                    '"Action":"sts:AssumeRole"}]}',
+        "Description": "Task role for the caf\u00e9 worker \u2713 (a+b=c; 50% ~done)",
+        "MaxSessionDuration": 3600,
+        "Path": "/",
+        "Tags": [{"Key": "cairn:stack", "Value": "my stack"},
+                 {"Key": "cairn:logical-id", "Value": "Role"}]}),
+    ("iam", "PutRolePolicy", {
+        "RoleName": "r", "PolicyName": "inline one",
+        "PolicyDocument": '{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}'}),
+    ("iam", "TagRole", {"RoleName": "r", "Tags": []}),
+    ("ec2", "CreateSecurityGroup", {
+        "GroupName": "stack-Sg-XYZ", "Description": "Worker SG: egress only, \u00e9t\u00e9",
+        "VpcId": "vpc-0abc",
+        "TagSpecifications": [{"ResourceType": "security-group", "Tags": [
+            {"Key": "cairn:stack", "Value": "stack"},
+            {"Key": "Name", "Value": "worker sg / prod"}]}]}),
+    ("ec2", "AuthorizeSecurityGroupIngress", {
+        "GroupId": "sg-0123",
+        "IpPermissions": [{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+                           "IpRanges": [{"CidrIp": "10.0.0.0/16",
+                                         "Description": "HTTPS from the VPC"}],
+                           "UserIdGroupPairs": [{"GroupId": "sg-0456",
+                                                 "Description": "peer group"}]}],
+        "TagSpecifications": [{"ResourceType": "security-group-rule",
+                               "Tags": [{"Key": "k", "Value": "v w"}]}]}),
+    ("ec2", "CreateVpc", {"CidrBlock": "10.0.0.0/16", "AmazonProvidedIpv6CidrBlock": False,
+                          "TagSpecifications": [{"ResourceType": "vpc", "Tags": []}]}),
+    ("sts", "AssumeRole", {"RoleArn": "arn:aws:iam::123456789012:role/deploy",
+                           "RoleSessionName": "cairn-1", "DurationSeconds": 900}),
+]
+
+
+@pytest.mark.parametrize("svc,op,params", PINNED, ids=[f"{s}:{o}" for s, o, _ in PINNED])
+def test_pinned_bodies_are_botocore_bytes(svc, op, params):
+    got = cairn_bodies([(svc, op, params)])[0]
+    want = botocore_bytes(svc, op, params)
+    assert got == want
+    if "Description" in params:
+        assert b"+" in got and b"%20" not in got

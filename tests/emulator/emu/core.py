@@ -42,8 +42,11 @@ DEFAULT_CONFIG = {
     'seed': None,
     # accepted long-term credentials: access key -> {secret, account}
     'credentials': {'test': {'secret': 'test', 'account': DEFAULT_ACCOUNT}},
-    # allowed clock skew of signed requests, seconds
-    'max_skew_seconds': 900,
+    # allowed clock skew of signed requests, seconds (null: AWS's, 300; S3 900)
+    'max_skew_seconds': None,
+    # seconds the emulator's wall clock is ahead of the host's (negative:
+    # behind): the signature time check and the Date header follow it
+    'server_clock_offset': 0,
     # seconds added to the emulator clock (resource times, token expiry), not to
     # the signature skew check: lets a test jump past an expiry
     'clock_offset': 0,

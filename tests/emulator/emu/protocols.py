@@ -37,8 +37,10 @@ TARGET_PREFIX = {
     'AmazonEC2ContainerRegistry_V20150921': 'ecr',
     'Logs_20140328': 'logs',
     'secretsmanager': 'secretsmanager',
+    'CloudApiService': 'cloudcontrol',   # signing name cloudcontrolapi
 }
 QUERY_VERSION = {'2016-11-15': 'ec2', '2010-05-08': 'iam', '2011-06-15': 'sts'}
+QUERY_VERSION['2010-05-15'] = 'cloudformation'   # DescribeType (cairn schema update)
 
 # The vendored, current models (tests/emulator/models, see models/VERSION and
 # models/refresh-models) come first; Debian's botocore models are the fallback.

@@ -89,6 +89,12 @@ class Handler(BaseHTTPRequestHandler):
 
     def version_string(self):
         return 'AmazonEmulator'
+
+    def date_time_string(self, timestamp=None):
+        # the Date header tells clients the server's clock (skew correction)
+        if timestamp is None and self.emulator is not None:
+            timestamp = sigv4.server_time(self.emulator.state)
+        return super().date_time_string(timestamp)
     emulator = None   # set by make_server
 
     def log_message(self, fmt, *args):
@@ -144,6 +150,9 @@ class Handler(BaseHTTPRequestHandler):
             local = controls.handle_imds
         elif parts.path.startswith('/_emulator/'):
             local = controls.handle
+        elif 'sso' in self.emulator.services and \
+                self.emulator.services['sso'].claims(req):
+            local = self.emulator.services['sso'].handle   # unsigned REST-JSON
         if local is not None:
             try:
                 status, headers, out = local(self.emulator, req)

@@ -197,18 +197,20 @@ def verify(state, method, raw_path, query, headers, body):
     if amz_date[:8] != date:
         raise AuthError('signature', 'Date in Credential scope does not match YYYYMMDD '
                                      'from ISO-8601 version of date from HTTP')
-    now = time.time()
-    skew = state.config.get('max_skew_seconds', 900)
+    now = server_time(state)
+    skew = max_skew(state, service)
     if abs(now - ts) > skew:
         now_s = time.strftime('%Y%m%dT%H%M%SZ', time.gmtime(now))
         lo = time.strftime('%Y%m%dT%H%M%SZ', time.gmtime(now - skew))
         hi = time.strftime('%Y%m%dT%H%M%SZ', time.gmtime(now + skew))
+        mins = f'{skew / 60:g} min.'
         if ts < now:
-            msg = f'Signature expired: {amz_date} is now earlier than {lo} ({now_s} - 15 min.)'
+            msg = f'Signature expired: {amz_date} is now earlier than {lo} ({now_s} - {mins})'
         else:
             msg = f'Signature not yet current: {amz_date} is still later than {hi} ' \
-                  f'({now_s} + 15 min.)'
+                  f'({now_s} + {mins})'
         raise AuthError('expired', msg)
+    now = time.time()
 
     # who is it?
     token = headers.get('X-Amz-Security-Token')
@@ -249,6 +251,24 @@ def verify(state, method, raw_path, query, headers, body):
     ident['region'] = region
     ident['service'] = service
     return ident
+
+
+def server_time(state):
+    """The emulator's wall clock: the host's plus `server_clock_offset` (a
+    server whose clock is ahead of or behind the client's). Used for the
+    signature time check and the Date header of every answer; resource times
+    and expiries follow `clock_offset` instead."""
+    return time.time() + float(state.config.get('server_clock_offset') or 0)
+
+
+def max_skew(state, service):
+    """How far a request's signing time may be from the server clock: the
+    `max_skew_seconds` knob, else AWS's windows (SigV4 services 5 minutes,
+    S3 15 minutes)."""
+    v = state.config.get('max_skew_seconds')
+    if v:
+        return float(v)
+    return 900.0 if service == 's3' else 300.0
 
 
 def lookup_key(state, ak, token, now):

@@ -12,6 +12,18 @@
 
 #include "aws_int.h"
 
+static int flags[2];
+
+static const char *flag_get(void *ctx, const char *name)
+{
+	(void)ctx;
+	if (!strcmp(name, "AWS_USE_FIPS_ENDPOINT"))
+		return flags[0] ? "true" : NULL;
+	if (!strcmp(name, "AWS_USE_DUALSTACK_ENDPOINT"))
+		return flags[1] ? "true" : NULL;
+	return NULL;
+}
+
 int main(void)
 {
 	char *line = NULL;
@@ -34,6 +46,35 @@ int main(void)
 			printf("%s\n", err_code_name(aws_error_class(
 					       value_str(value_map_get(v, "error_code")),
 					       st && st->kind == VALUE_NUMBER ? (int)st->u.num.d : 400)));
+			arena_free(a);
+			continue;
+		}
+		if (v && value_str(value_map_get(v, "resolve"))) {
+			/* {"resolve": "iam", "region": R|null, "fips": b,
+			 * "dualstack": b}: "host signing-region" as the client
+			 * resolves it, flags given as AWS_USE_FIPS_ENDPOINT /
+			 * AWS_USE_DUALSTACK_ENDPOINT
+			 * (tests/py/test_endpoints_botocore.py) */
+			struct aws_endpoint ep;
+			const struct aws_service *s = NULL;
+			const struct value *reg = value_map_get(v, "region");
+			const struct value *f = value_map_get(v, "fips");
+			const struct value *d = value_map_get(v, "dualstack");
+			const char *prefix = value_str(value_map_get(v, "resolve"));
+			struct aws_env env = { flag_get, NULL, NULL, NULL, NULL };
+			size_t i;
+			flags[0] = f && f->kind == VALUE_BOOL && f->u.b;
+			flags[1] = d && d->kind == VALUE_BOOL && d->u.b;
+			for (i = 0; i < AWS_NSERVICES; i++)
+				if (!strcmp(aws_services[i].host_prefix, prefix))
+					s = &aws_services[i];
+			if (!s)
+				printf("ERROR no service with prefix %s\n", prefix);
+			else if (aws_resolve_endpoint(s, reg ? value_str(reg) : NULL, NULL, &env,
+						      &ep, &err) < 0)
+				printf("ERROR %s\n", err.msg);
+			else
+				printf("%s %s\n", ep.host, ep.signing_region);
 			arena_free(a);
 			continue;
 		}

@@ -1,5 +1,5 @@
 /* Unit tests of the AWS client's stages. Expected values come from AWS's
- * documentation, botocore's behaviour, or the wire formats in AWS-NOTES.md,
+ * documentation, botocore's behaviour, or the wire formats in docs/aws-behaviour.md,
  * never from this code's own output. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -234,6 +234,85 @@ static void test_endpoints(void **state)
 	ini_release(&ini);
 }
 
+/* Endpoints and signing regions per partition, from the SDK endpoint data
+ * (tests/py/test_endpoints_botocore.py checks many more against botocore's
+ * own resolver). */
+static void test_endpoint_partitions(void **state)
+{
+	static const struct {
+		const char *svc, *region;
+		const char *fips, *dual, *s3regional; /* env values or NULL */
+		const char *url, *sign;
+	} t[] = {
+		{ "iam", "us-west-2", NULL, NULL, NULL, "https://iam.amazonaws.com", "us-east-1" },
+		{ "iam", "cn-northwest-1", NULL, NULL, NULL,
+		  "https://iam.cn-north-1.amazonaws.com.cn", "cn-north-1" },
+		{ "iam", "us-gov-east-1", NULL, NULL, NULL, "https://iam.us-gov.amazonaws.com",
+		  "us-gov-west-1" },
+		{ "iam", NULL, NULL, NULL, NULL, "https://iam.amazonaws.com", "us-east-1" },
+		{ "iam", "eu-west-1", "true", NULL, NULL, "https://iam-fips.amazonaws.com",
+		  "us-east-1" },
+		{ "sts", "eu-west-1", NULL, NULL, NULL, "https://sts.eu-west-1.amazonaws.com",
+		  "eu-west-1" },
+		{ "sts", "cn-north-1", NULL, NULL, NULL, "https://sts.cn-north-1.amazonaws.com.cn",
+		  "cn-north-1" },
+		{ "ec2", "ap-northeast-1", NULL, NULL, NULL,
+		  "https://ec2.ap-northeast-1.amazonaws.com", "ap-northeast-1" },
+		{ "ec2", "us-east-1", "true", NULL, NULL, "https://ec2-fips.us-east-1.amazonaws.com",
+		  "us-east-1" },
+		{ "ec2", "us-east-1", NULL, "true", NULL, "https://ec2.us-east-1.api.aws",
+		  "us-east-1" },
+		{ "ecr", "us-gov-west-1", "true", NULL, NULL,
+		  "https://ecr-fips.us-gov-west-1.amazonaws.com", "us-gov-west-1" },
+		{ "s3", "us-east-1", NULL, NULL, NULL, "https://s3.amazonaws.com", "us-east-1" },
+		{ "s3", "us-east-1", NULL, NULL, "regional", "https://s3.us-east-1.amazonaws.com",
+		  "us-east-1" },
+		{ "s3", "eu-central-1", NULL, "true", NULL,
+		  "https://s3.dualstack.eu-central-1.amazonaws.com", "eu-central-1" },
+		{ "logs", "mars-west-1", NULL, NULL, NULL, "https://logs.mars-west-1.amazonaws.com",
+		  "mars-west-1" },
+		{ "sso", "eu-west-1", NULL, NULL, NULL, "https://portal.sso.eu-west-1.amazonaws.com",
+		  "eu-west-1" },
+	};
+	size_t i;
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct fakeenv fe = { { "AWS_USE_FIPS_ENDPOINT", "AWS_USE_DUALSTACK_ENDPOINT",
+					"AWS_S3_US_EAST_1_REGIONAL_ENDPOINT" },
+				      { t[i].fips, t[i].dual, t[i].s3regional } };
+		struct aws_env env = { fake_get, &fe, NULL, NULL, NULL };
+		struct aws_endpoint ep;
+		struct err err = ERR_INIT;
+		int rc = aws_resolve_endpoint(aws_service_find(t[i].svc), t[i].region, NULL,
+					      &env, &ep, &err);
+		if (rc)
+			fail_msg("%s %s: %s", t[i].svc, t[i].region, err.msg);
+		assert_string_equal(ep.url, t[i].url);
+		assert_string_equal(ep.signing_region, t[i].sign);
+	}
+	{
+		/* the profile's keys count when the environment is silent */
+		const char *cfg = "[default]\nuse_fips_endpoint = true\n";
+		struct ini ini;
+		struct err err = ERR_INIT;
+		struct fakeenv fe = { { NULL }, { NULL } };
+		struct aws_env env = { fake_get, &fe, NULL, NULL, NULL };
+		struct aws_endpoint ep;
+		assert_int_equal(ini_parse(cfg, strlen(cfg), "c", 1, &ini, &err), 0);
+		env.profile = ini_section(&ini, "default");
+		assert_int_equal(aws_resolve_endpoint(aws_service_find("sts"), "us-east-2", NULL,
+						      &env, &ep, &err), 0);
+		assert_string_equal(ep.url, "https://sts-fips.us-east-2.amazonaws.com");
+		/* dual-stack does not exist in the isolated partitions */
+		fe.k[0] = "AWS_USE_DUALSTACK_ENDPOINT";
+		fe.v[0] = "true";
+		assert_int_equal(aws_resolve_endpoint(aws_service_find("ec2"), "us-iso-east-1",
+						      NULL, &env, &ep, &err), -1);
+		assert_non_null(strstr(err.msg, "dual-stack"));
+		ini_release(&ini);
+	}
+}
+
 static void test_ser_ec2(void **state)
 {
 	struct arena *a = arena_new();
@@ -246,7 +325,7 @@ static void test_ser_ec2(void **state)
 	assert_int_equal(aws_ser_ec2("CreateVpc", "2016-11-15", p, &sb, NULL, &err), 0);
 	assert_string_equal(sb.buf,
 		"Action=CreateVpc&Version=2016-11-15&CidrBlock=10.0.0.0%2F16"
-		"&TagSpecification.1.ResourceType=vpc&TagSpecification.1.Tag.1.Key=a%20b"
+		"&TagSpecification.1.ResourceType=vpc&TagSpecification.1.Tag.1.Key=a+b"
 		"&TagSpecification.1.Tag.1.Value=c");
 	strbuf_reset(&sb);
 	in = "{\"GroupName\":\"g\",\"Description\":\"d\",\"VpcId\":\"vpc-1\"}";
@@ -456,6 +535,7 @@ int main(void)
 		cmocka_unit_test(test_sign_aws_example),
 		cmocka_unit_test(test_ini),
 		cmocka_unit_test(test_endpoints),
+		cmocka_unit_test(test_endpoint_partitions),
 		cmocka_unit_test(test_ser_ec2),
 		cmocka_unit_test(test_ser_query_json),
 		cmocka_unit_test(test_xml),

@@ -4,7 +4,7 @@
  * the reconciliation of a crashed run's journal, and whole runs of plans
  * whose nodes make no AWS call (forgets, records AWS never named).
  *
- * The expected edges come from the ordering rules (DESIGN.md, exec.h), not
+ * The expected edges come from the ordering rules (docs/aws-behaviour.md, exec.h), not
  * from running the code: e.g. "the old half of a create-before-delete
  * replacement goes after every dependent updated in place".
  */

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <ctype.h>
+#include <regex.h>
+#include <strings.h>
 #include <string.h>
 #include <time.h>
 
@@ -394,7 +396,7 @@ static void test_sleep_deadline_cancel(void **state)
 	struct arena *a = arena_new();
 	struct provider_ctx c;
 	struct err err = ERR_INIT;
-	volatile int cancel = 0;
+	_Atomic int cancel = 0;
 	int attempt = 0;
 	double t0;
 
@@ -421,11 +423,122 @@ static void test_sleep_deadline_cancel(void **state)
 	arena_free(a);
 }
 
+/* Each service's rules for the names cairn generates, from the API
+ * references: IAM CreateRole RoleName [\\w+=,.@-], 1..64, CreatePolicy
+ * 1..128; ECR repositoryName lowercase words joined by single ._- (and
+ * slashes), 2..256; ECS cluster, service and family [a-zA-Z0-9_-] 1..255;
+ * CloudWatch Logs [.-_/#A-Za-z0-9] 1..512; Secrets Manager
+ * [A-Za-z0-9/_+=.@-] 1..512; EC2 group names up to 255, not "sg-*". */
+static const struct {
+	const char *what;
+	size_t max;
+	unsigned flags;
+	const char *ere;
+} name_rules[] = {
+	{ "iam role", 64, 0, "^[A-Za-z0-9_+=,.@-]{1,64}$" },
+	{ "iam policy", 128, 0, "^[A-Za-z0-9_+=,.@-]{1,128}$" },
+	{ "ecr repository", 256, NAME_LOWER,
+	  "^([a-z0-9]+([._-][a-z0-9]+)*/)*[a-z0-9]+([._-][a-z0-9]+)*$" },
+	{ "ecs cluster", 255, 0, "^[a-zA-Z0-9_-]{1,255}$" },
+	{ "log group", 512, 0, "^[._/#A-Za-z0-9-]{1,512}$" },
+	{ "secret", 512, 0, "^[A-Za-z0-9/_+=.@-]{1,512}$" },
+	{ "security group", 255, NAME_EC2_GROUP, "^.{1,255}$" },
+};
+
+static void test_name_service_rules(void **state)
+{
+	static const char *stacks[] = {
+		"sg", "SG-prod", "Prod", "a", "my--stack-", "-lead", "my_stack.v2",
+		/* 100 characters */
+		"s123456789-123456789-123456789-123456789-123456789-"
+		"123456789-123456789-123456789-123456789-123456789",
+	};
+	static const char *ids[] = { "Sg", "WebServerSecurityGroup", "Repo",
+				     "VpcPublicSubnet1SubnetB4246D30" };
+	struct arena *a = arena_new();
+	struct provider_ctx c;
+	size_t r, s, i;
+
+	(void)state;
+	assert_int_equal(strlen(stacks[7]), 100);
+	for (r = 0; r < sizeof(name_rules) / sizeof(name_rules[0]); r++) {
+		regex_t re;
+		assert_int_equal(regcomp(&re, name_rules[r].ere, REG_EXTENDED | REG_NOSUB), 0);
+		for (s = 0; s < sizeof(stacks) / sizeof(stacks[0]); s++) {
+			for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+				const char *n;
+				ctx_init(&c, a, stacks[s], ids[i],
+					 "0123456789abcdef0123456789abcdef");
+				n = provider_generate_name(&c, name_rules[r].max,
+							   name_rules[r].flags);
+				if (regexec(&re, n, 0, NULL, 0) ||
+				    strlen(n) > name_rules[r].max)
+					fail_msg("%s: \"%s\" breaks the rules",
+						 name_rules[r].what, n);
+				if (name_rules[r].flags & NAME_EC2_GROUP)
+					assert_false(!strncasecmp(n, "sg-", 3));
+				/* the suffix is always whole */
+				assert_int_equal(n[strlen(n) - 13], '-');
+			}
+		}
+		regfree(&re);
+	}
+	/* the reported case: stack "sg" made "sg-Sg-..." */
+	ctx_init(&c, a, "sg", "Sg", "0123456789abcdef0123456789abcdef");
+	assert_memory_equal(provider_generate_name(&c, 255, NAME_EC2_GROUP), "sg_Sg-", 6);
+	assert_memory_equal(provider_generate_name(&c, 64, 0), "sg-Sg-", 6);
+	ctx_init(&c, a, "SG-prod", "Web", "0123456789abcdef0123456789abcdef");
+	assert_memory_equal(provider_generate_name(&c, 255, NAME_EC2_GROUP),
+			    "SG_prod-Web-", 12);
+	/* ECR: upper case folded, separators single */
+	ctx_init(&c, a, "My--Stack-", "Repo", "0123456789abcdef0123456789abcdef");
+	assert_memory_equal(provider_generate_name(&c, 256, NAME_LOWER),
+			    "my-stack-repo-", 14);
+	arena_free(a);
+}
+
+static void test_name_cut_like_cloudformation(void **state)
+{
+	struct arena *a = arena_new();
+	struct provider_ctx c;
+	const char *n;
+
+	(void)state;
+	/* names CloudFormation generated for a 26-character stack (quoted in
+	 * KensioSoftware/yulin#1113): 64 -> 25 + 25, 63 -> 25 + 24 */
+	ctx_init(&c, a, "ChineseboostAnalyticsStack",
+		 "RainlyticsSummariesJobFunction1234ABCD",
+		 "0123456789abcdef0123456789abcdef");
+	n = provider_generate_name(&c, 64, 0);
+	assert_int_equal(strlen(n), 64);
+	assert_memory_equal(n, "ChineseboostAnalyticsStac-RainlyticsSummariesJobFun-", 52);
+	ctx_init(&c, a, "ChineseboostAnalyticsStack", "RainlyticsLogsBucket8DF4ABCD",
+		 "0123456789abcdef0123456789abcdef");
+	n = provider_generate_name(&c, 63, NAME_LOWER);
+	assert_memory_equal(n, "chineseboostanalyticsstac-rainlyticslogsbucket8df4-", 51);
+	/* it fits: nothing cut */
+	ctx_init(&c, a, "ChineseboostAnalyticsStack",
+		 "RainlyticsSummariesJobLogs1C6CB09C", "0123456789abcdef0123456789abcdef");
+	n = provider_generate_name(&c, 512, 0);
+	assert_memory_equal(n, "ChineseboostAnalyticsStack-RainlyticsSummariesJobLogs1C6CB09C-", 62);
+	/* a short logical id leaves its share to the stack name */
+	ctx_init(&c, a,
+		 "s123456789-123456789-123456789-123456789-123456789-"
+		 "123456789-123456789-123456789-123456789-123456789",
+		 "Db", "0123456789abcdef0123456789abcdef");
+	n = provider_generate_name(&c, 64, 0);
+	assert_int_equal(strlen(n), 64);
+	assert_memory_equal(n, "s123456789-123456789-123456789-123456789-1234567-Db-", 52);
+	arena_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_name_shape),
 		cmocka_unit_test(test_name_trim_lower_charset),
+		cmocka_unit_test(test_name_service_rules),
+		cmocka_unit_test(test_name_cut_like_cloudformation),
 		cmocka_unit_test(test_tags_merged),
 		cmocka_unit_test(test_tags_diff),
 		cmocka_unit_test(test_sg_rules_template),

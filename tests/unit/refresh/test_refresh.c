@@ -45,6 +45,16 @@ static const struct fake WORLD[] = {
 	{ "vpc-1", "{\"CidrBlock\":\"10.0.0.0/16\",\"EnableDnsSupport\":true}" },
 	/* vpc-2: gone */
 	{ "sec-1", "{\"Name\":\"sec-1\",\"Description\":\"d\"}" },
+	/* relationships: h-1's items are its own, a sibling's, AWS's and a
+	 * stray one; h-2 records none and has a stray one; h-3 records one
+	 * that was removed */
+	{ "h-1", "{\"Items\":[{\"Name\":\"own\"},{\"Name\":\"sib\"},"
+		 "{\"Name\":\"aws\"},{\"Name\":\"stray\",\"Extra\":1}]}" },
+	{ "h-2", "{\"Items\":[{\"Name\":\"sib2\"},{\"Name\":\"stray2\"}]}" },
+	{ "h-3", "{}" },
+	{ "c-1", "{\"Holder\":\"h-1\",\"Name\":\"sib\"}" },
+	{ "c-2", "{\"Holder\":[\"h-2\"],\"Name\":\"sib2\"}" },
+	{ "c-3", "{\"Holder\":\"h-9\",\"Name\":\"stray\"}" },
 };
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -169,6 +179,8 @@ static const struct provider PROVS[] = {
 	  .read_many = fake_ec2_read_many },
 	{ .type = "AWS::SecretsManager::Secret", .read = fake_read },
 	{ .type = "AWS::IAM::Role", .read = fake_denied },
+	{ .type = "Test::Holder", .read = fake_read },
+	{ .type = "Test::Claimer", .read = fake_read },
 };
 
 const struct provider *provider_find(const char *type)
@@ -178,6 +190,57 @@ const struct provider *provider_find(const char *type)
 	for (i = 0; i < sizeof(PROVS) / sizeof(PROVS[0]); i++)
 		if (!strcmp(PROVS[i].type, type))
 			return &PROVS[i];
+	return NULL;
+}
+
+/* One relationship among the fake types (the real table is in
+ * src/providers/relations.c, exercised by tests/acceptance): a holder's
+ * Items, named by Name, which a claimer whose Holder names the holder
+ * declares from its side; the item "aws" is AWS's own. */
+static const char *item_name(struct arena *a, const struct value *item)
+{
+	(void)a;
+	return value_str(value_map_get(item, "Name"));
+}
+
+static const char *claimed_name(struct arena *a, const char *physical_id,
+				const struct value *props)
+{
+	(void)a;
+	(void)physical_id;
+	return value_str(value_map_get(props, "Name"));
+}
+
+static bool aws_item(const struct value *recorded, const struct value *item)
+{
+	const char *n = value_str(value_map_get(item, "Name"));
+
+	(void)recorded;
+	return n && !strcmp(n, "aws");
+}
+
+static const struct provider_claim CLAIMS[] = {
+	{ "Test::Claimer", "Holder", claimed_name },
+	{ NULL, NULL, NULL },
+};
+
+static const struct provider_relation RELS[] = {
+	{ "Items", false, item_name, aws_item, CLAIMS },
+};
+
+const struct provider_relation *provider_relations(const char *type, size_t *n)
+{
+	if (type && !strcmp(type, "Test::Holder")) {
+		*n = 1;
+		return RELS;
+	}
+	*n = 0;
+	return NULL;
+}
+
+const struct provider_versioned *provider_versioned(const char *type)
+{
+	(void)type;
 	return NULL;
 }
 
@@ -321,6 +384,74 @@ static void do_read(struct refresh_result *res, size_t batch_max)
 }
 
 /* ---------------------------------------------------------------- tests */
+
+/* The records of the relationship test, in a state of their own. */
+static void put_owned(void)
+{
+	struct err e = ERR_INIT;
+	struct state_resource *recs;
+	size_t n, i;
+
+	assert_int_equal(state_resource_list(ST, A, &recs, &n, &e), 0);
+	for (i = 0; i < n; i++)
+		assert_int_equal(state_resource_delete(ST, recs[i].logical_id, &e), 0);
+	put("H1", "Test::Holder", "h-1", J("{\"Items\":[{\"Name\":\"own\"}]}"));
+	put("H2", "Test::Holder", "h-2", J("{}"));
+	put("H3", "Test::Holder", "h-3", J("{\"Items\":[{\"Name\":\"gone\"}]}"));
+	put("C1", "Test::Claimer", "c-1", J("{\"Holder\":\"h-1\",\"Name\":\"sib\"}"));
+	put("C2", "Test::Claimer", "c-2", J("{\"Holder\":[\"h-2\"],\"Name\":\"sib2\"}"));
+	/* names another holder: its item on h-1 is nobody's */
+	put("C3", "Test::Claimer", "c-3", J("{\"Holder\":\"h-9\",\"Name\":\"stray\"}"));
+}
+
+static void test_relationship_owners(void **unused)
+{
+	struct refresh_result res;
+	const struct refresh_item *h1, *h2, *h3;
+	const struct value *items;
+
+	(void)unused;
+	put_owned();
+	do_read(&res, 0);
+
+	/* h-1: its own item, a claimer's, AWS's: only the stray one moved,
+	 * shown whole (not cut to the shape of "own") */
+	h1 = item(&res, "H1");
+	assert_int_equal(h1->status, REFRESH_DRIFTED);
+	assert_int_equal(h1->changes.n, 1);
+	assert_int_equal(h1->changes.items[0].kind, PLAN_CHANGE_ADD);
+	assert_null(h1->changes.items[0].before);
+	assert_string_equal(value_str(value_map_get(h1->changes.items[0].after,
+						    "Name")), "stray");
+	assert_non_null(value_map_get(h1->changes.items[0].after, "Extra"));
+	/* recorded after a refresh: own and stray, not sib nor aws */
+	items = value_map_get(h1->new_props, "Items");
+	assert_non_null(items);
+	assert_int_equal(items->u.list.n, 2);
+
+	/* h-2 records no Items: the claimed one is not drift, the stray one
+	 * is, compared as if an empty list were recorded */
+	h2 = item(&res, "H2");
+	assert_int_equal(h2->status, REFRESH_DRIFTED);
+	assert_int_equal(h2->changes.n, 1);
+	assert_string_equal(h2->changes.items[0].path, "Items[0]");
+	assert_string_equal(value_str(value_map_get(h2->changes.items[0].after,
+						    "Name")), "stray2");
+	items = value_map_get(h2->new_props, "Items");
+	assert_int_equal(items->u.list.n, 1);
+
+	/* h-3's recorded item is gone: recorded as an empty list, not as
+	 * an absent property */
+	h3 = item(&res, "H3");
+	assert_int_equal(h3->status, REFRESH_DRIFTED);
+	assert_int_equal(h3->changes.items[0].kind, PLAN_CHANGE_REMOVE);
+	items = value_map_get(h3->new_props, "Items");
+	assert_non_null(items);
+	assert_int_equal(items->kind, VALUE_LIST);
+	assert_int_equal(items->u.list.n, 0);
+
+	assert_int_equal(item(&res, "C1")->status, REFRESH_UNCHANGED);
+}
 
 static void test_statuses_and_batches(void **unused)
 {
@@ -604,6 +735,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_write_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_relationship_owners, setup, teardown),
 		cmocka_unit_test(test_projection),
 		cmocka_unit_test(test_batch_limits),
 	};

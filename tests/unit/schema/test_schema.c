@@ -1,6 +1,6 @@
 /*
- * Unit tests of the schema module: the embedded registry, the ECMA->POSIX
- * regex translation, every validation check (with the exact message, path
+ * Unit tests of the schema module: the embedded registry, the patterns
+ * (PCRE2, every pattern of every schema in schemas/), every validation check (with the exact message, path
  * and mark), and the lookups the plan uses. Expected values come from the
  * schema files read by eye and from AWS's documentation, never from this
  * module's own output.
@@ -11,9 +11,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
 
 #include "cairn/arena.h"
 #include "cairn/diag.h"
@@ -239,7 +243,7 @@ static void test_registry(void **state)
 	assert_null(schema_find(NULL));
 }
 
-/* Every pattern of every embedded schema is checked, none skipped. */
+/* Every pattern of every embedded schema compiles: none is skipped. */
 static void test_all_patterns_supported(void **state)
 {
 	size_t i, j, total = 0;
@@ -248,13 +252,80 @@ static void test_all_patterns_supported(void **state)
 	for (i = 0; i < schema_count(); i++) {
 		const struct schema_type *t = schema_at(i);
 		for (j = 0; j < t->nregexes; j++) {
-			if (!t->regexes[j]->ok)
-				fail_msg("%s: pattern %s not supported", t->name,
-					 t->regexes[j]->src);
+			char msg[200];
+			if (schema_regex_check(t->regexes[j]->src, msg,
+					       sizeof(msg)) < 0)
+				fail_msg("%s: pattern %s: %s", t->name,
+					 t->regexes[j]->src, msg);
+			assert_true(schema_regex_ok(t->regexes[j]));
 			total++;
 		}
 	}
 	assert_true(total >= 30);
+}
+
+static char *read_schema_file(const char *name, size_t *len);
+
+/* Collects every "pattern" string and patternProperties key under j. */
+static void collect_patterns(const cJSON *j, const char *file, size_t *n)
+{
+	const cJSON *it;
+	char msg[200];
+
+	if (!cJSON_IsObject(j) && !cJSON_IsArray(j))
+		return;
+	cJSON_ArrayForEach(it, j) {
+		if (it->string && !strcmp(it->string, "pattern") &&
+		    cJSON_IsString(it)) {
+			if (schema_regex_check(it->valuestring, msg, sizeof(msg)) < 0)
+				fail_msg("%s: pattern %s: %s", file,
+					 it->valuestring, msg);
+			(*n)++;
+		}
+		if (it->string && !strcmp(it->string, "patternProperties") &&
+		    cJSON_IsObject(it)) {
+			const cJSON *k;
+			cJSON_ArrayForEach(k, it) {
+				if (schema_regex_check(k->string, msg, sizeof(msg)) < 0)
+					fail_msg("%s: patternProperties key %s: %s",
+						 file, k->string, msg);
+				(*n)++;
+			}
+		}
+		collect_patterns(it, file, n);
+	}
+}
+
+/* Every pattern of every schema shipped in schemas/ (embedded or not,
+ * whatever the JSON nesting) compiles the way cairn compiles them. */
+static void test_shipped_schema_patterns_compile(void **state)
+{
+	DIR *d = opendir(CAIRN_SCHEMA_DIR);
+	struct dirent *de;
+	size_t files = 0, n = 0;
+
+	(void)state;
+	assert_non_null(d);
+	while ((de = readdir(d))) {
+		size_t len;
+		char *json;
+		cJSON *j;
+
+		if (!strstr(de->d_name, ".json") ||
+		    strcmp(de->d_name + strlen(de->d_name) - 5, ".json"))
+			continue;
+		json = read_schema_file(de->d_name, &len);
+		j = cJSON_ParseWithLength(json, len);
+		if (!j)
+			fail_msg("%s: not JSON", de->d_name);
+		collect_patterns(j, de->d_name, &n);
+		cJSON_Delete(j);
+		free(json);
+		files++;
+	}
+	closedir(d);
+	assert_true(files >= 20);
+	assert_true(n >= 30);
 }
 
 static char *read_schema_file(const char *name, size_t *len)
@@ -284,7 +355,7 @@ static void test_parse_unembedded(void **state)
 		if (!t)
 			fail_msg("%s: %s", files[i], err.msg);
 		for (j = 0; j < t->nregexes; j++)
-			assert_true(t->regexes[j]->ok);
+			assert_true(schema_regex_ok(t->regexes[j]));
 		schema_type_free(t);
 		free(json);
 	}
@@ -315,54 +386,24 @@ static void test_parse_errors(void **state)
 	schema_type_free(NULL);
 }
 
-/* ---- regex translation ---- */
+/* ---- patterns ---- */
 
 static bool rx_match(const char *ecma, const char *s)
 {
 	struct sregex r;
-	bool m;
+	char msg[200];
 
-	schema_regex_compile(&r, ecma);
-	if (!r.ok)
-		fail_msg("pattern %s not supported", ecma);
-	m = schema_regex_match(&r, s);
-	regfree(&r.re);
-	return m;
+	if (schema_regex_check(ecma, msg, sizeof(msg)) < 0)
+		fail_msg("pattern %s does not compile: %s", ecma, msg);
+	schema_regex_init(&r, ecma);
+	return schema_regex_match(&r, s);
 }
 
-static bool rx_supported(const char *ecma)
+static bool rx_compiles(const char *ecma)
 {
-	struct sregex r;
+	char msg[200];
 
-	schema_regex_compile(&r, ecma);
-	if (r.ok)
-		regfree(&r.re);
-	return r.ok;
-}
-
-static void test_regex_translate(void **state)
-{
-	struct strbuf sb = STRBUF_INIT;
-	long lo, hi;
-
-	(void)state;
-	assert_int_equal(schema_regex_translate("^\\d{3}(?:-\\d+)?$", &sb, &lo, &hi), 0);
-	assert_string_equal(sb.buf, "^[0123456789]{3}(-[0123456789]+)?$");
-	assert_int_equal(lo, -1);
-	assert_int_equal(hi, -1);
-	strbuf_reset(&sb);
-	/* ']' first and '-' last in a bracket; backslash-escapes resolved */
-	assert_int_equal(schema_regex_translate("[a\\-\\]]", &sb, &lo, &hi), 0);
-	assert_string_equal(sb.buf, "[]a-]");
-	strbuf_reset(&sb);
-	assert_int_equal(schema_regex_translate("^(?=.{2,256}$)[a-z]+\\Z", &sb, &lo, &hi), 0);
-	assert_string_equal(sb.buf, "^[abcdefghijklmnopqrstuvwxyz]+$");
-	assert_int_equal(lo, 2);
-	assert_int_equal(hi, 256);
-	strbuf_reset(&sb);
-	assert_int_equal(schema_regex_translate("a{x}\\.", &sb, &lo, &hi), 0);
-	assert_string_equal(sb.buf, "a\\{x\\}\\.");
-	strbuf_release(&sb);
+	return schema_regex_check(ecma, msg, sizeof(msg)) == 0;
 }
 
 static void test_regex_schema_patterns(void **state)
@@ -396,7 +437,7 @@ static void test_regex_schema_patterns(void **state)
 	/* LogGroupName: \Z is the end */
 	assert_true(rx_match("^[.\\-_/#A-Za-z0-9]{1,512}\\Z", "/ecs/prefect-worker"));
 	assert_false(rx_match("^[.\\-_/#A-Za-z0-9]{1,512}\\Z", "/ecs/prefect worker"));
-	/* {m,n} on a whole anchored class becomes a length check: same answers */
+	/* {m,n} on a whole anchored class */
 	{
 		const char *p = "^[.\\-_/#A-Za-z0-9]{1,512}\\Z";
 		char name[600];
@@ -420,7 +461,6 @@ static void test_regex_schema_patterns(void **state)
 		assert_true(rx_match("^[0-9a-zA-Z._*-]{1,128}", "a b"));
 		assert_false(rx_match("^[0-9a-zA-Z._*-]{1,128}", " ab"));
 		assert_false(rx_match("^[0-9a-zA-Z._*-]{2,128}", "a b"));
-		/* other shapes are left to the translation */
 		assert_true(rx_match("^[a-z]{2,3}x$", "abx"));
 		assert_false(rx_match("^[a-z]{2,3}x$", "abcdx"));
 	}
@@ -454,28 +494,94 @@ static void test_regex_schema_patterns(void **state)
 	assert_true(rx_match("^/(.+/)*$", "/"));
 	assert_true(rx_match("^/(.+/)*$", "/a/b/"));
 	assert_false(rx_match("^/(.+/)*$", "/a"));
-	/* lazy quantifiers become greedy; the answer is the same */
 	assert_true(rx_match("^a+?b$", "aab"));
 	assert_true(rx_match("^\\u00e9$", "\xc3\xa9"));
 }
 
-static void test_regex_unsupported(void **state)
+/* What the rewriter to POSIX got wrong or skipped, now as AWS means it. */
+static void test_regex_ecma_features(void **state)
 {
+	const char *tag = "^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$";
+
 	(void)state;
-	assert_false(rx_supported("(?!x)a"));
-	assert_false(rx_supported("(a)\\1"));
-	assert_false(rx_supported("\\bword"));
-	assert_false(rx_supported("[\\P{L}]"));
-	assert_false(rx_supported("(a"));
-	assert_false(rx_supported("a)"));
-	assert_false(rx_supported("[abc"));
-	assert_false(rx_supported("[^\\p{L}]"));
-	/* a skipped pattern never fails a value */
+	/* Unicode properties: letters of any script pass, control bytes,
+	 * symbols and punctuation outside the list do not */
+	assert_true(rx_match(tag, "\xc3\xa9"));                 /* é */
+	assert_true(rx_match(tag, "\xe6\x9d\xb1\xe4\xba\xac")); /* 東京 */
+	assert_true(rx_match(tag, "\xd0\x9c\xd0\xbe\xd1\x81\xd0\xba\xd0\xb2\xd0\xb0"));
+	assert_true(rx_match(tag, "a\xc2\xa0z"));  /* NO-BREAK SPACE is \p{Z} */
+	assert_true(rx_match(tag, "\xd9\xa3"));    /* ARABIC-INDIC THREE is \p{N} */
+	assert_false(rx_match(tag, "\x01"));
+	assert_false(rx_match(tag, "a\x7f"));
+	assert_false(rx_match(tag, "\xe2\x82\xac"));     /* € is \p{Sc} */
+	assert_false(rx_match(tag, "\xc2\xab"));         /* « is \p{Pi} */
+	assert_false(rx_match(tag, "\xf0\x9f\x98\x80")); /* an emoji is \p{So} */
+	assert_false(rx_match(tag, "\xcc\x81"));         /* a combining mark is \p{M} */
+	/* one code point is one character for . and {m,n} */
+	assert_true(rx_match("^.{2}$", "\xc3\xa9\xc3\xa9"));
+	assert_false(rx_match("^.{4}$", "\xc3\xa9\xc3\xa9"));
+	/* \uXXXX ranges: Latin-1 letters inside, the euro sign outside */
+	assert_true(rx_match("^[\\u0020-\\u00FF]+$", "caf\xc3\xa9"));
+	assert_false(rx_match("^[\\u0020-\\u00FF]+$", "\xe2\x82\xac"));
+	assert_false(rx_match("^[\\u0009\\u000A\\u000D\\u0020-\\u007E\\u00A1-\\u00FF]*$",
+			      "\xc2\xa0"));
+	/* \w \d stay ASCII, as in ECMA-262 and Java */
+	assert_false(rx_match("^\\w+$", "\xc3\xa9"));
+	assert_false(rx_match("^\\d$", "\xd9\xa3"));
+	/* lookaheads, negative ones included, and lookbehinds */
+	assert_true(rx_match("^(?=.{2,4}$)[a-z]+$", "abcd"));
+	assert_false(rx_match("^(?=.{2,4}$)[a-z]+$", "abcde"));
+	assert_true(rx_match("^(?=.{1,3}$).*$", "\xc3\xa9\xc3\xa9\xc3\xa9"));
+	assert_false(rx_match("^(?!aws:)[a-z:]+$", "aws:x"));
+	assert_true(rx_match("^(?!aws:)[a-z:]+$", "cairn:x"));
+	assert_true(rx_match("(?<=a)b", "ab"));
+	assert_false(rx_match("(?<=a)b", "cb"));
+	/* backreferences, \b, \P{..} */
+	assert_true(rx_match("^(a+)-\\1$", "aa-aa"));
+	assert_false(rx_match("^(a+)-\\1$", "aa-a"));
+	assert_true(rx_match("\\bword\\b", "a word here"));
+	assert_false(rx_match("^\\P{L}+$", "ab"));
+	assert_true(rx_match("^[^\\p{L}]+$", "12"));
+	/* $ is the end, not before a final newline */
+	assert_false(rx_match("^a$", "a\n"));
+	assert_true(rx_match("^a\\s$", "a\n"));
+}
+
+static void test_regex_invalid(void **state)
+{
+	char msg[200];
+
+	(void)state;
+	assert_false(rx_compiles("(a"));
+	assert_false(rx_compiles("a)"));
+	assert_false(rx_compiles("[abc"));
+	assert_int_equal(schema_regex_check("(a", msg, sizeof(msg)), -1);
+	assert_non_null(strstr(msg, "parenthesis"));
+	/* a pattern PCRE2 rejects never fails a value */
 	{
 		struct sregex r;
-		schema_regex_compile(&r, "(?<=a)b");
-		assert_false(r.ok);
+		schema_regex_init(&r, "x(");
+		assert_false(schema_regex_ok(&r));
 		assert_true(schema_regex_match(&r, "anything"));
+	}
+	/* a value that is not UTF-8 matches nothing */
+	assert_false(rx_match("^.*$", "\xc3"));
+	/* catastrophic backtracking ends (at the match limit) */
+	{
+		char v[64];
+		memset(v, 'a', sizeof(v) - 2);
+		v[sizeof(v) - 2] = '!';
+		v[sizeof(v) - 1] = '\0';
+		(void)rx_match("^(a+)+$", v);
+	}
+	/* compiled once: the same pattern is the same cache entry */
+	{
+		struct sregex a, b;
+		schema_regex_init(&a, "^[a-z]{3}$");
+		schema_regex_init(&b, "^[a-z]{3}$");
+		assert_true(schema_regex_match(&a, "abc"));
+		assert_true(schema_regex_match(&b, "abc"));
+		assert_ptr_equal(atomic_load(&a.compiled), atomic_load(&b.compiled));
 	}
 }
 
@@ -1382,6 +1488,157 @@ static void test_attributes(void **state)
 	assert_true(schema_has_attribute(schema_find("AWS::EC2::VPC"), "DefaultSecurityGroup"));
 }
 
+/* ---- schema_coerce: CloudFormation's conversion to the declared type ---- */
+
+static const char *json_of(const struct value *v)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *out;
+
+	value_to_json(v, &sb, 0);
+	out = arena_strdup(A, sb.buf);
+	strbuf_release(&sb);
+	return out;
+}
+
+static void test_coerce_task_definition(void **state)
+{
+	const struct schema_type *td = schema_find("AWS::ECS::TaskDefinition");
+	struct value *env_val = at(N("10"), 9, 20);
+	struct value *props, *orig, *out;
+	const char *before;
+
+	(void)state;
+	env_val->sensitive = 1;
+	/* ContainerDefinitions[].Environment[].Value is a string (KeyValuePair,
+	 * reached through two $refs); ContainerDefinition.Cpu an integer;
+	 * Essential a boolean; the task's Cpu a string */
+	props = M("Cpu", N("256"), "Memory", S("512"),
+		  "ContainerDefinitions",
+		  L(M("Name", S("app"), "Image", S("nginx"), "Cpu", S("256"),
+		      "Essential", S("TRUE"), "Memory", S("+512"),
+		      "Environment",
+		      L(M("Name", S("AWS_MAX_ATTEMPTS"), "Value", env_val, NULL),
+			M("Name", S("FLAG"), "Value", B(false), NULL), NULL),
+		      "PortMappings", L(M("ContainerPort", S("80"), "HostPort",
+					  N("8080.0"), NULL),
+					M("ContainerPort", N("1e3"), NULL), NULL),
+		      "DockerLabels", M("n", N("1.50"), NULL), NULL),
+		    NULL),
+		  NULL);
+	orig = props;
+	before = json_of(props);
+	out = schema_coerce(td, A, props);
+	assert_string_equal(
+		json_of(out),
+		"{\"Cpu\":\"256\",\"Memory\":\"512\",\"ContainerDefinitions\":"
+		"[{\"Name\":\"app\",\"Image\":\"nginx\",\"Cpu\":256,"
+		"\"Essential\":true,\"Memory\":512,\"Environment\":"
+		"[{\"Name\":\"AWS_MAX_ATTEMPTS\",\"Value\":\"10\"},"
+		"{\"Name\":\"FLAG\",\"Value\":\"false\"}],"
+		"\"PortMappings\":[{\"ContainerPort\":80,\"HostPort\":8080},"
+		"{\"ContainerPort\":1000}],"
+		"\"DockerLabels\":{\"n\":\"1.50\"}}]}");
+	/* the input is never changed (it may share nodes with the template) */
+	assert_ptr_equal(out == orig, false);
+	assert_string_equal(json_of(orig), before);
+	/* marks and the sensitive bit follow the value */
+	{
+		const struct value *v = value_get_path(
+			out, "ContainerDefinitions[0].Environment[0].Value");
+		assert_int_equal(v->kind, VALUE_STRING);
+		assert_int_equal(v->mark.line, 9);
+		assert_int_equal(v->mark.col, 20);
+		assert_true(v->sensitive);
+	}
+	/* the converted tree validates */
+	expect_clean("AWS::ECS::TaskDefinition", out);
+}
+
+static void test_coerce_untouched(void **state)
+{
+	const struct schema_type *role = schema_find("AWS::IAM::Role");
+	const struct schema_type *sg = schema_find("AWS::EC2::SecurityGroup");
+	struct value *doc, *props, *out;
+
+	(void)state;
+	/* a policy document is Json (object or string, no properties): its
+	 * "2012-10-17" and a numeric condition value stay as written */
+	doc = M("Version", S("2012-10-17"),
+		"Statement", L(M("Effect", S("Allow"), "Action", S("s3:*"),
+				 "Resource", S("*"), "Condition",
+				 M("NumericLessThan", M("s3:max-keys", N("10"), NULL),
+				   NULL),
+				 NULL),
+			       NULL),
+		NULL);
+	props = M("AssumeRolePolicyDocument", doc, "MaxSessionDuration", S("3600"),
+		  "Policies", L(M("PolicyName", N("7"), "PolicyDocument", doc, NULL),
+				NULL),
+		  NULL);
+	out = schema_coerce(role, A, props);
+	assert_ptr_equal(value_map_get(out, "AssumeRolePolicyDocument"), doc);
+	assert_ptr_equal(value_get_path(out, "Policies[0].PolicyDocument"), doc);
+	assert_string_equal(json_of(value_get_path(out, "Policies[0].PolicyName")),
+			    "\"7\"");
+	assert_string_equal(json_of(value_map_get(out, "MaxSessionDuration")), "3600");
+
+	/* nothing to convert: the very same tree comes back */
+	props = M("GroupDescription", S("d"),
+		  "SecurityGroupIngress",
+		  L(M("IpProtocol", S("tcp"), "FromPort", N("443"), "ToPort",
+		      N("443"), "CidrIp", S("0.0.0.0/0"), NULL),
+		    NULL),
+		  NULL);
+	assert_ptr_equal(schema_coerce(sg, A, props), props);
+	/* ports given as text become numbers; IpProtocol -1 a string */
+	props = M("GroupDescription", N("12"),
+		  "SecurityGroupIngress",
+		  L(M("IpProtocol", N("-1"), "FromPort", S("0"), "ToPort", S("65535"),
+		      "CidrIp", S("0.0.0.0/0"), NULL),
+		    NULL),
+		  NULL);
+	assert_string_equal(
+		json_of(schema_coerce(sg, A, props)),
+		"{\"GroupDescription\":\"12\",\"SecurityGroupIngress\":"
+		"[{\"IpProtocol\":\"-1\",\"FromPort\":0,\"ToPort\":65535,"
+		"\"CidrIp\":\"0.0.0.0/0\"}]}");
+	/* NULL, a non-map and unknowns pass through */
+	assert_null(schema_coerce(sg, A, NULL));
+	out = U("X.Arn");
+	assert_ptr_equal(schema_coerce(sg, A, out), out);
+	props = M("GroupDescription", U("X.Name"), NULL);
+	assert_ptr_equal(schema_coerce(sg, A, props), props);
+}
+
+static void test_coerce_impossible(void **state)
+{
+	const struct schema_type *td = schema_find("AWS::ECS::TaskDefinition");
+	struct value *props, *out;
+	const struct diag *d;
+
+	(void)state;
+	/* "abc" cannot be an integer, 1.5 is not one, "yes" is not a boolean:
+	 * left as they are for validation to report at their marks */
+	props = M("ContainerDefinitions",
+		  L(M("Name", S("a"), "Image", S("i"), "Cpu", at(S("abc"), 7, 16),
+		      NULL),
+		    NULL),
+		  NULL);
+	out = schema_coerce(td, A, props);
+	assert_ptr_equal(out, props);
+	d = expect_one("AWS::ECS::TaskDefinition", out,
+		       "Properties.ContainerDefinitions[0].Cpu",
+		       "expected integer, got string \"abc\"");
+	assert_mark(d, 7, 16);
+	props = M("ContainerDefinitions",
+		  L(M("Name", S("a"), "Image", S("i"), "Cpu", S("1.5"),
+		      "Essential", S("yes"), NULL),
+		    NULL),
+		  NULL);
+	assert_ptr_equal(schema_coerce(td, A, props), props);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1390,9 +1647,10 @@ int main(void)
 		cmocka_unit_test(test_all_patterns_supported),
 		cmocka_unit_test(test_parse_unembedded),
 		cmocka_unit_test(test_parse_errors),
-		cmocka_unit_test(test_regex_translate),
+		cmocka_unit_test(test_shipped_schema_patterns_compile),
 		cmocka_unit_test(test_regex_schema_patterns),
-		cmocka_unit_test(test_regex_unsupported),
+		cmocka_unit_test(test_regex_ecma_features),
+		cmocka_unit_test(test_regex_invalid),
 		cmocka_unit_test_setup_teardown(test_valid_vpc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_property, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_required, setup, teardown),
@@ -1423,6 +1681,9 @@ int main(void)
 		cmocka_unit_test(test_unordered),
 		cmocka_unit_test(test_identity_and_tags),
 		cmocka_unit_test(test_attributes),
+		cmocka_unit_test_setup_teardown(test_coerce_task_definition, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_coerce_untouched, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_coerce_impossible, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <sqlite3.h>
 
 #include "cairn/arena.h"
@@ -26,9 +28,22 @@
 #include "cairn/state.h"
 #include "cairn/strbuf.h"
 #include "cairn/value.h"
-#include "hmac_ref.h"
 
 /* ---- helpers ----------------------------------------------------------- */
+
+/* Reference HMAC-SHA256 in hex, straight from OpenSSL. */
+static void hmac_ref_hex(const unsigned char *key, size_t key_len,
+			 const char *msg, size_t len, char out[65])
+{
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int n = 0, i;
+
+	HMAC(EVP_sha256(), key, (int)key_len, (const unsigned char *)msg, len,
+	     mac, &n);
+	for (i = 0; i < n && i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", mac[i]);
+	out[64] = '\0';
+}
 
 struct fx {
 	char dir[256];
@@ -224,7 +239,7 @@ static void test_not_a_state(void **state)
 	      fp);
 	fclose(fp);
 	assert_null(state_open(path, STATE_OPEN_CREATE, &err));
-	assert_int_equal(err.code, ERR_STATE);
+	assert_int_equal(err.code, ERR_STATEDB);
 	assert_non_null(strstr(err.msg, path));
 
 	/* someone else's SQLite database is refused and left untouched */
@@ -236,7 +251,7 @@ static void test_not_a_state(void **state)
 	sqlite3_close(db);
 	err_clear(&err);
 	assert_null(state_open(path, STATE_OPEN_CREATE, &err));
-	assert_int_equal(err.code, ERR_STATE);
+	assert_int_equal(err.code, ERR_STATEDB);
 	assert_non_null(strstr(err.msg, "not a cairn state"));
 	assert_int_equal(raw_int(path, "SELECT count(*) FROM "
 				       "pragma_journal_mode WHERE "
@@ -253,7 +268,7 @@ static void test_newer_schema_refused(void **state)
 	assert_int_equal(raw_exec(f->path, "PRAGMA user_version = 99"),
 			 SQLITE_OK);
 	assert_null(state_open(f->path, 0, &err));
-	assert_int_equal(err.code, ERR_STATE);
+	assert_int_equal(err.code, ERR_STATEDB);
 	assert_non_null(strstr(err.msg, "newer"));
 	assert_non_null(strstr(err.msg, "99"));
 }
@@ -368,7 +383,7 @@ static void test_failed_migration_rolls_back(void **state)
 					   "update_replace_policy TEXT"),
 			 SQLITE_OK);
 	assert_null(state_open(f->path, 0, &err));
-	assert_int_equal(err.code, ERR_STATE);
+	assert_int_equal(err.code, ERR_STATEDB);
 	assert_non_null(strstr(err.msg, "upgrading the schema"));
 	assert_non_null(strstr(err.msg, f->path));
 	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 1);
@@ -408,7 +423,7 @@ static void test_damaged_key_refused(void **state)
 	state_close(must_open(f->path));
 	assert_int_equal(raw_exec(f->path, "DELETE FROM secret_key"), SQLITE_OK);
 	assert_null(state_open(f->path, 0, &err));
-	assert_int_equal(err.code, ERR_STATE);
+	assert_int_equal(err.code, ERR_STATEDB);
 	assert_non_null(strstr(err.msg, "secret key"));
 }
 
@@ -626,9 +641,9 @@ static void test_journal(void **state)
 	assert_int_equal(e[0].id, i2);
 	/* one outcome per intent; outcomes only for intents that exist */
 	assert_int_equal(state_journal_outcome(st, i1, &out, &err), -1);
-	assert_int_equal(err.code, ERR_STATE);
+	assert_int_equal(err.code, ERR_STATEDB);
 	assert_int_equal(state_journal_outcome(st, 999, &out, &err), -1);
-	assert_int_equal(err.code, ERR_STATE);
+	assert_int_equal(err.code, ERR_STATEDB);
 
 	out.ok = false;
 	out.physical_id = NULL;

@@ -1062,6 +1062,80 @@ static void test_error_cap_and_many_aliases(void **state)
 	strbuf_release(&sb);
 }
 
+/* ---- scalars converted to the schema's types, in the evaluator ---- */
+
+static const struct value *num_resolver(void *ud, const char *id,
+					const char *attr)
+{
+	struct arena *a = ud;
+	/* a GetAtt AWS answers with a number, used where a string goes */
+	if (!strcmp(id, "Logs") && attr && !strcmp(attr, "Arn"))
+		return value_new_number(a, "42");
+	return NULL;
+}
+
+static void test_scalars_take_schema_types(void **state)
+{
+	struct fx *f = run("Parameters:\n"
+			   "  Attempts: {Type: Number, Default: 10}\n"
+			   "  Cpu: {Type: String, Default: '256'}\n"
+			   "  Ports: {Type: CommaDelimitedList, Default: '80,443'}\n"
+			   HDR
+			   "  Logs:\n"
+			   "    Type: AWS::Logs::LogGroup\n"
+			   "    Properties: {RetentionInDays: '14'}\n"
+			   "  Task:\n"
+			   "    Type: AWS::ECS::TaskDefinition\n"
+			   "    Properties:\n"
+			   "      Cpu: 512\n"
+			   "      ContainerDefinitions:\n"
+			   "        - Name: app\n"
+			   "          Image: nginx\n"
+			   "          Cpu: !Ref Cpu\n"
+			   "          Essential: 'false'\n"
+			   "          PortMappings:\n"
+			   "            - ContainerPort: !Select [1, !Ref Ports]\n"
+			   "          Environment:\n"
+			   "            - {Name: A, Value: !Ref Attempts}\n"
+			   "            - {Name: B, Value: true}\n"
+			   "            - {Name: C, Value: !GetAtt Logs.Arn}\n");
+	struct tmpl_ctx ctx;
+	struct err err = ERR_INIT;
+	const struct value *v;
+	struct value *p;
+
+	(void)state;
+	assert_clean(f);
+	assert_str(prop(f, "Task", "Cpu"), "512");
+	v = prop(f, "Task", "ContainerDefinitions[0].Cpu");
+	assert_int_equal(v->kind, VALUE_NUMBER);
+	assert_string_equal(v->u.num.text, "256");
+	v = prop(f, "Task", "ContainerDefinitions[0].PortMappings[0].ContainerPort");
+	assert_int_equal(v->kind, VALUE_NUMBER);
+	assert_true(v->u.num.d == 443);
+	v = prop(f, "Task", "ContainerDefinitions[0].Essential");
+	assert_int_equal(v->kind, VALUE_BOOL);
+	assert_false(v->u.b);
+	assert_str(prop(f, "Task", "ContainerDefinitions[0].Environment[0].Value"), "10");
+	assert_str(prop(f, "Task", "ContainerDefinitions[0].Environment[1].Value"), "true");
+	assert_unknown(prop(f, "Task", "ContainerDefinitions[0].Environment[2].Value"),
+		       "Logs.Arn");
+	v = prop(f, "Logs", "RetentionInDays");
+	assert_int_equal(v->kind, VALUE_NUMBER);
+	/* the parameter itself keeps its type: only property values convert */
+	assert_int_equal(value_map_get(f->st->params, "Attempts")->kind, VALUE_NUMBER);
+
+	/* evaluated again at apply, with AWS's answers: converted the same way */
+	ctx = f->ctx;
+	ctx.resolve = num_resolver;
+	ctx.resolve_ud = f->a;
+	p = template_eval_resource(f->a, f->st, &ctx, "Task", NULL, &err);
+	assert_non_null(p);
+	assert_str(value_get_path(p, "ContainerDefinitions[0].Environment[2].Value"), "42");
+	assert_str(value_get_path(p, "ContainerDefinitions[0].Environment[0].Value"), "10");
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1100,6 +1174,7 @@ int main(void)
 		cmocka_unit_test(test_list_number_param),
 		cmocka_unit_test(test_condition_depth_limit),
 		cmocka_unit_test(test_error_cap_and_many_aliases),
+		cmocka_unit_test(test_scalars_take_schema_types),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

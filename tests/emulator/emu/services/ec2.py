@@ -502,20 +502,39 @@ ZONES = {
 }
 
 
-def _zones(region):
+def _zone_list(region, ctx=None):
+    """[{name, id, type, state}] of a region: the ZONES table (else a, b, c),
+    or the config's `availability_zones` {region: [name | {name, id, type,
+    state}]} (local zones with type "local-zone"; an "impaired" zone)."""
     parts = region.split('-')
     short = region.replace('-', '')
     if len(parts) == 3:
         short = parts[0] + _DIRS.get(parts[1], parts[1][:1]) + parts[2]
-    table = ZONES.get(region) or [(s, i + 1) for i, s in enumerate('abc')]
-    return [(f'{region}{s}', f'{short}-az{i}') for s, i in table]
+    conf = ((ctx.config.get('availability_zones') if ctx is not None else None)
+            or {}).get(region)
+    if not conf:
+        table = ZONES.get(region) or [(s, i + 1) for i, s in enumerate('abc')]
+        conf = [{'name': f'{region}{s}', 'id': f'{short}-az{i}'} for s, i in table]
+    out = []
+    for i, z in enumerate(conf):
+        z = {'name': z} if isinstance(z, str) else dict(z)
+        z.setdefault('id', f'{short}-az{i + 1}')
+        z.setdefault('type', 'availability-zone')
+        z.setdefault('state', 'available')
+        out.append(z)
+    return out
+
+
+def _zones(region, ctx=None):
+    return [(z['name'], z['id']) for z in _zone_list(region, ctx)
+            if z['type'] == 'availability-zone' and z['state'] == 'available']
 
 
 def describe_availability_zones(ctx, params):
-    zones = [{'State': 'available', 'OptInStatus': 'opt-in-not-required',
-              'Messages': [], 'RegionName': ctx.region, 'ZoneName': n,
-              'ZoneId': i, 'GroupName': ctx.region, 'NetworkBorderGroup': ctx.region,
-              'ZoneType': 'availability-zone'} for n, i in _zones(ctx.region)]
+    zones = [{'State': z['state'], 'OptInStatus': 'opt-in-not-required',
+              'Messages': [], 'RegionName': ctx.region, 'ZoneName': z['name'],
+              'ZoneId': z['id'], 'GroupName': ctx.region, 'NetworkBorderGroup': ctx.region,
+              'ZoneType': z['type']} for z in _zone_list(ctx.region, ctx)]
     names = params.get('ZoneNames') or []
     zids = params.get('ZoneIds') or []
     for n in names:
@@ -732,7 +751,7 @@ def create_subnet(ctx, params):
         if s['VpcId'] == v['VpcId'] and net.overlaps(ipaddress.ip_network(s['CidrBlock'])):
             raise AwsError('InvalidSubnet.Conflict',
                            f"The CIDR '{params['CidrBlock']}' conflicts with another subnet")
-    zones = _zones(ctx.region)
+    zones = _zones(ctx.region, ctx)
     az, azid = params.get('AvailabilityZone'), params.get('AvailabilityZoneId')
     if az and azid:
         raise AwsError('InvalidParameterCombination',
@@ -2256,7 +2275,7 @@ def describe_vpc_endpoint_services(ctx, params):
             details.append({
                 'ServiceName': n, 'ServiceId': 'vpce-svc-0' + f'{abs(hash(n)) % 16**16:016x}',
                 'ServiceType': [{'ServiceType': t}],
-                'AvailabilityZones': [z for z, _ in _zones(ctx.region)],
+                'AvailabilityZones': [z for z, _ in _zones(ctx.region, ctx)],
                 'Owner': 'amazon', 'BaseEndpointDnsNames': [f'{svc}.{ctx.region}.vpce.amazonaws.com'],
                 'PrivateDnsName': f'{svc}.{ctx.region}.amazonaws.com' if t == 'Interface' else None,
                 'VpcEndpointPolicySupported': True, 'AcceptanceRequired': False,

@@ -7,9 +7,21 @@ the key does not exist. These headers are read from the raw request because
 this botocore's model predates them in PutObject. GetObject/HeadObject honour
 If-Match / If-None-Match (412 / 304) as modelled.
 
+Versioning (for cairn's `state history` / `state pull --version-id`): with the
+bucket's versioning Enabled every PutObject keeps a new version (a random
+VersionId, returned as x-amz-version-id), DeleteObject adds a delete marker,
+GetObject/HeadObject take versionId, ListObjectVersions lists versions and
+delete markers newest first. Without versioning the one version is "null" (as
+AWS lists it). Server-side encryption: PutObject's x-amz-server-side-encryption
+(AES256 or aws:kms) and KMS key id are stored and echoed by Put/Get/HeadObject;
+without the header the object is AES256 (the default encryption AWS applies
+to every new object since January 2023).
+
 Store: buckets[name] = {Name, CreationDate, Region, Tags, Versioning,
                         objects {key: {Body (base64), ETag, LastModified, ContentType,
-                                       Metadata, Size}}}
+                                       Metadata, Size, VersionId, SSE, KMSKeyId}},
+                        versions {key: [object or {DeleteMarker: True, VersionId,
+                                  LastModified}, oldest first]}}
 """
 import base64
 import hashlib
@@ -184,11 +196,39 @@ def put_object(ctx, p):
                                        'received.', 400)
     _check_write_conditions(ctx, b, key)
     etag = f'"{md5.hexdigest()}"'
-    b['objects'][key] = {'Body': base64.b64encode(body).decode(), 'ETag': etag,
-                         'LastModified': float(int(ctx.now())), 'Size': len(body),
-                         'ContentType': p.get('ContentType') or 'binary/octet-stream',
-                         'Metadata': p.get('Metadata') or {}}
-    return {'ETag': etag}
+    sse = p.get('ServerSideEncryption') or 'AES256'
+    if sse not in ('AES256', 'aws:kms', 'aws:kms:dsse'):
+        raise S3Error('InvalidArgument', 'The encryption method specified is not supported',
+                      400, ArgumentName='x-amz-server-side-encryption', ArgumentValue=sse)
+    kms = None
+    if sse.startswith('aws:kms'):
+        kms = p.get('SSEKMSKeyId') or \
+            f'arn:aws:kms:{ctx.region}:{ctx.account}:alias/aws/s3'
+    elif p.get('SSEKMSKeyId'):
+        raise S3Error('InvalidArgument', 'Server Side Encryption with KMS managed key '
+                                         'requires HTTP header x-amz-server-side-encryption '
+                                         ': aws:kms', 400)
+    vid = ctx.rand_hex(32) if b.get('Versioning') == 'Enabled' else 'null'
+    o = {'Body': base64.b64encode(body).decode(), 'ETag': etag,
+         'LastModified': float(int(ctx.now())), 'Size': len(body),
+         'ContentType': p.get('ContentType') or 'binary/octet-stream',
+         'Metadata': p.get('Metadata') or {}, 'VersionId': vid, 'SSE': sse,
+         'KMSKeyId': kms}
+    b['objects'][key] = o
+    _keep_version(b, key, o)
+    out = {'ETag': etag, 'ServerSideEncryption': sse}
+    if kms:
+        out['SSEKMSKeyId'] = kms
+    if vid != 'null':
+        out['VersionId'] = vid
+    return out
+
+
+def _keep_version(b, key, entry):
+    vs = b.setdefault('versions', {}).setdefault(key, [])
+    if entry['VersionId'] == 'null':
+        vs[:] = [v for v in vs if v['VersionId'] != 'null']
+    vs.append(entry)
 
 
 def _read_conditions(ctx, p, o):
@@ -208,15 +248,39 @@ def _read_conditions(ctx, p, o):
 
 def _obj_headers(o):
     out = {'ETag': o['ETag'], 'LastModified': o['LastModified'], 'ContentLength': o['Size'],
-           'ContentType': o['ContentType'], 'AcceptRanges': 'bytes'}
+           'ContentType': o['ContentType'], 'AcceptRanges': 'bytes',
+           'ServerSideEncryption': o.get('SSE') or 'AES256'}
+    if o.get('KMSKeyId'):
+        out['SSEKMSKeyId'] = o['KMSKeyId']
+    if o.get('VersionId') not in (None, 'null'):
+        out['VersionId'] = o['VersionId']
     if o['Metadata']:
         out['Metadata'] = o['Metadata']
     return out
 
 
+def _get_version(ctx, b, key, p):
+    """The current object, or the version p['VersionId'] names."""
+    vid = p.get('VersionId')
+    if vid is None:
+        return _obj(ctx, b, key)
+    for v in b.get('versions', {}).get(key, []):
+        if v['VersionId'] == vid:
+            if v.get('DeleteMarker'):
+                raise S3Error('MethodNotAllowed', 'The specified method is not allowed '
+                                                  'against this resource.', 405,
+                              Method='GET', ResourceType='DeleteMarker')
+            return v
+    if vid == 'null' and key in b['objects'] and b['objects'][key].get('VersionId') in \
+            (None, 'null'):
+        return b['objects'][key]
+    raise S3Error('NoSuchVersion', 'The specified version does not exist.', 404, Key=key,
+                  VersionId=vid)
+
+
 def get_object(ctx, p):
     b = _bucket(ctx, p['Bucket'])
-    o = _obj(ctx, b, p['Key'])
+    o = _get_version(ctx, b, p['Key'], p)
     _read_conditions(ctx, p, o)
     body = base64.b64decode(o['Body'])
     out = _obj_headers(o)
@@ -245,7 +309,7 @@ def get_object(ctx, p):
 
 def head_object(ctx, p):
     b = _bucket(ctx, p['Bucket'])
-    o = _obj(ctx, b, p['Key'])
+    o = _get_version(ctx, b, p['Key'], p)
     _read_conditions(ctx, p, o)
     return _obj_headers(o)
 
@@ -261,8 +325,59 @@ def delete_object(ctx, p):
             raise S3Error('PreconditionFailed', 'At least one of the pre-conditions you '
                                                 'specified did not hold', 412,
                           Condition='If-Match')
+    if p.get('VersionId'):
+        vs = b.get('versions', {}).get(p['Key'], [])
+        vs[:] = [v for v in vs if v['VersionId'] != p['VersionId']]
+        if cur is not None and cur.get('VersionId') == p['VersionId']:
+            b['objects'].pop(p['Key'], None)
+        return {'__status__': 204, 'VersionId': p['VersionId']}
     b['objects'].pop(p['Key'], None)
+    if b.get('Versioning') == 'Enabled' and cur is not None:
+        vid = ctx.rand_hex(32)
+        _keep_version(b, p['Key'], {'DeleteMarker': True, 'VersionId': vid,
+                                    'LastModified': float(int(ctx.now()))})
+        return {'__status__': 204, 'DeleteMarker': True, 'VersionId': vid}
+    if cur is not None and b.get('versions', {}).get(p['Key']):
+        # unversioned bucket: the "null" version goes with the object
+        vs = b['versions'][p['Key']]
+        vs[:] = [v for v in vs if v['VersionId'] != 'null']
     return {'__status__': 204}
+
+
+def list_object_versions(ctx, p):
+    """Versions and delete markers of the keys under Prefix, newest first per
+    key (no pagination: MaxKeys is honoured as a cap with IsTruncated)."""
+    b = _bucket(ctx, p['Bucket'])
+    prefix = p.get('Prefix', '')
+    max_keys = p.get('MaxKeys', 1000)
+    versions, markers = [], []
+    count = 0
+    truncated = False
+    for key in sorted(b.get('versions', {})):
+        if not key.startswith(prefix):
+            continue
+        vs = b['versions'][key]
+        for i, v in enumerate(reversed(vs)):
+            if count >= max_keys:
+                truncated = True
+                break
+            count += 1
+            item = {'Key': key, 'VersionId': v['VersionId'], 'IsLatest': i == 0,
+                    'LastModified': v['LastModified']}
+            if v.get('DeleteMarker'):
+                markers.append(item)
+            else:
+                item.update({'ETag': v['ETag'], 'Size': v['Size'],
+                             'StorageClass': 'STANDARD'})
+                versions.append(item)
+    out = {'__root__': 'ListVersionsResult', 'Name': b['Name'], 'Prefix': prefix,
+           'KeyMarker': p.get('KeyMarker', ''), 'VersionIdMarker': p.get('VersionIdMarker', ''),
+           'MaxKeys': max_keys, 'IsTruncated': truncated}
+    if versions:
+        out['Versions'] = versions
+    if markers:
+        out['DeleteMarkers'] = markers
+    return out
 
 
 def delete_objects(ctx, p):
@@ -380,6 +495,7 @@ HANDLERS = {
     'PutObject': put_object, 'GetObject': get_object, 'HeadObject': head_object,
     'DeleteObject': delete_object, 'DeleteObjects': delete_objects,
     'CopyObject': copy_object, 'ListObjectsV2': list_objects_v2, 'ListObjects': list_objects,
+    'ListObjectVersions': list_object_versions,
 }
 
 

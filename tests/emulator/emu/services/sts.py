@@ -35,10 +35,23 @@ def _role(ctx, role_arn):
 
 
 def _issue(ctx, role, session_name, duration):
-    if not 900 <= duration <= max(3600, role.get('MaxSessionDuration', 3600)):
+    return issue(ctx, role, session_name, duration)
+
+
+def issue(ctx, role, session_name, duration, check=True):
+    """A temporary session for role (a dict with RoleName, RoleId, Arn).
+
+    The knob `sts_credentials_seconds` (config) shortens every session the
+    emulator hands out (AssumeRole*, instance and container credentials, SSO)
+    to that many seconds, so tests see credentials expire mid-run; expired
+    sessions are refused with each protocol's ExpiredToken code."""
+    if check and not 900 <= duration <= max(3600, role.get('MaxSessionDuration', 3600)):
         raise AwsError('ValidationError',
                        'The requested DurationSeconds exceeds the MaxSessionDuration set '
                        'for this role.')
+    short = ctx.config.get('sts_credentials_seconds')
+    if short:
+        duration = min(duration, float(short))
     ak = 'ASIA' + _rand(ctx, _UPPER, 16)
     secret = _rand(ctx, _SECRET, 40)
     token = 'FwoGZXIvYXdzE' + _rand(ctx, string.ascii_letters + string.digits, 120)
@@ -96,6 +109,13 @@ def _jwt_claims(token):
 
 def assume_role_with_web_identity(ctx, params):
     claims = _jwt_claims(params['WebIdentityToken'])
+    # an OIDC token past its "exp" claim is refused as STS does (a CI job's
+    # token file written once goes stale within minutes)
+    exp = claims.get('exp')
+    if isinstance(exp, (int, float)) and exp <= ctx.now():
+        raise AwsError('ExpiredTokenException',
+                       'Token expired: current date/time must be before the expiration '
+                       'date/time')
     role = _role(ctx, params['RoleArn'])
     creds, user = _issue(ctx, role, params['RoleSessionName'],
                          params.get('DurationSeconds', 3600))
