@@ -97,6 +97,11 @@ def cairn(emu, tmp_path):
 
     last = [time.time()]
 
+    def settle_since_last():
+        wait = last[0] + max_delay(emu) + 0.05 - time.time()
+        if wait > 0:
+            time.sleep(wait)
+
     def run(*args, timeout=300, extra_env=None, settle=True):
         # Each cairn command meets the visibility delays within itself (a create
         # followed by reads and writes naming the new resource). Between two
@@ -104,9 +109,7 @@ def cairn(emu, tmp_path):
         # the start of a command still trusts NotFound for a resource created
         # moments before (a known bug, test_real_account.py, xfail).
         if settle:
-            wait = last[0] + max_delay(emu) + 0.05 - time.time()
-            if wait > 0:
-                time.sleep(wait)
+            settle_since_last()
         e = dict(env)
         if extra_env:
             e.update(extra_env)
@@ -117,6 +120,7 @@ def cairn(emu, tmp_path):
             last[0] = time.time()
         return Result(p)
     run.tmp = tmp_path
+    run.settle = settle_since_last      # for tests that start cairn themselves
     run.env = env
     run.path = CAIRN
     run.endpoint = ['--endpoint-url', emu.url]
