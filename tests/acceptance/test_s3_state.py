@@ -117,6 +117,7 @@ def test_apply_then_plan_from_another_home(emu, cairn, stack, s3, tmp_path):
     (ci / 'home').mkdir(parents=True)
     (ci / 'web.yaml').write_text(TEMPLATE)
     env = dict(cairn.env, HOME=str(ci / 'home'), TMPDIR=str(tmpdir))
+    cairn.settle()      # the visibility delay of what the last apply made
     p = subprocess.run([cairn.path, 'plan', 'web.yaml', '--detailed-exitcode',
                         *cairn.endpoint, '--state', url()], cwd=str(ci), env=env,
                        capture_output=True, text=True, timeout=60)
