@@ -75,30 +75,26 @@ static struct value *json_string(struct arena *a, const struct value *v)
 	return s;
 }
 
-/* Where the type takes tags: its "Tags" property, as a list of
- * {Key, Value} or as a map. */
-static bool tags_are_map(const struct value *props)
-{
-	const struct value *t = pv(props, "Tags");
-
-	return t && t->kind == VALUE_MAP;
-}
-
-/* The properties to send: the template's, with cairn's tags added where
- * the type takes tags. */
+/* The properties to send: the template's, scalars in the schema's types
+ * (CloudFormation's conversions), with cairn's tags added where the type
+ * takes tags. */
 static struct value *desired_state(struct provider_ctx *ctx,
 				   const struct schema_type *t,
 				   const struct value *props)
 {
 	struct arena *a = ctx->arena;
 	struct value *d = props && props->kind == VALUE_MAP
-				  ? value_copy(a, props)
+				  ? schema_coerce(t, a, (struct value *)props)
 				  : value_new_map(a);
 
 	if (schema_taggable(t) && schema_has_attribute(t, "Tags")) {
 		struct value *tags = tags_merged(ctx, props);
+		/* in the shape the schema gives Tags: a list of {Key,
+		 * Value}, or a map (AWS::SSM::Parameter...) */
 		value_map_set(a, d, "Tags",
-			      tags_are_map(props) ? tags_as_map(a, tags) : tags);
+			      schema_object_property(t, "Tags")
+				      ? tags_as_map(a, tags)
+				      : tags);
 	}
 	return d;
 }
@@ -168,10 +164,12 @@ static const struct value *wait_request(struct provider_ctx *ctx,
 		/* RetryAfter (epoch seconds) says when the answer can change:
 		 * wait exactly that long (bounded by the deadline); without it,
 		 * the native providers' growing poll interval */
+		/* (5 ms past it, so clock granularity does not wake us a
+		 * hair early into another full poll interval) */
 		left = ra && ra->kind == VALUE_NUMBER
-			       ? strtod(ra->u.num.text, NULL) - now_epoch()
+			       ? strtod(ra->u.num.text, NULL) - now_epoch() + 0.005
 			       : 0;
-		if (left > 0.005 && left < 600) {
+		if (left > 0 && left < 600) {
 			if (prov_now() + left > dl)
 				return prov_fail(ctx, err, ERR_TIMEOUT,
 						 "timed out waiting for %s", msg),
@@ -305,9 +303,43 @@ static void add_attrs(struct arena *a, struct value *attrs,
 	strbuf_setlen(path, len);
 }
 
+/* Whether the value under key k ("A" or "A.B": its top-level part) is a
+ * secret in ref (the desired properties, or the recorded attributes). */
+static bool secret_in(struct arena *a, const struct value *ref, const char *k)
+{
+	const struct value *v;
+	const char *dot = strchr(k, '.');
+
+	if (!ref || ref->kind != VALUE_MAP)
+		return false;
+	v = value_map_get(ref, k);
+	if (!v && dot)
+		v = value_map_get(ref, arena_strndup(a, k, (size_t)(dot - k)));
+	return v && value_has_sensitive(v);
+}
+
+/* A secret sent to AWS comes back in plain text from GetResource: the
+ * attributes and observed properties holding it are marked sensitive, so
+ * the state keeps only their fingerprints and nothing prints them. */
+static void mark_secrets(struct arena *a, struct value *m,
+			 const struct value *ref)
+{
+	size_t i;
+
+	for (i = 0; m && ref && i < m->u.map.n; i++) {
+		struct value *v = m->u.map.items[i].val;
+		if (!strcmp(m->u.map.items[i].key, "Ref") ||
+		    !secret_in(a, ref, m->u.map.items[i].key))
+			continue;
+		v = value_copy(a, v);
+		v->sensitive = 1;
+		m->u.map.items[i].val = v;
+	}
+}
+
 static void result_from(struct provider_ctx *ctx, const struct schema_type *t,
 			const char *id, const struct value *props,
-			struct provider_result *out)
+			const struct value *secrets, struct provider_result *out)
 {
 	struct arena *a = ctx->arena;
 	struct strbuf path = STRBUF_INIT;
@@ -318,17 +350,19 @@ static void result_from(struct provider_ctx *ctx, const struct schema_type *t,
 	add_attrs(a, out->attrs, props, &path, t);
 	strbuf_release(&path);
 	out->props = observed(ctx, t, props);
+	mark_secrets(a, out->attrs, secrets);
+	mark_secrets(a, out->props, secrets);
 }
 
-static int cc_read(struct provider_ctx *ctx, const char *physical_id,
-		   const struct value *attrs, struct provider_result *out,
-		   struct err *err)
+/* GetResource; secrets: where the secrets are (see mark_secrets). */
+static int read_with(struct provider_ctx *ctx, const char *physical_id,
+		     const struct value *secrets, struct provider_result *out,
+		     struct err *err)
 {
 	const struct schema_type *t = cc_schema(ctx, err);
 	struct value *p, *r, *props;
 	const char *text;
 
-	(void)attrs;
 	if (!t)
 		return -1;
 	p = value_new_map(ctx->arena);
@@ -346,8 +380,16 @@ static int cc_read(struct provider_ctx *ctx, const char *physical_id,
 		err_prefix(err, "cloudcontrol:GetResource Properties: ");
 		return -1;
 	}
-	result_from(ctx, t, physical_id, props, out);
+	result_from(ctx, t, physical_id, props, secrets, out);
 	return 0;
+}
+
+static int cc_read(struct provider_ctx *ctx, const char *physical_id,
+		   const struct value *attrs, struct provider_result *out,
+		   struct err *err)
+{
+	/* the recorded attributes: a secret there is a sensitive fingerprint */
+	return read_with(ctx, physical_id, attrs, out, err);
 }
 
 /* ------------------------------------------------------------ create */
@@ -376,7 +418,7 @@ static int cc_create(struct provider_ctx *ctx, const struct value *props,
 		return prov_fail(ctx, err, ERR_AWS,
 				 "cloudcontrol:CreateResource: SUCCESS without "
 				 "an Identifier");
-	return cc_read(ctx, id, NULL, out, err);
+	return read_with(ctx, id, props, out, err);
 }
 
 /* ------------------------------------------------------------ update */
@@ -425,10 +467,13 @@ struct value *cc_json_patch(struct arena *a, const struct value *old_props,
 		const struct value *ov = pv(old_props, k);
 		if (nv->kind == VALUE_NULL)
 			continue;
-		if (!ov)
+		/* "add" rather than "replace": on an object member RFC 6902
+		 * add sets it whether or not it exists, and what cairn
+		 * recorded may not be what AWS has (an imported resource
+		 * without cairn's tags, a property removed out of band),
+		 * where "replace" of a missing member fails */
+		if (!ov || !value_equal(ov, nv))
 			patch_op(a, ops, "add", k, nv);
-		else if (!value_equal(ov, nv))
-			patch_op(a, ops, "replace", k, nv);
 	}
 	for (i = 0; old_props && i < old_props->u.map.n; i++) {
 		const char *k = old_props->u.map.items[i].key;
@@ -484,7 +529,8 @@ static int cc_update(struct provider_ctx *ctx, const char *physical_id,
 		if (!ev)
 			return -1;
 	}
-	return cc_read(ctx, physical_id, attrs, out, err);
+	(void)attrs;
+	return read_with(ctx, physical_id, new_props, out, err);
 }
 
 /* ------------------------------------------------------------ delete */
@@ -534,6 +580,23 @@ static bool has_cairn_tags(struct provider_ctx *ctx, const struct value *tags)
 	return stack && lid;
 }
 
+/*
+ * What a stopped run's CreateResource made, by its ClientToken: the same
+ * token returns that request (still running, or done) instead of a new
+ * one. If the stopped run never sent it, this creates the resource, which
+ * is what the caller was about to do (apply), or what it then deletes
+ * (destroy of a crashed run): as for the providers that have no find().
+ * Cloud Control keeps tokens for a limited time, so the tags come first.
+ */
+static int by_token(struct provider_ctx *ctx, const struct value *props,
+		    struct provider_result *out, struct err *err)
+{
+	if (!ctx->token)
+		return err_set(err, ERR_NOT_FOUND, "no %s for %s", ctx->type,
+			       ctx->logical_id);
+	return cc_create(ctx, props, out, err);
+}
+
 static int cc_find(struct provider_ctx *ctx, const struct value *props,
 		   struct provider_result *out, struct err *err)
 {
@@ -542,11 +605,10 @@ static int cc_find(struct provider_ctx *ctx, const struct value *props,
 	struct value *p, *r, *list;
 	size_t i;
 
-	(void)props;
 	if (!t)
 		return -1;
 	if (!schema_taggable(t) || !schema_has_attribute(t, "Tags"))
-		return err_set(err, ERR_NOT_FOUND, "not found");
+		return by_token(ctx, props, out, err);
 	p = value_new_map(a);
 	ps(a, p, "TypeName", ctx->type);
 	r = aws_call_all(ctx->aws, "cloudcontrol", "ListResources", p,
@@ -568,10 +630,9 @@ static int cc_find(struct provider_ctx *ctx, const struct value *props,
 		log_msg(LOG_DEBUG, "%s: found %s %s by its cairn tags",
 			ctx->logical_id, ctx->type, id);
 		/* ListResources may leave properties out: read it whole */
-		return cc_read(ctx, id, NULL, out, err);
+		return read_with(ctx, id, props, out, err);
 	}
-	return err_set(err, ERR_NOT_FOUND, "no %s tagged for %s", ctx->type,
-		       ctx->logical_id);
+	return by_token(ctx, props, out, err);
 }
 
 const struct provider prov_cloudcontrol = {

@@ -134,6 +134,14 @@ static void cluster_fill(struct provider_ctx *ctx, const char *name,
 	ps(a, props, "ClusterName", pv_str(c, "clusterName"));
 	if (st && st->kind == VALUE_LIST && st->u.list.n)
 		value_map_set(a, props, "ClusterSettings", pascal_keys(a, st, NULL));
+	/* in every DescribeClusters answer, without an include */
+	st = pv(c, "capacityProviders");
+	if (st && st->kind == VALUE_LIST && st->u.list.n)
+		value_map_set(a, props, "CapacityProviders", value_copy(a, st));
+	st = pv(c, "defaultCapacityProviderStrategy");
+	if (st && st->kind == VALUE_LIST && st->u.list.n)
+		value_map_set(a, props, "DefaultCapacityProviderStrategy",
+			      pascal_keys(a, st, NULL));
 	t = tags_from_aws(a, pv(c, "tags"), "key", "value");
 	if (t)
 		value_map_set(a, props, "Tags", t);

@@ -29,7 +29,7 @@ extern const struct provider prov_ec2_vpc, prov_ec2_subnet, prov_ec2_igw,
  * ctx->type and the type's registry schema. */
 extern const struct provider prov_cloudcontrol;
 /* RFC 6902 operations turning old_props into new_props, one per changed
- * top-level property (add / replace / remove), in new_props' order then
+ * top-level property (add for a new or changed one, remove), in new_props' order then
  * the removals; pointers escaped per RFC 6901. */
 struct value *cc_json_patch(struct arena *a, const struct value *old_props,
 			    const struct value *new_props);

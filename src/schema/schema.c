@@ -334,3 +334,10 @@ size_t schema_edit_distance(const char *a, const char *b, size_t cap)
 	free(row);
 	return result;
 }
+
+bool schema_object_property(const struct schema_type *t, const char *name)
+{
+	const struct snode *n = t && t->root ? snode_prop(t->root, name) : NULL;
+
+	return n && (n->types & ST_OBJECT) && !(n->types & ST_ARRAY);
+}

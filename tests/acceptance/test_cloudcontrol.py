@@ -69,6 +69,10 @@ def test_pipeline_life_cycle(fast, cairn):
     assert q['VisibilityTimeout'] == 60
     assert q['RedrivePolicy']['deadLetterTargetArn'] == out['DeadLetterQueueArn']
     assert q['KmsMasterKeyId'] == out['KeyArn']
+    dlq_url = q['RedrivePolicy']['deadLetterTargetArn']
+    dlq = [d for d in _list(emu, 'AWS::SQS::Queue') if d['Arn'] == dlq_url][0]
+    # "1209600" in the template, an integer for Cloud Control (the schema's type)
+    assert dlq['MessageRetentionPeriod'] == 1209600
     tags = {t['Key']: t['Value'] for t in
             props(emu, 'AWS::DynamoDB::Table', out['OrderTableName'])['Tags']}
     assert tags == {'app': 'orders', 'cairn:stack': STACK, 'cairn:logical-id': 'OrderTable'}
@@ -185,9 +189,36 @@ def test_kill_while_create_in_progress(emu, cairn, victim):
     converge(emu, cairn, state)
 
 
+@pytest.mark.parametrize('victim', ['KeyAlias', 'AlertTopic'])
+def test_destroy_after_kill_while_create_in_progress(emu, cairn, victim):
+    """kill -9 while a create is still running, then destroy (not apply):
+    the resource the stopped run asked for is found (by its tags, or by its
+    ClientToken for a type without tags: an alias) and deleted too."""
+    emu.reset()
+    emu.control('config', {'async': {'cloudcontrol': 0.3,
+                                     'cloudcontrol:' + _type_of(victim): 3.0}})
+    state = 'crash.db'
+    p = subprocess.Popen([cairn.path, 'apply', TPL, '--auto-approve', *common(cairn, state)],
+                         cwd=str(cairn.tmp), env=cairn.env, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    try:
+        end = time.time() + 30
+        while not _creating(emu, _type_of(victim)):
+            assert time.time() < end, 'the create never started'
+            time.sleep(0.05)
+        time.sleep(0.4)
+    finally:
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+    emu.control('config', {'async': {'cloudcontrol:' + _type_of(victim): 0.3}})
+    r = cairn('destroy', TPL, '--auto-approve', *common(cairn, state))
+    assert r.rc == 0, r
+    assert inventory(emu) == {}, emu.control('inventory')
+
+
 def _type_of(logical_id):
     return {'DeadLetterQueue': 'AWS::SQS::Queue', 'AlertTopic': 'AWS::SNS::Topic',
-            'OrderTable': 'AWS::DynamoDB::Table'}[logical_id]
+            'OrderTable': 'AWS::DynamoDB::Table', 'KeyAlias': 'AWS::KMS::Alias'}[logical_id]
 
 
 def _creating(emu, type_name):
@@ -241,3 +272,166 @@ def test_schema_update_caches_describe_type(emu, cairn):
         assert 'Resources.OrderQueue.Properties.VisibilityTimeout: unknown property' in r.out + r.err
     finally:
         emu.control('config', {'registry_overrides': {'AWS::SQS::Queue': None}})
+
+
+def test_kill_at_random_moments(emu, cairn):
+    """kill -9 at random instants of an apply of the pipeline, then apply
+    again: exactly the template's resources, nothing duplicated."""
+    import random
+    rng = random.Random(int(os.environ.get('CAIRN_CRASH_SEED', '13')))
+    for t in range(int(os.environ.get('CAIRN_CC_CRASH_TRIALS', '5'))):
+        emu.reset()
+        emu.control('config', {'async': {'cloudcontrol': 0.3}})
+        state = f'rand-{t}.db'
+        p = subprocess.Popen([cairn.path, 'apply', TPL, '--auto-approve',
+                              *common(cairn, state)], cwd=str(cairn.tmp), env=cairn.env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.05, 2.0))
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        converge(emu, cairn, state)
+
+
+def test_gone_and_import(fast, cairn):
+    """A Cloud Control resource deleted behind cairn's back is reported gone
+    by drift; `cairn import` adopts an existing one by its identifier."""
+    emu = fast
+    r = cairn('apply', TPL, '--auto-approve', *common(cairn))
+    assert r.rc == 0, r
+    table = outputs(cairn)['OrderTableName']
+    cc = emu.client('cloudcontrol')
+    _wait(cc, cc.delete_resource(TypeName='AWS::DynamoDB::Table',
+                                 Identifier=table)['ProgressEvent'])
+    r = cairn('drift', TPL, '--json', *common(cairn))
+    assert r.rc == 2, r
+    status = {x['logical_id']: x['status'] for x in json.loads(r.out)['resources']}
+    assert status['OrderTable'] == 'gone', status
+    # a table made outside cairn, adopted under the template's logical id
+    ev = cc.create_resource(TypeName='AWS::DynamoDB::Table', DesiredState=json.dumps({
+        'TableName': 'orders-by-hand', 'BillingMode': 'PAY_PER_REQUEST',
+        'SSESpecification': {'SSEEnabled': True},
+        'AttributeDefinitions': [{'AttributeName': 'orderId', 'AttributeType': 'S'}],
+        'KeySchema': [{'AttributeName': 'orderId', 'KeyType': 'HASH'}]}))['ProgressEvent']
+    _wait(cc, ev)
+    assert cairn('state', 'rm', 'OrderTable', '--state', str(cairn.tmp / 'state.db')).rc == 0
+    r = cairn('import', 'OrderTable', 'orders-by-hand', '--template', TPL, *common(cairn))
+    assert r.rc == 0, r
+    r = cairn('apply', TPL, '--auto-approve', *common(cairn))
+    assert r.rc == 0, r
+    assert outputs(cairn)['OrderTableName'] == 'orders-by-hand'
+    tags = {t['Key']: t['Value'] for t in props(emu, 'AWS::DynamoDB::Table',
+                                                'orders-by-hand').get('Tags', [])}
+    assert tags.get('app') == 'orders', tags
+    r = cairn('destroy', TPL, '--auto-approve', *common(cairn))
+    assert r.rc == 0, r
+    assert inventory(emu) == {}, emu.control('inventory')
+
+
+NAMED_TPL = """Parameters:
+  DocType: {Type: String, Default: Command}
+Resources:
+  Doc:
+    Type: AWS::SSM::Document
+    Properties:
+      Name: cairn-cc-named-doc
+      DocumentType: !Ref DocType
+      Content: {schemaVersion: "2.2", mainSteps: []}
+  Logs:
+    Type: AWS::Logs::LogGroup
+    Properties: {LogGroupName: /cairn/cc-filter}
+  Filter:
+    Type: AWS::Logs::MetricFilter
+    Properties:
+      LogGroupName: !Ref Logs
+      FilterName: errors
+      FilterPattern: ERROR
+      MetricTransformations:
+        - {MetricName: Errors, MetricNamespace: cairn, MetricValue: "1"}
+  Param:
+    Type: AWS::SSM::Parameter
+    Properties: {Type: String, Value: "5"}
+Outputs:
+  FilterRef: {Value: !Ref Filter}
+  ParamRef: {Value: !Ref Param}
+"""
+
+SECRET_TPL = """Parameters:
+  Display: {Type: String, NoEcho: true}
+Resources:
+  Topic:
+    Type: AWS::SNS::Topic
+    Properties:
+      DisplayName: !Ref Display
+"""
+
+
+def test_replacement_keeping_a_name_deletes_first(fast, cairn):
+    """A create-only change (DocumentType) on a resource whose name the
+    template fixes: the new one cannot exist beside the old one, so the old
+    goes first (create-first fails with AlreadyExists). Also: a composite
+    primary identifier (a metric filter: LogGroupName|FilterName) is the
+    Ref, as Cloud Control's identifier."""
+    tpl = cairn.tmp / 'named.yaml'
+    tpl.write_text(NAMED_TPL)
+    r = cairn('apply', str(tpl), '--auto-approve', *common(cairn, 'b.db'))
+    assert r.rc == 0, r
+    assert outputs(cairn, 'b.db')['FilterRef'] == '/cairn/cc-filter|errors'
+    assert props(fast, 'AWS::Logs::MetricFilter',
+                 '/cairn/cc-filter|errors')['FilterPattern'] == 'ERROR'
+    # Tags in the schema's shape: a map for SSM parameters
+    param = props(fast, 'AWS::SSM::Parameter', outputs(cairn, 'b.db')['ParamRef'])
+    assert param["Tags"] == {"cairn:stack": "named",
+                             'cairn:logical-id': 'Param'}, param
+    r = cairn('plan', str(tpl), '--detailed-exitcode', *common(cairn, 'b.db'))
+    assert r.rc == 0, r
+    r = cairn('plan', str(tpl), *common(cairn, 'b.db'), '--param', 'DocType=Automation')
+    assert r.rc == 0, r
+    assert 'forces replacement: DocumentType' in r.out, r
+    assert 'delete before create (Name unchanged)' in r.out, r
+    r = cairn('apply', str(tpl), '--auto-approve', *common(cairn, 'b.db'),
+              '--param', 'DocType=Automation')
+    assert r.rc == 0, r
+    docs = _list(fast, 'AWS::SSM::Document')
+    assert [(d['Name'], d['DocumentType']) for d in docs] == \
+        [('cairn-cc-named-doc', 'Automation')]
+    r = cairn('destroy', str(tpl), '--auto-approve', *common(cairn, 'b.db'),
+              '--param', 'DocType=Automation')
+    assert r.rc == 0, r
+    assert inventory(fast) == {}, fast.control('inventory')
+
+
+def test_secret_never_in_state_or_logs(fast, cairn):
+    """A NoEcho value in a Cloud Control resource's properties: AWS gets it,
+    the state, the plan and the debug log never hold it."""
+    secret = 'cc-Zq8vN3-not-a-real-secret-77'
+    tpl = cairn.tmp / 'secret.yaml'
+    tpl.write_text(SECRET_TPL)
+    r = cairn('apply', str(tpl), '--auto-approve', '--debug', *common(cairn, 's.db'),
+              '--param', 'Display=' + secret)
+    assert r.rc == 0, r
+    assert secret not in r.out and secret not in r.err
+    topics = _list(fast, 'AWS::SNS::Topic')
+    assert [t['DisplayName'] for t in topics] == [secret]
+    for f in os.listdir(cairn.tmp):
+        if f.startswith('s.db'):
+            assert secret.encode() not in (cairn.tmp / f).read_bytes(), f
+    r = cairn('plan', str(tpl), '--detailed-exitcode', *common(cairn, 's.db'),
+              '--param', 'Display=' + secret)
+    assert r.rc == 0, r
+    r = cairn('destroy', str(tpl), '--auto-approve', *common(cairn, 's.db'),
+              '--param', 'Display=' + secret)
+    assert r.rc == 0, r
+
+
+def test_lost_answers_converge(fast, cairn):
+    """Every CreateResource is applied but its answer lost (the connection
+    drops after the work): the retried or next call with the same
+    ClientToken joins the request already made, so nothing is doubled."""
+    emu = fast
+    emu.control('config', {'drop_after_rate': {'cloudcontrol:CreateResource': 1.0}})
+    try:
+        r = cairn('apply', TPL, '--auto-approve', *common(cairn, 'lost.db'))
+    finally:
+        emu.control('config', {'drop_after_rate': {'cloudcontrol:CreateResource': 0.0}})
+    # whatever the first run managed, the second finishes without duplicates
+    converge(emu, cairn, 'lost.db')

@@ -23,6 +23,11 @@ for f in share/bash-completion/completions/cairn share/zsh/site-functions/_cairn
 	share/doc/cairn/examples/vpc.yaml share/man/man1/cairn.1; do
 	if [ -s "$P/$f" ]; then t_ok "installed $f"; else t_fail "installed $f"; fi
 done
+# the schema bundle of the Cloud Control types, found beside the binary
+printf 'Resources:\n  Q:\n    Type: AWS::SQS::Queue\n' >"$T_TMP/cc.yaml"
+t_run "the installed binary finds its schema bundle" 0 env -u CAIRN_SCHEMA_BUNDLE "$BIN" validate "$T_TMP/cc.yaml"
+t_run "... and says where" 0 env -u CAIRN_SCHEMA_BUNDLE "$BIN" schema path
+t_grep "... under share/cairn" "^bundle: $P/bin/../share/cairn/all-types.bundle$" "$T_OUT"
 
 # ---- man pages: one per command, the same words as --help -------------
 # words of a rendered page between SYNOPSIS and the first section after

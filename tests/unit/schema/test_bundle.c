@@ -17,7 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cairn/arena.h"
 #include "cairn/schema.h"
+#include "cairn/value.h"
 #include "cairn/strbuf.h"
 
 static char cache_dir[] = "/tmp/cairn-schema-cache-XXXXXX";
@@ -87,6 +89,31 @@ static void test_queue(void **state)
 	assert_false(schema_has_attribute(t, "NoSuchThing"));
 	/* the same parsed type every time */
 	assert_ptr_equal(t, schema_find("AWS::SQS::Queue"));
+}
+
+/* CloudFormation's conversions before Cloud Control sees the values */
+static void test_coerce(void **state)
+{
+	const struct schema_type *t = schema_find("AWS::SQS::Queue");
+	struct arena *a = arena_new();
+	struct err err = ERR_INIT;
+	const char *in = "{\"VisibilityTimeout\":\"30\",\"FifoQueue\":\"true\","
+			 "\"QueueName\":5,\"DelaySeconds\":\"x5\","
+			 "\"Tags\":[{\"Key\":\"n\",\"Value\":7}]}";
+	struct value *v = value_from_json(a, in, strlen(in), 0, &err);
+	struct value *c;
+	struct strbuf sb = STRBUF_INIT;
+
+	(void)state;
+	assert_non_null(v);
+	c = schema_coerce(t, a, v);
+	value_to_json(c, &sb, 0);
+	assert_string_equal(sb.buf,
+			    "{\"VisibilityTimeout\":30,\"FifoQueue\":true,"
+			    "\"QueueName\":\"5\",\"DelaySeconds\":\"x5\","
+			    "\"Tags\":[{\"Key\":\"n\",\"Value\":\"7\"}]}");
+	strbuf_release(&sb);
+	arena_free(a);
 }
 
 static void test_provisioning_class(void **state)
@@ -163,6 +190,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_index),
 		cmocka_unit_test(test_queue),
+		cmocka_unit_test(test_coerce),
 		cmocka_unit_test(test_provisioning_class),
 		cmocka_unit_test(test_embedded_wins),
 		cmocka_unit_test(test_suggest),

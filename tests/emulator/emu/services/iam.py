@@ -149,6 +149,10 @@ def _enc(doc):
 
 
 def _check_tags(tags):
+    for t in tags:
+        if t['Key'].lower().startswith('aws:'):
+            raise AwsError('InvalidInput', f"User-defined tag keys can't start with 'aws:'. "
+                                           f"This prefix is reserved for AWS tags: {t['Key']}")
     if len(tags) > MAX_TAGS:
         raise AwsError('LimitExceeded', f'Cannot exceed quota for TagsPerRole: {MAX_TAGS}.')
     keys = [t['Key'] for t in tags]
@@ -633,9 +637,10 @@ def attach_role_policy(ctx, p):
     pol = _policy(ctx, p['PolicyArn'])
     if pol['Arn'] in r['AttachedPolicies']:
         return {}
-    if len(r['AttachedPolicies']) >= MAX_ATTACHED_PER_ROLE:
-        raise AwsError('LimitExceeded', f'Cannot exceed quota for PoliciesPerRole: '
-                                        f'{MAX_ATTACHED_PER_ROLE}')
+    limit = int((ctx.config.get('quotas') or {}).get('managed_policies_per_role',
+                                                      MAX_ATTACHED_PER_ROLE))
+    if limit and len(r['AttachedPolicies']) >= limit:
+        raise AwsError('LimitExceeded', f'Cannot exceed quota for PoliciesPerRole: {limit}')
     r['AttachedPolicies'].append(pol['Arn'])
     return {}
 
