@@ -124,6 +124,13 @@ struct aws_identity {
 /* sts:GetCallerIdentity with the resolved credentials. */
 int aws_whoami(struct aws_client *c, struct aws_identity *id, struct err *err);
 
+/* The region's availability zones as Fn::GetAZs returns them:
+ * ec2:DescribeAvailabilityZones, zones in state "available" of type
+ * "availability-zone" (no Local or Wavelength Zones), sorted by name.
+ * Asked once per client; the names are the client's (borrowed). */
+int aws_availability_zones(struct aws_client *c, const char *const **names,
+			   size_t *n, struct err *err);
+
 /* S3 object calls for a state backend (REST-XML, path-style when an
  * endpoint is overridden, virtual-hosted otherwise). */
 struct aws_s3_request {

@@ -32,6 +32,7 @@
 #define CAIRN_EXEC_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -76,7 +77,7 @@ struct exec_opts {
 	exec_event_fn event;        /* may be NULL */
 	void *event_ud;
 	volatile sig_atomic_t *stop;   /* may be NULL */
-	volatile int *cancel;          /* may be NULL */
+	_Atomic int *cancel;           /* may be NULL; read by workers */
 	/* the template's path, for the `cairn import` hint of a resource
 	 * that exists but is not this stack's; may be NULL */
 	const char *template_path;

@@ -327,4 +327,18 @@ int plan_save(const struct plan *p, const char *path, struct err *err);
 struct plan *plan_load(struct arena *a, const char *path,
 		       const struct plan_binding *current, struct err *err);
 
+/*
+ * Whether `now` (the plan made at apply time) does the same work as
+ * `saved` (a plan_load()ed plan): the same resources with the same
+ * actions, in the same order, each with the same type, replacement order
+ * and property changes (path, kind, before and after values, the
+ * create-only property that forces it). Sensitive values are compared only
+ * as "(sensitive)": their parameters are checked by plan_load's
+ * fingerprints. When they differ, returns false and appends to why what
+ * differs ("\"Vpc\" planned update, now replace"; "\"Vpc\": the change
+ * to CidrBlock differs"), never a value.
+ */
+bool plan_same_work(const struct plan *saved, const struct plan *now,
+		    struct strbuf *why);
+
 #endif

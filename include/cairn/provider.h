@@ -38,6 +38,7 @@
 #ifndef CAIRN_PROVIDER_H
 #define CAIRN_PROVIDER_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -61,8 +62,9 @@ struct provider_ctx {
 	/* Absolute deadline (CLOCK_MONOTONIC seconds) for waits and retries of
 	 * this operation; 0: the type's default. */
 	double deadline;
-	/* Set by the executor on a second Ctrl-C: waits return ERR_CANCELLED. */
-	const volatile int *cancel;
+	/* Set on a second Ctrl-C (by a signal handler, read by the worker
+	 * threads, hence atomic): waits return ERR_CANCELLED. */
+	const _Atomic int *cancel;
 	/* Optional: a short status for the progress line ("pending", "waiting
 	 * for available"); may be NULL. Called from the worker thread. */
 	void (*status)(void *ud, const char *msg);

@@ -104,6 +104,20 @@ void schema_validate_at(const struct schema_type *t, const struct value *props,
 struct value *schema_coerce(const struct schema_type *t, struct arena *a,
 			    struct value *props);
 
+/*
+ * IAM policy grammar in the policy-bearing properties of evaluated
+ * properties of type t (src/schema/policy_check.c lists them and the
+ * rules): Version, Statement, statement elements, Effect, Action/
+ * NotAction, Resource and Principal as the kind of document requires,
+ * action form, Sid, condition operators; a managed policy's Description.
+ * One DIAG_ERROR per problem at the offending key or value; unknown
+ * values are skipped. template_check_schemas() calls it after
+ * schema_validate().
+ */
+void schema_check_policies(const struct schema_type *t,
+			   const struct value *props, const char *logical_id,
+			   struct diag_list *out);
+
 /* True when the top-level property name is declared as a JSON object (not
  * an array): Tags of AWS::SSM::Parameter is a {key: value} map, Tags of
  * most types a [{Key, Value}] list. */

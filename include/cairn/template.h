@@ -87,6 +87,9 @@ struct tmpl_resource {
 	const char *condition;            /* NULL: always included */
 	const char *deletion_policy;      /* NULL: Delete */
 	const char *update_replace_policy;
+	/* AWS::CDK::Metadata: accepted, never part of the stack (evaluated
+	 * as not included) */
+	bool noop;
 };
 
 struct tmpl_output {
@@ -155,6 +158,13 @@ struct tmpl_ctx {
 	/* The AZ names Fn::GetAZs returns; NULL = unknown (VALUE_UNKNOWN). */
 	const char *const *azs;
 	size_t nazs;
+	/* When set, Fn::GetAZs of the context's region asks it instead (the
+	 * CLI: ec2:DescribeAvailabilityZones, once per run): 1 with the
+	 * names, 0 when they cannot be known (the value stays unknown), -1
+	 * with err (an error at the intrinsic). */
+	int (*get_azs)(void *ud, const char *const **azs, size_t *n,
+		       struct err *err);
+	void *get_azs_ud;
 	/* A parameter with no value and no Default: an error when false; a
 	 * warning and an unknown value when true (validate). */
 	bool missing_params_unknown;

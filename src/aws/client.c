@@ -33,6 +33,11 @@ struct aws_client {
 	long connect_ms, timeout_ms, retry_base_ms;
 	/* server clock minus local clock, seconds, learnt from Date headers */
 	_Atomic long long clock_offset;
+	/* aws_availability_zones' answer, asked once */
+	pthread_mutex_t azs_lock;
+	char **azs;
+	size_t nazs;
+	int azs_done;
 };
 
 static const char *real_getenv(void *ctx, const char *name)
@@ -87,6 +92,7 @@ struct aws_client *aws_client_new(const struct aws_options *o, struct err *err)
 	size_t i;
 
 	http_global_init();
+	pthread_mutex_init(&c->azs_lock, NULL);
 	c->env.get = real_getenv;
 	path = home_path("AWS_CONFIG_FILE", ".aws/config");
 	if (ini_load(path, 1, &c->config, err) < 0) {
@@ -186,6 +192,10 @@ void aws_client_free(struct aws_client *c)
 	}
 	ini_release(&c->config);
 	ini_release(&c->credentials);
+	for (i = 0; i < c->nazs; i++)
+		free(c->azs[i]);
+	free(c->azs);
+	pthread_mutex_destroy(&c->azs_lock);
 	free(c->region);
 	free(c->endpoint_url);
 	free(c);
@@ -841,6 +851,78 @@ int aws_whoami(struct aws_client *c, struct aws_identity *id, struct err *err)
 	rc = 0;
 out:
 	arena_free(a);
+	return rc;
+}
+
+/* ---- availability zones -------------------------------------------------- */
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void add_filter(struct arena *a, struct value *filters, const char *name,
+		       const char *val)
+{
+	struct value *f = value_new_map(a), *vals = value_new_list(a);
+
+	value_list_push(a, vals, value_new_string(a, val));
+	value_map_set(a, f, "Name", value_new_string(a, name));
+	value_map_set(a, f, "Values", vals);
+	value_list_push(a, filters, f);
+}
+
+int aws_availability_zones(struct aws_client *c, const char *const **names,
+			   size_t *n, struct err *err)
+{
+	struct arena *a;
+	struct value *params, *filters, *res;
+	const struct value *list;
+	size_t i;
+	int rc = -1;
+
+	pthread_mutex_lock(&c->azs_lock);
+	if (c->azs_done) {
+		*names = (const char *const *)c->azs;
+		*n = c->nazs;
+		pthread_mutex_unlock(&c->azs_lock);
+		return 0;
+	}
+	a = arena_new();
+	params = value_new_map(a);
+	filters = value_new_list(a);
+	add_filter(a, filters, "state", "available");
+	add_filter(a, filters, "zone-type", "availability-zone");
+	value_map_set(a, params, "Filters", filters);
+	res = aws_call(c, "ec2", "DescribeAvailabilityZones", params, a, err);
+	if (!res || !(list = aws_get_list(a, res, "availabilityZoneInfo", err)))
+		goto out;
+	for (i = 0; i < list->u.list.n; i++) {
+		const struct value *z = list->u.list.items[i];
+		const char *name = value_str(value_map_get(z, "zoneName"));
+		const char *state = value_str(value_map_get(z, "zoneState"));
+		const char *type = value_str(value_map_get(z, "zoneType"));
+		/* the filters again: a server that ignores them must not
+		 * hand Local Zones or impaired zones to a template */
+		if (!name || !*name || (state && strcmp(state, "available")) ||
+		    (type && *type && strcmp(type, "availability-zone")))
+			continue;
+		c->azs = xrealloc(c->azs, (c->nazs + 1) * sizeof(*c->azs));
+		c->azs[c->nazs++] = xstrdup(name);
+	}
+	if (!c->nazs) {
+		err_set(err, ERR_AWS, "ec2:DescribeAvailabilityZones: no available zone in %s",
+			c->region ? c->region : "the region");
+		goto out;
+	}
+	qsort(c->azs, c->nazs, sizeof(*c->azs), cmp_str);
+	c->azs_done = 1;
+	*names = (const char *const *)c->azs;
+	*n = c->nazs;
+	rc = 0;
+out:
+	arena_free(a);
+	pthread_mutex_unlock(&c->azs_lock);
 	return rc;
 }
 

@@ -74,6 +74,7 @@ static const struct code_class table[] = {
 	{ "RepositoryAlreadyExistsException", ERR_ALREADY_EXISTS },
 	{ "RepositoryNotEmptyException", ERR_CONFLICT },
 	{ "RepositoryNotFoundException", ERR_NOT_FOUND },
+	{ "RepositoryPolicyNotFoundException", ERR_NOT_FOUND },
 	{ "RequestExpired", ERR_AUTH },
 	{ "RequestLimitExceeded", ERR_THROTTLED },
 	{ "RequestThrottled", ERR_THROTTLED },

@@ -135,8 +135,12 @@ static int read_cfg(const char *name, const struct ini_section *prof,
 	key = c->session ? c->session : c->start_url;
 	if (!EVP_Digest(key, strlen(key), md, &mdlen, EVP_sha1(), NULL))
 		return err_set(err, ERR_INTERNAL, "SHA-1 failed");
-	for (i = 0; i < mdlen; i++)
-		sprintf(hex + 2 * i, "%02x", md[i]);
+	for (i = 0; i < mdlen; i++) {
+		static const char digits[] = "0123456789abcdef";
+		hex[2 * i] = digits[md[i] >> 4];
+		hex[2 * i + 1] = digits[md[i] & 15];
+	}
+	hex[2 * mdlen] = '\0';
 	snprintf(c->cache_path, sizeof(c->cache_path), "%s/.aws/sso/cache/%s.json",
 		 home ? home : "", hex);
 	return 0;
@@ -158,8 +162,10 @@ static int parse_expiry(const char *s, time_t *out)
 		return -1;
 	snprintf(buf, sizeof(buf), "%s", s);
 	n = strlen(buf);
-	if (n > 3 && !strcmp(buf + n - 3, "UTC"))
-		strcpy(buf + n - 3, "Z");
+	if (n > 3 && !strcmp(buf + n - 3, "UTC")) {
+		buf[n - 3] = 'Z';
+		buf[n - 2] = '\0';
+	}
 	return aws_parse_time(buf, out);
 }
 
@@ -268,13 +274,14 @@ static int refresh_token(struct aws_client *cl, const struct sso_cfg *c,
 		const char *at = jstr(ans, "accessToken"), *nrt = jstr(ans, "refreshToken");
 		const cJSON *ein = cJSON_GetObjectItemCaseSensitive(ans, "expiresIn");
 		char when[32];
+		struct tm tm;
 		time_t exp;
 		if (!at || !cJSON_IsNumber(ein)) {
 			err_set(err, ERR_AUTH, "sso-oidc:CreateToken: no accessToken/expiresIn in the answer");
 			goto out;
 		}
 		exp = time(NULL) + (time_t)ein->valuedouble;
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&exp));
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&exp, &tm));
 		cJSON_DeleteItemFromObjectCaseSensitive(tok, "accessToken");
 		cJSON_AddStringToObject(tok, "accessToken", at);
 		cJSON_DeleteItemFromObjectCaseSensitive(tok, "expiresAt");
@@ -339,7 +346,8 @@ static int get_token(struct aws_client *cl, const struct sso_cfg *c,
 	at = jstr(tok, "accessToken");
 	if (exp <= now) {
 		char when[32];
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&exp));
+		struct tm tm;
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&exp, &tm));
 		err_set(err, ERR_AUTH, "profile \"%s\": the SSO token expired at %s",
 			c->name, when);
 		login_hint(err, c->name);

@@ -13,6 +13,7 @@
  */
 #include <getopt.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +51,10 @@ struct apply_opts {
 };
 
 static volatile sig_atomic_t stop_flag;
-static volatile int cancel_flag;
+/* set by the handler, read by the worker threads: a lock-free atomic is
+ * both async-signal-safe and visible across threads */
+static _Atomic int cancel_flag;
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "the cancel flag must be lock-free");
 
 static void on_sigint(int sig)
 {
@@ -302,35 +306,18 @@ static int refresh_state(struct arena *a, struct state *st,
 	return 0;
 }
 
-/* A saved plan is applied only when the plan made now does the same
- * things (same resources, same actions): otherwise AWS moved since. */
+/* A saved plan is applied only when the plan made now does the same work
+ * (same resources, actions, order and property changes): otherwise AWS
+ * moved since (plan_same_work). */
 static int same_actions(struct arena *a, const char *path,
 			const struct plan *now, struct err *err)
 {
 	struct plan *saved = plan_load(a, path, NULL, err);
 	struct strbuf diff = STRBUF_INIT;
-	size_t i, k;
 
 	if (!saved)
 		return -1;
-	for (i = 0; i < now->n; i++) {
-		const struct plan_resource *r = &now->items[i];
-		const struct plan_resource *o = plan_find(saved, r->logical_id);
-		enum plan_action was = o ? o->action : PLAN_NOOP;
-		if (was != r->action)
-			strbuf_addf(&diff, "%s\"%s\" planned %s, now %s",
-				    diff.len ? "; " : "", r->logical_id,
-				    plan_action_name(was),
-				    plan_action_name(r->action));
-	}
-	for (k = 0; k < saved->n; k++) {
-		const struct plan_resource *o = &saved->items[k];
-		if (o->action != PLAN_NOOP && !plan_find(now, o->logical_id))
-			strbuf_addf(&diff, "%s\"%s\" planned %s, now nothing",
-				    diff.len ? "; " : "", o->logical_id,
-				    plan_action_name(o->action));
-	}
-	if (diff.len) {
+	if (!plan_same_work(saved, now, &diff)) {
 		err_set(err, ERR_CONFLICT,
 			"the saved plan %s no longer matches what AWS has: %s; make a new plan",
 			path, diff.buf);
@@ -395,6 +382,8 @@ static int run(struct tmplopts *to, struct apply_opts *ao)
 	}
 	if (!to->account)
 		to->account = arena_strdup(a, id.account);
+	/* Fn::GetAZs: the account's zones in the region */
+	to->azs->aws_client = aws;
 
 	{
 		struct strbuf what = STRBUF_INIT;

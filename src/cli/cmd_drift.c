@@ -19,6 +19,7 @@
 #include "cairn/refresh.h"
 #include "cairn/state.h"
 #include "cairn/strbuf.h"
+#include "cliopts.h"
 #include "commands.h"
 #include "refresh_cli.h"
 #include "stateopts.h"
@@ -46,22 +47,126 @@ struct unmanaged {
 	const char *id, *type, *logical_id;
 };
 
+/* Whether the state knows id: as a physical id, or as a top-level string
+ * attribute (an EIP is recorded by its address, tagged by its allocation
+ * id). */
 static bool recorded_id(const struct refresh_result *res, const char *id)
 {
-	size_t i;
-	for (i = 0; i < res->n; i++)
+	size_t i, k;
+	for (i = 0; i < res->n; i++) {
+		const struct value *at = res->items[i].rec ?
+						 res->items[i].rec->attributes :
+						 NULL;
 		if (res->items[i].physical_id &&
 		    !strcmp(res->items[i].physical_id, id))
 			return true;
+		for (k = 0; at && at->kind == VALUE_MAP && k < at->u.map.n; k++) {
+			const char *s = value_str(at->u.map.items[k].val);
+			if (s && !strcmp(s, id))
+				return true;
+		}
+	}
 	return false;
+}
+
+/* DescribeTags' resourceType -> the CloudFormation type. */
+static const char *ec2_cfn_type(const char *t)
+{
+	static const char *const map[][2] = {
+		{ "vpc", "AWS::EC2::VPC" },
+		{ "subnet", "AWS::EC2::Subnet" },
+		{ "security-group", "AWS::EC2::SecurityGroup" },
+		{ "internet-gateway", "AWS::EC2::InternetGateway" },
+		{ "natgateway", "AWS::EC2::NatGateway" },
+		{ "route-table", "AWS::EC2::RouteTable" },
+		{ "elastic-ip", "AWS::EC2::EIP" },
+		{ "vpc-endpoint", "AWS::EC2::VPCEndpoint" },
+	};
+	size_t i;
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (!strcmp(map[i][0], t))
+			return map[i][1];
+	return t;
+}
+
+static void push_unmanaged(struct arena *a, struct unmanaged **out, size_t *n,
+			   size_t *cap, const char *id, const char *type,
+			   const char *logical_id)
+{
+	if (*n == *cap) {
+		struct unmanaged *nu;
+		*cap = *cap ? 2 * *cap : 8;
+		nu = arena_alloc(a, *cap * sizeof(*nu));
+		if (*n)
+			memcpy(nu, *out, *n * sizeof(*nu));
+		*out = nu;
+	}
+	(*out)[*n].id = id;
+	(*out)[*n].type = type;
+	(*out)[*n].logical_id = logical_id;
+	(*n)++;
+}
+
+static struct value *filter(struct arena *a, const char *name_key,
+			    const char *name, const char *value)
+{
+	struct value *f = value_new_map(a), *vals = value_new_list(a);
+	value_map_set(a, f, name_key, value_new_string(a, name));
+	value_list_push(a, vals, value_new_string(a, value));
+	value_map_set(a, f, "Values", vals);
+	return f;
+}
+
+/* Secrets Manager: ListSecrets filtered by tag key and value (prefix
+ * matches, so each secret's tags are checked exactly). */
+static int unmanaged_secrets(struct aws_client *c, const char *stack,
+			     const struct refresh_result *res, struct arena *a,
+			     struct unmanaged **out, size_t *n, size_t *cap,
+			     struct err *err)
+{
+	struct value *params = value_new_map(a), *filters = value_new_list(a);
+	const struct value *resp, *list;
+	size_t i, k;
+
+	value_list_push(a, filters, filter(a, "Key", "tag-key", "cairn:stack"));
+	value_list_push(a, filters, filter(a, "Key", "tag-value", stack));
+	value_map_set(a, params, "Filters", filters);
+	resp = aws_call_all(c, "secretsmanager", "ListSecrets", params,
+			    "SecretList", a, err);
+	if (!resp || !(list = aws_get_list(a, resp, "SecretList", err)))
+		return -1;
+	for (i = 0; i < list->u.list.n; i++) {
+		const struct value *s = list->u.list.items[i];
+		const struct value *tags = value_map_get(s, "Tags");
+		const char *arn = value_str(value_map_get(s, "ARN"));
+		const char *lid = "?";
+		bool ours = false;
+		for (k = 0; tags && tags->kind == VALUE_LIST &&
+			    k < tags->u.list.n; k++) {
+			const struct value *t = tags->u.list.items[k];
+			const char *tk = value_str(value_map_get(t, "Key"));
+			const char *tv = value_str(value_map_get(t, "Value"));
+			if (!tk || !tv)
+				continue;
+			if (!strcmp(tk, "cairn:stack") && !strcmp(tv, stack))
+				ours = true;
+			if (!strcmp(tk, "cairn:logical-id"))
+				lid = tv;
+		}
+		if (ours && arn && !recorded_id(res, arn))
+			push_unmanaged(a, out, n, cap, arn,
+				       "AWS::SecretsManager::Secret", lid);
+	}
+	return 0;
 }
 
 /*
  * --unmanaged: EC2 DescribeTags with the filters key=cairn:stack and
  * value=<stack> (one paginated call for every EC2 type cairn tags: VPCs,
  * subnets, gateways, route tables, security groups, addresses, endpoints),
- * then the cairn:logical-id tags of what the state does not record. Other
- * services are not searched (their APIs list tags per resource).
+ * then the cairn:logical-id tags of what the state does not record; and
+ * Secrets Manager's ListSecrets filtered by the same tag. Other services
+ * are not searched (their APIs list tags one resource at a time).
  */
 static int find_unmanaged(const struct drift_cmd *d, const char *stack,
 			  const char *region, const struct refresh_result *res,
@@ -107,18 +212,8 @@ static int find_unmanaged(const struct drift_cmd *d, const char *stack,
 		const char *ty = value_str(value_map_get(t, "resourceType"));
 		if (!id || recorded_id(res, id))
 			continue;
-		if (*n == cap) {
-			struct unmanaged *nu;
-			cap = cap ? 2 * cap : 8;
-			nu = arena_alloc(a, cap * sizeof(*nu));
-			if (*n)
-				memcpy(nu, *out, *n * sizeof(*nu));
-			*out = nu;
-		}
-		(*out)[*n].id = id;
-		(*out)[*n].type = ty ? ty : "?";
-		(*out)[*n].logical_id = "?";
-		(*n)++;
+		push_unmanaged(a, out, n, &cap, id, ec2_cfn_type(ty ? ty : "?"),
+			       "?");
 	}
 	if (*n) {
 		/* their cairn:logical-id tags, to say what they were */
@@ -151,6 +246,10 @@ static int find_unmanaged(const struct drift_cmd *d, const char *stack,
 					(*out)[k].logical_id = v;
 		}
 		err_clear(err);
+	}
+	if (unmanaged_secrets(c, stack, res, a, out, n, &cap, err) < 0) {
+		aws_client_free(c);
+		return -1;
 	}
 	aws_client_free(c);
 	return 0;
@@ -419,6 +518,33 @@ done:
 	return rc;
 }
 
+static int own_opt(void *ud, int opt, const char *arg, struct err *err)
+{
+	struct drift_cmd *d = ud;
+
+	switch (opt) {
+	case OPT_JSON:
+		d->json = true;
+		return 1;
+	case OPT_FORMAT:
+		d->json = !strcmp(arg, "json");
+		d->markdown = !strcmp(arg, "markdown");
+		if (!d->json && !d->markdown && strcmp(arg, "human"))
+			return err_set(err, ERR_USAGE,
+				       "--format is human, json or markdown, not '%s'",
+				       arg);
+		return 1;
+	case OPT_UNMANAGED:
+		d->unmanaged = true;
+		return 1;
+	case OPT_PARALLELISM:
+		return cli_parse_int("--parallelism", arg, 1, 64, &d->parallelism,
+				     err) < 0 ? -1 : 1;
+	default:
+		return 0;
+	}
+}
+
 int cmd_drift(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -432,72 +558,24 @@ int cmd_drift(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct drift_cmd d;
-	struct err err = ERR_INIT;
-	int c, rc;
+	struct cli_opts co = { "drift", &d.to, &d.so, &d.aws, own_opt, &d };
+	int rc, first;
 
 	/* usage errors are 1 here: 2 means drift */
 #define USAGE(...) (cli_usage_error("drift", __VA_ARGS__), EXIT_ERROR)
 	memset(&d, 0, sizeof(d));
 	tmplopts_init(&d.to);
 	stateopts_init(&d.so);
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		int r = tmplopts_handle(&d.to, c, optarg, &err);
-		if (r == 0)
-			r = stateopts_handle(&d.so, c, optarg, &err);
-		if (r < 0) {
-			tmplopts_release(&d.to);
-			return USAGE("%s", err.msg);
-		}
-		if (r > 0)
-			continue;
-		if (c >= AWSOPT_BASE && c < AWSOPT_END) {
-			if (awsopts_parse(&d.aws, c, optarg, "drift") < 0) {
-				tmplopts_release(&d.to);
-				return EXIT_ERROR;
-			}
-			continue;
-		}
-		if (c == OPT_JSON) {
-			d.json = true;
-			continue;
-		}
-		if (c == OPT_FORMAT) {
-			d.json = !strcmp(optarg, "json");
-			d.markdown = !strcmp(optarg, "markdown");
-			if (!d.json && !d.markdown && strcmp(optarg, "human")) {
-				tmplopts_release(&d.to);
-				return USAGE("--format is human, json or markdown, "
-					     "not '%s'", optarg);
-			}
-			continue;
-		}
-		if (c == OPT_UNMANAGED) {
-			d.unmanaged = true;
-			continue;
-		}
-		if (c == OPT_PARALLELISM) {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-			if (*end || v < 1 || v > 64) {
-				tmplopts_release(&d.to);
-				return USAGE("--parallelism takes a number from 1 to 64, not '%s'", optarg);
-			}
-			d.parallelism = (int)v;
-			continue;
-		}
+	if (cli_parse_opts(&co, opts, argc, argv, &first) < 0) {
 		tmplopts_release(&d.to);
-		if (c == ':')
-			return USAGE("'%s' needs a value", argv[optind - 1]);
-		return USAGE("unknown option '%s'", argv[optind - 1]);
+		return EXIT_ERROR;
 	}
-	if (argc - optind != 1) {
+	if (argc - first != 1) {
 		tmplopts_release(&d.to);
-		return USAGE(argc - optind ? "one TEMPLATE at a time"
+		return USAGE(argc - first ? "one TEMPLATE at a time"
 					   : "TEMPLATE is missing");
 	}
-	d.to.template_path = argv[optind];
+	d.to.template_path = argv[first];
 	rc = run_drift(&d);
 	tmplopts_release(&d.to);
 	return rc;

@@ -4,6 +4,7 @@
 
 #include "cairn/strbuf.h"
 #include "commands.h"
+#include "cliopts.h"
 #include "tmplopts.h"
 
 /* Mermaid flowchart: one node per resource (logical id and type), an
@@ -53,6 +54,17 @@ static void to_mermaid(const struct graph *g, struct strbuf *out)
 	}
 }
 
+static int own_opt(void *ud, int opt, const char *arg, struct err *err)
+{
+	if (opt != 'f')
+		return 0;
+	if (strcmp(arg, "dot") && strcmp(arg, "json") && strcmp(arg, "mermaid"))
+		return err_set(err, ERR_USAGE,
+			       "--format is dot, json or mermaid, not '%s'", arg);
+	*(const char **)ud = arg;
+	return 1;
+}
+
 int cmd_graph(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -66,40 +78,20 @@ int cmd_graph(int argc, char **argv)
 	struct arena *a;
 	struct tmpl_run run;
 	const char *format = "dot";
-	int c, rc = EXIT_OK;
+	int rc = EXIT_OK, first;
+	const struct cli_opts co = { "graph", &to, NULL, NULL, own_opt, &format };
 
 	tmplopts_init(&to);
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		int r = tmplopts_handle(&to, c, optarg, &err);
-		if (r < 0) {
-			tmplopts_release(&to);
-			return cli_usage_error("graph", "%s", err.msg);
-		}
-		if (r > 0)
-			continue;
-		if (c == 'f' && (!strcmp(optarg, "dot") || !strcmp(optarg, "json") ||
-				 !strcmp(optarg, "mermaid"))) {
-			format = optarg;
-			continue;
-		}
+	if (cli_parse_opts(&co, opts, argc, argv, &first) < 0) {
 		tmplopts_release(&to);
-		if (c == 'f')
-			return cli_usage_error("graph", "--format is dot, json or "
-					       "mermaid, not '%s'", optarg);
-		if (c == ':')
-			return cli_usage_error("graph", "'%s' needs a value",
-					       argv[optind - 1]);
-		return cli_usage_error("graph", "unknown option '%s'",
-				       argv[optind - 1]);
+		return EXIT_USAGE;
 	}
-	if (argc - optind != 1) {
+	if (argc - first != 1) {
 		tmplopts_release(&to);
-		return cli_usage_error("graph", argc - optind ? "one TEMPLATE at "
+		return cli_usage_error("graph", argc - first ? "one TEMPLATE at "
 				       "a time" : "TEMPLATE is missing");
 	}
-	to.template_path = argv[optind];
+	to.template_path = argv[first];
 	a = arena_new();
 	/* graph validates first: a graph of a broken template would mislead */
 	if (tmplopts_run(&to, a, true, &run, &dl, &err) < 0) {

@@ -21,6 +21,7 @@
 #include "cairn/refresh.h"
 #include "cairn/state.h"
 #include "cairn/strbuf.h"
+#include "cliopts.h"
 #include "commands.h"
 #include "refresh_cli.h"
 #include "stateopts.h"
@@ -258,6 +259,15 @@ done:
 	return rc;
 }
 
+static int own_opt(void *ud, int opt, const char *arg, struct err *err)
+{
+	(void)err;
+	if (opt != OPT_TEMPLATE)
+		return 0;
+	((struct import_cmd *)ud)->to.template_path = arg;
+	return 1;
+}
+
 int cmd_import(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -268,50 +278,24 @@ int cmd_import(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct import_cmd ic;
-	struct err err = ERR_INIT;
-	int c, rc;
+	struct cli_opts co = { "import", &ic.to, &ic.so, &ic.aws, own_opt, &ic };
+	int rc, first;
 
 	memset(&ic, 0, sizeof(ic));
 	tmplopts_init(&ic.to);
 	stateopts_init(&ic.so);
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		int r = tmplopts_handle(&ic.to, c, optarg, &err);
-		if (r == 0)
-			r = stateopts_handle(&ic.so, c, optarg, &err);
-		if (r < 0) {
-			tmplopts_release(&ic.to);
-			return cli_usage_error("import", "%s", err.msg);
-		}
-		if (r > 0)
-			continue;
-		if (c >= AWSOPT_BASE && c < AWSOPT_END) {
-			if (awsopts_parse(&ic.aws, c, optarg, "import") < 0) {
-				tmplopts_release(&ic.to);
-				return EXIT_USAGE;
-			}
-			continue;
-		}
-		if (c == OPT_TEMPLATE) {
-			ic.to.template_path = optarg;
-			continue;
-		}
+	if (cli_parse_opts(&co, opts, argc, argv, &first) < 0) {
 		tmplopts_release(&ic.to);
-		if (c == ':')
-			return cli_usage_error("import", "'%s' needs a value",
-					       argv[optind - 1]);
-		return cli_usage_error("import", "unknown option '%s'",
-				       argv[optind - 1]);
+		return EXIT_USAGE;
 	}
-	if (argc - optind != 2 || !ic.to.template_path) {
+	if (argc - first != 2 || !ic.to.template_path) {
 		tmplopts_release(&ic.to);
-		return cli_usage_error("import", argc - optind != 2
+		return cli_usage_error("import", argc - first != 2
 				       ? "LOGICAL_ID and PHYSICAL_ID are needed"
 				       : "--template TEMPLATE is missing");
 	}
-	ic.logical_id = argv[optind];
-	ic.physical_id = argv[optind + 1];
+	ic.logical_id = argv[first];
+	ic.physical_id = argv[first + 1];
 	rc = run_import(&ic);
 	tmplopts_release(&ic.to);
 	return rc;

@@ -67,6 +67,11 @@ static int run_plan(struct tmplopts *to, const struct plan_opts *po)
 	struct strbuf out = STRBUF_INIT;
 	int rc = EXIT_ERROR;
 
+	/* Fn::GetAZs from AWS when the plan reads AWS; offline, a guess
+	 * (apply asks AWS and refuses a saved plan that differs) */
+	to->azs->guess = 1;
+	if (po->refresh)
+		to->azs->aws_opts = &po->aws;
 	/* a missing state is an empty one, never created by a plan */
 	if (plancommon_prepare(&pc, to, &po->so, a, 0, po->lock,
 			       "cairn plan") < 0)

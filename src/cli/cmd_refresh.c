@@ -18,6 +18,7 @@
 #include "cairn/refresh.h"
 #include "cairn/state.h"
 #include "cairn/strbuf.h"
+#include "cliopts.h"
 #include "commands.h"
 #include "refresh_cli.h"
 #include "stateopts.h"
@@ -287,6 +288,13 @@ done:
 	return rc;
 }
 
+static int own_opt(void *ud, int opt, const char *arg, struct err *err)
+{
+	if (opt != OPT_PARALLELISM)
+		return 0;
+	return cli_parse_int("--parallelism", arg, 1, 64, ud, err) < 0 ? -1 : 1;
+}
+
 int cmd_refresh(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -297,55 +305,24 @@ int cmd_refresh(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct refresh_cmd rcmd;
-	struct err err = ERR_INIT;
-	int c, rc;
+	struct cli_opts co = { "refresh", &rcmd.to, &rcmd.so, &rcmd.aws,
+			       own_opt, &rcmd.parallelism };
+	int rc, first;
 
 	memset(&rcmd, 0, sizeof(rcmd));
 	tmplopts_init(&rcmd.to);
 	stateopts_init(&rcmd.so);
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		int r = tmplopts_handle(&rcmd.to, c, optarg, &err);
-		if (r == 0)
-			r = stateopts_handle(&rcmd.so, c, optarg, &err);
-		if (r < 0) {
-			tmplopts_release(&rcmd.to);
-			return cli_usage_error("refresh", "%s", err.msg);
-		}
-		if (r > 0)
-			continue;
-		if (c >= AWSOPT_BASE && c < AWSOPT_END) {
-			if (awsopts_parse(&rcmd.aws, c, optarg, "refresh") < 0) {
-				tmplopts_release(&rcmd.to);
-				return EXIT_USAGE;
-			}
-			continue;
-		}
-		if (c == OPT_PARALLELISM) {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-			if (*end || v < 1 || v > 64) {
-				tmplopts_release(&rcmd.to);
-				return cli_usage_error("refresh", "--parallelism takes a number from 1 to 64, not '%s'", optarg);
-			}
-			rcmd.parallelism = (int)v;
-			continue;
-		}
+	if (cli_parse_opts(&co, opts, argc, argv, &first) < 0) {
 		tmplopts_release(&rcmd.to);
-		if (c == ':')
-			return cli_usage_error("refresh", "'%s' needs a value",
-					       argv[optind - 1]);
-		return cli_usage_error("refresh", "unknown option '%s'",
-				       argv[optind - 1]);
+		return EXIT_USAGE;
 	}
-	if (argc - optind != 1) {
+	if (argc - first != 1) {
 		tmplopts_release(&rcmd.to);
-		return cli_usage_error("refresh", argc - optind
+		return cli_usage_error("refresh", argc - first
 				       ? "one TEMPLATE at a time"
 				       : "TEMPLATE is missing");
 	}
-	rcmd.to.template_path = argv[optind];
+	rcmd.to.template_path = argv[first];
 	rc = run_refresh(&rcmd);
 	tmplopts_release(&rcmd.to);
 	return rc;

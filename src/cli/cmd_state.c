@@ -623,6 +623,16 @@ out:
 	return rc;
 }
 
+/* Two states of one lineage: the stack row is made once, when the database
+ * is created, so its created_at (to the millisecond) tells a copy of this
+ * state from another state made independently for the same stack name. */
+static bool same_lineage(const struct state_stack *x,
+			 const struct state_stack *y)
+{
+	return !x->created_at || !y->created_at || !*x->created_at ||
+	       !*y->created_at || !strcmp(x->created_at, y->created_at);
+}
+
 /* The stack name and serial of a state file; -1 with err. */
 static int peek(const char *path, struct arena *a, struct state_stack *out,
 		struct err *err)
@@ -640,7 +650,12 @@ static int peek(const char *path, struct arena *a, struct state_stack *out,
 static struct aws_client *client(struct state_cmd *c)
 {
 	struct err err = ERR_INIT;
-	struct aws_client *aws = aws_client_new(&c->aws, &err);
+	struct aws_options ao;
+	struct aws_client *aws;
+
+	c->so.aws = &c->aws;
+	stateopts_aws_options(&c->so, &ao);
+	aws = aws_client_new(&ao, &err);
 
 	if (!aws)
 		cli_error("%s", err.msg);
@@ -687,6 +702,13 @@ static int push(struct state_cmd *c, const char *local, const char *url)
 			cli_error("%s holds stack \"%s\", %s holds \"%s\": not "
 				  "replacing it (--force does)",
 				  url, rs.name, local, ls.name);
+			goto out;
+		}
+		if (!c->force && !same_lineage(&rs, &ls)) {
+			cli_error("%s and %s are different states (created %s "
+				  "and %s), not copies of one: not replacing it "
+				  "(--force does)",
+				  url, local, rs.created_at, ls.created_at);
 			goto out;
 		}
 		if (!c->force && rs.serial > ls.serial) {
@@ -748,6 +770,13 @@ static int pull(struct state_cmd *c, const char *url, const char *local)
 			cli_error("%s holds stack \"%s\", %s holds \"%s\": not "
 				  "replacing it (--force does)",
 				  local, ls.name, url, rs.name);
+			goto out;
+		}
+		if (!same_lineage(&rs, &ls)) {
+			cli_error("%s and %s are different states (created %s "
+				  "and %s), not copies of one: not replacing it "
+				  "(--force does)",
+				  local, url, ls.created_at, rs.created_at);
 			goto out;
 		}
 		if (ls.serial > rs.serial) {
@@ -857,7 +886,7 @@ int cmd_state(int argc, char **argv)
 	stateopts_init(&c.so);
 	if (argc < 2)
 		return cli_usage_error("state",
-				       "which one: list, show, rm or history?");
+				       "which one: list, show, rm, history, push, pull or migrate?");
 	sub = argv[1];
 	if (!strcmp(sub, "list"))
 		c.name = "state list";

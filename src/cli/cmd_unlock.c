@@ -58,7 +58,12 @@ int cmd_unlock(int argc, char **argv)
 	if (!path)
 		return cli_usage_error("unlock", "%s", err.msg);
 	if (remote_is_url(path)) {
-		struct aws_client *aws = aws_client_new(&ao, &err);
+		struct aws_options sao;
+		struct aws_client *aws;
+
+		so.aws = &ao;
+		stateopts_aws_options(&so, &sao);
+		aws = aws_client_new(&sao, &err);
 		if (!aws || remote_force_unlock(aws, path, argv[optind],
 						&err) < 0) {
 			cli_error("%s", err.msg);

@@ -4,6 +4,7 @@
 
 #include "cairn/strbuf.h"
 #include "commands.h"
+#include "cliopts.h"
 #include "tmplopts.h"
 
 static void json_diags(const struct diag_list *dl, struct strbuf *out)
@@ -43,6 +44,16 @@ static void json_diags(const struct diag_list *dl, struct strbuf *out)
 	strbuf_addstr(out, dl->n ? "\n  ]" : "]");
 }
 
+static int own_opt(void *ud, int opt, const char *arg, struct err *err)
+{
+	(void)arg;
+	(void)err;
+	if (opt != 'j')
+		return 0;
+	*(int *)ud = 1;
+	return 1;
+}
+
 int cmd_validate(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -55,36 +66,20 @@ int cmd_validate(int argc, char **argv)
 	struct diag_list dl = DIAG_LIST_INIT;
 	struct arena *a;
 	struct tmpl_run run;
-	int c, json = 0, rc, loaded;
+	int json = 0, rc, loaded, first;
+	const struct cli_opts co = { "validate", &to, NULL, NULL, own_opt, &json };
 
 	tmplopts_init(&to);
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		int r = tmplopts_handle(&to, c, optarg, &err);
-		if (r < 0) {
-			tmplopts_release(&to);
-			return cli_usage_error("validate", "%s", err.msg);
-		}
-		if (r > 0)
-			continue;
-		if (c == 'j') {
-			json = 1;
-			continue;
-		}
+	if (cli_parse_opts(&co, opts, argc, argv, &first) < 0) {
 		tmplopts_release(&to);
-		if (c == ':')
-			return cli_usage_error("validate", "'%s' needs a value",
-					       argv[optind - 1]);
-		return cli_usage_error("validate", "unknown option '%s'",
-				       argv[optind - 1]);
+		return EXIT_USAGE;
 	}
-	if (argc - optind != 1) {
+	if (argc - first != 1) {
 		tmplopts_release(&to);
-		return cli_usage_error("validate", argc - optind ? "one TEMPLATE "
+		return cli_usage_error("validate", argc - first ? "one TEMPLATE "
 				       "at a time" : "TEMPLATE is missing");
 	}
-	to.template_path = argv[optind];
+	to.template_path = argv[first];
 	a = arena_new();
 	loaded = tmplopts_run(&to, a, true, &run, &dl, &err) == 0;
 	tmplopts_sort_diags(&dl);

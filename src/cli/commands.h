@@ -7,6 +7,9 @@
  *      (name, function, one-line summary, usage text);
  *   3. add the file to src/cli/meson.build;
  *   4. add a test under tests/e2e/ that runs the real binary.
+ * The usage text is also the command's man page (`cairn help --man NAME`,
+ * installed as cairn-NAME(1)) and what the shell completions offer (its
+ * "  --option VALUE" lines): nothing else to write for those.
  * Commands return the exit status: 0 ok, 1 error, 2 usage error (others
  * documented per command, such as plan --detailed-exitcode).
  */

@@ -113,6 +113,12 @@ int stateopts_handle(struct stateopts *o, int opt, const char *arg,
 				       "alias");
 		o->kms_key = arg;
 		return 1;
+	case STATEOPT_REGION:
+		if (!*arg)
+			return err_set(err, ERR_USAGE,
+				       "--state-region needs a region");
+		o->region = arg;
+		return 1;
 	case STATEOPT_LOCK_TIMEOUT:
 		return stateopts_parse_duration(arg, &o->lock_timeout, err)
 			       ? -1
@@ -220,7 +226,7 @@ static char *expand(const char *loc, const char *stack, const char *what,
  * location for this stack, 0 when there is no file or no entry, -1.
  */
 static int config_location(const char *file, const char *stack, char **loc,
-			   char **kms, struct err *err)
+			   char **kms, char **region, struct err *err)
 {
 	struct arena *a;
 	struct diag_list diags = DIAG_LIST_INIT;
@@ -256,6 +262,9 @@ static int config_location(const char *file, const char *stack, char **loc,
 	v = value_map_get(root, "state_kms_key");
 	if (v && value_str(v) && kms && !*kms)
 		*kms = xstrdup(value_str(v));
+	v = value_map_get(root, "state_region");
+	if (v && value_str(v) && region && !*region)
+		*region = xstrdup(value_str(v));
 	st = value_map_get(root, "state");
 	v = NULL;
 	if (st && st->kind == VALUE_STRING)
@@ -317,6 +326,7 @@ char *stateopts_path(const struct stateopts *o, const char *stack,
 		/* cairn.yaml beside the template, then here */
 		char *files[2] = { NULL, NULL }, *loc = NULL, *r = NULL;
 		char *kms = o->kms_key ? xstrdup(o->kms_key) : NULL;
+		char *region = o->region ? xstrdup(o->region) : NULL;
 		int i, got = 0;
 
 		if (template_path) {
@@ -332,7 +342,8 @@ char *stateopts_path(const struct stateopts *o, const char *stack,
 		for (i = 0; i < 2 && !got; i++) {
 			if (!files[i])
 				continue;
-			got = config_location(files[i], name, &loc, &kms, err);
+			got = config_location(files[i], name, &loc, &kms,
+					      &region, err);
 			if (got > 0)
 				r = expand(loc, name, files[i], err);
 		}
@@ -346,7 +357,13 @@ char *stateopts_path(const struct stateopts *o, const char *stack,
 			snprintf(cfg_kms, sizeof(cfg_kms), "%s", kms);
 			((struct stateopts *)o)->kms_key = cfg_kms;
 		}
+		if (got > 0 && r && region && !o->region) {
+			static char cfg_region[64];
+			snprintf(cfg_region, sizeof(cfg_region), "%s", region);
+			((struct stateopts *)o)->region = cfg_region;
+		}
 		free(kms);
+		free(region);
 		if (got < 0 || (got > 0 && !r)) {
 			free(derived);
 			return NULL;
@@ -368,6 +385,21 @@ char *stateopts_path(const struct stateopts *o, const char *stack,
 	return strbuf_detach(&p, NULL);
 }
 
+void stateopts_aws_options(const struct stateopts *o, struct aws_options *out)
+{
+	const char *env = getenv("CAIRN_STATE_REGION");
+
+	memset(out, 0, sizeof(*out));
+	if (o->aws)
+		*out = *o->aws;
+	/* the bucket's region: --state-region / cairn.yaml, else
+	 * CAIRN_STATE_REGION, else the command's */
+	if (o->region)
+		out->region = o->region;
+	else if (env && *env)
+		out->region = env;
+}
+
 struct state *stateopts_open(const struct stateopts *o, const char *location,
 			     int open_flags, int remote_flags,
 			     const char *command, struct state_handle *h,
@@ -381,8 +413,8 @@ struct state *stateopts_open(const struct stateopts *o, const char *location,
 	h->location = xstrdup(location);
 	if (!remote_is_url(location))
 		return state_open(location, open_flags, err);
-	memset(&dflt, 0, sizeof(dflt));
-	h->aws = aws_client_new(o->aws ? o->aws : &dflt, err);
+	stateopts_aws_options(o, &dflt);
+	h->aws = aws_client_new(&dflt, err);
 	if (!h->aws)
 		return NULL;
 	memset(&ro, 0, sizeof(ro));
@@ -398,8 +430,11 @@ struct state *stateopts_open(const struct stateopts *o, const char *location,
 	st = state_open(remote_local_path(h->remote), open_flags, err);
 	if (st)
 		remote_attach(h->remote, st);
-	if (!st && err->code == ERR_NOT_FOUND)
+	else if (err->code == ERR_NOT_FOUND)
 		err_set(err, ERR_NOT_FOUND, "no state found at '%s'", location);
+	else
+		err_prefix(err, "%s (downloaded to a temporary copy): ",
+			   location);
 	return st;
 }
 

@@ -7,6 +7,8 @@
  *   --lock-timeout DURATION how long to wait for a held lock (30s, 5m,
  *                           1h30m, 500ms; default 0: fail at once)
  *   --state-kms-key KEY     SSE-KMS key for an s3:// state (default SSE-S3)
+ *   --state-region REGION   the state bucket's region (default: the AWS
+ *                           options' region, else $CAIRN_STATE_REGION)
  *
  * The location: --state, else $CAIRN_STATE, else the `state` entry of a
  * cairn.yaml beside the template or in the current directory, else
@@ -17,6 +19,7 @@
  *       web: s3://team-state/cairn/web.db
  *       "*": s3://team-state/cairn/{stack}.db
  *     state_kms_key: alias/cairn-state   # optional
+ *     state_region: eu-west-1            # optional: the bucket's region
  *
  * The path: --state, else state/<stack>.db relative to the current
  * directory, the stack coming from --stack, else from the template's file
@@ -51,12 +54,14 @@ enum {
 	STATEOPT_STATE,
 	STATEOPT_LOCK_TIMEOUT,
 	STATEOPT_KMS_KEY,
+	STATEOPT_REGION,
 };
 
 #define STATEOPTS_LONGOPTS_NOSTACK                                           \
 	{ "state", required_argument, NULL, STATEOPT_STATE },                \
 	{ "lock-timeout", required_argument, NULL, STATEOPT_LOCK_TIMEOUT },   \
-	{ "state-kms-key", required_argument, NULL, STATEOPT_KMS_KEY }
+	{ "state-kms-key", required_argument, NULL, STATEOPT_KMS_KEY },      \
+	{ "state-region", required_argument, NULL, STATEOPT_REGION }
 #define STATEOPTS_LONGOPTS                                                   \
 	{ "stack", required_argument, NULL, STATEOPT_STACK },                \
 	STATEOPTS_LONGOPTS_NOSTACK
@@ -66,6 +71,7 @@ struct stateopts {
 	const char *state_path; /* --state, borrowed from argv; or NULL */
 	double lock_timeout;    /* seconds */
 	const char *kms_key;    /* --state-kms-key, or cairn.yaml's; or NULL */
+	const char *region;     /* --state-region, or cairn.yaml's; or NULL */
 	/* the command's AWS options, for a remote state (NULL: defaults from
 	 * the environment); set by the command before opening */
 	const struct aws_options *aws;
@@ -87,6 +93,10 @@ enum {
 	STATEOPTS_LOCK = 1,     /* a remote state: take its lock object */
 	STATEOPTS_WRITABLE = 2, /* a remote state: upload the changes */
 };
+
+/* The AWS options for a remote state's bucket: the command's (o->aws),
+ * with --state-region / cairn.yaml's state_region / CAIRN_STATE_REGION. */
+void stateopts_aws_options(const struct stateopts *o, struct aws_options *out);
 
 /*
  * Opens the state at `location` (from stateopts_path): a local path with

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cairn/aws.h"
+#include "cairn/log.h"
 #include "cairn/strbuf.h"
 #include "cairn/xalloc.h"
 #include "tmplopts.h"
@@ -12,6 +14,7 @@ extern char **environ;
 void tmplopts_init(struct tmplopts *o)
 {
 	memset(o, 0, sizeof(*o));
+	o->azs = xcalloc(1, sizeof(*o->azs));
 }
 
 void tmplopts_release(struct tmplopts *o)
@@ -24,7 +27,61 @@ void tmplopts_release(struct tmplopts *o)
 	}
 	free(o->param_names);
 	free(o->param_values);
+	if (o->azs)
+		aws_client_free(o->azs->own);
+	free(o->azs);
 	memset(o, 0, sizeof(*o));
+}
+
+/*
+ * Fn::GetAZs from AWS (see struct tmplopts_azs). The AWS CLI's credential
+ * chain finding nothing, or no AWS configured at all, is not an error here:
+ * a plan made offline shows the zones as known after apply instead of
+ * inventing <region>a/b/c (accounts do not all have those: ap-northeast-1
+ * accounts get 1a, 1c, 1d).
+ */
+static int azs_from_aws(void *ud, const char *const **azs, size_t *n,
+			struct err *err)
+{
+	struct tmplopts_azs *z = ud;
+	struct aws_client *c = z->aws_client ? z->aws_client : z->own;
+
+	if (!c && z->tried)
+		goto unknown;
+	if (!c) {
+		struct aws_options ao = *z->aws_opts;
+		struct err cerr = ERR_INIT;
+		z->tried = 1;
+		if (!ao.region)
+			ao.region = z->region;
+		z->own = c = aws_client_new(&ao, &cerr);
+		if (!c) {
+			*err = cerr;
+			return -1;
+		}
+	}
+	if (aws_availability_zones(c, azs, n, err) == 0)
+		return 1;
+	if (!z->aws_client && err->code == ERR_AUTH &&
+	    strstr(err->msg, "no AWS credentials found")) {
+		log_debug("Fn::GetAZs: %s; the zones are not asked", err->msg);
+		aws_client_free(z->own);
+		z->own = NULL;
+		err_clear(err);
+		goto unknown;
+	}
+	if (z->guess) {
+		size_t len = strlen(err->msg);
+		snprintf(err->msg + len, sizeof(err->msg) - len,
+			 " (plan --refresh=false plans without reading AWS)");
+	}
+	return -1;
+unknown:
+	if (!z->guess)
+		return 0;
+	*azs = z->guessed;
+	*n = z->nguessed;
+	return 1;
 }
 
 static bool valid_region(const char *r)
@@ -209,6 +266,21 @@ int tmplopts_ctx(const struct tmplopts *o, struct arena *a,
 	}
 	ctx->params = params;
 	ctx->env_params = envp;
+	/* zones from AWS, a guess for an offline plan, else unknown
+	 * (struct tmplopts_azs) */
+	if (o->azs) {
+		o->azs->guessed = ctx->azs;
+		o->azs->nguessed = ctx->nazs;
+		o->azs->region = ctx->region;
+	}
+	if (!o->azs || !o->azs->guess) {
+		ctx->azs = NULL;
+		ctx->nazs = 0;
+	}
+	if (o->azs && (o->azs->aws_client || o->azs->aws_opts)) {
+		ctx->get_azs = azs_from_aws;
+		ctx->get_azs_ud = o->azs;
+	}
 	return 0;
 }
 

@@ -49,12 +49,34 @@ enum {
 	{ "account", required_argument, NULL, TMPLOPT_ACCOUNT },             \
 	{ "stack", required_argument, NULL, TMPLOPT_STACK }
 
+struct aws_client;
+struct aws_options;
+
+/* Where Fn::GetAZs gets the zones. A command that talks to AWS sets
+ * aws_client (its own, borrowed) or aws_opts (a client is made on the first
+ * Fn::GetAZs, with the template's region): the account's zones, asked once
+ * per run. Without either, or without credentials, the value is unknown
+ * (validate, graph), unless `guess` is set (plan made offline): then
+ * <region>a, b, c, which apply never uses (it asks AWS, and refuses a saved
+ * plan whose actions differ). */
+struct tmplopts_azs {
+	struct aws_client *aws_client;
+	const struct aws_options *aws_opts;
+	int guess;
+	struct aws_client *own; /* made from aws_opts */
+	const char *region;
+	const char *const *guessed;
+	size_t nguessed;
+	int tried;
+};
+
 struct tmplopts {
 	const char *template_path; /* set by the command (positional) */
 	const char *params_file;
 	const char *region, *account, *stack; /* NULL: defaults */
 	char **param_names, **param_values;   /* from --param, malloc'd */
 	size_t nparams, params_cap;
+	struct tmplopts_azs *azs;  /* allocated by tmplopts_init */
 };
 
 void tmplopts_init(struct tmplopts *o);

@@ -515,17 +515,34 @@ static bool names_holder(const struct value *v, const char *id)
 	return false;
 }
 
-/* The holder records an item with key k itself. */
-static bool recorded_has(struct arena *a, const struct provider_relation *rel,
-			 const struct value *own, const char *k)
+/* The keys of the items the holder records itself (computed once per
+ * property: a security group's rule keys take a normalisation each). */
+struct own_keys {
+	const char **k;
+	size_t n;
+};
+
+static void own_keys_of(struct arena *a, const struct provider_relation *rel,
+			const struct value *own, struct own_keys *out)
+{
+	size_t i, n = own && own->kind == VALUE_LIST ? own->u.list.n : 0;
+
+	out->k = arena_alloc(a, (n ? n : 1) * sizeof(*out->k));
+	out->n = 0;
+	for (i = 0; i < n; i++) {
+		const char *x = rel->item_key(a, own->u.list.items[i]);
+		if (x)
+			out->k[out->n++] = x;
+	}
+}
+
+static bool recorded_has(const struct own_keys *own, const char *k)
 {
 	size_t i;
 
-	for (i = 0; own && own->kind == VALUE_LIST && i < own->u.list.n; i++) {
-		const char *x = rel->item_key(a, own->u.list.items[i]);
-		if (x && !strcmp(x, k))
+	for (i = 0; i < own->n; i++)
+		if (!strcmp(own->k[i], k))
 			return true;
-	}
 	return false;
 }
 
@@ -578,6 +595,7 @@ static void drop_claimed(struct arena *a, const struct state_resource *r,
 		struct value *live = value_map_get(obs, rel->property), *keep;
 		const struct value *own = value_map_get(r->properties,
 							rel->property);
+		struct own_keys ok;
 		if (!live && own && own->kind == VALUE_LIST) {
 			/* none live: an empty list, not an absent property, so
 			 * the record says "none" rather than "AWS's default" */
@@ -587,10 +605,11 @@ static void drop_claimed(struct arena *a, const struct state_resource *r,
 		if (!live || live->kind != VALUE_LIST)
 			continue;
 		keep = value_new_list(a);
+		own_keys_of(a, rel, own, &ok);
 		for (k = 0; k < live->u.list.n; k++) {
 			struct value *x = live->u.list.items[k];
 			const char *key = rel->item_key(a, x);
-			if (key && !recorded_has(a, rel, own, key)) {
+			if (key && !recorded_has(&ok, key)) {
 				const struct state_resource *s;
 				if (rel->aws_default &&
 				    rel->aws_default(r->properties, x))
@@ -637,10 +656,12 @@ static void unowned_items(struct arena *a, const struct state_resource *r,
 		    lv->kind == VALUE_LIST && pl->u.list.n == lv->u.list.n) {
 			/* an item r does not record is shown whole, not cut
 			 * to the shape of r's own items (a rule's ports) */
+			struct own_keys ok;
+			own_keys_of(a, &rels[i], own, &ok);
 			for (k = 0; k < lv->u.list.n; k++) {
 				const char *key = rels[i].item_key(
 					a, lv->u.list.items[k]);
-				if (key && !recorded_has(a, &rels[i], own, key))
+				if (key && !recorded_has(&ok, key))
 					pl->u.list.items[k] = lv->u.list.items[k];
 			}
 		}

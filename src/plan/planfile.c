@@ -9,6 +9,7 @@
  * kept private: it is written with mode 0600.)
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -496,4 +497,133 @@ struct plan *plan_load(struct arena *a, const char *path,
 	}
 	strbuf_release(&why);
 	return p;
+}
+
+/* ---------------------------------------------------- same work */
+
+static void change_text(const struct plan_change *ch, struct strbuf *out)
+{
+	static const char *const kinds[] = { "add", "remove", "update" };
+	const int flags = VALUE_JSON_REDACT | VALUE_JSON_UNKNOWN_MARKER |
+			  VALUE_JSON_SORT_KEYS;
+
+	strbuf_addf(out, "%s %s forces=%s ", ch->path, kinds[ch->kind],
+		    ch->forces ? ch->forces : "-");
+	if (ch->sensitive) {
+		strbuf_addstr(out, "(sensitive)");
+		return;
+	}
+	if (ch->before)
+		value_to_json(ch->before, out, flags);
+	strbuf_addstr(out, " -> ");
+	if (ch->after)
+		value_to_json(ch->after, out, flags);
+}
+
+static void say(struct strbuf *why, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void say(struct strbuf *why, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why->len)
+		strbuf_addstr(why, "; ");
+	va_start(ap, fmt);
+	strbuf_vaddf(why, fmt, ap);
+	va_end(ap);
+}
+
+/* The change of `now` at `path`, or NULL. */
+static const struct plan_change *change_at(const struct plan_changes *c,
+					   const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (!strcmp(c->items[i].path, path))
+			return &c->items[i];
+	return NULL;
+}
+
+static void compare_changes(const struct plan_resource *o,
+			    const struct plan_resource *r, struct strbuf *why)
+{
+	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+	size_t i;
+
+	for (i = 0; i < o->changes.n; i++) {
+		const struct plan_change *x = &o->changes.items[i];
+		const struct plan_change *y = change_at(&r->changes, x->path);
+		strbuf_reset(&a);
+		strbuf_reset(&b);
+		change_text(x, &a);
+		if (y)
+			change_text(y, &b);
+		if (!y)
+			say(why, "\"%s\": %s was planned to change, now it does not",
+			    r->logical_id, x->path);
+		else if (strcmp(a.buf, b.buf))
+			say(why, "\"%s\": the change to %s differs", r->logical_id,
+			    x->path);
+	}
+	for (i = 0; i < r->changes.n; i++)
+		if (!change_at(&o->changes, r->changes.items[i].path))
+			say(why, "\"%s\": %s changes now, it was not planned to",
+			    r->logical_id, r->changes.items[i].path);
+	strbuf_release(&a);
+	strbuf_release(&b);
+}
+
+bool plan_same_work(const struct plan *saved, const struct plan *now,
+		    struct strbuf *why)
+{
+	struct strbuf so = STRBUF_INIT, no = STRBUF_INIT;
+	size_t start = why->len, i, k;
+
+	for (i = 0; i < now->n; i++) {
+		const struct plan_resource *r = &now->items[i];
+		const struct plan_resource *o = plan_find(saved, r->logical_id);
+		enum plan_action was = o ? o->action : PLAN_NOOP;
+
+		if (was != r->action) {
+			say(why, "\"%s\" planned %s, now %s", r->logical_id,
+			    plan_action_name(was), plan_action_name(r->action));
+			continue;
+		}
+		if (!o || r->action == PLAN_NOOP)
+			continue;
+		if (strcmp(o->type, r->type))
+			say(why, "\"%s\" planned as %s, now %s", r->logical_id,
+			    o->type, r->type);
+		else if (r->action == PLAN_REPLACE &&
+			 o->create_before_delete != r->create_before_delete)
+			say(why, "\"%s\" planned %s, now %s", r->logical_id,
+			    o->create_before_delete ? "create before delete"
+						    : "delete before create",
+			    r->create_before_delete ? "create before delete"
+						    : "delete before create");
+		else
+			compare_changes(o, r, why);
+	}
+	for (k = 0; k < saved->n; k++) {
+		const struct plan_resource *o = &saved->items[k];
+		if (o->action != PLAN_NOOP && !plan_find(now, o->logical_id))
+			say(why, "\"%s\" planned %s, now nothing", o->logical_id,
+			    plan_action_name(o->action));
+	}
+	/* the order the work runs in (execution order of what changes) */
+	for (i = 0; i < saved->n; i++)
+		if (saved->items[i].action != PLAN_NOOP)
+			strbuf_addf(&so, "%s%s", so.len ? ", " : "",
+				    saved->items[i].logical_id);
+	for (i = 0; i < now->n; i++)
+		if (now->items[i].action != PLAN_NOOP)
+			strbuf_addf(&no, "%s%s", no.len ? ", " : "",
+				    now->items[i].logical_id);
+	if (why->len == start && strcmp(so.buf, no.buf))
+		say(why, "the order changed (planned %s; now %s)", so.buf, no.buf);
+	strbuf_release(&so);
+	strbuf_release(&no);
+	return why->len == start;
 }

@@ -704,23 +704,11 @@ static void md_mermaid(struct strbuf *out, struct md_node *ns, size_t n)
 	strbuf_addstr(out, "```\n");
 }
 
+/* The Mermaid class: the action's name ("create", "update" ...) */
 static const char *md_class(const struct plan_resource *it)
 {
-	switch (it->action) {
-	case PLAN_CREATE:
-		return "create";
-	case PLAN_UPDATE:
-		return "update";
-	case PLAN_REPLACE:
-		return "replace";
-	case PLAN_DELETE:
-		return "delete";
-	case PLAN_FORGET:
-		return "forget";
-	case PLAN_NOOP:
-		break;
-	}
-	return "unchanged";
+	return it->action == PLAN_NOOP ? "unchanged"
+				       : plan_action_name(it->action);
 }
 
 static const char *md_action_text(const struct plan_resource *it)

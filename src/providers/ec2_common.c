@@ -36,7 +36,7 @@ static int describe_some(struct provider_ctx *ctx, const char *op,
 	for (i = 0; i < n; i++)
 		value_list_push(ctx->arena, l, value_new_string(ctx->arena, ids[i]));
 	value_map_set(ctx->arena, p, ids_member, l);
-	r = pcall(ctx, "ec2", op, p, err);
+	r = pcall_all(ctx, "ec2", op, p, set, err);
 	if (!r)
 		return -1;
 	items = aws_get_list(ctx->arena, r, set, err);
@@ -144,7 +144,7 @@ int ec2_find_tagged(struct provider_ctx *ctx, const char *op, const char *set,
 	value_map_set(ctx->arena, p,
 		      !strcmp(op, "DescribeNatGateways") ? "Filter" : "Filters",
 		      ec2_cairn_filters(ctx));
-	r = pcall(ctx, "ec2", op, p, err);
+	r = pcall_all(ctx, "ec2", op, p, set, err);
 	if (!r)
 		return -1;
 	items = aws_get_list(ctx->arena, r, set, err);
@@ -206,7 +206,7 @@ static int find_by_token(struct provider_ctx *ctx, const char *op,
 
 	ec2_filter(ctx->arena, fl, "tag:cairn:token", ctx->token);
 	value_map_set(ctx->arena, p, "Filters", fl);
-	if (!(r = pcall(ctx, "ec2", op, p, err)) ||
+	if (!(r = pcall_all(ctx, "ec2", op, p, set, err)) ||
 	    !(items = aws_get_list(ctx->arena, r, set, err)))
 		return -1;
 	*id = items->u.list.n ? pv_str(items->u.list.items[0], id_field) : NULL;

@@ -107,7 +107,7 @@ static const struct value *vpc_defaults(struct provider_ctx *ctx, size_t n,
 	value_list_push(a, fl, f);
 	ec2_filter(a, fl, name, value);
 	value_map_set(a, p, "Filters", fl);
-	r = pcall(ctx, "ec2", op, p, err);
+	r = pcall_all(ctx, "ec2", op, p, set, err);
 	return r ? aws_get_list(a, r, set, err) : NULL;
 }
 
@@ -1043,10 +1043,22 @@ static int rtb_create(struct provider_ctx *ctx, const struct value *props,
 	ps(a, p, "VpcId", pv_str(props, "VpcId"));
 	value_map_set(a, p, "TagSpecifications",
 		      ec2_tag_spec(a, "route-table", tags_with_token(ctx, props)));
-	/* the 2023 API has no ClientToken here: never resent blindly */
+	/* CreateRouteTable takes a ClientToken in the current EC2 API; an
+	 * endpoint of the 2023 API refuses it (UnknownParameter: nothing was
+	 * made), and the create goes again without it. Either way it is never
+	 * resent blindly after a lost answer. */
+	ps(a, p, "ClientToken", ctx->token);
 	r = ec2_create_once(ctx, "CreateRouteTable", p, vpc_nf, NEW_ID_SECONDS,
 			    "DescribeRouteTables", "routeTableSet", "routeTableId",
 			    &id, err);
+	if (!r && !id && !strcmp(err->aws_code, "UnknownParameter") &&
+	    strstr(err->msg, "ClientToken")) {
+		err_clear(err);
+		value_map_del(p, "ClientToken");
+		r = ec2_create_once(ctx, "CreateRouteTable", p, vpc_nf,
+				    NEW_ID_SECONDS, "DescribeRouteTables",
+				    "routeTableSet", "routeTableId", &id, err);
+	}
 	if ((!r && !id) ||
 	    (r && !(id = aws_get_str(r, "routeTable.routeTableId", err))))
 		return -1;
@@ -1458,7 +1470,7 @@ static int assoc_read_many(struct provider_ctx *ctx, size_t n,
 	value_map_set(a, f, "Values", vals);
 	value_list_push(a, fl, f);
 	value_map_set(a, p, "Filters", fl);
-	r = pcall(ctx, "ec2", "DescribeRouteTables", p, err);
+	r = pcall_all(ctx, "ec2", "DescribeRouteTables", p, "routeTableSet", err);
 	if (!r || !(tables = aws_get_list(a, r, "routeTableSet", err)))
 		return -1;
 	for (i = 0; i < n; i++) {
@@ -1495,6 +1507,53 @@ static int assoc_read(struct provider_ctx *ctx, const char *id,
 	return read_via_many(&prov_ec2_subnet_rt_assoc, ctx, id, out, err);
 }
 
+/*
+ * The repair of a subnet moved to another route table outside cairn
+ * (ReplaceRouteTableAssociation gives the association a new id, so the
+ * recorded one reads as gone and the plan creates it again): the subnet's
+ * current explicit association is moved back to the template's table.
+ * err holds AssociateRouteTable's Resource.AlreadyAssociated, returned
+ * as it is when the subnet's association cannot be found.
+ */
+static int assoc_take_back(struct provider_ctx *ctx, const struct value *props,
+			   struct provider_result *out, struct err *err)
+{
+	struct arena *a = ctx->arena;
+	struct value *p = value_new_map(a), *fl = value_new_list(a), *r;
+	const struct value *tables;
+	const char *subnet = pv_str(props, "SubnetId"), *aid = NULL, *id;
+	struct err e2 = ERR_INIT;
+	size_t j, k;
+
+	ec2_filter(a, fl, "association.subnet-id", subnet);
+	value_map_set(a, p, "Filters", fl);
+	r = pcall(ctx, "ec2", "DescribeRouteTables", p, &e2);
+	if (!r || !(tables = aws_get_list(a, r, "routeTableSet", &e2)))
+		return -1;
+	for (j = 0; j < tables->u.list.n && !aid; j++) {
+		const struct value *as = pv(tables->u.list.items[j], "associationSet");
+		for (k = 0; as && as->kind == VALUE_LIST && k < as->u.list.n; k++) {
+			const struct value *e = as->u.list.items[k];
+			if (pv_str(e, "subnetId") && !strcmp(pv_str(e, "subnetId"), subnet)) {
+				aid = pv_str(e, "routeTableAssociationId");
+				break;
+			}
+		}
+	}
+	if (!aid)
+		return -1;
+	prov_status(ctx, "moving the subnet back from another route table");
+	err_clear(err);
+	p = value_new_map(a);
+	ps(a, p, "AssociationId", aid);
+	ps(a, p, "RouteTableId", pv_str(props, "RouteTableId"));
+	r = pcall(ctx, "ec2", "ReplaceRouteTableAssociation", p, err);
+	if (!r || !(id = aws_get_str(r, "newAssociationId", err)))
+		return -1;
+	assoc_result(ctx, id, out);
+	return 0;
+}
+
 static int assoc_create(struct provider_ctx *ctx, const struct value *props,
 			struct provider_result *out, struct err *err)
 {
@@ -1507,6 +1566,8 @@ static int assoc_create(struct provider_ctx *ctx, const struct value *props,
 	ps(ctx->arena, p, "SubnetId", pv_str(props, "SubnetId"));
 	r = pcall_retry(ctx, "ec2", "AssociateRouteTable", p, nf, NEW_ID_SECONDS,
 			err);
+	if (!r && !strcmp(err->aws_code, "Resource.AlreadyAssociated"))
+		return assoc_take_back(ctx, props, out, err);
 	if (!r || !(id = aws_get_str(r, "associationId", err)))
 		return -1;
 	assoc_result(ctx, id, out);
@@ -1530,7 +1591,7 @@ static int assoc_find(struct provider_ctx *ctx, const struct value *props,
 	ec2_filter(a, fl, "association.subnet-id", subnet);
 	ec2_filter(a, fl, "route-table-id", rtb);
 	value_map_set(a, p, "Filters", fl);
-	r = pcall(ctx, "ec2", "DescribeRouteTables", p, err);
+	r = pcall_all(ctx, "ec2", "DescribeRouteTables", p, "routeTableSet", err);
 	if (!r || !(tables = aws_get_list(a, r, "routeTableSet", err)))
 		return -1;
 	for (j = 0; j < tables->u.list.n; j++) {

@@ -425,7 +425,8 @@ static const char *rule_find(struct provider_ctx *ctx, const char *gid,
 
 	ec2_filter(a, fl, "group-id", gid);
 	value_map_set(a, p, "Filters", fl);
-	resp = pcall(ctx, "ec2", "DescribeSecurityGroupRules", p, err);
+	resp = pcall_all(ctx, "ec2", "DescribeSecurityGroupRules", p,
+			 "securityGroupRuleSet", err);
 	if (!resp || !(items = aws_get_list(a, resp, "securityGroupRuleSet", err)))
 		return NULL;
 	for (i = 0; i < items->u.list.n; i++) {

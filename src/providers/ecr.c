@@ -145,6 +145,23 @@ static int repo_fill(struct provider_ctx *ctx, const char *id,
 	} else if (gone_is_ok(err) < 0) {
 		return -1;
 	}
+	/* the repository policy, as a document (the template's is a map or
+	 * JSON text; the plan compares documents, not their formatting) */
+	p = value_new_map(a);
+	ps(a, p, "repositoryName", id);
+	if ((r = pcall(ctx, "ecr", "GetRepositoryPolicy", p, err))) {
+		const char *text = pv_str(r, "policyText");
+		struct err je = ERR_INIT;
+		struct value *doc = text ? value_from_json(a, text, strlen(text),
+							   0, &je)
+					 : NULL;
+		if (doc)
+			value_map_set(a, props, "RepositoryPolicyText", doc);
+		else if (text)
+			ps(a, props, "RepositoryPolicyText", text);
+	} else if (gone_is_ok(err) < 0) {
+		return -1;
+	}
 	p = value_new_map(a);
 	ps(a, p, "resourceArn", pv_str(repo, "repositoryArn"));
 	if (!(r = pcall(ctx, "ecr", "ListTagsForResource", p, err)))
@@ -232,7 +249,7 @@ static int repo_describe(struct provider_ctx *ctx, size_t n,
 		value_list_push(a, names, value_new_string(a, ids[i]));
 	}
 	value_map_set(a, p, "repositoryNames", names);
-	r = pcall(ctx, "ecr", "DescribeRepositories", p, err);
+	r = pcall_all(ctx, "ecr", "DescribeRepositories", p, "repositories", err);
 	if (!r && err->code == ERR_NOT_FOUND) {
 		err_clear(err);
 		return n > 1 ? repo_list_for(ctx, n, ids, found, err) : 0;

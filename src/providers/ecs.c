@@ -24,6 +24,55 @@ static const struct tag_api ECS_TAGS = { "ecs", "TagResource", "UntagResource",
 
 #define IAM_PROPAGATION_SECONDS 120.0
 
+/*
+ * The first cluster or service of an account: ECS creates its
+ * service-linked role (AWSServiceRoleForECS) on first use, and until IAM
+ * has propagated it CreateCluster and CreateService answer
+ * InvalidParameterException "Unable to assume the service linked role.
+ * Please verify that the ECS service linked role exists." That one
+ * message is retried for about two minutes, whether the service sets Role
+ * or not; every other InvalidParameterException is a genuine validation
+ * error and fails at once (for a service with Role: a young role not yet
+ * passable, retried like the service-linked role).
+ */
+#define SLR_SECONDS 120.0
+
+static bool slr_pending(const struct err *err)
+{
+	return !strcmp(err->aws_code, "InvalidParameterException") &&
+	       strstr(err->msg, "service linked role") != NULL;
+}
+
+/* op with the service-linked-role (and, with any_invalid, every
+ * InvalidParameterException) retry. */
+static struct value *ecs_create_call(struct provider_ctx *ctx, const char *op,
+				     const struct value *p, bool any_invalid,
+				     struct err *err)
+{
+	double dl = prov_deadline(ctx, any_invalid ? IAM_PROPAGATION_SECONDS :
+						     SLR_SECONDS);
+	int attempt = 0;
+
+	for (;;) {
+		struct value *r = pcall(ctx, "ecs", op, p, err);
+		struct err serr = ERR_INIT;
+		char what[96];
+		if (r || !(slr_pending(err) ||
+			   (any_invalid &&
+			    !strcmp(err->aws_code, "InvalidParameterException"))))
+			return r;
+		snprintf(what, sizeof(what), "ecs:%s (%s)", op,
+			 slr_pending(err) ? "service-linked role not yet usable" :
+					    err->aws_code);
+		prov_status(ctx, what);
+		if (prov_sleep_until(ctx, &attempt, dl, what, &serr) < 0) {
+			if (serr.code == ERR_CANCELLED)
+				*err = serr;
+			return NULL;
+		}
+	}
+}
+
 static void set_attr(struct provider_ctx *ctx, struct value *attrs,
 		     const char *k, const char *v)
 {
@@ -85,6 +134,14 @@ static void cluster_fill(struct provider_ctx *ctx, const char *name,
 	ps(a, props, "ClusterName", pv_str(c, "clusterName"));
 	if (st && st->kind == VALUE_LIST && st->u.list.n)
 		value_map_set(a, props, "ClusterSettings", pascal_keys(a, st, NULL));
+	/* in every DescribeClusters answer, without an include */
+	st = pv(c, "capacityProviders");
+	if (st && st->kind == VALUE_LIST && st->u.list.n)
+		value_map_set(a, props, "CapacityProviders", value_copy(a, st));
+	st = pv(c, "defaultCapacityProviderStrategy");
+	if (st && st->kind == VALUE_LIST && st->u.list.n)
+		value_map_set(a, props, "DefaultCapacityProviderStrategy",
+			      pascal_keys(a, st, NULL));
 	t = tags_from_aws(a, pv(c, "tags"), "key", "value");
 	if (t)
 		value_map_set(a, props, "Tags", t);
@@ -152,7 +209,6 @@ static int cluster_read_many(struct provider_ctx *ctx, size_t n,
 static int cluster_create(struct provider_ctx *ctx, const struct value *props,
 			  struct provider_result *out, struct err *err)
 {
-	static const char *const slr[] = { "InvalidParameterException", NULL };
 	struct arena *a = ctx->arena;
 	struct value *p = value_new_map(a), *r;
 	const char *name = cluster_name(ctx, props);
@@ -192,7 +248,7 @@ static int cluster_create(struct provider_ctx *ctx, const struct value *props,
 	}
 	/* the first cluster of an account: the service-linked role may not be
 	 * assumable yet; CreateCluster with the same name is idempotent */
-	r = pcall_retry(ctx, "ecs", "CreateCluster", p, slr, 60.0, err);
+	r = ecs_create_call(ctx, "CreateCluster", p, false, err);
 	if (!r)
 		return -1;
 	memset(out, 0, sizeof(*out));
@@ -335,6 +391,39 @@ static void fix_types(struct arena *a, struct value *v)
 	}
 }
 
+/* The family's newest revision, when it carries cairn:token = ctx->token
+ * (what a RegisterTaskDefinition whose answer was lost made); NULL when
+ * not. Looks a few times, a poll interval apart. */
+static const char *td_by_token(struct provider_ctx *ctx, const char *family)
+{
+	struct arena *a = ctx->arena;
+	int look, attempt = 0;
+
+	for (look = 0; look < 3; look++) {
+		struct value *p = value_new_map(a), *r;
+		struct err e = ERR_INIT;
+		const struct value *l;
+		size_t i;
+		ps(a, p, "taskDefinition", family);
+		value_map_set(a, p, "include", str_list(a, "TAGS"));
+		r = pcall(ctx, "ecs", "DescribeTaskDefinition", p, &e);
+		l = r ? value_map_get(r, "tags") : NULL;
+		for (i = 0; l && l->kind == VALUE_LIST && i < l->u.list.n; i++) {
+			const char *k = pv_str(l->u.list.items[i], "key");
+			const char *v = pv_str(l->u.list.items[i], "value");
+			if (k && v && !strcmp(k, "cairn:token") && ctx->token &&
+			    !strcmp(v, ctx->token))
+				return pv_str(value_map_get(r, "taskDefinition"),
+					      "taskDefinitionArn");
+		}
+		if (look < 2 &&
+		    prov_sleep_until(ctx, &attempt, prov_deadline(ctx, 60.0),
+				     "what a lost RegisterTaskDefinition made", &e) < 0)
+			return NULL;
+	}
+	return NULL;
+}
+
 static int td_register(struct provider_ctx *ctx, const struct value *props,
 		       const char **arn, struct err *err)
 {
@@ -346,7 +435,9 @@ static int td_register(struct provider_ctx *ctx, const struct value *props,
 	bool roles = pv_has(props, "ExecutionRoleArn") || pv_has(props, "TaskRoleArn");
 	size_t i;
 
-	ps(a, p, "family", family ? family : provider_generate_name(ctx, 255, false));
+	if (!family)
+		family = provider_generate_name(ctx, 255, false);
+	ps(a, p, "family", family);
 	for (i = 0; TD_PROPS[i]; i++) {
 		const struct value *v = pv(props, TD_PROPS[i]);
 		struct value *c;
@@ -365,14 +456,43 @@ static int td_register(struct provider_ctx *ctx, const struct value *props,
 		}
 		value_map_set(a, p, k, c);
 	}
-	value_map_set(a, p, "tags", tags_rekey(a, tags_merged(ctx, props), "key",
+	value_map_set(a, p, "tags", tags_rekey(a, tags_with_token(ctx, props), "key",
 					       "value"));
 	/* a role created moments ago may not be passable yet (ClientException
 	 * "Role is not valid", AccessDenied on iam:PassRole): retry those only
-	 * when the definition names roles */
-	r = pcall_retry(ctx, "ecs", "RegisterTaskDefinition", p,
-			roles ? prop_errs : NULL, IAM_PROPAGATION_SECONDS, err);
-	if (!r || !(*arn = aws_get_str(r, "taskDefinition.taskDefinitionArn", err)))
+	 * when the definition names roles. Every call registers a new
+	 * revision: after a lost answer, look for the one it made (its
+	 * cairn:token) before registering again */
+	{
+		double dl = prov_deadline(ctx, IAM_PROPAGATION_SECONDS);
+		int attempt = 0, lost = 0;
+		for (;;) {
+			struct aws_call_opts o = { 1, 0 };
+			struct err serr = ERR_INIT;
+			r = aws_call_opt(ctx->aws, "ecs", "RegisterTaskDefinition", p,
+					 &o, a, err);
+			if (r)
+				break;
+			err_prefix(err, "%s %s: ", ctx->type, ctx->logical_id);
+			if (o.uncertain && ++lost <= 4) {
+				if ((*arn = td_by_token(ctx, family))) {
+					err_clear(err);
+					return 0;
+				}
+				continue;
+			}
+			if (o.uncertain || !roles || !code_in(err, prop_errs))
+				return -1;
+			if (prov_sleep_until(ctx, &attempt, dl,
+					     "ecs:RegisterTaskDefinition (role not yet passable)",
+					     &serr) < 0) {
+				if (serr.code == ERR_CANCELLED)
+					*err = serr;
+				return -1;
+			}
+		}
+	}
+	if (!(*arn = aws_get_str(r, "taskDefinition.taskDefinitionArn", err)))
 		return -1;
 	return 0;
 }
@@ -652,7 +772,6 @@ static int svc_describe(struct provider_ctx *ctx, const char *cluster,
 static int svc_create(struct provider_ctx *ctx, const struct value *props,
 		      struct provider_result *out, struct err *err)
 {
-	static const char *const role_errs[] = { "InvalidParameterException", NULL };
 	struct arena *a = ctx->arena;
 	struct value *p = value_new_map(a), *r;
 	const char *name = pv_str(props, "ServiceName"), *arn;
@@ -668,10 +787,9 @@ static int svc_create(struct provider_ctx *ctx, const struct value *props,
 	ps(a, p, "clientToken", ctx->token);
 	value_map_set(a, p, "tags", tags_rekey(a, tags_merged(ctx, props), "key",
 					       "value"));
-	/* a young service role is refused with InvalidParameterException */
-	r = pcall_retry(ctx, "ecs", "CreateService", p,
-			pv_has(props, "Role") ? role_errs : NULL,
-			IAM_PROPAGATION_SECONDS, err);
+	/* the account's service-linked role not yet usable (any service);
+	 * a young Role is refused with InvalidParameterException too */
+	r = ecs_create_call(ctx, "CreateService", p, pv_has(props, "Role"), err);
 	if (!r || !(arn = aws_get_str(r, "service.serviceArn", err)))
 		return -1;
 	svc_result(ctx, arn, name, out);

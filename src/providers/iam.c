@@ -560,7 +560,9 @@ static int mp_read(struct provider_ctx *ctx, const char *id,
 		      doc_value(a, value_str(value_get_path(r, "PolicyVersion.Document"))));
 	p = value_new_map(a);
 	ps(a, p, "PolicyArn", id);
-	if (!(r = pcall(ctx, "iam", "ListEntitiesForPolicy", p, err)) ||
+	ps(a, p, "EntityFilter", "Role");
+	if (!(r = pcall_all(ctx, "iam", "ListEntitiesForPolicy", p, "PolicyRoles",
+			    err)) ||
 	    !(l = aws_get_list(a, r, "PolicyRoles", err)))
 		return -1;
 	roles = value_new_list(a);
@@ -586,7 +588,7 @@ static int mp_prune_versions(struct provider_ctx *ctx, const char *arn,
 	size_t i, n = 0;
 
 	ps(a, p, "PolicyArn", arn);
-	if (!(r = pcall(ctx, "iam", "ListPolicyVersions", p, err)) ||
+	if (!(r = pcall_all(ctx, "iam", "ListPolicyVersions", p, "Versions", err)) ||
 	    !(l = aws_get_list(a, r, "Versions", err)))
 		return -1;
 	for (i = 0; i < l->u.list.n; i++) {
@@ -650,18 +652,40 @@ static int mp_delete(struct provider_ctx *ctx, const char *id,
 
 	(void)props;
 	(void)attrs;
-	ps(a, p, "PolicyArn", id);
-	if (!(r = pcall(ctx, "iam", "ListEntitiesForPolicy", p, err)))
-		return gone_is_ok(err);
-	if (!(l = aws_get_list(a, r, "PolicyRoles", err)))
-		return -1;
-	for (i = 0; i < l->u.list.n; i++)
-		if (role_policy_arn(ctx, "DetachRolePolicy",
-				    pv_str(l->u.list.items[i], "RoleName"), id, err) < 0)
-			return -1;
+	/* DeletePolicy fails with DeleteConflict while any role, user or
+	 * group has it attached: detach them all, every page of each */
+	{
+		static const struct {
+			const char *filter, *list, *name, *op, *member;
+		} kinds[] = {
+			{ "Role", "PolicyRoles", "RoleName", "DetachRolePolicy", "RoleName" },
+			{ "User", "PolicyUsers", "UserName", "DetachUserPolicy", "UserName" },
+			{ "Group", "PolicyGroups", "GroupName", "DetachGroupPolicy", "GroupName" },
+		};
+		size_t k;
+		for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+			p = value_new_map(a);
+			ps(a, p, "PolicyArn", id);
+			ps(a, p, "EntityFilter", kinds[k].filter);
+			if (!(r = pcall_all(ctx, "iam", "ListEntitiesForPolicy", p,
+					    kinds[k].list, err)))
+				return gone_is_ok(err);
+			if (!(l = aws_get_list(a, r, kinds[k].list, err)))
+				return -1;
+			for (i = 0; i < l->u.list.n; i++) {
+				struct value *d = value_new_map(a);
+				ps(a, d, kinds[k].member,
+				   pv_str(l->u.list.items[i], kinds[k].name));
+				ps(a, d, "PolicyArn", id);
+				if (!pcall(ctx, "iam", kinds[k].op, d, err) &&
+				    gone_is_ok(err) < 0)
+					return -1;
+			}
+		}
+	}
 	p = value_new_map(a);
 	ps(a, p, "PolicyArn", id);
-	if (!(r = pcall(ctx, "iam", "ListPolicyVersions", p, err)))
+	if (!(r = pcall_all(ctx, "iam", "ListPolicyVersions", p, "Versions", err)))
 		return gone_is_ok(err);
 	if (!(l = aws_get_list(a, r, "Versions", err)))
 		return -1;
@@ -746,10 +770,60 @@ static int pol_put_all(struct provider_ctx *ctx, const struct value *props,
 	return 0;
 }
 
+/*
+ * Before a create puts inline policy `name` on `role`: an inline policy of
+ * that name already there with another document is someone else's (inline
+ * policies carry no tags), and PutRolePolicy would silently overwrite it.
+ * The same document is fine: a stopped run of ours put it, or putting it
+ * changes nothing. 0 free or the same; -1 with ERR_ALREADY_EXISTS (and
+ * out->physical_id = phys) when taken, or the GetRolePolicy error.
+ */
+static int inline_free(struct provider_ctx *ctx, const char *role,
+		       const char *name, const struct value *doc,
+		       const char *phys, struct provider_result *out,
+		       struct err *err)
+{
+	struct arena *a = ctx->arena;
+	struct value *p = value_new_map(a), *r;
+	const char *have, *want;
+	struct err e2 = ERR_INIT;
+
+	ps(a, p, "RoleName", role);
+	ps(a, p, "PolicyName", name);
+	if (!(r = pcall(ctx, "iam", "GetRolePolicy", p, err))) {
+		/* no such policy (or role: the put says so) */
+		if (err->code == ERR_NOT_FOUND) {
+			err_clear(err);
+			return 0;
+		}
+		return -1;
+	}
+	have = policy_canonical(a, value_map_get(r, "PolicyDocument"), &e2);
+	want = policy_canonical(a, doc, &e2);
+	if (have && want && !strcmp(have, want))
+		return 0;
+	memset(out, 0, sizeof(*out));
+	out->physical_id = phys;
+	return prov_fail(ctx, err, ERR_ALREADY_EXISTS,
+			 "role \"%s\" already has an inline policy \"%s\" with another document, not written by this stack; cairn never overwrites what it did not write",
+			 role, name);
+}
+
 static int pol_create(struct provider_ctx *ctx, const struct value *props,
 		      struct provider_result *out, struct err *err)
 {
-	if (pol_check(ctx, props, err) < 0 || pol_put_all(ctx, props, err) < 0)
+	const struct value *roles;
+	size_t i;
+
+	if (pol_check(ctx, props, err) < 0)
+		return -1;
+	roles = list_or_empty(ctx->arena, pv(props, "Roles"));
+	for (i = 0; i < roles->u.list.n; i++)
+		if (inline_free(ctx, value_str(roles->u.list.items[i]),
+				pv_str(props, "PolicyName"), pv(props, "PolicyDocument"),
+				pv_str(props, "PolicyName"), out, err) < 0)
+			return -1;
+	if (pol_put_all(ctx, props, err) < 0)
 		return -1;
 	pol_result(ctx, pv_str(props, "PolicyName"), pv(props, "Roles"), out);
 	return 0;
@@ -853,7 +927,9 @@ static int rp_create(struct provider_ctx *ctx, const struct value *props,
 	if (!pn_ || !rn || !pv(props, "PolicyDocument"))
 		return prov_fail(ctx, err, ERR_VALIDATION,
 				 "PolicyName, RoleName and PolicyDocument are required");
-	if (put_role_policy(ctx, rn, pn_, pv(props, "PolicyDocument"), err) < 0)
+	if (inline_free(ctx, rn, pn_, pv(props, "PolicyDocument"),
+			arena_sprintf(ctx->arena, "%s|%s", pn_, rn), out, err) < 0 ||
+	    put_role_policy(ctx, rn, pn_, pv(props, "PolicyDocument"), err) < 0)
 		return -1;
 	rp_result(ctx, arena_sprintf(ctx->arena, "%s|%s", pn_, rn), out);
 	return 0;

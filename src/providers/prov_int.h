@@ -59,6 +59,12 @@ struct value *str_list1(struct arena *a, const char *s);
 /* aws_call with "TYPE LOGICAL: " prepended to a failure. */
 struct value *pcall(struct provider_ctx *ctx, const char *svc, const char *op,
 		    const struct value *params, struct err *err);
+/* pcall of a paged List/Describe call: every page, the items of the list
+ * at list_path ("vpcSet", "PolicyRoles") gathered in the first page's
+ * tree (aws_call_all). */
+struct value *pcall_all(struct provider_ctx *ctx, const char *svc,
+			const char *op, const struct value *params,
+			const char *list_path, struct err *err);
 /* Retries while the AWS error code is one of codes (NULL-terminated) or,
  * when retry_classes, ... up to `seconds` (bounded by ctx->deadline). */
 struct value *pcall_retry(struct provider_ctx *ctx, const char *svc,

@@ -395,6 +395,19 @@ int prov_fail(struct provider_ctx *ctx, struct err *err, enum err_code code,
 			  ctx->logical_id ? ctx->logical_id : "?");
 }
 
+struct value *pcall_all(struct provider_ctx *ctx, const char *svc,
+			const char *op, const struct value *params,
+			const char *list_path, struct err *err)
+{
+	struct value *r = aws_call_all(ctx->aws, svc, op, params, list_path,
+				       ctx->arena, err);
+
+	if (!r)
+		err_prefix(err, "%s %s: ", ctx->type ? ctx->type : "?",
+			   ctx->logical_id ? ctx->logical_id : "?");
+	return r;
+}
+
 struct value *pcall(struct provider_ctx *ctx, const char *svc, const char *op,
 		    const struct value *params, struct err *err)
 {

@@ -118,7 +118,10 @@ static const char *own_subnet(struct arena *a, const char *physical_id,
 
 /* A VPC group without SecurityGroupEgress keeps the allow-all egress AWS
  * gives every new group (CloudFormation leaves it); a group that lists its
- * own egress has it revoked, so there it is drift unless listed. */
+ * own egress has it revoked, so there it is drift unless listed. The
+ * AWS::EC2::SecurityGroup reference: "When you create a security group, if
+ * you do not add egress rules, we add egress rules that allow all outbound
+ * IPv4 and IPv6 traffic. Otherwise, we do not add them." */
 static bool default_egress(const struct value *recorded,
 			   const struct value *item)
 {
@@ -133,8 +136,10 @@ static bool default_egress(const struct value *recorded,
 	a = arena_new();
 	l = value_new_list(a);
 	value_list_push(a, l, (struct value *)item);
+	/* in a VPC with an IPv6 block, AWS adds the same rule for ::/0 */
 	def = sg_rules_from_template(a, l, true, &r, &e) == 0 && r.n == 1 &&
-	      sg_rule_is_default_egress(&r.items[0]);
+	      (sg_rule_is_default_egress(&r.items[0]) ||
+	       !strcmp(r.items[0].key, "-1|||cidr6|::/0"));
 	arena_free(a);
 	return def;
 }

@@ -140,6 +140,65 @@ static const char *secret_restore(struct provider_ctx *ctx, const char *name,
 	return pv_str(r, "ARN");
 }
 
+/*
+ * How long a force-deleted secret's name may stay taken. Secrets Manager
+ * purges asynchronously: "there might be a short delay before the secret is
+ * permanently deleted. If you delete a secret and then immediately create a
+ * secret with the same name, use appropriate back off and retry logic"
+ * (DeleteSecret, API reference).
+ */
+#define PURGE_SECONDS 120.0
+
+/* Whether the name is free of any visible secret: DescribeSecret answers
+ * ResourceNotFoundException. 1 free, 0 a secret is there, -1 error. */
+static int secret_gone(struct provider_ctx *ctx, const char *id,
+		       struct err *err)
+{
+	struct value *p = value_new_map(ctx->arena);
+
+	ps(ctx->arena, p, "SecretId", id);
+	if (pcall(ctx, "secretsmanager", "DescribeSecret", p, err))
+		return 0;
+	if (err->code == ERR_NOT_FOUND) {
+		err_clear(err);
+		return 1;
+	}
+	return -1;
+}
+
+/* CreateSecret; while a secret of that name is being purged (CreateSecret
+ * says InvalidRequestException and DescribeSecret already says
+ * ResourceNotFound: a force delete in progress, ours or anyone's), backs
+ * off and tries again. A secret in its recovery window (DescribeSecret
+ * shows it with DeletedDate) is left to the caller's restore path. */
+static struct value *secret_create_call(struct provider_ctx *ctx,
+					const struct value *p, const char *name,
+					struct err *err)
+{
+	double dl = prov_deadline(ctx, PURGE_SECONDS);
+	int attempt = 0;
+
+	for (;;) {
+		struct value *r = pcall(ctx, "secretsmanager", "CreateSecret", p, err);
+		struct err e2 = ERR_INIT;
+		int gone;
+		if (r || !name || strcmp(err->aws_code, "InvalidRequestException") ||
+		    !strstr(err->msg, "deletion"))
+			return r;
+		gone = secret_gone(ctx, name, &e2);
+		if (gone != 1)
+			return NULL;
+		prov_status(ctx, "waiting for the deleted secret's name to be free");
+		if (prov_sleep_until(ctx, &attempt, dl,
+				     "secretsmanager:CreateSecret (name still being purged)",
+				     &e2) < 0) {
+			if (e2.code == ERR_CANCELLED)
+				*err = e2;
+			return NULL;
+		}
+	}
+}
+
 static void secret_result(struct provider_ctx *ctx, const char *arn,
 			  struct provider_result *out)
 {
@@ -173,13 +232,17 @@ static int secret_create(struct provider_ctx *ctx, const struct value *props,
 	/* idempotent: the same token and value return the same secret */
 	ps(a, p, "ClientRequestToken", ctx->token);
 	value_map_set(a, p, "Tags", tags_merged(ctx, props));
-	r = pcall(ctx, "secretsmanager", "CreateSecret", p, err);
+	r = secret_create_call(ctx, p, name, err);
 	if (!r && name && !strcmp(err->aws_code, "InvalidRequestException")) {
 		struct err e2 = ERR_INIT;
 		struct value *u;
 		const char *rarn = secret_restore(ctx, name, &e2);
-		if (!rarn)
+		if (!rarn) {
+			/* another's deleted secret: say so, not "invalid" */
+			if (e2.code == ERR_ALREADY_EXISTS)
+				*err = e2;
 			return -1;
+		}
 		/* restored: bring it to the template's state */
 		err_clear(err);
 		u = value_new_map(a);
@@ -313,6 +376,19 @@ static int secret_delete(struct provider_ctx *ctx, const char *id,
 	pb(ctx->arena, p, "ForceDeleteWithoutRecovery", true);
 	if (!pcall(ctx, "secretsmanager", "DeleteSecret", p, err))
 		return gone_is_ok(err);
+	/* deleted asynchronously: done when DescribeSecret no longer finds
+	 * it, so a replacement or the next apply can reuse the name */
+	{
+		double dl = prov_deadline(ctx, PURGE_SECONDS);
+		int attempt = 0, gone;
+		prov_status(ctx, "waiting until the secret is purged");
+		while ((gone = secret_gone(ctx, id, err)) == 0)
+			if (prov_sleep_until(ctx, &attempt, dl,
+					     "secretsmanager:DeleteSecret (purge)", err) < 0)
+				return -1;
+		if (gone < 0)
+			return -1;
+	}
 	return 0;
 }
 

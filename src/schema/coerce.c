@@ -88,6 +88,13 @@ static struct value *scalar(struct arena *a, unsigned types, struct value *v)
 
 	switch (v->kind) {
 	case VALUE_NUMBER:
+		/* 5432.0 or 1e3 for an integer: AWS wants "5432", "1000" */
+		if ((types & ST_INTEGER) && !(types & ST_NUMBER) &&
+		    v->u.num.d == floor(v->u.num.d) && fabs(v->u.num.d) < 1e15 &&
+		    strspn(v->u.num.text + (v->u.num.text[0] == '-'),
+			   "0123456789") !=
+			    strlen(v->u.num.text + (v->u.num.text[0] == '-')))
+			return with_origin(value_new_number_d(a, v->u.num.d), v);
 		if (types & (ST_NUMBER | ST_INTEGER))
 			return v; /* 1.5 for an integer: validation says so */
 		if (types & ST_STRING)

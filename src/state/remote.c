@@ -11,6 +11,7 @@
  * find its own earlier write: a 412 on our own write is told apart by
  * reading the object back and comparing it with what was sent.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -25,12 +26,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/rand.h>
+
 #include "cairn/log.h"
 #include "cairn/remote.h"
 #include "cairn/strbuf.h"
 #include "cairn/value.h"
 #include "cairn/xalloc.h"
-#include <openssl/rand.h>
 
 #define TICK_MS 200
 
@@ -48,6 +50,7 @@ struct remote {
 	char lock_etag[256];
 	double lease;
 	double lock_renew_at; /* monotonic seconds */
+	time_t lock_since;    /* when this command first took it */
 	/* uploads */
 	sqlite3 *ro;
 	int64_t uploaded_dv; /* data_version at the last upload; -1: none */
@@ -171,8 +174,10 @@ static void lock_body(struct remote *r, struct strbuf *out)
 	time_t now = time(NULL);
 	time_t until = now + (time_t)(r->lease + 0.5);
 
+	if (!r->lock_since)
+		r->lock_since = now;
 	whoami(user, sizeof(user), host, sizeof(host));
-	utc_text(now, created, sizeof(created));
+	utc_text(r->lock_since, created, sizeof(created));
 	utc_text(until, expires, sizeof(expires));
 	value_map_set(a, m, "ID", value_new_string(a, r->lock_id));
 	value_map_set(a, m, "Holder", value_new_string(a, user));
@@ -625,19 +630,30 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-static void cleanup_files(struct remote *r)
+/* Removes the private directory and every file in it (the database, its
+ * -wal/-shm, and what state_open makes while creating one). */
+static void remove_dir(const char *dir)
 {
-	static const char *const sfx[] = { "", "-wal", "-shm", "-journal" };
+	DIR *d = opendir(dir);
+	struct dirent *e;
 	struct strbuf p = STRBUF_INIT;
-	size_t i;
 
-	for (i = 0; i < 4; i++) {
+	while (d && (e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
 		strbuf_reset(&p);
-		strbuf_addf(&p, "%s%s", r->path, sfx[i]);
+		strbuf_addf(&p, "%s/%s", dir, e->d_name);
 		unlink(p.buf);
 	}
-	rmdir(r->dir);
+	if (d)
+		closedir(d);
+	rmdir(dir);
 	strbuf_release(&p);
+}
+
+static void cleanup_files(struct remote *r)
+{
+	remove_dir(r->dir);
 }
 
 static void free_remote(struct remote *r)
@@ -653,6 +669,49 @@ static void free_remote(struct remote *r)
 	pthread_mutex_destroy(&r->mu);
 	pthread_cond_destroy(&r->cv);
 	free(r);
+}
+
+/*
+ * Copies left by a process that died (kill -9): cairn-state-<pid>-* whose
+ * pid no longer exists and that hold no KEPT marker (a copy kept because
+ * its upload failed is the user's to resolve, never removed here). What a
+ * killed run had not uploaded is found again from the journal intents it
+ * uploaded before each AWS call.
+ */
+static void clean_stale_copies(const char *tmp)
+{
+	DIR *d = opendir(tmp);
+	struct dirent *e;
+	struct strbuf p = STRBUF_INIT;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		char *end;
+		long pid;
+		struct stat sb;
+
+		if (strncmp(e->d_name, "cairn-state-", 12))
+			continue;
+		pid = strtol(e->d_name + 12, &end, 10);
+		if (pid <= 0 || *end != '-' || (kill((pid_t)pid, 0) == 0 ||
+						errno != ESRCH))
+			continue;
+		strbuf_reset(&p);
+		strbuf_addf(&p, "%s/%s", tmp, e->d_name);
+		if (lstat(p.buf, &sb) < 0 || !S_ISDIR(sb.st_mode) ||
+		    sb.st_uid != geteuid())
+			continue;
+		strbuf_addstr(&p, "/KEPT");
+		if (access(p.buf, F_OK) == 0)
+			continue;
+		strbuf_reset(&p);
+		strbuf_addf(&p, "%s/%s", tmp, e->d_name);
+		remove_dir(p.buf);
+		log_debug("removed %s, left by a process that died", p.buf);
+	}
+	closedir(d);
+	strbuf_release(&p);
 }
 
 static int download(struct remote *r, struct err *err)
@@ -741,7 +800,9 @@ struct remote *remote_open(struct aws_client *aws, const char *url,
 	r->interval = opts->upload_interval > 0 ?
 			      opts->upload_interval :
 			      env_seconds("CAIRN_STATE_UPLOAD_INTERVAL", 2.0);
-	strbuf_addf(&p, "%s/cairn-state-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	clean_stale_copies(tmp && *tmp ? tmp : "/tmp");
+	strbuf_addf(&p, "%s/cairn-state-%ld-XXXXXX", tmp && *tmp ? tmp : "/tmp",
+		    (long)getpid());
 	r->dir = strbuf_detach(&p, NULL);
 	if (!mkdtemp(r->dir)) {
 		err_set(err, ERR_IO, "cannot make a temporary directory %s: %s",
@@ -869,6 +930,12 @@ int remote_close(struct remote *r, struct err *err)
 	if (keep) {
 		{
 			struct strbuf m = STRBUF_INIT;
+			int fd;
+			strbuf_addf(&m, "%s/KEPT", r->dir);
+			fd = open(m.buf, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+			if (fd >= 0)
+				close(fd);
+			strbuf_reset(&m);
 			strbuf_addf(&m, "%s; the local copy is kept at %s "
 					"(upload it with 'cairn state push "
 					"--state %s %s' once resolved)",
@@ -1069,6 +1136,15 @@ static int intent_hook(void *ud, struct err *err)
 	struct remote *r = ud;
 	struct err e = ERR_INIT;
 	int attempt, rc = -1;
+
+	/* as with the local lock: a holder whose lock was broken or taken
+	 * over makes no further change */
+	if (r->lock_lost)
+		return err_set(err, ERR_LOCKED,
+			       "state %s: the lock %s held by this command was "
+			       "broken or taken over; stopping before the next "
+			       "AWS call",
+			       r->url, r->lock_id);
 
 	/* a few tries beyond the client's own retries: the apply stops if
 	 * the intent cannot be made durable */

@@ -223,6 +223,12 @@ static const struct tmpl_eval_resource *target_resource(struct ev *e,
 	if (!tmpl_index_get(&e->t->res_idx, name, &i))
 		return NULL;
 	er = &e->st->resources[i];
+	if (!er->included && er->res->noop) {
+		everr(e, m, "%s to \"%s\", which is not created (%s has no "
+			    "physical resource)",
+		      fn, name, er->res->type);
+		return NULL;
+	}
 	if (!er->included) {
 		everr(e, m, "%s to \"%s\", which is not created (its condition "
 			    "\"%s\" is false)",
@@ -666,15 +672,27 @@ static struct value *fn_getazs(struct ev *e, const struct value *arg,
 		everr(e, &arg->mark, "Fn::GetAZs needs a region name or \"\"");
 		return NULL;
 	}
+	const char *const *azs = e->ctx->azs;
+	size_t nazs = e->ctx->nazs;
+
 	if (*region && strcmp(region, e->ctx->region))
 		return unknown(e, "Fn::GetAZs", m, false);
-	if (!e->ctx->azs)
+	if (e->ctx->get_azs) {
+		struct err aerr = ERR_INIT;
+		int got = e->ctx->get_azs(e->ctx->get_azs_ud, &azs, &nazs, &aerr);
+		if (got < 0) {
+			everr(e, m, "Fn::GetAZs: %s", aerr.msg);
+			return NULL;
+		}
+		if (!got)
+			azs = NULL;
+	}
+	if (!azs)
 		return unknown(e, "Fn::GetAZs", m, false);
 	l = value_new_list(e->a);
 	l->mark = *m;
-	for (i = 0; i < e->ctx->nazs; i++)
-		value_list_push(e->a, l, str_at(e, e->ctx->azs[i],
-						strlen(e->ctx->azs[i]), m,
+	for (i = 0; i < nazs; i++)
+		value_list_push(e->a, l, str_at(e, azs[i], strlen(azs[i]), m,
 						false));
 	return l;
 }
@@ -1601,8 +1619,8 @@ struct tmpl_stack *template_evaluate(struct arena *a, const struct template *t,
 	for (i = 0; i < t->nresources; i++) {
 		struct tmpl_eval_resource *er = &st->resources[i];
 		er->res = &t->resources[i];
-		er->included = true;
-		if (er->res->condition) {
+		er->included = !er->res->noop;
+		if (er->included && er->res->condition) {
 			struct value *b = value_map_get(st->conditions,
 							er->res->condition);
 			er->included = b && b->kind == VALUE_BOOL && b->u.b;
@@ -1723,5 +1741,8 @@ void template_check_schemas(const struct tmpl_stack *st, struct diag_list *diags
 			continue;
 		schema_validate(er->res->schema, er->properties,
 				er->res->logical_id, diags);
+		/* the documents in policy properties have a grammar of their own */
+		schema_check_policies(er->res->schema, er->properties,
+				      er->res->logical_id, diags);
 	}
 }

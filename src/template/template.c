@@ -321,7 +321,12 @@ static void check_resource(struct template *t, struct tmpl_resource *r,
 	} else {
 		r->type = value_str(p->val);
 		r->schema = schema_find(r->type);
-		if (!r->schema) {
+		/* what CDK adds to every stack for its usage analytics:
+		 * CloudFormation creates nothing for it, and neither does
+		 * cairn (the resource is left out of the stack) */
+		if (!strcmp(r->type, "AWS::CDK::Metadata")) {
+			r->noop = true;
+		} else if (!r->schema) {
 			const char *hint = schema_suggest_type(r->type);
 			struct strbuf sb = STRBUF_INIT;
 			if (!strncmp(r->type, "Custom::", 8))

@@ -22,13 +22,26 @@ _spec.loader.exec_module(_emu)
 Emulator = _emu.Emulator
 
 
+# Eventual consistency on by default, as AWS behaves: a resource just created
+# answers NotFound (reads; every EC2 call naming the id) for this long.
+VISIBILITY_DELAY = {'ec2': 0.2, 'iam': 0.2, 'secretsmanager': 0.2, 'logs': 0.2,
+                    'ecr': 0.2, 'ecs': 0.2}
+
+
 @pytest.fixture(scope='module')
 def emu():
     e = Emulator()
     # fast life cycles: AWS's typical durations scaled far down
     e.control('config', {'async': {'nat_gateway_create': 0.3, 'nat_gateway_delete': 0.3,
                                    'vpc_endpoint_create': 0.2, 'vpc_endpoint_delete': 0.2,
-                                   'ecs_service_drain': 0.2}})
+                                   'ecs_service_drain': 0.2},
+                         'visibility_delay': VISIBILITY_DELAY,
+                         # the tests' own botocore/awscli checks see the truth
+                         'visibility_exempt_user_agents': ['Botocore/', 'aws-cli/']})
+    # a real account is not empty: the default VPC, common roles and log groups
+    # (tests/emulator README, seed_account); inventories are compared against it
+    e.control('seed', {})
+    e.baseline = {(r['service'], r['type'], r['id']) for r in e.control('inventory')}
     yield e
     e.stop()
 

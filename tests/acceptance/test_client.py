@@ -262,9 +262,9 @@ def test_credentials_expiring_mid_apply_are_refreshed(clean, cairn):
                                          AssumeRolePolicyDocument=TRUST)['Role']
     tok = cairn.tmp / 'oidc'
     tok.write_text(_jwt('repo:x/y:ref:refs/heads/main'))
-    # every session the emulator issues lives 2 seconds; each call is slowed
+    # every session the emulator issues lives 4 seconds; each call is slowed
     # so the apply outlives several of them
-    emu.control('config', {'sts_credentials_seconds': 2, 'latency': {'logs': 0.4, 'ec2': 0.4}})
+    emu.control('config', {'sts_credentials_seconds': 4, 'latency': {'logs': 0.6, 'ec2': 0.6}})
     emu.control('calls', method='DELETE')
     try:
         r = _apply(cairn, emu, 'expiring', extra_env={
@@ -448,3 +448,123 @@ def test_mfa_code_is_asked_on_the_terminal(clean, cairn):
     assert os.waitstatus_to_exitcode(status) == 0, out
     assert b'assumed-role/deploy-mfa' in out, out
     assert _calls(emu).get('sts:AssumeRole') == 1
+
+
+# ---- Fn::GetAZs ---------------------------------------------------------------
+
+AZ_TEMPLATE = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  Vpc:
+    Type: AWS::EC2::VPC
+    Properties:
+      CidrBlock: 10.60.0.0/16
+  SubnetA:
+    Type: AWS::EC2::Subnet
+    Properties:
+      VpcId: !Ref Vpc
+      CidrBlock: 10.60.0.0/24
+      AvailabilityZone: !Select [0, !GetAZs ""]
+  SubnetB:
+    Type: AWS::EC2::Subnet
+    Properties:
+      VpcId: !Ref Vpc
+      CidrBlock: 10.60.1.0/24
+      AvailabilityZone: !Select [1, !GetAZs ""]
+  SubnetC:
+    Type: AWS::EC2::Subnet
+    Properties:
+      VpcId: !Ref Vpc
+      CidrBlock: 10.60.2.0/24
+      AvailabilityZone: !Select [2, !GetAZs ""]
+"""
+
+TOKYO = ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d',
+         {'name': 'ap-northeast-1-tpe-1a', 'type': 'local-zone'},
+         {'name': 'ap-northeast-1b', 'state': 'impaired'}]
+
+
+def test_getazs_uses_the_account_zones(clean, cairn):
+    emu = clean
+    emu.control('config', {'availability_zones': {'ap-northeast-1': TOKYO}})
+    tpl = cairn.tmp / 'azs.yaml'
+    tpl.write_text(AZ_TEMPLATE)
+    common = [*cairn.endpoint, '--region', 'ap-northeast-1', '--state', str(cairn.tmp / 'azs.db')]
+    # the plan shows the zones AWS has, not <region>a/b/c
+    r = cairn('plan', str(tpl), *common)
+    assert r.rc == 0, r
+    assert '"ap-northeast-1c"' in r.out and '"ap-northeast-1d"' in r.out, r
+    assert 'ap-northeast-1b' not in r.out and 'tpe' not in r.out, r
+    emu.control('calls', method='DELETE')
+    r = cairn('apply', str(tpl), '--auto-approve', *common)
+    assert r.rc == 0, r
+    # asked once per run, though three subnets use it
+    assert _calls(emu).get('ec2:DescribeAvailabilityZones') == 1, _calls(emu)
+    ec2 = emu.client('ec2', region='ap-northeast-1')
+    zones = sorted(s['AvailabilityZone'] for s in ec2.describe_subnets()['Subnets'])
+    assert zones == ['ap-northeast-1a', 'ap-northeast-1c', 'ap-northeast-1d']
+    # and the next plan agrees with what was applied
+    r = cairn('plan', str(tpl), *common, '--detailed-exitcode')
+    assert r.rc == 0, r
+
+
+def test_validate_does_not_ask_aws_for_zones(clean, cairn):
+    emu = clean
+    tpl = cairn.tmp / 'azs.yaml'
+    tpl.write_text(AZ_TEMPLATE)
+    emu.control('calls', method='DELETE')
+    r = cairn('validate', str(tpl), '--region', 'ap-northeast-1',
+              extra_env={'AWS_ENDPOINT_URL': emu.url})
+    assert r.rc == 0, r
+    assert _calls(emu) == {}
+
+
+def _jwt_exp(sub, exp):
+    enc = lambda d: base64.urlsafe_b64encode(json.dumps(d).encode()).decode().rstrip('=')
+    return (f"{enc({'alg': 'RS256'})}."
+            f"{enc({'sub': sub, 'aud': 'sts.amazonaws.com', 'exp': int(exp)})}.c2ln")
+
+
+def test_web_identity_token_file_is_read_again_at_each_refresh(clean, cairn):
+    """The README's CI recipe: the OIDC token lives a few seconds, the STS
+    session too; a background loop rewrites the file; the apply outlives
+    several tokens and completes, each refresh using the current file."""
+    import time as _time
+    emu = clean
+    role = emu.client('iam').create_role(RoleName='deploy-oidc',
+                                         AssumeRolePolicyDocument=TRUST)['Role']
+    tok = cairn.tmp / 'oidc'
+    tok.write_text(_jwt_exp('repo:x/y', _time.time() + 3))
+    stop = threading.Event()
+
+    def remint():
+        while not stop.wait(1.0):
+            new = cairn.tmp / 'oidc.new'
+            new.write_text(_jwt_exp('repo:x/y', _time.time() + 3))
+            os.replace(new, tok)
+    t = threading.Thread(target=remint, daemon=True)
+    t.start()
+    emu.control('config', {'sts_credentials_seconds': 2, 'latency': {'logs': 0.4, 'ec2': 0.4}})
+    try:
+        r = _apply(cairn, emu, 'remint', extra_env={
+            'AWS_ACCESS_KEY_ID': '', 'AWS_SECRET_ACCESS_KEY': '',
+            'AWS_WEB_IDENTITY_TOKEN_FILE': str(tok), 'AWS_ROLE_ARN': role['Arn']})
+    finally:
+        stop.set()
+        emu.control('config', {'sts_credentials_seconds': None, 'latency': {}})
+    assert r.rc == 0, r
+    assert _calls(emu).get('sts:AssumeRoleWithWebIdentity', 0) >= 2
+
+
+def test_stale_web_identity_token_is_a_clear_error(clean, cairn):
+    import time as _time
+    emu = clean
+    role = emu.client('iam').create_role(RoleName='deploy-stale',
+                                         AssumeRolePolicyDocument=TRUST)['Role']
+    tok = cairn.tmp / 'oidc'
+    tok.write_text(_jwt_exp('repo:x/y', _time.time() - 60))
+    r = cairn('whoami', *cairn.endpoint, extra_env={
+        'AWS_ACCESS_KEY_ID': '', 'AWS_SECRET_ACCESS_KEY': '',
+        'AWS_WEB_IDENTITY_TOKEN_FILE': str(tok), 'AWS_ROLE_ARN': role['Arn']})
+    assert r.rc == 1, r
+    assert 'web identity' in r.err and 'ExpiredTokenException' in r.err, r

@@ -214,3 +214,39 @@ def test_tagged_for_another_resource_is_refused(emu, cairn):
         in r.out + r.err, r
     g = emu.client('logs').describe_log_groups(logGroupNamePrefix='/shared/app')['logGroups'][0]
     assert g['retentionInDays'] == 3653
+
+
+INLINE_TPL = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  Extra:
+    Type: AWS::IAM::RolePolicy
+    Properties:
+      RoleName: shared-role
+      PolicyName: team-inline
+      PolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Action: s3:GetObject
+            Resource: "*"
+"""
+
+
+def test_inline_policy_of_another_is_not_overwritten(emu, cairn):
+    """Inline policies carry no tags: one already on the role under that
+    name with another document is someone else's, never overwritten."""
+    emu.reset()
+    iam = emu.client('iam')
+    iam.create_role(RoleName='shared-role', AssumeRolePolicyDocument=TRUST)
+    iam.put_role_policy(RoleName='shared-role', PolicyName='team-inline', PolicyDocument=DOC)
+    tpl = cairn.tmp / 'inline.yaml'
+    tpl.write_text(INLINE_TPL)
+    r = cairn('apply', str(tpl), '--auto-approve', *cairn.endpoint, '--state',
+              str(cairn.tmp / 'inline.db'))
+    assert r.rc == 1, r
+    text = r.out + r.err
+    assert 'already has an inline policy "team-inline"' in text, r
+    assert 'cairn import Extra team-inline|shared-role' in text, r
+    got = iam.get_role_policy(RoleName='shared-role', PolicyName='team-inline')
+    assert got['PolicyDocument'] == json.loads(DOC)

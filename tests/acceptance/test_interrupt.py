@@ -9,7 +9,8 @@ import subprocess
 import time
 
 from accept_util import TOP
-from test_apply_stacks import PARAMS, SUBRESOURCES, expected_counts, inventory_counts
+from test_apply_stacks import (PARAMS, SUBRESOURCES, expected_counts, inventory_counts,
+                               live_inventory)
 
 TPL = os.path.join(TOP, 'stacks', 'prefect-ecs-worker.yaml')
 NAT_SECONDS = 1.5     # long enough for the interrupt to land while it is in flight
@@ -89,7 +90,7 @@ def test_sigint_during_apply(emu, cairn):
     assert set(statuses.values()) <= {'created'}, statuses
     # what waits on the NAT gateway was not started after the interrupt
     assert 'PrivateDefaultRoute' not in rows and 'WorkerService' not in rows, rows
-    inv = [r for r in emu.control('inventory') if (r['service'], r['type']) not in SUBRESOURCES]
+    inv = [r for r in live_inventory(emu) if (r['service'], r['type']) not in SUBRESOURCES]
     assert ('ecs', 'service') not in {(r['service'], r['type']) for r in inv}
     # everything AWS has, the state has (nothing orphaned)
     orphans = [r for r in inv if not recorded(r['id'], rows.values())]
@@ -230,7 +231,7 @@ def test_sigint_during_destroy(emu, cairn):
         db.close()
     assert 'NatGateway' not in left and left, left
     # whatever AWS still has, the state still has
-    inv = [r for r in emu.control('inventory') if (r['service'], r['type']) not in SUBRESOURCES]
+    inv = [r for r in live_inventory(emu) if (r['service'], r['type']) not in SUBRESOURCES]
     assert inv and not [r for r in inv if not recorded(r['id'], left.values())], (inv, left)
     d = cairn('destroy', TPL, '--auto-approve', *common)
     assert d.rc == 0, d

@@ -79,6 +79,13 @@ Resources:
       VpcId: !Ref Vpc
       SecurityGroupEgress:
         - {{IpProtocol: tcp, FromPort: 443, ToPort: 443, CidrIp: 0.0.0.0/0}}
+  SgCdkEgress:
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      GroupDescription: the default egress as the CDK writes it, described
+      VpcId: !Ref Vpc
+      SecurityGroupEgress:
+        - {{CidrIp: 0.0.0.0/0, Description: Allow all outbound traffic by default, IpProtocol: "-1"}}
   Role:
     Type: AWS::IAM::Role
     Properties:
@@ -202,6 +209,9 @@ def test_default_egress_three_cases(emu, owners):
     assert _rules(_sg(emu, ids['SgOtherEgress'])['IpPermissionsEgress']) == {
         ('tcp', 443, 443, '0.0.0.0/0')}
     assert default in _rules(_sg(emu, ids['Sg'])['IpPermissionsEgress'])
+    cdk = _sg(emu, ids['SgCdkEgress'])['IpPermissionsEgress']
+    assert _rules(cdk) == {default}
+    assert cdk[0]['IpRanges'][0].get('Description') == 'Allow all outbound traffic by default'
     for _ in range(2):  # converged, and stays so
         p = cairn('plan', tpl, '--detailed-exitcode', *common)
         assert p.rc == 0 and 'SecurityGroupEgress' not in p.out, p
@@ -272,7 +282,7 @@ def test_relationship_added_by_nobody_is_drift(emu, owners):
     changed('Rtb', 'SubnetAssociations', foreign)
     changed('BareVpc', 'InternetGateways', igw2)
     # what the stack declares from the other side is nobody's drift
-    for lid in ('RoleB', 'Vpc', 'SgDefaultEgress', 'SgOtherEgress', 'FromPolicy',
+    for lid in ('RoleB', 'Vpc', 'SgDefaultEgress', 'SgOtherEgress', 'SgCdkEgress', 'FromPolicy',
                 'FromRolePolicy', 'SgIngress', 'SgEgress', 'DefaultRoute', 'Assoc'):
         assert by_id[lid]['status'] == 'unchanged', by_id[lid]
     for c in by_id['Role']['changes']:
@@ -312,5 +322,28 @@ def test_relationship_added_by_nobody_is_drift(emu, owners):
     assert ec2.describe_internet_gateways(InternetGatewayIds=[ids['Igw']])[
         'InternetGateways'][0]['Attachments'][0]['VpcId'] == vpc
 
+    assert cairn('drift', tpl, *common).rc == 0
+    assert cairn('plan', tpl, '--detailed-exitcode', *common).rc == 0
+
+
+def test_subnet_moved_to_another_table(emu, owners):
+    """The association's other side: a stack subnet moved to a foreign
+    table outside cairn (a new association id) reads as the association
+    gone; apply moves the subnet back instead of failing on
+    Resource.AlreadyAssociated."""
+    cairn, tpl = owners
+    common = _common(cairn)
+    ids = _state(cairn)
+    ec2 = emu.client('ec2')
+    foreign = ec2.create_route_table(VpcId=ids['Vpc'])['RouteTable']['RouteTableId']
+    ec2.replace_route_table_association(AssociationId=ids['Assoc'], RouteTableId=foreign)
+
+    d = cairn('drift', tpl, *common)
+    assert d.rc == 2 and 'Assoc' in d.out and 'gone' in d.out, d
+    a = cairn('apply', tpl, '--auto-approve', *common)
+    assert a.rc == 0, a
+    tables = ec2.describe_route_tables(Filters=[
+        {'Name': 'association.subnet-id', 'Values': [ids['Subnet']]}])['RouteTables']
+    assert [t['RouteTableId'] for t in tables] == [ids['Rtb']], tables
     assert cairn('drift', tpl, *common).rc == 0
     assert cairn('plan', tpl, '--detailed-exitcode', *common).rc == 0

@@ -244,6 +244,10 @@ def test_stale_writer_refused_nothing_lost(emu, cairn, stack, s3, tmp_path):
     assert set(rows.values()) <= live_ids(emu)
     # and the lock was still released
     assert 'Contents' not in s3.list_objects_v2(Bucket=BUCKET, Prefix='cairn/web.db.lock')
+    # the kept copy is never cleaned up by a later run
+    r = cairn('plan', stack, *cairn.endpoint, '--state', url(), '--refresh=false',
+              extra_env={'TMPDIR': str(tmpdir)})
+    assert temp_copies(tmpdir) == kept
 
 
 def test_kill9_at_random_instants(emu, cairn, stack, s3, tmp_path):
@@ -251,7 +255,10 @@ def test_kill9_at_random_instants(emu, cairn, stack, s3, tmp_path):
     template's resources, the S3 state naming exactly them."""
     trials = int(os.environ.get('CAIRN_S3_CRASH_TRIALS', '20'))
     rng = random.Random(int(os.environ.get('CAIRN_CRASH_SEED', '11')))
-    env = dict(cairn.env, CAIRN_STATE_UPLOAD_INTERVAL='0.2', CAIRN_STATE_LOCK_LEASE='3')
+    tmpdir = tmp_path / 'tmp'
+    tmpdir.mkdir()
+    env = dict(cairn.env, CAIRN_STATE_UPLOAD_INTERVAL='0.2', CAIRN_STATE_LOCK_LEASE='3',
+               TMPDIR=str(tmpdir))
     args = [cairn.path, 'apply', stack, '--auto-approve', *cairn.endpoint, '--state', url()]
     for t in range(trials):
         emu.reset()
@@ -272,14 +279,24 @@ def test_kill9_at_random_instants(emu, cairn, stack, s3, tmp_path):
         assert {p_ for _, p_, _ in res.values()} <= live_ids(emu), t
         assert all(s == 'created' for _, _, s in res.values()), (t, res)
         assert 'Contents' not in s3.list_objects_v2(Bucket=BUCKET, Prefix='cairn/web.db.lock')
+        # the killed run's private copy (it holds the state's HMAC key) is
+        # removed by the next run
+        left = temp_copies(tmpdir)
+        assert left == [], (t, p.pid, [(d, os.listdir(tmpdir / d)) for d in left],
+                            r.stderr[-1500:])
 
 
-@pytest.mark.parametrize('fault', ['error_rate', 'throttle_rate', 'drop_rate', 'drop_after_rate'])
+@pytest.mark.parametrize('fault', ['error_rate', 'throttle_rate', 'drop_rate', 'drop_after_rate',
+                                   'slow_put'])
 def test_s3_faults_state_ends_equal_to_aws(emu, cairn, stack, s3, tmp_path, fault):
-    emu.control('config', {fault: {'s3': 0.3}, 'latency': {'s3:PutObject': 0.05, 'ec2': 0.1}})
+    if fault == 'slow_put':
+        emu.control('config', {'latency': {'s3:PutObject': 0.7, 'ec2': 0.1}})
+    else:
+        emu.control('config', {fault: {'s3': 0.3},
+                               'latency': {'s3:PutObject': 0.05, 'ec2': 0.1}})
     env = {'CAIRN_STATE_UPLOAD_INTERVAL': '0.1'}
     r = apply(cairn, stack, '--max-attempts', '8', env=env)
-    emu.control('config', {fault: 0})
+    emu.control('config', {fault: 0} if fault != 'slow_put' else {'latency': {'*': 0.0}})
     assert r.rc == 0, r
     calls = emu.control('calls')
     assert calls.get('s3:PutObject', 0) >= 3, calls   # lock, uploads, faults met
@@ -331,3 +348,71 @@ def test_push_pull_migrate_history(emu, cairn, stack, s3, tmp_path):
     db = sqlite3.connect(str(cairn.tmp / 'old.db'))
     assert db.execute('SELECT serial FROM stack').fetchone()[0] == serial
     db.close()
+
+
+def test_lease_renewed_while_a_long_apply_runs(emu, cairn, stack, s3):
+    """A 2 s lease and an apply that takes longer: the holder renews it, so
+    a second apply never sees it expired and never takes it over."""
+    emu.control('config', {'latency': {'ec2:CreateVpc': 5.0}})
+    env = dict(cairn.env, CAIRN_STATE_LOCK_LEASE='2')
+    args = [cairn.path, 'apply', stack, '--auto-approve', *cairn.endpoint, '--state', url()]
+    first = subprocess.Popen(args, cwd=str(cairn.tmp), env=env, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.time() + 20
+    while time.time() < deadline and 'Contents' not in s3.list_objects_v2(
+            Bucket=BUCKET, Prefix='cairn/web.db.lock'):
+        time.sleep(0.05)
+    etag0 = s3.head_object(Bucket=BUCKET, Key='cairn/web.db.lock')['ETag']
+    time.sleep(3.0)          # past the first lease
+    second = subprocess.run(args, cwd=str(cairn.tmp), env=env, text=True,
+                            capture_output=True, timeout=60)
+    assert second.returncode == 1 and 'is locked by' in second.stderr, second.stderr
+    assert 'taking over' not in second.stderr
+    lock = json.loads(s3.get_object(Bucket=BUCKET, Key='cairn/web.db.lock')['Body'].read())
+    assert lock['ExpiresUnix'] > time.time()               # renewed, not expired
+    assert s3.head_object(Bucket=BUCKET, Key='cairn/web.db.lock')['ETag'] != etag0
+    out = first.communicate(timeout=60)
+    assert first.returncode == 0, out
+    assert aws_counts(emu) == WANT
+
+
+def test_ctrl_c_saves_the_state_and_unlocks(emu, cairn, stack, s3, tmp_path):
+    emu.control('config', {'latency': {'logs:CreateLogGroup': 3.0}})
+    p = subprocess.Popen([cairn.path, 'apply', stack, '--auto-approve', *cairn.endpoint,
+                          '--state', url()], cwd=str(cairn.tmp), env=cairn.env, text=True,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # interrupt once the EC2 side is done and the log group is in flight
+    deadline = time.time() + 20
+    while time.time() < deadline and aws_counts(emu).get(('ec2', 'route-table'), 0) == 0:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode != 0 or 'Apply complete' in out, (out, err)
+    res, _ = remote_resources(s3, tmp_path)
+    # everything AWS has is recorded in S3, and the lock is gone
+    assert {p_ for _, p_, _ in res.values()} == live_ids(emu)
+    assert 'Vpc' in res and 'Contents' not in s3.list_objects_v2(
+        Bucket=BUCKET, Prefix='cairn/web.db.lock')
+    r = apply(cairn, stack)
+    assert r.rc == 0, r
+    assert aws_counts(emu) == WANT
+
+
+def test_push_refuses_another_lineage(emu, cairn, stack, s3, tmp_path):
+    assert apply(cairn, stack).rc == 0
+    # an unrelated state of the same stack name (made elsewhere, from scratch)
+    other = str(cairn.tmp / 'other.db')
+    r = cairn('apply', stack, '--auto-approve', *cairn.endpoint, '--state', other)
+    assert r.rc == 0, r
+    for _ in range(3):       # a higher serial than the remote: still refused
+        cairn('apply', stack, '--auto-approve', *cairn.endpoint, '--state', other)
+    before = s3.head_object(Bucket=BUCKET, Key='cairn/web.db')['ETag']
+    p = cairn('state', 'push', other, '--state', url(), *cairn.endpoint)
+    assert p.rc == 1 and 'different states' in p.err, p
+    assert s3.head_object(Bucket=BUCKET, Key='cairn/web.db')['ETag'] == before
+    p = cairn('state', 'pull', other, '--state', url(), *cairn.endpoint)
+    assert p.rc == 1 and 'different states' in p.err, p
+    p = cairn('state', 'push', other, '--force', '--state', url(), *cairn.endpoint)
+    assert p.rc == 0, p
+    assert s3.head_object(Bucket=BUCKET, Key='cairn/web.db')['ETag'] != before

@@ -143,7 +143,9 @@ def _reset_between_tests(request):
                                'clock_offset': 0, 'page_size': 0,
                                'visibility_delay': {}, 'ec2_visibility_delay': 0,
                                'ecs_slr_error_seconds': 0, 'seed_account': False,
-                               'server_clock_offset': 0})
+                               'server_clock_offset': 0,
+                               'visibility_exempt_user_agents': [],
+                               'quotas': {}})
         emu.reset()
     yield
 

@@ -87,6 +87,22 @@ def steps(tmp_path):
          lambda j: j['PolicyRoles'][0]['RoleName'] == 'cli-role'),
         (['iam', 'detach-role-policy', '--role-name', 'cli-role', '--policy-arn', POL], None),
         (['iam', 'detach-role-policy', '--role-name', 'cli-role', '--policy-arn', EXEC], None),
+        # --- users and groups holding a managed policy
+        (['iam', 'create-user', '--user-name', 'cli-user'],
+         lambda j: j['User']['UserName'] == 'cli-user'),
+        (['iam', 'create-group', '--group-name', 'cli-group'],
+         lambda j: j['Group']['GroupName'] == 'cli-group'),
+        (['iam', 'attach-user-policy', '--user-name', 'cli-user', '--policy-arn', POL], None),
+        (['iam', 'attach-group-policy', '--group-name', 'cli-group', '--policy-arn', POL],
+         None),
+        (['iam', 'list-entities-for-policy', '--policy-arn', POL],
+         lambda j: j['PolicyUsers'][0]['UserName'] == 'cli-user' and
+         j['PolicyGroups'][0]['GroupName'] == 'cli-group'),
+        (['iam', 'detach-user-policy', '--user-name', 'cli-user', '--policy-arn', POL], None),
+        (['iam', 'detach-group-policy', '--group-name', 'cli-group', '--policy-arn', POL],
+         None),
+        (['iam', 'delete-user', '--user-name', 'cli-user'], None),
+        (['iam', 'delete-group', '--group-name', 'cli-group'], None),
         (['iam', 'delete-policy', '--policy-arn', POL], None),
         # --- instance profiles
         (['iam', 'create-instance-profile', '--instance-profile-name', 'cli-ip'],

@@ -91,7 +91,7 @@ def test_drop_after_applying(emulator):
                         botocore.exceptions.EndpointConnectionError)):
         emulator.client('logs').create_log_group(logGroupName='applied')
     # the change happened although the client never heard back
-    assert {'service': 'logs', 'type': 'log-group', 'id': 'applied'} in \
+    assert {'service': 'logs', 'type': 'log-group', 'id': 'applied', 'region': 'us-east-1'} in \
         emulator.control('inventory')
 
 
@@ -230,12 +230,12 @@ def test_state_saved_soon_after_a_change(tmp_path):
         while time.monotonic() < deadline:
             try:
                 saved = json.loads((tmp_path / 'state.json').read_text())
-                if 'soon' in saved['stores'].get('logs', {}).get('groups', {}):
+                if 'soon' in saved['stores'].get('logs', {}).get('regions', {}).get('us-east-1', {}):
                     break
             except (OSError, ValueError):
                 pass
             time.sleep(0.05)
-        assert 'soon' in saved['stores']['logs']['groups']   # written while still running
+        assert 'soon' in saved['stores']['logs']['regions']['us-east-1']   # written while still running
     finally:
         emu.stop()
 

@@ -265,10 +265,14 @@ def test_nat_gateway_life_cycle_and_rules(ec2, emulator):
         == 'InvalidNetworkInterface.InUse'
     assert err(ec2.delete_network_interface, NetworkInterfaceId='eni-0123456789abcdef0')[0] \
         == 'InvalidNetworkInterfaceID.NotFound'
-    # a second NAT on the same EIP is refused
-    assert err(ec2.create_nat_gateway, SubnetId=sid,
-               AllocationId=aid)[0] == 'Resource.AlreadyAssociated'
+    # a second NAT on the same EIP is created, then fails (asynchronously, as
+    # AWS reports it: VPC User Guide, "Troubleshoot NAT gateways")
+    second = ec2.create_nat_gateway(SubnetId=sid, AllocationId=aid)['NatGateway']['NatGatewayId']
     wait_for(lambda: nat_state(ec2, nid) == 'available')
+    wait_for(lambda: nat_state(ec2, second) == 'failed')
+    failed = ec2.describe_nat_gateways(NatGatewayIds=[second])['NatGateways'][0]
+    assert failed['FailureCode'] == 'Resource.AlreadyAssociated'
+    assert aid in failed['FailureMessage']
     # rules while the NAT holds its EIP and ENI
     assert err(ec2.release_address, AllocationId=aid)[0] in ('InvalidIPAddress.InUse', 'AuthFailure')
     code, msg = err(ec2.detach_internet_gateway, InternetGatewayId=gid, VpcId=vid)
@@ -608,7 +612,8 @@ def test_tags(ec2):
                Tags=[{'Key': 'aws:x', 'Value': 'b'}])[0] == 'InvalidParameterValue'
 
 
-def test_pagination(ec2):
+def test_pagination(ec2, emulator):
+    emulator.control('config', {'quotas': {'vpcs_per_region': 0}})
     ids = [vpc(ec2, f'10.{i}.0.0/16') for i in range(12)]
     seen, token, pages = [], None, 0
     while True:

@@ -310,3 +310,35 @@ def test_remaining_operations(iam):
     iam.untag_instance_profile(InstanceProfileName='ip', TagKeys=['k'])
     assert 'Tags' not in iam.get_instance_profile(InstanceProfileName='ip')['InstanceProfile']
     assert iam.list_instance_profiles(PathPrefix='/other/')['InstanceProfiles'] == []
+
+
+def test_users_and_groups_hold_managed_policies(iam):
+    """Enough of users and groups for a policy attached to them: listed by
+    ListEntitiesForPolicy (paged with the roles), blocking DeletePolicy."""
+    arn = iam.create_policy(PolicyName='ug', PolicyDocument=json.dumps(DOC))['Policy']['Arn']
+    mkrole(iam, 'r1')
+    iam.attach_role_policy(RoleName='r1', PolicyArn=arn)
+    iam.create_user(UserName='u1')
+    iam.create_group(GroupName='g1')
+    iam.attach_user_policy(UserName='u1', PolicyArn=arn)
+    iam.attach_group_policy(GroupName='g1', PolicyArn=arn)
+    e = iam.list_entities_for_policy(PolicyArn=arn)
+    assert [x['RoleName'] for x in e['PolicyRoles']] == ['r1']
+    assert [x['UserName'] for x in e['PolicyUsers']] == ['u1']
+    assert [x['GroupName'] for x in e['PolicyGroups']] == ['g1']
+    assert iam.list_entities_for_policy(PolicyArn=arn, EntityFilter='User')['PolicyRoles'] == []
+    pages = list(iam.get_paginator('list_entities_for_policy').paginate(
+        PolicyArn=arn, PaginationConfig={'PageSize': 1}))
+    assert len(pages) == 3
+    iam.detach_role_policy(RoleName='r1', PolicyArn=arn)
+    with pytest.raises(botocore.exceptions.ClientError) as ei:
+        iam.delete_policy(PolicyArn=arn)
+    assert err(ei)[0] == 'DeleteConflict'
+    iam.detach_user_policy(UserName='u1', PolicyArn=arn)
+    iam.detach_group_policy(GroupName='g1', PolicyArn=arn)
+    iam.delete_policy(PolicyArn=arn)
+    with pytest.raises(botocore.exceptions.ClientError) as ei:
+        iam.detach_user_policy(UserName='u1', PolicyArn=arn)
+    assert err(ei)[0] == 'NoSuchEntity'
+    iam.delete_user(UserName='u1')
+    iam.delete_group(GroupName='g1')

@@ -147,6 +147,19 @@ def test_visibility_delay_per_service(emulator):
     assert ec2.describe_vpcs(VpcIds=[vid])['Vpcs'][0]['VpcId'] == vid
 
 
+def test_visibility_exempt_user_agents(emulator):
+    emulator.control('config', {'visibility_delay': 5,
+                                'visibility_exempt_user_agents': ['Botocore/']})
+    iam = emulator.client('iam')
+    iam.create_role(RoleName='fresh', AssumeRolePolicyDocument=TRUST)
+    assert iam.get_role(RoleName='fresh')['Role']['RoleName'] == 'fresh'
+    status, _, body = emulator.raw('iam', params={'Action': 'GetRole', 'RoleName': 'fresh',
+                                                  'Version': '2010-05-08'},
+                                   headers={'User-Agent': 'cairn/0.1'})
+    assert status == 404 and b'NoSuchEntity' in body
+    emulator.control('config', {'visibility_exempt_user_agents': []})
+
+
 def test_visibility_delay_ecs_service(emulator):
     ecs = emulator.client('ecs')
     ecs.create_cluster(clusterName='c')

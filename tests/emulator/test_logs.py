@@ -98,7 +98,8 @@ def test_streams_and_events(logs):
 
 def test_inventory(emulator, logs):
     logs.create_log_group(logGroupName='inv')
-    assert {'service': 'logs', 'type': 'log-group', 'id': 'inv'} in emulator.control('inventory')
+    assert {'service': 'logs', 'type': 'log-group', 'id': 'inv', 'region': 'us-east-1'} in \
+        emulator.control('inventory')
 
 
 def test_legacy_log_group_tag_calls(logs):

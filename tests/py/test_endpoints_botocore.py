@@ -20,7 +20,7 @@ from botocore.exceptions import EndpointVariantError
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DATA = os.path.join(ROOT, 'data', 'endpoints', 'endpoints.json')
 PREFIXES = ['ec2', 'ecs', 'api.ecr', 'iam', 'secretsmanager', 'logs', 'sts', 's3',
-            'portal.sso', 'oidc']
+            'portal.sso', 'oidc', 'cloudcontrolapi', 'cloudformation']
 
 
 def driver():

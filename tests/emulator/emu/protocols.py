@@ -15,7 +15,15 @@ import os
 import re
 import threading
 from urllib.parse import parse_qsl, unquote
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape as _sax_escape
+
+# characters XML 1.0 cannot carry at all (even as references)
+_XML_BAD = re.compile('[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]')
+
+
+def escape(text):
+    """XML text: markup escaped, characters XML cannot hold shown as U+FFFD."""
+    return _sax_escape(_XML_BAD.sub('\ufffd', text))
 
 import botocore.loaders
 import botocore.model

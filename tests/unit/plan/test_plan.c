@@ -1007,6 +1007,84 @@ static void test_save_load(void **state)
 	strbuf_release(&human);
 }
 
+/* Two small plans: Logs updated (retention 7 -> `days`) and Repo created,
+ * added in the order given. */
+static struct plan *two_step(const char *days, bool repo_first)
+{
+	struct plan *p = plan_new(A);
+	char desired[64];
+
+	snprintf(desired, sizeof(desired), "{\"RetentionInDays\":%s}", days);
+	if (repo_first)
+		add(p, "Repo", "AWS::ECR::Repository", "{\"RepositoryName\":\"r\"}",
+		    NULL, NULL, NULL);
+	add(p, "Logs", "AWS::Logs::LogGroup", desired, NULL,
+	    "{\"RetentionInDays\":7}", "created");
+	if (!repo_first)
+		add(p, "Repo", "AWS::ECR::Repository", "{\"RepositoryName\":\"r\"}",
+		    NULL, NULL, NULL);
+	plan_finish(p);
+	return p;
+}
+
+/* apply PLANFILE runs only when the plan made now does the same work as
+ * the saved one: same actions, and also the same values and order. */
+static void test_same_work(void **state)
+{
+	struct plan *p = sample_plan(), *q;
+	char dir[] = "/tmp/cairn-plan-same-XXXXXX";
+	char path[256];
+	struct err err = ERR_INIT;
+	struct strbuf why = STRBUF_INIT;
+	(void)state;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/p.json", dir);
+	/* a saved plan does the same work as the plan it was saved from,
+	 * unknowns and secrets included */
+	assert_int_equal(plan_save(p, path, &err), 0);
+	q = plan_load(A, path, NULL, &err);
+	assert_non_null(q);
+	assert_true(plan_same_work(q, p, &why));
+	assert_int_equal(why.len, 0);
+
+	/* the same action (update) with another value */
+	assert_int_equal(plan_save(two_step("14", false), path, &err), 0);
+	q = plan_load(A, path, NULL, &err);
+	assert_non_null(q);
+	assert_true(plan_same_work(q, two_step("14", false), &why));
+	assert_false(plan_same_work(q, two_step("30", false), &why));
+	assert_string_equal(why.buf, "\"Logs\": the change to RetentionInDays differs");
+	/* no value ever in the message */
+	assert_null(strstr(why.buf, "30"));
+
+	/* the same actions and values, in another order */
+	strbuf_reset(&why);
+	assert_false(plan_same_work(q, two_step("14", true), &why));
+	assert_string_equal(why.buf, "the order changed (planned Logs, "
+				     "Repo; now Repo, Logs)");
+
+	/* another action, a resource more, a property more */
+	strbuf_reset(&why);
+	{
+		struct plan *r = plan_new(A);
+		add(r, "Logs", "AWS::Logs::LogGroup",
+		    "{\"RetentionInDays\":14,\"KmsKeyId\":\"k\"}", NULL,
+		    "{\"RetentionInDays\":7}", "created");
+		add(r, "Repo", "AWS::ECR::Repository", "{\"RepositoryName\":\"r\"}",
+		    NULL, "{\"RepositoryName\":\"r\"}", "created");
+		add(r, "Extra", "AWS::ECR::Repository", "{}", NULL, NULL, NULL);
+		plan_finish(r);
+		assert_false(plan_same_work(q, r, &why));
+		assert_non_null(strstr(why.buf, "\"Repo\" planned create, now no-op"));
+		assert_non_null(strstr(why.buf, "\"Extra\" planned no-op, now create"));
+		assert_non_null(strstr(why.buf, "\"Logs\": KmsKeyId changes now, it was not planned to"));
+	}
+	unlink(path);
+	rmdir(dir);
+	strbuf_release(&why);
+}
+
 /* Damaged or hostile plan files fail with a message, never a crash. */
 static void test_load_damaged(void **state)
 {
@@ -1271,6 +1349,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_render_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_digest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_save_load, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_same_work, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_damaged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_build_against_state, setup, teardown),
 	};

@@ -398,7 +398,7 @@ static void test_sleep_deadline_cancel(void **state)
 	struct arena *a = arena_new();
 	struct provider_ctx c;
 	struct err err = ERR_INIT;
-	volatile int cancel = 0;
+	_Atomic int cancel = 0;
 	int attempt = 0;
 	double t0;
 

@@ -1520,7 +1520,9 @@ static void test_coerce_task_definition(void **state)
 		      "Environment",
 		      L(M("Name", S("AWS_MAX_ATTEMPTS"), "Value", env_val, NULL),
 			M("Name", S("FLAG"), "Value", B(false), NULL), NULL),
-		      "PortMappings", L(M("ContainerPort", S("80"), NULL), NULL),
+		      "PortMappings", L(M("ContainerPort", S("80"), "HostPort",
+					  N("8080.0"), NULL),
+					M("ContainerPort", N("1e3"), NULL), NULL),
 		      "DockerLabels", M("n", N("1.50"), NULL), NULL),
 		    NULL),
 		  NULL);
@@ -1534,7 +1536,8 @@ static void test_coerce_task_definition(void **state)
 		"\"Essential\":true,\"Memory\":512,\"Environment\":"
 		"[{\"Name\":\"AWS_MAX_ATTEMPTS\",\"Value\":\"10\"},"
 		"{\"Name\":\"FLAG\",\"Value\":\"false\"}],"
-		"\"PortMappings\":[{\"ContainerPort\":80}],"
+		"\"PortMappings\":[{\"ContainerPort\":80,\"HostPort\":8080},"
+		"{\"ContainerPort\":1000}],"
 		"\"DockerLabels\":{\"n\":\"1.50\"}}]}");
 	/* the input is never changed (it may share nodes with the template) */
 	assert_ptr_equal(out == orig, false);

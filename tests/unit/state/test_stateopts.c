@@ -123,12 +123,103 @@ static void test_paths(void **state)
 	rmdir(dir);
 }
 
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* --state, CAIRN_STATE, cairn.yaml beside the template, cairn.yaml here,
+ * state/<stack>.db: in that order, with {stack}. */
+static void test_locations(void **state)
+{
+	struct stateopts o;
+	struct err err = ERR_INIT;
+	char dir[] = "/tmp/cairn-stateloc-XXXXXX", old[4096];
+	char *p, *b = NULL, *k = NULL;
+
+	(void)state;
+	assert_non_null(getcwd(old, sizeof(old)));
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chdir(dir), 0);
+	assert_int_equal(mkdir("infra", 0700), 0);
+	unsetenv("CAIRN_STATE");
+	stateopts_init(&o);
+
+	/* nothing configured */
+	p = stateopts_path(&o, NULL, "infra/web.yaml", &err);
+	assert_string_equal(p, "state/web.db");
+	free(p);
+	/* cairn.yaml here: a string for every stack */
+	write_file("cairn.yaml", "state: s3://team/cairn/{stack}.db\n");
+	p = stateopts_path(&o, NULL, "infra/web.yaml", &err);
+	assert_string_equal(p, "s3://team/cairn/web.db");
+	free(p);
+	/* beside the template wins; a map by stack, "*" for the others */
+	write_file("infra/cairn.yaml",
+		   "state:\n  web: s3://b1/web-state.db\n"
+		   "  \"*\": s3://b2/{stack}.db\n"
+		   "state_kms_key: alias/k\nstate_region: eu-west-1\n");
+	p = stateopts_path(&o, NULL, "infra/web.yaml", &err);
+	assert_string_equal(p, "s3://b1/web-state.db");
+	free(p);
+	assert_string_equal(o.kms_key, "alias/k");
+	assert_string_equal(o.region, "eu-west-1");
+	p = stateopts_path(&o, NULL, "infra/db.yaml", &err);
+	assert_string_equal(p, "s3://b2/db.db");
+	free(p);
+	/* CAIRN_STATE wins over both, --state over everything */
+	setenv("CAIRN_STATE", "s3://env/{stack}/state.db", 1);
+	p = stateopts_path(&o, NULL, "infra/web.yaml", &err);
+	assert_string_equal(p, "s3://env/web/state.db");
+	free(p);
+	/* {stack} without a stack is a usage error naming the variable */
+	assert_null(stateopts_path(&o, NULL, NULL, &err));
+	assert_int_equal(err.code, ERR_USAGE);
+	assert_non_null(strstr(err.msg, "CAIRN_STATE"));
+	assert_int_equal(stateopts_handle(&o, STATEOPT_STATE, "/x/y.db", &err), 1);
+	p = stateopts_path(&o, NULL, "infra/web.yaml", &err);
+	assert_string_equal(p, "/x/y.db");
+	free(p);
+	unsetenv("CAIRN_STATE");
+
+	/* a broken cairn.yaml: an error with the file and the place */
+	stateopts_init(&o);
+	write_file("infra/cairn.yaml", "state: [1, 2]\n");
+	assert_null(stateopts_path(&o, NULL, "infra/web.yaml", &err));
+	assert_non_null(strstr(err.msg, "infra/cairn.yaml:1:"));
+	write_file("infra/cairn.yaml", "state: {web: \"\"}\n");
+	assert_null(stateopts_path(&o, NULL, "infra/web.yaml", &err));
+	assert_non_null(strstr(err.msg, "s3://BUCKET/KEY"));
+	unlink("infra/cairn.yaml");
+	unlink("cairn.yaml");
+	rmdir("infra");
+	assert_int_equal(chdir(old), 0);
+	rmdir(dir);
+
+	/* URLs */
+	assert_true(remote_is_url("s3://b/k"));
+	assert_false(remote_is_url("state/s3.db"));
+	assert_int_equal(remote_parse_url("s3://bkt/a/b.db", &b, &k, &err), 0);
+	assert_string_equal(b, "bkt");
+	assert_string_equal(k, "a/b.db");
+	free(b);
+	free(k);
+	assert_int_equal(remote_parse_url("s3://bkt", &b, &k, &err), -1);
+	assert_int_equal(remote_parse_url("s3:///k", &b, &k, &err), -1);
+	assert_int_equal(remote_parse_url("s3://b/dir/", &b, &k, &err), -1);
+	assert_non_null(strstr(err.msg, "s3://BUCKET/KEY"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_stack_names),
 		cmocka_unit_test(test_paths),
+		cmocka_unit_test(test_locations),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -51,6 +51,7 @@ import base64
 import fnmatch
 import ipaddress
 import json
+import re
 import time
 
 from emu.core import AwsError
@@ -119,6 +120,21 @@ def _new_id(ctx, prefix):
         return f'{prefix}-0{ctx.rand_hex(16)}'
     raw = ctx.new_id(prefix)
     return f'{prefix}-0{raw.split("-", 1)[1][-16:]}'
+
+
+# Account quotas (VPC User Guide, "Amazon VPC quotas"; EC2 "Elastic IP address
+# limit"): AWS's defaults, configurable with config['quotas'] (0 = unlimited).
+QUOTAS = {'vpcs_per_region': 5, 'elastic_ips_per_region': 5, 'rules_per_security_group': 60,
+          'nat_gateways_per_az': 5, 'security_groups_per_vpc': 2500,
+          'internet_gateways_per_region': 5}
+
+
+def quota(ctx, name):
+    q = ctx.config.get('quotas') or {}
+    try:
+        return int(q.get(name, QUOTAS[name]))
+    except (TypeError, ValueError):
+        return QUOTAS[name]
 
 
 def _tags_out(tags):
@@ -297,6 +313,9 @@ def _page(ctx, items, params, key, lo=5, hi=1000, ids_member=None):
         except (ValueError, UnicodeDecodeError):
             raise AwsError('InvalidPaginationToken',
                            f'Invalid pagination token: {tok}')
+    if ids_member and params.get(ids_member):
+        # with explicit ids EC2 answers them all (MaxResults cannot be given)
+        return items[start:], None
     n = ctx.page_size(mr, None)     # no MaxResults: everything, unless short pages
     if n is None:
         return items[start:], None
@@ -483,20 +502,39 @@ ZONES = {
 }
 
 
-def _zones(region):
+def _zone_list(region, ctx=None):
+    """[{name, id, type, state}] of a region: the ZONES table (else a, b, c),
+    or the config's `availability_zones` {region: [name | {name, id, type,
+    state}]} (local zones with type "local-zone"; an "impaired" zone)."""
     parts = region.split('-')
     short = region.replace('-', '')
     if len(parts) == 3:
         short = parts[0] + _DIRS.get(parts[1], parts[1][:1]) + parts[2]
-    table = ZONES.get(region) or [(s, i + 1) for i, s in enumerate('abc')]
-    return [(f'{region}{s}', f'{short}-az{i}') for s, i in table]
+    conf = ((ctx.config.get('availability_zones') if ctx is not None else None)
+            or {}).get(region)
+    if not conf:
+        table = ZONES.get(region) or [(s, i + 1) for i, s in enumerate('abc')]
+        conf = [{'name': f'{region}{s}', 'id': f'{short}-az{i}'} for s, i in table]
+    out = []
+    for i, z in enumerate(conf):
+        z = {'name': z} if isinstance(z, str) else dict(z)
+        z.setdefault('id', f'{short}-az{i + 1}')
+        z.setdefault('type', 'availability-zone')
+        z.setdefault('state', 'available')
+        out.append(z)
+    return out
+
+
+def _zones(region, ctx=None):
+    return [(z['name'], z['id']) for z in _zone_list(region, ctx)
+            if z['type'] == 'availability-zone' and z['state'] == 'available']
 
 
 def describe_availability_zones(ctx, params):
-    zones = [{'State': 'available', 'OptInStatus': 'opt-in-not-required',
-              'Messages': [], 'RegionName': ctx.region, 'ZoneName': n,
-              'ZoneId': i, 'GroupName': ctx.region, 'NetworkBorderGroup': ctx.region,
-              'ZoneType': 'availability-zone'} for n, i in _zones(ctx.region)]
+    zones = [{'State': z['state'], 'OptInStatus': 'opt-in-not-required',
+              'Messages': [], 'RegionName': ctx.region, 'ZoneName': z['name'],
+              'ZoneId': z['id'], 'GroupName': ctx.region, 'NetworkBorderGroup': ctx.region,
+              'ZoneType': z['type']} for z in _zone_list(ctx.region, ctx)]
     names = params.get('ZoneNames') or []
     zids = params.get('ZoneIds') or []
     for n in names:
@@ -549,6 +587,9 @@ def create_vpc(ctx, params):
         raise AwsError('InvalidParameterValue',
                        'Value (host) for parameter instanceTenancy is invalid.')
     tags = _tag_specs(ctx, params, 'vpc')
+    limit = quota(ctx, 'vpcs_per_region')
+    if limit and len(r['vpcs']) >= limit:
+        raise AwsError('VpcLimitExceeded', 'The maximum number of VPCs has been reached.')
     vid = _new_id(ctx, 'vpc')
     v = {
         'VpcId': vid, 'CidrBlock': str(net), 'InstanceTenancy': tenancy,
@@ -710,7 +751,7 @@ def create_subnet(ctx, params):
         if s['VpcId'] == v['VpcId'] and net.overlaps(ipaddress.ip_network(s['CidrBlock'])):
             raise AwsError('InvalidSubnet.Conflict',
                            f"The CIDR '{params['CidrBlock']}' conflicts with another subnet")
-    zones = _zones(ctx.region)
+    zones = _zones(ctx.region, ctx)
     az, azid = params.get('AvailabilityZone'), params.get('AvailabilityZoneId')
     if az and azid:
         raise AwsError('InvalidParameterCombination',
@@ -812,6 +853,10 @@ def _igw_out(g):
 def create_internet_gateway(ctx, params):
     r = _region(ctx)
     tags = _tag_specs(ctx, params, 'internet-gateway')
+    limit = quota(ctx, 'internet_gateways_per_region')
+    if limit and len(r['igws']) >= limit:
+        raise AwsError('InternetGatewayLimitExceeded',
+                       'The maximum number of internet gateways has been reached.')
     gid = _new_id(ctx, 'igw')
     g = {'InternetGatewayId': gid, 'Attachments': [], 'OwnerId': ctx.account,
          'Tags': tags, 'created': ctx.now()}
@@ -924,6 +969,10 @@ def allocate_address(ctx, params):
         raise AwsError('InvalidParameterValue',
                        f"The pool '{params['PublicIpv4Pool']}' does not exist")
     tags = _tag_specs(ctx, params, 'elastic-ip')
+    limit = quota(ctx, 'elastic_ips_per_region')
+    if limit and len(r['addresses']) >= limit:
+        raise AwsError('AddressLimitExceeded',
+                       'The maximum number of addresses has been reached.')
     r['seq']['ip'] += 1
     n = r['seq']['ip'] + 10
     ip = f'54.{160 + (n >> 16) % 64}.{(n >> 8) % 256}.{n % 256}'
@@ -1037,21 +1086,34 @@ def create_nat_gateway(ctx, params):
             raise AwsError('MissingParameter',
                            'The request must contain the parameter AllocationId')
         a = _get(ctx, 'addresses', aid)
-        held = r['nats'].get(a.get('NatGatewayId') or '')
-        if held is not None and _nat_holds(ctx.now(), held):
-            raise AwsError('Resource.AlreadyAssociated',
-                           f'Elastic IP address [{aid}] is already associated')
     elif aid:
         raise AwsError('InvalidParameterCombination',
                        'A private NAT gateway cannot have an allocation id')
     tags = _tag_specs(ctx, params, 'natgateway')
+    limit = quota(ctx, 'nat_gateways_per_az')
+    if limit and sum(1 for n in r['nats'].values()
+                     if _nat_holds(ctx.now(), n) and
+                     r['subnets'].get(n['SubnetId'], {}).get('AvailabilityZone') ==
+                     s['AvailabilityZone']) >= limit:
+        raise AwsError('NatGatewayLimitExceeded',
+                       f"The maximum number of NAT gateways ({limit}) in "
+                       f"{s['AvailabilityZone']} has been reached.")
     nid = _new_id(ctx, 'nat')
     now = ctx.now()
     failure = None
+    # Failures come asynchronously, as AWS reports them: the gateway is created,
+    # then DescribeNatGateways shows state failed with FailureCode/Message
+    # (VPC User Guide, "Troubleshoot NAT gateways": Gateway.NotAttached,
+    # Resource.AlreadyAssociated, InsufficientFreeAddressesInSubnet).
     if ctype == 'public' and not any(
             at['VpcId'] == s['VpcId'] for g in r['igws'].values() for at in g['Attachments']):
         failure = ['Gateway.NotAttached',
                    f"Network {s['VpcId']} has no Internet gateway attached"]
+    if a is not None and failure is None:
+        held = r['nats'].get(a.get('NatGatewayId') or '')
+        if held is not None and _nat_holds(ctx.now(), held):
+            failure = ['Resource.AlreadyAssociated',
+                       f'Elastic IP address [{aid}] is already associated']
     n = {'NatGatewayId': nid, 'SubnetId': s['SubnetId'], 'VpcId': s['VpcId'],
          'AllocationId': aid, 'ConnectivityType': ctype, 'ClientToken': token,
          'Tags': tags, 'CreateTime': now, 'ready_at': now + _dur(ctx, 'nat_gateway_create'),
@@ -1060,8 +1122,14 @@ def create_nat_gateway(ctx, params):
          'AssociationId': _new_id(ctx, 'eipassoc') if a else None}
     r['nats'][nid] = n
     if failure is None:
-        eni = _new_eni(ctx, r, s, ('nat', nid), 'natGateway',
-                       f'Interface for NAT Gateway {nid}', [])
+        try:
+            eni = _new_eni(ctx, r, s, ('nat', nid), 'natGateway',
+                           f'Interface for NAT Gateway {nid}', [])
+        except AwsError as e:
+            if e.code != 'InsufficientFreeAddressesInSubnet':
+                raise
+            failure = n['failure'] = [e.code, e.message]
+    if failure is None:
         n['NetworkInterfaceId'] = eni['NetworkInterfaceId']
         n['PrivateIp'] = params.get('PrivateIpAddress') or eni['PrivateIpAddress']
         eni['PrivateIpAddress'] = n['PrivateIp']
@@ -1273,11 +1341,30 @@ def _route_dest(params):
     return str(_cidr(d, 'destinationCidrBlock'))
 
 
+def _check_more_specific(r, t, dest, key, val):
+    """A destination equal to or inside the VPC's CIDR may only target an
+    interface, a NAT gateway or a Gateway Load Balancer endpoint (VPC User Guide,
+    "Routing for a middlebox appliance"; EC2 answers InvalidParameterValue)."""
+    if key != 'GatewayId' or not str(val).startswith('igw-') or not dest:
+        return
+    v = r['vpcs'].get(t['VpcId'])
+    try:
+        inside = ipaddress.ip_network(dest).subnet_of(ipaddress.ip_network(v['CidrBlock']))
+    except (ValueError, TypeError, KeyError):
+        return
+    if inside:
+        raise AwsError('InvalidParameterValue',
+                       f"The destination CIDR block {dest} is equal to or more specific than "
+                       f"one of this VPC's CIDR blocks. This route can target only an "
+                       f"interface or an instance.")
+
+
 def create_route(ctx, params):
     r = _gc(ctx)
     t = _get(ctx, 'rtbs', params.get('RouteTableId'))
     dest = _route_dest(params)
     key, val = _route_target(ctx, r, t, params)
+    _check_more_specific(r, t, dest, key, val)
     for rt in t['Routes']:
         if rt.get('DestinationCidrBlock') == dest:
             raise AwsError('RouteAlreadyExists',
@@ -1434,6 +1521,12 @@ def _norm_rule(ctx, r, g, egress, spec):
     elif proto in ('icmp', 'icmpv6'):
         fp = -1 if fp is None else fp
         tp = -1 if tp is None else tp
+        # FromPort is the ICMP type, ToPort the code: -1 (all) or 0..255
+        # (EC2 API Reference, IpPermission)
+        if not (-1 <= fp <= 255 and -1 <= tp <= 255):
+            raise AwsError('InvalidParameterValue',
+                           f'Invalid value for portRange. Must specify a valid ICMP type '
+                           f'(-1 or 0-255) and code (-1 or 0-255): ({fp}, {tp})')
     else:
         fp, tp = -1, -1
     out = {'IpProtocol': proto, 'FromPort': fp, 'ToPort': tp}
@@ -1465,6 +1558,12 @@ def _norm_rule(ctx, r, g, egress, spec):
                            "networks.")
     out[k] = v
     if spec.get('Description') is not None:
+        d = spec['Description']
+        if len(d) > 255 or not SG_TEXT_RE.match(d):
+            raise AwsError('InvalidParameterValue',
+                           f"Invalid rule description. Valid descriptions are strings less "
+                           f"than 256 characters from the following set:  "
+                           f"a-zA-Z0-9. _-:/()#,@[]+=&;{{}}!$*")
         out['Description'] = spec['Description']
     return out
 
@@ -1499,6 +1598,10 @@ def _rules_index(r):
 
 def _add_rule(ctx, r, g, egress, spec, tags=None):
     x = _norm_rule(ctx, r, g, egress, spec)
+    limit = quota(ctx, 'rules_per_security_group')
+    if limit and len(_rules_of(r, g['GroupId'], egress)) >= limit:
+        raise AwsError('RulesPerSecurityGroupLimitExceeded',
+                       'The maximum number of rules per security group has been reached.')
     rid = _new_id(ctx, 'sgr')
     x.update({'SecurityGroupRuleId': rid, 'GroupId': g['GroupId'], 'IsEgress': egress,
               'GroupOwnerId': ctx.account, 'Tags': tags or []})
@@ -1669,6 +1772,12 @@ def _sg_out(r, g, index=None):
             'Tags': _tags_out(g['Tags']), 'VpcId': g['VpcId']}
 
 
+# Security group names, descriptions and rule descriptions in a VPC: "a-z, A-Z,
+# 0-9, spaces, and ._-:/()#,@[]+=&;{}!$*" (EC2 API Reference,
+# CreateSecurityGroup GroupName/Description; IpRange Description).
+SG_TEXT_RE = re.compile(r'^[a-zA-Z0-9 ._\-:/()#,@\[\]+=&;{}!$*]*$')
+
+
 def create_security_group(ctx, params):
     r = _region(ctx)
     name = params.get('GroupName')
@@ -1682,6 +1791,11 @@ def create_security_group(ctx, params):
     if len(name) > 255 or len(desc) > 255:
         raise AwsError('InvalidParameterValue',
                        'Group name and description are limited to 255 characters')
+    for what, text in (('name', name), ('description', desc)):
+        if not SG_TEXT_RE.match(text):
+            raise AwsError('InvalidParameterValue',
+                           f"Value ({text}) for parameter group{what.title()} is invalid. "
+                           f"Character sets beyond ASCII are not supported.")
     if name == 'default':
         raise AwsError('InvalidGroup.Reserved',
                        "The security group 'default' is reserved")
@@ -1950,10 +2064,17 @@ def create_vpc_endpoint(ctx, params):
     _vpce_service(ctx, params.get('ServiceName'), etype)
     policy = params.get('PolicyDocument')
     if policy is not None:
+        # endpoint policies follow the IAM grammar of resource-based policies
+        # (PrivateLink Guide, "Control access to VPC endpoints using endpoint
+        # policies"; EC2 answers MalformedPolicyDocument)
+        from emu import policy as policy_grammar
         try:
-            json.loads(policy)
-        except ValueError:
-            raise AwsError('MalformedPolicyDocument', 'The policy document is malformed')
+            policy_grammar.check(policy, 'resource')
+        except AwsError as e:
+            if e.code == 'LimitExceeded':
+                raise
+            raise AwsError('MalformedPolicyDocument', f'The policy document is malformed: '
+                                                      f'{e.message}')
     else:
         policy = json.dumps({'Version': '2008-10-17', 'Statement': [{
             'Effect': 'Allow', 'Principal': '*', 'Action': '*', 'Resource': '*'}]})
@@ -1980,6 +2101,19 @@ def create_vpc_endpoint(ctx, params):
             raise AwsError('InvalidParameter',
                            'Enabling private DNS requires both enableDnsSupport and '
                            f"enableDnsHostnames VPC attributes set to true for {v['VpcId']}")
+        if private_dns:
+            # one private hosted zone per service name and VPC: "private-dns-enabled
+            # cannot be set because there is already a conflicting DNS domain for
+            # <service> in the VPC" (PrivateLink Guide, "DNS hostnames")
+            for other in r['vpces'].values():
+                if other['VpcId'] == v['VpcId'] and other['ServiceName'] == \
+                        params['ServiceName'] and other.get('PrivateDnsEnabled') and \
+                        _vpce_state(ctx.now(), other) != 'deleted' and \
+                        other.get('delete_at') is None:
+                    raise AwsError('InvalidParameter',
+                                   f"private-dns-enabled cannot be set because there is "
+                                   f"already a conflicting DNS domain for "
+                                   f"{params['ServiceName']} in the VPC {v['VpcId']}")
         if not sg_ids:
             sg_ids = [v['DefaultSecurityGroupId']]
         _vpce_groups(ctx, sg_ids, v)
@@ -2141,7 +2275,7 @@ def describe_vpc_endpoint_services(ctx, params):
             details.append({
                 'ServiceName': n, 'ServiceId': 'vpce-svc-0' + f'{abs(hash(n)) % 16**16:016x}',
                 'ServiceType': [{'ServiceType': t}],
-                'AvailabilityZones': [z for z, _ in _zones(ctx.region)],
+                'AvailabilityZones': [z for z, _ in _zones(ctx.region, ctx)],
                 'Owner': 'amazon', 'BaseEndpointDnsNames': [f'{svc}.{ctx.region}.vpce.amazonaws.com'],
                 'PrivateDnsName': f'{svc}.{ctx.region}.amazonaws.com' if t == 'Interface' else None,
                 'VpcEndpointPolicySupported': True, 'AcceptanceRequired': False,

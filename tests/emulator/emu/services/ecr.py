@@ -20,6 +20,7 @@ import hashlib
 import json
 import re
 
+from emu import tags
 from emu.core import AwsError
 
 SERVICE = 'ecr'
@@ -71,6 +72,8 @@ def _repo_out(rec):
 
 def _tags(old, new):
     out = [dict(t) for t in old]
+    tags.check([(t.get('Key'), t.get('Value')) for t in new or []],
+               'InvalidTagParameterException')
     for t in new or []:
         k, v = t.get('Key'), t.get('Value')
         if not k or len(k) > 128 or (v is not None and len(v) > 256):
@@ -340,6 +343,14 @@ def _validate_lifecycle(text):
         sel = rule['selection']
         if not isinstance(sel, dict):
             raise _lp_error('selection must be an object')
+        # the lifecycle policy schema (ECR User Guide, "Lifecycle policy
+        # properties") allows no other keys: a misspelt countNumbr is refused
+        bad = set(sel) - set(SELECTION_ORDER)
+        if bad:
+            raise _lp_error(f'object instance has properties which are not allowed by the '
+                            f'schema: {sorted(bad)}')
+        if 'description' in rule and not isinstance(rule['description'], str):
+            raise _lp_error('description must be a string')
         status = sel.get('tagStatus')
         if status not in ('tagged', 'untagged', 'any'):
             raise _lp_error('selection.tagStatus must be tagged, untagged or any')
@@ -366,6 +377,9 @@ def _validate_lifecycle(text):
         act = rule['action']
         if not isinstance(act, dict) or act.get('type') != 'expire':
             raise _lp_error("action.type must be 'expire'")
+        if set(act) - {'type'}:
+            raise _lp_error(f'object instance has properties which are not allowed by the '
+                            f'schema: {sorted(set(act) - {"type"})}')
         if status == 'any':
             any_prio = p
     if any_prio is not None and any_prio != max(prios):

@@ -44,6 +44,7 @@ import hashlib
 import re
 import time
 
+from emu import tags as emu_tags
 from emu.core import AwsError
 
 SERVICE = 'ecs'
@@ -85,6 +86,7 @@ def _client(msg):
 
 
 def _tags_in(tags):
+    emu_tags.check([(t.get('key'), t.get('value')) for t in tags or []])
     out = []
     for t in tags or []:
         k, v = t.get('key'), t.get('value', '')
@@ -458,6 +460,54 @@ def _resolve_td(ctx, ref, active_only=False):
     return td
 
 
+# A Docker image reference: [registry[:port]/]path[:tag][@digest]
+IMAGE_RE = re.compile(
+    r'^(?:[a-zA-Z0-9][a-zA-Z0-9.-]*(?::\d+)?/)?'
+    r'[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*'
+    r'(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$')
+ECR_IMAGE_RE = re.compile(r'^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/')
+FARGATE_LOG_DRIVERS = ('awslogs', 'splunk', 'awsfirelens')
+
+
+def _container_rules(cds, compat, task_mem, exec_role):
+    """What RegisterTaskDefinition refuses with ClientException (ECS Developer
+    Guide: "Amazon ECS task execution IAM role" — needed on Fargate for private
+    ECR images, the awslogs driver and secrets; "Fargate task definition
+    considerations" — log drivers awslogs, splunk, awsfirelens only, no
+    privileged containers; container memory within the task's)."""
+    fargate = 'FARGATE' in compat
+    for cd in cds:
+        name = cd.get('name')
+        image = cd.get('image')
+        if not image:
+            raise _client('Container.image should not be null or empty.')
+        if len(image) > 255 or not IMAGE_RE.match(image):
+            raise _client(f"Invalid image name '{image}' in container '{name}'.")
+        if task_mem is not None and cd.get('memory') is not None and \
+                int(cd['memory']) > int(task_mem):
+            raise _client(f"Invalid setting for container '{name}'. The container memory "
+                          f"({cd['memory']}) must not be greater than the task memory "
+                          f"({task_mem}).")
+        log = (cd.get('logConfiguration') or {}).get('logDriver')
+        if cd.get('secrets') and not exec_role:
+            raise _client('When secrets are specified, an execution role is required: '
+                          'the task definition must have an executionRoleArn.')
+        if not fargate:
+            continue
+        if log is not None and log not in FARGATE_LOG_DRIVERS:
+            raise _client(f"Log driver {log} is not supported on Fargate. Supported log "
+                          f"drivers: {', '.join(FARGATE_LOG_DRIVERS)}.")
+        if cd.get('privileged'):
+            raise _client('Privileged containers are not supported on Fargate.')
+        if not exec_role:
+            if log == 'awslogs':
+                raise _client('Fargate requires task definition to have execution role ARN '
+                              'to support log driver awslogs.')
+            if ECR_IMAGE_RE.match(image):
+                raise _client('Fargate requires task definition to have execution role ARN '
+                              'to support ECR images.')
+
+
 def register_task_definition(ctx, params):
     r = _region(ctx)
     fam = params.get('family')
@@ -493,6 +543,7 @@ def register_task_definition(ctx, params):
     if 'EC2' not in compat and 'FARGATE' not in compat and compat:
         if any(c not in ('EC2', 'FARGATE', 'EXTERNAL') for c in compat):
             raise _client(f'Invalid compatibility: {compat}')
+    _container_rules(cds, compat, mem, params.get('executionRoleArn'))
     _role_check(ctx, params.get('executionRoleArn'), _td_role_error)
     _role_check(ctx, params.get('taskRoleArn'), _td_role_error)
     vol_names = set()
@@ -594,6 +645,75 @@ def list_task_definition_families(ctx, params):
 # --------------------------------------------------------------------------
 # services
 
+ECR_REF_RE = re.compile(r'^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/'
+                        r'([^:@]+)(?::([^@]+))?(?:@(sha256:[a-f0-9]{64}))?$')
+
+
+# Fargate platform versions (ECS Developer Guide, "Fargate Linux platform
+# versions": 1.4.0, 1.3.0 (deprecated); Windows 1.0.0; LATEST)
+PLATFORM_VERSIONS = ('LATEST', '1.4.0', '1.3.0', '1.0.0')
+
+
+def _platform_version(v):
+    v = v or 'LATEST'
+    if v not in PLATFORM_VERSIONS:
+        raise _invalid(f'The specified platform version ({v}) does not exist.')
+    return v
+
+
+def _launch_error(ctx, s):
+    """Why the service's Fargate tasks cannot start, or None: the task pulls a
+    private ECR image that is not there, writes to an awslogs group that does
+    not exist (without awslogs-create-group), or reads a Secrets Manager secret
+    that does not exist. AWS stops such tasks with ResourceInitializationError /
+    CannotPullContainerError and the service keeps retrying (ECS Developer
+    Guide, "Stopped tasks error codes")."""
+    td = _resolve_td(ctx, s['taskDefinition'])
+    if td is None:
+        return None
+    stores = ctx._state.stores
+    for cd in td['containerDefinitions']:
+        m = ECR_REF_RE.match(cd.get('image') or '')
+        if m and m.group(1) == ctx.account:
+            repo = ((stores.get('ecr') or {}).get('regions') or {}).get(m.group(2), {}) \
+                .get('repos', {}).get(m.group(3))
+            tag, digest = m.group(4) or 'latest', m.group(5)
+            if repo is None or not any(
+                    (digest and i['imageDigest'] == digest) or
+                    (not digest and tag in i['imageTags']) for i in repo['images']):
+                return (f"CannotPullContainerError: pull image manifest has been retried "
+                        f"5 time(s): failed to resolve ref {cd['image']}: not found")
+        log = cd.get('logConfiguration') or {}
+        opts = log.get('options') or {}
+        groups = ((stores.get('logs') or {}).get('regions') or {}).get(
+            opts.get('awslogs-region') or ctx.region, {})
+        if log.get('logDriver') == 'awslogs' and opts.get('awslogs-group') and \
+                str(opts.get('awslogs-create-group', '')).lower() != 'true' and \
+                opts['awslogs-group'] not in groups:
+            return (f"ResourceInitializationError: failed to validate logger args: "
+                    f"create stream has been retried 1 times: failed to create Cloudwatch "
+                    f"log stream: ResourceNotFoundException: The specified log group does "
+                    f"not exist.")
+        for sec in cd.get('secrets') or []:
+            ref = sec.get('valueFrom') or ''
+            if ':secretsmanager:' not in ref:
+                continue
+            arn = ref.split(':secret:', 1)
+            region = ref.split(':')[3] if ref.startswith('arn:') else ctx.region
+            secrets = ((stores.get('secretsmanager') or {}).get('regions') or {}).get(region) \
+                or {}
+            name_part = arn[1] if len(arn) == 2 else ref
+            # valueFrom may carry :json-key:version-stage:version-id after the ARN
+            base = ':'.join(name_part.split(':')[:1])
+            if not any(x['ARN'].split(':secret:', 1)[1] in (base,) or x['Name'] == base or
+                       x['ARN'].split(':secret:', 1)[1][:-7] == base
+                       for x in secrets.values() if not x.get('DeletedDate')):
+                return (f"ResourceInitializationError: unable to pull secrets or registry "
+                        f"auth: retrieve secret from {ref}: ResourceNotFoundException: "
+                        f"Secrets Manager can't find the specified secret.")
+    return None
+
+
 def _svc_view(ctx, s):
     """The service record with its time-derived fields filled in."""
     now = ctx.now()
@@ -604,13 +724,16 @@ def _svc_view(ctx, s):
     runs = s['launchType'] != 'EC2'
     settled = now >= max(s['changed_at'] + s['start_delay'], s.get('roles_ready_at') or 0)
     running = (desired if settled else s['prev_running']) if runs else 0
+    failing = _launch_error(ctx, s) if runs and status == 'ACTIVE' and desired else None
+    if failing:
+        running, settled = 0, False
     if status == 'INACTIVE':
         running = 0
     elif status == 'DRAINING':
         running = 0 if settled else s['prev_running']
     return {'status': status, 'desiredCount': desired, 'runningCount': running,
             'pendingCount': max(0, desired - running) if runs and status == 'ACTIVE' else 0,
-            'settled': settled}
+            'settled': settled, 'launch_error': failing}
 
 
 def _svc_out(ctx, s, include=()):
@@ -643,7 +766,11 @@ def _svc_out(ctx, s, include=()):
         'pendingCount': v['pendingCount'],
         'taskDefinition': s['taskDefinition'],
         'deploymentConfiguration': s['deploymentConfiguration'], 'deployments': deps,
-        'events': list(reversed(s['events']))[:100], 'createdAt': s['createdAt'],
+        'events': ([{'id': f"{s['deployment_id']}-launch", 'createdAt': ctx.now(),
+                     'message': f"(service {s['serviceName']}) failed to launch a task "
+                                f"(stopped reason: {v['launch_error']})"}]
+                   if v.get('launch_error') else []) +
+        list(reversed(s['events']))[:100], 'createdAt': s['createdAt'],
         'placementConstraints': s['placementConstraints'],
         'placementStrategy': s['placementStrategy'],
         'schedulingStrategy': s['schedulingStrategy'],
@@ -828,7 +955,7 @@ def create_service(ctx, params):
         'propagateTags': params.get('propagateTags') or 'NONE',
         'enableExecuteCommand': bool(params.get('enableExecuteCommand')),
         'networkConfiguration': net, 'tags': tags, 'clientToken': token,
-        'platformVersion': (params.get('platformVersion') or 'LATEST')
+        'platformVersion': _platform_version(params.get('platformVersion'))
         if launch == 'FARGATE' else None,
         'roleArn': params.get('role'),
         'healthCheckGracePeriodSeconds': params.get('healthCheckGracePeriodSeconds'),
@@ -924,6 +1051,8 @@ def update_service(ctx, params):
         s['networkConfiguration'] = net
     if params.get('deploymentConfiguration'):
         s['deploymentConfiguration'].update(params['deploymentConfiguration'])
+    if params.get('platformVersion') is not None:
+        _platform_version(params['platformVersion'])
     for k in ('platformVersion', 'healthCheckGracePeriodSeconds', 'capacityProviderStrategy',
               'loadBalancers', 'serviceRegistries', 'propagateTags', 'placementConstraints',
               'placementStrategy'):
@@ -975,7 +1104,11 @@ def task_enis(ctx):
             av = (s.get('networkConfiguration') or {}).get('awsvpcConfiguration')
             if not av or s['launchType'] == 'EC2' or not av.get('subnets'):
                 continue
-            n = _svc_view(ctx, s)['runningCount']
+            view = _svc_view(ctx, s)
+            # a Fargate task holds its ENI from provisioning on (PENDING), not
+            # only once RUNNING (ECS Developer Guide, "Fargate task networking")
+            n = max(view['runningCount'],
+                    view['desiredCount'] if view['status'] == 'ACTIVE' else 0)
             if now < s['changed_at'] + s['start_delay'] + linger:
                 n = max(n, s['prev_running'])
             for i in range(n):

@@ -110,7 +110,7 @@ AWS_MANAGED = _load_managed()
 
 def _st(ctx):
     s = ctx.store('iam')
-    for k in ('roles', 'policies', 'profiles'):
+    for k in ('roles', 'policies', 'profiles', 'users', 'groups'):
         s.setdefault(k, {})
     return s
 
@@ -149,6 +149,10 @@ def _enc(doc):
 
 
 def _check_tags(tags):
+    for t in tags:
+        if t['Key'].lower().startswith('aws:'):
+            raise AwsError('InvalidInput', f"User-defined tag keys can't start with 'aws:'. "
+                                           f"This prefix is reserved for AWS tags: {t['Key']}")
     if len(tags) > MAX_TAGS:
         raise AwsError('LimitExceeded', f'Cannot exceed quota for TagsPerRole: {MAX_TAGS}.')
     keys = [t['Key'] for t in tags]
@@ -463,6 +467,12 @@ def _attached_roles(ctx, arn):
     return [r for r in _st(ctx)['roles'].values() if arn in r['AttachedPolicies']]
 
 
+def _attached_anywhere(ctx, arn):
+    return _attached_roles(ctx, arn) or any(
+        arn in x['AttachedPolicies'] for kind in ('users', 'groups')
+        for x in _st(ctx)[kind].values())
+
+
 def _policy_out(ctx, pol, full=True):
     out = {k: pol[k] for k in ('PolicyName', 'PolicyId', 'Arn', 'Path', 'DefaultVersionId',
                                'IsAttachable', 'CreateDate', 'UpdateDate')}
@@ -511,7 +521,7 @@ def _customer_policy(ctx, arn):
 
 def delete_policy(ctx, p):
     pol = _customer_policy(ctx, p['PolicyArn'])
-    if _attached_roles(ctx, pol['Arn']):
+    if _attached_anywhere(ctx, pol['Arn']):
         raise AwsError('DeleteConflict', 'Cannot delete a policy attached to entities.')
     if len(pol['Versions']) > 1:
         raise AwsError('DeleteConflict', "This policy has more than one version. Before you "
@@ -627,9 +637,10 @@ def attach_role_policy(ctx, p):
     pol = _policy(ctx, p['PolicyArn'])
     if pol['Arn'] in r['AttachedPolicies']:
         return {}
-    if len(r['AttachedPolicies']) >= MAX_ATTACHED_PER_ROLE:
-        raise AwsError('LimitExceeded', f'Cannot exceed quota for PoliciesPerRole: '
-                                        f'{MAX_ATTACHED_PER_ROLE}')
+    limit = int((ctx.config.get('quotas') or {}).get('managed_policies_per_role',
+                                                      MAX_ATTACHED_PER_ROLE))
+    if limit and len(r['AttachedPolicies']) >= limit:
+        raise AwsError('LimitExceeded', f'Cannot exceed quota for PoliciesPerRole: {limit}')
     r['AttachedPolicies'].append(pol['Arn'])
     return {}
 
@@ -660,14 +671,80 @@ def list_entities_for_policy(ctx, p):
     pol = _policy(ctx, p['PolicyArn'])
     filt = p.get('EntityFilter')
     prefix = p.get('PathPrefix', '/')
-    roles = []
-    if filt in (None, 'Role', 'LocalManagedPolicy', 'AWSManagedPolicy'):
-        roles = sorted((r for r in _attached_roles(ctx, pol['Arn'])
-                        if r['Path'].startswith(prefix)), key=lambda r: r['RoleName'])
-    page, extra = _page(ctx, roles, p, lambda r: r['RoleName'])
-    return dict(PolicyGroups=[], PolicyUsers=[],
-                PolicyRoles=[{'RoleName': r['RoleName'], 'RoleId': r['RoleId']} for r in page],
+    # one listing of every kind the filter admits, paged together as IAM does
+    items = []
+    for kind, store, name, idk in (('Role', 'roles', 'RoleName', 'RoleId'),
+                                   ('User', 'users', 'UserName', 'UserId'),
+                                   ('Group', 'groups', 'GroupName', 'GroupId')):
+        if filt not in (None, kind, 'LocalManagedPolicy', 'AWSManagedPolicy'):
+            continue
+        for x in _st(ctx)[store].values():
+            if pol['Arn'] in x['AttachedPolicies'] and x['Path'].startswith(prefix):
+                items.append((kind, x[name], x[idk]))
+    items.sort(key=lambda it: f'{it[0]}:{it[1]}')
+    page, extra = _page(ctx, items, p, lambda it: f'{it[0]}:{it[1]}')
+    return dict(PolicyRoles=[{'RoleName': n, 'RoleId': i} for k, n, i in page if k == 'Role'],
+                PolicyUsers=[{'UserName': n, 'UserId': i} for k, n, i in page if k == 'User'],
+                PolicyGroups=[{'GroupName': n, 'GroupId': i} for k, n, i in page
+                              if k == 'Group'],
                 **extra)
+
+
+# --- users and groups (enough to attach managed policies to them) ---------
+
+def _principal(ctx, store, name):
+    x = _st(ctx)[store].get(name)
+    if x is None:
+        kind = 'user' if store == 'users' else 'group'
+        raise AwsError('NoSuchEntity', f'The {kind} with name {name} cannot be found.')
+    return x
+
+
+def _create_principal(ctx, p, store, name_key, id_key, prefix, arn_kind):
+    name = p[name_key]
+    if name in _st(ctx)[store]:
+        raise AwsError('EntityAlreadyExists', f'{arn_kind.capitalize()} with name {name} '
+                                              f'already exists.')
+    path = p.get('Path', '/')
+    x = {name_key: name, id_key: _new_uid(ctx, prefix), 'Path': path,
+         'Arn': f'arn:aws:iam::{ctx.account}:{arn_kind}{path}{name}',
+         'CreateDate': ctx.now(), 'AttachedPolicies': [], 'Tags': list(p.get('Tags', []))}
+    _st(ctx)[store][name] = x
+    return {k: x[k] for k in (name_key, id_key, 'Path', 'Arn', 'CreateDate')}
+
+
+def create_user(ctx, p):
+    return {'User': _create_principal(ctx, p, 'users', 'UserName', 'UserId', 'AIDA', 'user')}
+
+
+def create_group(ctx, p):
+    return {'Group': _create_principal(ctx, p, 'groups', 'GroupName', 'GroupId', 'AGPA',
+                                       'group')}
+
+
+def _delete_principal(ctx, store, name):
+    x = _principal(ctx, store, name)
+    if x['AttachedPolicies']:
+        raise AwsError('DeleteConflict', 'Cannot delete entity, must detach all policies '
+                                         'first.')
+    del _st(ctx)[store][name]
+    return {}
+
+
+def _attach(ctx, store, name, arn):
+    x = _principal(ctx, store, name)
+    _policy(ctx, arn)
+    if arn not in x['AttachedPolicies']:
+        x['AttachedPolicies'].append(arn)
+    return {}
+
+
+def _detach(ctx, store, name, arn):
+    x = _principal(ctx, store, name)
+    if arn not in x['AttachedPolicies']:
+        raise AwsError('NoSuchEntity', f'Policy {arn} was not found.')
+    x['AttachedPolicies'].remove(arn)
+    return {}
 
 
 # --- instance profiles ----------------------------------------------------
@@ -790,6 +867,15 @@ HANDLERS = {
     'AttachRolePolicy': attach_role_policy, 'DetachRolePolicy': detach_role_policy,
     'ListAttachedRolePolicies': list_attached_role_policies,
     'ListEntitiesForPolicy': list_entities_for_policy,
+    'CreateUser': create_user, 'CreateGroup': create_group,
+    'DeleteUser': lambda ctx, p: _delete_principal(ctx, 'users', p['UserName']),
+    'DeleteGroup': lambda ctx, p: _delete_principal(ctx, 'groups', p['GroupName']),
+    'AttachUserPolicy': lambda ctx, p: _attach(ctx, 'users', p['UserName'], p['PolicyArn']),
+    'DetachUserPolicy': lambda ctx, p: _detach(ctx, 'users', p['UserName'], p['PolicyArn']),
+    'AttachGroupPolicy': lambda ctx, p: _attach(ctx, 'groups', p['GroupName'],
+                                                p['PolicyArn']),
+    'DetachGroupPolicy': lambda ctx, p: _detach(ctx, 'groups', p['GroupName'],
+                                                p['PolicyArn']),
     'CreateInstanceProfile': create_instance_profile,
     'GetInstanceProfile': get_instance_profile,
     'DeleteInstanceProfile': delete_instance_profile,
@@ -814,4 +900,7 @@ def inventory(store):
         out.append({'service': 'iam', 'type': 'policy', 'id': arn})
     for name in sorted(store.get('profiles', {})):
         out.append({'service': 'iam', 'type': 'instance-profile', 'id': name})
+    for kind, key in (('user', 'users'), ('group', 'groups')):
+        for name in sorted(store.get(key, {})):
+            out.append({'service': 'iam', 'type': kind, 'id': name})
     return out

@@ -1,12 +1,13 @@
 """CloudWatch Logs: log groups (retention, tags), log streams and events.
 
-Store: groups[name] = {logGroupName, creationTime (ms), retentionInDays|None, kmsKeyId,
+Store: regions[region][name] = {logGroupName, creationTime (ms), retentionInDays|None, kmsKeyId,
                        tags {k: v}, streams {name: {creationTime, events [...]}}}
 """
 import base64
 import re
 
-from ..core import AwsError
+from .. import tags as emu_tags
+from ..core import KMS_KEY_ARN_RE, AwsError
 from ..protocols import service_model
 
 _NAME_RE = re.compile(r'^[\.\-_/#A-Za-z0-9]+$')
@@ -34,7 +35,8 @@ RETENTION_DAYS = _allowed_retention()
 
 
 def _st(ctx):
-    return ctx.store('logs').setdefault('groups', {})
+    # log group names are unique per Region (each Region has its own groups)
+    return ctx.store('logs').setdefault('regions', {}).setdefault(ctx.region, {})
 
 
 def _too_new(ctx, g):
@@ -63,6 +65,7 @@ def _check_name(name):
 def _check_tags(tags):
     if len(tags) > MAX_TAGS:
         raise AwsError('InvalidParameterException', f'Too many tags: at most {MAX_TAGS}')
+    emu_tags.check(list(tags.items()))
     for k in tags:
         if k.startswith('aws:'):
             raise AwsError('InvalidParameterException', 'Tag keys cannot start with aws:')
@@ -77,6 +80,10 @@ def create_log_group(ctx, p):
                                                          'exists')
     tags = p.get('tags', {})
     _check_tags(tags)
+    # "kmsKeyId: The Amazon Resource Name (ARN) of the KMS key" (CreateLogGroup)
+    if p.get('kmsKeyId') is not None and not KMS_KEY_ARN_RE.match(p['kmsKeyId']):
+        raise AwsError('InvalidParameterException',
+                       f"Specified KMS key ARN is not valid: {p['kmsKeyId']}")
     st[name] = {'logGroupName': name, 'creationTime': int(ctx.now() * 1000),
                 'retentionInDays': None, 'kmsKeyId': p.get('kmsKeyId'), 'tags': dict(tags),
                 'streams': {}, 'region': ctx.region, 'account': ctx.account}
@@ -298,5 +305,6 @@ HANDLERS = {
 
 
 def inventory(store):
-    return [{'service': 'logs', 'type': 'log-group', 'id': n}
-            for n in sorted(store.get('groups', {}))]
+    return [{'service': 'logs', 'type': 'log-group', 'id': n, 'region': region}
+            for region, groups in sorted((store.get('regions') or {}).items())
+            for n in sorted(groups)]

@@ -1,6 +1,6 @@
 """Secrets Manager: secrets, versions with staging labels, scheduled deletion.
 
-Store: secrets[name] = {Name, ARN, Description, KmsKeyId, Tags [...], CreatedDate,
+Store: regions[region][name] = {Name, ARN, Description, KmsKeyId, Tags [...], CreatedDate,
                         LastChangedDate, LastAccessedDate, DeletedDate|None,
                         DeletionDate|None, Versions {id: {SecretString|SecretBinary (base64),
                         Stages [...], CreatedDate}}}
@@ -11,7 +11,8 @@ import base64
 import re
 import string
 
-from ..core import AwsError
+from .. import tags
+from ..core import KMS_KEY_REF_RE, AwsError
 
 _NAME_RE = re.compile(r'^[A-Za-z0-9/_+=.@-]+$')
 _SUFFIX = string.ascii_letters + string.digits
@@ -19,7 +20,8 @@ MAX_VERSIONS = 100
 
 
 def _st(ctx):
-    s = ctx.store('secretsmanager').setdefault('secrets', {})
+    # secret names are unique per Region
+    s = ctx.store('secretsmanager').setdefault('regions', {}).setdefault(ctx.region, {})
     now = ctx.now()
     for name in [n for n, x in s.items() if x.get('DeletionDate') and x['DeletionDate'] <= now]:
         del s[name]
@@ -44,6 +46,14 @@ def _find(ctx, secret_id, allow_deleted=True):
                        "You can't perform this operation on the secret because it was marked "
                        "for deletion.")
     return sec
+
+
+def _check_kms(ref):
+    """KmsKeyId: "the ARN, key ID, or alias of the KMS key" (CreateSecret). The
+    emulator has no KMS: anything that is not one of those forms is refused as
+    AWS refuses a key it cannot find."""
+    if ref is not None and not KMS_KEY_REF_RE.match(ref):
+        raise AwsError('InvalidParameterException', f'Could not find KMS key: {ref}')
 
 
 def _value(p):
@@ -104,6 +114,8 @@ def create_secret(ctx, p):
         raise AwsError('InvalidParameterException', 'Invalid name. Must be a valid name '
                                                     'containing alphanumeric characters, or '
                                                     'any of the following: -/_+=.@!')
+    tags.check([(t.get('Key'), t.get('Value')) for t in p.get('Tags', [])])
+    _check_kms(p.get('KmsKeyId'))
     val = _value(p)
     token = _token(ctx, p)
     sec = st.get(name)
@@ -198,6 +210,7 @@ def update_secret(ctx, p):
     if 'Description' in p:
         sec['Description'] = p['Description']
     if 'KmsKeyId' in p:
+        _check_kms(p['KmsKeyId'])
         sec['KmsKeyId'] = p['KmsKeyId']
     sec['LastChangedDate'] = ctx.now()
     out = {'ARN': sec['ARN'], 'Name': sec['Name']}
@@ -264,6 +277,7 @@ def restore_secret(ctx, p):
 
 def tag_resource(ctx, p):
     sec = _find(ctx, p['SecretId'], allow_deleted=False)
+    tags.check([(t.get('Key'), t.get('Value')) for t in p['Tags']])
     by = {t['Key']: t['Value'] for t in sec['Tags']}
     for t in p['Tags']:
         by[t['Key']] = t.get('Value', '')
@@ -372,5 +386,6 @@ HANDLERS = {
 
 def inventory(store):
     # a secret scheduled for deletion is not live, but it still holds its name
-    return [{'service': 'secretsmanager', 'type': 'secret', 'id': n}
-            for n, s in sorted(store.get('secrets', {}).items()) if not s.get('DeletedDate')]
+    return [{'service': 'secretsmanager', 'type': 'secret', 'id': n, 'region': region}
+            for region, secrets in sorted((store.get('regions') or {}).items())
+            for n, s in sorted(secrets.items()) if not s.get('DeletedDate')]

@@ -109,6 +109,13 @@ def _jwt_claims(token):
 
 def assume_role_with_web_identity(ctx, params):
     claims = _jwt_claims(params['WebIdentityToken'])
+    # an OIDC token past its "exp" claim is refused as STS does (a CI job's
+    # token file written once goes stale within minutes)
+    exp = claims.get('exp')
+    if isinstance(exp, (int, float)) and exp <= ctx.now():
+        raise AwsError('ExpiredTokenException',
+                       'Token expired: current date/time must be before the expiration '
+                       'date/time')
     role = _role(ctx, params['RoleArn'])
     creds, user = _issue(ctx, role, params['RoleSessionName'],
                          params.get('DurationSeconds', 3600))

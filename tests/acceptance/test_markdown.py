@@ -1,0 +1,137 @@
+"""plan/drift --format markdown and graph --format mermaid, parsed: the
+summary table against the JSON plan, the Mermaid diagram's nodes, classes
+and edges against the graph, <details> sections per resource, and no secret
+anywhere (a NoEcho parameter and a SecretString)."""
+import json
+import os
+import re
+
+import pytest
+
+from accept_util import SECRET, TOP
+
+STACK = os.path.join(TOP, 'stacks', 'prefect-ecs-worker.yaml')
+PARAMS = ['--param', 'PrefectApiUrl=https://api.prefect.cloud/api/accounts/a/workspaces/w',
+          '--param', 'PrefectApiKey=' + SECRET]
+
+
+def mermaid_blocks(md):
+    return re.findall(r'```mermaid\n(.*?)```', md, re.S)
+
+
+def parse_mermaid(block):
+    """node id -> (label, class), and the set of (from, to) edges."""
+    nodes, edges = {}, set()
+    for line in block.splitlines()[1:]:
+        line = line.strip()
+        m = re.fullmatch(r'(n\d+)\["([^"]*)"\](?::::(\w+))?', line)
+        if m:
+            nodes[m.group(1)] = (m.group(2).split('<br/>')[0], m.group(3))
+            continue
+        m = re.fullmatch(r'(n\d+) (?:-->|-\. "[^"]*" \.->) (n\d+)', line)
+        if m:
+            edges.add((m.group(1), m.group(2)))
+            continue
+        assert line.startswith('classDef ') or not line, line
+    return nodes, edges
+
+
+def test_graph_mermaid_matches_graph_json(cairn):
+    j = json.loads(cairn('graph', STACK, '--format', 'json').out)
+    r = cairn('graph', STACK, '--format', 'mermaid')
+    assert r.rc == 0, r
+    assert r.out.startswith('flowchart LR\n')
+    nodes, edges = parse_mermaid(r.out)
+    label = {n: lab for n, (lab, _) in nodes.items()}
+    assert sorted(label.values()) == sorted(n['id'] for n in j['nodes'])
+    got = {(label[a], label[b]) for a, b in edges}
+    # an arrow from the dependency to its dependent
+    want = {(e['to'], e['from']) for e in j['edges']}
+    assert got == want
+    bad = cairn('graph', STACK, '--format', 'svg')
+    assert bad.rc == 2 and 'mermaid' in bad.err
+
+
+def test_plan_markdown(emu, cairn):
+    emu.reset()
+    r = cairn('plan', STACK, '--format', 'markdown', *cairn.endpoint, *PARAMS)
+    assert r.rc == 0, r
+    md = r.out
+    assert SECRET not in md and SECRET not in r.err
+    plan = json.loads(cairn('plan', STACK, '--json', *cairn.endpoint, *PARAMS).out)
+    changing = [x for x in plan['resources'] if x['action'] != 'no-op']
+    rows = re.findall(r'^\| \+ create \| (\w+) \| (AWS::\S+) \|', md, re.M)
+    assert sorted(rows) == sorted((x['logical_id'], x['type']) for x in changing)
+    assert md.count('<details>') == len(changing) == md.count('</details>')
+    assert f"**Plan: {len(changing)} to add" in md
+    # the secret parameter flows into a secret resource: shown as (sensitive)
+    assert '(sensitive)' in md
+    [block] = mermaid_blocks(md)
+    nodes, edges = parse_mermaid(block)
+    assert {c for _, c in nodes.values()} == {'create'}
+    assert 'classDef create' in block
+    label = {n: lab for n, (lab, _) in nodes.items()}
+    deps = {x['logical_id']: set(x.get('depends_on') or []) for x in plan['resources']}
+    for a, b in edges:
+        assert label[a] in deps[label[b]], (label[a], label[b])
+
+    # applied, then one change: only that resource (and what it depends on)
+    assert cairn('apply', STACK, '--auto-approve', *cairn.endpoint, *PARAMS).rc == 0
+    r = cairn('plan', STACK, '--format', 'markdown', '--detailed-exitcode', *cairn.endpoint,
+              *PARAMS)
+    assert r.rc == 0 and 'No changes' in r.out and '```mermaid' not in r.out, r
+    logs = emu.client('logs')
+    for g in logs.describe_log_groups()['logGroups']:
+        logs.put_retention_policy(logGroupName=g['logGroupName'], retentionInDays=1)
+    r = cairn('plan', STACK, '--format', 'markdown', '--detailed-exitcode', *cairn.endpoint,
+              *PARAMS)
+    assert r.rc == 2, r
+    [block] = mermaid_blocks(r.out)
+    nodes, _ = parse_mermaid(block)
+    updated = {lab for lab, c in nodes.values() if c == 'update'}
+    assert updated and all('Log' in x for x in updated), nodes
+    assert '```diff\n- RetentionInDays: 1' in r.out
+    assert SECRET not in r.out
+
+    # drift in Markdown: the same change, as recorded -> live
+    d = cairn('drift', STACK, '--format', 'markdown', *cairn.endpoint)
+    assert d.rc == 2, d
+    assert '| drifted |' in d.out and 'RetentionInDays' in d.out and SECRET not in d.out
+    [block] = mermaid_blocks(d.out)
+    nodes, _ = parse_mermaid(block)
+    assert {lab for lab, c in nodes.values() if c == 'drifted'} == updated
+
+
+def test_drift_unmanaged(emu, cairn):
+    emu.reset()
+    tpl = cairn.tmp / 'net.yaml'
+    tpl.write_text('Resources:\n  Vpc:\n    Type: AWS::EC2::VPC\n'
+                   '    Properties: {CidrBlock: 10.3.0.0/16}\n')
+    assert cairn('apply', str(tpl), '--auto-approve', *cairn.endpoint).rc == 0
+    r = cairn('drift', str(tpl), '--unmanaged', *cairn.endpoint)
+    assert r.rc == 0, r
+    ec2 = emu.client('ec2')
+    # left behind by a lost state: tagged for this stack, unknown to its state
+    lost = ec2.create_vpc(CidrBlock='10.4.0.0/16', TagSpecifications=[{
+        'ResourceType': 'vpc', 'Tags': [{'Key': 'cairn:stack', 'Value': 'net'},
+                                        {'Key': 'cairn:logical-id', 'Value': 'OldVpc'}]}])
+    lost_id = lost['Vpc']['VpcId']
+    # another stack's resource is not ours
+    ec2.create_vpc(CidrBlock='10.5.0.0/16', TagSpecifications=[{
+        'ResourceType': 'vpc', 'Tags': [{'Key': 'cairn:stack', 'Value': 'other'}]}])
+    r = cairn('drift', str(tpl), '--unmanaged', *cairn.endpoint)
+    assert r.rc == 2, r
+    assert lost_id in r.out and 'OldVpc' in r.out and r.out.count('unmanaged') == 1
+    # a secret made by hand with the stack's tag (and one of a stack whose
+    # name only starts the same)
+    sm = emu.client('secretsmanager')
+    arn = sm.create_secret(Name='by-hand', SecretString='x', Tags=[
+        {'Key': 'cairn:stack', 'Value': 'net'}])['ARN']
+    sm.create_secret(Name='other', SecretString='x', Tags=[
+        {'Key': 'cairn:stack', 'Value': 'network'}])
+    m = cairn('drift', str(tpl), '--unmanaged', '--format', 'markdown', *cairn.endpoint)
+    assert m.rc == 2 and f'| unmanaged | OldVpc | AWS::EC2::VPC | {lost_id} |' in m.out, m
+    assert f'| AWS::SecretsManager::Secret | {arn} |' in m.out
+    assert m.out.count('| unmanaged |') == 2
+    # without --unmanaged nothing is searched
+    assert cairn('drift', str(tpl), *cairn.endpoint).rc == 0
