@@ -16,9 +16,23 @@ Resources:
     Type: AWS::Logs::LogGroup
     Properties:
       RetentionInDays: "7"
+  # Fargate with awslogs needs an execution role (ECS Developer Guide, "Amazon
+  # ECS task execution IAM role"): AWS refuses the task definition without one
+  ExecRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: {Service: ecs-tasks.amazonaws.com}
+            Action: sts:AssumeRole
+      ManagedPolicyArns:
+        - arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy
   Task:
     Type: AWS::ECS::TaskDefinition
     Properties:
+      ExecutionRoleArn: !GetAtt ExecRole.Arn
       Cpu: 256
       Memory: 512
       NetworkMode: awsvpc
