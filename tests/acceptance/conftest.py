@@ -72,6 +72,11 @@ def cairn(emu, tmp_path):
         'NO_COLOR': '1',
         'CAIRN_POLL_MIN_MS': '100',
         'CAIRN_POLL_MAX_MS': '300',
+        # a NotFound for a resource changed recently is read again this
+        # long before it counts as gone (src/exec/settle.c; 20 s by
+        # default): well above VISIBILITY_DELAY, and short for the tests
+        # that delete resources behind cairn's back
+        'CAIRN_SETTLE_SECONDS': '3',
         'ASAN_OPTIONS': os.environ.get('ASAN_OPTIONS', 'detect_leaks=1'),
     }
 
