@@ -14,6 +14,8 @@ See src/exec/settle.c for what AWS documents and what cairn does."""
 import os
 import re
 import signal
+import sqlite3
+import subprocess
 import time
 
 import pytest
@@ -48,19 +50,19 @@ def creates(calls):
 def apply_plan_apply(emu, cairn, tpl, params):
     state = str(cairn.tmp / 'state.db')
     common = [*cairn.endpoint, '--state', state, *params]
-    r = cairn('apply', tpl, '--auto-approve', *common, extra_env=ENV)
+    r = cairn('apply', tpl, '--auto-approve', *common, extra_env=ENV, settle=False)
     assert r.rc == 0, r
     made = creates(emu.control('calls'))
     assert made, 'the apply created nothing?'
     # at once: the resources just created are not yet visible to cairn
     emu.control('calls', method='DELETE')
-    p = cairn('plan', tpl, '--detailed-exitcode', *common, extra_env=ENV)
+    p = cairn('plan', tpl, '--detailed-exitcode', *common, extra_env=ENV, settle=False)
     assert p.rc == 0, p
     assert 'gone' not in p.out and 'to add' not in p.out.replace('0 to add', ''), p
-    a = cairn('apply', tpl, '--auto-approve', *common, extra_env=ENV)
+    a = cairn('apply', tpl, '--auto-approve', *common, extra_env=ENV, settle=False)
     assert a.rc == 0, a
     assert creates(emu.control('calls')) == {}, emu.control('calls')
-    d = cairn('destroy', tpl, '--auto-approve', *common, extra_env=ENV)
+    d = cairn('destroy', tpl, '--auto-approve', *common, extra_env=ENV, settle=False)
     assert d.rc == 0, d
     assert inventory_counts(emu) == {}, live_inventory(emu)
 
@@ -75,23 +77,60 @@ def test_plan_right_after_apply_ecr(slow, cairn):
     apply_plan_apply(slow, cairn, ECR, [])
 
 
-@pytest.mark.parametrize('victim', ['WorkerService', 'WorkerLogGroup'])
-def test_destroy_after_kill_between_call_and_record(slow, cairn, victim):
-    """The stopped run's open create intent is resolved through find() while
-    the resource is still invisible: find looks again instead of concluding
-    nothing was made, so the destroy deletes it (and the ECS cluster is not
-    blocked by an unknown service)."""
+# long enough that the destroy (a refresh first, then the open intents) meets
+# the victim still invisible
+LATE = {**SLOW, 'logs': 6.0, 'ecs': 6.0}
+
+
+def kill_after_call(cairn, args, op, env):
+    """Runs cairn with args and kill -9s it as soon as its debug log shows
+    AWS's answer to op ("logs:CreateLogGroup"): the call made, nothing of it
+    recorded (the provider still waits for the resource to become visible)."""
+    e = {**cairn.env, **env, 'CAIRN_LOG': 'debug'}
+    p = subprocess.Popen([cairn.path, *args], cwd=str(cairn.tmp), env=e, text=True,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    seen = []
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            line = p.stderr.readline()
+            if not line:
+                break
+            seen.append(line)
+            if f'aws {op} status=200' in line:
+                p.kill()
+                break
+        p.wait(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert any(f'aws {op} status=200' in x for x in seen), ''.join(seen[-50:])
+    assert p.returncode == -signal.SIGKILL, ''.join(seen[-50:])
+
+
+@pytest.mark.parametrize('victim,op', [('WorkerService', 'ecs:CreateService'),
+                                       ('WorkerLogGroup', 'logs:CreateLogGroup')])
+def test_destroy_after_kill_right_after_create_call(slow, cairn, victim, op):
+    """kill -9 right after the create call answered, then destroy at once:
+    the stopped run's open create intent is resolved through find() (or the
+    token-idempotent create) while the resource is still invisible; find
+    looks again instead of concluding nothing was made, so the destroy
+    deletes it (and the ECS cluster is not blocked by an unknown service)."""
     state = str(cairn.tmp / 'state.db')
     common = [*cairn.endpoint, '--state', state, *PARAMS]
-    r = cairn('apply', WORKER, '--auto-approve', *common,
-              extra_env={**ENV, 'CAIRN_TEST_CRASH_AFTER': victim})
-    assert r.rc == -signal.SIGKILL, r
+    env = {'CAIRN_SETTLE_SECONDS': '15'}
+    slow.control('config', {'visibility_delay': LATE})
+    kill_after_call(cairn, ['apply', WORKER, '--auto-approve', *common], op, env)
+    journal = sqlite3.connect(state).execute(
+        'select logical_id from open_intents').fetchall()
+    assert (victim,) in journal, journal
     t0 = time.monotonic()
-    d = cairn('destroy', WORKER, '--auto-approve', *common, extra_env=ENV,
-              timeout=240)
+    d = cairn('destroy', WORKER, '--auto-approve', *common, extra_env=env,
+              timeout=240, settle=False)
     took = time.monotonic() - t0
     assert d.rc == 0, d
     assert inventory_counts(slow) == {}, live_inventory(slow)
-    assert took < 180, took
+    assert took < 120, took
     calls = slow.control('calls')
     assert calls.get('ecs:DeleteCluster', 0) < 20, calls
