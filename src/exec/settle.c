@@ -1,23 +1,29 @@
 /* Eventual consistency of AWS reads right after a write.
  *
- * AWS documents that a resource just created may be unknown to reads for a
- * while: EC2 "eventual consistency" (Describe* may answer InvalidXxxID.
- * NotFound right after Create*, "use exponential backoff, up to about
- * 5 minutes", docs.aws.amazon.com/ec2/latest/devguide/eventual-
- * consistency.html), IAM ("changes ... take time to become visible",
- * IAM user guide, troubleshooting "changes I make are not always
- * immediately visible"), and likewise Secrets Manager, CloudWatch Logs,
- * ECR and ECS DescribeServices (failures "MISSING"). The Terraform AWS
- * provider handles it by retrying a NotFound on the first read after a
- * create for a bounded time (tfresource.RetryWhenNewResourceNotFound,
- * PropagationTimeout of 2 minutes; d.IsNewResource()).
+ * AWS documents that a resource just created may be unknown to the calls
+ * that follow: "if you run a command to modify or describe the resource
+ * that you just created, its ID might not have propagated throughout the
+ * system, and you will get an error responding that the resource does not
+ * exist"; the advice is to describe again with exponential backoff, from a
+ * couple of seconds up to a few minutes ("Eventual consistency in the
+ * Amazon EC2 API", docs.aws.amazon.com/ec2/latest/devguide/
+ * eventual-consistency.html). IAM, Secrets Manager, CloudWatch Logs, ECR
+ * and ECS (DescribeServices failures "MISSING") behave alike. The
+ * Terraform AWS provider's contributor guide ("Retries and Waiters",
+ * hashicorp.github.io/terraform-provider-aws/retries-and-waiters/) names
+ * the class "not yet visible" and retries a NotFound on the read that
+ * follows a create for a bounded time (d.IsNewResource(),
+ * tfresource.RetryWhenNewResourceNotFound, a propagation timeout of
+ * minutes) instead of dropping the resource from its state.
  *
  * cairn does the same wherever a NotFound would make it act: a refresh of
  * a resource the state says was created or changed within the last
  * CAIRN_SETTLE_RECENT_SECONDS (300), and find() for a stopped run's
- * create intent, retry a NotFound with backoff for CAIRN_SETTLE_SECONDS
- * (20) before believing it. A resource that is really gone costs that
- * wait once; one wrongly taken for gone costs a duplicate. */
+ * recent create intent (or after a create answered "already exists"),
+ * read again with backoff for CAIRN_SETTLE_SECONDS (20) before believing
+ * it. A resource that is really gone costs that wait once; one wrongly
+ * taken for gone costs a duplicate (money, quota) or a destroy that
+ * cannot delete what depends on it. */
 #define _POSIX_C_SOURCE 200809L
 #define _DEFAULT_SOURCE
 #include "settle.h"
