@@ -134,3 +134,38 @@ def test_destroy_after_kill_right_after_create_call(slow, cairn, victim, op):
     assert took < 120, took
     calls = slow.control('calls')
     assert calls.get('ecs:DeleteCluster', 0) < 20, calls
+
+
+def test_delete_cluster_blocked_by_unknown_service(emu, cairn):
+    """A service the stack does not know (made behind cairn's back) keeps the
+    cluster from going: destroy fails within a bounded time naming it, rather
+    than retrying ClusterContainsServicesException for minutes; once it is
+    gone the destroy finishes."""
+    emu.reset()
+    state = str(cairn.tmp / 'state.db')
+    common = [*cairn.endpoint, '--state', state, *PARAMS]
+    r = cairn('apply', WORKER, '--auto-approve', *common)
+    assert r.rc == 0, r
+    db = sqlite3.connect(state)
+    cluster, = db.execute("select physical_id from resources "
+                          "where type = 'AWS::ECS::Cluster'").fetchone()
+    svc_arn, = db.execute("select physical_id from resources "
+                          "where type = 'AWS::ECS::Service'").fetchone()
+    db.close()
+    ecs = emu.client('ecs')
+    mine = ecs.describe_services(cluster=cluster, services=[svc_arn])['services'][0]
+    ecs.create_service(cluster=cluster, serviceName='intruder',
+                       taskDefinition=mine['taskDefinition'], desiredCount=0,
+                       launchType='FARGATE',
+                       networkConfiguration=mine['networkConfiguration'])
+    t0 = time.monotonic()
+    d = cairn('destroy', WORKER, '--auto-approve', *common, timeout=200)
+    took = time.monotonic() - t0
+    assert d.rc != 0, d
+    assert 'intruder' in d.err and 'ACTIVE' in d.err, d
+    assert took < 120, took
+    # the blocker gone, the destroy finishes
+    ecs.delete_service(cluster=cluster, service='intruder', force=True)
+    d = cairn('destroy', WORKER, '--auto-approve', *common, timeout=200)
+    assert d.rc == 0, d
+    assert inventory_counts(emu) == {}, live_inventory(emu)
