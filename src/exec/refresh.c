@@ -20,6 +20,7 @@
 #include "cairn/refresh.h"
 #include "cairn/schema.h"
 #include "cairn/strbuf.h"
+#include "cairn/tagging.h"
 #include "cairn/xalloc.h"
 
 const char *refresh_status_name(enum refresh_status s)
@@ -797,7 +798,7 @@ int refresh_read(struct arena *a, struct state *st, struct aws_client *aws,
 	struct pool pl;
 	pthread_t *threads;
 	size_t n, i, k, nthreads, started = 0;
-	bool *done;
+	bool *done, tagging;
 	double t0 = now_s();
 
 	memset(res, 0, sizeof(*res));
@@ -869,6 +870,9 @@ int refresh_read(struct arena *a, struct state *st, struct aws_client *aws,
 	}
 	free(done);
 
+	/* the stack's tags in a few tag:GetResources pages, listed while the
+	 * reads run (the providers ask it before a ListTagsForResource) */
+	tagging = o->stack && tagging_begin(aws, o->stack);
 	nthreads = o->parallelism > 0 ? (size_t)o->parallelism : 4;
 	if (nthreads > pl.njobs)
 		nthreads = pl.njobs;
@@ -885,6 +889,8 @@ int refresh_read(struct arena *a, struct state *st, struct aws_client *aws,
 		pthread_join(threads[i], NULL);
 	free(threads);
 	pthread_mutex_destroy(&pl.mu);
+	if (tagging)
+		tagging_end();
 
 	for (i = 0; i < pl.njobs; i++) {
 		struct job *j = &pl.jobs[i];

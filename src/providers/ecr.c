@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "cairn/tagging.h"
 #include "prov_int.h"
 
 static const struct tag_api ECR_TAGS = { "ecr", "TagResource", "UntagResource",
@@ -125,6 +126,7 @@ static int repo_fill(struct provider_ctx *ctx, const char *id,
 {
 	struct arena *a = ctx->arena;
 	struct value *p, *r, *props, *t, *m;
+	const struct value *tl;
 
 	repo_result(ctx, arena_strdup(a, id), repo, out);
 	props = value_new_map(a);
@@ -162,11 +164,17 @@ static int repo_fill(struct provider_ctx *ctx, const char *id,
 	} else if (gone_is_ok(err) < 0) {
 		return -1;
 	}
-	p = value_new_map(a);
-	ps(a, p, "resourceArn", pv_str(repo, "repositoryArn"));
-	if (!(r = pcall(ctx, "ecr", "ListTagsForResource", p, err)))
-		return -1;
-	t = tags_from_aws(a, pv(r, "tags"), "Key", "Value");
+	/* the refresh's tag listing (tagging.h) first; a point read when it
+	 * has no answer for this repository */
+	tl = tagging_lookup(a, pv_str(repo, "repositoryArn"));
+	if (!tl) {
+		p = value_new_map(a);
+		ps(a, p, "resourceArn", pv_str(repo, "repositoryArn"));
+		if (!(r = pcall(ctx, "ecr", "ListTagsForResource", p, err)))
+			return -1;
+		tl = pv(r, "tags");
+	}
+	t = tags_from_aws(a, tl, "Key", "Value");
 	if (t)
 		value_map_set(a, props, "Tags", t);
 	out->props = props;

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "cairn/strbuf.h"
+#include "cairn/tagging.h"
 #include "prov_int.h"
 
 static const struct tag_api SM_TAGS = { "secretsmanager", "TagResource",
@@ -569,11 +570,17 @@ static int lg_fill(struct provider_ctx *ctx, const char *id,
 	ps(a, out->props, "LogGroupName", id);
 	pn(a, out->props, "RetentionInDays", pv_str(g, "retentionInDays"));
 	ps(a, out->props, "KmsKeyId", pv_str(g, "kmsKeyId"));
-	p = value_new_map(a);
-	ps(a, p, "resourceArn", lg_tag_arn(ctx, pv_str(g, "arn")));
-	if (!(r = pcall(ctx, "logs", "ListTagsForResource", p, err)))
-		return -1;
-	t = tags_from_aws(a, pv(r, "tags"), NULL, NULL);
+	/* a refresh's tag listing (tagging.h) first; a point read when it
+	 * has no answer for this group */
+	if ((t = tagging_lookup(a, lg_tag_arn(ctx, pv_str(g, "arn"))))) {
+		t = tags_from_aws(a, t, "Key", "Value");
+	} else {
+		p = value_new_map(a);
+		ps(a, p, "resourceArn", lg_tag_arn(ctx, pv_str(g, "arn")));
+		if (!(r = pcall(ctx, "logs", "ListTagsForResource", p, err)))
+			return -1;
+		t = tags_from_aws(a, pv(r, "tags"), NULL, NULL);
+	}
 	if (t)
 		value_map_set(a, out->props, "Tags", t);
 	return 0;

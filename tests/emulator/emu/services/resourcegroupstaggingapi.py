@@ -126,6 +126,11 @@ def _untoken(tok):
 
 
 def get_resources(ctx, p):
+    # knob (benchmarks: the figures without this API): as for a caller
+    # whose policy lacks tag:GetResources
+    if ctx.config.get('tagging_denied'):
+        raise AwsError('AccessDeniedException', 'User is not authorized to perform: '
+                                                'tag:GetResources', status=400)
     tag_filters = p.get('TagFilters') or []
     if len(tag_filters) > 50:
         raise AwsError('InvalidParameterException',
