@@ -20,7 +20,7 @@
 #include "cairn/refresh.h"
 #include "cairn/schema.h"
 #include "cairn/strbuf.h"
-#include "cairn/tagging.h"
+#include "cairn/batchread.h"
 #include "cairn/xalloc.h"
 
 const char *refresh_status_name(enum refresh_status s)
@@ -416,6 +416,7 @@ static void read_single(struct pool *pl, struct job *j, size_t k)
 	struct provider_ctx pc;
 
 	job_ctx(pl, j, r->logical_id, &pc);
+	pc.recorded = (const struct value *const *)&r->properties;
 	err_clear(&j->errs[k]);
 	memset(&j->outs[k], 0, sizeof(j->outs[k]));
 	if (j->prov->read(&pc, r->physical_id, r->attributes, &j->outs[k],
@@ -432,12 +433,17 @@ static void run_job(struct pool *pl, struct job *j)
 
 	if (j->batch) {
 		const char **ids = arena_alloc(j->arena, j->n * sizeof(*ids));
+		const struct value **rec =
+			arena_alloc(j->arena, j->n * sizeof(*rec));
 		struct provider_ctx pc;
 		struct err e = ERR_INIT;
-		for (k = 0; k < j->n; k++)
+		for (k = 0; k < j->n; k++) {
 			ids[k] = pl->recs[j->idx[k]].physical_id;
+			rec[k] = pl->recs[j->idx[k]].properties;
+		}
 		job_ctx(pl, j, arena_sprintf(j->arena, "(%zu resources)", j->n),
 			&pc);
+		pc.recorded = rec;
 		memset(j->outs, 0, j->n * sizeof(*j->outs));
 		if (j->prov->read_many(&pc, j->n, ids, j->outs, &e) == 0) {
 			for (k = 0; k < j->n; k++)
@@ -870,9 +876,10 @@ int refresh_read(struct arena *a, struct state *st, struct aws_client *aws,
 	}
 	free(done);
 
-	/* the stack's tags in a few tag:GetResources pages, listed while the
-	 * reads run (the providers ask it before a ListTagsForResource) */
-	tagging = o->stack && tagging_begin(aws, o->stack);
+	/* account-wide listings shared by the reads (batchread.h): the
+	 * stack's tags in a few tag:GetResources pages, listed while the
+	 * reads run; IAM's authorization details on first use */
+	tagging = batchread_begin(aws, o->stack);
 	nthreads = o->parallelism > 0 ? (size_t)o->parallelism : 4;
 	if (nthreads > pl.njobs)
 		nthreads = pl.njobs;
@@ -890,7 +897,7 @@ int refresh_read(struct arena *a, struct state *st, struct aws_client *aws,
 	free(threads);
 	pthread_mutex_destroy(&pl.mu);
 	if (tagging)
-		tagging_end();
+		batchread_end();
 
 	for (i = 0; i < pl.njobs; i++) {
 		struct job *j = &pl.jobs[i];
