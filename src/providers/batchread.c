@@ -11,6 +11,7 @@ bool batchread_begin(struct aws_client *aws, const char *stack)
 	if (stack)
 		tagging_begin(aws, stack);
 	iam_details_begin(aws);
+	secrets_list_begin(stack);
 	return true;
 }
 
@@ -18,4 +19,5 @@ void batchread_end(void)
 {
 	tagging_end();
 	iam_details_end();
+	secrets_list_end();
 }

@@ -121,8 +121,9 @@ static int repo_create(struct provider_ctx *ctx, const struct value *props,
  * and the tags are not in it (one GetLifecyclePolicy and one
  * ListTagsForResource each: ECR has no call returning several). */
 static int repo_fill(struct provider_ctx *ctx, const char *id,
-		     const struct value *repo, struct provider_result *out,
-		     struct err *err)
+		     const struct value *repo,
+		     const struct value *const *rec,
+		     struct provider_result *out, struct err *err)
 {
 	struct arena *a = ctx->arena;
 	struct value *p, *r, *props, *t, *m;
@@ -138,9 +139,13 @@ static int repo_fill(struct provider_ctx *ctx, const char *id,
 	if (pv(repo, "encryptionConfiguration"))
 		value_map_set(a, props, "EncryptionConfiguration",
 			      pascal_keys(a, pv(repo, "encryptionConfiguration"), NULL));
+	/* in a refresh (rec known), the policies the state does not record
+	 * are not compared: their reads are skipped */
 	p = value_new_map(a);
 	ps(a, p, "repositoryName", id);
-	if ((r = pcall(ctx, "ecr", "GetLifecyclePolicy", p, err))) {
+	if (rec && !pv(*rec, "LifecyclePolicy")) {
+		/* not recorded */
+	} else if ((r = pcall(ctx, "ecr", "GetLifecyclePolicy", p, err))) {
 		m = value_new_map(a);
 		ps(a, m, "LifecyclePolicyText", pv_str(r, "lifecyclePolicyText"));
 		value_map_set(a, props, "LifecyclePolicy", m);
@@ -151,7 +156,9 @@ static int repo_fill(struct provider_ctx *ctx, const char *id,
 	 * JSON text; the plan compares documents, not their formatting) */
 	p = value_new_map(a);
 	ps(a, p, "repositoryName", id);
-	if ((r = pcall(ctx, "ecr", "GetRepositoryPolicy", p, err))) {
+	if (rec && !pv(*rec, "RepositoryPolicyText")) {
+		/* not recorded */
+	} else if ((r = pcall(ctx, "ecr", "GetRepositoryPolicy", p, err))) {
 		const char *text = pv_str(r, "policyText");
 		struct err je = ERR_INIT;
 		struct value *doc = text ? value_from_json(a, text, strlen(text),
@@ -280,7 +287,7 @@ static int repo_read(struct provider_ctx *ctx, const char *id,
 	if (!repo)
 		return prov_fail(ctx, err, ERR_NOT_FOUND, "repository \"%s\" does not exist",
 				 id);
-	return repo_fill(ctx, id, repo, out, err);
+	return repo_fill(ctx, id, repo, ctx->recorded, out, err);
 }
 
 /* The repository named name, when it is this stack's (its tags, from
@@ -322,7 +329,10 @@ static int repo_read_many(struct provider_ctx *ctx, size_t n,
 		return -1;
 	for (i = 0; i < n; i++) {
 		memset(&outs[i], 0, sizeof(outs[i]));
-		if (found[i] && repo_fill(ctx, ids[i], found[i], &outs[i], err) < 0)
+		if (found[i] &&
+		    repo_fill(ctx, ids[i], found[i],
+			      ctx->recorded ? &ctx->recorded[i] : NULL,
+			      &outs[i], err) < 0)
 			return -1;
 	}
 	return 0;
@@ -389,7 +399,7 @@ static int repo_find(struct provider_ctx *ctx, const struct value *props,
 	const struct value *repo;
 
 	if (repo_owned(ctx, name, &repo, out, err) < 0 ||
-	    repo_fill(ctx, name, repo, out, err) < 0)
+	    repo_fill(ctx, name, repo, NULL, out, err) < 0)
 		return -1;
 	out->props = NULL;
 	return 0;

@@ -258,4 +258,16 @@ int iam_role_read_many(struct provider_ctx *ctx, size_t n,
 				    struct provider_result *, struct err *),
 		       struct err *err);
 
+/* ---- Secrets Manager listing (secrets_batch.c; batchread.h) */
+void secrets_list_begin(const char *stack);
+void secrets_list_end(void);
+/* AWS::SecretsManager::Secret read_many from one ListSecrets listing of
+ * the stack's secrets; point() for what it lacks or may be stale for. */
+int secrets_read_many(struct provider_ctx *ctx, size_t n,
+		      const char *const *ids, struct provider_result *outs,
+		      int (*point)(struct provider_ctx *, const char *,
+				   const struct value *,
+				   struct provider_result *, struct err *),
+		      struct err *err);
+
 #endif
