@@ -4,8 +4,11 @@
  * ListTagsForResource per resource.
  *
  * tagging_begin() starts, on a thread of its own, the listing
- * tag:GetResources filtered on cairn:stack = <stack> (100 resources a
- * page, AWS's maximum, the pages back to back); the refresh's reads run
+ * tag:GetResources filtered on cairn:stack = <stack> and on the types
+ * whose reads have no other way to get tags (logs:log-group,
+ * ecr:repository; EC2, ECS, IAM and Secrets Manager return tags in their
+ * Describe/list calls), 100 resources a page (AWS's maximum), the pages
+ * back to back; the refresh's reads run
  * meanwhile. A provider's read asks tagging_lookup() for a resource's tags
  * by ARN: it waits for the listing if it is still running, then answers
  * from it. When the ARN is not in the listing (the resource lost its
@@ -17,8 +20,8 @@
  *
  * One listing at a time per process (refresh runs once per command).
  * tagging_end() frees it. tagging_unknown() gives the ARNs the listing
- * found that no lookup asked for: resources tagged for the stack that the
- * state does not know.
+ * found that no lookup asked for: log groups and repositories tagged for
+ * the stack that the state does not know (not yet used by a command).
  */
 #ifndef CAIRN_TAGGING_H
 #define CAIRN_TAGGING_H

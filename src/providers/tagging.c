@@ -58,7 +58,11 @@ static void *lister(void *arg)
 	bool ok = true;
 	size_t pages = 0;
 
+	struct value *types = value_new_list(a);
+
 	(void)arg;
+	value_list_push(a, types, value_new_string(a, "logs:log-group"));
+	value_list_push(a, types, value_new_string(a, "ecr:repository"));
 	for (;;) {
 		struct value *p = value_new_map(a), *f = value_new_list(a);
 		struct value *flt = value_new_map(a), *vals = value_new_list(a);
@@ -70,6 +74,9 @@ static void *lister(void *arg)
 		value_list_push(a, f, flt);
 		value_map_set(a, p, "TagFilters", f);
 		value_map_set(a, p, "ResourcesPerPage", value_new_number(a, "100"));
+		/* only the types whose reads ask (log groups, repositories):
+		 * the others' Describe calls carry their tags */
+		value_map_set(a, p, "ResourceTypeFilters", types);
 		if (token)
 			value_map_set(a, p, "PaginationToken",
 				      value_new_string(a, token));
