@@ -147,15 +147,15 @@ static void list_secrets(struct provider_ctx *ctx)
 	sl.state = 1;
 }
 
-static double epoch_of(const struct value *v)
+/* A JSON timestamp (epoch seconds, a number: pv_str gives its text). */
+static double epoch_of(const char *s)
 {
-	const char *s = value_str(v);
 	char *end;
 	double d;
 
 	if (!s)
 		return 0;
-	d = strtod(s, &end); /* JSON timestamps: epoch seconds */
+	d = strtod(s, &end);
 	return end != s ? d : 0;
 }
 
@@ -174,10 +174,11 @@ static const struct value *listed(struct provider_ctx *ctx, const char *arn)
 		hit = bsearch(&key, sl.e, sl.n, sizeof(*sl.e), entry_cmp);
 		if (hit) {
 			double now = (double)time(NULL);
-			double changed = epoch_of(pv(hit->sec, "LastChangedDate"));
-			double created = epoch_of(pv(hit->sec, "CreatedDate"));
-			if (now - changed > FRESH_SECONDS &&
-			    now - created > FRESH_SECONDS)
+			double changed = epoch_of(pv_str(hit->sec, "LastChangedDate"));
+			double created = epoch_of(pv_str(hit->sec, "CreatedDate"));
+			/* no date to go by: not trusted */
+			if (created > 0 && now - created > FRESH_SECONDS &&
+			    (changed <= 0 || now - changed > FRESH_SECONDS))
 				out = value_copy(ctx->arena, hit->sec);
 		}
 	}
