@@ -10,6 +10,7 @@
  */
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -470,6 +471,64 @@ static void run_job(struct pool *pl, struct job *j)
 		read_single(pl, j, k);
 }
 
+/* Seconds since the UTC time "YYYY-MM-DDTHH:MM:SS[.fff]Z" (a record's
+ * updated_at); a large number when it cannot be parsed. */
+static double age_of(const char *iso)
+{
+	struct tm tm;
+	double frac = 0;
+	int n = 0;
+	struct timespec now;
+
+	memset(&tm, 0, sizeof(tm));
+	if (!iso || sscanf(iso, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year,
+			   &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+			   &tm.tm_sec, &n) != 6)
+		return 1e9;
+	if (iso[n] == '.')
+		frac = strtod(iso + n, NULL);
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	clock_gettime(CLOCK_REALTIME, &now);
+	return (double)now.tv_sec + (double)now.tv_nsec / 1e9 -
+	       ((double)timegm(&tm) + frac);
+}
+
+/*
+ * A read that finds nothing right after cairn created or changed the
+ * resource may be AWS's eventual consistency (a Describe that does not yet
+ * see what the create returned; docs/aws-behaviour.md), not a deletion:
+ * a refresh is fast enough to get there within a second of an apply. Such
+ * a resource is read again, alone, with growing pauses, until
+ * YOUNG_SECONDS after its last recorded write; only then is it gone.
+ */
+#define YOUNG_SECONDS 15.0
+
+static void recheck_young(struct pool *pl)
+{
+	size_t i, k;
+
+	for (i = 0; i < pl->njobs; i++) {
+		struct job *j = &pl->jobs[i];
+		for (k = 0; k < j->n; k++) {
+			const struct state_resource *r = &pl->recs[j->idx[k]];
+			useconds_t pause = 100000;
+			if (j->rcs[k] != (int)ERR_NOT_FOUND || !j->prov->read)
+				continue;
+			while (j->rcs[k] == (int)ERR_NOT_FOUND &&
+			       age_of(r->updated_at) < YOUNG_SECONDS) {
+				log_debug("refresh: %s not found %.1fs after its "
+					  "last write; reading again",
+					  r->logical_id, age_of(r->updated_at));
+				usleep(pause);
+				if (pause < 2000000)
+					pause += pause / 2;
+				read_single(pl, j, k);
+			}
+		}
+	}
+}
+
 static void *worker(void *arg)
 {
 	struct pool *pl = arg;
@@ -896,6 +955,7 @@ int refresh_read(struct arena *a, struct state *st, struct aws_client *aws,
 		pthread_join(threads[i], NULL);
 	free(threads);
 	pthread_mutex_destroy(&pl.mu);
+	recheck_young(&pl);
 	if (tagging)
 		batchread_end();
 
