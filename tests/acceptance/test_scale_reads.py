@@ -20,7 +20,7 @@ STACK = 'scale'
 APPLIED_AT = []
 # a resource cairn wrote less than this long ago that a read does not find
 # is read again until then (eventual consistency), not reported gone at once
-YOUNG_SECONDS = 15
+YOUNG_SECONDS = 10
 
 
 def _calls(emu):
