@@ -32,12 +32,14 @@ from .core import AwsError, iso8601
 
 # SigV4 signing name -> botocore model name (identical for the services here)
 SERVICES = ('ec2', 'ecs', 'ecr', 'iam', 'sts', 'logs', 'secretsmanager', 's3')
+SERVICES += ('ssm',)   # Parameter Store (h9)
 TARGET_PREFIX = {
     'AmazonEC2ContainerServiceV20141113': 'ecs',
     'AmazonEC2ContainerRegistry_V20150921': 'ecr',
     'Logs_20140328': 'logs',
     'secretsmanager': 'secretsmanager',
     'CloudApiService': 'cloudcontrol',   # signing name cloudcontrolapi
+    'AmazonSSM': 'ssm',
 }
 QUERY_VERSION = {'2016-11-15': 'ec2', '2010-05-08': 'iam', '2011-06-15': 'sts'}
 QUERY_VERSION['2010-05-15'] = 'cloudformation'   # DescribeType (cairn schema update)
