@@ -721,7 +721,8 @@ static struct value *call(struct aws_client *c, const char *service,
 		if (!out)
 			err_prefix(err, "%s:%s: reading the response: ", service, op);
 	}
-	if (!strcmp(service, "sts") || !strcmp(service, "secretsmanager"))
+	if (!strcmp(service, "sts") || !strcmp(service, "secretsmanager") ||
+	    !strcmp(service, "ssm"))
 		OPENSSL_cleanse(resp.body.buf, resp.body.len);
 	http_response_release(&resp);
 out:

@@ -62,6 +62,11 @@ const struct aws_service aws_services[AWS_NSERVICES] = {
 	{ "cloudformation", "cloudformation", "cloudformation", PROTO_QUERY,
 	  "2010-05-15", NULL, "CLOUDFORMATION", "cloudformation", 0, 10, 20, 0,
 	  0 },
+	/* Systems Manager Parameter Store (AWS::SSM::Parameter, key pairs'
+	 * private keys, SSM parameter types); GetParameters' default quota is
+	 * 40 TPS */
+	{ "ssm", "ssm", "ssm", PROTO_JSON, NULL, "AmazonSSM", "SSM", "ssm", 0,
+	  20, 40, 0, 0 },
 };
 
 const struct aws_service *aws_service_find(const char *name)

@@ -40,6 +40,7 @@ static const struct provider *const table[] = {
 	&prov_iam_role_policy,
 	&prov_sm_secret,
 	&prov_logs_log_group,
+	&prov_ssm_parameter,
 };
 
 const struct provider *provider_find(const char *type)
