@@ -721,8 +721,10 @@ static struct value *call(struct aws_client *c, const char *service,
 		if (!out)
 			err_prefix(err, "%s:%s: reading the response: ", service, op);
 	}
+	/* bodies that may hold secrets: credentials, secret values, SSM
+	 * SecureStrings, a new key pair's private key */
 	if (!strcmp(service, "sts") || !strcmp(service, "secretsmanager") ||
-	    !strcmp(service, "ssm"))
+	    !strcmp(service, "ssm") || !strcmp(op, "CreateKeyPair"))
 		OPENSSL_cleanse(resp.body.buf, resp.body.len);
 	http_response_release(&resp);
 out:

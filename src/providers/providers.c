@@ -41,6 +41,8 @@ static const struct provider *const table[] = {
 	&prov_sm_secret,
 	&prov_logs_log_group,
 	&prov_ssm_parameter,
+	&prov_ec2_instance,
+	&prov_ec2_key_pair,
 };
 
 const struct provider *provider_find(const char *type)

@@ -221,7 +221,7 @@ static void test_registry(void **state)
 		"AWS::ECR::Repository", "AWS::IAM::Role", "AWS::IAM::ManagedPolicy",
 		"AWS::IAM::Policy", "AWS::IAM::RolePolicy",
 		"AWS::SecretsManager::Secret", "AWS::Logs::LogGroup",
-		"AWS::SSM::Parameter",
+		"AWS::SSM::Parameter", "AWS::EC2::Instance", "AWS::EC2::KeyPair",
 	};
 	size_t i, n = sizeof(supported) / sizeof(supported[0]);
 
