@@ -43,6 +43,8 @@ static const struct provider *const table[] = {
 	&prov_ssm_parameter,
 	&prov_ec2_instance,
 	&prov_ec2_key_pair,
+	&prov_iam_instance_profile,
+	&prov_iam_oidc_provider,
 };
 
 const struct provider *provider_find(const char *type)

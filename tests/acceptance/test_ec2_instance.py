@@ -136,3 +136,84 @@ def test_instance_and_key_pair(emu, cairn):
     assert ssm.describe_parameters()['Parameters'] == []
     now = {(x['service'], x['type'], x['id']) for x in emu.control('inventory')}
     assert now == emu.baseline
+
+
+PROFILE_TPL = """Parameters:
+  Ami: {Type: 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>', Default: %s}
+  Audience: {Type: String, Default: sts.amazonaws.com}
+Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - {Effect: Allow, Principal: {Service: ec2.amazonaws.com}, Action: sts:AssumeRole}
+  Profile:
+    Type: AWS::IAM::InstanceProfile
+    Properties: {Roles: [!Ref Role]}
+  Host:
+    Type: AWS::EC2::Instance
+    Properties:
+      ImageId: !Ref Ami
+      InstanceType: t3.micro
+      IamInstanceProfile: !Ref Profile
+  GitHub:
+    Type: AWS::IAM::OIDCProvider
+    Properties:
+      Url: https://token.actions.githubusercontent.com
+      ClientIdList: [!Ref Audience]
+      Tags: [{Key: purpose, Value: deploy}]
+  Deploy:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: {Federated: !Ref GitHub}
+            Action: sts:AssumeRoleWithWebIdentity
+Outputs:
+  ProfileArn: {Value: !GetAtt Profile.Arn}
+  OidcArn: {Value: !GetAtt GitHub.Arn}
+""" % AL2023
+
+
+def test_instance_profile_propagation_and_oidc(emu, cairn):
+    """The profile is usable by RunInstances only after IAM's propagation
+    delay (emulator: iam_propagation_seconds): the launch waits it out.
+    The default VPC's subnet is used when the template names none."""
+    emu.control('config', {'iam_propagation_seconds': 1.0,
+                           'async': {'instance_start': 0.2, 'instance_terminate': 0.2}})
+    ec2, iam = emu.client('ec2'), emu.client('iam')
+    tpl = cairn.tmp / 'prof.yaml'
+    tpl.write_text(PROFILE_TPL)
+    common = [*cairn.endpoint, '--state', str(cairn.tmp / 'p.db')]
+    env = {'CAIRN_IAM_PROPAGATION_SECONDS': '0'}
+    try:
+        r = cairn('apply', str(tpl), '--auto-approve', *common, extra_env=env)
+        assert r.rc == 0, r
+        [iid] = live_instances(emu)
+        got = instance(ec2, iid)
+        prof = [x['id'] for x in emu.control('inventory') if x['type'] == 'instance-profile']
+        assert len(prof) == 1
+        assert got['IamInstanceProfile']['Arn'].endswith('/' + prof[0])
+        # the first launch attempt was refused, then retried with the same token
+        assert emu.control('calls').get('ec2:RunInstances', 0) >= 2
+        oidc = iam.list_open_id_connect_providers()['OpenIDConnectProviderList']
+        assert [o['Arn'] for o in oidc] == [
+            'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com']
+        p = cairn('plan', str(tpl), '--detailed-exitcode', *common, extra_env=env)
+        assert p.rc == 0, p.out
+        r = cairn('apply', str(tpl), '--auto-approve', *common, '--param', 'Audience=sigstore',
+                  extra_env=env)
+        assert r.rc == 0, r
+        got = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=oidc[0]['Arn'])
+        assert got['ClientIDList'] == ['sigstore']
+        r = cairn('destroy', str(tpl), '--auto-approve', *common, '--param', 'Audience=sigstore',
+                  extra_env=env)
+        assert r.rc == 0, r
+        now = {(x['service'], x['type'], x['id']) for x in emu.control('inventory')}
+        assert now == emu.baseline
+    finally:
+        emu.control('config', {'iam_propagation_seconds': 0})

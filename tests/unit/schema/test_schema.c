@@ -222,6 +222,7 @@ static void test_registry(void **state)
 		"AWS::IAM::Policy", "AWS::IAM::RolePolicy",
 		"AWS::SecretsManager::Secret", "AWS::Logs::LogGroup",
 		"AWS::SSM::Parameter", "AWS::EC2::Instance", "AWS::EC2::KeyPair",
+		"AWS::IAM::InstanceProfile", "AWS::IAM::OIDCProvider",
 	};
 	size_t i, n = sizeof(supported) / sizeof(supported[0]);
 
