@@ -45,6 +45,8 @@ static const struct provider *const table[] = {
 	&prov_ec2_key_pair,
 	&prov_iam_instance_profile,
 	&prov_iam_oidc_provider,
+	&prov_s3_bucket,
+	&prov_s3_bucket_policy,
 };
 
 const struct provider *provider_find(const char *type)

@@ -44,6 +44,8 @@ def test_configure_and_delete(s3):
                                           LifecycleConfiguration={'Rules': rules})
     got = s3.get_bucket_lifecycle_configuration(Bucket='cfg-bucket')['Rules']
     assert got[0]['Expiration'] == {'Days': 30} and got[0]['ID'] == 'old'
+    # the current operation's shapes (Filter), not the deprecated one's
+    assert got[0]['Filter'] == {'Prefix': 'flows/'}
     with pytest.raises(botocore.exceptions.ClientError) as e:
         s3.put_bucket_lifecycle_configuration(Bucket='cfg-bucket', LifecycleConfiguration={
             'Rules': rules + rules})

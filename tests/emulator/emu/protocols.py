@@ -711,8 +711,10 @@ def _compile_routes(service):
             pattern = pattern + '?'
         routes.append((op.http['method'], re.compile('^' + pattern + '$'), required_q,
                        labels, op))
-    # most specific first: more required query keys, longer literal URIs
-    routes.sort(key=lambda r: (-len(r[2]), -len(r[1].pattern)))
+    # most specific first: more required query keys, longer literal URIs; of
+    # two operations on one URI the deprecated one last (PutBucketLifecycle
+    # vs PutBucketLifecycleConfiguration: the current shapes win)
+    routes.sort(key=lambda r: (-len(r[2]), -len(r[1].pattern), bool(r[4].deprecated)))
     return routes
 
 
