@@ -191,6 +191,10 @@ struct provider_relation {
 	bool (*aws_default)(const struct value *recorded,
 			    const struct value *item);
 	const struct provider_claim *claims; /* ends with a NULL type */
+	/* optional: the item in one canonical form (a rule's protocol 6 and
+	 * "tcp" alike); a live item whose canonical form equals that of an
+	 * item the holder records is the recorded one, written its way */
+	struct value *(*canonical)(struct arena *a, const struct value *item);
 };
 
 /* The relationship properties of a type (n set; NULL when none). */

@@ -264,7 +264,15 @@ static void print_summary(const struct exec_result *res, bool destroy)
 			       f->err.request_id[0] && !strstr(f->err.msg, f->err.request_id) ? " request id " : "",
 			       f->err.request_id[0] && !strstr(f->err.msg, f->err.request_id) ? f->err.request_id : "");
 		}
-		printf("Run the same command again to continue from where it stopped.\n");
+		/* a resource that is not this stack's fails the same way until
+		 * it is imported or renamed: "run again" would not help */
+		for (i = 0; i < res->nfailures; i++)
+			if (!strstr(res->failures[i].err.msg, "cairn import "))
+				break;
+		if (i == res->nfailures && res->nfailures && !res->stopped)
+			printf("Import or rename the existing resources named above, then run the same command again.\n");
+		else
+			printf("Run the same command again to continue from where it stopped.\n");
 		return;
 	}
 	if (destroy)

@@ -564,10 +564,12 @@ static void run_job(struct exec *x, struct job *j)
 	    try_adopt(x, n, &pc, j))
 		return;
 	/* something by that name exists and nothing says it is ours: say
-	 * how to take it over on purpose (the provider's own check already
-	 * added the hint-less message when it looked) */
+	 * how to take it over on purpose. Not for a replacement, whose old
+	 * resource (same name, being deleted) may still be visible: that one
+	 * is this stack's and the next run creates the new one */
 	if (j->rc && j->err.code == ERR_ALREADY_EXISTS &&
-	    !strstr(j->err.msg, "cairn import"))
+	    !strstr(j->err.msg, "cairn import") &&
+	    n->pr->action != PLAN_REPLACE)
 		foreign_hint(x, n, j->res.physical_id, &j->err);
 }
 

@@ -10,6 +10,7 @@
  */
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -479,6 +480,101 @@ static void *worker(void *arg)
 }
 
 
+/* ------------------------------------------------- eventual consistency */
+
+/*
+ * A resource recorded moments ago may not be visible yet: EC2 answers
+ * InvalidXxxID.NotFound for a new id for a few seconds, DescribeServices
+ * answers MISSING, DescribeLogGroups leaves a new group out (AWS's
+ * eventual consistency). Read as gone, it would be planned again. So a
+ * resource found gone whose record was written less than fresh_seconds
+ * ago (default FRESH_SECONDS) is read again, backing off, until it is
+ * found or its record is that old; then gone is gone. A resource deleted
+ * outside cairn long after its apply costs nothing.
+ */
+#define FRESH_SECONDS 10.0
+/* import reads an id cairn never recorded: how long it may stay invisible */
+#define IMPORT_FRESH_SECONDS 3.0
+
+/* Seconds since the record was written ("2026-12-04T20:17:53.123Z"), or
+ * a large number when unknown. */
+static double record_age(const struct state_resource *r)
+{
+	struct tm tm;
+	int ms = 0;
+	struct timespec now;
+	time_t t;
+
+	memset(&tm, 0, sizeof(tm));
+	if (!r->updated_at ||
+	    sscanf(r->updated_at, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year,
+		   &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
+		   &ms) < 6)
+		return 1e9;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	t = timegm(&tm);
+	clock_gettime(CLOCK_REALTIME, &now);
+	return (double)now.tv_sec + (double)now.tv_nsec / 1e9 -
+	       ((double)t + ms / 1000.0);
+}
+
+/* One resource of a job read again, alone. */
+static void reread(struct pool *pl, struct job *j, size_t k)
+{
+	if (j->prov->read) {
+		read_single(pl, j, k);
+		return;
+	} else {
+		const char *id = pl->recs[j->idx[k]].physical_id;
+		struct provider_ctx pc;
+		job_ctx(pl, j, pl->recs[j->idx[k]].logical_id, &pc);
+		err_clear(&j->errs[k]);
+		memset(&j->outs[k], 0, sizeof(j->outs[k]));
+		if (j->prov->read_many(&pc, 1, &id, &j->outs[k], &j->errs[k]) < 0)
+			j->rcs[k] = j->errs[k].code ? (int)j->errs[k].code
+						    : (int)ERR_INTERNAL;
+		else
+			j->rcs[k] = j->outs[k].physical_id ? 0 : (int)ERR_NOT_FOUND;
+	}
+}
+
+static void reread_fresh(struct pool *pl)
+{
+	double delay = 0.1, fresh = pl->o->fresh_seconds;
+	size_t i, k;
+
+	if (fresh < 0)
+		return;
+	if (fresh == 0)
+		fresh = FRESH_SECONDS;
+	for (;;) {
+		size_t pending = 0;
+		struct timespec ts;
+		for (i = 0; i < pl->njobs; i++)
+			for (k = 0; k < pl->jobs[i].n; k++)
+				if (pl->jobs[i].rcs[k] == (int)ERR_NOT_FOUND &&
+				    record_age(&pl->recs[pl->jobs[i].idx[k]]) <
+					    fresh)
+					pending++;
+		if (!pending)
+			return;
+		log_debug("refresh: %zu resource%s recorded moments ago not "
+			  "visible yet; reading again in %.1fs", pending,
+			  pending == 1 ? "" : "s", delay);
+		ts.tv_sec = (time_t)delay;
+		ts.tv_nsec = (long)((delay - (double)ts.tv_sec) * 1e9);
+		nanosleep(&ts, NULL);
+		delay = delay * 2 > 2.0 ? 2.0 : delay * 2;
+		for (i = 0; i < pl->njobs; i++)
+			for (k = 0; k < pl->jobs[i].n; k++)
+				if (pl->jobs[i].rcs[k] == (int)ERR_NOT_FOUND &&
+				    record_age(&pl->recs[pl->jobs[i].idx[k]]) <
+					    fresh)
+					reread(pl, &pl->jobs[i], k);
+	}
+}
+
 /* ------------------------------------------------------------- results */
 
 static struct value *merge_attrs(struct arena *a, const struct value *rec,
@@ -519,6 +615,7 @@ static bool names_holder(const struct value *v, const char *id)
  * property: a security group's rule keys take a normalisation each). */
 struct own_keys {
 	const char **k;
+	const struct value **item; /* the recorded item of k[i] */
 	size_t n;
 };
 
@@ -528,22 +625,46 @@ static void own_keys_of(struct arena *a, const struct provider_relation *rel,
 	size_t i, n = own && own->kind == VALUE_LIST ? own->u.list.n : 0;
 
 	out->k = arena_alloc(a, (n ? n : 1) * sizeof(*out->k));
+	out->item = arena_alloc(a, (n ? n : 1) * sizeof(*out->item));
 	out->n = 0;
 	for (i = 0; i < n; i++) {
 		const char *x = rel->item_key(a, own->u.list.items[i]);
-		if (x)
+		if (x) {
+			out->item[out->n] = own->u.list.items[i];
 			out->k[out->n++] = x;
+		}
 	}
 }
 
-static bool recorded_has(const struct own_keys *own, const char *k)
+/* The recorded item with key k, or NULL. */
+static const struct value *recorded_item(const struct own_keys *own,
+					 const char *k)
 {
 	size_t i;
 
 	for (i = 0; i < own->n; i++)
 		if (!strcmp(own->k[i], k))
-			return true;
-	return false;
+			return own->item[i];
+	return NULL;
+}
+
+static bool recorded_has(const struct own_keys *own, const char *k)
+{
+	return recorded_item(own, k) != NULL;
+}
+
+/* x (live) is the recorded item rec written another way: the same in the
+ * relation's canonical form. */
+static bool same_canonical(struct arena *a, const struct provider_relation *rel,
+			   const struct value *x, const struct value *rec)
+{
+	const struct value *cx, *cr;
+
+	if (!rel->canonical || !rec)
+		return false;
+	cx = rel->canonical(a, x);
+	cr = rel->canonical(a, rec);
+	return cx && cr && value_equal(cx, cr);
 }
 
 /* Another resource of the stack declares the item with key k on r. */
@@ -609,6 +730,14 @@ static void drop_claimed(struct arena *a, const struct state_resource *r,
 		for (k = 0; k < live->u.list.n; k++) {
 			struct value *x = live->u.list.items[k];
 			const char *key = rel->item_key(a, x);
+			if (key && same_canonical(a, rel, x,
+						  recorded_item(&ok, key))) {
+				/* the recorded item, as the template wrote it
+				 * (protocol 6 for "tcp", ports on -1) */
+				value_list_push(a, keep, (struct value *)
+						recorded_item(&ok, key));
+				continue;
+			}
 			if (key && !recorded_has(&ok, key)) {
 				const struct state_resource *s;
 				if (rel->aws_default &&
@@ -885,6 +1014,7 @@ int refresh_read(struct arena *a, struct state *st, struct aws_client *aws,
 		pthread_join(threads[i], NULL);
 	free(threads);
 	pthread_mutex_destroy(&pl.mu);
+	reread_fresh(&pl);
 
 	for (i = 0; i < pl.njobs; i++) {
 		struct job *j = &pl.jobs[i];
@@ -1101,6 +1231,8 @@ int refresh_read_one(struct arena *a, struct aws_client *aws,
 	struct provider_result out;
 	struct provider_ctx pc;
 	struct arena *ja;
+	struct timespec ts;
+	double t0 = now_s(), delay = 0.1;
 	int rc;
 
 	if (!prov || (!prov->read && !prov->read_many))
@@ -1117,14 +1249,28 @@ int refresh_read_one(struct arena *a, struct aws_client *aws,
 	pc.account = o->account;
 	pc.partition = o->partition ? o->partition : "aws";
 	pc.deadline = now_s() + READ_DEADLINE_SECONDS;
-	memset(&out, 0, sizeof(out));
-	if (prov->read) {
-		rc = prov->read(&pc, physical_id, NULL, &out, err);
-	} else {
-		rc = prov->read_many(&pc, 1, &physical_id, &out, err);
-		if (rc == 0 && !out.physical_id)
-			rc = err_set(err, ERR_NOT_FOUND, "%s \"%s\" does not exist",
-				     type, physical_id);
+	for (;;) {
+		memset(&out, 0, sizeof(out));
+		if (prov->read) {
+			rc = prov->read(&pc, physical_id, NULL, &out, err);
+		} else {
+			rc = prov->read_many(&pc, 1, &physical_id, &out, err);
+			if (rc == 0 && !out.physical_id)
+				rc = err_set(err, ERR_NOT_FOUND,
+					     "%s \"%s\" does not exist", type,
+					     physical_id);
+		}
+		/* made moments ago by another tool, maybe not visible yet
+		 * (eventual consistency): a few more reads before "no such" */
+		if (rc == 0 || err->code != ERR_NOT_FOUND || o->fresh_seconds < 0 ||
+		    now_s() + delay - t0 > (o->fresh_seconds > 0 ? o->fresh_seconds
+								 : IMPORT_FRESH_SECONDS))
+			break;
+		ts.tv_sec = (time_t)delay;
+		ts.tv_nsec = (long)((delay - (double)ts.tv_sec) * 1e9);
+		nanosleep(&ts, NULL);
+		delay = delay * 2 > 1.0 ? 1.0 : delay * 2;
+		err_clear(err);
 	}
 	if (rc == 0) {
 		*physical_out = arena_strdup(a, out.physical_id ? out.physical_id

@@ -8,10 +8,11 @@
   the service linked role" for a while; the shipped stack (no Role on its
   service) must still apply. A genuine InvalidParameterException fails at once.
 - Paged answers: with the emulator answering one item per page, managed-policy
-  entities and everything else the providers list are read to the end.
+  entities, policy versions and everything else the providers list are read
+  to the end; a managed policy's delete detaches users and groups too.
 
-The emulator knobs (async.secret_purge, ecs_slr_error_seconds, page_size) come
-with branch h3-emu; without them these tests are expected failures."""
+The emulator knobs (async.secret_purge, ecs_slr_error_seconds, page_size) came
+with branch h3-emu; an emulator without them marks these tests xfail."""
 import json
 import os
 import time
@@ -279,3 +280,49 @@ def test_managed_policy_delete_detaches_users_and_groups(emu, cairn):
     assert d.rc == 0, d
     with pytest.raises(iam.exceptions.NoSuchEntityException):
         iam.get_policy(PolicyArn=arn)
+
+
+VERSIONS_TPL = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Parameters:
+  Bucket: {Type: String}
+Resources:
+  Versioned:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      PolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Action: s3:ListBucket
+            Resource: !Sub "arn:aws:s3:::${Bucket}"
+"""
+
+
+def test_short_pages_policy_versions(emu, cairn):
+    """IAM keeps at most five versions of a policy: each update prunes the
+    oldest, which it finds only by reading every page of ListPolicyVersions;
+    destroy deletes every non-default version first (DeleteConflict
+    otherwise)."""
+    emu.reset()
+    need_knob(emu, 'page_size')
+    emu.control('config', {'page_size': 1})
+    try:
+        tpl = cairn.tmp / 'versions.yaml'
+        tpl.write_text(VERSIONS_TPL)
+        common = [str(tpl), '--auto-approve', *cairn.endpoint, '--state',
+                  str(cairn.tmp / 'v.db')]
+        iam = emu.client('iam')
+        for i in range(7):
+            a = cairn('apply', *common, '--param', f'Bucket=b{i}')
+            assert a.rc == 0, (i, a)
+        arn = [p for p in iam.list_policies(Scope='Local')['Policies']][0]['Arn']
+        pages = iam.get_paginator('list_policy_versions').paginate(PolicyArn=arn)
+        versions = [v for pg in pages for v in pg['Versions']]
+        assert len(versions) == 5
+        d = cairn('destroy', *common, '--param', 'Bucket=b6')
+        assert d.rc == 0, d
+        with pytest.raises(iam.exceptions.NoSuchEntityException):
+            iam.get_policy(PolicyArn=arn)
+    finally:
+        emu.control('config', {'page_size': 0})

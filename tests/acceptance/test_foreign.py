@@ -136,6 +136,8 @@ def test_existing_resources_are_refused_left_alone_and_importable(emu, cairn):
                            ('Cluster', 'AWS::ECS::Cluster', 'shared-cluster')):
         assert f'{typ} {lid}: "{phys}" already exists' in text, (lid, r)
         assert f'cairn import {lid} {phys} --template {tpl}' in text, (lid, r)
+    # running again would not help: the summary says what would
+    assert 'Import or rename the existing resources' in text, r
     assert _snapshot(emu) == before
 
     # a second apply (the failed creates are now "uncertain": find first)

@@ -12,13 +12,15 @@ from test_apply_stacks import PARAMS, expected_counts, inventory_counts
 TPL = os.path.join(TOP, 'stacks', 'prefect-ecs-worker.yaml')
 
 
-def _cycle(emu, cairn, extra=()):
+def _cycle(emu, cairn, extra=(), settle=True):
     state = str(cairn.tmp / 'state.db')
     common = [*cairn.endpoint, '--state', state, *PARAMS, *extra]
     r = cairn('apply', TPL, '--auto-approve', *common)
     assert r.rc == 0, r
     assert inventory_counts(emu) == expected_counts(TPL)
-    p = cairn('plan', TPL, '--detailed-exitcode', *common)
+    p = cairn('plan', TPL, '--detailed-exitcode', *common, settle=settle)
+    if p.rc != 0:
+        print(p.out, p.err)
     assert p.rc == 0, p
     d = cairn('drift', TPL, *common)
     assert d.rc == 0, d
@@ -54,12 +56,62 @@ def test_fresh_account_ecs_service_linked_role(emu, cairn):
     assert role['Path'] == '/aws-service-role/ecs.amazonaws.com/'
 
 
-def test_longer_visibility_delays(emu, cairn):
-    """A second of eventual consistency everywhere (AWS sometimes takes that)."""
+@pytest.mark.xfail(strict=True, reason=(
+    'cairn bug: refresh takes NotFound for a resource created moments ago as '
+    '"gone" (no retry within the consistency window), so a plan right after an '
+    'apply wants to create the newest resources again'))
+def test_plan_right_after_apply_under_eventual_consistency(emu, cairn):
+    """Two seconds of eventual consistency everywhere (AWS sometimes takes that):
+    apply copes; the plan that follows at once must show no change."""
     emu.reset()
-    emu.control('config', {'visibility_delay': {'*': 1.0}})
+    emu.control('config', {'visibility_delay': {'*': 2.0}})
     try:
-        _cycle(emu, cairn)
+        _cycle(emu, cairn, settle=False)
+    finally:
+        from conftest import VISIBILITY_DELAY
+        emu.control('config', {'visibility_delay': VISIBILITY_DELAY})
+
+
+def test_apply_copes_with_eventual_consistency(emu, cairn):
+    """Apply and destroy under two seconds of eventual consistency everywhere:
+    every create is followed by reads and writes naming the new resource."""
+    emu.reset()
+    emu.control('config', {'visibility_delay': {'*': 2.0}})
+    try:
+        state = str(cairn.tmp / 'state.db')
+        common = [*cairn.endpoint, '--state', state, *PARAMS]
+        r = cairn('apply', TPL, '--auto-approve', *common)
+        assert r.rc == 0, r
+        assert inventory_counts(emu) == expected_counts(TPL)
+    finally:
+        from conftest import VISIBILITY_DELAY
+        emu.control('config', {'visibility_delay': VISIBILITY_DELAY})
+    # (a destroy at once, settle=False, would meet the refresh bug above: the
+    # newest resource reads as gone, is left out, and DeleteCluster then retries
+    # ClusterContainsServicesException without end)
+    d = cairn('destroy', TPL, '--auto-approve', *common)
+    assert d.rc == 0, d
+    assert inventory_counts(emu) == {}, emu.control('inventory')
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    'cairn bug: after a crash, the look for what the lost create made trusts a '
+    'NotFound answered within the consistency window, creates again and fails '
+    'with ResourceAlreadyExistsException (log group; also secrets, ECR '
+    'repositories, IAM roles)'))
+def test_crash_recovery_under_eventual_consistency(emu, cairn):
+    import signal
+    emu.reset()
+    emu.control('config', {'visibility_delay': {'*': 2.0}})
+    try:
+        state = str(cairn.tmp / 'state.db')
+        common = [*cairn.endpoint, '--state', state, *PARAMS]
+        r = cairn('apply', TPL, '--auto-approve', *common,
+                  extra_env={'CAIRN_TEST_CRASH_AFTER': 'WorkerLogGroup'})
+        assert r.rc == -signal.SIGKILL, r
+        r = cairn('apply', TPL, '--auto-approve', *common, settle=False)
+        assert r.rc == 0, r
+        assert inventory_counts(emu) == expected_counts(TPL)
     finally:
         from conftest import VISIBILITY_DELAY
         emu.control('config', {'visibility_delay': VISIBILITY_DELAY})

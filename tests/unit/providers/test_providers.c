@@ -385,6 +385,9 @@ static void test_table(void **state)
 	assert_int_equal(provider_count(), i);
 	for (i = 0; with_find[i]; i++)
 		assert_non_null(provider_find(with_find[i])->find);
+	/* the types without a native provider go to Cloud Control when the
+	 * schema bundle is found (test_cloudcontrol.c) */
+	assert_null(provider_find("AWS::Nope::Nothing"));
 	assert_null(provider_find(NULL));
 	assert_null(provider_at(provider_count()));
 }
