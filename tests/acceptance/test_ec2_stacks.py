@@ -3,6 +3,7 @@ stacks/prefect-server-ec2.yaml) through the real binary against the emulator:
 apply, `plan --detailed-exitcode` clean, drift clean, an instance type change
 done as stop/modify/start on the same instance (the emulator's call counters),
 a lifecycle change done in place, destroy back to the seed baseline."""
+import json
 import os
 
 import pytest
@@ -103,5 +104,54 @@ def test_prefect1_agent_stack(fast_emu, cairn):
 
     r = st.run('destroy', '--param', 'InstanceType=t3.small',
                '--param', 'FlowResultRetentionDays=90')
+    assert r.rc == 0, r
+    assert live_inventory(emu) == []
+
+
+def test_prefect_server_stack(fast_emu, cairn):
+    emu = fast_emu
+    ec2, ecs, iam, ecr = (emu.client(s) for s in ('ec2', 'ecs', 'iam', 'ecr'))
+    params = {'AdminCidr': '198.51.100.0/24', 'GitHubOrg': 'example', 'GitHubRepo': 'flows'}
+    st = Stack(emu, cairn, 'prefect-server-ec2', params)
+    r = st.run('apply')
+    assert r.rc == 0, r
+    [iid] = instances(emu)
+    inst = ec2.describe_instances(InstanceIds=[iid])['Reservations'][0]['Instances'][0]
+    assert inst['InstanceType'] == 't3.medium'
+    assert inst['MetadataOptions']['HttpPutResponseHopLimit'] == 2
+    assert inst['IamInstanceProfile']['Arn']
+    ud = ec2.describe_instance_attribute(InstanceId=iid, Attribute='userData')
+    import base64
+    assert b'ECS_CLUSTER=' in base64.b64decode(ud['UserData']['Value'])
+    clusters = ecs.list_clusters()['clusterArns']
+    services = ecs.describe_services(cluster=clusters[0], services=ecs.list_services(
+        cluster=clusters[0])['serviceArns'])['services']
+    assert sorted((s['launchType'], s['schedulingStrategy']) for s in services) == \
+        [('EC2', 'DAEMON'), ('EC2', 'DAEMON')]
+    tds = [ecs.describe_task_definition(taskDefinition=s['taskDefinition'])['taskDefinition']
+           for s in services]
+    assert sorted(t['networkMode'] for t in tds) == ['bridge', 'host']
+    oidc = iam.list_open_id_connect_providers()['OpenIDConnectProviderList']
+    assert len(oidc) == 1
+    st.converged()
+
+    before = emu.control('calls')
+    r = st.run('apply', '--param', 'InstanceType=t3.large')
+    assert r.rc == 0, r
+    calls = delta(before, emu.control('calls'))
+    assert calls.get('ec2:StopInstances') == 1 and calls.get('ec2:StartInstances') == 1, calls
+    assert 'ec2:RunInstances' not in calls, calls
+    assert instances(emu) == [iid]
+    st.converged('--param', 'InstanceType=t3.large')
+
+    # the image retention: the repository's lifecycle policy changes in place
+    r = st.run('apply', '--param', 'InstanceType=t3.large', '--param', 'FlowImageRetention=3')
+    assert r.rc == 0, r
+    repo = ecr.describe_repositories()['repositories'][0]['repositoryName']
+    pol = json.loads(ecr.get_lifecycle_policy(repositoryName=repo)['lifecyclePolicyText'])
+    assert pol['rules'][0]['selection']['countNumber'] == 3
+    st.converged('--param', 'InstanceType=t3.large', '--param', 'FlowImageRetention=3')
+
+    r = st.run('destroy', '--param', 'InstanceType=t3.large', '--param', 'FlowImageRetention=3')
     assert r.rc == 0, r
     assert live_inventory(emu) == []
