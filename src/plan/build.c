@@ -49,6 +49,10 @@ static const struct value *resolve(void *ud, const char *logical_id,
 		return r->physical_id ? value_new_string(b->a, r->physical_id)
 				      : NULL;
 	}
+	/* an attribute the update itself changes (an interrupted instance's
+	 * public address): known after apply */
+	if (plan_attr_changes(b->p, logical_id, attr))
+		return NULL;
 	/* An attribute that mirrors a property of the same name (an SSM
 	 * parameter's Value and Type): an update in place changes it, so the
 	 * desired value, not the recorded one, is what dependents will see. */

@@ -45,6 +45,9 @@ Resources:
       BlockDeviceMappings:
         - {DeviceName: /dev/xvda, Ebs: {VolumeSize: 20, VolumeType: gp3, Encrypted: true}}
       Tags: [{Key: Name, Value: cairn-host}]
+  Address:
+    Type: AWS::SSM::Parameter
+    Properties: {Name: /cairn/host/address, Type: String, Value: !GetAtt Host.PublicIp}
 Outputs:
   HostId: {Value: !Ref Host}
   PublicIp: {Value: !GetAtt Host.PublicIp}
@@ -105,6 +108,9 @@ def test_instance_and_key_pair(emu, cairn):
     # InstanceType and UserData: stop, modify, start; the same instance
     before = emu.control('calls')
     args = [*common, '--param', 'Size=t3.small', '--param', 'Script=echo two']
+    p = cairn('plan', str(tpl), *args)
+    assert p.rc == 0, p
+    assert 'update in place, some interruption: the instance is stopped and started' in p.out, p
     r = cairn('apply', str(tpl), '--auto-approve', *args)
     assert r.rc == 0, r
     calls = delta(before, emu.control('calls'))
@@ -119,6 +125,11 @@ def test_instance_and_key_pair(emu, cairn):
     assert base64.b64decode(ud['UserData']['Value']) == b'#!/bin/bash\necho two\n'
     p = cairn('plan', str(tpl), '--detailed-exitcode', *args)
     assert p.rc == 0, p
+    # the public address changed with the restart: what depends on it follows
+    assert ssm.get_parameter(Name='/cairn/host/address')['Parameter']['Value'] == \
+        got['PublicIpAddress']
+    out = cairn('output', *common)
+    assert got['PublicIpAddress'] in out.out, (got['PublicIpAddress'], out.out)
 
     # ImageId is create-only: a new instance, the old one terminated
     args2 = [*args, '--param',
