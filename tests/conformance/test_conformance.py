@@ -122,7 +122,7 @@ class Run:
         counts = {}
         for r in self.emu.control('inventory'):
             k = (r['service'], r['type'])
-            if k not in SUBRESOURCES:
+            if k not in SUBRESOURCES and (k + (r['id'],)) not in self.baseline:
                 counts[k] = counts.get(k, 0) + 1
         return counts
 
@@ -206,6 +206,20 @@ class Run:
 
     def run(self):
         self.emu.reset()
+        # what the account holds before the stack (a CDK-bootstrapped
+        # account has /cdk-bootstrap/<qualifier>/version)
+        ssm_params = self.case.get('ssm_parameters') or {}
+        if ssm_params:
+            import botocore.session
+            ssm = botocore.session.get_session().create_client(
+                'ssm', region_name='us-east-1', endpoint_url=self.emu.url,
+                aws_access_key_id='test', aws_secret_access_key='test')
+            for name, value in ssm_params.items():
+                ssm.put_parameter(Name=name, Value=str(value), Type='String',
+                                  Overwrite=True)
+        # what was there before the stack is not the stack's
+        self.baseline = {(r['service'], r['type'], r['id'])
+                         for r in self.emu.control('inventory')}
         self.write()
         retained = self.case.get('retained') or []
         kept = {}   # resources AWS keeps that the state no longer lists
