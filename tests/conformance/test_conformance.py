@@ -12,6 +12,7 @@ Each templates/NAME.(yaml|json) has a sidecar templates/NAME.case.yaml:
   params:   {Name: value}            parameters of the first apply
   update:   {params: {...} | edit: [[old, new], ...], expect: {LogicalId: action}}
   replace:  same; expect names the resources the plan must replace
+  ssm:      {name: value}            SSM parameters the account holds before the apply
   absent:   [LogicalId]              left out by a false Condition (never created)
   retained: [LogicalId]              DeletionPolicy Retain: still in AWS after destroy
   replace_retains: N                 resources the replacement leaves in AWS
@@ -66,7 +67,9 @@ INVENTORY = {
     'AWS::Logs::LogGroup': ('logs', 'log-group'),
     'AWS::SecretsManager::Secret': ('secretsmanager', 'secret'),
 }
-SUBRESOURCES = {('iam', 'role-policy'), ('iam', 'role-policy-attachment')}
+SUBRESOURCES = {('iam', 'role-policy'), ('iam', 'role-policy-attachment'),
+                # what a case puts in the account first (its `ssm:`)
+                ('ssm', 'parameter')}
 WORKERS = 2
 
 
@@ -122,7 +125,7 @@ class Run:
         counts = {}
         for r in self.emu.control('inventory'):
             k = (r['service'], r['type'])
-            if k not in SUBRESOURCES and (k + (r['id'],)) not in self.baseline:
+            if k not in SUBRESOURCES:
                 counts[k] = counts.get(k, 0) + 1
         return counts
 
@@ -206,20 +209,9 @@ class Run:
 
     def run(self):
         self.emu.reset()
-        # what the account holds before the stack (a CDK-bootstrapped
-        # account has /cdk-bootstrap/<qualifier>/version)
-        ssm_params = self.case.get('ssm_parameters') or {}
-        if ssm_params:
-            import botocore.session
-            ssm = botocore.session.get_session().create_client(
-                'ssm', region_name='us-east-1', endpoint_url=self.emu.url,
-                aws_access_key_id='test', aws_secret_access_key='test')
-            for name, value in ssm_params.items():
-                ssm.put_parameter(Name=name, Value=str(value), Type='String',
-                                  Overwrite=True)
-        # what was there before the stack is not the stack's
-        self.baseline = {(r['service'], r['type'], r['id'])
-                         for r in self.emu.control('inventory')}
+        # what the account must hold first (CDK's bootstrap version parameter)
+        for name, value in (self.case.get('ssm') or {}).items():
+            self.emu.client('ssm').put_parameter(Name=name, Value=str(value), Type='String')
         self.write()
         retained = self.case.get('retained') or []
         kept = {}   # resources AWS keeps that the state no longer lists
