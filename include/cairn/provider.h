@@ -73,6 +73,12 @@ struct provider_ctx {
 	 * 10000; CAIRN_POLL_MIN_MS / CAIRN_POLL_MAX_MS override, so tests
 	 * against a fast emulator do not wait seconds). */
 	long poll_min_ms, poll_max_ms;
+	/* A refresh's reads only: the properties the state records for the
+	 * resource(s) read (read: one; read_many: one per id, in order; an
+	 * element NULL is {}), so a read may skip the calls that only report
+	 * properties the state does not record (drift compares no others).
+	 * NULL when unknown: read everything. */
+	const struct value *const *recorded;
 };
 
 struct provider_result {
@@ -191,6 +197,10 @@ struct provider_relation {
 	bool (*aws_default)(const struct value *recorded,
 			    const struct value *item);
 	const struct provider_claim *claims; /* ends with a NULL type */
+	/* optional: the item in one canonical form (a rule's protocol 6 and
+	 * "tcp" alike); a live item whose canonical form equals that of an
+	 * item the holder records is the recorded one, written its way */
+	struct value *(*canonical)(struct arena *a, const struct value *item);
 };
 
 /* The relationship properties of a type (n set; NULL when none). */

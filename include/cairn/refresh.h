@@ -91,6 +91,11 @@ struct refresh_opts {
 	const char *partition; /* NULL: "aws" */
 	/* ids per read_many call; 0: the API's maximum for the type */
 	size_t batch_max;
+	/* a resource read as gone whose record is younger than this many
+	 * seconds is read again, backing off, until it is found or its record
+	 * is that old (eventual consistency: a new id not visible yet);
+	 * 0: 10 seconds; negative: never */
+	double fresh_seconds;
 };
 
 struct refresh_result {
@@ -184,7 +189,9 @@ void refresh_snapshot_remove(char *path);
 /*
  * Reads one resource by physical id with its type's provider (import):
  * props (cleaned), attrs and the physical id the provider reports. The
- * provider's ERR_NOT_FOUND passes through. Values in a.
+ * provider's ERR_NOT_FOUND passes through, after a few more reads for up
+ * to o->fresh_seconds (0: 3 s; negative: none), since a resource made
+ * moments ago may not be visible yet. Values in a.
  */
 int refresh_read_one(struct arena *a, struct aws_client *aws,
 		     const struct refresh_opts *o, const char *type,

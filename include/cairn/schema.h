@@ -97,7 +97,9 @@ void schema_validate_at(const struct schema_type *t, const struct value *props,
  * boolean; at any depth. Properties with no declared type and objects
  * without declared properties (Json: PolicyDocument) are left untouched,
  * and so is a value that cannot be converted ("abc" for an integer):
- * schema_validate() reports it. Marks and sensitive bits are kept.
+ * schema_validate() reports it. An ECS task definition's Cpu "1 vCPU" and
+ * Memory "1 GB" are written as ECS stores them ("1024"). Marks and
+ * sensitive bits are kept.
  * Returns props itself when nothing changed, else a new tree allocated in
  * a that shares the unchanged nodes (props is never modified).
  */

@@ -10,17 +10,20 @@
  */
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "cairn/batchread.h"
 #include "cairn/log.h"
 #include "cairn/provider.h"
 #include "cairn/refresh.h"
 #include "cairn/schema.h"
 #include "cairn/strbuf.h"
 #include "cairn/xalloc.h"
+#include "settle.h"
 
 const char *refresh_status_name(enum refresh_status s)
 {
@@ -415,6 +418,7 @@ static void read_single(struct pool *pl, struct job *j, size_t k)
 	struct provider_ctx pc;
 
 	job_ctx(pl, j, r->logical_id, &pc);
+	pc.recorded = (const struct value *const *)&r->properties;
 	err_clear(&j->errs[k]);
 	memset(&j->outs[k], 0, sizeof(j->outs[k]));
 	if (j->prov->read(&pc, r->physical_id, r->attributes, &j->outs[k],
@@ -431,12 +435,17 @@ static void run_job(struct pool *pl, struct job *j)
 
 	if (j->batch) {
 		const char **ids = arena_alloc(j->arena, j->n * sizeof(*ids));
+		const struct value **rec =
+			arena_alloc(j->arena, j->n * sizeof(*rec));
 		struct provider_ctx pc;
 		struct err e = ERR_INIT;
-		for (k = 0; k < j->n; k++)
+		for (k = 0; k < j->n; k++) {
 			ids[k] = pl->recs[j->idx[k]].physical_id;
+			rec[k] = pl->recs[j->idx[k]].properties;
+		}
 		job_ctx(pl, j, arena_sprintf(j->arena, "(%zu resources)", j->n),
 			&pc);
+		pc.recorded = rec;
 		memset(j->outs, 0, j->n * sizeof(*j->outs));
 		if (j->prov->read_many(&pc, j->n, ids, j->outs, &e) == 0) {
 			for (k = 0; k < j->n; k++)
@@ -463,6 +472,46 @@ static void run_job(struct pool *pl, struct job *j)
 		read_single(pl, j, k);
 }
 
+/* A NotFound for a resource the state says was created or changed
+ * recently may be AWS's eventual consistency, not a deletion: read it
+ * again with backoff (src/exec/settle.c) before it counts as gone, so a
+ * plan right after an apply never turns it into a create. */
+static void settle_not_found(struct pool *pl, struct job *j)
+{
+	size_t k;
+
+	for (k = 0; k < j->n; k++) {
+		const struct state_resource *r = &pl->recs[j->idx[k]];
+		struct settle s;
+		if (j->rcs[k] != (int)ERR_NOT_FOUND ||
+		    !settle_recent(r->updated_at))
+			continue;
+		settle_start(&s, NULL);
+		while (j->rcs[k] == (int)ERR_NOT_FOUND && settle_again(&s)) {
+			log_debug("refresh: %s %s not found %d time(s) since "
+				  "its change at %s; reading again",
+				  r->type, r->logical_id, s.tries, r->updated_at);
+			if (j->prov->read) {
+				read_single(pl, j, k);
+			} else {
+				struct provider_ctx pc;
+				struct err e = ERR_INIT;
+				job_ctx(pl, j, r->logical_id, &pc);
+				memset(&j->outs[k], 0, sizeof(j->outs[k]));
+				if (j->prov->read_many(&pc, 1, &r->physical_id,
+						       &j->outs[k], &e) < 0) {
+					j->rcs[k] = e.code ? (int)e.code
+							   : (int)ERR_INTERNAL;
+					j->errs[k] = e;
+				} else {
+					j->rcs[k] = j->outs[k].physical_id
+						? 0 : (int)ERR_NOT_FOUND;
+				}
+			}
+		}
+	}
+}
+
 static void *worker(void *arg)
 {
 	struct pool *pl = arg;
@@ -475,9 +524,119 @@ static void *worker(void *arg)
 		if (!j)
 			return NULL;
 		run_job(pl, j);
+		settle_not_found(pl, j);
 	}
 }
 
+
+/* ------------------------------------------------- eventual consistency */
+
+/*
+ * A resource recorded moments ago may not be visible yet: EC2 answers
+ * InvalidXxxID.NotFound for a new id for a few seconds, DescribeServices
+ * answers MISSING, DescribeLogGroups leaves a new group out (AWS's
+ * eventual consistency). Read as gone, it would be planned again. So a
+ * resource found gone whose record was written less than fresh_seconds
+ * ago (default FRESH_SECONDS) is read again, backing off, until it is
+ * found or its record is that old; then gone is gone. A resource deleted
+ * outside cairn long after its apply costs nothing.
+ */
+#define FRESH_SECONDS 10.0
+/* FRESH_SECONDS, or CAIRN_FRESH_SECONDS when set (tests that delete a
+ * resource out of band right after creating it shorten the window) */
+static double fresh_default(void)
+{
+	const char *e = getenv("CAIRN_FRESH_SECONDS");
+	char *end;
+	double v;
+
+	if (!e || !*e)
+		return FRESH_SECONDS;
+	v = strtod(e, &end);
+	return *end || v < 0 ? FRESH_SECONDS : v;
+}
+
+/* import reads an id cairn never recorded: how long it may stay invisible */
+#define IMPORT_FRESH_SECONDS 3.0
+
+/* Seconds since the record was written ("2026-12-04T20:17:53.123Z"), or
+ * a large number when unknown. */
+static double record_age(const struct state_resource *r)
+{
+	struct tm tm;
+	int ms = 0;
+	struct timespec now;
+	time_t t;
+
+	memset(&tm, 0, sizeof(tm));
+	if (!r->updated_at ||
+	    sscanf(r->updated_at, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year,
+		   &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
+		   &ms) < 6)
+		return 1e9;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	t = timegm(&tm);
+	clock_gettime(CLOCK_REALTIME, &now);
+	return (double)now.tv_sec + (double)now.tv_nsec / 1e9 -
+	       ((double)t + ms / 1000.0);
+}
+
+/* One resource of a job read again, alone. */
+static void reread(struct pool *pl, struct job *j, size_t k)
+{
+	if (j->prov->read) {
+		read_single(pl, j, k);
+		return;
+	} else {
+		const char *id = pl->recs[j->idx[k]].physical_id;
+		struct provider_ctx pc;
+		job_ctx(pl, j, pl->recs[j->idx[k]].logical_id, &pc);
+		err_clear(&j->errs[k]);
+		memset(&j->outs[k], 0, sizeof(j->outs[k]));
+		if (j->prov->read_many(&pc, 1, &id, &j->outs[k], &j->errs[k]) < 0)
+			j->rcs[k] = j->errs[k].code ? (int)j->errs[k].code
+						    : (int)ERR_INTERNAL;
+		else
+			j->rcs[k] = j->outs[k].physical_id ? 0 : (int)ERR_NOT_FOUND;
+	}
+}
+
+static void reread_fresh(struct pool *pl)
+{
+	double delay = 0.1, fresh = pl->o->fresh_seconds;
+	size_t i, k;
+
+	if (fresh < 0)
+		return;
+	if (fresh == 0)
+		fresh = fresh_default();
+	for (;;) {
+		size_t pending = 0;
+		struct timespec ts;
+		for (i = 0; i < pl->njobs; i++)
+			for (k = 0; k < pl->jobs[i].n; k++)
+				if (pl->jobs[i].rcs[k] == (int)ERR_NOT_FOUND &&
+				    record_age(&pl->recs[pl->jobs[i].idx[k]]) <
+					    fresh)
+					pending++;
+		if (!pending)
+			return;
+		log_debug("refresh: %zu resource%s recorded moments ago not "
+			  "visible yet; reading again in %.1fs", pending,
+			  pending == 1 ? "" : "s", delay);
+		ts.tv_sec = (time_t)delay;
+		ts.tv_nsec = (long)((delay - (double)ts.tv_sec) * 1e9);
+		nanosleep(&ts, NULL);
+		delay = delay * 2 > 2.0 ? 2.0 : delay * 2;
+		for (i = 0; i < pl->njobs; i++)
+			for (k = 0; k < pl->jobs[i].n; k++)
+				if (pl->jobs[i].rcs[k] == (int)ERR_NOT_FOUND &&
+				    record_age(&pl->recs[pl->jobs[i].idx[k]]) <
+					    fresh)
+					reread(pl, &pl->jobs[i], k);
+	}
+}
 
 /* ------------------------------------------------------------- results */
 
@@ -519,6 +678,7 @@ static bool names_holder(const struct value *v, const char *id)
  * property: a security group's rule keys take a normalisation each). */
 struct own_keys {
 	const char **k;
+	const struct value **item; /* the recorded item of k[i] */
 	size_t n;
 };
 
@@ -528,22 +688,46 @@ static void own_keys_of(struct arena *a, const struct provider_relation *rel,
 	size_t i, n = own && own->kind == VALUE_LIST ? own->u.list.n : 0;
 
 	out->k = arena_alloc(a, (n ? n : 1) * sizeof(*out->k));
+	out->item = arena_alloc(a, (n ? n : 1) * sizeof(*out->item));
 	out->n = 0;
 	for (i = 0; i < n; i++) {
 		const char *x = rel->item_key(a, own->u.list.items[i]);
-		if (x)
+		if (x) {
+			out->item[out->n] = own->u.list.items[i];
 			out->k[out->n++] = x;
+		}
 	}
 }
 
-static bool recorded_has(const struct own_keys *own, const char *k)
+/* The recorded item with key k, or NULL. */
+static const struct value *recorded_item(const struct own_keys *own,
+					 const char *k)
 {
 	size_t i;
 
 	for (i = 0; i < own->n; i++)
 		if (!strcmp(own->k[i], k))
-			return true;
-	return false;
+			return own->item[i];
+	return NULL;
+}
+
+static bool recorded_has(const struct own_keys *own, const char *k)
+{
+	return recorded_item(own, k) != NULL;
+}
+
+/* x (live) is the recorded item rec written another way: the same in the
+ * relation's canonical form. */
+static bool same_canonical(struct arena *a, const struct provider_relation *rel,
+			   const struct value *x, const struct value *rec)
+{
+	const struct value *cx, *cr;
+
+	if (!rel->canonical || !rec)
+		return false;
+	cx = rel->canonical(a, x);
+	cr = rel->canonical(a, rec);
+	return cx && cr && value_equal(cx, cr);
 }
 
 /* Another resource of the stack declares the item with key k on r. */
@@ -609,6 +793,14 @@ static void drop_claimed(struct arena *a, const struct state_resource *r,
 		for (k = 0; k < live->u.list.n; k++) {
 			struct value *x = live->u.list.items[k];
 			const char *key = rel->item_key(a, x);
+			if (key && same_canonical(a, rel, x,
+						  recorded_item(&ok, key))) {
+				/* the recorded item, as the template wrote it
+				 * (protocol 6 for "tcp", ports on -1) */
+				value_list_push(a, keep, (struct value *)
+						recorded_item(&ok, key));
+				continue;
+			}
 			if (key && !recorded_has(&ok, key)) {
 				const struct state_resource *s;
 				if (rel->aws_default &&
@@ -797,7 +989,7 @@ int refresh_read(struct arena *a, struct state *st, struct aws_client *aws,
 	struct pool pl;
 	pthread_t *threads;
 	size_t n, i, k, nthreads, started = 0;
-	bool *done;
+	bool *done, tagging;
 	double t0 = now_s();
 
 	memset(res, 0, sizeof(*res));
@@ -869,6 +1061,10 @@ int refresh_read(struct arena *a, struct state *st, struct aws_client *aws,
 	}
 	free(done);
 
+	/* account-wide listings shared by the reads (batchread.h): the
+	 * stack's tags in a few tag:GetResources pages, listed while the
+	 * reads run; IAM's authorization details on first use */
+	tagging = batchread_begin(aws, o->stack);
 	nthreads = o->parallelism > 0 ? (size_t)o->parallelism : 4;
 	if (nthreads > pl.njobs)
 		nthreads = pl.njobs;
@@ -885,6 +1081,9 @@ int refresh_read(struct arena *a, struct state *st, struct aws_client *aws,
 		pthread_join(threads[i], NULL);
 	free(threads);
 	pthread_mutex_destroy(&pl.mu);
+	reread_fresh(&pl);
+	if (tagging)
+		batchread_end();
 
 	for (i = 0; i < pl.njobs; i++) {
 		struct job *j = &pl.jobs[i];
@@ -1101,6 +1300,8 @@ int refresh_read_one(struct arena *a, struct aws_client *aws,
 	struct provider_result out;
 	struct provider_ctx pc;
 	struct arena *ja;
+	struct timespec ts;
+	double t0 = now_s(), delay = 0.1;
 	int rc;
 
 	if (!prov || (!prov->read && !prov->read_many))
@@ -1117,14 +1318,28 @@ int refresh_read_one(struct arena *a, struct aws_client *aws,
 	pc.account = o->account;
 	pc.partition = o->partition ? o->partition : "aws";
 	pc.deadline = now_s() + READ_DEADLINE_SECONDS;
-	memset(&out, 0, sizeof(out));
-	if (prov->read) {
-		rc = prov->read(&pc, physical_id, NULL, &out, err);
-	} else {
-		rc = prov->read_many(&pc, 1, &physical_id, &out, err);
-		if (rc == 0 && !out.physical_id)
-			rc = err_set(err, ERR_NOT_FOUND, "%s \"%s\" does not exist",
-				     type, physical_id);
+	for (;;) {
+		memset(&out, 0, sizeof(out));
+		if (prov->read) {
+			rc = prov->read(&pc, physical_id, NULL, &out, err);
+		} else {
+			rc = prov->read_many(&pc, 1, &physical_id, &out, err);
+			if (rc == 0 && !out.physical_id)
+				rc = err_set(err, ERR_NOT_FOUND,
+					     "%s \"%s\" does not exist", type,
+					     physical_id);
+		}
+		/* made moments ago by another tool, maybe not visible yet
+		 * (eventual consistency): a few more reads before "no such" */
+		if (rc == 0 || err->code != ERR_NOT_FOUND || o->fresh_seconds < 0 ||
+		    now_s() + delay - t0 > (o->fresh_seconds > 0 ? o->fresh_seconds
+								 : IMPORT_FRESH_SECONDS))
+			break;
+		ts.tv_sec = (time_t)delay;
+		ts.tv_nsec = (long)((delay - (double)ts.tv_sec) * 1e9);
+		nanosleep(&ts, NULL);
+		delay = delay * 2 > 1.0 ? 1.0 : delay * 2;
+		err_clear(err);
 	}
 	if (rc == 0) {
 		*physical_out = arena_strdup(a, out.physical_id ? out.physical_id

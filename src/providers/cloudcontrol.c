@@ -162,32 +162,21 @@ static const struct value *wait_request(struct provider_ctx *ctx,
 		snprintf(msg, sizeof(msg), "%s %s", what, status);
 		prov_status(ctx, msg);
 		/* RetryAfter (epoch seconds) says when the answer can change:
-		 * wait exactly that long (bounded by the deadline); without it,
-		 * the native providers' growing poll interval */
-		/* (5 ms past it, so clock granularity does not wake us a
-		 * hair early into another full poll interval) */
+		 * wait exactly until then (5 ms past it, so that clock
+		 * granularity does not wake us a hair early into another
+		 * whole interval); without it, the native providers' growing
+		 * poll interval. Both bounded by the deadline, both end on a
+		 * second Ctrl-C. */
 		left = ra && ra->kind == VALUE_NUMBER
 			       ? strtod(ra->u.num.text, NULL) - now_epoch() + 0.005
 			       : 0;
 		if (left > 0 && left < 600) {
-			if (prov_now() + left > dl)
-				return prov_fail(ctx, err, ERR_TIMEOUT,
-						 "timed out waiting for %s", msg),
-				       NULL;
+			struct provider_ctx once = *ctx;
+			int first = 0;
+			once.poll_min_ms = once.poll_max_ms = (long)(left * 1000.0) + 1;
 			attempt++;
-			while (left > 0) {
-				struct timespec ts;
-				double sl = left > 0.1 ? 0.1 : left;
-				if (ctx->cancel && *ctx->cancel)
-					return err_set(err, ERR_CANCELLED,
-						       "cancelled while waiting for %s",
-						       msg),
-					       NULL;
-				ts.tv_sec = 0;
-				ts.tv_nsec = (long)(sl * 1e9);
-				nanosleep(&ts, NULL);
-				left -= sl;
-			}
+			if (prov_sleep_until(&once, &first, dl, msg, err) < 0)
+				return NULL;
 		} else if (prov_sleep_until(ctx, &attempt, dl, msg, err) < 0) {
 			return NULL;
 		}
@@ -232,6 +221,8 @@ static const char *op_token(struct provider_ctx *ctx, char kind,
 	unsigned long long h = 1469598103934665603ULL;
 	char buf[128];
 
+	if (!ctx->token)
+		return NULL; /* no ClientToken: ps() leaves it out */
 	for (; body && *body; body++)
 		h = (h ^ (unsigned char)*body) * 1099511628211ULL;
 	if (kind == 'u')

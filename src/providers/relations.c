@@ -67,6 +67,32 @@ static const char *key_subnet(struct arena *a, const struct value *item)
 	return pv_str(item, "SubnetId");
 }
 
+/* A rule as AWS reports it back: protocol names for numbers, no ports on
+ * an all-traffic rule, ports as numbers. NULL when it is no rule. */
+static struct value *rule_canonical(struct arena *a, const struct value *item,
+				    bool egress)
+{
+	struct value *l = value_new_list(a), *out;
+	struct sg_rules r = { 0 };
+	struct err e = ERR_INIT;
+
+	value_list_push(a, l, (struct value *)item);
+	if (sg_rules_from_template(a, l, egress, &r, &e) < 0 || r.n != 1)
+		return NULL;
+	out = sg_rules_to_template(a, &r, egress);
+	return out->u.list.n == 1 ? out->u.list.items[0] : NULL;
+}
+
+static struct value *canon_ingress(struct arena *a, const struct value *item)
+{
+	return rule_canonical(a, item, false);
+}
+
+static struct value *canon_egress(struct arena *a, const struct value *item)
+{
+	return rule_canonical(a, item, true);
+}
+
 /* ------------------------------------------------- owned items */
 
 static const char *own_physical_id(struct arena *a, const char *physical_id,
@@ -209,26 +235,29 @@ static const struct provider_claim vpc_igws_claims[] = {
 };
 
 static const struct provider_relation role_rel[] = {
-	{ "ManagedPolicyArns", false, key_string, NULL, role_managed },
-	{ "Policies", false, key_policy_name, NULL, role_inline },
+	{ "ManagedPolicyArns", false, key_string, NULL, role_managed, NULL },
+	{ "Policies", false, key_policy_name, NULL, role_inline, NULL },
 };
 
 static const struct provider_relation mp_rel[] = {
-	{ "Roles", false, key_string, NULL, policy_roles },
+	{ "Roles", false, key_string, NULL, policy_roles, NULL },
 };
 
 static const struct provider_relation sg_rel[] = {
-	{ "SecurityGroupIngress", false, key_ingress, NULL, sg_ingress },
-	{ "SecurityGroupEgress", false, key_egress, default_egress, sg_egress },
+	{ "SecurityGroupIngress", false, key_ingress, NULL, sg_ingress,
+	  canon_ingress },
+	{ "SecurityGroupEgress", false, key_egress, default_egress, sg_egress,
+	  canon_egress },
 };
 
 static const struct provider_relation rtb_rel[] = {
-	{ "Routes", true, key_route, aws_route, rtb_routes },
-	{ "SubnetAssociations", true, key_subnet, NULL, rtb_assocs },
+	{ "Routes", true, key_route, aws_route, rtb_routes, NULL },
+	{ "SubnetAssociations", true, key_subnet, NULL, rtb_assocs, NULL },
 };
 
 static const struct provider_relation vpc_rel[] = {
-	{ "InternetGateways", true, key_string, NULL, vpc_igws_claims },
+	{ "InternetGateways", true, key_string, NULL, vpc_igws_claims,
+	  NULL },
 };
 
 const struct provider_relation *provider_relations(const char *type, size_t *n)

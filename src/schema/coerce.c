@@ -218,10 +218,77 @@ static struct value *conv(struct arena *a, const struct snode *n,
 	}
 }
 
+/*
+ * ECS task sizes with a unit: the TaskDefinition's Cpu may be "1 vCPU"
+ * (any case, space optional) and its Memory "1 GB" / "1gb" (the
+ * CloudFormation and ECS references say so); ECS registers them as CPU
+ * units and MiB ("1024") and answers with those, so a template keeping the
+ * unit would differ from AWS on every plan. They are written the way ECS
+ * stores them; other values are left alone.
+ */
+static struct value *task_size(struct arena *a, struct value *v,
+			       const char *unit)
+{
+	const char *s = v && v->kind == VALUE_STRING ? v->u.str.s : NULL;
+	char *end;
+	double d;
+	size_t ulen = strlen(unit);
+
+	if (!s || v->sensitive)
+		return v;
+	d = strtod(s, &end);
+	if (end == s || !isfinite(d) || d <= 0)
+		return v;
+	while (*end == ' ')
+		end++;
+	if (strncasecmp(end, unit, ulen) || end[ulen] != '\0')
+		return v;
+	d *= 1024;
+	if (d != floor(d))
+		return v;
+	return with_origin(value_new_string(a, value_new_number_d(a, d)->u.num.text),
+			   v);
+}
+
+static struct value *ecs_task_sizes(struct arena *a, struct value *props)
+{
+	static const struct {
+		const char *key, *unit;
+	} sizes[] = { { "Cpu", "vcpu" }, { "Memory", "gb" } };
+	struct value *out = props;
+	size_t i, k;
+
+	for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		for (i = 0; i < out->u.map.n; i++) {
+			struct value *v = out->u.map.items[i].val, *nv;
+			if (strcmp(out->u.map.items[i].key, sizes[k].key))
+				continue;
+			nv = task_size(a, v, sizes[k].unit);
+			if (nv == v)
+				continue;
+			if (out == props) {
+				out = arena_alloc(a, sizeof(*out));
+				*out = *props;
+				out->u.map.items = arena_alloc(
+					a, (props->u.map.n + 1) *
+						   sizeof(*out->u.map.items));
+				memcpy(out->u.map.items, props->u.map.items,
+				       props->u.map.n * sizeof(*out->u.map.items));
+				out->u.map.cap = props->u.map.n + 1;
+			}
+			out->u.map.items[i].val = nv;
+		}
+	}
+	return out;
+}
+
 struct value *schema_coerce(const struct schema_type *t, struct arena *a,
 			    struct value *props)
 {
 	if (!t || !props || props->kind != VALUE_MAP)
 		return props;
-	return conv(a, t->root, props, 0);
+	props = conv(a, t->root, props, 0);
+	if (!strcmp(t->name, "AWS::ECS::TaskDefinition"))
+		props = ecs_task_sizes(a, props);
+	return props;
 }

@@ -292,22 +292,25 @@ static void sleep_s(double s)
 }
 
 /* After a 412 on our own conditional PUT of `body`: was it our write that
- * landed (a retried request)? Then *etag gets its ETag. */
+ * landed (a retried request)? 1 (and *etag gets its ETag) when the object
+ * is byte for byte what we sent, 0 when it is something else or gone, -1
+ * when it could not be read (unknown: not a conflict yet). */
 static int landed(struct remote *r, const char *key, const struct strbuf *body,
 		  char *etag, size_t n)
 {
 	struct aws_s3_response resp;
 	struct err e = ERR_INIT;
-	int same = 0;
+	int same;
 
 	strbuf_init(&resp.body, 0);
-	if (s3(r, r->aws, "GET", key, NULL, 0, NULL, NULL, NULL, &resp, &e) ==
-		    0 &&
-	    resp.body.len == body->len &&
-	    !memcmp(resp.body.buf, body->buf, body->len)) {
-		snprintf(etag, n, "%s", resp.etag);
-		same = 1;
+	if (s3(r, r->aws, "GET", key, NULL, 0, NULL, NULL, NULL, &resp, &e) < 0) {
+		strbuf_release(&resp.body);
+		return e.http_status == 404 ? 0 : -1;
 	}
+	same = resp.body.len == body->len &&
+	       !memcmp(resp.body.buf, body->buf, body->len);
+	if (same)
+		snprintf(etag, n, "%s", resp.etag);
 	strbuf_release(&resp.body);
 	return same;
 }
@@ -379,7 +382,8 @@ static int lock_acquire(struct remote *r, struct err *err)
 			describe(&seen.li, &who);
 			if (rc == 0 || (precondition_failed(&e) &&
 					landed(r, r->lock_key, &body,
-					       resp.etag, sizeof(resp.etag)))) {
+					       resp.etag,
+					       sizeof(resp.etag)) == 1)) {
 				log_msg(LOG_WARN,
 					"state %s: taking over the lock %s of "
 					"%s: %s",
@@ -457,9 +461,15 @@ static int lock_renew(struct remote *r, struct err *err)
 	rc = s3(r, r->aws, "PUT", r->lock_key, body.buf, body.len, r->lock_etag,
 		NULL, NULL, &resp, err);
 	if (rc < 0 && (precondition_failed(err) || err->http_status == 404)) {
-		if (landed(r, r->lock_key, &body, resp.etag,
-			   sizeof(resp.etag))) {
+		int got = landed(r, r->lock_key, &body, resp.etag,
+				 sizeof(resp.etag));
+		if (got == 1) {
 			rc = 0;
+		} else if (got < 0) {
+			err_set(err, ERR_TRANSIENT,
+				"state %s: cannot tell whether the lock was "
+				"renewed (reading it back failed); trying again",
+				r->url);
 		} else {
 			r->lock_lost = true;
 			err_set(err, ERR_LOCKED,
@@ -567,9 +577,21 @@ static int upload(struct remote *r, struct err *err)
 	rc = s3(r, r->aws, "PUT", r->key, body.buf, body.len,
 		r->etag[0] ? r->etag : NULL, r->etag[0] ? NULL : "*", NULL,
 		&resp, err);
-	if (rc < 0 && precondition_failed(err) &&
-	    landed(r, r->key, &body, resp.etag, sizeof(resp.etag)))
-		rc = 0;
+	if (rc < 0 && precondition_failed(err)) {
+		int got = landed(r, r->key, &body, resp.etag, sizeof(resp.etag));
+		if (got == 1)
+			rc = 0;
+		else if (got < 0) {
+			/* unknown: try again later, not a conflict yet */
+			err_set(err, ERR_TRANSIENT,
+				"the state %s answered 412 and could not be "
+				"read back",
+				r->url);
+			strbuf_release(&resp.body);
+			strbuf_release(&body);
+			return -1;
+		}
+	}
 	if (rc == 0) {
 		snprintf(r->etag, sizeof(r->etag), "%s", resp.etag);
 		r->uploaded_dv = dv;
@@ -1064,7 +1086,7 @@ int remote_put_file(struct aws_client *aws, const char *url, const char *path,
 	rc = s3(r, aws, "PUT", r->key, body.buf, body.len, if_match,
 		if_match ? NULL : "*", NULL, &resp, err);
 	if (rc < 0 && precondition_failed(err) &&
-	    landed(r, r->key, &body, resp.etag, sizeof(resp.etag)))
+	    landed(r, r->key, &body, resp.etag, sizeof(resp.etag)) == 1)
 		rc = 0;
 	if (rc < 0 && precondition_failed(err))
 		rc = err_set(err, ERR_CONFLICT,

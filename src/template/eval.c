@@ -34,6 +34,7 @@ struct ev {
 	const char *logical_id;
 	struct strbuf path;
 	bool in_condition; /* evaluating the Conditions section */
+	bool in_rules;     /* evaluating the Rules section */
 	/* references of the resource being evaluated */
 	struct tmpl_ref *refs;
 	size_t nrefs, refs_cap;
@@ -269,8 +270,8 @@ static struct value *ref_name(struct ev *e, const char *name,
 	}
 	if (tmpl_index_get(&e->t->res_idx, name, &i)) {
 		if (e->in_condition) {
-			everr(e, m, "conditions cannot refer to resources "
-				    "(\"%s\")", name);
+			everr(e, m, "%s cannot refer to resources (\"%s\")",
+			      e->in_rules ? "rules" : "conditions", name);
 			return NULL;
 		}
 		if (!target_resource(e, name, "Ref", m))
@@ -1054,6 +1055,135 @@ static struct value *fn_import(struct ev *e, const struct value *a,
 	return NULL;
 }
 
+/* ---- rule functions (the Rules section only) ---- */
+
+static const char *rule_text(const struct value *v)
+{
+	if (v->kind == VALUE_STRING)
+		return v->u.str.s;
+	if (v->kind == VALUE_NUMBER)
+		return v->u.num.text;
+	if (v->kind == VALUE_BOOL)
+		return v->u.b ? "true" : "false";
+	return NULL;
+}
+
+/* Evaluates [a, b] of a rule function; NULL after reporting, *unk when a
+ * side is not known (then both are NULL-safe to ignore). */
+static int rule_args(struct ev *e, const struct value *arg, const char *fn,
+		     const char *form, const struct mark *m, struct value **a,
+		     struct value **b)
+{
+	if (arg->kind != VALUE_LIST || arg->u.list.n != 2) {
+		everr(e, m, "%s needs %s", fn, form);
+		return -1;
+	}
+	*a = eval(e, arg->u.list.items[0]);
+	*b = eval(e, arg->u.list.items[1]);
+	if (!*a || !*b || *a == NOVALUE || *b == NOVALUE)
+		return -1;
+	if (value_has_unknown(*a) || value_has_unknown(*b))
+		return 1;
+	return 0;
+}
+
+static bool rule_in(const struct value *list, const char *text)
+{
+	size_t i;
+
+	for (i = 0; i < list->u.list.n; i++) {
+		const char *t = rule_text(list->u.list.items[i]);
+		if (t && !strcmp(t, text))
+			return true;
+	}
+	return false;
+}
+
+/* Fn::Contains [list, string], Fn::EachMemberEquals [list, string],
+ * Fn::EachMemberIn [list, list]: what CloudFormation's rule functions
+ * answer about parameter values (AWS CloudFormation User Guide, "Rules"). */
+enum rule_fn { RULE_CONTAINS, RULE_EACH_EQUALS, RULE_EACH_IN };
+
+static struct value *rule_members(struct ev *e, const struct value *arg,
+				  const struct mark *m, enum rule_fn which)
+{
+	static const char *const names[] = { "Fn::Contains",
+					     "Fn::EachMemberEquals",
+					     "Fn::EachMemberIn" };
+	const char *fn = names[which];
+	struct value *a, *b;
+	size_t i;
+	int rc;
+
+	if (!e->in_rules) {
+		everr(e, m, "%s can be used only in Rules", fn);
+		return NULL;
+	}
+	rc = rule_args(e, arg, fn,
+		       which == RULE_EACH_IN ? "[list, list]" : "[list, value]",
+		       m, &a, &b);
+	if (rc < 0)
+		return NULL;
+	if (rc > 0)
+		return unknown(e, fn, m, false);
+	if (a->kind != VALUE_LIST ||
+	    (which == RULE_EACH_IN ? b->kind != VALUE_LIST : !rule_text(b))) {
+		everr(e, m, "%s needs %s", fn,
+		      which == RULE_EACH_IN ? "[list, list]" : "[list, value]");
+		return NULL;
+	}
+	switch (which) {
+	case RULE_CONTAINS:
+		return boolean(e, rule_in(a, rule_text(b)), m);
+	case RULE_EACH_EQUALS:
+		for (i = 0; i < a->u.list.n; i++) {
+			const char *t = rule_text(a->u.list.items[i]);
+			if (!t || strcmp(t, rule_text(b)))
+				return boolean(e, false, m);
+		}
+		return boolean(e, true, m);
+	case RULE_EACH_IN:
+		for (i = 0; i < a->u.list.n; i++) {
+			const char *t = rule_text(a->u.list.items[i]);
+			if (!t || !rule_in(b, t))
+				return boolean(e, false, m);
+		}
+		return boolean(e, true, m);
+	}
+	return NULL;
+}
+
+static struct value *fn_contains(struct ev *e, const struct value *a,
+				 const struct mark *m)
+{
+	return rule_members(e, a, m, RULE_CONTAINS);
+}
+
+static struct value *fn_each_equals(struct ev *e, const struct value *a,
+				    const struct mark *m)
+{
+	return rule_members(e, a, m, RULE_EACH_EQUALS);
+}
+
+static struct value *fn_each_in(struct ev *e, const struct value *a,
+				const struct mark *m)
+{
+	return rule_members(e, a, m, RULE_EACH_IN);
+}
+
+/* Fn::RefAll, Fn::ValueOf, Fn::ValueOfAll read the account (every VPC id,
+ * a VPC's tags...): not known to cairn, so the assertion is not judged. */
+static struct value *fn_account_query(struct ev *e, const struct value *a,
+				      const struct mark *m)
+{
+	(void)a;
+	if (!e->in_rules) {
+		everr(e, m, "this function can be used only in Rules");
+		return NULL;
+	}
+	return unknown(e, "rule function", m, false);
+}
+
 static const struct {
 	const char *name;
 	fn_impl fn;
@@ -1077,6 +1207,12 @@ static const struct {
 	{ "Fn::ToJsonString", fn_tojson, false },
 	{ "Fn::Length", fn_length, false },
 	{ "Fn::ImportValue", fn_import, false },
+	{ "Fn::Contains", fn_contains, true },
+	{ "Fn::EachMemberEquals", fn_each_equals, true },
+	{ "Fn::EachMemberIn", fn_each_in, true },
+	{ "Fn::RefAll", fn_account_query, true },
+	{ "Fn::ValueOf", fn_account_query, true },
+	{ "Fn::ValueOfAll", fn_account_query, true },
 };
 
 static struct value *eval(struct ev *e, const struct value *v)
@@ -1484,6 +1620,14 @@ static void eval_params(struct ev *e)
 			}
 		}
 	}
+	struct tmpl_aws_param *ap = NULL;
+	const struct tmpl_param **app = NULL;
+	size_t nap = 0;
+
+	if (c->aws_params && e->t->nparams) {
+		ap = arena_alloc(e->a, e->t->nparams * sizeof(*ap));
+		app = arena_alloc(e->a, e->t->nparams * sizeof(*app));
+	}
 	for (i = 0; i < e->t->nparams; i++) {
 		const struct tmpl_param *p = &e->t->params[i];
 		const struct value *given = value_map_get(c->params, p->name);
@@ -1509,12 +1653,180 @@ static void eval_params(struct ev *e)
 				      p->name, p->name);
 				continue;
 			}
+		} else if (ap && p->type &&
+			   !strncmp(p->type, "AWS::SSM::Parameter::Value<", 27)) {
+			/* the value given is the parameter store's name */
+			const char *s = scalar_text(given);
+			const char **one = arena_alloc(e->a, sizeof(*one));
+			if (!s) {
+				everr(e, given->mark.line ? &given->mark : &p->mark,
+				      "expected the name of an SSM parameter");
+				continue;
+			}
+			one[0] = arena_strdup(e->a, s);
+			memset(&ap[nap], 0, sizeof(ap[nap]));
+			ap[nap].name = p->name;
+			ap[nap].type = p->type;
+			ap[nap].vals = one;
+			ap[nap].nvals = 1;
+			app[nap++] = p;
+			v = unknown(e, p->name, &p->mark, p->no_echo);
 		} else {
 			v = param_value(e, p, given);
+			if (v && ap && p->type && (!strncmp(p->type, "AWS::", 5) ||
+						   !strncmp(p->type, "List<AWS::", 10))) {
+				size_t k, n = v->kind == VALUE_LIST ? v->u.list.n : 1;
+				const char **vals = arena_alloc(e->a, (n ? n : 1) * sizeof(*vals));
+				for (k = 0; k < n; k++)
+					vals[k] = value_str(v->kind == VALUE_LIST
+							    ? v->u.list.items[k] : v);
+				memset(&ap[nap], 0, sizeof(ap[nap]));
+				ap[nap].name = p->name;
+				ap[nap].type = p->type;
+				ap[nap].vals = vals;
+				ap[nap].nvals = n;
+				app[nap++] = p;
+			}
 		}
 		if (v)
 			value_map_set(e->a, e->st->params, p->name, v);
 	}
+	strbuf_reset(&e->path);
+	if (nap && !e->errors) {
+		struct err aerr = ERR_INIT;
+		if (c->aws_params(c->aws_params_ud, e->a, ap, nap, &aerr) < 0) {
+			/* the error names the parameter; point at its declaration */
+			const struct tmpl_param *bad = app[0];
+			for (i = 0; i < nap; i++)
+				if (strstr(aerr.msg, ap[i].name))
+					bad = app[i];
+			strbuf_reset(&e->path);
+			strbuf_addf(&e->path, "Parameters.%s", bad->name);
+			everr(e, &bad->mark, "%s", aerr.msg);
+			strbuf_reset(&e->path);
+			return;
+		}
+		for (i = 0; i < nap; i++) {
+			const struct tmpl_param *p = app[i];
+			const char *r = ap[i].resolved, *inner = p->type + 27;
+			struct value *v;
+			if (strncmp(p->type, "AWS::SSM::Parameter::Value<", 27) || !r)
+				continue;
+			if (!strncmp(inner, "List<", 5) ||
+			    !strncmp(inner, "CommaDelimitedList", 18)) {
+				const char *q;
+				v = value_new_list(e->a);
+				for (;; r = q + 1) {
+					q = strchr(r, ',');
+					value_list_push(e->a, v,
+							str_at(e, r, q ? (size_t)(q - r) : strlen(r),
+							       &p->mark, p->no_echo));
+					if (!q)
+						break;
+				}
+				v->mark = p->mark;
+			} else {
+				v = str_at(e, r, strlen(r), &p->mark, p->no_echo);
+			}
+			v->sensitive = p->no_echo;
+			value_map_set(e->a, e->st->params, p->name, v);
+		}
+	}
+}
+
+/* ---- rules ---- */
+
+/*
+ * The Rules section, as CloudFormation applies it before creating or
+ * updating a stack: for each rule whose RuleCondition is true (or absent),
+ * every Assertions[].Assert must be true, else the stack is refused with
+ * its AssertDescription. Rules see parameters and pseudo parameters only.
+ * An assertion that depends on something not known here (a parameter
+ * without a value in validate, an SSM parameter, Fn::ValueOf) is not
+ * judged.
+ */
+static int rule_bool(struct ev *e, const struct value *v)
+{
+	struct value *r = eval(e, v);
+
+	if (!r || r == NOVALUE)
+		return -2;
+	if (r->kind == VALUE_UNKNOWN)
+		return -1;
+	if (r->kind != VALUE_BOOL) {
+		everr(e, &v->mark, "a rule condition or assertion must be a "
+				   "rule function (Fn::Equals, Fn::Contains, "
+				   "Fn::And...), not a %s",
+		      value_kind_name(r->kind));
+		return -2;
+	}
+	return r->u.b;
+}
+
+static void eval_rules(struct ev *e)
+{
+	const struct value *rules = value_map_get(e->t->root, "Rules");
+	size_t i, j;
+
+	if (!rules)
+		return;
+	if (rules->kind != VALUE_MAP) {
+		strbuf_reset(&e->path);
+		strbuf_addstr(&e->path, "Rules");
+		everr(e, &rules->mark, "Rules must be a map of rules");
+		strbuf_reset(&e->path);
+		return;
+	}
+	e->in_condition = e->in_rules = true;
+	for (i = 0; i < rules->u.map.n; i++) {
+		const struct value_pair *rp = &rules->u.map.items[i];
+		const struct value *rule = rp->val, *asserts;
+		int c = 1;
+
+		strbuf_reset(&e->path);
+		strbuf_addf(&e->path, "Rules.%s", rp->key);
+		if (rule->kind != VALUE_MAP) {
+			everr(e, &rule->mark, "a rule must be a map with "
+					      "Assertions (and RuleCondition)");
+			continue;
+		}
+		for (j = 0; j < rule->u.map.n; j++) {
+			const struct value_pair *k = &rule->u.map.items[j];
+			if (strcmp(k->key, "RuleCondition") &&
+			    strcmp(k->key, "Assertions"))
+				everr(e, &k->key_mark,
+				      "unknown rule attribute \"%s\" (expected "
+				      "RuleCondition or Assertions)",
+				      k->key);
+		}
+		if (value_map_get(rule, "RuleCondition"))
+			c = rule_bool(e, value_map_get(rule, "RuleCondition"));
+		asserts = value_map_get(rule, "Assertions");
+		if (!asserts || asserts->kind != VALUE_LIST) {
+			everr(e, asserts ? &asserts->mark : &rp->key_mark,
+			      "a rule needs Assertions: a list of {Assert, "
+			      "AssertDescription}");
+			continue;
+		}
+		if (c != 1)
+			continue; /* false, unknown or reported */
+		for (j = 0; j < asserts->u.list.n; j++) {
+			const struct value *as = asserts->u.list.items[j];
+			const struct value *av = value_map_get(as, "Assert");
+			const char *desc =
+				value_str(value_map_get(as, "AssertDescription"));
+			size_t save = e->path.len;
+			strbuf_addf(&e->path, ".Assertions[%zu]", j);
+			if (as->kind != VALUE_MAP || !av)
+				everr(e, &as->mark, "an assertion needs Assert");
+			else if (rule_bool(e, av) == 0)
+				everr(e, &av->mark, "rule \"%s\" is not met: %s",
+				      rp->key,
+				      desc ? desc : "its assertion is false");
+			strbuf_setlen(&e->path, save);
+		}
+	}
+	e->in_condition = e->in_rules = false;
 	strbuf_reset(&e->path);
 }
 
@@ -1612,6 +1924,7 @@ struct tmpl_stack *template_evaluate(struct arena *a, const struct template *t,
 	ev_init(&e, a, t, ctx, diags, st);
 
 	eval_params(&e);
+	eval_rules(&e);
 	if (t->conditions)
 		for (i = 0; i < t->conditions->u.map.n; i++)
 			eval_condition(&e, t->conditions->u.map.items[i].key,

@@ -329,7 +329,13 @@ static void check_resource(struct template *t, struct tmpl_resource *r,
 		} else if (!r->schema) {
 			const char *hint = schema_suggest_type(r->type);
 			struct strbuf sb = STRBUF_INIT;
-			if (hint)
+			if (!strncmp(r->type, "Custom::", 8))
+				tdiag(dl, DIAG_ERROR, &p->val->mark,
+				      r->logical_id, "Type",
+				      "custom resource \"%s\" is not supported: "
+				      "its ServiceToken is called by CloudFormation "
+				      "itself, which cairn does not use", r->type);
+			else if (hint)
 				tdiag(dl, DIAG_ERROR, &p->val->mark,
 				      r->logical_id, "Type",
 				      "unknown resource type \"%s\" (did you "
@@ -518,9 +524,7 @@ static void build(struct arena *a, struct template *t, struct diag_list *dl)
 			tdiag(dl, DIAG_ERROR, &p->key_mark, NULL, NULL,
 				 "Transform (macros, SAM) is not supported by "
 				 "cairn");
-		else if (!strcmp(p->key, "Rules"))
-			tdiag(dl, DIAG_WARNING, &p->key_mark, NULL, NULL,
-				 "Rules are ignored by cairn");
+
 	}
 	{
 		const struct value_pair *p = tmpl_pair(root, "AWSTemplateFormatVersion");

@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from accept_util import TOP
+from test_apply_stacks import live_inventory
 
 CI = os.path.join(TOP, 'examples', 'ci')
 BUCKET = 'acme-cairn-state'
@@ -277,7 +278,7 @@ def gh_db(tmp_path):
 
 
 def inventory(emu):
-    return sorted((r['service'], r['type']) for r in emu.control('inventory')
+    return sorted((r['service'], r['type']) for r in live_inventory(emu)
                   if r['service'] != 's3' and r['id'] != 'cairn-ci')
 
 
@@ -328,7 +329,8 @@ def test_github_actions_workflows(emu, repo, fakes, tmp_path):
     assert not r['failed'] and r['steps']['drift']['exitcode'] == '0', r['ran']
     assert gh_db(tmp_path)['issues'] == []
     logs = emu.client('logs')
-    group = logs.describe_log_groups()['logGroups'][0]['logGroupName']
+    group = [g['logGroupName'] for g in logs.describe_log_groups()['logGroups']
+             if g['logGroupName'].startswith('web-')][0]
     logs.put_retention_policy(logGroupName=group, retentionInDays=30)
     r = run_github(os.path.join(gh, 'cairn-drift.yml'), repo, env, tmp_path)['drift']
     assert r['failed'] and r['steps']['drift']['exitcode'] == '2', r['ran']
@@ -379,7 +381,8 @@ def test_gitlab_ci_pipeline(emu, repo, fakes, tmp_path):
     p = run_gitlab(ci, 'drift', repo, env, tmp_path)
     assert p.returncode == 0 and 'No drift' in (repo / 'drift.md').read_text(), p.stderr
     logs = emu.client('logs')
-    group = logs.describe_log_groups()['logGroups'][0]['logGroupName']
+    group = [g['logGroupName'] for g in logs.describe_log_groups()['logGroups']
+             if g['logGroupName'].startswith('web-')][0]
     logs.put_retention_policy(logGroupName=group, retentionInDays=30)
     p = run_gitlab(ci, 'drift', repo, env, tmp_path)
     assert p.returncode == 2, (p.stdout, p.stderr)
@@ -416,7 +419,8 @@ def test_systemd_drift_units(emu, repo, cairn, tmp_path):
     assert p.returncode == 0, (p.stdout, p.stderr)
     assert 'No drift' in (state_dir / 'drift.md').read_text()
     logs = emu.client('logs')
-    group = logs.describe_log_groups()['logGroups'][0]['logGroupName']
+    group = [g['logGroupName'] for g in logs.describe_log_groups()['logGroups']
+             if g['logGroupName'].startswith('web-')][0]
     logs.put_retention_policy(logGroupName=group, retentionInDays=30)
     p = run()
     assert p.returncode == 2, (p.stdout, p.stderr)

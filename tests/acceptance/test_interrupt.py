@@ -27,6 +27,7 @@ def interrupt_at(cairn, args, marker, signals=1):
     stderr line contains marker (a string, or a tuple: each seen); returns
     (rc, stdout, stderr, seconds from the first signal to the exit)."""
     markers = (marker,) if isinstance(marker, str) else marker
+    cairn.settle()      # the visibility delay of what the last command made
     p = subprocess.Popen([cairn.path, *args], cwd=str(cairn.tmp), env=cairn.env, text=True,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     seen = []

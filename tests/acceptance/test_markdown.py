@@ -5,6 +5,7 @@ anywhere (a NoEcho parameter and a SecretString)."""
 import json
 import os
 import re
+import time
 
 import pytest
 
@@ -77,6 +78,7 @@ def test_plan_markdown(emu, cairn):
 
     # applied, then one change: only that resource (and what it depends on)
     assert cairn('apply', STACK, '--auto-approve', *cairn.endpoint, *PARAMS).rc == 0
+    time.sleep(0.5)      # past the emulator's visibility delay for reads
     r = cairn('plan', STACK, '--format', 'markdown', '--detailed-exitcode', *cairn.endpoint,
               *PARAMS)
     assert r.rc == 0 and 'No changes' in r.out and '```mermaid' not in r.out, r
@@ -119,6 +121,7 @@ def test_drift_unmanaged(emu, cairn):
     # another stack's resource is not ours
     ec2.create_vpc(CidrBlock='10.5.0.0/16', TagSpecifications=[{
         'ResourceType': 'vpc', 'Tags': [{'Key': 'cairn:stack', 'Value': 'other'}]}])
+    time.sleep(0.5)      # past the emulator's visibility delay for listings
     r = cairn('drift', str(tpl), '--unmanaged', *cairn.endpoint)
     assert r.rc == 2, r
     assert lost_id in r.out and 'OldVpc' in r.out and r.out.count('unmanaged') == 1
@@ -129,7 +132,14 @@ def test_drift_unmanaged(emu, cairn):
         {'Key': 'cairn:stack', 'Value': 'net'}])['ARN']
     sm.create_secret(Name='other', SecretString='x', Tags=[
         {'Key': 'cairn:stack', 'Value': 'network'}])
-    m = cairn('drift', str(tpl), '--unmanaged', '--format', 'markdown', *cairn.endpoint)
+    # (what was just made becomes visible to listings after the emulator's
+    # eventual-consistency delay)
+    deadline = time.time() + 10
+    while True:
+        m = cairn('drift', str(tpl), '--unmanaged', '--format', 'markdown', *cairn.endpoint)
+        if m.out.count('| unmanaged |') >= 2 or time.time() > deadline:
+            break
+        time.sleep(0.3)
     assert m.rc == 2 and f'| unmanaged | OldVpc | AWS::EC2::VPC | {lost_id} |' in m.out, m
     assert f'| AWS::SecretsManager::Secret | {arn} |' in m.out
     assert m.out.count('| unmanaged |') == 2

@@ -12,13 +12,15 @@ from test_apply_stacks import PARAMS, expected_counts, inventory_counts
 TPL = os.path.join(TOP, 'stacks', 'prefect-ecs-worker.yaml')
 
 
-def _cycle(emu, cairn, extra=()):
+def _cycle(emu, cairn, extra=(), settle=True):
     state = str(cairn.tmp / 'state.db')
     common = [*cairn.endpoint, '--state', state, *PARAMS, *extra]
     r = cairn('apply', TPL, '--auto-approve', *common)
     assert r.rc == 0, r
     assert inventory_counts(emu) == expected_counts(TPL)
-    p = cairn('plan', TPL, '--detailed-exitcode', *common)
+    p = cairn('plan', TPL, '--detailed-exitcode', *common, settle=settle)
+    if p.rc != 0:
+        print(p.out, p.err)
     assert p.rc == 0, p
     d = cairn('drift', TPL, *common)
     assert d.rc == 0, d
@@ -54,12 +56,52 @@ def test_fresh_account_ecs_service_linked_role(emu, cairn):
     assert role['Path'] == '/aws-service-role/ecs.amazonaws.com/'
 
 
-def test_longer_visibility_delays(emu, cairn):
-    """A second of eventual consistency everywhere (AWS sometimes takes that)."""
+def test_plan_right_after_apply_under_eventual_consistency(emu, cairn):
+    """Two seconds of eventual consistency everywhere (AWS sometimes takes that):
+    apply copes; the plan that follows at once must show no change."""
     emu.reset()
-    emu.control('config', {'visibility_delay': {'*': 1.0}})
+    emu.control('config', {'visibility_delay': {'*': 2.0}})
     try:
-        _cycle(emu, cairn)
+        _cycle(emu, cairn, settle=False)
+    finally:
+        from conftest import VISIBILITY_DELAY
+        emu.control('config', {'visibility_delay': VISIBILITY_DELAY})
+
+
+def test_apply_copes_with_eventual_consistency(emu, cairn):
+    """Apply and destroy under two seconds of eventual consistency everywhere:
+    every create is followed by reads and writes naming the new resource."""
+    emu.reset()
+    emu.control('config', {'visibility_delay': {'*': 2.0}})
+    try:
+        state = str(cairn.tmp / 'state.db')
+        common = [*cairn.endpoint, '--state', state, *PARAMS]
+        r = cairn('apply', TPL, '--auto-approve', *common)
+        assert r.rc == 0, r
+        assert inventory_counts(emu) == expected_counts(TPL)
+    finally:
+        from conftest import VISIBILITY_DELAY
+        emu.control('config', {'visibility_delay': VISIBILITY_DELAY})
+    # a destroy at once: the newest resources must not read as gone (and be
+    # left out, DeleteCluster then blocked by the service)
+    d = cairn('destroy', TPL, '--auto-approve', *common, settle=False)
+    assert d.rc == 0, d
+    assert inventory_counts(emu) == {}, emu.control('inventory')
+
+
+def test_crash_recovery_under_eventual_consistency(emu, cairn):
+    import signal
+    emu.reset()
+    emu.control('config', {'visibility_delay': {'*': 2.0}})
+    try:
+        state = str(cairn.tmp / 'state.db')
+        common = [*cairn.endpoint, '--state', state, *PARAMS]
+        r = cairn('apply', TPL, '--auto-approve', *common,
+                  extra_env={'CAIRN_TEST_CRASH_AFTER': 'WorkerLogGroup'})
+        assert r.rc == -signal.SIGKILL, r
+        r = cairn('apply', TPL, '--auto-approve', *common, settle=False)
+        assert r.rc == 0, r
+        assert inventory_counts(emu) == expected_counts(TPL)
     finally:
         from conftest import VISIBILITY_DELAY
         emu.control('config', {'visibility_delay': VISIBILITY_DELAY})

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from test_apply_stacks import INVENTORY, inventory_counts
+from test_apply_stacks import inventory_counts, live_inventory
 
 BUCKET = 'team-state'
 
@@ -82,7 +82,8 @@ def remote_resources(s3, tmp, key='cairn/web.db'):
 
 
 def live_ids(emu):
-    return {r['id'] for r in emu.control('inventory') if r['service'] != 's3'}
+    """Ids of what AWS holds beyond the seeded account, state bucket aside."""
+    return {r['id'] for r in live_inventory(emu) if r['service'] != 's3'}
 
 
 def apply(cairn, tpl, *extra, env=None, timeout=120):
@@ -116,6 +117,7 @@ def test_apply_then_plan_from_another_home(emu, cairn, stack, s3, tmp_path):
     (ci / 'home').mkdir(parents=True)
     (ci / 'web.yaml').write_text(TEMPLATE)
     env = dict(cairn.env, HOME=str(ci / 'home'), TMPDIR=str(tmpdir))
+    cairn.settle()      # the visibility delay of what the last apply made
     p = subprocess.run([cairn.path, 'plan', 'web.yaml', '--detailed-exitcode',
                         *cairn.endpoint, '--state', url()], cwd=str(ci), env=env,
                        capture_output=True, text=True, timeout=60)
@@ -269,6 +271,7 @@ def test_kill9_at_random_instants(emu, cairn, stack, s3, tmp_path):
         time.sleep(rng.uniform(0.02, 1.2))
         p.send_signal(signal.SIGKILL)
         p.wait()
+        time.sleep(0.3)  # past the emulator's visibility delay (see the Ctrl-C test)
         # the dead holder's lock (same host, process gone) is taken over at once
         r = subprocess.run(args, cwd=str(cairn.tmp), env=env, text=True, capture_output=True,
                            timeout=120)
@@ -389,6 +392,9 @@ def test_ctrl_c_saves_the_state_and_unlocks(emu, cairn, stack, s3, tmp_path):
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=60)
     assert p.returncode != 0 or 'Apply complete' in out, (out, err)
+    # past the emulator's visibility delay: a refresh that does not yet see
+    # what was just created would take it for gone (not this test's subject)
+    time.sleep(0.5)
     res, _ = remote_resources(s3, tmp_path)
     # everything AWS has is recorded in S3, and the lock is gone
     assert {p_ for _, p_, _ in res.values()} == live_ids(emu)

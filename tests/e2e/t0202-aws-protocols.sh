@@ -44,6 +44,9 @@ t_grep "not_found class with code, status and request id" \
 	'^error not_found InvalidVpcID.NotFound 400: ec2:DeleteVpc: InvalidVpcID.NotFound: .*\(request id [^)]+\)' "$T_ERR"
 
 # pagination: aws_call_all follows nextToken; the count is the aws CLI's
+# (more VPCs than AWS's default quota of 5 per region: raise it, as a quota
+# increase would)
+ctl config '{"quotas": {"vpcs_per_region": 20}}'
 "$D" --endpoint-url "$URL" --calls 7 ec2 CreateVpc '{"CidrBlock":"10.9.0.0/16"}' >/dev/null 2>&1
 WANT=$(aws ec2 describe-vpcs --query 'length(Vpcs)' --output text)
 t_run "ec2:DescribeVpcs, all pages of 5" 0 "$D" --endpoint-url "$URL" --all vpcSet \

@@ -146,3 +146,26 @@ def test_describe_type(emulator):
     assert json.loads(d['Schema'])['typeName'] == 'AWS::SQS::Queue'
     d = cf.describe_type(Type='RESOURCE', TypeName='AWS::OpsWorks::Stack')
     assert d['ProvisioningType'] == 'NON_PROVISIONABLE'
+
+
+def test_state_survives_a_restart(tmp_path):
+    """With --state-dir, Cloud Control resources and requests are saved and
+    come back (the store is plain JSON)."""
+    from conftest import Emulator
+    e = Emulator(['--state-dir', str(tmp_path)])
+    try:
+        cc = e.client('cloudcontrol')
+        ev, _ = create(cc, 'AWS::SNS::Topic', {'TopicName': 'kept'}, token='tok-keep')
+    finally:
+        e.stop()
+    e = Emulator(['--state-dir', str(tmp_path)])
+    try:
+        cc = e.client('cloudcontrol')
+        props = json.loads(cc.get_resource(TypeName='AWS::SNS::Topic', Identifier=ev['Identifier'])
+                           ['ResourceDescription']['Properties'])
+        assert props['TopicName'] == 'kept'
+        again = cc.create_resource(TypeName='AWS::SNS::Topic', DesiredState='{}',
+                                   ClientToken='tok-keep')['ProgressEvent']
+        assert again['RequestToken'] == ev['RequestToken']
+    finally:
+        e.stop()

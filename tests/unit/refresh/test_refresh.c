@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cairn/batchread.h"
 #include "cairn/provider.h"
 #include "cairn/refresh.h"
 #include "cairn/schema.h"
@@ -170,7 +171,25 @@ static int fake_denied_many(struct provider_ctx *ctx, size_t n,
 	return -1;
 }
 
+/* not visible for its first two reads (a new id, eventual consistency) */
+static int slow_reads;
+
+static int fake_slow(struct provider_ctx *ctx, const char *id,
+		     const struct value *attrs, struct provider_result *out,
+		     struct err *err)
+{
+	int n;
+
+	pthread_mutex_lock(&mu);
+	n = ++slow_reads;
+	pthread_mutex_unlock(&mu);
+	if (n <= 2)
+		return err_set(err, ERR_NOT_FOUND, "%s does not exist", id);
+	return fake_read(ctx, "lg-b", attrs, out, err);
+}
+
 static const struct provider PROVS[] = {
+	{ .type = "Test::Slow", .read = fake_slow },
 	{ .type = "AWS::ECS::Service", .read = fake_read,
 	  .read_many = fake_denied_many },
 	{ .type = "AWS::Logs::LogGroup", .read = fake_read,
@@ -182,6 +201,19 @@ static const struct provider PROVS[] = {
 	{ .type = "Test::Holder", .read = fake_read },
 	{ .type = "Test::Claimer", .read = fake_read },
 };
+
+/* The shared listings (batchread.h) live with the real providers: none
+ * here, every fake read is a point read or its own read_many. */
+bool batchread_begin(struct aws_client *aws, const char *stack)
+{
+	(void)aws;
+	(void)stack;
+	return false;
+}
+
+void batchread_end(void)
+{
+}
 
 const struct provider *provider_find(const char *type)
 {
@@ -225,7 +257,7 @@ static const struct provider_claim CLAIMS[] = {
 };
 
 static const struct provider_relation RELS[] = {
-	{ "Items", false, item_name, aws_item, CLAIMS },
+	{ "Items", false, item_name, aws_item, CLAIMS, NULL },
 };
 
 const struct provider_relation *provider_relations(const char *type, size_t *n)
@@ -369,12 +401,15 @@ static const struct refresh_item *item(const struct refresh_result *r,
 	return NULL;
 }
 
+static double fresh_seconds = -1; /* the tests' records are all fresh */
+
 static void do_read(struct refresh_result *res, size_t batch_max)
 {
 	struct refresh_opts o;
 	struct err e = ERR_INIT;
 
 	memset(&o, 0, sizeof(o));
+	o.fresh_seconds = fresh_seconds;
 	o.stack = "s";
 	o.region = "us-east-1";
 	o.account = "123456789012";
@@ -402,6 +437,34 @@ static void put_owned(void)
 	put("C2", "Test::Claimer", "c-2", J("{\"Holder\":[\"h-2\"],\"Name\":\"sib2\"}"));
 	/* names another holder: its item on h-1 is nobody's */
 	put("C3", "Test::Claimer", "c-3", J("{\"Holder\":\"h-9\",\"Name\":\"stray\"}"));
+}
+
+/* A resource recorded moments ago and not visible yet is read again
+ * until it is; one still gone when its record is fresh_seconds old is
+ * gone. */
+static void test_fresh_not_visible_yet(void **unused)
+{
+	struct err e = ERR_INIT;
+	struct state_resource *recs;
+	struct refresh_result res;
+	size_t n, i;
+
+	(void)unused;
+	assert_int_equal(state_resource_list(ST, A, &recs, &n, &e), 0);
+	for (i = 0; i < n; i++)
+		if (strcmp(recs[i].logical_id, "C"))
+			assert_int_equal(state_resource_delete(ST, recs[i].logical_id,
+							       &e), 0);
+	put("New", "Test::Slow", "lg-b", J("{\"LogGroupName\":\"lg-b\"}"));
+	slow_reads = 0;
+	fresh_seconds = 1.0;
+	do_read(&res, 0);
+	fresh_seconds = -1;
+	assert_int_equal(item(&res, "New")->status, REFRESH_UNCHANGED);
+	assert_int_equal(slow_reads, 3);
+	/* lg-c really is gone: read again until its record was 1 s old */
+	assert_int_equal(item(&res, "C")->status, REFRESH_GONE);
+	assert_true(res.seconds >= 0.5);
 }
 
 static void test_relationship_owners(void **unused)
@@ -736,6 +799,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_snapshot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relationship_owners, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fresh_not_visible_yet, setup, teardown),
 		cmocka_unit_test(test_projection),
 		cmocka_unit_test(test_batch_limits),
 	};

@@ -221,6 +221,9 @@ static void test_registry(void **state)
 		"AWS::ECR::Repository", "AWS::IAM::Role", "AWS::IAM::ManagedPolicy",
 		"AWS::IAM::Policy", "AWS::IAM::RolePolicy",
 		"AWS::SecretsManager::Secret", "AWS::Logs::LogGroup",
+		"AWS::SSM::Parameter", "AWS::EC2::Instance", "AWS::EC2::KeyPair",
+		"AWS::IAM::InstanceProfile", "AWS::IAM::OIDCProvider",
+		"AWS::S3::Bucket", "AWS::S3::BucketPolicy",
 	};
 	size_t i, n = sizeof(supported) / sizeof(supported[0]);
 
@@ -237,7 +240,6 @@ static void test_registry(void **state)
 		assert_true(strcmp(schema_type_name(schema_at(i - 1)),
 				   schema_type_name(schema_at(i))) < 0);
 	assert_null(schema_at(n));
-	assert_null(schema_find("AWS::S3::Bucket"));
 	assert_null(schema_find("AWS::EC2::Vpc"));
 	assert_null(schema_find(""));
 	assert_null(schema_find(NULL));
@@ -1639,6 +1641,27 @@ static void test_coerce_impossible(void **state)
 	assert_ptr_equal(schema_coerce(td, A, props), props);
 }
 
+static void test_coerce_task_sizes(void **state)
+{
+	const struct schema_type *td = schema_find("AWS::ECS::TaskDefinition");
+	struct value *props;
+
+	(void)state;
+	/* ECS stores "1 vCPU" as 1024 CPU units and "0.5 GB" as 512 MiB */
+	props = M("Cpu", S("1 vCPU"), "Memory", S("0.5gb"), NULL);
+	assert_string_equal(json_of(schema_coerce(td, A, props)),
+			    "{\"Cpu\":\"1024\",\"Memory\":\"512\"}");
+	props = M("Cpu", S(".25 vcpu"), "Memory", S("2 GB"), NULL);
+	assert_string_equal(json_of(schema_coerce(td, A, props)),
+			    "{\"Cpu\":\"256\",\"Memory\":\"2048\"}");
+	/* plain numbers, unknown units and other types are left alone */
+	props = M("Cpu", S("256"), "Memory", S("1 TB"), NULL);
+	assert_ptr_equal(schema_coerce(td, A, props), props);
+	assert_string_equal(json_of(schema_coerce(schema_find("AWS::ECS::Cluster"), A,
+						  M("ClusterName", S("1gb"), NULL))),
+			    "{\"ClusterName\":\"1gb\"}");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1684,6 +1707,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_coerce_task_definition, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_coerce_untouched, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_coerce_impossible, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_coerce_task_sizes, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -281,9 +281,7 @@ def _known_refs(st, now):
     out = set()
     for by_id in st['resources'].values():
         for res in by_id.values():
-            if not _visible(res, now) and not res.get('gone_at'):
-                continue
-            if res.get('gone_at') and res['gone_at'] <= now:
+            if not _visible(res, now):
                 continue
             for v in res['props'].values():
                 if isinstance(v, str) and (v.startswith('arn:') or v.startswith('https://')):
@@ -316,7 +314,7 @@ def _missing_ref(ctx, st, model):
             parts = ref.split(':')
             if len(parts) < 6 or parts[2] in _NATIVE_SERVICES or not parts[4]:
                 continue
-            if parts[4] in ('aws',):
+            if parts[4] == 'aws':
                 continue   # AWS managed (arn:aws:kms:...:aws:...)
         if ref not in known:
             return ref

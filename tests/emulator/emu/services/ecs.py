@@ -312,16 +312,22 @@ ROLE_RE = re.compile(r'^arn:aws:iam::(\d{12}):role/(?:[^/]+/)*([^/]+)$')
 NEVER = 1e18    # "not before the end of time" that JSON can store
 
 
-def _role_usable_at(ctx, arn):
+def _role_usable_at(ctx, arn, names_ok=False):
     """When ECS can first assume role `arn`: 0 (now), a time, NEVER (no such
-    role) or None (not a role ARN)."""
+    role) or None (not a role ARN). names_ok: a bare role name is taken too
+    (taskRoleArn and CreateService's role are "the short name or full ARN
+    of the IAM role"; executionRoleArn is an ARN only)."""
     m = ROLE_RE.match(arn or '')
-    if not m:
+    if not m and names_ok and arn and re.fullmatch(r'[\w+=,.@-]{1,64}', arn):
+        name = arn
+    elif not m:
         return None
-    if m.group(1) != ctx.account:
+    elif m.group(1) != ctx.account:
         return 0
+    else:
+        name = m.group(2)
     roles = ctx.store('iam').get('roles') or {}
-    role = roles.get(m.group(2))
+    role = roles.get(name)
     if role is None:
         return NEVER
     window = float(ctx.config.get('iam_propagation_seconds') or 0)
@@ -331,10 +337,10 @@ def _role_usable_at(ctx, arn):
     return 0
 
 
-def _role_check(ctx, arn, make_error):
+def _role_check(ctx, arn, make_error, names_ok=False):
     if not arn:
         return
-    at = _role_usable_at(ctx, arn)
+    at = _role_usable_at(ctx, arn, names_ok)
     if at is None or at > ctx.now():
         raise make_error(arn)
 
@@ -343,8 +349,9 @@ def _td_roles_ready(ctx, td):
     """(time when every role of `td` can be assumed or None if now, the
     blocking role ARN)."""
     ready, blocker = None, None
-    for arn in (td.get('executionRoleArn'), td.get('taskRoleArn')):
-        at = _role_usable_at(ctx, arn) if arn else None
+    for arn, names_ok in ((td.get('executionRoleArn'), False),
+                          (td.get('taskRoleArn'), True)):
+        at = _role_usable_at(ctx, arn, names_ok) if arn else None
         if at and at > ctx.now() and (ready is None or at > ready):
             ready, blocker = at, arn
     return ready, blocker
@@ -545,7 +552,7 @@ def register_task_definition(ctx, params):
             raise _client(f'Invalid compatibility: {compat}')
     _container_rules(cds, compat, mem, params.get('executionRoleArn'))
     _role_check(ctx, params.get('executionRoleArn'), _td_role_error)
-    _role_check(ctx, params.get('taskRoleArn'), _td_role_error)
+    _role_check(ctx, params.get('taskRoleArn'), _td_role_error, names_ok=True)
     vol_names = set()
     for v in params.get('volumes') or []:
         if not v.get('name'):
@@ -933,7 +940,7 @@ def create_service(ctx, params):
         raise _invalid('Creation of service was not idempotent.')
     td = _td_for_service(ctx, params.get('taskDefinition'), launch)
     if params.get('role'):
-        _role_check(ctx, params['role'], _svc_role_error)
+        _role_check(ctx, params['role'], _svc_role_error, names_ok=True)
     net = _check_network(ctx, td, params.get('networkConfiguration'), launch)
     tags = _merge_tags([], params.get('tags'))
     dc = params.get('deploymentConfiguration') or {}
