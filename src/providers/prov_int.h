@@ -23,7 +23,9 @@ extern const struct provider prov_ec2_vpc, prov_ec2_subnet, prov_ec2_igw,
 	prov_ec2_vpc_endpoint, prov_ecs_cluster, prov_ecs_task_definition,
 	prov_ecs_service, prov_ecr_repository, prov_iam_role,
 	prov_iam_managed_policy, prov_iam_policy, prov_iam_role_policy,
-	prov_sm_secret, prov_logs_log_group;
+	prov_sm_secret, prov_logs_log_group, prov_ssm_parameter,
+	prov_ec2_instance, prov_ec2_key_pair, prov_iam_instance_profile,
+	prov_iam_oidc_provider, prov_s3_bucket, prov_s3_bucket_policy;
 /* The generic provider (cloudcontrol.c): provider_find() returns it for
  * every provisionable type without a native provider; it works from
  * ctx->type and the type's registry schema. */

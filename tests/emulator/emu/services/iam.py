@@ -986,4 +986,10 @@ def inventory(store):
     for kind, key in (('user', 'users'), ('group', 'groups')):
         for name in sorted(store.get(key, {})):
             out.append({'service': 'iam', 'type': kind, 'id': name})
+    out.extend(_oidc.inventory_of(store))   # iam_oidc.py
     return out
+
+
+# OpenID Connect providers: emu/services/iam_oidc.py
+from emu.services import iam_oidc as _oidc  # noqa: E402
+HANDLERS.update(_oidc.EXTRA_HANDLERS)
