@@ -10,6 +10,8 @@ SECRET = 'pfk-Zq8vN3-not-a-real-key-5f1c'
 def template_types(path):
     """Resource types a template declares, counted from its text (not by cairn)."""
     counts = {}
-    for m in re.finditer(r'^\s+Type:\s+(AWS::\S+)', open(path).read(), re.M):
+    # a resource type has three parts; a parameter's Type may be
+    # AWS::SSM::Parameter::Value<...> or AWS::EC2::VPC::Id
+    for m in re.finditer(r'^\s+Type:\s+(AWS::\w+::\w+)\s*$', open(path).read(), re.M):
         counts[m.group(1)] = counts.get(m.group(1), 0) + 1
     return counts
