@@ -246,4 +246,30 @@ struct value *sg_rules_to_template(struct arena *a, const struct sg_rules *r,
 				   bool egress);
 bool sg_rule_is_default_egress(const struct sg_rule *r);
 
+/* ---- IAM authorization details (iam_batch.c; batchread.h) */
+void iam_details_begin(struct aws_client *aws);
+void iam_details_end(void);
+/* AWS::IAM::Role read_many from one GetAccountAuthorizationDetails
+ * listing; point(), the type's read, for what the listing cannot answer
+ * (Description / MaxSessionDuration recorded, a role the listing lacks, no
+ * listing). */
+int iam_role_read_many(struct provider_ctx *ctx, size_t n,
+		       const char *const *ids, struct provider_result *outs,
+		       int (*point)(struct provider_ctx *, const char *,
+				    const struct value *,
+				    struct provider_result *, struct err *),
+		       struct err *err);
+
+/* ---- Secrets Manager listing (secrets_batch.c; batchread.h) */
+void secrets_list_begin(const char *stack);
+void secrets_list_end(void);
+/* AWS::SecretsManager::Secret read_many from one ListSecrets listing of
+ * the stack's secrets; point() for what it lacks or may be stale for. */
+int secrets_read_many(struct provider_ctx *ctx, size_t n,
+		      const char *const *ids, struct provider_result *outs,
+		      int (*point)(struct provider_ctx *, const char *,
+				   const struct value *,
+				   struct provider_result *, struct err *),
+		      struct err *err);
+
 #endif

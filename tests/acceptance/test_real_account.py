@@ -56,10 +56,6 @@ def test_fresh_account_ecs_service_linked_role(emu, cairn):
     assert role['Path'] == '/aws-service-role/ecs.amazonaws.com/'
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    'cairn bug: refresh takes NotFound for a resource created moments ago as '
-    '"gone" (no retry within the consistency window), so a plan right after an '
-    'apply wants to create the newest resources again'))
 def test_plan_right_after_apply_under_eventual_consistency(emu, cairn):
     """Two seconds of eventual consistency everywhere (AWS sometimes takes that):
     apply copes; the plan that follows at once must show no change."""
@@ -86,19 +82,13 @@ def test_apply_copes_with_eventual_consistency(emu, cairn):
     finally:
         from conftest import VISIBILITY_DELAY
         emu.control('config', {'visibility_delay': VISIBILITY_DELAY})
-    # (a destroy at once, settle=False, would meet the refresh bug above: the
-    # newest resource reads as gone, is left out, and DeleteCluster then retries
-    # ClusterContainsServicesException without end)
-    d = cairn('destroy', TPL, '--auto-approve', *common)
+    # a destroy at once: the newest resources must not read as gone (and be
+    # left out, DeleteCluster then blocked by the service)
+    d = cairn('destroy', TPL, '--auto-approve', *common, settle=False)
     assert d.rc == 0, d
     assert inventory_counts(emu) == {}, emu.control('inventory')
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    'cairn bug: after a crash, the look for what the lost create made trusts a '
-    'NotFound answered within the consistency window, creates again and fails '
-    'with ResourceAlreadyExistsException (log group; also secrets, ECR '
-    'repositories, IAM roles)'))
 def test_crash_recovery_under_eventual_consistency(emu, cairn):
     import signal
     emu.reset()

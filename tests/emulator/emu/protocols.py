@@ -39,6 +39,7 @@ TARGET_PREFIX = {
     'Logs_20140328': 'logs',
     'secretsmanager': 'secretsmanager',
     'CloudApiService': 'cloudcontrol',   # signing name cloudcontrolapi
+    'ResourceGroupsTaggingAPI_20170126': 'resourcegroupstaggingapi',   # signing name tagging
     'AmazonSSM': 'ssm',
 }
 QUERY_VERSION = {'2016-11-15': 'ec2', '2010-05-08': 'iam', '2011-06-15': 'sts'}
