@@ -209,3 +209,128 @@ fail:
 	}
 	return -1;
 }
+
+/*
+ * Dynamic references ("Using dynamic references to specify template
+ * values", CloudFormation user guide):
+ *   ssm:parameter-name[:version]            (String / StringList)
+ *   ssm-secure:parameter-name[:version]     (SecureString)
+ *   secretsmanager:secret-id[:SecretString[:json-key[:version-stage[:version-id]]]]
+ * secret-id is a name or a full ARN (which has colons of its own). The value
+ * is read with ssm:GetParameter (WithDecryption) or
+ * secretsmanager:GetSecretValue and returned in a; the caller marks it
+ * sensitive.
+ */
+static int split_fields(struct arena *a, const char *s, const char **f,
+			size_t max)
+{
+	size_t n = 0;
+
+	while (n < max) {
+		const char *c = strchr(s, ':');
+		f[n++] = c ? arena_strndup(a, s, (size_t)(c - s)) : arena_strdup(a, s);
+		if (!c)
+			break;
+		s = c + 1;
+	}
+	return (int)n;
+}
+
+static int resolve_ssm(struct aws_client *c, struct arena *a, const char *spec,
+		       const char **out, struct err *err)
+{
+	struct value *p = value_new_map(a), *r, *t;
+	const struct value *par;
+
+	/* name[:version]: GetParameter takes the same "name:version" form */
+	t = value_new_string(a, spec);
+	value_map_set(a, p, "Name", t);
+	value_map_set(a, p, "WithDecryption", value_new_bool(a, true));
+	if (!(r = aws_call(c, "ssm", "GetParameter", p, a, err)))
+		return -1;
+	par = value_map_get(r, "Parameter");
+	*out = value_str(value_map_get(par, "Value"));
+	if (!*out)
+		return err_set(err, ERR_AWS, "ssm:GetParameter answered no value");
+	return 1;
+}
+
+static int resolve_secret(struct aws_client *c, struct arena *a,
+			  const char *spec, const char **out, struct err *err)
+{
+	const char *f[12] = { 0 }, *id, *field, *key, *stage, *version;
+	struct value *p = value_new_map(a), *r;
+	int n = split_fields(a, spec, f, 12), k;
+
+	if (!strcmp(f[0], "arn") && n >= 7) {
+		/* arn:partition:secretsmanager:region:account:secret:name-XXXXXX */
+		id = arena_sprintf(a, "%s:%s:%s:%s:%s:%s:%s", f[0], f[1], f[2], f[3],
+				   f[4], f[5], f[6]);
+		k = 7;
+	} else {
+		id = f[0];
+		k = 1;
+	}
+	field = k < n ? f[k] : "";
+	key = k + 1 < n ? f[k + 1] : "";
+	stage = k + 2 < n ? f[k + 2] : "";
+	version = k + 3 < n ? f[k + 3] : "";
+	if (*field && strcmp(field, "SecretString"))
+		return err_set(err, ERR_VALIDATION,
+			       "only SecretString can be referenced, not \"%s\"", field);
+	value_map_set(a, p, "SecretId", value_new_string(a, id));
+	if (*stage)
+		value_map_set(a, p, "VersionStage", value_new_string(a, stage));
+	if (*version)
+		value_map_set(a, p, "VersionId", value_new_string(a, version));
+	if (!(r = aws_call(c, "secretsmanager", "GetSecretValue", p, a, err)))
+		return -1;
+	*out = value_str(value_map_get(r, "SecretString"));
+	if (!*out)
+		return err_set(err, ERR_VALIDATION, "secret \"%s\" has no SecretString", id);
+	if (*key) {
+		struct value *doc = value_from_json(a, *out, strlen(*out), 0, err);
+		const struct value *v;
+		if (!doc || doc->kind != VALUE_MAP)
+			return err_set(err, ERR_VALIDATION,
+				       "secret \"%s\" is not a JSON object, so it has "
+				       "no key \"%s\"", id, key);
+		v = value_map_get(doc, key);
+		if (!v || !value_str(v))
+			return err_set(err, ERR_VALIDATION,
+				       "secret \"%s\" has no string key \"%s\"", id, key);
+		*out = value_str(v);
+	}
+	return 1;
+}
+
+int tmplopts_dynamic_ref(void *ud, struct arena *a, const char *ref,
+			 const char **out, struct err *err)
+{
+	struct tmplopts_azs *z = ud;
+	struct aws_client *c = NULL;
+	int got = params_client(z, &c, err), rc;
+
+	if (got <= 0)
+		goto fail;
+	if (!strncmp(ref, "ssm:", 4))
+		rc = resolve_ssm(c, a, ref + 4, out, err);
+	else if (!strncmp(ref, "ssm-secure:", 11))
+		rc = resolve_ssm(c, a, ref + 11, out, err);
+	else if (!strncmp(ref, "secretsmanager:", 15))
+		rc = resolve_secret(c, a, ref + 15, out, err);
+	else
+		return err_set(err, ERR_VALIDATION,
+			       "unknown dynamic reference service (ssm, ssm-secure, "
+			       "secretsmanager)");
+	if (rc >= 0)
+		return rc;
+	got = -1;
+fail:
+	if (got == 0 || (!z->aws_client && err->code == ERR_AUTH &&
+			 strstr(err->msg, "no AWS credentials found"))) {
+		err_clear(err);
+		return 0;
+	}
+	return -1;
+}

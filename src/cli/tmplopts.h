@@ -84,6 +84,10 @@ struct tmplopts {
 int tmplopts_aws_params(void *ud, struct arena *a, struct tmpl_aws_param *ps,
 			size_t n, struct err *err);
 
+/* tmpl_ctx.dynamic_ref for a command that talks to AWS (awsparams.c). */
+int tmplopts_dynamic_ref(void *ud, struct arena *a, const char *ref,
+			 const char **out, struct err *err);
+
 void tmplopts_init(struct tmplopts *o);
 void tmplopts_release(struct tmplopts *o);
 

@@ -183,6 +183,10 @@ static void inst_result(struct provider_ctx *ctx, const char *id,
 static void inst_remember(struct provider_ctx *ctx, struct value *attrs,
 			  const struct value *props)
 {
+	/* whether the template named security groups at all: without them
+	 * the instance gets the VPC's default group, which is no drift */
+	value_map_set(ctx->arena, attrs, "cairn:SecurityGroupIds",
+		      value_new_bool(ctx->arena, pv_has(props, "SecurityGroupIds")));
 	if (pv(props, "BlockDeviceMappings"))
 		value_map_set(ctx->arena, attrs, "cairn:BlockDeviceMappings",
 			      (struct value *)pv(props, "BlockDeviceMappings"));
@@ -195,7 +199,8 @@ static void inst_carry(struct provider_ctx *ctx, struct value *attrs,
 		       const struct value *recorded)
 {
 	static const char *const keys[] = { "cairn:BlockDeviceMappings",
-					    "cairn:MetadataOptions", NULL };
+					    "cairn:MetadataOptions",
+					    "cairn:SecurityGroupIds", NULL };
 	size_t i;
 
 	for (i = 0; keys[i]; i++)
@@ -412,6 +417,11 @@ static int inst_read(struct provider_ctx *ctx, const char *id,
 		value_map_set(ctx->arena, out->props, "MetadataOptions", mo);
 	}
 	value_map_del(out->attrs, "cairn:live-metadata");
+	{
+		const struct value *sg = value_map_get(attrs, "cairn:SecurityGroupIds");
+		if (sg && sg->kind == VALUE_BOOL && !sg->u.b)
+			value_map_del(out->props, "SecurityGroupIds");
+	}
 	return 0;
 }
 

@@ -70,8 +70,11 @@ static struct value *put_params(struct provider_ctx *ctx, const char *name,
 	return p;
 }
 
+/* GetAtt Value keeps the secrecy of what it was made from: a value built
+ * from a dynamic reference or a NoEcho parameter is sensitive, so the state
+ * keeps only its fingerprint. */
 static void param_result(struct provider_ctx *ctx, const char *name,
-			 const char *type, const char *value,
+			 const char *type, const char *value, bool secret,
 			 struct provider_result *out)
 {
 	struct arena *a = ctx->arena;
@@ -81,7 +84,28 @@ static void param_result(struct provider_ctx *ctx, const char *name,
 	out->attrs = value_new_map(a);
 	ps(a, out->attrs, "Ref", name);
 	ps(a, out->attrs, "Type", type);
-	ps(a, out->attrs, "Value", value);
+	if (value) {
+		struct value *v = value_new_string(a, value);
+		v->sensitive = secret;
+		value_map_set(a, out->attrs, "Value", v);
+	}
+}
+
+static bool value_secret(const struct value *props)
+{
+	const struct value *v = pv(props, "Value");
+
+	return v && v->sensitive;
+}
+
+/* Whether the recorded Value attribute was a secret (kept as a
+ * fingerprint). */
+static bool recorded_secret(const struct value *attrs)
+{
+	const struct value *v = value_map_get(attrs, "Value");
+	const char *s = value_str(v);
+
+	return v && (v->sensitive || (s && !strncmp(s, "hmac-sha256:", 12)));
 }
 
 static int param_create(struct provider_ctx *ctx, const struct value *props,
@@ -94,7 +118,7 @@ static int param_create(struct provider_ctx *ctx, const struct value *props,
 	if (!pcall(ctx, "ssm", "PutParameter", p, err))
 		return -1;
 	param_result(ctx, name, pv_str(props, "Type"), pv_str(props, "Value"),
-		     out);
+		     value_secret(props), out);
 	return 0;
 }
 
@@ -117,16 +141,20 @@ static int param_read(struct provider_ctx *ctx, const char *id,
 	struct value *p = value_new_map(a), *r, *t, *tl;
 	const struct value *par;
 
-	(void)attrs;
 	ps(a, p, "Name", id);
 	if (!(r = pcall(ctx, "ssm", "GetParameter", p, err)))
 		return -1;
 	par = pv(r, "Parameter");
-	param_result(ctx, id, pv_str(par, "Type"), pv_str(par, "Value"), out);
+	param_result(ctx, id, pv_str(par, "Type"), pv_str(par, "Value"),
+		     recorded_secret(attrs), out);
 	out->props = value_new_map(a);
 	ps(a, out->props, "Name", id);
 	ps(a, out->props, "Type", pv_str(par, "Type"));
-	ps(a, out->props, "Value", pv_str(par, "Value"));
+	if (pv_str(par, "Value")) {
+		struct value *v = value_new_string(a, pv_str(par, "Value"));
+		v->sensitive = recorded_secret(attrs);
+		value_map_set(a, out->props, "Value", v);
+	}
 	if (pv_str(par, "DataType") && strcmp(pv_str(par, "DataType"), "text"))
 		ps(a, out->props, "DataType", pv_str(par, "DataType"));
 	if (!(tl = param_tags(ctx, id, err)))
@@ -160,7 +188,7 @@ static int param_update(struct provider_ctx *ctx, const char *id,
 	if (param_update_tags(ctx, id, old_props, new_props, err) < 0)
 		return -1;
 	param_result(ctx, id, pv_str(new_props, "Type"),
-		     pv_str(new_props, "Value"), out);
+		     pv_str(new_props, "Value"), value_secret(new_props), out);
 	return 0;
 }
 
@@ -192,7 +220,7 @@ static int param_find(struct provider_ctx *ctx, const struct value *props,
 	if (!tags_owned(ctx, tl))
 		return prov_foreign(ctx, name, tl, out, err);
 	param_result(ctx, name, pv_str(props, "Type"), pv_str(props, "Value"),
-		     out);
+		     value_secret(props), out);
 	return 0;
 }
 

@@ -1879,6 +1879,67 @@ static void ev_init(struct ev *e, struct arena *a, const struct template *t,
 	e->cond_chain = arena_alloc(a, (nc + 1) * sizeof(size_t));
 }
 
+/* Dynamic references in v (resource properties), resolved through the
+ * context's hook; a string that held one comes back sensitive. */
+static struct value *resolve_dynamic(struct ev *e, struct value *v)
+{
+	size_t i;
+
+	if (!v)
+		return v;
+	if (v->kind == VALUE_LIST) {
+		for (i = 0; i < v->u.list.n; i++)
+			v->u.list.items[i] = resolve_dynamic(e, v->u.list.items[i]);
+		return v;
+	}
+	if (v->kind == VALUE_MAP) {
+		for (i = 0; i < v->u.map.n; i++)
+			v->u.map.items[i].val = resolve_dynamic(e, v->u.map.items[i].val);
+		return v;
+	}
+	if (v->kind != VALUE_STRING || !strstr(v->u.str.s, "{{resolve:"))
+		return v;
+	{
+		struct strbuf sb = STRBUF_INIT;
+		const char *s = v->u.str.s, *at;
+		struct value *out;
+		while ((at = strstr(s, "{{resolve:")) != NULL) {
+			const char *end = strstr(at, "}}"), *got = NULL;
+			struct err rerr = ERR_INIT;
+			char *ref;
+			int rc;
+			if (!end) {
+				everr(e, &v->mark, "dynamic reference without \"}}\"");
+				strbuf_release(&sb);
+				return v;
+			}
+			strbuf_add(&sb, s, (size_t)(at - s));
+			ref = arena_strndup(e->a, at + 10, (size_t)(end - at - 10));
+			rc = e->ctx->dynamic_ref(e->ctx->dynamic_ref_ud, e->a, ref, &got,
+						 &rerr);
+			if (rc < 0) {
+				everr(e, &v->mark, "{{resolve:%s}}: %s", ref, rerr.msg);
+				strbuf_release(&sb);
+				return v;
+			}
+			if (rc == 0) {
+				explicit_bzero(sb.buf, sb.len);
+				strbuf_release(&sb);
+				return unknown(e, "a dynamic reference", &v->mark, true);
+			}
+			strbuf_addstr(&sb, got);
+			s = end + 2;
+		}
+		strbuf_addstr(&sb, s);
+		out = value_new_stringn(e->a, sb.buf, sb.len);
+		explicit_bzero(sb.buf, sb.len);
+		strbuf_release(&sb);
+		out->mark = v->mark;
+		out->sensitive = 1;
+		return out;
+	}
+}
+
 static void eval_resource_props(struct ev *e, struct tmpl_eval_resource *er)
 {
 	const struct tmpl_resource *r = er->res;
@@ -1895,6 +1956,8 @@ static void eval_resource_props(struct ev *e, struct tmpl_eval_resource *er)
 		if (r->schema && er->properties && er->properties != NOVALUE)
 			er->properties = schema_coerce(r->schema, e->a,
 						       er->properties);
+		if (e->ctx->dynamic_ref && er->properties && er->properties != NOVALUE)
+			er->properties = resolve_dynamic(e, er->properties);
 	}
 	strbuf_reset(&e->path);
 	eval_depends_on(e, r);
