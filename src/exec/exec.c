@@ -32,6 +32,7 @@
 #include "cairn/log.h"
 #include "cairn/provider.h"
 #include "cairn/xalloc.h"
+#include "settle.h"
 
 
 enum node_kind { NODE_APPLY, NODE_DELETE };
@@ -62,6 +63,7 @@ struct node {
 	char status[128]; /* provider status; guarded by the pool mutex */
 	int64_t intent_id;
 	bool adopt_first; /* a crashed run's token: try find() first */
+	bool adopt_settle; /* its intent is recent: a NotFound may be lag */
 	const char *token;
 	/* results, copied into the run arena by the main thread */
 	const char *new_physical_id;
@@ -100,6 +102,7 @@ struct exec {
 	struct tmpl_index open_idx;
 	const char **open_tokens;
 	int64_t *open_ids;
+	const char **open_at; /* when each intent was written */
 	/* pool */
 	pthread_mutex_t mu;
 	pthread_cond_t work_cv, done_cv;
@@ -490,21 +493,50 @@ static void foreign_hint(const struct exec *x, const struct node *n,
 	e->code = ERR_ALREADY_EXISTS;
 }
 
+/* find(), and when `settle` (a recent create intent, or a create that
+ * answered "already exists") a NotFound, or nothing found, is read again
+ * with backoff for a bounded time (src/exec/settle.c): right after a
+ * create AWS may not list the resource yet, and "nothing was created"
+ * would then mean a duplicate, or an endless delete of what depends on
+ * it. Returns find()'s result. */
+static int find_settled(const struct provider *prov, struct provider_ctx *pc,
+			const struct value *props, bool settle,
+			struct provider_result *res, struct err *ferr)
+{
+	struct settle s;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	rc = prov->find(pc, props, res, ferr);
+	if (!settle)
+		return rc;
+	settle_start(&s, pc->cancel);
+	while (((rc < 0 && ferr->code == ERR_NOT_FOUND) ||
+		(rc == 0 && !res->physical_id)) &&
+	       settle_again(&s)) {
+		log_debug("%s: not found %d time(s); the create may not be "
+			  "visible yet, looking again", pc->logical_id, s.tries);
+		memset(res, 0, sizeof(*res));
+		err_clear(ferr);
+		rc = prov->find(pc, props, res, ferr);
+	}
+	return rc;
+}
+
 /* Looks for the resource a crashed run or a lost answer left behind
  * (provider find: by token, tags or generated name) and adopts it. Never
  * the resource being replaced: that one is recorded and goes later. A
  * resource find() says exists but is not this stack's fails the job
  * (true, j->rc -1) with the import hint: it is never adopted. */
 static bool try_adopt(const struct exec *x, const struct node *n,
-		      struct provider_ctx *pc, struct job *j)
+		      struct provider_ctx *pc, struct job *j, bool settle)
 {
 	struct provider_result res;
 	struct err ferr = ERR_INIT;
 
 	if (!n->prov->find)
 		return false;
-	memset(&res, 0, sizeof(res));
-	if (n->prov->find(pc, j->props, &res, &ferr) < 0) {
+	if (find_settled(n->prov, pc, j->props, settle, &res, &ferr) < 0) {
 		if (ferr.code != ERR_ALREADY_EXISTS)
 			return false;
 		foreign_hint(x, n, res.physical_id, &ferr);
@@ -570,7 +602,7 @@ static void run_job(struct exec *x, struct job *j)
 	}
 	/* create (or the new half of a replace): adopt what a crashed run
 	 * made with this token before creating anything */
-	if (n->adopt_first && try_adopt(x, n, &pc, j))
+	if (n->adopt_first && try_adopt(x, n, &pc, j, n->adopt_settle))
 		return;
 	j->rc = n->prov->create(&pc, j->props, &j->res, &j->err);
 	/* "already exists" (or "already associated") after a lost answer:
@@ -578,7 +610,7 @@ static void run_job(struct exec *x, struct job *j)
 	 * this resource (its cairn tags, or keys that are all this stack's) */
 	if (j->rc && (j->err.code == ERR_ALREADY_EXISTS ||
 		      j->err.code == ERR_CONFLICT) &&
-	    try_adopt(x, n, &pc, j))
+	    try_adopt(x, n, &pc, j, j->err.code == ERR_ALREADY_EXISTS))
 		return;
 	/* something by that name exists and nothing says it is ours: say
 	 * how to take it over on purpose. Not for a replacement, whose old
@@ -989,6 +1021,7 @@ static int start_node(struct exec *x, size_t i, struct exec_result *res,
 	/* a crashed run's open create intent: reuse its token so the
 	 * provider's idempotency and find() recognise what it made */
 	n->adopt_first = false;
+	n->adopt_settle = false;
 	if (n->kind == NODE_APPLY && n->pr->action != PLAN_UPDATE &&
 	    tmpl_index_get(&x->open_idx, n->logical_id, &oi)) {
 		struct state_outcome out = { false, NULL, NULL, "Interrupted",
@@ -997,6 +1030,7 @@ static int start_node(struct exec *x, size_t i, struct exec_result *res,
 		if (state_journal_outcome(x->state, x->open_ids[oi], &out, err))
 			return -1;
 		n->adopt_first = true;
+		n->adopt_settle = settle_recent(x->open_at[oi]);
 	} else if (n->kind == NODE_APPLY && n->pr->action != PLAN_UPDATE) {
 		bool failed_before = false;
 		n->token = uncertain_token(x, n->logical_id, &failed_before);
@@ -1064,6 +1098,7 @@ static int load_state(struct exec *x, struct err *err)
 		return -1;
 	x->open_tokens = arena_alloc(x->a, (nopen + 1) * sizeof(char *));
 	x->open_ids = arena_alloc(x->a, (nopen + 1) * sizeof(int64_t));
+	x->open_at = arena_alloc(x->a, (nopen + 1) * sizeof(char *));
 	for (i = 0; i < nopen; i++) {
 		struct state_outcome out = { false, NULL, NULL, "Interrupted",
 					     "the run that sent it stopped before AWS answered" };
@@ -1105,6 +1140,7 @@ static int load_state(struct exec *x, struct err *err)
 			}
 			x->open_tokens[i] = open[i].client_token;
 			x->open_ids[i] = open[i].id;
+			x->open_at[i] = open[i].at;
 			tmpl_index_put(x->a, &x->open_idx, open[i].logical_id, i);
 			continue;
 		}
@@ -1401,7 +1437,11 @@ int exec_adopt_open_creates(struct arena *a, const struct tmpl_stack *st,
 		/* found by tags or name; the types without find() create with
 		 * an idempotency token (or are idempotent themselves), so the
 		 * same create call returns what the stopped run made */
-		if ((prov->find ? prov->find(&pc, props, &res, &ferr) :
+		/* a recent intent's NotFound is uncertain, not "nothing
+		 * was created": find again until the bounded wait is over */
+		if ((prov->find ? find_settled(prov, &pc, props,
+					       settle_recent(e->at), &res,
+					       &ferr) :
 				  prov->create(&pc, props, &res, &ferr)) < 0 ||
 		    !res.physical_id)
 			continue;

@@ -16,12 +16,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cairn/batchread.h"
 #include "cairn/log.h"
 #include "cairn/provider.h"
 #include "cairn/refresh.h"
 #include "cairn/schema.h"
 #include "cairn/strbuf.h"
 #include "cairn/xalloc.h"
+#include "settle.h"
 
 const char *refresh_status_name(enum refresh_status s)
 {
@@ -416,6 +418,7 @@ static void read_single(struct pool *pl, struct job *j, size_t k)
 	struct provider_ctx pc;
 
 	job_ctx(pl, j, r->logical_id, &pc);
+	pc.recorded = (const struct value *const *)&r->properties;
 	err_clear(&j->errs[k]);
 	memset(&j->outs[k], 0, sizeof(j->outs[k]));
 	if (j->prov->read(&pc, r->physical_id, r->attributes, &j->outs[k],
@@ -432,12 +435,17 @@ static void run_job(struct pool *pl, struct job *j)
 
 	if (j->batch) {
 		const char **ids = arena_alloc(j->arena, j->n * sizeof(*ids));
+		const struct value **rec =
+			arena_alloc(j->arena, j->n * sizeof(*rec));
 		struct provider_ctx pc;
 		struct err e = ERR_INIT;
-		for (k = 0; k < j->n; k++)
+		for (k = 0; k < j->n; k++) {
 			ids[k] = pl->recs[j->idx[k]].physical_id;
+			rec[k] = pl->recs[j->idx[k]].properties;
+		}
 		job_ctx(pl, j, arena_sprintf(j->arena, "(%zu resources)", j->n),
 			&pc);
+		pc.recorded = rec;
 		memset(j->outs, 0, j->n * sizeof(*j->outs));
 		if (j->prov->read_many(&pc, j->n, ids, j->outs, &e) == 0) {
 			for (k = 0; k < j->n; k++)
@@ -464,6 +472,46 @@ static void run_job(struct pool *pl, struct job *j)
 		read_single(pl, j, k);
 }
 
+/* A NotFound for a resource the state says was created or changed
+ * recently may be AWS's eventual consistency, not a deletion: read it
+ * again with backoff (src/exec/settle.c) before it counts as gone, so a
+ * plan right after an apply never turns it into a create. */
+static void settle_not_found(struct pool *pl, struct job *j)
+{
+	size_t k;
+
+	for (k = 0; k < j->n; k++) {
+		const struct state_resource *r = &pl->recs[j->idx[k]];
+		struct settle s;
+		if (j->rcs[k] != (int)ERR_NOT_FOUND ||
+		    !settle_recent(r->updated_at))
+			continue;
+		settle_start(&s, NULL);
+		while (j->rcs[k] == (int)ERR_NOT_FOUND && settle_again(&s)) {
+			log_debug("refresh: %s %s not found %d time(s) since "
+				  "its change at %s; reading again",
+				  r->type, r->logical_id, s.tries, r->updated_at);
+			if (j->prov->read) {
+				read_single(pl, j, k);
+			} else {
+				struct provider_ctx pc;
+				struct err e = ERR_INIT;
+				job_ctx(pl, j, r->logical_id, &pc);
+				memset(&j->outs[k], 0, sizeof(j->outs[k]));
+				if (j->prov->read_many(&pc, 1, &r->physical_id,
+						       &j->outs[k], &e) < 0) {
+					j->rcs[k] = e.code ? (int)e.code
+							   : (int)ERR_INTERNAL;
+					j->errs[k] = e;
+				} else {
+					j->rcs[k] = j->outs[k].physical_id
+						? 0 : (int)ERR_NOT_FOUND;
+				}
+			}
+		}
+	}
+}
+
 static void *worker(void *arg)
 {
 	struct pool *pl = arg;
@@ -476,6 +524,7 @@ static void *worker(void *arg)
 		if (!j)
 			return NULL;
 		run_job(pl, j);
+		settle_not_found(pl, j);
 	}
 }
 
@@ -940,7 +989,7 @@ int refresh_read(struct arena *a, struct state *st, struct aws_client *aws,
 	struct pool pl;
 	pthread_t *threads;
 	size_t n, i, k, nthreads, started = 0;
-	bool *done;
+	bool *done, tagging;
 	double t0 = now_s();
 
 	memset(res, 0, sizeof(*res));
@@ -1012,6 +1061,10 @@ int refresh_read(struct arena *a, struct state *st, struct aws_client *aws,
 	}
 	free(done);
 
+	/* account-wide listings shared by the reads (batchread.h): the
+	 * stack's tags in a few tag:GetResources pages, listed while the
+	 * reads run; IAM's authorization details on first use */
+	tagging = batchread_begin(aws, o->stack);
 	nthreads = o->parallelism > 0 ? (size_t)o->parallelism : 4;
 	if (nthreads > pl.njobs)
 		nthreads = pl.njobs;
@@ -1029,6 +1082,8 @@ int refresh_read(struct arena *a, struct state *st, struct aws_client *aws,
 	free(threads);
 	pthread_mutex_destroy(&pl.mu);
 	reread_fresh(&pl);
+	if (tagging)
+		batchread_end();
 
 	for (i = 0; i < pl.njobs; i++) {
 		struct job *j = &pl.jobs[i];

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cairn/log.h"
+#include "cairn/strbuf.h"
 #include "prov_int.h"
 
 static const char *const VERBATIM[] = { "Options", "DockerLabels", "DriverOpts",
@@ -287,6 +289,68 @@ static int cluster_update(struct provider_ctx *ctx, const char *id,
 	return 0;
 }
 
+/* The services of cluster id that are not being deleted (ACTIVE) and
+ * those draining, as ", "-separated names; NULL when none (or when the
+ * listing itself fails: the DeleteCluster error then speaks alone). */
+static void cluster_blockers(struct provider_ctx *ctx, const char *id,
+			     const char **active, const char **draining)
+{
+	struct value *p = value_new_map(ctx->arena), *r;
+	const struct value *arns;
+	struct err e = ERR_INIT;
+	struct strbuf act, drn;
+	size_t i;
+
+	*active = *draining = NULL;
+	ps(ctx->arena, p, "cluster", id);
+	r = pcall_all(ctx, "ecs", "ListServices", p, "serviceArns", &e);
+	if (!r || !(arns = value_map_get(r, "serviceArns")) ||
+	    arns->kind != VALUE_LIST || !arns->u.list.n)
+		return;
+	strbuf_init(&act, 64);
+	strbuf_init(&drn, 64);
+	/* DescribeServices takes at most 10 names a call */
+	for (i = 0; i < arns->u.list.n; i += 10) {
+		struct value *q = value_new_map(ctx->arena), *names, *d;
+		const struct value *l;
+		size_t k;
+		names = value_new_list(ctx->arena);
+		for (k = i; k < arns->u.list.n && k < i + 10; k++)
+			value_list_push(ctx->arena, names,
+					arns->u.list.items[k]);
+		ps(ctx->arena, q, "cluster", id);
+		value_map_set(ctx->arena, q, "services", names);
+		if (!(d = pcall(ctx, "ecs", "DescribeServices", q, &e)) ||
+		    !(l = value_map_get(d, "services")) ||
+		    l->kind != VALUE_LIST)
+			continue;
+		for (k = 0; k < l->u.list.n; k++) {
+			const char *st = pv_str(l->u.list.items[k], "status");
+			const char *nm = pv_str(l->u.list.items[k],
+						"serviceName");
+			struct strbuf *b = st && !strcmp(st, "ACTIVE") ? &act
+				: st && !strcmp(st, "DRAINING") ? &drn : NULL;
+			if (!b || !nm)
+				continue;
+			if (b->len)
+				strbuf_addstr(b, ", ");
+			strbuf_addstr(b, nm);
+		}
+	}
+	if (act.len)
+		*active = arena_strdup(ctx->arena, act.buf);
+	if (drn.len)
+		*draining = arena_strdup(ctx->arena, drn.buf);
+	strbuf_release(&act);
+	strbuf_release(&drn);
+}
+
+/* A service ACTIVE this long while its cluster is being deleted is not
+ * one this run is deleting (those are DRAINING at once: DeleteService
+ * answers with status DRAINING): fail naming it rather than wait. The
+ * margin covers a read that still shows a just-deleted service ACTIVE. */
+#define CLUSTER_ACTIVE_BLOCKER_SECONDS 30.0
+
 static int cluster_delete(struct provider_ctx *ctx, const char *id,
 			  const struct value *props, const struct value *attrs,
 			  struct err *err)
@@ -295,13 +359,54 @@ static int cluster_delete(struct provider_ctx *ctx, const char *id,
 					    "ClusterContainsTasksException",
 					    "UpdateInProgressException", NULL };
 	struct value *p = value_new_map(ctx->arena);
+	double dl = prov_deadline(ctx, 10.0 * 60.0), active_since = 0;
+	const char *active = NULL, *draining = NULL;
+	int attempt = 0;
 
 	(void)props;
 	(void)attrs;
 	ps(ctx->arena, p, "cluster", id);
-	if (!pcall_retry(ctx, "ecs", "DeleteCluster", p, busy, 10.0 * 60.0, err))
-		return gone_is_ok(err);
-	return 0;
+	for (;;) {
+		struct err serr = ERR_INIT;
+		char what[160];
+		if (pcall(ctx, "ecs", "DeleteCluster", p, err))
+			return 0;
+		if (!code_in(err, busy))
+			return gone_is_ok(err);
+		if (!strcmp(err->aws_code, "ClusterContainsServicesException")) {
+			cluster_blockers(ctx, id, &active, &draining);
+			if (!active)
+				active_since = 0;
+			else if (!active_since)
+				active_since = prov_now();
+			else if (prov_now() - active_since >
+				 CLUSTER_ACTIVE_BLOCKER_SECONDS)
+				return prov_fail(ctx, err, ERR_CONFLICT,
+					"ECS cluster \"%s\" cannot be deleted: "
+					"service(s) %s still ACTIVE and not "
+					"being deleted (not in this stack's "
+					"state: delete them, or `cairn import` "
+					"them into the stack)", id, active);
+		}
+		snprintf(what, sizeof(what), "ecs:DeleteCluster %s (%s%s%s)",
+			 id, err->aws_code, draining ? ", draining: " : "",
+			 draining ? draining : "");
+		log_msg(LOG_DEBUG, "%s: %s, retrying", ctx->logical_id, what);
+		if (prov_sleep_until(ctx, &attempt, dl, what, &serr) < 0) {
+			if (serr.code == ERR_CANCELLED) {
+				*err = serr;
+				return -1;
+			}
+			return prov_fail(ctx, err, ERR_TIMEOUT,
+				"ECS cluster \"%s\" still not deletable after "
+				"%.0f s: %s%s%s%s%s", id, 10.0 * 60.0,
+				err->aws_code,
+				active ? "; ACTIVE services: " : "",
+				active ? active : "",
+				draining ? "; draining: " : "",
+				draining ? draining : "");
+		}
+	}
 }
 
 static int cluster_find(struct provider_ctx *ctx, const struct value *props,

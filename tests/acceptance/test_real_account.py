@@ -82,10 +82,9 @@ def test_apply_copes_with_eventual_consistency(emu, cairn):
     finally:
         from conftest import VISIBILITY_DELAY
         emu.control('config', {'visibility_delay': VISIBILITY_DELAY})
-    # (a destroy at once, settle=False, would meet the refresh bug above: the
-    # newest resource reads as gone, is left out, and DeleteCluster then retries
-    # ClusterContainsServicesException without end)
-    d = cairn('destroy', TPL, '--auto-approve', *common)
+    # a destroy at once: the newest resources must not read as gone (and be
+    # left out, DeleteCluster then blocked by the service)
+    d = cairn('destroy', TPL, '--auto-approve', *common, settle=False)
     assert d.rc == 0, d
     assert inventory_counts(emu) == {}, emu.control('inventory')
 
