@@ -81,6 +81,9 @@ struct exec_opts {
 	/* the template's path, for the `cairn import` hint of a resource
 	 * that exists but is not this stack's; may be NULL */
 	const char *template_path;
+	/* the options that select this stack's state ("--stack S --state P"),
+	 * appended to that hint so it can be run as printed; may be NULL */
+	const char *hint_opts;
 };
 
 struct exec_failure {

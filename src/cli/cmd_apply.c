@@ -337,6 +337,27 @@ static int same_actions(struct arena *a, const char *path,
 
 /* -------------------------------------------------------------- run */
 
+/* The options of the `cairn import` hint (exec_opts.hint_opts) that make
+ * it act on this stack's state: the stack, the state when given, the
+ * region. Parameter values are never repeated (they may be secrets). */
+static void hint_opts_build(struct strbuf *sb, const char *stack,
+			    const char *state, const char *region,
+			    bool params)
+{
+	strbuf_addstr(sb, "--stack ");
+	strbuf_add_shell_word(sb, stack);
+	if (state) {
+		strbuf_addstr(sb, " --state ");
+		strbuf_add_shell_word(sb, state);
+	}
+	if (region) {
+		strbuf_addstr(sb, " --region ");
+		strbuf_add_shell_word(sb, region);
+	}
+	if (params)
+		strbuf_addstr(sb, " and this apply's --param/--params-file options");
+}
+
 static int run(struct tmplopts *to, struct apply_opts *ao)
 {
 	struct err err = ERR_INIT;
@@ -348,6 +369,7 @@ static int run(struct tmplopts *to, struct apply_opts *ao)
 	struct plan *p = NULL;
 	struct plan_binding b;
 	struct strbuf out = STRBUF_INIT;
+	struct strbuf hint = STRBUF_INIT;
 	struct exec_opts eo;
 	struct exec_result res;
 	struct progress pg;
@@ -529,6 +551,9 @@ static int run(struct tmplopts *to, struct apply_opts *ao)
 	eo.stop = &stop_flag;
 	eo.cancel = &cancel_flag;
 	eo.template_path = to->template_path;
+	hint_opts_build(&hint, trun.ctx.stack_name, ao->so.state_path,
+			trun.ctx.region, to->nparams || to->params_file);
+	eo.hint_opts = hint.buf;
 	fprintf(stderr, "\n");
 	erc = exec_run(a, p, ao->destroy ? NULL : trun.stack,
 		       ao->destroy ? NULL : &trun.ctx, st, aws, &eo, &res,
@@ -561,6 +586,7 @@ done:
 		rc = EXIT_ERROR;
 	aws_client_free(aws);
 	strbuf_release(&out);
+	strbuf_release(&hint);
 	arena_free(a);
 	return rc;
 }

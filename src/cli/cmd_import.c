@@ -237,9 +237,22 @@ static int run_import(struct import_cmd *ic)
 		cli_error("%s", err.msg);
 		goto done;
 	}
-	printf("Imported %s (%s) = %s into %s.\n"
-	       "Run 'cairn plan %s' to see how it differs from the template.\n",
-	       ic->logical_id, type, phys, state_path, ic->to.template_path);
+	{
+		/* the plan of this stack's state, pasteable as printed */
+		struct strbuf next = STRBUF_INIT;
+		strbuf_addstr(&next, "cairn plan ");
+		strbuf_add_shell_word(&next, ic->to.template_path);
+		strbuf_addstr(&next, " --stack ");
+		strbuf_add_shell_word(&next, run.ctx.stack_name);
+		if (ic->so.state_path) {
+			strbuf_addstr(&next, " --state ");
+			strbuf_add_shell_word(&next, ic->so.state_path);
+		}
+		printf("Imported %s (%s) = %s into %s.\n"
+		       "To see how it differs from the template: %s\n",
+		       ic->logical_id, type, phys, state_path, next.buf);
+		strbuf_release(&next);
+	}
 	rc = EXIT_OK;
 done:
 	if (st) {

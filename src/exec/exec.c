@@ -466,12 +466,29 @@ static void foreign_hint(const struct exec *x, const struct node *n,
 			 const char *physical_id, struct err *e)
 {
 	char msg[sizeof(e->msg)];
+	struct strbuf cmd = STRBUF_INIT;
 
+	/* a command the user can paste: words quoted for the shell */
+	strbuf_addstr(&cmd, "cairn import ");
+	strbuf_add_shell_word(&cmd, n->pr->logical_id);
+	strbuf_addch(&cmd, ' ');
+	if (physical_id)
+		strbuf_add_shell_word(&cmd, physical_id);
+	else
+		strbuf_addstr(&cmd, "PHYSICAL_ID");
+	strbuf_addstr(&cmd, " --template ");
+	if (x->o->template_path)
+		strbuf_add_shell_word(&cmd, x->o->template_path);
+	else
+		strbuf_addstr(&cmd, "TEMPLATE");
+	if (x->o->hint_opts) {
+		strbuf_addch(&cmd, ' ');
+		strbuf_addstr(&cmd, x->o->hint_opts);
+	}
 	snprintf(msg, sizeof(msg),
-		 "%s. To manage the existing resource with this stack, import it on purpose: cairn import %s %s --template %s (then plan shows how it differs from the template); or give the resource another name in the template",
-		 e->msg, n->pr->logical_id,
-		 physical_id ? physical_id : "PHYSICAL_ID",
-		 x->o->template_path ? x->o->template_path : "TEMPLATE");
+		 "%s. To manage the existing resource with this stack, import it on purpose: %s (then plan shows how it differs from the template); or give the resource another name in the template",
+		 e->msg, cmd.buf);
+	strbuf_release(&cmd);
 	memcpy(e->msg, msg, sizeof(e->msg));
 	e->code = ERR_ALREADY_EXISTS;
 }

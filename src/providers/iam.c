@@ -289,6 +289,56 @@ static int role_owned(struct provider_ctx *ctx, const char *name,
 	return 0;
 }
 
+static int role_delete(struct provider_ctx *ctx, const char *id,
+		       const struct value *props, const struct value *attrs,
+		       struct err *err);
+static int mp_delete(struct provider_ctx *ctx, const char *id,
+		     const struct value *props, const struct value *attrs,
+		     struct err *err);
+
+/* A create that failed after its first call had made the resource (a
+ * role whose policy attachment was refused: a quota, a policy that does
+ * not exist): the resource is deleted again, as CloudFormation's rollback
+ * does, so that no failed apply leaves a resource the state does not
+ * record (the next attempt makes a new one under a new generated name,
+ * and destroy would never see this one). Only ever called for what this
+ * create made itself. Keeps err (the cause), adding what became of the
+ * resource; returns -1. */
+static int undo_create(struct provider_ctx *ctx, const char *what,
+		       const char *id, const char *get_op, const char *get_key,
+		       int (*del)(struct provider_ctx *, const char *,
+				  const struct value *, const struct value *,
+				  struct err *),
+		       const struct value *props, struct err *err)
+{
+	struct err derr = ERR_INIT;
+	size_t len = strlen(err->msg);
+	struct value *p = value_new_map(ctx->arena);
+
+	/* just created: IAM may not show it yet, and a delete that hears
+	 * NoSuchEntity takes it for gone. Wait until it is visible (IAM is
+	 * eventually consistent: typically seconds) */
+	ps(ctx->arena, p, get_key, id);
+	if (!pcall_retry(ctx, "iam", get_op, p,
+			 (const char *const[]){ "NoSuchEntity", NULL }, 30.0,
+			 &derr) && derr.code != ERR_NOT_FOUND) {
+		snprintf(err->msg + len, sizeof(err->msg) - len,
+			 "; the %s %s it had created may be left behind (%s)",
+			 what, id, derr.msg);
+		return -1;
+	}
+	err_clear(&derr);
+	if (del(ctx, id, props, NULL, &derr) == 0)
+		snprintf(err->msg + len, sizeof(err->msg) - len,
+			 "; the %s %s it had created was deleted again",
+			 what, id);
+	else
+		snprintf(err->msg + len, sizeof(err->msg) - len,
+			 "; the %s %s it had created is left behind (deleting it failed: %s)",
+			 what, id, derr.msg);
+	return -1;
+}
+
 static int role_create(struct provider_ctx *ctx, const struct value *props,
 		       struct provider_result *out, struct err *err)
 {
@@ -316,7 +366,8 @@ static int role_create(struct provider_ctx *ctx, const struct value *props,
 		return -1;
 	role = value_map_get(r, "Role");
 	if (role_sync_policies(ctx, name, NULL, props, err) < 0)
-		return -1;
+		return undo_create(ctx, "role", name, "GetRole", "RoleName",
+				   role_delete, props, err);
 	role_result(ctx, name, role, out);
 	return 0;
 }
@@ -536,7 +587,13 @@ static int mp_create(struct provider_ctx *ctx, const struct value *props,
 	if (!r)
 		return -1;
 	mp_result(ctx, value_map_get(r, "Policy"), out);
-	return mp_roles(ctx, out->physical_id, NULL, props, err);
+	if (mp_roles(ctx, out->physical_id, NULL, props, err) < 0) {
+		undo_create(ctx, "managed policy", out->physical_id,
+			    "GetPolicy", "PolicyArn", mp_delete, props, err);
+		out->physical_id = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 static int mp_read(struct provider_ctx *ctx, const char *id,

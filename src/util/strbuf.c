@@ -175,3 +175,24 @@ int strbuf_read_file(struct strbuf *sb, const char *path, size_t max)
 	fclose(f);
 	return 0;
 }
+
+void strbuf_add_shell_word(struct strbuf *sb, const char *w)
+{
+	static const char safe[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				   "abcdefghijklmnopqrstuvwxyz"
+				   "0123456789_./:=@%+,-";
+	const char *p;
+
+	if (*w && w[strspn(w, safe)] == '\0') {
+		strbuf_addstr(sb, w);
+		return;
+	}
+	strbuf_addch(sb, '\'');
+	for (p = w; *p; p++) {
+		if (*p == '\'')
+			strbuf_addstr(sb, "'\\''");
+		else
+			strbuf_addch(sb, *p);
+	}
+	strbuf_addch(sb, '\'');
+}

@@ -255,6 +255,6 @@ def test_inline_policy_of_another_is_not_overwritten(emu, cairn):
     assert r.rc == 1, r
     text = r.out + r.err
     assert 'already has an inline policy "team-inline"' in text, r
-    assert 'cairn import Extra team-inline|shared-role' in text, r
+    assert "cairn import Extra 'team-inline|shared-role'" in text, r  # quoted: | is a pipe
     got = iam.get_role_policy(RoleName='shared-role', PolicyName='team-inline')
     assert got['PolicyDocument'] == json.loads(DOC)

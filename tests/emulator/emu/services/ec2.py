@@ -1785,9 +1785,15 @@ def create_security_group(ctx, params):
     r = _region(ctx)
     name = params.get('GroupName')
     desc = params.get('Description')
-    if not params.get('VpcId'):
-        raise AwsError('VPCIdNotSpecified', 'No default VPC for this user')
-    v = _get(ctx, 'vpcs', params['VpcId'])
+    vpc_id = params.get('VpcId')
+    if not vpc_id:
+        # without VpcId EC2 puts the group in the region's default VPC
+        # (EC2 API Reference, CreateSecurityGroup: "VpcId ... Required for
+        # a nondefault VPC"), and refuses only when there is none
+        vpc_id = next((k for k, x in r['vpcs'].items() if x.get('IsDefault')), None)
+        if not vpc_id:
+            raise AwsError('VPCIdNotSpecified', 'No default VPC for this user')
+    v = _get(ctx, 'vpcs', vpc_id)
     if not name or not desc:
         raise AwsError('MissingParameter', 'The request must contain the parameter '
                        + ('groupName' if not name else 'groupDescription'))
