@@ -36,7 +36,8 @@ def main():
                  "physical_id": "subnet-%08x" % i, "dependencies": ["Vpc"],
                  "properties": {
                      "VpcId": vpc,
-                     "CidrBlock": "10.%d.%d.0/24" % (i // 256 % 256, i % 256),
+                     "CidrBlock": "10.0.%d.%d/28" % (i // 4 // 16 % 256,
+                                                     i // 4 % 16 * 16),
                      "AvailabilityZone": "us-east-1" + "abc"[i % 3],
                      "Tags": [{"Key": "Name",
                                "Value": "%s-bench-subnet-%d" % (stack, i)}]}}

@@ -149,6 +149,11 @@ struct aws_s3_request {
 	 * key id for aws:kms; NULL: none */
 	const char *sse;
 	const char *sse_kms_key_id;
+	/* the operation's name in messages and metrics; NULL: from the
+	 * method (GetObject, PutObject ...) */
+	const char *op;
+	/* Content-MD5 (base64), which S3 wants on bucket configuration PUTs */
+	const char *content_md5;
 };
 
 struct aws_s3_response {
@@ -170,6 +175,19 @@ int aws_s3(struct aws_client *c, const struct aws_s3_request *req,
 struct value *aws_s3_list_versions(struct aws_client *c, const char *bucket,
 				   const char *key, struct arena *a,
 				   struct err *err);
+
+/* A bucket configuration call (s3.c): `method` on /bucket?<sub> ("encryption",
+ * "lifecycle", "publicAccessBlock", "ownershipControls", "policy",
+ * "versioning", "tagging"; "" for the bucket itself), op its name in
+ * messages, body an XML (or JSON, for a policy) document or NULL. A PUT
+ * carries Content-MD5. The answer: an XML body as a value tree below its
+ * root element (as aws_call's), a JSON body (GetBucketPolicy) as
+ * {"Policy": text}, an empty body as an empty map; NULL with err (404:
+ * ERR_NOT_FOUND, with the S3 error code in err->aws_code). */
+struct value *aws_s3_bucket_call(struct aws_client *c, const char *method,
+				 const char *bucket, const char *sub,
+				 const char *op, const char *body,
+				 struct arena *a, struct err *err);
 
 /* Typed getters on a response tree; each fails with ERR_AWS naming the
  * path when it is missing or of another kind. */

@@ -229,6 +229,22 @@ const struct plan_resource *plan_find(const struct plan *p,
  */
 bool plan_keeps_identity(const struct plan *p, const char *logical_id);
 
+/*
+ * Updates in place that interrupt the resource (CloudFormation's "Update
+ * requires: Some interruptions"): an AWS::EC2::Instance whose InstanceType
+ * or UserData changes is stopped, changed and started. NULL when the update
+ * of it (PLAN_UPDATE) does not interrupt; else what happens ("the instance
+ * is stopped and started", static storage), *prop the property that causes
+ * it.
+ */
+const char *plan_interruption(const struct plan_resource *it,
+			      const char **prop);
+/* Whether attribute attr of a resource the plan updates in place may
+ * change with that update (an interrupted instance's PublicIp and
+ * PublicDnsName): then it is known only after apply. */
+bool plan_attr_changes(const struct plan *p, const char *logical_id,
+		       const char *attr);
+
 /* Puts deletes and forgets after the rest, in reverse dependency order. */
 void plan_finish(struct plan *p);
 

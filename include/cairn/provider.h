@@ -73,6 +73,12 @@ struct provider_ctx {
 	 * 10000; CAIRN_POLL_MIN_MS / CAIRN_POLL_MAX_MS override, so tests
 	 * against a fast emulator do not wait seconds). */
 	long poll_min_ms, poll_max_ms;
+	/* A refresh's reads only: the properties the state records for the
+	 * resource(s) read (read: one; read_many: one per id, in order; an
+	 * element NULL is {}), so a read may skip the calls that only report
+	 * properties the state does not record (drift compares no others).
+	 * NULL when unknown: read everything. */
+	const struct value *const *recorded;
 };
 
 struct provider_result {

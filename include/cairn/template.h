@@ -141,6 +141,20 @@ const struct tmpl_param *template_find_param(const struct template *t,
 typedef const struct value *(*tmpl_resolve_fn)(void *ud, const char *logical_id,
 					       const char *attr);
 
+/* One parameter of an AWS type, for tmpl_ctx.aws_params. */
+struct tmpl_aws_param {
+	const char *name; /* the template's parameter name */
+	const char *type; /* "AWS::EC2::VPC::Id", "List<AWS::EC2::Subnet::Id>",
+			   * "AWS::SSM::Parameter::Value<String>" ... */
+	/* the given value's items: one for a scalar type (for an SSM type,
+	 * the parameter store name), every item of a List<...> type */
+	const char *const *vals;
+	size_t nvals;
+	/* out, SSM types: the value read, a string (split by the caller
+	 * for a List<...> value type); NULL when it cannot be known */
+	const char *resolved;
+};
+
 struct tmpl_ctx {
 	const char *region;
 	const char *account;
@@ -165,6 +179,17 @@ struct tmpl_ctx {
 	int (*get_azs)(void *ud, const char *const **azs, size_t *n,
 		       struct err *err);
 	void *get_azs_ud;
+	/* When set, the parameters of AWS types are handed to it once, all
+	 * together, after each has its value (tmpl_aws_param): it resolves
+	 * AWS::SSM::Parameter::Value<...> (ssm:GetParameters) and checks
+	 * that the values of AWS-specific types (AWS::EC2::VPC::Id ...)
+	 * exist in the account. 0 when done (an entry left without
+	 * `resolved` stays unknown), -1 with err naming the parameter. NULL:
+	 * SSM-typed parameters are unknown, AWS-specific ones plain strings. */
+	int (*aws_params)(void *ud, struct arena *a,
+			  struct tmpl_aws_param *params, size_t n,
+			  struct err *err);
+	void *aws_params_ud;
 	/* A parameter with no value and no Default: an error when false; a
 	 * warning and an unknown value when true (validate). */
 	bool missing_params_unknown;

@@ -66,7 +66,7 @@ struct aws_service {
 	double mut_rate, mut_burst; /* for mutating calls; 0: same bucket */
 };
 
-#define AWS_NSERVICES 12
+#define AWS_NSERVICES 14
 extern const struct aws_service aws_services[AWS_NSERVICES];
 const struct aws_service *aws_service_find(const char *name);
 

@@ -721,7 +721,10 @@ static struct value *call(struct aws_client *c, const char *service,
 		if (!out)
 			err_prefix(err, "%s:%s: reading the response: ", service, op);
 	}
-	if (!strcmp(service, "sts") || !strcmp(service, "secretsmanager"))
+	/* bodies that may hold secrets: credentials, secret values, SSM
+	 * SecureStrings, a new key pair's private key */
+	if (!strcmp(service, "sts") || !strcmp(service, "secretsmanager") ||
+	    !strcmp(service, "ssm") || !strcmp(op, "CreateKeyPair"))
 		OPENSSL_cleanse(resp.body.buf, resp.body.len);
 	http_response_release(&resp);
 out:
@@ -935,7 +938,7 @@ int aws_s3(struct aws_client *c, const struct aws_s3_request *r,
 	size_t idx = (size_t)(svc - aws_services);
 	const struct aws_endpoint *ep = &c->ep[idx];
 	struct strbuf path = STRBUF_INIT, url = STRBUF_INIT, host = STRBUF_INIT;
-	struct sigv4_header extra[5];
+	struct sigv4_header extra[6];
 	int has_query = r->query && *r->query;
 	struct http_response hr;
 	struct call cl;
@@ -965,7 +968,8 @@ int aws_s3(struct aws_client *c, const struct aws_s3_request *r,
 	if (has_query)
 		strbuf_addf(&url, "?%s", r->query);
 	cl.svc = svc;
-	cl.op = has_query && !strncmp(r->query, "versions", 8) ?
+	cl.op = r->op ? r->op :
+		has_query && !strncmp(r->query, "versions", 8) ?
 			"ListObjectVersions" :
 		!strcmp(r->method, "GET") ? "GetObject" :
 		!strcmp(r->method, "PUT") ? "PutObject" :
@@ -997,6 +1001,10 @@ int aws_s3(struct aws_client *c, const struct aws_s3_request *r,
 				"X-Amz-Server-Side-Encryption-Aws-Kms-Key-Id";
 			extra[cl.nextra++].value = r->sse_kms_key_id;
 		}
+	}
+	if (r->content_md5) {
+		extra[cl.nextra].name = "Content-MD5";
+		extra[cl.nextra++].value = r->content_md5;
 	}
 	cl.body = r->body;
 	cl.body_len = r->body_len;

@@ -62,6 +62,17 @@ const struct aws_service aws_services[AWS_NSERVICES] = {
 	{ "cloudformation", "cloudformation", "cloudformation", PROTO_QUERY,
 	  "2010-05-15", NULL, "CLOUDFORMATION", "cloudformation", 0, 10, 20, 0,
 	  0 },
+	/* Resource Groups Tagging API (refresh's tag listing): AWS publishes
+	 * no bucket for GetResources; pages are fetched back to back, so only
+	 * a few calls a refresh, well under any quota */
+	{ "tagging", "tagging", "tagging", PROTO_JSON, NULL,
+	  "ResourceGroupsTaggingAPI_20170126", "RESOURCE_GROUPS_TAGGING_API",
+	  "resource_groups_tagging_api", 0, 10, 20, 0, 0 },
+	/* Systems Manager Parameter Store (AWS::SSM::Parameter, key pairs'
+	 * private keys, SSM parameter types); GetParameters' default quota is
+	 * 40 TPS */
+	{ "ssm", "ssm", "ssm", PROTO_JSON, NULL, "AmazonSSM", "SSM", "ssm", 0,
+	  20, 40, 0, 0 },
 };
 
 const struct aws_service *aws_service_find(const char *name)

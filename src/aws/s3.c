@@ -19,6 +19,8 @@
 #include "cairn/strbuf.h"
 #include "cairn/aws_sigv4.h"
 
+#include <openssl/evp.h>
+
 static const char *child_text(struct arena *a, xmlNode *n, const char *name,
 			      const char *dflt)
 {
@@ -105,4 +107,57 @@ out:
 	strbuf_release(&q);
 	strbuf_release(&resp.body);
 	return list;
+}
+
+/* Content-MD5: the body's MD5, base64 (RFC 1864). */
+static void content_md5(const char *body, size_t len, char out[32])
+{
+	unsigned char d[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	EVP_Digest(body, len, d, &n, EVP_md5(), NULL);
+	EVP_EncodeBlock((unsigned char *)out, d, (int)n);
+}
+
+struct value *aws_s3_bucket_call(struct aws_client *c, const char *method,
+				 const char *bucket, const char *sub,
+				 const char *op, const char *body,
+				 struct arena *a, struct err *err)
+{
+	struct aws_s3_request r;
+	struct aws_s3_response resp;
+	struct value *out;
+	char md5[32];
+
+	memset(&r, 0, sizeof(r));
+	r.method = method;
+	r.bucket = bucket;
+	r.key = "";
+	r.query = sub;
+	r.op = op;
+	if (body) {
+		r.body = body;
+		r.body_len = strlen(body);
+		r.content_type = body[0] == '{' ? "application/json" : "application/xml";
+		content_md5(body, r.body_len, md5);
+		r.content_md5 = md5;
+	}
+	strbuf_init(&resp.body, 0);
+	if (aws_s3(c, &r, &resp, err) < 0) {
+		strbuf_release(&resp.body);
+		return NULL;
+	}
+	if (!resp.body.len)
+		out = value_new_map(a);
+	else if (resp.body.buf[0] == '{') {
+		out = value_new_map(a);
+		value_map_set(a, out, "Policy",
+			      value_new_stringn(a, resp.body.buf, resp.body.len));
+	} else {
+		out = aws_xml_to_value(a, resp.body.buf, resp.body.len, 1, err);
+		if (!out)
+			err_prefix(err, "s3:%s: ", op);
+	}
+	strbuf_release(&resp.body);
+	return out;
 }

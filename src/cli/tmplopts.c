@@ -280,6 +280,8 @@ int tmplopts_ctx(const struct tmplopts *o, struct arena *a,
 	if (o->azs && (o->azs->aws_client || o->azs->aws_opts)) {
 		ctx->get_azs = azs_from_aws;
 		ctx->get_azs_ud = o->azs;
+		ctx->aws_params = tmplopts_aws_params;
+		ctx->aws_params_ud = o->azs;
 	}
 	return 0;
 }

@@ -79,6 +79,11 @@ struct tmplopts {
 	struct tmplopts_azs *azs;  /* allocated by tmplopts_init */
 };
 
+/* tmpl_ctx.aws_params for a command that talks to AWS (awsparams.c);
+ * ud is the struct tmplopts_azs, whose client it shares. */
+int tmplopts_aws_params(void *ud, struct arena *a, struct tmpl_aws_param *ps,
+			size_t n, struct err *err);
+
 void tmplopts_init(struct tmplopts *o);
 void tmplopts_release(struct tmplopts *o);
 

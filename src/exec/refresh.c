@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cairn/batchread.h"
 #include "cairn/log.h"
 #include "cairn/provider.h"
 #include "cairn/refresh.h"
@@ -417,6 +418,7 @@ static void read_single(struct pool *pl, struct job *j, size_t k)
 	struct provider_ctx pc;
 
 	job_ctx(pl, j, r->logical_id, &pc);
+	pc.recorded = (const struct value *const *)&r->properties;
 	err_clear(&j->errs[k]);
 	memset(&j->outs[k], 0, sizeof(j->outs[k]));
 	if (j->prov->read(&pc, r->physical_id, r->attributes, &j->outs[k],
@@ -433,12 +435,17 @@ static void run_job(struct pool *pl, struct job *j)
 
 	if (j->batch) {
 		const char **ids = arena_alloc(j->arena, j->n * sizeof(*ids));
+		const struct value **rec =
+			arena_alloc(j->arena, j->n * sizeof(*rec));
 		struct provider_ctx pc;
 		struct err e = ERR_INIT;
-		for (k = 0; k < j->n; k++)
+		for (k = 0; k < j->n; k++) {
 			ids[k] = pl->recs[j->idx[k]].physical_id;
+			rec[k] = pl->recs[j->idx[k]].properties;
+		}
 		job_ctx(pl, j, arena_sprintf(j->arena, "(%zu resources)", j->n),
 			&pc);
+		pc.recorded = rec;
 		memset(j->outs, 0, j->n * sizeof(*j->outs));
 		if (j->prov->read_many(&pc, j->n, ids, j->outs, &e) == 0) {
 			for (k = 0; k < j->n; k++)
@@ -535,6 +542,20 @@ static void *worker(void *arg)
  * outside cairn long after its apply costs nothing.
  */
 #define FRESH_SECONDS 10.0
+/* FRESH_SECONDS, or CAIRN_FRESH_SECONDS when set (tests that delete a
+ * resource out of band right after creating it shorten the window) */
+static double fresh_default(void)
+{
+	const char *e = getenv("CAIRN_FRESH_SECONDS");
+	char *end;
+	double v;
+
+	if (!e || !*e)
+		return FRESH_SECONDS;
+	v = strtod(e, &end);
+	return *end || v < 0 ? FRESH_SECONDS : v;
+}
+
 /* import reads an id cairn never recorded: how long it may stay invisible */
 #define IMPORT_FRESH_SECONDS 3.0
 
@@ -589,7 +610,7 @@ static void reread_fresh(struct pool *pl)
 	if (fresh < 0)
 		return;
 	if (fresh == 0)
-		fresh = FRESH_SECONDS;
+		fresh = fresh_default();
 	for (;;) {
 		size_t pending = 0;
 		struct timespec ts;
@@ -968,7 +989,7 @@ int refresh_read(struct arena *a, struct state *st, struct aws_client *aws,
 	struct pool pl;
 	pthread_t *threads;
 	size_t n, i, k, nthreads, started = 0;
-	bool *done;
+	bool *done, tagging;
 	double t0 = now_s();
 
 	memset(res, 0, sizeof(*res));
@@ -1040,6 +1061,10 @@ int refresh_read(struct arena *a, struct state *st, struct aws_client *aws,
 	}
 	free(done);
 
+	/* account-wide listings shared by the reads (batchread.h): the
+	 * stack's tags in a few tag:GetResources pages, listed while the
+	 * reads run; IAM's authorization details on first use */
+	tagging = batchread_begin(aws, o->stack);
 	nthreads = o->parallelism > 0 ? (size_t)o->parallelism : 4;
 	if (nthreads > pl.njobs)
 		nthreads = pl.njobs;
@@ -1057,6 +1082,8 @@ int refresh_read(struct arena *a, struct state *st, struct aws_client *aws,
 	free(threads);
 	pthread_mutex_destroy(&pl.mu);
 	reread_fresh(&pl);
+	if (tagging)
+		batchread_end();
 
 	for (i = 0; i < pl.njobs; i++) {
 		struct job *j = &pl.jobs[i];

@@ -49,6 +49,21 @@ static const struct value *resolve(void *ud, const char *logical_id,
 		return r->physical_id ? value_new_string(b->a, r->physical_id)
 				      : NULL;
 	}
+	/* an attribute the update itself changes (an interrupted instance's
+	 * public address): known after apply */
+	if (plan_attr_changes(b->p, logical_id, attr))
+		return NULL;
+	/* An attribute that mirrors a property of the same name (an SSM
+	 * parameter's Value and Type): an update in place changes it, so the
+	 * desired value, not the recorded one, is what dependents will see. */
+	{
+		const struct plan_resource *it = plan_find(b->p, logical_id);
+		if (it && it->action == PLAN_UPDATE && it->desired &&
+		    value_map_get(r->properties, attr) &&
+		    (v = value_map_get(it->desired, attr)) != NULL &&
+		    value_map_get(r->attributes, attr))
+			return v;
+	}
 	v = value_map_get(r->attributes, attr);
 	if (!v && strchr(attr, '.'))
 		v = value_get_path(r->attributes, attr);

@@ -483,3 +483,70 @@ bool plan_has_changes(const struct plan *p)
 			return true;
 	return false;
 }
+
+/* Properties whose in-place change interrupts the resource, and the
+ * attributes that change with it (AWS::EC2::Instance in the CloudFormation
+ * user guide: InstanceType and UserData "Some interruptions" for an
+ * EBS-backed instance; a stopped and started instance without an Elastic IP
+ * gets a new public address). */
+struct interruption {
+	const char *type;
+	const char *const *props;
+	const char *const *attrs;
+	const char *what;
+};
+
+static const char *const INSTANCE_PROPS[] = { "InstanceType", "UserData", NULL };
+static const char *const INSTANCE_ATTRS[] = { "PublicIp", "PublicDnsName", NULL };
+static const struct interruption INTERRUPTIONS[] = {
+	{ "AWS::EC2::Instance", INSTANCE_PROPS, INSTANCE_ATTRS,
+	  "the instance is stopped and started" },
+};
+
+static const struct interruption *interrupting(const struct plan_resource *it,
+					       const char **prop)
+{
+	size_t i, j, k;
+
+	if (!it || it->action != PLAN_UPDATE)
+		return NULL;
+	for (i = 0; i < sizeof(INTERRUPTIONS) / sizeof(INTERRUPTIONS[0]); i++) {
+		const struct interruption *x = &INTERRUPTIONS[i];
+		if (strcmp(x->type, it->type))
+			continue;
+		for (j = 0; j < it->changes.n; j++) {
+			const char *path = it->changes.items[j].path;
+			for (k = 0; x->props[k]; k++) {
+				size_t n = strlen(x->props[k]);
+				if (!strncmp(path, x->props[k], n) &&
+				    (!path[n] || path[n] == '.' || path[n] == '[')) {
+					*prop = x->props[k];
+					return x;
+				}
+			}
+		}
+	}
+	return NULL;
+}
+
+const char *plan_interruption(const struct plan_resource *it,
+			      const char **prop)
+{
+	const struct interruption *x = interrupting(it, prop);
+
+	return x ? x->what : NULL;
+}
+
+bool plan_attr_changes(const struct plan *p, const char *logical_id,
+		       const char *attr)
+{
+	const char *prop = NULL;
+	const struct interruption *x = interrupting(plan_find(p, logical_id), &prop);
+	size_t k;
+
+
+	for (k = 0; x && attr && x->attrs[k]; k++)
+		if (!strcmp(x->attrs[k], attr))
+			return true;
+	return false;
+}

@@ -277,6 +277,12 @@ static void resource_block(struct strbuf *out, const struct plan_resource *it,
 		break;
 	case PLAN_UPDATE:
 		strbuf_addstr(out, "update in place");
+		{
+			const char *prop = NULL, *what = plan_interruption(it, &prop);
+			if (what)
+				strbuf_addf(out, ", some interruption: %s (%s "
+						 "changes)", what, prop);
+		}
 		break;
 	case PLAN_REPLACE:
 		strbuf_addstr(out, "replace (forces replacement: ");
@@ -717,7 +723,9 @@ static const char *md_action_text(const struct plan_resource *it)
 	case PLAN_CREATE:
 		return "create";
 	case PLAN_UPDATE:
-		return "update in place";
+		return plan_interruption(it, &(const char *){ NULL })
+			       ? "update in place (some interruption)"
+			       : "update in place";
 	case PLAN_REPLACE:
 		return it->create_before_delete ? "replace (create before delete)"
 						: "replace (delete before create)";

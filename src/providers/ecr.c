@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "cairn/tagging.h"
 #include "prov_int.h"
 
 static const struct tag_api ECR_TAGS = { "ecr", "TagResource", "UntagResource",
@@ -120,11 +121,13 @@ static int repo_create(struct provider_ctx *ctx, const struct value *props,
  * and the tags are not in it (one GetLifecyclePolicy and one
  * ListTagsForResource each: ECR has no call returning several). */
 static int repo_fill(struct provider_ctx *ctx, const char *id,
-		     const struct value *repo, struct provider_result *out,
-		     struct err *err)
+		     const struct value *repo,
+		     const struct value *const *rec,
+		     struct provider_result *out, struct err *err)
 {
 	struct arena *a = ctx->arena;
 	struct value *p, *r, *props, *t, *m;
+	const struct value *tl;
 
 	repo_result(ctx, arena_strdup(a, id), repo, out);
 	props = value_new_map(a);
@@ -136,9 +139,13 @@ static int repo_fill(struct provider_ctx *ctx, const char *id,
 	if (pv(repo, "encryptionConfiguration"))
 		value_map_set(a, props, "EncryptionConfiguration",
 			      pascal_keys(a, pv(repo, "encryptionConfiguration"), NULL));
+	/* in a refresh (rec known), the policies the state does not record
+	 * are not compared: their reads are skipped */
 	p = value_new_map(a);
 	ps(a, p, "repositoryName", id);
-	if ((r = pcall(ctx, "ecr", "GetLifecyclePolicy", p, err))) {
+	if (rec && !pv(*rec, "LifecyclePolicy")) {
+		/* not recorded */
+	} else if ((r = pcall(ctx, "ecr", "GetLifecyclePolicy", p, err))) {
 		m = value_new_map(a);
 		ps(a, m, "LifecyclePolicyText", pv_str(r, "lifecyclePolicyText"));
 		value_map_set(a, props, "LifecyclePolicy", m);
@@ -149,7 +156,9 @@ static int repo_fill(struct provider_ctx *ctx, const char *id,
 	 * JSON text; the plan compares documents, not their formatting) */
 	p = value_new_map(a);
 	ps(a, p, "repositoryName", id);
-	if ((r = pcall(ctx, "ecr", "GetRepositoryPolicy", p, err))) {
+	if (rec && !pv(*rec, "RepositoryPolicyText")) {
+		/* not recorded */
+	} else if ((r = pcall(ctx, "ecr", "GetRepositoryPolicy", p, err))) {
 		const char *text = pv_str(r, "policyText");
 		struct err je = ERR_INIT;
 		struct value *doc = text ? value_from_json(a, text, strlen(text),
@@ -162,11 +171,17 @@ static int repo_fill(struct provider_ctx *ctx, const char *id,
 	} else if (gone_is_ok(err) < 0) {
 		return -1;
 	}
-	p = value_new_map(a);
-	ps(a, p, "resourceArn", pv_str(repo, "repositoryArn"));
-	if (!(r = pcall(ctx, "ecr", "ListTagsForResource", p, err)))
-		return -1;
-	t = tags_from_aws(a, pv(r, "tags"), "Key", "Value");
+	/* the refresh's tag listing (tagging.h) first; a point read when it
+	 * has no answer for this repository */
+	tl = tagging_lookup(a, pv_str(repo, "repositoryArn"));
+	if (!tl) {
+		p = value_new_map(a);
+		ps(a, p, "resourceArn", pv_str(repo, "repositoryArn"));
+		if (!(r = pcall(ctx, "ecr", "ListTagsForResource", p, err)))
+			return -1;
+		tl = pv(r, "tags");
+	}
+	t = tags_from_aws(a, tl, "Key", "Value");
 	if (t)
 		value_map_set(a, props, "Tags", t);
 	out->props = props;
@@ -272,7 +287,7 @@ static int repo_read(struct provider_ctx *ctx, const char *id,
 	if (!repo)
 		return prov_fail(ctx, err, ERR_NOT_FOUND, "repository \"%s\" does not exist",
 				 id);
-	return repo_fill(ctx, id, repo, out, err);
+	return repo_fill(ctx, id, repo, ctx->recorded, out, err);
 }
 
 /* The repository named name, when it is this stack's (its tags, from
@@ -314,7 +329,10 @@ static int repo_read_many(struct provider_ctx *ctx, size_t n,
 		return -1;
 	for (i = 0; i < n; i++) {
 		memset(&outs[i], 0, sizeof(outs[i]));
-		if (found[i] && repo_fill(ctx, ids[i], found[i], &outs[i], err) < 0)
+		if (found[i] &&
+		    repo_fill(ctx, ids[i], found[i],
+			      ctx->recorded ? &ctx->recorded[i] : NULL,
+			      &outs[i], err) < 0)
 			return -1;
 	}
 	return 0;
@@ -381,7 +399,7 @@ static int repo_find(struct provider_ctx *ctx, const struct value *props,
 	const struct value *repo;
 
 	if (repo_owned(ctx, name, &repo, out, err) < 0 ||
-	    repo_fill(ctx, name, repo, out, err) < 0)
+	    repo_fill(ctx, name, repo, NULL, out, err) < 0)
 		return -1;
 	out->props = NULL;
 	return 0;

@@ -137,11 +137,8 @@ static const char *role_name(struct provider_ctx *ctx, const struct value *props
 }
 
 /* GetRole (tags included: no ListRoleTags), ListRolePolicies, one
- * GetRolePolicy per inline policy, ListAttachedRolePolicies. IAM has no
- * batch read in this API set short of GetAccountAuthorizationDetails
- * (the whole account, not served by the emulator), and read() does not
- * see the recorded properties, so it cannot skip the lists a template
- * without Policies or ManagedPolicyArns would not need. */
+ * GetRolePolicy per inline policy, ListAttachedRolePolicies. A refresh
+ * reads roles in bulk instead (role_read_many: iam_batch.c). */
 static int role_read(struct provider_ctx *ctx, const char *id,
 		     const struct value *attrs, struct provider_result *out,
 		     struct err *err)
@@ -432,10 +429,20 @@ static int role_find(struct provider_ctx *ctx, const struct value *props,
 	return 0;
 }
 
+/* Batched: one GetAccountAuthorizationDetails listing per refresh
+ * (iam_batch.c). */
+static int role_read_many(struct provider_ctx *ctx, size_t n,
+			  const char *const *ids, struct provider_result *outs,
+			  struct err *err)
+{
+	return iam_role_read_many(ctx, n, ids, outs, role_read, err);
+}
+
 const struct provider prov_iam_role = {
 	.type = "AWS::IAM::Role",
 	.create = role_create,
 	.read = role_read,
+	.read_many = role_read_many,
 	.update = role_update,
 	.delete = role_delete,
 	.find = role_find,

@@ -23,7 +23,9 @@ extern const struct provider prov_ec2_vpc, prov_ec2_subnet, prov_ec2_igw,
 	prov_ec2_vpc_endpoint, prov_ecs_cluster, prov_ecs_task_definition,
 	prov_ecs_service, prov_ecr_repository, prov_iam_role,
 	prov_iam_managed_policy, prov_iam_policy, prov_iam_role_policy,
-	prov_sm_secret, prov_logs_log_group;
+	prov_sm_secret, prov_logs_log_group, prov_ssm_parameter,
+	prov_ec2_instance, prov_ec2_key_pair, prov_iam_instance_profile,
+	prov_iam_oidc_provider, prov_s3_bucket, prov_s3_bucket_policy;
 /* The generic provider (cloudcontrol.c): provider_find() returns it for
  * every provisionable type without a native provider; it works from
  * ctx->type and the type's registry schema. */
@@ -243,5 +245,31 @@ struct value *sg_rules_to_params(struct arena *a, const struct sg_rules *r);
 struct value *sg_rules_to_template(struct arena *a, const struct sg_rules *r,
 				   bool egress);
 bool sg_rule_is_default_egress(const struct sg_rule *r);
+
+/* ---- IAM authorization details (iam_batch.c; batchread.h) */
+void iam_details_begin(struct aws_client *aws);
+void iam_details_end(void);
+/* AWS::IAM::Role read_many from one GetAccountAuthorizationDetails
+ * listing; point(), the type's read, for what the listing cannot answer
+ * (Description / MaxSessionDuration recorded, a role the listing lacks, no
+ * listing). */
+int iam_role_read_many(struct provider_ctx *ctx, size_t n,
+		       const char *const *ids, struct provider_result *outs,
+		       int (*point)(struct provider_ctx *, const char *,
+				    const struct value *,
+				    struct provider_result *, struct err *),
+		       struct err *err);
+
+/* ---- Secrets Manager listing (secrets_batch.c; batchread.h) */
+void secrets_list_begin(const char *stack);
+void secrets_list_end(void);
+/* AWS::SecretsManager::Secret read_many from one ListSecrets listing of
+ * the stack's secrets; point() for what it lacks or may be stale for. */
+int secrets_read_many(struct provider_ctx *ctx, size_t n,
+		      const char *const *ids, struct provider_result *outs,
+		      int (*point)(struct provider_ctx *, const char *,
+				   const struct value *,
+				   struct provider_result *, struct err *),
+		      struct err *err);
 
 #endif

@@ -40,6 +40,13 @@ static const struct provider *const table[] = {
 	&prov_iam_role_policy,
 	&prov_sm_secret,
 	&prov_logs_log_group,
+	&prov_ssm_parameter,
+	&prov_ec2_instance,
+	&prov_ec2_key_pair,
+	&prov_iam_instance_profile,
+	&prov_iam_oidc_provider,
+	&prov_s3_bucket,
+	&prov_s3_bucket_policy,
 };
 
 const struct provider *provider_find(const char *type)

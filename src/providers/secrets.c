@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "cairn/strbuf.h"
+#include "cairn/tagging.h"
 #include "prov_int.h"
 
 static const struct tag_api SM_TAGS = { "secretsmanager", "TagResource",
@@ -420,15 +421,26 @@ static int secret_find(struct provider_ctx *ctx, const struct value *props,
 	return 0;
 }
 
-/* No read_many: ListSecrets (filter name=...) could read ten secrets a
- * call, but AWS documents it as eventually consistent, "might not reflect
- * changes from the last five minutes": a batch would report a secret
- * created a minute ago as gone and miss a fresh change behind cairn's
- * back. DescribeSecret (one call, tags included) stays. */
+/* ListSecrets is eventually consistent, AWS documents, "might not
+ * reflect changes from the last five minutes": a listing alone would
+ * report a secret created a minute ago as gone and miss a fresh change
+ * behind cairn's back. DescribeSecret (one call, tags included) stays for
+ * a secret the
+ * listing lacks or lists as changed within those five minutes: the
+ * refresh's batch reads the rest from one ListSecrets listing of the
+ * stack's secrets (secrets_batch.c). */
+static int secret_read_many(struct provider_ctx *ctx, size_t n,
+			    const char *const *ids,
+			    struct provider_result *outs, struct err *err)
+{
+	return secrets_read_many(ctx, n, ids, outs, secret_read, err);
+}
+
 const struct provider prov_sm_secret = {
 	.type = "AWS::SecretsManager::Secret",
 	.create = secret_create,
 	.read = secret_read,
+	.read_many = secret_read_many,
 	.update = secret_update,
 	.delete = secret_delete,
 	.find = secret_find,
@@ -569,11 +581,17 @@ static int lg_fill(struct provider_ctx *ctx, const char *id,
 	ps(a, out->props, "LogGroupName", id);
 	pn(a, out->props, "RetentionInDays", pv_str(g, "retentionInDays"));
 	ps(a, out->props, "KmsKeyId", pv_str(g, "kmsKeyId"));
-	p = value_new_map(a);
-	ps(a, p, "resourceArn", lg_tag_arn(ctx, pv_str(g, "arn")));
-	if (!(r = pcall(ctx, "logs", "ListTagsForResource", p, err)))
-		return -1;
-	t = tags_from_aws(a, pv(r, "tags"), NULL, NULL);
+	/* a refresh's tag listing (tagging.h) first; a point read when it
+	 * has no answer for this group */
+	if ((t = tagging_lookup(a, lg_tag_arn(ctx, pv_str(g, "arn"))))) {
+		t = tags_from_aws(a, t, "Key", "Value");
+	} else {
+		p = value_new_map(a);
+		ps(a, p, "resourceArn", lg_tag_arn(ctx, pv_str(g, "arn")));
+		if (!(r = pcall(ctx, "logs", "ListTagsForResource", p, err)))
+			return -1;
+		t = tags_from_aws(a, pv(r, "tags"), NULL, NULL);
+	}
 	if (t)
 		value_map_set(a, out->props, "Tags", t);
 	return 0;
@@ -594,8 +612,35 @@ static int lg_read(struct provider_ctx *ctx, const char *id,
 	return lg_fill(ctx, id, g, out, err);
 }
 
+/* DescribeLogGroups with logGroupIdentifiers (n <= 50 names): found[i]
+ * the entry of ids[i], NULL when AWS left it out (gone). */
+static int lg_by_ids(struct provider_ctx *ctx, size_t n,
+		     const char *const *ids, const struct value **found,
+		     struct err *err)
+{
+	struct arena *a = ctx->arena;
+	struct value *p = value_new_map(a), *l = value_new_list(a), *r;
+	const struct value *gl;
+	size_t i, k;
+
+	for (i = 0; i < n; i++)
+		value_list_push(a, l, value_new_string(a, ids[i]));
+	value_map_set(a, p, "logGroupIdentifiers", l);
+	if (!(r = pcall(ctx, "logs", "DescribeLogGroups", p, err)) ||
+	    !(gl = aws_get_list(a, r, "logGroups", err)))
+		return -1;
+	for (k = 0; k < gl->u.list.n; k++) {
+		const char *gn = pv_str(gl->u.list.items[k], "logGroupName");
+		for (i = 0; gn && i < n; i++)
+			if (!found[i] && !strcmp(ids[i], gn))
+				found[i] = gl->u.list.items[k];
+	}
+	return 0;
+}
+
 /*
- * Batched read. This API version of DescribeLogGroups filters by name
+ * Batched read: logGroupIdentifiers (lg_by_ids) first. Without it, this
+ * API version of DescribeLogGroups filters by name
  * prefix only (no list of names), so the groups are listed with the
  * longest prefix all the names share, page by page (50 a page), until
  * every name is seen; when the names share no prefix, or the listing
@@ -627,6 +672,24 @@ static int lg_read_many(struct provider_ctx *ctx, size_t n,
 		lcp = k;
 	}
 	prefix = arena_strndup(a, ids[0], lcp);
+	/* logGroupIdentifiers: up to 50 names in one call, the names that do
+	 * not exist left out (DescribeLogGroups API reference); an endpoint
+	 * that refuses the parameter (InvalidParameterException, older
+	 * partitions) gets the prefix listing below */
+	if (n > 1 && n <= 50) {
+		int rc = lg_by_ids(ctx, n, ids, found, err);
+		if (rc == 0) {
+			for (i = 0; i < n; i++)
+				if (found[i] &&
+				    lg_fill(ctx, ids[i], found[i], &outs[i], err) < 0)
+					return -1;
+			return 0;
+		}
+		if (strcmp(err->aws_code, "InvalidParameterException") &&
+		    strcmp(err->aws_code, "ValidationException"))
+			return -1;
+		err_clear(err);
+	}
 	while (lcp && n > 1 && missing && pages < budget) {
 		struct value *p = value_new_map(a), *r;
 		const struct value *l;

@@ -21,12 +21,14 @@
  *               qualifiers.
  * Which statement elements a document needs depends on what it is:
  *   identity policies (role inline policies, AWS::IAM::ManagedPolicy,
- *   AWS::IAM::Policy, AWS::IAM::RolePolicy): Resource or NotResource
+ *   AWS::IAM::Policy, AWS::IAM::RolePolicy, UserPolicy, GroupPolicy):
+ *   Resource or NotResource
  *   required, no Principal ("Policy document should not specify a
  *   principal"); Sid letters and digits only;
  *   trust policies (AssumeRolePolicyDocument): Principal or NotPrincipal
  *   required, no Resource ("Has prohibited field Resource");
- *   resource policies (ECR RepositoryPolicyText): Principal required;
+ *   resource policies (ECR RepositoryPolicyText, Secrets Manager
+ *   AWS::SecretsManager::ResourcePolicy ResourcePolicy): Principal required;
  *   VPC endpoint policies: neither required.
  * A managed policy's Description may not hold control characters (IAM's
  * pattern is [\p{L}\p{M}\p{Z}\p{S}\p{N}\p{P}]*; a newline is refused, see
@@ -645,10 +647,14 @@ void schema_check_policies(const struct schema_type *t,
 		check_at(&c, props, "PolicyDocument", P_IDENTITY);
 		check_description(&c, props);
 	} else if (!strcmp(type, "AWS::IAM::Policy") ||
-		   !strcmp(type, "AWS::IAM::RolePolicy")) {
+		   !strcmp(type, "AWS::IAM::RolePolicy") ||
+		   !strcmp(type, "AWS::IAM::UserPolicy") ||
+		   !strcmp(type, "AWS::IAM::GroupPolicy")) {
 		check_at(&c, props, "PolicyDocument", P_IDENTITY);
 	} else if (!strcmp(type, "AWS::ECR::Repository")) {
 		check_at(&c, props, "RepositoryPolicyText", P_RESOURCE);
+	} else if (!strcmp(type, "AWS::SecretsManager::ResourcePolicy")) {
+		check_at(&c, props, "ResourcePolicy", P_RESOURCE);
 	} else if (!strcmp(type, "AWS::EC2::VPCEndpoint")) {
 		check_at(&c, props, "PolicyDocument", P_ENDPOINT);
 	}

@@ -1620,6 +1620,14 @@ static void eval_params(struct ev *e)
 			}
 		}
 	}
+	struct tmpl_aws_param *ap = NULL;
+	const struct tmpl_param **app = NULL;
+	size_t nap = 0;
+
+	if (c->aws_params && e->t->nparams) {
+		ap = arena_alloc(e->a, e->t->nparams * sizeof(*ap));
+		app = arena_alloc(e->a, e->t->nparams * sizeof(*app));
+	}
 	for (i = 0; i < e->t->nparams; i++) {
 		const struct tmpl_param *p = &e->t->params[i];
 		const struct value *given = value_map_get(c->params, p->name);
@@ -1645,13 +1653,85 @@ static void eval_params(struct ev *e)
 				      p->name, p->name);
 				continue;
 			}
+		} else if (ap && p->type &&
+			   !strncmp(p->type, "AWS::SSM::Parameter::Value<", 27)) {
+			/* the value given is the parameter store's name */
+			const char *s = scalar_text(given);
+			const char **one = arena_alloc(e->a, sizeof(*one));
+			if (!s) {
+				everr(e, given->mark.line ? &given->mark : &p->mark,
+				      "expected the name of an SSM parameter");
+				continue;
+			}
+			one[0] = arena_strdup(e->a, s);
+			memset(&ap[nap], 0, sizeof(ap[nap]));
+			ap[nap].name = p->name;
+			ap[nap].type = p->type;
+			ap[nap].vals = one;
+			ap[nap].nvals = 1;
+			app[nap++] = p;
+			v = unknown(e, p->name, &p->mark, p->no_echo);
 		} else {
 			v = param_value(e, p, given);
+			if (v && ap && p->type && (!strncmp(p->type, "AWS::", 5) ||
+						   !strncmp(p->type, "List<AWS::", 10))) {
+				size_t k, n = v->kind == VALUE_LIST ? v->u.list.n : 1;
+				const char **vals = arena_alloc(e->a, (n ? n : 1) * sizeof(*vals));
+				for (k = 0; k < n; k++)
+					vals[k] = value_str(v->kind == VALUE_LIST
+							    ? v->u.list.items[k] : v);
+				memset(&ap[nap], 0, sizeof(ap[nap]));
+				ap[nap].name = p->name;
+				ap[nap].type = p->type;
+				ap[nap].vals = vals;
+				ap[nap].nvals = n;
+				app[nap++] = p;
+			}
 		}
 		if (v)
 			value_map_set(e->a, e->st->params, p->name, v);
 	}
 	strbuf_reset(&e->path);
+	if (nap && !e->errors) {
+		struct err aerr = ERR_INIT;
+		if (c->aws_params(c->aws_params_ud, e->a, ap, nap, &aerr) < 0) {
+			/* the error names the parameter; point at its declaration */
+			const struct tmpl_param *bad = app[0];
+			for (i = 0; i < nap; i++)
+				if (strstr(aerr.msg, ap[i].name))
+					bad = app[i];
+			strbuf_reset(&e->path);
+			strbuf_addf(&e->path, "Parameters.%s", bad->name);
+			everr(e, &bad->mark, "%s", aerr.msg);
+			strbuf_reset(&e->path);
+			return;
+		}
+		for (i = 0; i < nap; i++) {
+			const struct tmpl_param *p = app[i];
+			const char *r = ap[i].resolved, *inner = p->type + 27;
+			struct value *v;
+			if (strncmp(p->type, "AWS::SSM::Parameter::Value<", 27) || !r)
+				continue;
+			if (!strncmp(inner, "List<", 5) ||
+			    !strncmp(inner, "CommaDelimitedList", 18)) {
+				const char *q;
+				v = value_new_list(e->a);
+				for (;; r = q + 1) {
+					q = strchr(r, ',');
+					value_list_push(e->a, v,
+							str_at(e, r, q ? (size_t)(q - r) : strlen(r),
+							       &p->mark, p->no_echo));
+					if (!q)
+						break;
+				}
+				v->mark = p->mark;
+			} else {
+				v = str_at(e, r, strlen(r), &p->mark, p->no_echo);
+			}
+			v->sensitive = p->no_echo;
+			value_map_set(e->a, e->st->params, p->name, v);
+		}
+	}
 }
 
 /* ---- rules ---- */

@@ -243,7 +243,7 @@ def test_types_lists_every_type(cairn):
         assert how[t] == ('native' if t == 'AWS::Logs::LogGroup' else 'cloudcontrol'), t
     assert how['AWS::EC2::VPC'] == 'native'
     assert how['AWS::OpsWorks::Stack'] == 'not supported'
-    assert doc['native'] == 23 and doc['cloudcontrol'] > 1000
+    assert doc['native'] == 30 and doc['cloudcontrol'] > 1000
     # no shipped stack's type moved to Cloud Control
     for stack in os.listdir(os.path.join(TOP, 'stacks')):
         if stack.endswith('.yaml'):
@@ -354,8 +354,8 @@ Resources:
       MetricTransformations:
         - {MetricName: Errors, MetricNamespace: cairn, MetricValue: "1"}
   Param:
-    Type: AWS::SSM::Parameter
-    Properties: {Type: String, Value: "5"}
+    Type: AWS::Batch::SchedulingPolicy
+    Properties: {}
 Outputs:
   FilterRef: {Value: !Ref Filter}
   ParamRef: {Value: !Ref Param}
@@ -384,8 +384,9 @@ def test_replacement_keeping_a_name_deletes_first(fast, cairn):
     assert outputs(cairn, 'b.db')['FilterRef'] == '/cairn/cc-filter|errors'
     assert props(fast, 'AWS::Logs::MetricFilter',
                  '/cairn/cc-filter|errors')['FilterPattern'] == 'ERROR'
-    # Tags in the schema's shape: a map for SSM parameters
-    param = props(fast, 'AWS::SSM::Parameter', outputs(cairn, 'b.db')['ParamRef'])
+    # Tags in the schema's shape: a map for Batch scheduling policies (SSM
+    # parameters have a native provider now)
+    param = props(fast, 'AWS::Batch::SchedulingPolicy', outputs(cairn, 'b.db')['ParamRef'])
     assert param["Tags"] == {"cairn:stack": "named",
                              'cairn:logical-id': 'Param'}, param
     r = cairn('plan', str(tpl), '--detailed-exitcode', *common(cairn, 'b.db'))

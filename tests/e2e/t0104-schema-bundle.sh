@@ -21,7 +21,7 @@ t_run "types" 0 env CAIRN_SCHEMA_BUNDLE="$B" "$CAIRN" types
 t_grep "a native type" "^AWS::EC2::VPC +native$" "$T_OUT"
 t_grep "a Cloud Control type" "^AWS::SQS::Queue +cloudcontrol$" "$T_OUT"
 t_grep "a non-provisionable type" "^AWS::OpsWorks::Stack +not supported$" "$T_OUT"
-t_grep "the summary" "^23 native, [0-9]{4} through Cloud Control, [0-9]+ not supported" "$T_OUT"
+t_grep "the summary" "^30 native, [0-9]{4} through Cloud Control, [0-9]+ not supported" "$T_OUT"
 t_run "types FILTER" 0 env CAIRN_SCHEMA_BUNDLE="$B" "$CAIRN" types dynamodb
 t_nogrep "the filter keeps only matches" "^AWS::(EC2|SQS)" "$T_OUT"
 t_grep "the filter matches case-insensitively" "^AWS::DynamoDB::Table +cloudcontrol$" "$T_OUT"

@@ -342,3 +342,45 @@ def test_users_and_groups_hold_managed_policies(iam):
     assert err(ei)[0] == 'NoSuchEntity'
     iam.delete_user(UserName='u1')
     iam.delete_group(GroupName='g1')
+
+
+def test_get_account_authorization_details_shape_and_paging(emulator):
+    emulator.reset()
+    iam = emulator.client('iam')
+    trust = ('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":'
+             '{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}')
+    doc = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}'
+    pol = iam.create_policy(PolicyName='gaad-p', PolicyDocument=doc)['Policy']['Arn']
+    iam.create_policy_version(PolicyArn=pol, PolicyDocument=doc.replace('s3:*', 'sqs:*'),
+                              SetAsDefault=True)
+    for i in range(5):
+        iam.create_role(RoleName=f'gaad-{i}', AssumeRolePolicyDocument=trust,
+                        Tags=[{'Key': 'k', 'Value': str(i)}])
+        iam.put_role_policy(RoleName=f'gaad-{i}', PolicyName='inline', PolicyDocument=doc)
+        iam.attach_role_policy(RoleName=f'gaad-{i}', PolicyArn=pol)
+    roles, pols, pages, marker = [], [], 0, None
+    while True:
+        kw = {'Filter': ['Role', 'LocalManagedPolicy'], 'MaxItems': 2}
+        if marker:
+            kw['Marker'] = marker
+        r = iam.get_account_authorization_details(**kw)
+        pages += 1
+        assert len(r['RoleDetailList']) + len(r['Policies']) <= 2
+        roles += r['RoleDetailList']
+        pols += r['Policies']
+        if not r['IsTruncated']:
+            break
+        marker = r['Marker']
+    assert pages == 3
+    assert sorted(x['RoleName'] for x in roles) == [f'gaad-{i}' for i in range(5)]
+    r0 = next(x for x in roles if x['RoleName'] == 'gaad-0')
+    assert r0['RolePolicyList'][0]['PolicyName'] == 'inline'
+    assert r0['RolePolicyList'][0]['PolicyDocument']['Statement'][0]['Action'] == 's3:*'
+    assert r0['AttachedManagedPolicies'] == [{'PolicyName': 'gaad-p', 'PolicyArn': pol}]
+    assert r0['Tags'] == [{'Key': 'k', 'Value': '0'}]
+    assert r0['AssumeRolePolicyDocument']['Statement'][0]['Action'] == 'sts:AssumeRole'
+    assert [p['Arn'] for p in pols] == [pol]
+    versions = {v['VersionId']: v for v in pols[0]['PolicyVersionList']}
+    assert versions['v2']['IsDefaultVersion'] and not versions['v1']['IsDefaultVersion']
+    assert versions['v2']['Document']['Statement'][0]['Action'] == 'sqs:*'
+    assert pols[0]['AttachmentCount'] == 5

@@ -107,3 +107,28 @@ def test_legacy_log_group_tag_calls(logs):
     logs.tag_log_group(logGroupName='legacy', tags={'x': '1', 'y': '2'})
     logs.untag_log_group(logGroupName='legacy', tags=['x'])
     assert logs.list_tags_log_group(logGroupName='legacy')['tags'] == {'y': '2'}
+
+
+def test_describe_log_groups_by_identifiers(emulator, logs):
+    # Debian's botocore predates logGroupIdentifiers: a hand-signed request
+    import json
+
+    def describe(body):
+        st, _, out = emulator.raw('logs', body=json.dumps(body), headers={
+            'Content-Type': 'application/x-amz-json-1.1',
+            'X-Amz-Target': 'Logs_20140328.DescribeLogGroups'})
+        return st, json.loads(out)
+
+    for n in ('/ids/a', '/ids/b', '/ids/c'):
+        logs.create_log_group(logGroupName=n)
+    # the ARN without the ":*" DescribeLogGroups appends (the pattern has no *)
+    arn_b = logs.describe_log_groups(logGroupNamePrefix='/ids/b')['logGroups'][0]['arn'][:-2]
+    st, got = describe({'logGroupIdentifiers': ['/ids/a', arn_b, '/ids/missing']})
+    assert st == 200, got
+    assert [g['logGroupName'] for g in got['logGroups']] == ['/ids/a', '/ids/b']
+    st, got = describe({'logGroupIdentifiers': ['/ids/a'], 'logGroupNamePrefix': '/ids'})
+    assert st == 400 and got['__type'].endswith('InvalidParameterException'), got
+    st, got = describe({'logGroupIdentifiers': [f'/ids/{i}' for i in range(51)]})
+    assert st == 400, got
+    for n in ('/ids/a', '/ids/b', '/ids/c'):
+        logs.delete_log_group(logGroupName=n)

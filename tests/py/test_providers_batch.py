@@ -14,6 +14,7 @@ Environment: CAIRN_BUILD (the meson build directory; default build/).
 import json
 import os
 import subprocess
+import time
 import sys
 
 import pytest
@@ -323,11 +324,13 @@ def test_drift_through_batched_reads(emu, tmp_path):
     resource only, a deleted one as gone, and the rest as unchanged."""
     tpl = tmp_path / 'stack.yaml'
     tpl.write_text(DRIFT_STACK)
+    # the deletions below come moments after the apply: a 1 s consistency
+    # window (waited out before the drift) keeps the call counts exact
     env = dict(os.environ, AWS_ACCESS_KEY_ID='test', AWS_SECRET_ACCESS_KEY='test',
                AWS_REGION='us-east-1', AWS_EC2_METADATA_DISABLED='true', NO_COLOR='1',
-               # the call counts below read a gone resource once: no re-read of
-               # a recent resource's NotFound (src/exec/settle.c; that is
-               # tested in tests/acceptance/test_consistency.py)
+               CAIRN_FRESH_SECONDS='1',
+               # nor the longer re-read of a recent resource's NotFound
+               # (src/exec/settle.c; tested in tests/acceptance/test_consistency.py)
                CAIRN_SETTLE_SECONDS='0')
     env.pop('AWS_PROFILE', None)
     common = ['--endpoint-url', emu.url, '--state', str(tmp_path / 'state.db')]
@@ -352,6 +355,7 @@ def test_drift_through_batched_reads(emu, tmp_path):
     ecs.tag_resource(resourceArn=carn, tags=[{'key': 'N', 'value': 'moved'}])
     ecs.delete_cluster(cluster='batch-drift-2')
 
+    time.sleep(1.2)
     before = emu.control('calls')
     r = cairn('drift', str(tpl), '--json', *common)
     after = emu.control('calls')

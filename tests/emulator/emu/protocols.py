@@ -32,12 +32,15 @@ from .core import AwsError, iso8601
 
 # SigV4 signing name -> botocore model name (identical for the services here)
 SERVICES = ('ec2', 'ecs', 'ecr', 'iam', 'sts', 'logs', 'secretsmanager', 's3')
+SERVICES += ('ssm',)   # Parameter Store (h9)
 TARGET_PREFIX = {
     'AmazonEC2ContainerServiceV20141113': 'ecs',
     'AmazonEC2ContainerRegistry_V20150921': 'ecr',
     'Logs_20140328': 'logs',
     'secretsmanager': 'secretsmanager',
     'CloudApiService': 'cloudcontrol',   # signing name cloudcontrolapi
+    'ResourceGroupsTaggingAPI_20170126': 'resourcegroupstaggingapi',   # signing name tagging
+    'AmazonSSM': 'ssm',
 }
 QUERY_VERSION = {'2016-11-15': 'ec2', '2010-05-08': 'iam', '2011-06-15': 'sts'}
 QUERY_VERSION['2010-05-15'] = 'cloudformation'   # DescribeType (cairn schema update)
@@ -709,8 +712,10 @@ def _compile_routes(service):
             pattern = pattern + '?'
         routes.append((op.http['method'], re.compile('^' + pattern + '$'), required_q,
                        labels, op))
-    # most specific first: more required query keys, longer literal URIs
-    routes.sort(key=lambda r: (-len(r[2]), -len(r[1].pattern)))
+    # most specific first: more required query keys, longer literal URIs; of
+    # two operations on one URI the deprecated one last (PutBucketLifecycle
+    # vs PutBucketLifecycleConfiguration: the current shapes win)
+    routes.sort(key=lambda r: (-len(r[2]), -len(r[1].pattern), bool(r[4].deprecated)))
     return routes
 
 

@@ -350,13 +350,18 @@ static void test_table(void **state)
 		"AWS::ECS::TaskDefinition", "AWS::ECS::Service",
 		"AWS::ECR::Repository", "AWS::IAM::Role", "AWS::IAM::ManagedPolicy",
 		"AWS::IAM::Policy", "AWS::IAM::RolePolicy",
-		"AWS::SecretsManager::Secret", "AWS::Logs::LogGroup", NULL
+		"AWS::SecretsManager::Secret", "AWS::Logs::LogGroup",
+		"AWS::SSM::Parameter", "AWS::EC2::Instance", "AWS::EC2::KeyPair",
+		"AWS::IAM::InstanceProfile", "AWS::IAM::OIDCProvider",
+		"AWS::S3::Bucket", "AWS::S3::BucketPolicy", NULL
 	};
 	static const char *const with_find[] = {
 		"AWS::EC2::VPC", "AWS::EC2::Subnet", "AWS::EC2::InternetGateway",
 		"AWS::EC2::RouteTable", "AWS::EC2::SecurityGroup", "AWS::EC2::EIP",
 		"AWS::IAM::Role", "AWS::ECR::Repository", "AWS::Logs::LogGroup",
-		"AWS::ECS::Cluster", NULL
+		"AWS::ECS::Cluster", "AWS::SSM::Parameter", "AWS::EC2::Instance",
+		"AWS::EC2::KeyPair", "AWS::IAM::InstanceProfile",
+		"AWS::IAM::OIDCProvider", "AWS::S3::Bucket", NULL
 	};
 	size_t i;
 
@@ -369,15 +374,19 @@ static void test_table(void **state)
 		assert_non_null(p->read);
 		assert_non_null(p->update);
 		assert_non_null(p->delete);
-		/* the drift check reads EC2 types in batches */
-		if (!strncmp(types[i], "AWS::EC2::", 10))
+		/* the drift check reads EC2 types in batches; an instance
+		 * is read one at a time (its read needs the recorded
+		 * attributes, see ec2_instance.c), key pairs are few */
+		if (!strncmp(types[i], "AWS::EC2::", 10) &&
+		    strcmp(types[i], "AWS::EC2::Instance") &&
+		    strcmp(types[i], "AWS::EC2::KeyPair"))
 			assert_non_null(p->read_many);
 	}
 	assert_int_equal(provider_count(), i);
 	for (i = 0; with_find[i]; i++)
 		assert_non_null(provider_find(with_find[i])->find);
-	/* AWS::S3::Bucket and the other types without a native provider go to
-	 * Cloud Control when the schema bundle is found (test_cloudcontrol.c) */
+	/* the types without a native provider go to Cloud Control when the
+	 * schema bundle is found (test_cloudcontrol.c) */
 	assert_null(provider_find("AWS::Nope::Nothing"));
 	assert_null(provider_find(NULL));
 	assert_null(provider_at(provider_count()));

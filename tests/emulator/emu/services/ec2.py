@@ -398,6 +398,9 @@ def _eni_live(now, r, eni):
         e = r['vpces'].get(oid)
         return (e is not None and _vpce_state(now, e) != 'deleted'
                 and eni['SubnetId'] in e['SubnetIds'])
+    if kind == 'instance':   # ec2_instances.py
+        from emu.services import ec2_instances
+        return ec2_instances.eni_live(now, r, oid)
     return True
 
 
@@ -2553,6 +2556,17 @@ def _dry_run(fn):
     return handler
 
 
+# --------------------------------------------------------------------------
+# instances, key pairs, images: emu/services/ec2_instances.py
+
+COLLECTIONS = COLLECTIONS + ('instances', 'keypairs')
+TAG_TYPES['i'] = ('instances', 'instance')
+TAG_TYPES['key'] = ('keypairs', 'key-pair')
+NOTFOUND['instances'] = ('i', 'InvalidInstanceID', 'instance')
+NOTFOUND['keypairs'] = ('key', 'InvalidKeyPair', 'key pair')
+from emu.services import ec2_instances as _instances  # noqa: E402
+HANDLERS.update(_instances.EXTRA_HANDLERS)
+
 HANDLERS = {op: _dry_run(fn) for op, fn in HANDLERS.items()}
 
 
@@ -2583,4 +2597,5 @@ def inventory(store):
         for k, e in r['vpces'].items():
             if _vpce_state(now, e) != 'deleted':
                 add('vpc-endpoint', k)
+        _instances.inventory_of(now, region, r, add)
     return out

@@ -690,6 +690,88 @@ def list_entities_for_policy(ctx, p):
                 **extra)
 
 
+# --- GetAccountAuthorizationDetails -------------------------------------
+
+_GAAD_FILTERS = ('User', 'Role', 'Group', 'LocalManagedPolicy', 'AWSManagedPolicy')
+
+
+def _attached_out(ctx, arns):
+    out = []
+    for arn in arns:
+        pol = AWS_MANAGED.get(arn) or _st(ctx)['policies'].get(arn)
+        if pol:
+            out.append({'PolicyName': pol['PolicyName'], 'PolicyArn': arn})
+    return out
+
+
+def get_account_authorization_details(ctx, p):
+    """Every user, group, role and managed policy with their inline
+    policies, attachments and (policies) every version's document, paged
+    together: MaxItems (1-1000, default 100) counts items of all the lists,
+    Marker continues (API reference, GetAccountAuthorizationDetails). The
+    RoleDetail shape has no Description or MaxSessionDuration."""
+    filt = p.get('Filter') or list(_GAAD_FILTERS)
+    for f in filt:
+        if f not in _GAAD_FILTERS:
+            raise AwsError('ValidationError', f"1 validation error detected: Value '[{f}]' at "
+                                              f"'filter' failed to satisfy constraint")
+    st = _st(ctx)
+    items = []
+    if 'Role' in filt:
+        for r in st['roles'].values():
+            if ctx.too_new(r['CreateDate'], 'role'):
+                continue
+            profiles = [_profile_out(ctx, pr) for pr in st['profiles'].values()
+                        if r['RoleName'] in pr['Roles']]
+            d = {k: r[k] for k in ('Path', 'RoleName', 'RoleId', 'Arn', 'CreateDate')}
+            d['AssumeRolePolicyDocument'] = _enc(r['AssumeRolePolicyDocument'])
+            d['InstanceProfileList'] = profiles
+            d['RolePolicyList'] = [{'PolicyName': n, 'PolicyDocument': _enc(doc)}
+                                   for n, doc in sorted(r['InlinePolicies'].items())]
+            d['AttachedManagedPolicies'] = _attached_out(ctx, r['AttachedPolicies'])
+            if r.get('PermissionsBoundary'):
+                d['PermissionsBoundary'] = {'PermissionsBoundaryType': 'Policy',
+                                            'PermissionsBoundaryArn': r['PermissionsBoundary']}
+            if r['Tags']:
+                d['Tags'] = r['Tags']
+            d['RoleLastUsed'] = {}
+            items.append(('Role', r['Arn'], d))
+    for kind, store, name, idk in (('User', 'users', 'UserName', 'UserId'),
+                                   ('Group', 'groups', 'GroupName', 'GroupId')):
+        if kind not in filt:
+            continue
+        for x in st[store].values():
+            d = {k: x[k] for k in ('Path', name, idk, 'Arn', 'CreateDate')}
+            d['AttachedManagedPolicies'] = _attached_out(ctx, x['AttachedPolicies'])
+            if kind == 'User' and x.get('Tags'):
+                d['Tags'] = x['Tags']
+            items.append((kind, x['Arn'], d))
+    pols = []
+    if 'LocalManagedPolicy' in filt:
+        pols += [x for x in st['policies'].values()
+                 if not ctx.too_new(x['CreateDate'], 'policy')]
+    if 'AWSManagedPolicy' in filt:
+        pols += list(AWS_MANAGED.values())
+    for pol in pols:
+        d = _policy_out(ctx, pol)
+        d.pop('Tags', None)
+        d['PolicyVersionList'] = [_version_out(vid, v, pol['DefaultVersionId'])
+                                  for vid, v in sorted(pol['Versions'].items())]
+        items.append(('Policy', pol['Arn'], d))
+    items.sort(key=lambda it: f'{it[0]}:{it[1]}')
+    mi = p.get('MaxItems')
+    if mi is not None and not 1 <= mi <= 1000:
+        raise AwsError('ValidationError', 'MaxItems must be between 1 and 1000.')
+    page, extra = _page(ctx, items, p, lambda it: f'{it[0]}:{it[1]}')
+    out = {'UserDetailList': [], 'GroupDetailList': [], 'RoleDetailList': [], 'Policies': []}
+    lists = {'User': 'UserDetailList', 'Group': 'GroupDetailList', 'Role': 'RoleDetailList',
+             'Policy': 'Policies'}
+    for kind, _arn, d in page:
+        out[lists[kind]].append(d)
+    out.update(extra)
+    return out
+
+
 # --- users and groups (enough to attach managed policies to them) ---------
 
 def _principal(ctx, store, name):
@@ -846,6 +928,7 @@ def untag_instance_profile(ctx, p):
 
 
 HANDLERS = {
+    'GetAccountAuthorizationDetails': get_account_authorization_details,
     'CreateRole': create_role, 'GetRole': get_role, 'ListRoles': list_roles,
     'DeleteRole': delete_role, 'UpdateRole': update_role,
     'UpdateRoleDescription': update_role_description,
@@ -903,4 +986,10 @@ def inventory(store):
     for kind, key in (('user', 'users'), ('group', 'groups')):
         for name in sorted(store.get(key, {})):
             out.append({'service': 'iam', 'type': kind, 'id': name})
+    out.extend(_oidc.inventory_of(store))   # iam_oidc.py
     return out
+
+
+# OpenID Connect providers: emu/services/iam_oidc.py
+from emu.services import iam_oidc as _oidc  # noqa: E402
+HANDLERS.update(_oidc.EXTRA_HANDLERS)

@@ -117,6 +117,21 @@ def describe_log_groups(ctx, p):
     if 'logGroupNamePrefix' in p and 'logGroupNamePattern' in p:
         raise AwsError('InvalidParameterException', 'LogGroup name prefix and LogGroup name '
                                                     'pattern are mutually exclusive parameters.')
+    if 'logGroupIdentifiers' in p:
+        # names or ARNs (with or without ":*"), 1-50; no other filter with
+        # them (DescribeLogGroups API reference); unknown ones are left out
+        if 'logGroupNamePrefix' in p or 'logGroupNamePattern' in p:
+            raise AwsError('InvalidParameterException', 'logGroupIdentifiers and '
+                           'logGroupNamePrefix/logGroupNamePattern are mutually exclusive '
+                           'parameters.')
+        want = set()
+        for ident in p['logGroupIdentifiers']:
+            if ident.startswith('arn:'):
+                ident = ident[:-2] if ident.endswith(':*') else ident
+                ident = ident.split(':log-group:', 1)[-1]
+            want.add(ident)
+        names = sorted(n for n, g in _st(ctx).items() if n in want and not _too_new(ctx, g))
+        return {'logGroups': [_group_out(ctx, _st(ctx)[n]) for n in names]}
     prefix = p.get('logGroupNamePrefix', '')
     pattern = p.get('logGroupNamePattern')
     names = sorted(n for n, g in _st(ctx).items() if n.startswith(prefix) and

@@ -498,6 +498,11 @@ HANDLERS = {
     'ListObjectVersions': list_object_versions,
 }
 
+# bucket configuration (encryption, public access block, lifecycle, ownership,
+# policy): emu/services/s3_config.py
+from emu.services import s3_config as _config  # noqa: E402
+HANDLERS.update(_config.EXTRA_HANDLERS)
+
 
 def inventory(store):
     out = []

@@ -1,0 +1,211 @@
+/*
+ * Parameters of AWS types, resolved and checked at plan time as
+ * CloudFormation does ("Supported AWS-specific parameter types" and "SSM
+ * parameter types" in the CloudFormation user guide):
+ *   - AWS::SSM::Parameter::Value<T>: the value given is a Parameter Store
+ *     name; the parameter's value is read with ssm:GetParameters (at most
+ *     10 names a call) and used as a T;
+ *   - AWS::EC2::VPC::Id, Subnet::Id, SecurityGroup::Id, KeyPair::KeyName,
+ *     AvailabilityZone::Name and their List<...> forms: the values must
+ *     exist in the account and region, else the plan fails naming the
+ *     parameter and the value.
+ * Without AWS credentials (validate, graph, an offline plan) nothing is
+ * asked: SSM values stay unknown and the others are plain strings.
+ */
+#include <string.h>
+
+#include "cairn/aws.h"
+#include "cairn/log.h"
+#include "tmplopts.h"
+
+/* The client of struct tmplopts_azs (shared with Fn::GetAZs): 1 with *out,
+ * 0 when no credentials are configured (nothing can be asked), -1. */
+static int params_client(struct tmplopts_azs *z, struct aws_client **out,
+			 struct err *err)
+{
+	struct aws_client *c = z->aws_client ? z->aws_client : z->own;
+
+	if (!c && z->tried)
+		return 0;
+	if (!c) {
+		struct aws_options ao = *z->aws_opts;
+		z->tried = 1;
+		if (!ao.region)
+			ao.region = z->region;
+		z->own = c = aws_client_new(&ao, err);
+		if (!c)
+			return -1;
+	}
+	*out = c;
+	return 1;
+}
+
+static const char *strip_list(const char *type, char *buf, size_t cap)
+{
+	size_t n = strlen(type);
+
+	if (!strncmp(type, "List<", 5) && n > 6 && type[n - 1] == '>' &&
+	    n - 6 < cap) {
+		memcpy(buf, type + 5, n - 6);
+		buf[n - 6] = '\0';
+		return buf;
+	}
+	return type;
+}
+
+static int ssm_resolve(struct aws_client *c, struct arena *a,
+		       struct tmpl_aws_param *ps, size_t n, struct err *err)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		struct value *p = value_new_map(a), *names = value_new_list(a), *r;
+		const struct value *got, *bad;
+		size_t j, k, end;
+		for (end = i; end < n && end - i < 10; end++)
+			value_list_push(a, names, value_new_string(a, ps[end].vals[0]));
+		value_map_set(a, p, "Names", names);
+		if (!(r = aws_call(c, "ssm", "GetParameters", p, a, err)))
+			return err_prefix(err, "parameter \"%s\": ", ps[i].name);
+		got = value_map_get(r, "Parameters");
+		bad = value_map_get(r, "InvalidParameters");
+		for (j = i; j < end; j++) {
+			for (k = 0; bad && bad->kind == VALUE_LIST && k < bad->u.list.n; k++)
+				if (!strcmp(value_str(bad->u.list.items[k]) ?
+						    value_str(bad->u.list.items[k]) : "",
+					    ps[j].vals[0]))
+					return err_set(err, ERR_VALIDATION,
+						       "parameter \"%s\": SSM parameter "
+						       "\"%s\" does not exist",
+						       ps[j].name, ps[j].vals[0]);
+			for (k = 0; got && got->kind == VALUE_LIST && k < got->u.list.n; k++) {
+				const struct value *g = got->u.list.items[k];
+				const char *nm = value_str(value_map_get(g, "Name"));
+				if (nm && !strcmp(nm, ps[j].vals[0]))
+					ps[j].resolved = value_str(value_map_get(g, "Value"));
+			}
+		}
+		i = end;
+	}
+	return 0;
+}
+
+struct ec2_kind {
+	const char *type, *op, *ids_member, *what;
+};
+
+static const struct ec2_kind EC2_KINDS[] = {
+	{ "AWS::EC2::VPC::Id", "DescribeVpcs", "VpcIds", "VPC" },
+	{ "AWS::EC2::Subnet::Id", "DescribeSubnets", "SubnetIds", "subnet" },
+	{ "AWS::EC2::SecurityGroup::Id", "DescribeSecurityGroups", "GroupIds",
+	  "security group" },
+	{ "AWS::EC2::KeyPair::KeyName", "DescribeKeyPairs", "KeyNames",
+	  "key pair" },
+};
+
+/* Whether every value exists: one Describe call with them all; on a NotFound
+ * answer, one call per value to name the missing one. */
+static int ec2_check(struct aws_client *c, struct arena *a,
+		     const struct ec2_kind *k, const struct tmpl_aws_param *p,
+		     struct err *err)
+{
+	struct value *q = value_new_map(a), *ids = value_new_list(a);
+	size_t i;
+
+	if (!p->nvals)
+		return 0;
+	for (i = 0; i < p->nvals; i++)
+		value_list_push(a, ids, value_new_string(a, p->vals[i]));
+	value_map_set(a, q, k->ids_member, ids);
+	if (aws_call(c, "ec2", k->op, q, a, err))
+		return 0;
+	if (err->code != ERR_NOT_FOUND && err->code != ERR_VALIDATION)
+		return err_prefix(err, "parameter \"%s\": ", p->name);
+	for (i = 0; i < p->nvals; i++) {
+		struct err e1 = ERR_INIT;
+		q = value_new_map(a);
+		ids = value_new_list(a);
+		value_list_push(a, ids, value_new_string(a, p->vals[i]));
+		value_map_set(a, q, k->ids_member, ids);
+		if (!aws_call(c, "ec2", k->op, q, a, &e1))
+			return err_set(err, ERR_VALIDATION,
+				       "parameter \"%s\": %s \"%s\" does not exist "
+				       "in this account and region (%s: %s)",
+				       p->name, k->what, p->vals[i],
+				       e1.aws_code[0] ? e1.aws_code : "error", e1.msg);
+	}
+	return err_prefix(err, "parameter \"%s\": ", p->name);
+}
+
+static int az_check(struct aws_client *c, const struct tmpl_aws_param *p,
+		    struct err *err)
+{
+	const char *const *azs;
+	size_t n, i, j;
+
+	if (aws_availability_zones(c, &azs, &n, err) < 0)
+		return err_prefix(err, "parameter \"%s\": ", p->name);
+	for (i = 0; i < p->nvals; i++) {
+		for (j = 0; j < n && strcmp(azs[j], p->vals[i]); j++)
+			;
+		if (j == n)
+			return err_set(err, ERR_VALIDATION,
+				       "parameter \"%s\": availability zone \"%s\" "
+				       "is not one of this region's",
+				       p->name, p->vals[i]);
+	}
+	return 0;
+}
+
+int tmplopts_aws_params(void *ud, struct arena *a, struct tmpl_aws_param *ps,
+			size_t n, struct err *err)
+{
+	struct tmplopts_azs *z = ud;
+	struct aws_client *c = NULL;
+	struct tmpl_aws_param *ssm;
+	size_t i, nssm = 0;
+	int got = params_client(z, &c, err);
+
+	if (got < 0)
+		goto fail;
+	if (!got)
+		return 0;
+	ssm = arena_alloc(a, n * sizeof(*ssm));
+	for (i = 0; i < n; i++)
+		if (!strncmp(ps[i].type, "AWS::SSM::Parameter::Value<", 27))
+			ssm[nssm++] = ps[i];
+	if (nssm) {
+		size_t k = 0;
+		if (ssm_resolve(c, a, ssm, nssm, err) < 0)
+			goto fail;
+		for (i = 0; i < n; i++)
+			if (!strncmp(ps[i].type, "AWS::SSM::Parameter::Value<", 27))
+				ps[i].resolved = ssm[k++].resolved;
+	}
+	for (i = 0; i < n; i++) {
+		char buf[128];
+		const char *t = strip_list(ps[i].type, buf, sizeof(buf));
+		size_t k;
+		if (!strcmp(t, "AWS::EC2::AvailabilityZone::Name")) {
+			if (az_check(c, &ps[i], err) < 0)
+				goto fail;
+			continue;
+		}
+		for (k = 0; k < sizeof(EC2_KINDS) / sizeof(EC2_KINDS[0]); k++)
+			if (!strcmp(t, EC2_KINDS[k].type) &&
+			    ec2_check(c, a, &EC2_KINDS[k], &ps[i], err) < 0)
+				goto fail;
+	}
+	return 0;
+fail:
+	/* no credentials at all: as for Fn::GetAZs, nothing can be known */
+	if (!z->aws_client && err->code == ERR_AUTH &&
+	    strstr(err->msg, "no AWS credentials found")) {
+		log_debug("AWS-typed parameters: %s; not checked", err->msg);
+		err_clear(err);
+		for (i = 0; i < n; i++)
+			ps[i].resolved = NULL;
+		return 0;
+	}
+	return -1;
+}

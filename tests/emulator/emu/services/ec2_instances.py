@@ -1,0 +1,562 @@
+"""EC2 instances, key pairs and the public images, kept apart from ec2.py
+(which merges EXTRA_HANDLERS into its HANDLERS and lists these in its
+inventory). Records live in ec2's per-region store: r['instances'],
+r['keypairs'].
+
+AWS behaviour followed (EC2 API reference and user guide, "Instance
+lifecycle"):
+- RunInstances is idempotent per ClientToken: the same token answers the same
+  reservation; other parameters with a used token are IdempotentParameterMismatch;
+- an instance is pending, then running; StopInstances: stopping then stopped;
+  StartInstances: pending then running; TerminateInstances: shutting-down then
+  terminated, and a terminated instance stays visible to DescribeInstances for
+  a while (config async.deleted_visible);
+- its primary network interface lives in its subnet until it is terminated, so
+  the subnet and the security groups cannot be deleted before
+  (DependencyViolation, ec2.py's checks see the ENI);
+- ModifyInstanceAttribute of InstanceType or UserData needs a stopped instance
+  (IncorrectInstanceState);
+- an instance profile can be named in RunInstances only once IAM has
+  propagated it: before config['iam_propagation_seconds'] have passed since
+  it was created, InvalidParameterValue "Invalid IAM Instance Profile name";
+- key pairs: CreateKeyPair answers the private key once; names are unique
+  (InvalidKeyPair.Duplicate); RunInstances with an unknown key is
+  InvalidKeyPair.NotFound.
+Durations: config async.instance_start, instance_stop, instance_terminate
+(seconds, default 0.5).
+"""
+import base64
+import hashlib
+
+from emu.core import AwsError
+
+from . import ec2 as E
+
+STATE_CODES = {'pending': 0, 'running': 16, 'shutting-down': 32, 'terminated': 48,
+               'stopping': 64, 'stopped': 80}
+DURATIONS = {'instance_start': 0.5, 'instance_stop': 0.5, 'instance_terminate': 0.5}
+INSTANCE_TYPES = ('t2.nano', 't2.micro', 't2.small', 't2.medium', 't2.large', 't3.nano',
+                  't3.micro', 't3.small', 't3.medium', 't3.large', 't3.xlarge', 't3a.small',
+                  't3a.medium', 'm5.large', 'm5.xlarge', 'm6i.large', 'c5.large', 't4g.small',
+                  't4g.medium')
+
+
+def _images():
+    from .ssm import PUBLIC_AMIS
+    out = {}
+    for name, ami in PUBLIC_AMIS.items():
+        out[ami] = {'ImageId': ami, 'Name': name.rsplit('/', 2)[-2] if name.endswith(
+            '/image_id') or name.endswith('/ami-id') else name.rsplit('/', 1)[-1],
+            'State': 'available', 'OwnerId': '137112412989', 'Public': True,
+            'Architecture': 'arm64' if 'arm64' in name else 'x86_64',
+            'RootDeviceName': '/dev/xvda', 'RootDeviceType': 'ebs',
+            'VirtualizationType': 'hvm', 'ImageType': 'machine',
+            'CreationDate': '2026-01-01T00:00:00.000Z'}
+    return out
+
+
+def _dur(ctx, key):
+    cfg = ctx.config.get('async', {}) if isinstance(ctx.config, dict) else {}
+    try:
+        return float(cfg.get(key, DURATIONS[key]))
+    except (TypeError, ValueError):
+        return DURATIONS[key]
+
+
+def _reg(ctx):
+    r = E._region(ctx)
+    r.setdefault('instances', {})
+    r.setdefault('keypairs', {})
+    return r
+
+
+def _state(now, inst):
+    """The instance's state now: each transition has a time it completes."""
+    st, until = inst['state'], inst.get('until', 0)
+    if now >= until:
+        nxt = {'pending': 'running', 'stopping': 'stopped',
+               'shutting-down': 'terminated'}.get(st)
+        if nxt:
+            return nxt
+    return st
+
+
+def _settle(ctx, inst):
+    inst['state'] = _state(ctx.now(), inst)
+    return inst['state']
+
+
+def eni_live(now, r, iid):
+    """For ec2._eni_live: an instance's ENI lives until it is terminated."""
+    inst = (r.get('instances') or {}).get(iid)
+    return inst is not None and _state(now, inst) != 'terminated'
+
+
+def _visible(ctx, inst):
+    if _state(ctx.now(), inst) != 'terminated':
+        return True
+    keep = float((ctx.config.get('async') or {}).get('deleted_visible', 60.0))
+    return ctx.now() < inst.get('until', 0) + keep
+
+
+def _get(ctx, iid):
+    E._check_id(iid, 'i', 'InvalidInstanceID')
+    r = _reg(ctx)
+    inst = r['instances'].get(iid)
+    if inst is None or not _visible(ctx, inst) or E._too_new(ctx, inst, 'instances'):
+        raise AwsError('InvalidInstanceID.NotFound',
+                       f"The instance ID '{iid}' does not exist")
+    return inst
+
+
+def _out(ctx, r, inst):
+    st = _settle(ctx, inst)
+    out = {k: inst[k] for k in ('InstanceId', 'ImageId', 'InstanceType', 'LaunchTime',
+                                'AmiLaunchIndex', 'Architecture', 'RootDeviceName',
+                                'RootDeviceType', 'VirtualizationType', 'Hypervisor',
+                                'ClientToken', 'EbsOptimized', 'EnaSupport',
+                                'SourceDestCheck')}
+    out['State'] = {'Code': STATE_CODES[st], 'Name': st}
+    out['Placement'] = {'AvailabilityZone': inst['AvailabilityZone'], 'Tenancy': 'default',
+                        'GroupName': ''}
+    out['Monitoring'] = {'State': 'disabled'}
+    out['Tags'] = E._tags_out(inst['Tags'])
+    out['MetadataOptions'] = dict(inst['MetadataOptions'], State='applied')
+    if inst.get('KeyName'):
+        out['KeyName'] = inst['KeyName']
+    if inst.get('IamInstanceProfile'):
+        out['IamInstanceProfile'] = dict(inst['IamInstanceProfile'])
+    out['BlockDeviceMappings'] = [
+        {'DeviceName': b['DeviceName'],
+         'Ebs': {'VolumeId': b['VolumeId'], 'Status': 'attached', 'AttachTime': inst['LaunchTime'],
+                 'DeleteOnTermination': b['DeleteOnTermination']}}
+        for b in inst['Blocks']] if st != 'terminated' else []
+    if st != 'terminated':
+        out['SubnetId'] = inst['SubnetId']
+        out['VpcId'] = inst['VpcId']
+        out['PrivateIpAddress'] = inst['PrivateIpAddress']
+        out['PrivateDnsName'] = 'ip-' + inst['PrivateIpAddress'].replace('.', '-') + \
+            ('.ec2.internal' if ctx.region == 'us-east-1' else f'.{ctx.region}.compute.internal')
+        out['SecurityGroups'] = [{'GroupId': g, 'GroupName': r['sgs'].get(g, {}).get(
+            'GroupName', '')} for g in inst['Groups']]
+        out['NetworkInterfaces'] = [{
+            'NetworkInterfaceId': inst['EniId'], 'SubnetId': inst['SubnetId'],
+            'VpcId': inst['VpcId'], 'PrivateIpAddress': inst['PrivateIpAddress'],
+            'Status': 'in-use', 'OwnerId': ctx.account, 'InterfaceType': 'interface',
+            'Attachment': {'DeviceIndex': 0, 'Status': 'attached',
+                           'DeleteOnTermination': True},
+            'Groups': out['SecurityGroups']}]
+        if inst.get('PublicIp') and st in ('pending', 'running'):
+            out['PublicIpAddress'] = inst['PublicIp']
+            out['PublicDnsName'] = 'ec2-' + inst['PublicIp'].replace('.', '-') + \
+                ('.compute-1.amazonaws.com' if ctx.region == 'us-east-1'
+                 else f'.{ctx.region}.compute.amazonaws.com')
+    else:
+        out['StateReason'] = {'Code': 'Client.UserInitiatedShutdown',
+                              'Message': 'Client.UserInitiatedShutdown: User initiated '
+                                         'shutdown'}
+    if st == 'stopped':
+        out['StateReason'] = {'Code': 'Client.UserInitiatedShutdown',
+                              'Message': 'Client.UserInitiatedShutdown: User initiated '
+                                         'shutdown'}
+    return out
+
+
+def _default_subnet(ctx, r):
+    for s in sorted(r['subnets'].values(), key=lambda s: s['AvailabilityZone']):
+        v = r['vpcs'].get(s['VpcId'])
+        if v is not None and v.get('IsDefault') and s.get('DefaultForAz'):
+            return s
+    raise AwsError('VPCIdNotSpecified', 'No default VPC for this user. GroupName is only '
+                                        'supported for EC2-Classic and default VPC.')
+
+
+def _profile(ctx, spec):
+    """The IAM instance profile named by {Arn} or {Name}: it must exist and
+    be propagated (iam_propagation_seconds after its creation)."""
+    if not spec:
+        return None
+    iam = ctx.store('iam').get('profiles') or {}
+    name = spec.get('Name')
+    arn = spec.get('Arn')
+    pr = None
+    for p in iam.values():
+        if (name and p['InstanceProfileName'] == name) or (arn and p['Arn'] == arn):
+            pr = p
+    label = name or arn
+    window = float(ctx.config.get('iam_propagation_seconds') or 0)
+    if pr is None or (window > 0 and ctx.now() < pr['CreateDate'] + window):
+        what = 'name' if name else 'arn'
+        raise AwsError('InvalidParameterValue',
+                       f'Value ({label}) for parameter iamInstanceProfile.{what} is invalid. '
+                       f'Invalid IAM Instance Profile {what}')
+    return {'Arn': pr['Arn'], 'Id': pr['InstanceProfileId']}
+
+
+def _fingerprint(params):
+    keep = {k: v for k, v in params.items() if k not in ('ClientToken', 'DryRun')}
+    return hashlib.sha256(repr(sorted(keep.items(), key=lambda kv: kv[0])).encode()).hexdigest()
+
+
+def run_instances(ctx, params):
+    r = E._gc(ctx)
+    r = _reg(ctx)
+    token = params.get('ClientToken')
+    if token:
+        same = [i for i in r['instances'].values() if i['ClientToken'] == token]
+        if same:
+            if same[0]['fingerprint'] != _fingerprint(params):
+                raise AwsError('IdempotentParameterMismatch',
+                               'Arguments on this idempotent request are inconsistent with '
+                               'arguments used in previous request(s).')
+            return {'ReservationId': same[0]['ReservationId'], 'OwnerId': ctx.account,
+                    'Groups': [], 'Instances': [_out(ctx, r, i) for i in same]}
+    n_min, n_max = int(params.get('MinCount', 1)), int(params.get('MaxCount', 1))
+    if n_min < 1 or n_max < n_min:
+        raise AwsError('InvalidParameterValue', 'MinCount and MaxCount must be at least 1 and '
+                                                'MinCount <= MaxCount')
+    ami = params.get('ImageId')
+    if not ami:
+        raise AwsError('MissingParameter', 'The request must contain the parameter ImageId')
+    if ami not in _images():
+        raise AwsError('InvalidAMIID.NotFound', f"The image id '[{ami}]' does not exist")
+    itype = params.get('InstanceType', 'm1.small')
+    if itype not in INSTANCE_TYPES:
+        raise AwsError('InvalidParameterValue', f"Invalid value '{itype}' for InstanceType.")
+    key = params.get('KeyName')
+    if key and not any(k['KeyName'] == key for k in r['keypairs'].values()):
+        raise AwsError('InvalidKeyPair.NotFound', f"The key pair '{key}' does not exist")
+    nis = params.get('NetworkInterfaces') or []
+    ni0 = nis[0] if nis else {}
+    sid = params.get('SubnetId') or ni0.get('SubnetId')
+    subnet = E._get(ctx, 'subnets', sid) if sid else _default_subnet(ctx, r)
+    groups = list(params.get('SecurityGroupIds') or ni0.get('Groups') or [])
+    for g in groups:
+        rec = E._get(ctx, 'sgs', g)
+        if rec['VpcId'] != subnet['VpcId']:
+            raise AwsError('InvalidParameter', f'Security group {g} and subnet '
+                                               f'{subnet["SubnetId"]} belong to different '
+                                               f'networks.')
+    if not groups:
+        groups = [g['GroupId'] for g in r['sgs'].values()
+                  if g.get('default') and g['VpcId'] == subnet['VpcId']][:1]
+    profile = _profile(ctx, params.get('IamInstanceProfile'))
+    mo = params.get('MetadataOptions') or {}
+    if mo.get('HttpTokens') not in (None, 'optional', 'required'):
+        raise AwsError('InvalidParameterValue', 'HttpTokens must be optional or required')
+    metadata = {'HttpTokens': mo.get('HttpTokens', 'optional'),
+                'HttpPutResponseHopLimit': int(mo.get('HttpPutResponseHopLimit', 1)),
+                'HttpEndpoint': mo.get('HttpEndpoint', 'enabled'),
+                'InstanceMetadataTags': mo.get('InstanceMetadataTags', 'disabled')}
+    tags = E._merge_tags([], [])
+    for spec in params.get('TagSpecifications') or []:
+        if spec.get('ResourceType') not in ('instance', 'volume', 'network-interface'):
+            raise AwsError('InvalidParameterValue',
+                           f"'{spec.get('ResourceType')}' is not a valid taggable resource "
+                           f"type for this operation.")
+        if spec.get('ResourceType') == 'instance':
+            tags = E._merge_tags(tags, spec.get('Tags') or [])
+    ud = params.get('UserData')
+    if isinstance(ud, (bytes, bytearray)):
+        ud = base64.b64encode(ud).decode()
+    if ud is not None:
+        try:
+            raw = base64.b64decode(ud, validate=True)
+        except ValueError:
+            raise AwsError('InvalidParameterValue', 'Invalid BASE64 encoding of user data.')
+        if len(raw) > 16384:
+            raise AwsError('InvalidParameterValue', 'User data is limited to 16384 bytes')
+    public = ni0.get('AssociatePublicIpAddress')
+    if public is None:
+        public = bool(subnet.get('MapPublicIpOnLaunch'))
+    now = ctx.now()
+    rid = E._new_id(ctx, 'r')
+    out = []
+    for idx in range(n_max):
+        iid = E._new_id(ctx, 'i')
+        eni = E._new_eni(ctx, r, subnet, ('instance', iid), 'interface',
+                         'Primary network interface', groups)
+        blocks = []
+        for b in params.get('BlockDeviceMappings') or [{'DeviceName': '/dev/xvda', 'Ebs': {}}]:
+            ebs = b.get('Ebs') or {}
+            blocks.append({'DeviceName': b.get('DeviceName', '/dev/xvda'),
+                           'VolumeId': E._new_id(ctx, 'vol'),
+                           'DeleteOnTermination': ebs.get('DeleteOnTermination', True),
+                           'VolumeSize': ebs.get('VolumeSize', 8),
+                           'VolumeType': ebs.get('VolumeType', 'gp3'),
+                           'Encrypted': ebs.get('Encrypted', False)})
+        inst = {'InstanceId': iid, 'ReservationId': rid, 'ImageId': ami, 'InstanceType': itype,
+                'LaunchTime': now, 'created': now, 'AmiLaunchIndex': idx,
+                'Architecture': _images()[ami]['Architecture'], 'RootDeviceName': '/dev/xvda',
+                'RootDeviceType': 'ebs', 'VirtualizationType': 'hvm', 'Hypervisor': 'xen',
+                'ClientToken': token or '', 'EbsOptimized': False, 'EnaSupport': True,
+                'SourceDestCheck': True, 'state': 'pending',
+                'until': now + _dur(ctx, 'instance_start'),
+                'AvailabilityZone': subnet['AvailabilityZone'], 'SubnetId': subnet['SubnetId'],
+                'VpcId': subnet['VpcId'], 'PrivateIpAddress': eni['PrivateIpAddress'],
+                'EniId': eni['NetworkInterfaceId'], 'Groups': groups, 'KeyName': key,
+                'IamInstanceProfile': profile, 'MetadataOptions': metadata, 'Tags': tags,
+                'UserData': ud, 'Blocks': blocks, 'fingerprint': _fingerprint(params),
+                'PublicIp': f'54.{(idx + 3) % 250}.{int(iid[-4:], 16) % 250}.'
+                            f'{int(iid[-2:], 16) % 250 + 1}' if public else None,
+                'DisableApiTermination': False}
+        r['instances'][iid] = inst
+        out.append(_out(ctx, r, inst))
+    return {'ReservationId': rid, 'OwnerId': ctx.account, 'Groups': [], 'Instances': out}
+
+
+INSTANCE_FILTERS = {
+    'instance-id': lambda i: [i['InstanceId']],
+    'instance-state-name': lambda i: [i['state']],
+    'instance-type': lambda i: [i['InstanceType']],
+    'image-id': lambda i: [i['ImageId']],
+    'vpc-id': lambda i: [i['VpcId']],
+    'subnet-id': lambda i: [i['SubnetId']],
+    'client-token': lambda i: [i['ClientToken']],
+    'key-name': lambda i: [i.get('KeyName')],
+    'reservation-id': lambda i: [i['ReservationId']],
+    'availability-zone': lambda i: [i['AvailabilityZone']],
+}
+
+
+def describe_instances(ctx, params):
+    r = _reg(ctx)
+    ids = params.get('InstanceIds') or []
+    if ids:
+        items = [_get(ctx, i) for i in ids]
+    else:
+        items = [i for i in r['instances'].values()
+                 if _visible(ctx, i) and not E._too_new(ctx, i, 'instances')]
+    for i in items:
+        _settle(ctx, i)
+    items = E._filter(items, params.get('Filters'), INSTANCE_FILTERS)
+    res = {}
+    for i in items:
+        res.setdefault(i['ReservationId'], []).append(_out(ctx, r, i))
+    return {'Reservations': [{'ReservationId': k, 'OwnerId': ctx.account, 'Groups': [],
+                              'Instances': v} for k, v in res.items()]}
+
+
+def _change(ctx, params, key, allowed, new_state, dur_key, verb):
+    r = _reg(ctx)
+    insts = [_get(ctx, i) for i in params.get('InstanceIds') or []]
+    out = []
+    for inst in insts:
+        prev = _settle(ctx, inst)
+        if prev not in allowed:
+            if prev == new_state or (new_state == 'stopping' and prev == 'stopped') or \
+                    (new_state == 'pending' and prev == 'running') or \
+                    (new_state == 'shutting-down' and prev == 'terminated'):
+                out.append({'InstanceId': inst['InstanceId'],
+                            'CurrentState': {'Code': STATE_CODES[prev], 'Name': prev},
+                            'PreviousState': {'Code': STATE_CODES[prev], 'Name': prev}})
+                continue
+            raise AwsError('IncorrectInstanceState',
+                           f"The instance '{inst['InstanceId']}' is not in a state from which "
+                           f"it can be {verb}.")
+        if new_state == 'shutting-down' and inst.get('DisableApiTermination'):
+            raise AwsError('OperationNotPermitted',
+                           f"The instance '{inst['InstanceId']}' may not be terminated. Modify "
+                           f"its 'disableApiTermination' instance attribute and try again.")
+        inst['state'] = new_state
+        inst['until'] = ctx.now() + _dur(ctx, dur_key)
+        if new_state == 'pending' and inst.get('PublicIp'):
+            # a restarted instance gets a new public address (without an EIP)
+            a, b, c, d = inst['PublicIp'].split('.')
+            inst['PublicIp'] = f'{a}.{b}.{c}.{(int(d) % 250) + 1}'
+        out.append({'InstanceId': inst['InstanceId'],
+                    'CurrentState': {'Code': STATE_CODES[new_state], 'Name': new_state},
+                    'PreviousState': {'Code': STATE_CODES[prev], 'Name': prev}})
+    del r
+    return {key: out}
+
+
+def terminate_instances(ctx, params):
+    return _change(ctx, params, 'TerminatingInstances',
+                   ('pending', 'running', 'stopping', 'stopped'), 'shutting-down',
+                   'instance_terminate', 'terminated')
+
+
+def stop_instances(ctx, params):
+    return _change(ctx, params, 'StoppingInstances', ('running',), 'stopping',
+                   'instance_stop', 'stopped')
+
+
+def start_instances(ctx, params):
+    return _change(ctx, params, 'StartingInstances', ('stopped',), 'pending',
+                   'instance_start', 'started')
+
+
+def _blob_text(v):
+    if isinstance(v, (bytes, bytearray)):
+        return base64.b64encode(v).decode()
+    return v
+
+
+def modify_instance_attribute(ctx, params):
+    r = _reg(ctx)
+    inst = _get(ctx, params.get('InstanceId'))
+    st = _settle(ctx, inst)
+    attr = params.get('Attribute')
+    value = params.get('Value')
+    changes = {}
+    if params.get('InstanceType') or attr == 'instanceType':
+        changes['InstanceType'] = (params.get('InstanceType') or {}).get('Value', value)
+    if params.get('UserData') or attr == 'userData':
+        changes['UserData'] = _blob_text((params.get('UserData') or {}).get('Value', value))
+    if 'DisableApiTermination' in params:
+        inst['DisableApiTermination'] = params['DisableApiTermination'].get('Value', False)
+    if params.get('Groups'):
+        for g in params['Groups']:
+            E._get(ctx, 'sgs', g)
+        inst['Groups'] = list(params['Groups'])
+        eni = r['enis'].get(inst['EniId'])
+        if eni is not None:
+            eni['Groups'] = list(params['Groups'])
+    if changes and st != 'stopped':
+        raise AwsError('IncorrectInstanceState',
+                       f"The instance '{inst['InstanceId']}' is not in the 'stopped' state.")
+    if 'InstanceType' in changes and changes['InstanceType'] not in INSTANCE_TYPES:
+        raise AwsError('InvalidParameterValue',
+                       f"Invalid value '{changes['InstanceType']}' for InstanceType.")
+    inst.update(changes)
+    return {}
+
+
+def describe_instance_attribute(ctx, params):
+    _reg(ctx)
+    inst = _get(ctx, params.get('InstanceId'))
+    attr = params.get('Attribute')
+    out = {'InstanceId': inst['InstanceId']}
+    if attr == 'userData':
+        out['UserData'] = {'Value': inst['UserData']} if inst.get('UserData') else {}
+    elif attr == 'instanceType':
+        out['InstanceType'] = {'Value': inst['InstanceType']}
+    elif attr == 'disableApiTermination':
+        out['DisableApiTermination'] = {'Value': inst['DisableApiTermination']}
+    elif attr == 'groupSet':
+        out['Groups'] = [{'GroupId': g} for g in inst['Groups']]
+    else:
+        raise AwsError('InvalidParameterValue', f"Value ({attr}) for parameter attribute is "
+                                                f"invalid. Unknown attribute.")
+    return out
+
+
+def modify_instance_metadata_options(ctx, params):
+    inst = _get(ctx, params.get('InstanceId'))
+    for k in ('HttpTokens', 'HttpPutResponseHopLimit', 'HttpEndpoint', 'InstanceMetadataTags'):
+        if params.get(k) is not None:
+            inst['MetadataOptions'][k] = params[k]
+    return {'InstanceId': inst['InstanceId'],
+            'InstanceMetadataOptions': dict(inst['MetadataOptions'], State='pending')}
+
+
+# ---------------------------------------------------------------- key pairs
+
+def _key_out(k, material=False):
+    out = {'KeyPairId': k['KeyPairId'], 'KeyName': k['KeyName'],
+           'KeyFingerprint': k['KeyFingerprint'], 'KeyType': k['KeyType'],
+           'Tags': E._tags_out(k['Tags']), 'CreateTime': k['CreateTime']}
+    if material:
+        out['KeyMaterial'] = k['material']
+        del out['CreateTime']
+    return out
+
+
+def create_key_pair(ctx, params):
+    r = _reg(ctx)
+    name = params.get('KeyName')
+    if not name or len(name) > 255:
+        raise AwsError('InvalidParameterValue', 'Key pair name must be 1-255 characters')
+    if any(k['KeyName'] == name for k in r['keypairs'].values()):
+        raise AwsError('InvalidKeyPair.Duplicate', f"The keypair '{name}' already exists.")
+    ktype = params.get('KeyType', 'rsa')
+    tags = []
+    for spec in params.get('TagSpecifications') or []:
+        if spec.get('ResourceType') != 'key-pair':
+            raise AwsError('InvalidParameterValue',
+                           f"'{spec.get('ResourceType')}' is not a valid taggable resource "
+                           f"type for this operation.")
+        tags = E._merge_tags(tags, spec.get('Tags') or [])
+    body = base64.encodebytes(bytes(ctx._state.rng.getrandbits(8) for _ in range(
+        64 if ktype == 'ed25519' else 1190))).decode()
+    kind = 'OPENSSH' if ktype == 'ed25519' else 'RSA'
+    material = f'-----BEGIN {kind} PRIVATE KEY-----\n{body}-----END {kind} PRIVATE KEY-----'
+    fp = hashlib.sha1(material.encode()).hexdigest()
+    kid = E._new_id(ctx, 'key')
+    k = {'KeyPairId': kid, 'KeyName': name, 'KeyType': ktype, 'Tags': tags,
+         'KeyFingerprint': ':'.join(fp[i:i + 2] for i in range(0, 40, 2)),
+         'CreateTime': ctx.now(), 'created': ctx.now(), 'material': material}
+    r['keypairs'][kid] = k
+    return _key_out(k, material=True)
+
+
+KEY_FILTERS = {'key-name': lambda k: [k['KeyName']], 'key-pair-id': lambda k: [k['KeyPairId']],
+               'fingerprint': lambda k: [k['KeyFingerprint']]}
+
+
+def describe_key_pairs(ctx, params):
+    r = _reg(ctx)
+    keys = list(r['keypairs'].values())
+    names = params.get('KeyNames') or []
+    ids = params.get('KeyPairIds') or []
+    for n in names:
+        if not any(k['KeyName'] == n for k in keys):
+            raise AwsError('InvalidKeyPair.NotFound', f"The key pair '{n}' does not exist")
+    for i in ids:
+        if i not in r['keypairs']:
+            raise AwsError('InvalidKeyPair.NotFound', f"The key pair ID '{i}' does not exist")
+    if names:
+        keys = [k for k in keys if k['KeyName'] in names]
+    if ids:
+        keys = [k for k in keys if k['KeyPairId'] in ids]
+    keys = E._filter(keys, params.get('Filters'), KEY_FILTERS)
+    return {'KeyPairs': [_key_out(k) for k in keys]}
+
+
+def delete_key_pair(ctx, params):
+    r = _reg(ctx)
+    name, kid = params.get('KeyName'), params.get('KeyPairId')
+    for k in list(r['keypairs'].values()):
+        if (name and k['KeyName'] == name) or (kid and k['KeyPairId'] == kid):
+            del r['keypairs'][k['KeyPairId']]
+            return {'Return': True, 'KeyPairId': k['KeyPairId']}
+    # AWS answers success for a key that does not exist
+    return {'Return': True}
+
+
+# ---------------------------------------------------------------- images
+
+def describe_images(ctx, params):
+    imgs = _images()
+    ids = params.get('ImageIds') or []
+    for i in ids:
+        if i not in imgs:
+            raise AwsError('InvalidAMIID.NotFound', f"The image id '[{i}]' does not exist")
+    items = [imgs[i] for i in ids] if ids else list(imgs.values())
+    items = E._filter(items, params.get('Filters'),
+                      {'name': lambda i: [i['Name']], 'image-id': lambda i: [i['ImageId']],
+                       'state': lambda i: [i['State']],
+                       'architecture': lambda i: [i['Architecture']]},
+                      tags_of=lambda i: [])
+    return {'Images': [dict(i) for i in items]}
+
+
+EXTRA_HANDLERS = {
+    'RunInstances': run_instances, 'DescribeInstances': describe_instances,
+    'TerminateInstances': terminate_instances, 'StopInstances': stop_instances,
+    'StartInstances': start_instances, 'ModifyInstanceAttribute': modify_instance_attribute,
+    'DescribeInstanceAttribute': describe_instance_attribute,
+    'ModifyInstanceMetadataOptions': modify_instance_metadata_options,
+    'CreateKeyPair': create_key_pair, 'DescribeKeyPairs': describe_key_pairs,
+    'DeleteKeyPair': delete_key_pair, 'DescribeImages': describe_images,
+}
+
+
+def inventory_of(now, region, r, add):
+    """For ec2.inventory: instances not yet terminated, key pairs."""
+    for k, i in (r.get('instances') or {}).items():
+        if _state(now, i) != 'terminated':
+            add('instance', k)
+    for k in (r.get('keypairs') or {}):
+        add('key-pair', k)
