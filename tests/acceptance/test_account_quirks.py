@@ -23,6 +23,17 @@ from accept_util import TOP
 from test_apply_stacks import PARAMS, expected_counts, inventory_counts
 
 
+@pytest.fixture(autouse=True)
+def _no_visibility_delay(emu):
+    """These tests are about lost answers, purges, service-linked roles and
+    pages, not eventual consistency: the conftest's default visibility
+    delays are off while they run (and restored after)."""
+    from conftest import VISIBILITY_DELAY
+    emu.control('config', {'visibility_delay': {}})
+    yield
+    emu.control('config', {'visibility_delay': VISIBILITY_DELAY})
+
+
 def need_knob(emu, key, sub=None):
     cfg = emu.control('config')
     have = key in cfg if sub is None else sub in (cfg.get(key) or {})
@@ -78,6 +89,7 @@ def test_secret_in_recovery_window_of_another_is_not_restored(emu, cairn):
     sm = emu.client('secretsmanager')
     sm.create_secret(Name='app/fixed-name', SecretString='theirs')
     sm.delete_secret(SecretId='app/fixed-name', RecoveryWindowInDays=7)
+    time.sleep(0.5)  # older than the emulator's visibility delay
     tpl = cairn.tmp / 'secret.yaml'
     tpl.write_text(SECRET_TPL)
     r = cairn('apply', str(tpl), '--auto-approve', *cairn.endpoint, '--state',

@@ -8,6 +8,7 @@ must be left exactly as they were, destroy must not delete them, and
 stack's (what a run that stopped before recording it leaves) is adopted.
 Everything is checked through botocore."""
 import json
+import time
 
 STACK = 'fstack'
 
@@ -17,7 +18,7 @@ Resources:
   AppRole:
     Type: AWS::IAM::Role
     Properties:
-      RoleName: ecsTaskExecutionRole
+      RoleName: team-exec-role
       AssumeRolePolicyDocument:
         Version: "2012-10-17"
         Statement:
@@ -68,14 +69,14 @@ def _precreate(emu, tags=()):
     tags = list(tags)
     iam = emu.client('iam')
     other = iam.create_policy(PolicyName='team-policy', PolicyDocument=DOC)['Policy']['Arn']
-    iam.create_role(RoleName='ecsTaskExecutionRole', AssumeRolePolicyDocument=TRUST,
+    iam.create_role(RoleName='team-exec-role', AssumeRolePolicyDocument=TRUST,
                     Tags=[{'Key': 'team', 'Value': 'data'}] + tags)
-    iam.attach_role_policy(RoleName='ecsTaskExecutionRole', PolicyArn=other)
-    iam.put_role_policy(RoleName='ecsTaskExecutionRole', PolicyName='team-inline',
+    iam.attach_role_policy(RoleName='team-exec-role', PolicyArn=other)
+    iam.put_role_policy(RoleName='team-exec-role', PolicyName='team-inline',
                         PolicyDocument=DOC)
     shared = iam.create_policy(PolicyName='shared-read', PolicyDocument=DOC,
                                Tags=[{'Key': 'team', 'Value': 'data'}] + tags)['Policy']['Arn']
-    iam.attach_role_policy(RoleName='ecsTaskExecutionRole', PolicyArn=shared)
+    iam.attach_role_policy(RoleName='team-exec-role', PolicyArn=shared)
     logs = emu.client('logs')
     logs.create_log_group(logGroupName='/shared/app', tags={'team': 'data', **{
         t['Key']: t['Value'] for t in tags}})
@@ -85,13 +86,16 @@ def _precreate(emu, tags=()):
     emu.client('ecs').create_cluster(clusterName='shared-cluster', tags=[
         {'key': 'team', 'value': 'data'}] + [{'key': t['Key'], 'value': t['Value']}
                                              for t in tags])
+    # they exist before cairn runs, not a moment before (the emulator's
+    # visibility delay hides resources younger than 0.2 s from cairn)
+    time.sleep(0.5)
     return other, shared
 
 
 def _snapshot(emu):
     """Everything about the five resources a takeover would change."""
     iam, logs = emu.client('iam'), emu.client('logs')
-    role = iam.get_role(RoleName='ecsTaskExecutionRole')['Role']
+    role = iam.get_role(RoleName='team-exec-role')['Role']
     shared = [p for p in iam.list_policies(Scope='Local')['Policies']
               if p['PolicyName'] == 'shared-read'][0]
     group = [g for g in logs.describe_log_groups(logGroupNamePrefix='/shared/app')['logGroups']
@@ -102,8 +106,8 @@ def _snapshot(emu):
     return {
         'role': (role['RoleId'], sorted((t['Key'], t['Value']) for t in role.get('Tags', []))),
         'attached': sorted(p['PolicyArn'] for p in iam.list_attached_role_policies(
-            RoleName='ecsTaskExecutionRole')['AttachedPolicies']),
-        'inline': sorted(iam.list_role_policies(RoleName='ecsTaskExecutionRole')['PolicyNames']),
+            RoleName='team-exec-role')['AttachedPolicies']),
+        'inline': sorted(iam.list_role_policies(RoleName='team-exec-role')['PolicyNames']),
         'policy': (shared['PolicyId'], shared['DefaultVersionId'],
                    sorted((t['Key'], t['Value']) for t in iam.get_policy(
                        PolicyArn=shared['Arn'])['Policy'].get('Tags', []))),
@@ -129,7 +133,7 @@ def test_existing_resources_are_refused_left_alone_and_importable(emu, cairn):
     r = cairn('apply', tpl, '--auto-approve', *common)
     assert r.rc == 1, r
     text = r.out + r.err
-    for lid, typ, phys in (('AppRole', 'AWS::IAM::Role', 'ecsTaskExecutionRole'),
+    for lid, typ, phys in (('AppRole', 'AWS::IAM::Role', 'team-exec-role'),
                            ('AppPolicy', 'AWS::IAM::ManagedPolicy', shared),
                            ('Logs', 'AWS::Logs::LogGroup', '/shared/app'),
                            ('Repo', 'AWS::ECR::Repository', 'shared-repo'),
@@ -151,7 +155,7 @@ def test_existing_resources_are_refused_left_alone_and_importable(emu, cairn):
     assert _snapshot(emu) == before
 
     # taken over on purpose: import, then apply converges to the template
-    for lid, phys in (('AppRole', 'ecsTaskExecutionRole'), ('AppPolicy', shared),
+    for lid, phys in (('AppRole', 'team-exec-role'), ('AppPolicy', shared),
                       ('Logs', '/shared/app'), ('Repo', 'shared-repo'),
                       ('Cluster', 'shared-cluster')):
         i = cairn('import', lid, phys, '--template', tpl, *common)
@@ -172,7 +176,7 @@ def test_resource_tagged_for_this_stack_is_adopted(emu, cairn):
     _precreate(emu, tags=[{'Key': 'cairn:stack', 'Value': STACK}])
     # the tags must name the very resource: add cairn:logical-id per resource
     iam, logs = emu.client('iam'), emu.client('logs')
-    iam.tag_role(RoleName='ecsTaskExecutionRole',
+    iam.tag_role(RoleName='team-exec-role',
                  Tags=[{'Key': 'cairn:logical-id', 'Value': 'AppRole'}])
     shared = [p for p in iam.list_policies(Scope='Local')['Policies']
               if p['PolicyName'] == 'shared-read'][0]['Arn']
@@ -210,6 +214,7 @@ def test_tagged_for_another_resource_is_refused(emu, cairn):
     emu.client('logs').create_log_group(
         logGroupName='/shared/app', tags={'cairn:stack': STACK, 'cairn:logical-id': 'Other'})
     emu.client('logs').put_retention_policy(logGroupName='/shared/app', retentionInDays=3653)
+    time.sleep(0.5)
     r = cairn('apply', tpl, '--auto-approve', *common)
     assert r.rc == 1, r
     assert 'AWS::Logs::LogGroup Logs: "/shared/app" already exists and belongs to another' \
@@ -242,6 +247,7 @@ def test_inline_policy_of_another_is_not_overwritten(emu, cairn):
     iam = emu.client('iam')
     iam.create_role(RoleName='shared-role', AssumeRolePolicyDocument=TRUST)
     iam.put_role_policy(RoleName='shared-role', PolicyName='team-inline', PolicyDocument=DOC)
+    time.sleep(0.5)
     tpl = cairn.tmp / 'inline.yaml'
     tpl.write_text(INLINE_TPL)
     r = cairn('apply', str(tpl), '--auto-approve', *cairn.endpoint, '--state',

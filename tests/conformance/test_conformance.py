@@ -12,6 +12,7 @@ Each templates/NAME.(yaml|json) has a sidecar templates/NAME.case.yaml:
   params:   {Name: value}            parameters of the first apply
   update:   {params: {...} | edit: [[old, new], ...], expect: {LogicalId: action}}
   replace:  same; expect names the resources the plan must replace
+  ssm:      {name: value}            SSM parameters the account holds before the apply
   absent:   [LogicalId]              left out by a false Condition (never created)
   retained: [LogicalId]              DeletionPolicy Retain: still in AWS after destroy
   replace_retains: N                 resources the replacement leaves in AWS
@@ -66,7 +67,9 @@ INVENTORY = {
     'AWS::Logs::LogGroup': ('logs', 'log-group'),
     'AWS::SecretsManager::Secret': ('secretsmanager', 'secret'),
 }
-SUBRESOURCES = {('iam', 'role-policy'), ('iam', 'role-policy-attachment')}
+SUBRESOURCES = {('iam', 'role-policy'), ('iam', 'role-policy-attachment'),
+                # what a case puts in the account first (its `ssm:`)
+                ('ssm', 'parameter')}
 WORKERS = 2
 
 
@@ -206,6 +209,9 @@ class Run:
 
     def run(self):
         self.emu.reset()
+        # what the account must hold first (CDK's bootstrap version parameter)
+        for name, value in (self.case.get('ssm') or {}).items():
+            self.emu.client('ssm').put_parameter(Name=name, Value=str(value), Type='String')
         self.write()
         retained = self.case.get('retained') or []
         kept = {}   # resources AWS keeps that the state no longer lists
