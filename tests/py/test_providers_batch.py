@@ -328,7 +328,10 @@ def test_drift_through_batched_reads(emu, tmp_path):
     # window (waited out before the drift) keeps the call counts exact
     env = dict(os.environ, AWS_ACCESS_KEY_ID='test', AWS_SECRET_ACCESS_KEY='test',
                AWS_REGION='us-east-1', AWS_EC2_METADATA_DISABLED='true', NO_COLOR='1',
-               CAIRN_FRESH_SECONDS='1')
+               CAIRN_FRESH_SECONDS='1',
+               # nor the longer re-read of a recent resource's NotFound
+               # (src/exec/settle.c; tested in tests/acceptance/test_consistency.py)
+               CAIRN_SETTLE_SECONDS='0')
     env.pop('AWS_PROFILE', None)
     common = ['--endpoint-url', emu.url, '--state', str(tmp_path / 'state.db')]
 
