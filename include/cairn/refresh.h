@@ -91,10 +91,11 @@ struct refresh_opts {
 	const char *partition; /* NULL: "aws" */
 	/* ids per read_many call; 0: the API's maximum for the type */
 	size_t batch_max;
-	/* a resource read as gone whose record is younger than this many
-	 * seconds is read again, backing off, until it is found or its record
-	 * is that old (eventual consistency: a new id not visible yet);
-	 * 0: 10 seconds; negative: never */
+	/* a resource read as gone whose record changed recently
+	 * (CAIRN_SETTLE_RECENT_SECONDS, default 300) is read again, backing
+	 * off, for at most this many seconds before it counts as gone
+	 * (eventual consistency: a new id not visible yet);
+	 * 0: CAIRN_SETTLE_SECONDS (default 20); negative: never */
 	double fresh_seconds;
 };
 

@@ -472,46 +472,6 @@ static void run_job(struct pool *pl, struct job *j)
 		read_single(pl, j, k);
 }
 
-/* A NotFound for a resource the state says was created or changed
- * recently may be AWS's eventual consistency, not a deletion: read it
- * again with backoff (src/exec/settle.c) before it counts as gone, so a
- * plan right after an apply never turns it into a create. */
-static void settle_not_found(struct pool *pl, struct job *j)
-{
-	size_t k;
-
-	for (k = 0; k < j->n; k++) {
-		const struct state_resource *r = &pl->recs[j->idx[k]];
-		struct settle s;
-		if (j->rcs[k] != (int)ERR_NOT_FOUND ||
-		    !settle_recent(r->updated_at))
-			continue;
-		settle_start(&s, NULL);
-		while (j->rcs[k] == (int)ERR_NOT_FOUND && settle_again(&s)) {
-			log_debug("refresh: %s %s not found %d time(s) since "
-				  "its change at %s; reading again",
-				  r->type, r->logical_id, s.tries, r->updated_at);
-			if (j->prov->read) {
-				read_single(pl, j, k);
-			} else {
-				struct provider_ctx pc;
-				struct err e = ERR_INIT;
-				job_ctx(pl, j, r->logical_id, &pc);
-				memset(&j->outs[k], 0, sizeof(j->outs[k]));
-				if (j->prov->read_many(&pc, 1, &r->physical_id,
-						       &j->outs[k], &e) < 0) {
-					j->rcs[k] = e.code ? (int)e.code
-							   : (int)ERR_INTERNAL;
-					j->errs[k] = e;
-				} else {
-					j->rcs[k] = j->outs[k].physical_id
-						? 0 : (int)ERR_NOT_FOUND;
-				}
-			}
-		}
-	}
-}
-
 static void *worker(void *arg)
 {
 	struct pool *pl = arg;
@@ -524,7 +484,6 @@ static void *worker(void *arg)
 		if (!j)
 			return NULL;
 		run_job(pl, j);
-		settle_not_found(pl, j);
 	}
 }
 
@@ -535,51 +494,21 @@ static void *worker(void *arg)
  * A resource recorded moments ago may not be visible yet: EC2 answers
  * InvalidXxxID.NotFound for a new id for a few seconds, DescribeServices
  * answers MISSING, DescribeLogGroups leaves a new group out (AWS's
- * eventual consistency). Read as gone, it would be planned again. So a
- * resource found gone whose record was written less than fresh_seconds
- * ago (default FRESH_SECONDS) is read again, backing off, until it is
- * found or its record is that old; then gone is gone. A resource deleted
- * outside cairn long after its apply costs nothing.
+ * eventual consistency). Read as gone, it would be planned again. So the
+ * resources found gone whose record changed recently (settle_recent: the
+ * last CAIRN_SETTLE_RECENT_SECONDS) are read again together, backing off,
+ * for a bounded wait (settle_start: CAIRN_SETTLE_SECONDS, or
+ * o->fresh_seconds when positive); then gone is gone. A resource deleted
+ * outside cairn long after its last change costs nothing.
  */
-#define FRESH_SECONDS 10.0
-/* FRESH_SECONDS, or CAIRN_FRESH_SECONDS when set (tests that delete a
- * resource out of band right after creating it shorten the window) */
-static double fresh_default(void)
-{
-	const char *e = getenv("CAIRN_FRESH_SECONDS");
-	char *end;
-	double v;
-
-	if (!e || !*e)
-		return FRESH_SECONDS;
-	v = strtod(e, &end);
-	return *end || v < 0 ? FRESH_SECONDS : v;
-}
 
 /* import reads an id cairn never recorded: how long it may stay invisible */
 #define IMPORT_FRESH_SECONDS 3.0
 
-/* Seconds since the record was written ("2026-12-04T20:17:53.123Z"), or
- * a large number when unknown. */
-static double record_age(const struct state_resource *r)
+static bool gone_but_recent(const struct pool *pl, size_t i, size_t k)
 {
-	struct tm tm;
-	int ms = 0;
-	struct timespec now;
-	time_t t;
-
-	memset(&tm, 0, sizeof(tm));
-	if (!r->updated_at ||
-	    sscanf(r->updated_at, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year,
-		   &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
-		   &ms) < 6)
-		return 1e9;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	t = timegm(&tm);
-	clock_gettime(CLOCK_REALTIME, &now);
-	return (double)now.tv_sec + (double)now.tv_nsec / 1e9 -
-	       ((double)t + ms / 1000.0);
+	return pl->jobs[i].rcs[k] == (int)ERR_NOT_FOUND &&
+	       settle_recent(pl->recs[pl->jobs[i].idx[k]].updated_at);
 }
 
 /* One resource of a job read again, alone. */
@@ -604,36 +533,31 @@ static void reread(struct pool *pl, struct job *j, size_t k)
 
 static void reread_fresh(struct pool *pl)
 {
-	double delay = 0.1, fresh = pl->o->fresh_seconds;
+	struct settle st;
 	size_t i, k;
 
-	if (fresh < 0)
+	if (pl->o->fresh_seconds < 0)
 		return;
-	if (fresh == 0)
-		fresh = fresh_default();
+	settle_start(&st, NULL);
+	if (pl->o->fresh_seconds > 0) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		st.deadline = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 +
+			      pl->o->fresh_seconds;
+	}
 	for (;;) {
 		size_t pending = 0;
-		struct timespec ts;
 		for (i = 0; i < pl->njobs; i++)
 			for (k = 0; k < pl->jobs[i].n; k++)
-				if (pl->jobs[i].rcs[k] == (int)ERR_NOT_FOUND &&
-				    record_age(&pl->recs[pl->jobs[i].idx[k]]) <
-					    fresh)
-					pending++;
-		if (!pending)
+				pending += gone_but_recent(pl, i, k);
+		if (!pending || !settle_again(&st))
 			return;
-		log_debug("refresh: %zu resource%s recorded moments ago not "
-			  "visible yet; reading again in %.1fs", pending,
-			  pending == 1 ? "" : "s", delay);
-		ts.tv_sec = (time_t)delay;
-		ts.tv_nsec = (long)((delay - (double)ts.tv_sec) * 1e9);
-		nanosleep(&ts, NULL);
-		delay = delay * 2 > 2.0 ? 2.0 : delay * 2;
+		log_debug("refresh: %zu resource%s changed recently not "
+			  "visible; read again (try %d)", pending,
+			  pending == 1 ? "" : "s", st.tries);
 		for (i = 0; i < pl->njobs; i++)
 			for (k = 0; k < pl->jobs[i].n; k++)
-				if (pl->jobs[i].rcs[k] == (int)ERR_NOT_FOUND &&
-				    record_age(&pl->recs[pl->jobs[i].idx[k]]) <
-					    fresh)
+				if (gone_but_recent(pl, i, k))
 					reread(pl, &pl->jobs[i], k);
 	}
 }

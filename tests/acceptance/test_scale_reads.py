@@ -162,8 +162,7 @@ def test_secret_deleted_out_of_band_is_gone(emu, stack, applied, cairn):
     # as gone (eventual consistency: src/exec/settle.c) shortened to the
     # wait above
     r = cairn('drift', str(stack), '--json', *_common(emu, applied),
-              extra_env={'CAIRN_SETTLE_RECENT_SECONDS': str(YOUNG_SECONDS),
-                         'CAIRN_FRESH_SECONDS': str(YOUNG_SECONDS)})
+              extra_env={'CAIRN_SETTLE_RECENT_SECONDS': str(YOUNG_SECONDS)})
     d = _delta(before, _calls(emu))
     assert r.rc == 2, r
     gone = [x['logical_id'] for x in json.loads(r.out)['resources'] if x['status'] == 'gone']
