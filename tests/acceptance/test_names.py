@@ -65,11 +65,6 @@ RULES = {
 def test_generated_names_meet_service_rules(emu, cairn, stack):
     assert len(STACKS[2]) == 100
     emu.reset()
-    # names are the subject here, not eventual consistency: a destroy run
-    # within visibility_delay of the apply takes the just-created group for
-    # gone and then retries DeleteVpc without end (reported, not this
-    # test's concern)
-    emu.control('config', {'visibility_delay': 0})
     tpl = cairn.tmp / 'names.yaml'
     tpl.write_text(TEMPLATE)
     common = [*cairn.endpoint, '--stack', stack, '--state', str(cairn.tmp / 'n.db')]
