@@ -32,8 +32,7 @@ VISIBILITY_DELAY = {'ec2': 0.2, 'iam': 0.2, 'secretsmanager': 0.2, 'logs': 0.2,
 # listings, or create the seed's common names themselves): no seed and no
 # visibility delay there until they compare against emu.baseline / settle.
 EMPTY_ACCOUNT = {
-    'test_lost_answers', 'test_scalars',
-}
+    'test_lost_answers', }
 # Modules where cairn does not cope with eventual consistency: the delay is off
 # there (test_real_account.py holds an xfail(strict=True) test per known bug).
 NO_VISIBILITY_DELAY = set(EMPTY_ACCOUNT)

@@ -58,10 +58,6 @@ Resources:
 
 def test_scalars_converted_end_to_end(emu, cairn):
     emu.reset()
-    # the subject is value conversion, not eventual consistency: a plan run
-    # within visibility_delay of the apply takes just-created resources for
-    # gone (reported; not this test's concern)
-    emu.control('config', {'visibility_delay': 0})
     tpl = cairn.tmp / 'scalars.yaml'
     tpl.write_text(TEMPLATE)
     state = str(cairn.tmp / 'scalars.db')
