@@ -23,17 +23,6 @@ from accept_util import TOP
 from test_apply_stacks import PARAMS, expected_counts, inventory_counts
 
 
-@pytest.fixture(autouse=True)
-def _no_visibility_delay(emu):
-    """These tests are about lost answers, purges, service-linked roles and
-    pages, not eventual consistency: the conftest's default visibility
-    delays are off while they run (and restored after)."""
-    from conftest import VISIBILITY_DELAY
-    emu.control('config', {'visibility_delay': {}})
-    yield
-    emu.control('config', {'visibility_delay': VISIBILITY_DELAY})
-
-
 def need_knob(emu, key, sub=None):
     cfg = emu.control('config')
     have = key in cfg if sub is None else sub in (cfg.get(key) or {})
