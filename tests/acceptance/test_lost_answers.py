@@ -19,16 +19,6 @@ from test_apply_stacks import PARAMS, expected_counts, inventory_counts
 TPL = os.path.join(TOP, 'stacks', 'prefect-ecs-worker.yaml')
 
 
-@pytest.fixture(autouse=True)
-def _no_visibility_delay(emu):
-    """These tests are about lost answers, purges, service-linked roles and
-    pages, not eventual consistency: the conftest's default visibility
-    delays are off while they run (and restored after)."""
-    from conftest import VISIBILITY_DELAY
-    emu.control('config', {'visibility_delay': {}})
-    yield
-    emu.control('config', {'visibility_delay': VISIBILITY_DELAY})
-
 UNSAFE = {'ec2:CreateVpc': ('ec2', 'vpc'), 'ec2:CreateSubnet': ('ec2', 'subnet'),
           'ec2:CreateInternetGateway': ('ec2', 'internet-gateway'),
           'ec2:AllocateAddress': ('ec2', 'elastic-ip'),
