@@ -50,6 +50,15 @@ bool tagging_stats(size_t *resources, size_t *calls);
  * Waits for the listing. NULL when none ran. */
 const char **tagging_unknown(struct arena *a, size_t *n);
 
+/* Synchronously, every type: tag:GetResources filtered on cairn:stack =
+ * stack, 100 a page, the pages back to back; the ResourceTagMappingList
+ * entries ({ResourceARN, Tags}) of all pages in one list in a, *calls the
+ * pages asked for. NULL with err set when a call fails (AccessDenied
+ * included: the caller decides what to fall back to). Independent of the
+ * refresh's listing above (drift --unmanaged). */
+const struct value *tagging_list(struct aws_client *aws, const char *stack,
+				 struct arena *a, size_t *calls, struct err *err);
+
 /* Waits for the listing and frees it. */
 void tagging_end(void);
 

@@ -15,10 +15,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cairn/log.h"
 #include "cairn/provider.h"
 #include "cairn/refresh.h"
 #include "cairn/state.h"
 #include "cairn/strbuf.h"
+#include "cairn/tagging.h"
 #include "cliopts.h"
 #include "commands.h"
 #include "refresh_cli.h"
@@ -42,9 +44,11 @@ struct drift_cmd {
 	bool json, markdown, unmanaged;
 };
 
-/* An EC2 resource tagged cairn:stack=<stack> that the state does not know. */
+/* A resource tagged cairn:stack=<stack> that the state does not know: id
+ * the one a user recognises (an EC2 id, a log group's or repository's
+ * name, a role's name, a secret's ARN), arn when known. */
 struct unmanaged {
-	const char *id, *type, *logical_id;
+	const char *id, *type, *logical_id, *arn;
 };
 
 /* Whether the state knows id: as a physical id, or as a top-level string
@@ -104,6 +108,7 @@ static void push_unmanaged(struct arena *a, struct unmanaged **out, size_t *n,
 	(*out)[*n].id = id;
 	(*out)[*n].type = type;
 	(*out)[*n].logical_id = logical_id;
+	(*out)[*n].arn = NULL;
 	(*n)++;
 }
 
@@ -168,24 +173,15 @@ static int unmanaged_secrets(struct aws_client *c, const char *stack,
  * Secrets Manager's ListSecrets filtered by the same tag. Other services
  * are not searched (their APIs list tags one resource at a time).
  */
-static int find_unmanaged(const struct drift_cmd *d, const char *stack,
-			  const char *region, const struct refresh_result *res,
-			  struct arena *a, struct unmanaged **out, size_t *n,
-			  struct err *err)
+static int unmanaged_ec2(struct aws_client *c, const char *stack,
+			 const struct refresh_result *res, struct arena *a,
+			 struct unmanaged **out, size_t *n, size_t *cap,
+			 struct err *err)
 {
-	struct aws_options ao = d->aws;
-	struct aws_client *c;
 	struct value *params, *filters, *f, *vals, *resp;
 	const struct value *tags;
-	size_t i, cap = 0;
+	size_t i;
 
-	*out = NULL;
-	*n = 0;
-	if (!ao.region)
-		ao.region = d->to.region ? d->to.region : region;
-	c = aws_client_new(&ao, err);
-	if (!c)
-		return -1;
 	params = value_new_map(a);
 	filters = value_new_list(a);
 	f = value_new_map(a);
@@ -202,17 +198,15 @@ static int find_unmanaged(const struct drift_cmd *d, const char *stack,
 	value_list_push(a, filters, f);
 	value_map_set(a, params, "Filters", filters);
 	resp = aws_call_all(c, "ec2", "DescribeTags", params, "tagSet", a, err);
-	if (!resp || !(tags = aws_get_list(a, resp, "tagSet", err))) {
-		aws_client_free(c);
+	if (!resp || !(tags = aws_get_list(a, resp, "tagSet", err)))
 		return -1;
-	}
 	for (i = 0; i < tags->u.list.n; i++) {
 		const struct value *t = tags->u.list.items[i];
 		const char *id = value_str(value_map_get(t, "resourceId"));
 		const char *ty = value_str(value_map_get(t, "resourceType"));
 		if (!id || recorded_id(res, id))
 			continue;
-		push_unmanaged(a, out, n, &cap, id, ec2_cfn_type(ty ? ty : "?"),
+		push_unmanaged(a, out, n, cap, id, ec2_cfn_type(ty ? ty : "?"),
 			       "?");
 	}
 	if (*n) {
@@ -247,12 +241,207 @@ static int find_unmanaged(const struct drift_cmd *d, const char *stack,
 		}
 		err_clear(err);
 	}
-	if (unmanaged_secrets(c, stack, res, a, out, n, &cap, err) < 0) {
-		aws_client_free(c);
-		return -1;
-	}
-	aws_client_free(c);
 	return 0;
+}
+
+static const char *tag_of(const struct value *tags, const char *key)
+{
+	size_t k;
+	for (k = 0; tags && tags->kind == VALUE_LIST && k < tags->u.list.n; k++) {
+		const struct value *t = tags->u.list.items[k];
+		const char *tk = value_str(value_map_get(t, "Key"));
+		if (tk && !strcmp(tk, key))
+			return value_str(value_map_get(t, "Value"));
+	}
+	return NULL;
+}
+
+/*
+ * An ARN of the tagging listing -> the CloudFormation type and the id a
+ * user knows it by (the physical id cairn records for that type). ARN
+ * formats: arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE with RESOURCE
+ * "vpc/vpc-1" (EC2), "log-group:NAME" (Logs), "repository/NAME" (ECR),
+ * "secret:NAME-abc123" (Secrets Manager), "cluster/NAME" and
+ * "service/CLUSTER/NAME" (ECS). Other services: "service:type" and the ARN.
+ */
+static void arn_kind(struct arena *a, const char *arn, const char **type,
+		     const char **id)
+{
+	const char *f[6], *p = arn, *slash;
+	size_t i, len;
+	char svc[64];
+
+	*type = "?";
+	*id = arn;
+	for (i = 0; i < 5; i++) {
+		f[i] = p;
+		if (!(p = strchr(p, ':')))
+			return;
+		p++;
+	}
+	f[5] = p;
+	len = (size_t)(f[3] - f[2] - 1);
+	if (len >= sizeof(svc))
+		return;
+	memcpy(svc, f[2], len);
+	svc[len] = 0;
+	slash = strchr(p, '/');
+	if (!strcmp(svc, "ec2") && slash) {
+		*type = ec2_cfn_type(arena_strndup(a, p, (size_t)(slash - p)));
+		*id = slash + 1;
+	} else if (!strcmp(svc, "logs") && !strncmp(p, "log-group:", 10)) {
+		char *name = arena_strdup(a, p + 10);
+		len = strlen(name);
+		if (len > 2 && !strcmp(name + len - 2, ":*"))
+			name[len - 2] = 0;
+		*type = "AWS::Logs::LogGroup";
+		*id = name;
+	} else if (!strcmp(svc, "ecr") && !strncmp(p, "repository/", 11)) {
+		*type = "AWS::ECR::Repository";
+		*id = p + 11;
+	} else if (!strcmp(svc, "secretsmanager")) {
+		*type = "AWS::SecretsManager::Secret";
+	} else if (!strcmp(svc, "ecs") && !strncmp(p, "cluster/", 8)) {
+		*type = "AWS::ECS::Cluster";
+		*id = p + 8;
+	} else if (!strcmp(svc, "ecs") && !strncmp(p, "service/", 8)) {
+		*type = "AWS::ECS::Service";
+	} else {
+		size_t rl = strcspn(p, "/:");
+		char *t = arena_alloc(a, len + rl + 2);
+		snprintf(t, len + rl + 2, "%s:%.*s", svc, (int)rl, p);
+		*type = t;
+	}
+}
+
+/* The one tag:GetResources listing, every type it covers. */
+static int unmanaged_tagged(struct aws_client *c, const char *stack,
+			    const struct refresh_result *res, struct arena *a,
+			    struct unmanaged **out, size_t *n, size_t *cap,
+			    struct err *err)
+{
+	size_t i, calls;
+	const struct value *l = tagging_list(c, stack, a, &calls, err);
+
+	if (!l)
+		return -1;
+	for (i = 0; i < l->u.list.n; i++) {
+		const struct value *m = l->u.list.items[i];
+		const struct value *tags = value_map_get(m, "Tags");
+		const char *arn = value_str(value_map_get(m, "ResourceARN"));
+		const char *type, *id, *lid, *sv;
+		if (!arn)
+			continue;
+		/* exactly this stack (the filter already says so) */
+		sv = tag_of(tags, "cairn:stack");
+		if (!sv || strcmp(sv, stack))
+			continue;
+		arn_kind(a, arn, &type, &id);
+		if (recorded_id(res, id) || recorded_id(res, arn))
+			continue;
+		lid = tag_of(tags, "cairn:logical-id");
+		push_unmanaged(a, out, n, cap, id, type, lid ? lid : "?");
+		(*out)[*n - 1].arn = arn;
+	}
+	log_debug("drift --unmanaged: tag:GetResources: %zu resources tagged "
+		  "for the stack in %zu page%s", l->u.list.n, calls,
+		  calls == 1 ? "" : "s");
+	return 0;
+}
+
+/* IAM roles: tag:GetResources does not list IAM users and roles (Resource
+ * Groups Tagging API reference, "Services that support the Resource Groups
+ * Tagging API"); GetAccountAuthorizationDetails' RoleDetail carries their
+ * tags, 1000 roles a page. */
+static int unmanaged_roles(struct aws_client *c, const char *stack,
+			   const struct refresh_result *res, struct arena *a,
+			   struct unmanaged **out, size_t *n, size_t *cap,
+			   struct err *err)
+{
+	const char *marker = NULL;
+	size_t pages = 0;
+
+	for (;;) {
+		struct value *p = value_new_map(a), *f = value_new_list(a);
+		const struct value *r, *l;
+		const char *trunc;
+		size_t i;
+		value_list_push(a, f, value_new_string(a, "Role"));
+		value_map_set(a, p, "Filter", f);
+		value_map_set(a, p, "MaxItems", value_new_number(a, "1000"));
+		if (marker)
+			value_map_set(a, p, "Marker", value_new_string(a, marker));
+		r = aws_call(c, "iam", "GetAccountAuthorizationDetails", p, a,
+			     err);
+		if (!r || !(l = aws_get_list(a, r, "RoleDetailList", err)))
+			return -1;
+		for (i = 0; i < l->u.list.n; i++) {
+			const struct value *d = l->u.list.items[i];
+			const struct value *tags = value_map_get(d, "Tags");
+			const char *name = value_str(value_map_get(d, "RoleName"));
+			const char *arn = value_str(value_map_get(d, "Arn"));
+			const char *sv = tag_of(tags, "cairn:stack");
+			const char *lid = tag_of(tags, "cairn:logical-id");
+			if (!name || !sv || strcmp(sv, stack) ||
+			    recorded_id(res, name) ||
+			    (arn && recorded_id(res, arn)))
+				continue;
+			push_unmanaged(a, out, n, cap, name, "AWS::IAM::Role",
+				       lid ? lid : "?");
+			(*out)[*n - 1].arn = arn;
+		}
+		trunc = value_str(value_map_get(r, "IsTruncated"));
+		marker = value_str(value_map_get(r, "Marker"));
+		if (!trunc || strcmp(trunc, "true") || !marker || !*marker)
+			return 0;
+		if (++pages >= 1000)
+			return err_set(err, ERR_AWS, "GetAccountAuthorizationDetails: "
+						     "more than 1000 pages");
+	}
+}
+
+/*
+ * --unmanaged: one tag:GetResources listing (every type it covers: EC2,
+ * Logs, ECR, Secrets Manager, ECS, ...) filtered on cairn:stack=<stack>,
+ * and IAM roles from GetAccountAuthorizationDetails. When the tagging call
+ * is refused (no tag:GetResources permission), EC2 DescribeTags and
+ * Secrets Manager ListSecrets instead (those two services only).
+ */
+static int find_unmanaged(const struct drift_cmd *d, const char *stack,
+			  const char *region, const struct refresh_result *res,
+			  struct arena *a, struct unmanaged **out, size_t *n,
+			  struct err *err)
+{
+	struct aws_options ao = d->aws;
+	struct aws_client *c;
+	size_t cap = 0;
+	int rc = -1;
+
+	*out = NULL;
+	*n = 0;
+	if (!ao.region)
+		ao.region = d->to.region ? d->to.region : region;
+	c = aws_client_new(&ao, err);
+	if (!c)
+		return -1;
+	if (unmanaged_tagged(c, stack, res, a, out, n, &cap, err) < 0) {
+		if (err->code != ERR_ACCESS_DENIED)
+			goto done;
+		fprintf(stderr, "cairn: --unmanaged: tag:GetResources refused "
+				"(%s); searching EC2 and Secrets Manager only\n",
+			err->aws_code[0] ? err->aws_code : err->msg);
+		err_clear(err);
+		*n = 0;
+		if (unmanaged_ec2(c, stack, res, a, out, n, &cap, err) < 0 ||
+		    unmanaged_secrets(c, stack, res, a, out, n, &cap, err) < 0)
+			goto done;
+	}
+	if (unmanaged_roles(c, stack, res, a, out, n, &cap, err) < 0)
+		goto done;
+	rc = 0;
+done:
+	aws_client_free(c);
+	return rc;
 }
 
 static void render_markdown(const char *stack, const struct refresh_result *res,
@@ -340,6 +529,7 @@ static void json_str(struct strbuf *sb, const char *s)
 }
 
 static void render_json(const char *stack, const struct refresh_result *res,
+			const struct unmanaged *um, size_t n_um, bool searched,
 			struct strbuf *sb)
 {
 	size_t i, k;
@@ -349,7 +539,8 @@ static void render_json(const char *stack, const struct refresh_result *res,
 	strbuf_addf(sb, ",\"drifted\":%s,\"summary\":{\"unchanged\":%zu,"
 			"\"drifted\":%zu,\"gone\":%zu,\"skipped\":%zu,"
 			"\"failed\":%zu},\"resources\":[",
-		    res->drifted + res->gone ? "true" : "false", res->unchanged,
+		    res->drifted + res->gone + n_um ? "true" : "false",
+		    res->unchanged,
 		    res->drifted, res->gone, res->skipped, res->failed);
 	for (i = 0; i < res->n; i++) {
 		const struct refresh_item *it = &res->items[i];
@@ -393,7 +584,25 @@ static void render_json(const char *stack, const struct refresh_result *res,
 		}
 		strbuf_addstr(sb, "}");
 	}
-	strbuf_addstr(sb, "]}\n");
+	strbuf_addstr(sb, "]");
+	if (searched) {
+		strbuf_addstr(sb, ",\"unmanaged\":[");
+		for (i = 0; i < n_um; i++) {
+			strbuf_addstr(sb, i ? ",{\"logical_id\":" :
+					      "{\"logical_id\":");
+			json_str(sb, strcmp(um[i].logical_id, "?") ?
+					     um[i].logical_id : NULL);
+			strbuf_addstr(sb, ",\"type\":");
+			json_str(sb, um[i].type);
+			strbuf_addstr(sb, ",\"physical_id\":");
+			json_str(sb, um[i].id);
+			strbuf_addstr(sb, ",\"arn\":");
+			json_str(sb, um[i].arn);
+			strbuf_addstr(sb, "}");
+		}
+		strbuf_addstr(sb, "]");
+	}
+	strbuf_addstr(sb, "}\n");
 }
 
 static void render_human(const struct refresh_result *res)
@@ -495,7 +704,7 @@ static int run_drift(struct drift_cmd *d)
 		strbuf_release(&sb);
 	} else if (d->json) {
 		struct strbuf sb = STRBUF_INIT;
-		render_json(ss.name, &res, &sb);
+		render_json(ss.name, &res, um, n_um, d->unmanaged, &sb);
 		fputs(sb.buf, stdout);
 		strbuf_release(&sb);
 	} else {

@@ -205,9 +205,13 @@ static const struct command commands[] = {
 	  "                         changes: [{path, kind, recorded, live}]}]}\n"
 	  "  --format FMT           human (default), json or markdown (a table, a\n"
 	  "                         Mermaid diagram, <details> per resource)\n"
-	  "  --unmanaged            also list EC2 resources and secrets tagged\n"
+	  "  --unmanaged            also list resources of every type tagged\n"
 	  "                         cairn:stack=<stack> that the state does not\n"
-	  "                         know (exit 2 when there are any)\n"
+	  "                         know (one tag:GetResources listing, IAM roles\n"
+	  "                         from GetAccountAuthorizationDetails; EC2 and\n"
+	  "                         secrets only if tagging is refused); JSON:\n"
+	  "                         \"unmanaged\": [{logical_id, type,\n"
+	  "                         physical_id, arn}]; exit 2 when any\n"
 	  "  --region, --stack, --state, --parallelism and the AWS options as for\n"
 	  "  refresh\n" },
 	{ "types", cmd_types, "list every resource type and how cairn handles it",

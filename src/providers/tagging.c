@@ -208,6 +208,46 @@ const char **tagging_unknown(struct arena *a, size_t *n)
 	return out;
 }
 
+const struct value *tagging_list(struct aws_client *aws, const char *stack,
+				 struct arena *a, size_t *calls, struct err *err)
+{
+	struct value *all = value_new_list(a);
+	const char *token = NULL;
+	size_t pages = 0;
+
+	*calls = 0;
+	for (;;) {
+		struct value *p = value_new_map(a), *f = value_new_list(a);
+		struct value *flt = value_new_map(a), *vals = value_new_list(a);
+		const struct value *l, *r;
+		size_t i;
+		value_list_push(a, vals, value_new_string(a, stack));
+		value_map_set(a, flt, "Key", value_new_string(a, "cairn:stack"));
+		value_map_set(a, flt, "Values", vals);
+		value_list_push(a, f, flt);
+		value_map_set(a, p, "TagFilters", f);
+		value_map_set(a, p, "ResourcesPerPage", value_new_number(a, "100"));
+		if (token)
+			value_map_set(a, p, "PaginationToken",
+				      value_new_string(a, token));
+		r = aws_call(aws, "tagging", "GetResources", p, a, err);
+		(*calls)++;
+		if (!r)
+			return NULL;
+		l = value_map_get(r, "ResourceTagMappingList");
+		for (i = 0; l && l->kind == VALUE_LIST && i < l->u.list.n; i++)
+			value_list_push(a, all, (struct value *)l->u.list.items[i]);
+		token = value_str(value_map_get(r, "PaginationToken"));
+		if (!token || !*token)
+			return all;
+		if (++pages >= MAX_PAGES) {
+			err_set(err, ERR_AWS, "tag:GetResources: more than %d "
+					      "pages", MAX_PAGES);
+			return NULL;
+		}
+	}
+}
+
 void tagging_end(void)
 {
 	if (!tg.running)

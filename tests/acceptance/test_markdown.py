@@ -145,3 +145,93 @@ def test_drift_unmanaged(emu, cairn):
     assert m.out.count('| unmanaged |') == 2
     # without --unmanaged nothing is searched
     assert cairn('drift', str(tpl), *cairn.endpoint).rc == 0
+
+
+def test_drift_unmanaged_every_type(emu, cairn):
+    """One tag:GetResources listing (100 a page) finds every tagged type; IAM
+    roles (which that API does not list) through GetAccountAuthorizationDetails;
+    with tag:GetResources refused, EC2 and Secrets Manager are still searched."""
+    emu.reset()
+    tpl = cairn.tmp / 'every.yaml'
+    tpl.write_text('Resources:\n  Vpc:\n    Type: AWS::EC2::VPC\n'
+                   '    Properties: {CidrBlock: 10.3.0.0/16}\n'
+                   '  Logs:\n    Type: AWS::Logs::LogGroup\n')
+    assert cairn('apply', str(tpl), '--auto-approve', *cairn.endpoint).rc == 0
+    ours = [{'Key': 'cairn:stack', 'Value': 'every'}]
+    other = [{'Key': 'cairn:stack', 'Value': 'other'}]
+    iam, logs, ecr, ec2 = (emu.client(s) for s in ('iam', 'logs', 'ecr', 'ec2'))
+    trust = json.dumps({'Version': '2012-10-17', 'Statement': [{
+        'Effect': 'Allow', 'Principal': {'Service': 'ecs-tasks.amazonaws.com'},
+        'Action': 'sts:AssumeRole'}]})
+    iam.create_role(RoleName='by-hand-role', AssumeRolePolicyDocument=trust,
+                    Tags=ours + [{'Key': 'cairn:logical-id', 'Value': 'OldRole'}])
+    iam.create_role(RoleName='other-role', AssumeRolePolicyDocument=trust, Tags=other)
+    logs.create_log_group(logGroupName='/by/hand', tags={'cairn:stack': 'every'})
+    logs.create_log_group(logGroupName='/other/stack', tags={'cairn:stack': 'other'})
+    ecr.create_repository(repositoryName='by-hand-repo', tags=ours)
+    vpc = ec2.create_vpc(CidrBlock='10.9.0.0/16')['Vpc']['VpcId']
+    sg = ec2.create_security_group(
+        GroupName='by-hand', Description='x', VpcId=vpc, TagSpecifications=[
+            {'ResourceType': 'security-group', 'Tags': ours}])['GroupId']
+    want = {('AWS::IAM::Role', 'by-hand-role'), ('AWS::Logs::LogGroup', '/by/hand'),
+            ('AWS::ECR::Repository', 'by-hand-repo'), ('AWS::EC2::SecurityGroup', sg)}
+
+    def get_resources(*args):
+        before = emu.control('calls')
+        r = cairn('drift', str(tpl), *args, *cairn.endpoint)
+        after = emu.control('calls')
+        return r, sum(after.get(k, 0) - before.get(k, 0)
+                      for k in after if k.endswith(':GetResources'))
+
+    def listed():
+        deadline = time.time() + 10
+        while True:
+            r, pages = get_resources('--unmanaged', '--json')
+            j = json.loads(r.out) if r.out.startswith('{') else {}
+            got = {(u['type'], u['physical_id']) for u in j.get('unmanaged', [])}
+            if len(got) >= len(want) or time.time() > deadline:
+                # less the refresh's own listing (tags of log groups)
+                return r, j, got, pages - get_resources()[1]
+
+    def tagged_pages():
+        n = 0
+        for page in emu.client('resourcegroupstaggingapi').get_paginator(
+                'get_resources').paginate(TagFilters=[{'Key': 'cairn:stack',
+                                                       'Values': ['every']}]):
+            n += len(page['ResourceTagMappingList'])
+        return -(-n // 100)
+
+    r, j, got, pages = listed()
+    assert r.rc == 2, r
+    assert got == want, (got, r)            # not the other stack's, not the state's
+    assert j['drifted'] is True
+    assert [u['logical_id'] for u in j['unmanaged'] if u['type'] == 'AWS::IAM::Role'] == ['OldRole']
+    assert pages == tagged_pages() == 1, pages
+    # human and markdown list the same four
+    h = cairn('drift', str(tpl), '--unmanaged', *cairn.endpoint)
+    assert h.rc == 2 and h.out.count('(unmanaged)') == 4, h
+    assert all(i in h.out for _, i in want) and '/other/stack' not in h.out
+    m = cairn('drift', str(tpl), '--unmanaged', '--format', 'markdown', *cairn.endpoint)
+    assert m.rc == 2 and m.out.count('| unmanaged |') == 4, m
+    assert f'| AWS::EC2::SecurityGroup | {sg} |' in m.out
+
+    # 150 more log groups: two pages of 100, back to back
+    for i in range(150):
+        logs.create_log_group(logGroupName=f'/many/{i}', tags={'cairn:stack': 'every'})
+    want |= {('AWS::Logs::LogGroup', f'/many/{i}') for i in range(150)}
+    r, j, got, pages = listed()
+    assert r.rc == 2 and got == want, r
+    assert pages == tagged_pages() == 2, pages
+
+    # tag:GetResources refused: EC2 and Secrets Manager (and IAM) still searched
+    sm = emu.client('secretsmanager')
+    arn = sm.create_secret(Name='by-hand', SecretString='x', Tags=ours)['ARN']
+    emu.control('config', {'tagging_denied': True})
+    try:
+        want = {('AWS::IAM::Role', 'by-hand-role'), ('AWS::EC2::SecurityGroup', sg),
+                ('AWS::SecretsManager::Secret', arn)}
+        r, j, got, pages = listed()
+        assert r.rc == 2 and got == want, r
+        assert 'tag:GetResources refused' in r.err
+    finally:
+        emu.control('config', {'tagging_denied': False})
