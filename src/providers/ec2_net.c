@@ -864,8 +864,20 @@ static int eip_create(struct provider_ctx *ctx, const struct value *props,
 	 * would leave an address (quota, money) behind */
 	r = ec2_create_once(ctx, "AllocateAddress", p, NULL, 0, "DescribeAddresses",
 			    "addressesSet", "allocationId", &id, err);
-	if (!r && id)
-		return read_via_many(&prov_ec2_eip, ctx, id, out, err);
+	if (!r && id) {
+		/* found by its tag after a lost answer; a read by id may not
+		 * see the new address yet (EC2's eventual consistency) */
+		double dl = prov_deadline(ctx, NEW_ID_SECONDS);
+		int attempt = 0;
+		while (read_via_many(&prov_ec2_eip, ctx, id, out, err) < 0) {
+			if (err->code != ERR_NOT_FOUND ||
+			    prov_sleep_until(ctx, &attempt, dl,
+					     "address visible", err) < 0)
+				return -1;
+			err_clear(err);
+		}
+		return 0;
+	}
 	if (!r || !(id = aws_get_str(r, "allocationId", err)) ||
 	    !(ip = aws_get_str(r, "publicIp", err)))
 		return -1;

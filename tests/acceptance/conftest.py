@@ -32,16 +32,9 @@ VISIBILITY_DELAY = {'ec2': 0.2, 'iam': 0.2, 'secretsmanager': 0.2, 'logs': 0.2,
 # listings, or create the seed's common names themselves): none any more, every
 # module compares against emu.baseline.
 EMPTY_ACCOUNT = set()
-# Modules where cairn does not cope with eventual consistency: the delay is off
-# there, each with the bug that keeps it off.
-NO_VISIBILITY_DELAY = {
-    # EIP create after a lost AllocateAddress answer: the tag-filtered find
-    # (ec2_create_once) sees the new address, then eip_create reads it at once
-    # by AllocationIds (read_via_many, src/providers/ec2_net.c), which the
-    # delay answers NotFound, and the create fails "eipalloc-... does not
-    # exist" instead of waiting the delay out.
-    'test_lost_answers',
-}
+# Modules where cairn does not cope with eventual consistency: the delay is
+# off there, each with the bug that keeps it off (none at present).
+NO_VISIBILITY_DELAY = set()
 
 
 def max_delay(e):
