@@ -180,3 +180,19 @@ def test_build_path(tmp_path):
     v = subprocess.run([str(installed), "--version"], capture_output=True, text=True).stdout
     assert v == ctx["steps"]["done"]["outputs"]["version"] + "\n"
     assert "prefect-ecs-worker.yaml: valid" in res[3].stdout
+
+
+def test_ci_examples_use_the_action():
+    """The GitHub workflows of examples/ci install cairn with this action,
+    and give it only inputs it has."""
+    inputs = set(load()["inputs"])
+    folder = os.path.join(TOP, "examples", "ci", "github")
+    for name in sorted(os.listdir(folder)):
+        if not name.endswith(".yml"):
+            continue
+        wf = yaml.safe_load(open(os.path.join(folder, name)))
+        steps = [s for job in wf["jobs"].values() for s in job["steps"]
+                 if re.fullmatch(r"[\w.-]+/cairn@[\w.-]+", s.get("uses", ""))]
+        assert steps, f"{name} does not install cairn with the action"
+        for s in steps:
+            assert set(s.get("with", {})) <= inputs, (name, s)
