@@ -14,13 +14,6 @@
 
 #define NAT_SECONDS (15.0 * 60.0)
 
-static void set_attr(struct provider_ctx *ctx, struct value *attrs,
-		     const char *k, const char *v)
-{
-	if (v)
-		value_map_set(ctx->arena, attrs, k, value_new_string(ctx->arena, v));
-}
-
 /* ========================================================= NatGateway */
 
 static bool nat_gone(const struct value *it)

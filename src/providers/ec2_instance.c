@@ -36,13 +36,6 @@
 #define PROFILE_WAIT 180.0
 #define INSTANCE_WAIT 900.0
 
-static void set_attr(struct provider_ctx *ctx, struct value *attrs,
-		     const char *k, const char *v)
-{
-	if (v)
-		value_map_set(ctx->arena, attrs, k, value_new_string(ctx->arena, v));
-}
-
 /* ============================================================ Instance */
 
 /* Every instance of a DescribeInstances answer (reservations flattened). */

@@ -25,13 +25,6 @@ static const char *const dep_violation[] = { "DependencyViolation", NULL };
 #define NEW_ID_SECONDS 120.0
 #define DRAIN_SECONDS (20.0 * 60.0)
 
-static void set_attr(struct provider_ctx *ctx, struct value *attrs,
-		     const char *k, const char *v)
-{
-	if (v)
-		value_map_set(ctx->arena, attrs, k, value_new_string(ctx->arena, v));
-}
-
 static void prop_str(struct provider_ctx *ctx, struct value *props,
 		     const char *k, const struct value *item, const char *f)
 {

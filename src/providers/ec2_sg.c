@@ -18,13 +18,6 @@
 
 static const char *const sg_nf[] = { "InvalidGroup.NotFound", NULL };
 
-static void set_attr(struct provider_ctx *ctx, struct value *attrs,
-		     const char *k, const char *v)
-{
-	if (v)
-		value_map_set(ctx->arena, attrs, k, value_new_string(ctx->arena, v));
-}
-
 /* The egress rules the template wants: its list, or AWS's default. */
 static int desired_egress(struct arena *a, const struct value *props,
 			  struct sg_rules *out, struct err *err)

@@ -13,13 +13,6 @@ static const struct tag_api ECR_TAGS = { "ecr", "TagResource", "UntagResource",
 					 "resourceArn", "tags", "tagKeys",
 					 "Key", "Value" };
 
-static void set_attr(struct provider_ctx *ctx, struct value *attrs,
-		     const char *k, const char *v)
-{
-	if (v)
-		value_map_set(ctx->arena, attrs, k, value_new_string(ctx->arena, v));
-}
-
 static const char *repo_name(struct provider_ctx *ctx, const struct value *props)
 {
 	const char *n = pv_str(props, "RepositoryName");

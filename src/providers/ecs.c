@@ -75,13 +75,6 @@ static struct value *ecs_create_call(struct provider_ctx *ctx, const char *op,
 	}
 }
 
-static void set_attr(struct provider_ctx *ctx, struct value *attrs,
-		     const char *k, const char *v)
-{
-	if (v)
-		value_map_set(ctx->arena, attrs, k, value_new_string(ctx->arena, v));
-}
-
 static struct value *str_list(struct arena *a, const char *s)
 {
 	return str_list1(a, s);

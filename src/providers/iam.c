@@ -20,25 +20,6 @@ static const struct tag_api POLICY_TAGS = { "iam", "TagPolicy", "UntagPolicy",
 					    "PolicyArn", "Tags", "TagKeys",
 					    "Key", "Value" };
 
-static void set_attr(struct provider_ctx *ctx, struct value *attrs,
-		     const char *k, const char *v)
-{
-	if (v)
-		value_map_set(ctx->arena, attrs, k, value_new_string(ctx->arena, v));
-}
-
-/* A policy document read back, as a value tree in the template's shape. */
-static struct value *doc_value(struct arena *a, const char *enc)
-{
-	struct err e = ERR_INIT;
-	const char *text;
-
-	if (!enc)
-		return NULL;
-	text = strchr(enc, '%') ? url_decode(a, enc) : enc;
-	return value_from_json(a, text, strlen(text), 0, &e);
-}
-
 /* Strings of a list value (template lists may hold numbers: not here). */
 static bool list_has(const struct value *l, const char *s)
 {
@@ -171,7 +152,7 @@ static int role_read(struct provider_ctx *ctx, const char *id,
 					    "PermissionsBoundary.PermissionsBoundaryArn")));
 	if (pv_str(role, "AssumeRolePolicyDocument"))
 		value_map_set(a, props, "AssumeRolePolicyDocument",
-			      doc_value(a, pv_str(role, "AssumeRolePolicyDocument")));
+			      policy_doc_value(a, pv_str(role, "AssumeRolePolicyDocument")));
 	names = iam_list_all(ctx, "ListRolePolicies", "PolicyNames", "RoleName", id,
 			     NULL, err);
 	if (!names)
@@ -187,7 +168,7 @@ static int role_read(struct provider_ctx *ctx, const char *id,
 		m = value_new_map(a);
 		ps(a, m, "PolicyName", value_str(names->u.list.items[i]));
 		value_map_set(a, m, "PolicyDocument",
-			      doc_value(a, pv_str(rr, "PolicyDocument")));
+			      policy_doc_value(a, pv_str(rr, "PolicyDocument")));
 		value_list_push(a, pols, m);
 	}
 	if (pols->u.list.n)
@@ -621,7 +602,7 @@ static int mp_read(struct provider_ctx *ctx, const char *id,
 	if (!(r = pcall(ctx, "iam", "GetPolicyVersion", p, err)))
 		return -1;
 	value_map_set(a, props, "PolicyDocument",
-		      doc_value(a, value_str(value_get_path(r, "PolicyVersion.Document"))));
+		      policy_doc_value(a, value_str(value_get_path(r, "PolicyVersion.Document"))));
 	p = value_new_map(a);
 	ps(a, p, "PolicyArn", id);
 	ps(a, p, "EntityFilter", "Role");
@@ -913,7 +894,7 @@ static int pol_read(struct provider_ctx *ctx, const char *id,
 		}
 		value_list_push(a, have, value_copy(a, roles->u.list.items[i]));
 		if (!doc)
-			doc = doc_value(a, pv_str(r, "PolicyDocument"));
+			doc = policy_doc_value(a, pv_str(r, "PolicyDocument"));
 	}
 	if (!have->u.list.n)
 		return prov_fail(ctx, err, ERR_NOT_FOUND,
@@ -1019,7 +1000,7 @@ static int rp_read(struct provider_ctx *ctx, const char *id,
 	ps(a, out->props, "PolicyName", pn_);
 	ps(a, out->props, "RoleName", rn);
 	value_map_set(a, out->props, "PolicyDocument",
-		      doc_value(a, pv_str(r, "PolicyDocument")));
+		      policy_doc_value(a, pv_str(r, "PolicyDocument")));
 	return 0;
 }
 

@@ -145,17 +145,6 @@ static const struct value *role_detail(struct provider_ctx *ctx,
 	return out;
 }
 
-static struct value *doc_of(struct arena *a, const char *enc)
-{
-	struct err e = ERR_INIT;
-	const char *text;
-
-	if (!enc)
-		return NULL;
-	text = strchr(enc, '%') ? url_decode(a, enc) : enc;
-	return value_from_json(a, text, strlen(text), 0, &e);
-}
-
 static void attr(struct arena *a, struct value *m, const char *k,
 		 const char *v)
 {
@@ -187,7 +176,7 @@ static int from_detail(struct provider_ctx *ctx, const char *id,
 	ps(a, props, "PermissionsBoundary", pb);
 	if (pv_str(role, "AssumeRolePolicyDocument"))
 		value_map_set(a, props, "AssumeRolePolicyDocument",
-			      doc_of(a, pv_str(role, "AssumeRolePolicyDocument")));
+			      policy_doc_value(a, pv_str(role, "AssumeRolePolicyDocument")));
 	if (!(l = aws_get_list(a, role, "RolePolicyList", err)))
 		return -1;
 	pols = value_new_list(a);
@@ -196,7 +185,7 @@ static int from_detail(struct provider_ctx *ctx, const char *id,
 		struct value *m = value_new_map(a);
 		ps(a, m, "PolicyName", pv_str(e, "PolicyName"));
 		value_map_set(a, m, "PolicyDocument",
-			      doc_of(a, pv_str(e, "PolicyDocument")));
+			      policy_doc_value(a, pv_str(e, "PolicyDocument")));
 		value_list_push(a, pols, m);
 	}
 	if (pols->u.list.n)

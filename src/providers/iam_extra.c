@@ -33,13 +33,6 @@ static const struct tag_api OIDC_TAGS = { "iam", "TagOpenIDConnectProvider",
 					  "OpenIDConnectProviderArn", "Tags",
 					  "TagKeys", "Key", "Value" };
 
-static void set_attr(struct provider_ctx *ctx, struct value *attrs,
-		     const char *k, const char *v)
-{
-	if (v)
-		value_map_set(ctx->arena, attrs, k, value_new_string(ctx->arena, v));
-}
-
 /* ===================================================== InstanceProfile */
 
 static const char *profile_name(struct provider_ctx *ctx,

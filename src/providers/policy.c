@@ -39,6 +39,17 @@ char *url_decode(struct arena *a, const char *s)
 	return out;
 }
 
+struct value *policy_doc_value(struct arena *a, const char *enc)
+{
+	struct err e = ERR_INIT;
+	const char *text;
+
+	if (!enc)
+		return NULL;
+	text = strchr(enc, '%') ? url_decode(a, enc) : enc;
+	return value_from_json(a, text, strlen(text), 0, &e);
+}
+
 char *policy_text(struct arena *a, const struct value *doc)
 {
 	struct strbuf sb;

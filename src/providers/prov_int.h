@@ -81,6 +81,9 @@ double prov_deadline(struct provider_ctx *ctx, double seconds);
 int prov_sleep_until(struct provider_ctx *ctx, int *attempt, double dl,
 		     const char *what, struct err *err);
 void prov_status(struct provider_ctx *ctx, const char *msg);
+/* attrs[k] = v, when v is not NULL (a string in ctx->arena). */
+void set_attr(struct provider_ctx *ctx, struct value *attrs, const char *k,
+	      const char *v);
 int prov_fail(struct provider_ctx *ctx, struct err *err, enum err_code code,
 	      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
@@ -208,6 +211,13 @@ int read_via_many(const struct provider *p, struct provider_ctx *ctx,
 /* ---- pure helpers (unit-tested) */
 /* URL-decodes (RFC 3986 %XX, and '+' left alone) into a. */
 char *url_decode(struct arena *a, const char *s);
+/* A policy document as AWS returns it (JSON, URL-encoded by IAM) read into
+ * a value tree in the template's shape; NULL when enc is NULL or not JSON. */
+struct value *policy_doc_value(struct arena *a, const char *enc);
+/* Secrets Manager: the version id that a {versionId: [stages]} map
+ * (DescribeSecret's VersionIdsToStages, ListSecrets'
+ * SecretVersionsToStages) marks AWSCURRENT, or NULL. */
+const char *secret_current_version(const struct value *stages);
 /* A policy document (map, or JSON text, or URL-encoded JSON text) as
  * canonical JSON text: keys sorted, no spaces; single-element
  * Action/Resource/Principal-service lists kept as written. NULL with err

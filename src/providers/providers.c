@@ -225,6 +225,13 @@ void prov_status(struct provider_ctx *ctx, const char *msg)
 		ctx->status(ctx->status_ud, msg);
 }
 
+void set_attr(struct provider_ctx *ctx, struct value *attrs, const char *k,
+	      const char *v)
+{
+	if (v)
+		value_map_set(ctx->arena, attrs, k, value_new_string(ctx->arena, v));
+}
+
 int prov_sleep_until(struct provider_ctx *ctx, int *attempt, double dl,
 		     const char *what, struct err *err)
 {

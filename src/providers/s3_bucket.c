@@ -30,13 +30,6 @@
 #include "cairn/strbuf.h"
 #include "prov_int.h"
 
-static void set_attr(struct provider_ctx *ctx, struct value *attrs,
-		     const char *k, const char *v)
-{
-	if (v)
-		value_map_set(ctx->arena, attrs, k, value_new_string(ctx->arena, v));
-}
-
 static struct value *s3call(struct provider_ctx *ctx, const char *method,
 			    const char *bucket, const char *sub, const char *op,
 			    const char *body, struct err *err)

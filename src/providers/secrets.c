@@ -27,13 +27,6 @@ static const struct tag_api LOGS_TAGS = { "logs", "TagResource", "UntagResource"
 					  "resourceArn", "tags", "tagKeys",
 					  NULL, NULL };
 
-static void set_attr(struct provider_ctx *ctx, struct value *attrs,
-		     const char *k, const char *v)
-{
-	if (v)
-		value_map_set(ctx->arena, attrs, k, value_new_string(ctx->arena, v));
-}
-
 /* ============================================================= Secret */
 
 static int secret_value(struct provider_ctx *ctx, const struct value *props,
@@ -273,10 +266,8 @@ static int secret_create(struct provider_ctx *ctx, const struct value *props,
 	return 0;
 }
 
-/* The version id DescribeSecret's VersionIdsToStages marks AWSCURRENT. */
-static const char *current_version(const struct value *described)
+const char *secret_current_version(const struct value *m)
 {
-	const struct value *m = pv(described, "VersionIdsToStages");
 	size_t i, j;
 
 	for (i = 0; m && m->kind == VALUE_MAP && i < m->u.map.n; i++) {
@@ -309,7 +300,8 @@ static int secret_read(struct provider_ctx *ctx, const char *id,
 	/* the version now AWSCURRENT: the value itself is never read; a
 	 * version other than the one cairn recorded is a value replaced
 	 * outside cairn (provider_versioned) */
-	set_attr(ctx, out->attrs, "VersionId", current_version(r));
+	set_attr(ctx, out->attrs, "VersionId",
+		 secret_current_version(pv(r, "VersionIdsToStages")));
 	out->props = value_new_map(a);
 	ps(a, out->props, "Name", pv_str(r, "Name"));
 	ps(a, out->props, "Description", pv_str(r, "Description"));

@@ -186,22 +186,6 @@ static const struct value *listed(struct provider_ctx *ctx, const char *arn)
 	return out;
 }
 
-static const char *current_of(const struct value *sec)
-{
-	const struct value *m = pv(sec, "SecretVersionsToStages");
-	size_t i, j;
-
-	for (i = 0; m && m->kind == VALUE_MAP && i < m->u.map.n; i++) {
-		const struct value *st = m->u.map.items[i].val;
-		for (j = 0; st && st->kind == VALUE_LIST && j < st->u.list.n; j++) {
-			const char *s = value_str(st->u.list.items[j]);
-			if (s && !strcmp(s, "AWSCURRENT"))
-				return m->u.map.items[i].key;
-		}
-	}
-	return NULL;
-}
-
 static void attr(struct arena *a, struct value *m, const char *k, const char *v)
 {
 	if (v)
@@ -236,7 +220,8 @@ int secrets_read_many(struct provider_ctx *ctx, size_t n,
 		out->attrs = value_new_map(a);
 		attr(a, out->attrs, "Ref", out->physical_id);
 		attr(a, out->attrs, "Id", out->physical_id);
-		attr(a, out->attrs, "VersionId", current_of(s));
+		attr(a, out->attrs, "VersionId",
+		     secret_current_version(pv(s, "SecretVersionsToStages")));
 		out->props = value_new_map(a);
 		ps(a, out->props, "Name", pv_str(s, "Name"));
 		ps(a, out->props, "Description", pv_str(s, "Description"));
