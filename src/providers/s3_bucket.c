@@ -340,14 +340,38 @@ static const char *bucket_name(struct provider_ctx *ctx,
 	return n ? n : provider_generate_name(ctx, 63, NAME_LOWER);
 }
 
+/* Website endpoints: the Regions older than 2014 use s3-website-<region>,
+ * every later one s3-website.<region> (AWS General Reference, "Amazon S3
+ * endpoints", website endpoints table). */
+static int website_dash(const char *region)
+{
+	static const char *const dash[] = {
+		"us-east-1", "us-west-1", "us-west-2", "ap-southeast-1",
+		"ap-southeast-2", "ap-northeast-1", "eu-west-1", "sa-east-1",
+		"us-gov-west-1",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(dash) / sizeof(dash[0]); i++)
+		if (!strcmp(region, dash[i]))
+			return 1;
+	return 0;
+}
+
 static void bucket_result(struct provider_ctx *ctx, const char *name,
 			  const struct value *props, struct provider_result *out)
 {
 	const char *region = ctx->region ? ctx->region : "us-east-1";
 	const char *suffix = ctx->partition && !strcmp(ctx->partition, "aws-cn")
 				     ? "amazonaws.com.cn" : "amazonaws.com";
+	char known[64];
 	struct value *set;
 	size_t i;
+
+	/* a bucket that answered from another Region (an imported one):
+	 * its own Region's names */
+	if (aws_s3_known_region(ctx->aws, name, known, sizeof(known)))
+		region = arena_strdup(ctx->arena, known);
 
 	memset(out, 0, sizeof(*out));
 	out->physical_id = name;
@@ -364,8 +388,8 @@ static void bucket_result(struct provider_ctx *ctx, const char *name,
 		 arena_sprintf(ctx->arena, "%s.s3.dualstack.%s.%s", name, region,
 			       suffix));
 	set_attr(ctx, out->attrs, "WebsiteURL",
-		 arena_sprintf(ctx->arena, "http://%s.s3-website-%s.%s", name,
-			       region, suffix));
+		 arena_sprintf(ctx->arena, "http://%s.s3-website%c%s.%s", name,
+			       website_dash(region) ? '-' : '.', region, suffix));
 	if (!props)
 		return;
 	set = value_new_list(ctx->arena);
@@ -412,6 +436,24 @@ static int bucket_create(struct provider_ctx *ctx, const struct value *props,
 		if (strcmp(err->aws_code, "BucketAlreadyOwnedByYou"))
 			return -1;
 		err_clear(err);
+		/* ours, but perhaps in another Region: not this resource's */
+		{
+			char where[64];
+			const char *want = ctx->region ? ctx->region : "us-east-1";
+			if (aws_s3_bucket_region(ctx->aws, name, where, sizeof(where),
+						 err) < 0)
+				return -1;
+			/* not ERR_ALREADY_EXISTS / ERR_CONFLICT: nothing to
+			 * look for by tags, a stopped run of this stack
+			 * cannot have made it in another Region */
+			if (strcmp(where, want))
+				return prov_fail(ctx, err, ERR_VALIDATION,
+						 "bucket \"%s\" already exists in %s "
+						 "(this account's); a stack in %s cannot "
+						 "create it: choose another "
+						 "BucketName or import it", name, where,
+						 want);
+		}
 	}
 	if (!s3call(ctx, "PUT", name, "tagging", "PutBucketTagging",
 		    tags_xml(ctx, props), err))

@@ -422,3 +422,37 @@ def test_push_refuses_another_lineage(emu, cairn, stack, s3, tmp_path):
     p = cairn('state', 'push', other, '--force', '--state', url(), *cairn.endpoint)
     assert p.rc == 0, p
     assert s3.head_object(Bucket=BUCKET, Key='cairn/web.db')['ETag'] != before
+
+
+@pytest.mark.parametrize('bucket_region,stack_region', [('eu-west-1', 'us-east-1'),
+                                                        ('us-east-1', 'eu-west-1')])
+def test_state_bucket_in_another_region(emu, cairn, stack, bucket_region, stack_region):
+    """The state bucket need not be in the profile's Region: S3's redirect
+    (301 PermanentRedirect with x-amz-bucket-region) is followed once per
+    run, then every lock, read and conditional write goes to the bucket's
+    Region directly."""
+    bucket = f'state-{bucket_region}'
+    oracle = emu.client('s3', region=bucket_region)
+    if bucket_region == 'us-east-1':
+        oracle.create_bucket(Bucket=bucket)
+    else:
+        oracle.create_bucket(Bucket=bucket, CreateBucketConfiguration={
+            'LocationConstraint': bucket_region})
+    where = f's3://{bucket}/x/web.db'
+    env = {'AWS_REGION': stack_region, 'CAIRN_LOG': 'debug'}
+    r = cairn('apply', stack, '--auto-approve', *cairn.endpoint, '--state', where,
+              extra_env=env)
+    assert r.rc == 0, r
+    assert r.err.count(f'bucket {bucket} is in {bucket_region}') == 1, r.err
+    body = oracle.get_object(Bucket=bucket, Key='x/web.db')['Body'].read()
+    assert body.startswith(b'SQLite format 3')
+    assert 'Contents' not in oracle.list_objects_v2(Bucket=bucket, Prefix='x/web.db.lock')
+    applied = aws_counts(emu)     # (a Region's default VPC comes on its first use)
+    p = cairn('plan', stack, '--detailed-exitcode', *cairn.endpoint, '--state', where,
+              extra_env={'AWS_REGION': stack_region})
+    assert p.rc == 0, p
+    d = cairn('destroy', stack, '--auto-approve', *cairn.endpoint, '--state', where,
+              extra_env={'AWS_REGION': stack_region})
+    assert d.rc == 0, d
+    left = aws_counts(emu)
+    assert {k: n - left.get(k, 0) for k, n in applied.items() if n - left.get(k, 0)} == WANT

@@ -183,7 +183,7 @@ def create_bucket(ctx, p):
         if st[name]['Owner'] != ctx.account:
             raise S3Error('BucketAlreadyExists', 'The requested bucket name is not available.',
                           409, BucketName=name)
-        if region == 'us-east-1':
+        if region == 'us-east-1' and st[name]['Region'] == 'us-east-1':
             return {'Location': f'/{name}'}   # us-east-1 legacy: 200 OK for the owner
         raise S3Error('BucketAlreadyOwnedByYou', 'Your previous request to create the named '
                                                  'bucket succeeded and you already own it.',
