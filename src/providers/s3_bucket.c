@@ -417,10 +417,20 @@ static int check_supported(struct provider_ctx *ctx, const struct value *props,
 	return 0;
 }
 
+static int bucket_delete(struct provider_ctx *ctx, const char *id,
+			 const struct value *props, const struct value *attrs,
+			 struct err *err);
+
 static int bucket_create(struct provider_ctx *ctx, const struct value *props,
 			 struct provider_result *out, struct err *err)
 {
 	const char *name = bucket_name(ctx, props), *body = NULL;
+	/* whether a success means this call made the bucket: always outside
+	 * us-east-1 (an existing one of ours answers BucketAlreadyOwnedByYou)
+	 * and for a generated name; us-east-1 answers 200 for an existing
+	 * bucket of the account too */
+	bool made = !pv_str(props, "BucketName") ||
+		    (ctx->region && strcmp(ctx->region, "us-east-1"));
 	size_t i;
 
 	if (check_supported(ctx, props, err) < 0)
@@ -436,6 +446,7 @@ static int bucket_create(struct provider_ctx *ctx, const struct value *props,
 		if (strcmp(err->aws_code, "BucketAlreadyOwnedByYou"))
 			return -1;
 		err_clear(err);
+		made = false;
 		/* ours, but perhaps in another Region: not this resource's */
 		{
 			char where[64];
@@ -457,13 +468,19 @@ static int bucket_create(struct provider_ctx *ctx, const struct value *props,
 	}
 	if (!s3call(ctx, "PUT", name, "tagging", "PutBucketTagging",
 		    tags_xml(ctx, props), err))
-		return -1;
+		goto undo;
 	for (i = 0; i < sizeof(CONFS) / sizeof(CONFS[0]); i++)
 		if (pv(props, CONFS[i].prop) &&
 		    conf_put(ctx, name, &CONFS[i], pv(props, CONFS[i].prop), err) < 0)
-			return -1;
+			goto undo;
 	bucket_result(ctx, name, props, out);
 	return 0;
+undo:
+	/* a half-configured bucket this call made (empty): deleted again */
+	if (made)
+		return prov_undo_create(ctx, "bucket", name, bucket_delete, props,
+					err);
+	return -1;
 }
 
 /* ---- reading the configuration back in the template's shape */
