@@ -456,3 +456,73 @@ def test_state_bucket_in_another_region(emu, cairn, stack, bucket_region, stack_
     assert d.rc == 0, d
     left = aws_counts(emu)
     assert {k: n - left.get(k, 0) for k, n in applied.items() if n - left.get(k, 0)} == WANT
+
+
+class _Redirector:
+    """A stand-in S3 that answers every request with a redirect (a proxy or
+    endpoint misconfigured): `region` in x-amz-bucket-region and the body,
+    or nothing at all. Counts what it is sent."""
+
+    def __init__(self, region):
+        import http.server
+        import threading
+        seen = self.seen = []
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def _answer(self):
+                n = int(self.headers.get('Content-Length') or 0)
+                if n:
+                    self.rfile.read(n)
+                seen.append((self.command, self.path,
+                             self.headers.get('Authorization', '').split('/')[2:3]))
+                body = b'' if self.command == 'HEAD' or not region else (
+                    b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>PermanentRedirect'
+                    b'</Code><Message>The bucket you are attempting to access must be '
+                    b'addressed using the specified endpoint.</Message><Endpoint>s3.'
+                    + region.encode() + b'.amazonaws.com</Endpoint><Bucket>b</Bucket>'
+                    b'<RequestId>R1</RequestId><HostId>h</HostId></Error>')
+                self.send_response(301)
+                if region:
+                    self.send_header('x-amz-bucket-region', region)
+                self.send_header('x-amz-request-id', 'R1')
+                self.send_header('Content-Length', str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            do_GET = do_PUT = do_HEAD = do_DELETE = do_POST = _answer
+
+            def log_message(self, *a):
+                pass
+
+        self.srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), H)
+        self.url = f'http://127.0.0.1:{self.srv.server_address[1]}'
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.srv.shutdown()
+        self.srv.server_close()
+
+
+@pytest.mark.parametrize('hint', ['eu-west-1', ''])
+def test_redirects_are_followed_once_never_looped(cairn, hint):
+    """A server that keeps redirecting (always to eu-west-1, or without
+    saying where): one re-send at most, then a clear error naming the
+    bucket, the Region and the status; a redirect without a Region asks
+    HeadBucket once and gives up."""
+    fake = _Redirector(hint)
+    try:
+        (cairn.tmp / 'empty.yaml').write_text(
+            'Resources:\n  P:\n    Type: AWS::SSM::Parameter\n'
+            '    Properties: {Type: String, Value: x}\n')
+        r = cairn('plan', 'empty.yaml', '--endpoint-url', fake.url, '--state',
+                  's3://elsewhere-bucket/k.db', timeout=60)
+    finally:
+        fake.close()
+    assert r.rc == 1, r
+    assert 'elsewhere-bucket' in r.err, r
+    if hint:
+        assert 'giving up after one redirect' in r.err and 'eu-west-1' in r.err, r
+        # the first request signed for us-east-1, the one re-send for eu-west-1
+        assert [s[2] for s in fake.seen] == [['us-east-1'], ['eu-west-1']], fake.seen
+    else:
+        assert 'did not say which region' in r.err and 'HTTP 301' in r.err, r
+        assert [s[0] for s in fake.seen] == ['GET', 'HEAD'], fake.seen
