@@ -14,6 +14,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -264,6 +265,35 @@ static const char *op_name(const struct aws_s3_request *r)
 	       !strcmp(r->method, "HEAD") ? "HeadObject" : "DeleteObject";
 }
 
+/* The S3 code of a failed answer, or what its status means. */
+static const char *answer_code(const struct err *err,
+			       const struct http_response *hr)
+{
+	if (err->aws_code[0])
+		return err->aws_code;
+	return hr->status == 301 ? "PermanentRedirect" :
+	       hr->status == 307 ? "TemporaryRedirect" :
+	       hr->status == 400 ? "BadRequest" : "redirect";
+}
+
+/* err with a new message, keeping the answer's code, request id and
+ * status (err_vset clears them). Returns -1. */
+static int redirect_fail(struct err *err, const struct http_response *hr,
+			 const char *fmt, ...)
+{
+	char code[sizeof(err->aws_code)];
+	va_list ap;
+
+	snprintf(code, sizeof(code), "%s", answer_code(err, hr));
+	va_start(ap, fmt);
+	err_vset(err, err->code, fmt, ap);
+	va_end(ap);
+	snprintf(err->aws_code, sizeof(err->aws_code), "%s", code);
+	snprintf(err->request_id, sizeof(err->request_id), "%s", hr->request_id);
+	err->http_status = hr->status;
+	return -1;
+}
+
 /* Sends r to the bucket's Region, following one redirect; *region_out (may
  * be NULL) receives the Region that answered. */
 static int s3_follow(struct aws_client *c, const struct aws_s3_request *r,
@@ -283,46 +313,41 @@ static int s3_follow(struct aws_client *c, const struct aws_s3_request *r,
 	    !is_redirect(r, hr, err))
 		goto out;
 	redirect_region(c, r, used[0] ? used : NULL, hr, next, sizeof(next));
-	if (!next[0]) {
-		if (!err->aws_code[0])
-			snprintf(err->aws_code, sizeof(err->aws_code), "%s",
-				 hr->status == 301 ? "PermanentRedirect" :
-				 hr->status == 307 ? "TemporaryRedirect" : "BadRequest");
-		return err_set(err, err->code,
-			       "s3:%s: bucket %s is not in region %s (HTTP %d %s, "
-			       "request id %s) and S3 did not say which region it is "
-			       "in; use --region with the bucket's region",
-			       op_name(r), r->bucket, used[0] ? used : "(none)",
-			       hr->status, err->aws_code,
-			       hr->request_id[0] ? hr->request_id : "-");
-	}
+	/* a HEAD's bare 400 that names no other Region was not a redirect
+	 * after all: its own error */
+	if (hr->status == 400 && !err->aws_code[0] &&
+	    (!next[0] || !strcmp(next, used)))
+		goto out;
+	if (!next[0])
+		return redirect_fail(err, hr,
+			"s3:%s: bucket %s is not in region %s (HTTP %d %s, request "
+			"id %s) and S3 did not say which region it is in; use "
+			"--region with the bucket's region",
+			op_name(r), r->bucket, used[0] ? used : "(none)",
+			hr->status, answer_code(err, hr),
+			hr->request_id[0] ? hr->request_id : "-");
 	if (!strcmp(next, used))
-		return err_set(err, err->code,
-			       "s3:%s: bucket %s: S3 answered HTTP %d %s naming region "
-			       "%s, the region the request was sent to; not sending it "
-			       "again (request id %s)",
-			       op_name(r), r->bucket, hr->status,
-			       err->aws_code[0] ? err->aws_code : "redirect", next,
-			       hr->request_id[0] ? hr->request_id : "-");
+		return redirect_fail(err, hr,
+			"s3:%s: bucket %s: S3 answered HTTP %d %s naming region %s, "
+			"the region the request was sent to; not sending it again "
+			"(request id %s)",
+			op_name(r), r->bucket, hr->status, answer_code(err, hr),
+			next, hr->request_id[0] ? hr->request_id : "-");
 	log_debug("s3:%s: bucket %s is in %s, not %s (HTTP %d %s): sending it there",
 		  op_name(r), r->bucket, next, used[0] ? used : "(none)",
-		  hr->status, err->aws_code);
+		  hr->status, answer_code(err, hr));
 	remember_region(m, r->bucket, next);
 	snprintf(used, sizeof(used), "%s", next);
 	err_clear(err);
 	rc = aws_s3_send(c, r, next, hr, err);
-	if (rc < 0 && hr->status && is_redirect(r, hr, err)) {
-		char again[64];
-		snprintf(again, sizeof(again), "%s", hr->bucket_region);
-		return err_set(err, err->code,
-			       "s3:%s: bucket %s: redirected again after being sent "
-			       "to its region %s (HTTP %d %s%s%s, request id %s); "
-			       "giving up after one redirect",
-			       op_name(r), r->bucket, next, hr->status,
-			       err->aws_code[0] ? err->aws_code : "redirect",
-			       again[0] ? " to " : "", again,
-			       hr->request_id[0] ? hr->request_id : "-");
-	}
+	if (rc < 0 && hr->status && is_redirect(r, hr, err))
+		return redirect_fail(err, hr,
+			"s3:%s: bucket %s: redirected again after being sent to its "
+			"region %s (HTTP %d %s%s%s, request id %s); giving up after "
+			"one redirect",
+			op_name(r), r->bucket, next, hr->status, answer_code(err, hr),
+			hr->bucket_region[0] ? " to " : "", hr->bucket_region,
+			hr->request_id[0] ? hr->request_id : "-");
 out:
 	if (region_out)
 		snprintf(region_out, nout, "%s", rc == 0 && hr->bucket_region[0]
