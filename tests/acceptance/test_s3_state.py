@@ -463,18 +463,35 @@ class _Redirector:
     endpoint misconfigured): `region` in x-amz-bucket-region and the body,
     or nothing at all. Counts what it is sent."""
 
-    def __init__(self, region):
+    def __init__(self, region, first=None):
         import http.server
         import threading
         seen = self.seen = []
 
         class H(http.server.BaseHTTPRequestHandler):
+            def _send(self, status, body, headers=()):
+                self.send_response(status)
+                for k, v in headers:
+                    self.send_header(k, v)
+                self.send_header('x-amz-request-id', 'R1')
+                self.send_header('Content-Length', str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
             def _answer(self):
                 n = int(self.headers.get('Content-Length') or 0)
                 if n:
                     self.rfile.read(n)
-                seen.append((self.command, self.path,
-                             self.headers.get('Authorization', '').split('/')[2:3]))
+                scope = self.headers.get('Authorization', '').split('/')[2:3]
+                seen.append((self.command, self.path, scope))
+                if first is not None:
+                    # S3 as it is: the bucket's Region named in the body
+                    # only; signed for that Region, the object is missing
+                    if scope == [region]:
+                        return self._send(404, b'<Error><Code>NoSuchKey</Code><Message>'
+                                          b'The specified key does not exist.</Message>'
+                                          b'</Error>')
+                    return self._send(*first)
                 body = b'' if self.command == 'HEAD' or not region else (
                     b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>PermanentRedirect'
                     b'</Code><Message>The bucket you are attempting to access must be '
@@ -526,3 +543,30 @@ def test_redirects_are_followed_once_never_looped(cairn, hint):
     else:
         assert 'did not say which region' in r.err and 'HTTP 301' in r.err, r
         assert [s[0] for s in fake.seen] == ['GET', 'HEAD'], fake.seen
+
+
+AHM = (400, b'<Error><Code>AuthorizationHeaderMalformed</Code><Message>The authorization '
+            b"header is malformed; the region 'us-east-1' is wrong; expecting 'ap-south-1'"
+            b'</Message><Region>ap-south-1</Region><RequestId>R1</RequestId></Error>')
+TEMP = (307, b'<Error><Code>TemporaryRedirect</Code><Message>Please re-send this request to '
+             b'the specified temporary endpoint.</Message><Endpoint>b.s3.ap-south-1.amazonaws'
+             b'.com</Endpoint><Bucket>b</Bucket><RequestId>R1</RequestId></Error>',
+        [('Location', 'https://b.s3.ap-south-1.amazonaws.com/k.db')])
+
+
+@pytest.mark.parametrize('first', [AHM, TEMP], ids=['AuthorizationHeaderMalformed', '307'])
+def test_region_from_the_error_body(cairn, first):
+    """Without x-amz-bucket-region, the Region comes from the body:
+    AuthorizationHeaderMalformed's <Region>, a 307's <Endpoint> host."""
+    fake = _Redirector('ap-south-1', first=first)
+    try:
+        (cairn.tmp / 'one.yaml').write_text(
+            'Resources:\n  P:\n    Type: AWS::SSM::Parameter\n'
+            '    Properties: {Type: String, Value: x}\n')
+        r = cairn('plan', 'one.yaml', '--endpoint-url', fake.url, '--state',
+                  's3://b/k.db', timeout=60)
+    finally:
+        fake.close()
+    assert r.rc == 0, r
+    assert 'P' in r.out and 'create' in r.out, r
+    assert [x[2] for x in fake.seen] == [['us-east-1'], ['ap-south-1']], fake.seen
