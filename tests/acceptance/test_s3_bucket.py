@@ -221,3 +221,32 @@ def test_bucket_name_taken_in_another_region_is_a_clear_error(emu, cairn):
     # untouched: no tags, no configuration written on the foreign bucket
     assert not any(k.startswith('s3:Put') for k in calls), calls
     emu.client('s3').delete_bucket(Bucket='taken-in-use1')
+
+
+def test_imported_bucket_of_another_region_has_its_regions_names(emu, cairn):
+    """A bucket imported into a stack of another Region: managed through
+    the redirect, and its GetAtt names are those of its own Region."""
+    emu.client('s3', region='us-east-1').create_bucket(Bucket='imp-use1')
+    tpl = cairn.tmp / 'imp.yaml'
+    tpl.write_text('Resources:\n  Own:\n    Type: AWS::S3::Bucket\n'
+                   '    DeletionPolicy: Retain\n    Properties:\n'
+                   '      BucketName: imp-use1\n'
+                   '      VersioningConfiguration: {Status: Enabled}\n'
+                   'Outputs:\n  R: {Value: !GetAtt Own.RegionalDomainName}\n'
+                   '  W: {Value: !GetAtt Own.WebsiteURL}\n')
+    env = {'AWS_REGION': 'eu-central-1'}
+    common = [*cairn.endpoint, '--state', str(cairn.tmp / 'i.db')]
+    r = cairn('import', 'Own', 'imp-use1', '--template', str(tpl), *common, extra_env=env)
+    assert r.rc == 0, r
+    r = cairn('apply', str(tpl), '--auto-approve', *common, extra_env=env)
+    assert r.rc == 0, r
+    assert emu.client('s3').get_bucket_versioning(Bucket='imp-use1')['Status'] == 'Enabled'
+    out = json.loads(cairn('output', '--state', str(cairn.tmp / 'i.db'), '--json').out)
+    assert out['R']['value'] == 'imp-use1.s3.us-east-1.amazonaws.com'
+    assert out['W']['value'] == 'http://imp-use1.s3-website-us-east-1.amazonaws.com'
+    p = cairn('plan', str(tpl), '--detailed-exitcode', *common, extra_env=env)
+    assert p.rc == 0, p
+    r = cairn('destroy', str(tpl), '--auto-approve', *common, extra_env=env)
+    assert r.rc == 0, r
+    assert 'imp-use1' in buckets(emu)       # Retain
+    emu.client('s3').delete_bucket(Bucket='imp-use1')
