@@ -128,6 +128,13 @@ def test_head_bucket_names_region_and_location_answers_anywhere(emulator):
     eu = emulator.client('s3', region='eu-west-1')
     h = eu.head_bucket(Bucket='eu-l')['ResponseMetadata']['HTTPHeaders']
     assert h['x-amz-bucket-region'] == 'eu-west-1'
+    # ListBuckets (global) says where each one is
+    st, _h, body = emulator.raw('s3', 'GET', '/', region='us-east-1')
+    assert st == 200 and b'<Name>eu-l</Name>' in body
+    regions = {m.group(1): m.group(2) for m in re.finditer(
+        rb'<Bucket>(?=(?:(?!</Bucket>).)*<Name>([^<]*)</Name>)'
+        rb'(?=(?:(?!</Bucket>).)*<BucketRegion>([^<]*)</BucketRegion>)', body)}
+    assert regions[b'eu-l'] == b'eu-west-1'
 
 
 def test_botocore_redirector_follows_the_answers(emulator):

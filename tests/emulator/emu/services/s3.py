@@ -209,7 +209,8 @@ def delete_bucket(ctx, p):
 
 def list_buckets(ctx, p):
     return {'__root__': 'ListAllMyBucketsResult',
-            'Buckets': [{'Name': b['Name'], 'CreationDate': b['CreationDate']}
+            'Buckets': [{'Name': b['Name'], 'CreationDate': b['CreationDate'],
+                         'BucketRegion': b['Region']}
                         for b in sorted(_st(ctx).values(), key=lambda b: b['Name'])],
             'Owner': {'ID': hashlib.sha256(ctx.account.encode()).hexdigest(),
                       'DisplayName': 'emulator'}}
