@@ -17,6 +17,7 @@
 
 #include "cairn/template.h"
 #include "cairn/xalloc.h"
+#include "internal.h"
 
 struct frame {
 	struct value *v;
@@ -670,6 +671,16 @@ struct value *template_parse_yaml(struct arena *a, const char *name,
 	}
 	if (!check_utf8(&L))
 		return NULL;
+	if (tmpl_looks_like_json(text, len)) {
+		unsigned line, col;
+		const char *why;
+
+		if (!tmpl_json_check(text, len, &line, &col, &why)) {
+			struct mark m = { L.file, line, col };
+			fail(&L, &m, "JSON not well-formed: %s", why);
+			return NULL;
+		}
+	}
 	if (!yaml_parser_initialize(&p)) {
 		fail(&L, NULL, "cannot initialise the YAML parser");
 		return NULL;

@@ -238,8 +238,8 @@ static void test_load_errors(void **state)
 	/* JSON indented with tabs is fine; its syntax errors are not blamed
 	 * on the tabs */
 	expect_load_error("{\n\t\"a\": {\"b\": 1}\n\t\"c\": 2\n}\n", 26,
-			  "bad.yaml:3:2: error: malformed YAML: did not find "
-			  "expected ',' or '}'");
+			  "bad.yaml:3:2: error: JSON not well-formed: expected "
+			  "',' or '}' after an object member");
 	{
 		const char *j = "{\n\t\"a\": {\"b\": 1},\n\t\"c\": [\n\t\t2]\n}\n";
 		struct arena *a = arena_new();
@@ -344,6 +344,60 @@ static void test_load_json(void **state)
 	(void)state;
 	assert_clean(f);
 	assert_str(prop(f, "Vpc", "CidrBlock"), "10.3.0.0/16");
+	fx_free(f);
+}
+
+/* JSON templates are held to RFC 8259, as CloudFormation holds them ("JSON
+ * not well-formed"), though YAML would take every one of these. */
+static void test_load_json_strict(void **state)
+{
+	static const struct {
+		const char *src, *want;
+	} bad[] = {
+		{ "{\"Resources\": {\"A\": 1,}}",
+		  "bad.yaml:1:23: error: JSON not well-formed: trailing comma" },
+		{ "{\"Resources\": [1, 2,\n]}",
+		  "bad.yaml:2:1: error: JSON not well-formed: trailing comma" },
+		{ "{\n  # note\n  \"Resources\": {}}",
+		  "bad.yaml:2:3: error: JSON not well-formed: comments" },
+		{ "{Resources: {}}", "bad.yaml:1:2: error: JSON not well-formed: "
+				      "object keys must be double-quoted" },
+		{ "{\"R\": 'x'}", "bad.yaml:1:7: error: JSON not well-formed: "
+				   "strings take double quotes" },
+		{ "{\"R\": 01}", "1:8: error: JSON not well-formed: number with "
+				  "a leading zero" },
+		{ "{\"R\": 1.}", "1:9: error: JSON not well-formed: a digit must "
+				  "follow the decimal point" },
+		{ "{\"R\": \"a\\x\"}", "JSON not well-formed: invalid escape" },
+		{ "{\"R\": \"a\nb\"}", "JSON not well-formed: line break inside "
+					 "a string" },
+		{ "{\"R\": tru}", "1:7: error: JSON not well-formed: expected a "
+				   "value" },
+		{ "{\"R\": 1} {}", "1:10: error: JSON not well-formed: content "
+				    "after the end" },
+		{ "{\"R\": {\"a\": 1 \"b\": 2}}", "1:15: error: JSON not "
+			"well-formed: expected ',' or '}' after an object member" },
+		{ "{\"R\": [1 2]}", "1:10: error: JSON not well-formed: expected "
+				     "',' or ']' after an array element" },
+		{ "{\"R\": {", "JSON not well-formed: unexpected end of file" },
+		{ "{\"R\": \"\\u12\"}", "JSON not well-formed: \\u needs four" },
+	};
+	struct fx *f;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_load_error(bad[i].src, strlen(bad[i].src), bad[i].want);
+	/* what JSON does allow still loads: escapes, exponents, literals, a
+	 * byte order mark, an empty container */
+	f = run("\xef\xbb\xbf {\"Resources\": {\"G\": {\"Type\": "
+		"\"AWS::Logs::LogGroup\", \"Properties\": {\"LogGroupName\": "
+		"\"a\\/b\\u0063\", \"Tags\": []}}},\n"
+		"\"Outputs\": {\"O\": {\"Value\": {\"Fn::Join\": [\"\", "
+		"[\"x\", \"-1.5e3\"]]}}}, \"Metadata\": {\"n\": [-0.5E+2, true, "
+		"false, null, {}]}}");
+	assert_clean(f);
+	assert_str(prop(f, "G", "LogGroupName"), "a/bc");
 	fx_free(f);
 }
 
@@ -1148,6 +1202,7 @@ int main(void)
 		cmocka_unit_test(test_load_aliases_ok),
 		cmocka_unit_test(test_load_too_big),
 		cmocka_unit_test(test_load_json),
+		cmocka_unit_test(test_load_json_strict),
 		cmocka_unit_test(test_unknown_section_and_attribute),
 		cmocka_unit_test(test_unsupported_type),
 		cmocka_unit_test(test_ref_and_pseudo),
