@@ -826,16 +826,34 @@ static struct value *fn_condition(struct ev *e, const struct value *arg,
 	return boolean(e, c, m);
 }
 
+/*
+ * Fn::FindInMap [MapName, TopLevelKey, SecondLevelKey]. The
+ * AWS::LanguageExtensions form adds a fourth element, {DefaultValue: V},
+ * the result when either key is missing from the (existing) map; like the
+ * other LanguageExtensions functions it is accepted without the transform.
+ */
 static struct value *fn_findinmap(struct ev *e, const struct value *arg,
 				  const struct mark *m)
 {
 	struct value *k[3];
-	const struct value *cur;
+	const struct value *cur, *dflt = NULL;
 	size_t i;
 
-	if (arg->kind != VALUE_LIST || arg->u.list.n != 3) {
+	if (arg->kind == VALUE_LIST && arg->u.list.n == 4) {
+		const struct value *o = arg->u.list.items[3];
+
+		dflt = o->kind == VALUE_MAP && o->u.map.n == 1
+			       ? value_map_get(o, "DefaultValue")
+			       : NULL;
+		if (!dflt) {
+			everr(e, &o->mark, "Fn::FindInMap's fourth element "
+					   "must be {DefaultValue: value}");
+			return NULL;
+		}
+	} else if (arg->kind != VALUE_LIST || arg->u.list.n != 3) {
 		everr(e, m, "Fn::FindInMap needs [MapName, TopLevelKey, "
-			    "SecondLevelKey]");
+			    "SecondLevelKey] or [MapName, TopLevelKey, "
+			    "SecondLevelKey, {DefaultValue: value}]");
 		return NULL;
 	}
 	for (i = 0; i < 3; i++) {
@@ -857,6 +875,8 @@ static struct value *fn_findinmap(struct ev *e, const struct value *arg,
 	cur = e->t->mappings;
 	for (i = 0; i < 3; i++) {
 		const struct value *next = value_map_get(cur, value_str(k[i]));
+		if (!next && dflt && i > 0)
+			return eval(e, dflt);
 		if (!next) {
 			static const char *const what[] = {
 				"mapping", "top-level key", "second-level key"

@@ -683,6 +683,36 @@ static void test_findinmap_base64_cidr_json(void **state)
 	fx_free(f);
 }
 
+/* The AWS::LanguageExtensions fourth element: the default stands in for a
+ * missing top-level or second-level key, never for a missing map. */
+static void test_findinmap_default(void **state)
+{
+	struct fx *f = run("Mappings:\n"
+			   "  Nets:\n"
+			   "    eu-west-1: {Cidr: 10.42.0.0/16}\n"
+			   HDR
+			   "  Vpc:\n"
+			   "    Type: AWS::EC2::VPC\n"
+			   "    Properties:\n"
+			   "      CidrBlock: !FindInMap [Nets, !Ref AWS::Region, Cidr, {DefaultValue: 10.1.0.0/16}]\n"
+			   "      Tags:\n"
+			   "        - {Key: a, Value: !FindInMap [Nets, us-east-1, Cidr, {DefaultValue: !Ref AWS::Region}]}\n"
+			   "        - {Key: b, Value: !FindInMap [Nets, eu-west-1, Nope, {DefaultValue: dflt}]}\n"
+			   "        - {Key: c, Value: !FindInMap [Nope, eu-west-1, Cidr, {DefaultValue: x}]}\n"
+			   "        - {Key: d, Value: !FindInMap [Nets, eu-west-1, Cidr, {Default: x}]}\n");
+	(void)state;
+	assert_str(prop(f, "Vpc", "CidrBlock"), "10.42.0.0/16");
+	assert_str(prop(f, "Vpc", "Tags[0].Value"), "eu-west-1");
+	assert_str(prop(f, "Vpc", "Tags[1].Value"), "dflt");
+	assert_has(f, "Resources.Vpc.Properties.Tags[2].Value: "
+		      "Fn::FindInMap: no mapping \"Nope\"\n");
+	assert_has(f, "Resources.Vpc.Properties.Tags[3].Value: "
+		      "Fn::FindInMap's fourth element must be {DefaultValue: "
+		      "value}\n");
+	assert_int_equal(f->dl.errors, 2);
+	fx_free(f);
+}
+
 static void test_unknown_intrinsic(void **state)
 {
 	struct fx *f = run(HDR
@@ -1215,6 +1245,7 @@ int main(void)
 		cmocka_unit_test(test_condition_cycle),
 		cmocka_unit_test(test_ref_to_excluded),
 		cmocka_unit_test(test_findinmap_base64_cidr_json),
+		cmocka_unit_test(test_findinmap_default),
 		cmocka_unit_test(test_unknown_intrinsic),
 		cmocka_unit_test(test_params_ok_and_sensitive),
 		cmocka_unit_test(test_params_precedence),
