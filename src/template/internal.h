@@ -19,5 +19,12 @@ bool tmpl_looks_like_json(const char *text, size_t len);
  * offending character and *why says what is wrong. */
 bool tmpl_json_check(const char *text, size_t len, unsigned *line,
 		     unsigned *col, const char **why);
+/* Expands every Fn::ForEach loop of the parsed template in place
+ * (foreach.c). A collection that Refs a parameter takes its value from
+ * params, then env_params (either may be NULL), then its Default. Returns
+ * -1 with the problems in dl. */
+int tmpl_expand_foreach(struct arena *a, struct value *root,
+			const struct value *params,
+			const struct value *env_params, struct diag_list *dl);
 
 #endif

@@ -713,6 +713,133 @@ static void test_findinmap_default(void **state)
 	fx_free(f);
 }
 
+/* Fn::ForEach: copies per item with ${Id}, &{Id} and {Ref: Id} replaced,
+ * nested loops, loops in Conditions, Outputs and inside properties, a
+ * collection from a CommaDelimitedList parameter's Default. */
+static void test_foreach(void **state)
+{
+	struct fx *f = run("Transform: AWS::LanguageExtensions\n"
+			   "Parameters:\n"
+			   "  Envs: {Type: CommaDelimitedList, Default: 'dev, prod'}\n"
+			   "Conditions:\n"
+			   "  Fn::ForEach::C:\n"
+			   "    - E\n"
+			   "    - !Ref Envs\n"
+			   "    - Is${E}: !Equals [!Ref E, prod]\n"
+			   HDR
+			   "  Fn::ForEach::Nets:\n"
+			   "    - Cidr\n"
+			   "    - [10.0.0.0/16, 10.1.0.0/16]\n"
+			   "    - Vpc&{Cidr}:\n"
+			   "        Type: AWS::EC2::VPC\n"
+			   "        Properties:\n"
+			   "          CidrBlock: !Ref Cidr\n"
+			   "          Tags:\n"
+			   "            - {Key: Name, Value: !Sub 'net-${Cidr}-${AWS::Region}'}\n"
+			   "  Fn::ForEach::Outer:\n"
+			   "    - E\n"
+			   "    - !Ref Envs\n"
+			   "    - Fn::ForEach::Inner:\n"
+			   "        - App\n"
+			   "        - [api, web]\n"
+			   "        - ${E}${App}:\n"
+			   "            Type: AWS::Logs::LogGroup\n"
+			   "            Properties:\n"
+			   "              LogGroupName: /${E}/${App}\n"
+			   "              RetentionInDays: !If ['Is${E}', 30, 1]\n"
+			   "  Plain:\n"
+			   "    Type: AWS::Logs::LogGroup\n"
+			   "Outputs:\n"
+			   "  Fn::ForEach::O:\n"
+			   "    - E\n"
+			   "    - [dev]\n"
+			   "    - Name${E}:\n"
+			   "        Value: !Ref ${E}api\n");
+	(void)state;
+	assert_clean(f);
+	assert_int_equal(f->t->nresources, 7);
+	assert_str(prop(f, "Vpc1000016", "CidrBlock"), "10.0.0.0/16");
+	assert_str(prop(f, "Vpc1010016", "Tags[0].Value"),
+		   "net-10.1.0.0/16-eu-west-1");
+	assert_str(prop(f, "devweb", "LogGroupName"), "/dev/web");
+	assert_str(prop(f, "prodapi", "LogGroupName"), "/prod/api");
+	assert_int_equal(prop(f, "prodapi", "RetentionInDays")->u.num.d, 30);
+	assert_int_equal(prop(f, "devapi", "RetentionInDays")->u.num.d, 1);
+	assert_non_null(template_find_resource(f->t, "Plain"));
+	assert_int_equal(f->t->noutputs, 1);
+	assert_string_equal(f->t->outputs[0].name, "Namedev");
+	fx_free(f);
+}
+
+static void expect_foreach_error(const char *src, const char *want)
+{
+	struct fx *f = run(src);
+
+	if (!strstr(f->text.buf ? f->text.buf : "", want))
+		fail_msg("wanted \"%s\" in:\n%s", want, f->text.buf);
+	assert_true(f->dl.errors > 0);
+	fx_free(f);
+}
+
+static void test_foreach_errors(void **state)
+{
+	(void)state;
+	expect_foreach_error(HDR "  Fn::ForEach::L:\n    - X\n    - [a, b]\n"
+			     "    - Same:\n        Type: AWS::Logs::LogGroup\n",
+			     "t.yaml:5:7: error: Fn::ForEach: the key \"Same\" "
+			     "must contain ${X} or &{X}");
+	expect_foreach_error(HDR "  Fn::ForEach::L:\n    - X\n    - [a-b, ab]\n"
+			     "    - G&{X}:\n        Type: AWS::Logs::LogGroup\n",
+			     "error: Fn::ForEach makes the key \"Gab\" twice");
+	expect_foreach_error(HDR "  Ga:\n    Type: AWS::Logs::LogGroup\n"
+			     "  Fn::ForEach::L:\n    - X\n    - [a]\n"
+			     "    - G${X}:\n        Type: AWS::Logs::LogGroup\n",
+			     "Fn::ForEach makes the key \"Ga\" twice");
+	expect_foreach_error(HDR "  L:\n    Type: AWS::Logs::LogGroup\n"
+			     "  Fn::ForEach::L:\n    - X\n    - [a]\n"
+			     "    - G${X}:\n        Type: AWS::Logs::LogGroup\n",
+			     "t.yaml:4:3: error: Fn::ForEach: loop name \"L\" is "
+			     "also a resource's logical id");
+	expect_foreach_error(HDR "  Fn::ForEach::L:\n    - X\n    - [a]\n"
+			     "    - G${X}:\n        Type: AWS::Logs::LogGroup\n"
+			     "Outputs:\n  Fn::ForEach::L:\n    - Y\n    - [a]\n"
+			     "    - O${Y}:\n        Value: !Ref G${Y}\n",
+			     "t.yaml:8:3: error: Fn::ForEach: loop name \"L\" is "
+			     "used twice");
+	expect_foreach_error("Parameters:\n  P: {Type: String, Default: a}\n"
+			     HDR "  Fn::ForEach::L:\n    - X\n    - !Ref P\n"
+			     "    - G${X}:\n        Type: AWS::Logs::LogGroup\n",
+			     "t.yaml:6:7: error: Fn::ForEach: the collection Ref "
+			     "\"P\" must name a CommaDelimitedList");
+	expect_foreach_error("Parameters:\n  P: {Type: CommaDelimitedList}\n"
+			     HDR "  Fn::ForEach::L:\n    - X\n    - !Ref P\n"
+			     "    - G${X}:\n        Type: AWS::Logs::LogGroup\n",
+			     "parameter \"P\" has no value");
+	expect_foreach_error(HDR "  Fn::ForEach::L: [X, [a]]\n",
+			     "Fn::ForEach::L needs [Identifier, Collection, "
+			     "{OutputKey: OutputValue}]");
+	expect_foreach_error(HDR "  Fn::ForEach::L:\n    - X\n    - [{a: 1}]\n"
+			     "    - G${X}:\n        Type: AWS::Logs::LogGroup\n",
+			     "collection items must be strings, not a map");
+	expect_foreach_error("Mappings:\n  Fn::ForEach::M: [X, [a], {'K${X}': {a: b}}]\n"
+			     HDR "  G:\n    Type: AWS::Logs::LogGroup\n",
+			     "t.yaml:2:3: error: Fn::ForEach cannot be used in "
+			     "Mappings");
+	expect_foreach_error(HDR
+			     "  Fn::ForEach::A:\n   - I1\n   - [a]\n"
+			     "   - Fn::ForEach::B:\n      - I2\n      - [b]\n"
+			     "      - Fn::ForEach::C:\n         - I3\n         - [c]\n"
+			     "         - Fn::ForEach::D:\n            - I4\n            - [d]\n"
+			     "            - Fn::ForEach::E:\n               - I5\n               - [e]\n"
+			     "               - Fn::ForEach::F:\n                  - I6\n                  - [f]\n"
+			     "                  - G${I6}:\n                      Type: AWS::Logs::LogGroup\n",
+			     "Fn::ForEach: loops nest at most 5 deep");
+	expect_foreach_error("Transform: AWS::Serverless-2016-10-31\n" HDR
+			     "  G:\n    Type: AWS::Logs::LogGroup\n",
+			     "t.yaml:1:12: error: Transform: transform "
+			     "\"AWS::Serverless-2016-10-31\" is not supported");
+}
+
 static void test_unknown_intrinsic(void **state)
 {
 	struct fx *f = run(HDR
@@ -1009,8 +1136,9 @@ static void test_structure_errors(void **state)
 			   "  Vpc: {Type: AWS::EC2::VPC, Properties: {CidrBlock: 10.0.0.0/16}}\n"
 			   "  my-res: {Type: AWS::EC2::InternetGateway}\n");
 	(void)state;
-	assert_has(f, "t.yaml:1:1: error: Transform (macros, SAM) is not "
-		      "supported by cairn\n");
+	assert_has(f, "t.yaml:1:12: error: Transform: transform "
+		      "\"AWS::Serverless-2016-10-31\" is not supported by "
+		      "cairn");
 	assert_has(f, "t.yaml:2:27: error: AWSTemplateFormatVersion: the only "
 		      "valid version is \"2010-09-09\"\n");
 	assert_has(f, "t.yaml:5:13: error: Parameters.P: unsupported parameter "
@@ -1246,6 +1374,8 @@ int main(void)
 		cmocka_unit_test(test_ref_to_excluded),
 		cmocka_unit_test(test_findinmap_base64_cidr_json),
 		cmocka_unit_test(test_findinmap_default),
+		cmocka_unit_test(test_foreach),
+		cmocka_unit_test(test_foreach_errors),
 		cmocka_unit_test(test_unknown_intrinsic),
 		cmocka_unit_test(test_params_ok_and_sensitive),
 		cmocka_unit_test(test_params_precedence),
