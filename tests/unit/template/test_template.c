@@ -323,6 +323,41 @@ static void test_load_aliases_ok(void **state)
 	arena_free(a);
 }
 
+/* YAML 1.1 merge keys, as `aws cloudformation package` resolves them: the
+ * map's own keys win wherever they are written, then the merged maps in
+ * the order listed; a quoted "<<" is an ordinary key. */
+static void test_load_merge_keys(void **state)
+{
+	const char *src = "a: &a {x: 1, y: 1}\n"
+			  "b: &b {y: 2, z: 2}\n"
+			  "one:\n  w: 0\n  <<: *a\n  x: 9\n"
+			  "two:\n  <<: [*b, *a]\n"
+			  "three: {'<<': *a}\n";
+	struct arena *a = arena_new();
+	struct diag_list dl = DIAG_LIST_INIT;
+	struct value *v;
+	const struct value *one;
+	(void)state;
+
+	v = template_parse_yaml(a, "s", src, strlen(src), &dl);
+	assert_non_null(v);
+	assert_int_equal(dl.errors, 0);
+	one = value_map_get(v, "one");
+	assert_int_equal(one->u.map.n, 3);
+	assert_string_equal(value_get_path(v, "one.x")->u.num.text, "9");
+	assert_string_equal(value_get_path(v, "one.y")->u.num.text, "1");
+	assert_null(value_map_get(one, "<<"));
+	assert_string_equal(value_get_path(v, "two.y")->u.num.text, "2");
+	assert_string_equal(value_get_path(v, "two.x")->u.num.text, "1");
+	assert_string_equal(value_get_path(v, "two.z")->u.num.text, "2");
+	assert_non_null(value_map_get(value_map_get(v, "three"), "<<"));
+	diag_list_release(&dl);
+	arena_free(a);
+	expect_load_error("a: 1\nb:\n  <<: 5\n", 15,
+			  "bad.yaml:3:3: error: a merge key (<<) takes a map or "
+			  "a list of maps, not a number");
+}
+
 static void test_load_too_big(void **state)
 {
 	size_t n = TEMPLATE_MAX_BYTES + 1;
@@ -1358,6 +1393,7 @@ int main(void)
 		cmocka_unit_test(test_load_depth_limit),
 		cmocka_unit_test(test_load_billion_laughs),
 		cmocka_unit_test(test_load_aliases_ok),
+		cmocka_unit_test(test_load_merge_keys),
 		cmocka_unit_test(test_load_too_big),
 		cmocka_unit_test(test_load_json),
 		cmocka_unit_test(test_load_json_strict),
