@@ -875,6 +875,37 @@ static void test_foreach_errors(void **state)
 			     "\"AWS::Serverless-2016-10-31\" is not supported");
 }
 
+/* IPv6 Fn::Cidr, worked out by hand: /64s from a /56 count up in the
+ * fourth group; cidrBits 4 on a /120 steps by 0x10; output in RFC 5952
+ * form whatever the input's case; blocks too small are refused. */
+static void test_cidr_ipv6(void **state)
+{
+	struct fx *f = run(HDR
+			   "  Vpc:\n"
+			   "    Type: AWS::EC2::VPC\n"
+			   "    Properties:\n"
+			   "      CidrBlock: 10.0.0.0/16\n"
+			   "      Tags:\n"
+			   "        - {Key: a, Value: !Select [3, !Cidr ['2001:db8:1234:1a00::/56', 4, 64]]}\n"
+			   "        - {Key: b, Value: !Select [0, !Cidr ['2001:DB8:1234:1A00::/56', 256, 64]]}\n"
+			   "        - {Key: c, Value: !Select [1, !Cidr ['2001:db8::/120', 2, 4]]}\n"
+			   "        - {Key: d, Value: !Select [255, !Cidr ['2001:db8:1234:1a00::/56', 256, 64]]}\n"
+			   "        - {Key: e, Value: !Select [1, !Cidr ['2001:db8::ff/120', 16, 4]]}\n"
+			   "        - {Key: f, Value: !Select [0, !Cidr ['2001:db8::/120', 17, 4]]}\n"
+			   "        - {Key: g, Value: !Select [0, !Cidr ['2001:zz8::/56', 1, 64]]}\n");
+	(void)state;
+	assert_str(prop(f, "Vpc", "Tags[0].Value"), "2001:db8:1234:1a03::/64");
+	assert_str(prop(f, "Vpc", "Tags[1].Value"), "2001:db8:1234:1a00::/64");
+	assert_str(prop(f, "Vpc", "Tags[2].Value"), "2001:db8::10/124");
+	assert_str(prop(f, "Vpc", "Tags[3].Value"), "2001:db8:1234:1aff::/64");
+	assert_str(prop(f, "Vpc", "Tags[4].Value"), "2001:db8::10/124");
+	assert_has(f, "Fn::Cidr: 2001:db8::/120 cannot hold 17 subnets of "
+		      "/124\n");
+	assert_has(f, "Fn::Cidr: \"2001:zz8::\" is not an IPv6 address\n");
+	assert_int_equal(f->dl.errors, 2);
+	fx_free(f);
+}
+
 static void test_unknown_intrinsic(void **state)
 {
 	struct fx *f = run(HDR
@@ -1410,6 +1441,7 @@ int main(void)
 		cmocka_unit_test(test_ref_to_excluded),
 		cmocka_unit_test(test_findinmap_base64_cidr_json),
 		cmocka_unit_test(test_findinmap_default),
+		cmocka_unit_test(test_cidr_ipv6),
 		cmocka_unit_test(test_foreach),
 		cmocka_unit_test(test_foreach_errors),
 		cmocka_unit_test(test_unknown_intrinsic),
