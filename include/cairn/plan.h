@@ -239,6 +239,12 @@ bool plan_keeps_identity(const struct plan *p, const char *logical_id);
  */
 const char *plan_interruption(const struct plan_resource *it,
 			      const char **prop);
+/* How one change of a resource updated in place happens, for the types
+ * with interrupting properties (AWS::EC2::Instance): "some interruption"
+ * or "no interruption"; NULL for other types and actions (a change that
+ * forces replacement says so itself). Static storage. */
+const char *plan_change_interruption(const struct plan_resource *it,
+				     const struct plan_change *ch);
 /* Whether attribute attr of a resource the plan updates in place may
  * change with that update (an interrupted instance's PublicIp and
  * PublicDnsName): then it is known only after apply. */

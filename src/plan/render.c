@@ -191,9 +191,36 @@ static const char *color_of(const struct plan_resource *it)
 	return "";
 }
 
-static void change_line(struct strbuf *out, const struct plan_change *ch,
-			bool show_forces, bool color)
+/* The top-level properties whose change interrupts the resource:
+ * "InstanceType, Tenancy change". */
+static void interrupting_props(struct strbuf *out,
+			       const struct plan_resource *it)
 {
+	size_t k, j, n = 0;
+
+	for (k = 0; k < it->changes.n; k++) {
+		const char *p = it->changes.items[k].path;
+		const char *how = plan_change_interruption(it, &it->changes.items[k]);
+		size_t len = strcspn(p, ".[");
+		bool seen = false;
+		if (!how || strcmp(how, "some interruption"))
+			continue;
+		for (j = 0; j < k && !seen; j++) {
+			const char *q = it->changes.items[j].path;
+			seen = strcspn(q, ".[") == len && !strncmp(q, p, len);
+		}
+		if (!seen)
+			strbuf_addf(out, "%s%.*s", n++ ? ", " : "", (int)len, p);
+	}
+	strbuf_addstr(out, n > 1 ? " change" : " changes");
+}
+
+static void change_line(struct strbuf *out, const struct plan_resource *it,
+			const struct plan_change *ch, bool show_forces,
+			bool color)
+{
+	const char *how = plan_change_interruption(it, ch);
+
 	static const char *const sym[] = { "+", "-", "~" };
 	static const char *const col[] = { C_GREEN, C_RED, C_YELLOW };
 
@@ -236,6 +263,8 @@ static void change_line(struct strbuf *out, const struct plan_change *ch,
 		strbuf_addstr(out, " (forces replacement)");
 		if (color)
 			strbuf_addstr(out, C_RESET);
+	} else if (how) {
+		strbuf_addf(out, " (%s)", how);
 	}
 	strbuf_addch(out, '\n');
 }
@@ -279,9 +308,11 @@ static void resource_block(struct strbuf *out, const struct plan_resource *it,
 		strbuf_addstr(out, "update in place");
 		{
 			const char *prop = NULL, *what = plan_interruption(it, &prop);
-			if (what)
-				strbuf_addf(out, ", some interruption: %s (%s "
-						 "changes)", what, prop);
+			if (what) {
+				strbuf_addf(out, ", some interruption: %s (", what);
+				interrupting_props(out, it);
+				strbuf_addch(out, ')');
+			}
 		}
 		break;
 	case PLAN_REPLACE:
@@ -319,7 +350,7 @@ static void resource_block(struct strbuf *out, const struct plan_resource *it,
 	}
 	strbuf_addch(out, '\n');
 	for (i = 0; i < it->changes.n; i++)
-		change_line(out, &it->changes.items[i],
+		change_line(out, it, &it->changes.items[i],
 			    it->action == PLAN_REPLACE, color);
 }
 

@@ -867,7 +867,7 @@ def modify_volume(ctx, params):
     size = params.get('Size')
     if size is not None and int(size) < int(b['VolumeSize']):
         raise AwsError('InvalidParameterValue',
-                       f"New size cannot be smaller than existing size")
+                       "New size cannot be smaller than existing size")
     orig = {'OriginalSize': int(b['VolumeSize']), 'OriginalVolumeType': b['VolumeType'],
             'OriginalIops': int(b.get('Iops') or 0)}
     if size is not None:
