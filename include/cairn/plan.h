@@ -88,9 +88,9 @@ struct plan_diff_opts {
  * the Properties map of one resource; NULL = no properties). Rules:
  * maps by key, a null value is the same as an absent key; lists in order,
  * or as multisets where schema_unordered() says so (unmatched elements that
- * share a "Key" or "Name" field are diffed field by field); scalars
- * compare as CloudFormation coerces them ("5" equals 5, "true" equals
- * true); a desired VALUE_UNKNOWN is a change ("known after apply") unless
+ * share a "Key", "Name" or "DeviceName" field are diffed field by field);
+ * scalars compare as CloudFormation coerces them ("5" equals 5, "true"
+ * equals true); a desired VALUE_UNKNOWN is a change ("known after apply") unless
  * the recorded side is unknown too; a recorded {"$secret": fp} compares
  * through opts->secret_match; read-only properties are ignored.
  * Returns the number of changes appended.
