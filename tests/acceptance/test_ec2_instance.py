@@ -245,6 +245,8 @@ CLASSES_TPL = """Parameters:
   Size: {Type: Number, Default: 10}
   Optimized: {Type: String, Default: 'false'}
   Tenancy: {Type: String, Default: default}
+  Protect: {Type: String, Default: 'false'}
+  Shutdown: {Type: String, Default: stop}
 Conditions:
   WithProfile: !Equals [!Ref UseProfile, 'yes']
   IsOne: !Equals [!Ref Which, One]
@@ -273,6 +275,8 @@ Resources:
       CreditSpecification: {CPUCredits: !Ref Credits}
       EbsOptimized: !Ref Optimized
       Tenancy: !Ref Tenancy
+      DisableApiTermination: !Ref Protect
+      InstanceInitiatedShutdownBehavior: !Ref Shutdown
       BlockDeviceMappings:
         - DeviceName: /dev/xvda
           Ebs: {VolumeSize: !Ref Size, VolumeType: gp3, DeleteOnTermination: !Ref Keep}
@@ -303,9 +307,10 @@ def _volume(ec2, inst):
 
 
 def test_no_interruption_changes(emu, cairn):
-    """IamInstanceProfile, Monitoring, SourceDestCheck, CreditSpecification and
-    a block device's DeleteOnTermination change the running instance: the
-    same instance, never stopped; the plan says so per property."""
+    """IamInstanceProfile, Monitoring, SourceDestCheck, CreditSpecification,
+    DisableApiTermination, InstanceInitiatedShutdownBehavior and a block
+    device's DeleteOnTermination change the running instance: the same
+    instance, never stopped; the plan says so per property."""
     run = _setup(emu, cairn, 'noint')
     ec2 = emu.client('ec2')
     r = run('apply', '--auto-approve')
@@ -315,13 +320,15 @@ def test_no_interruption_changes(emu, cairn):
     assert got['IamInstanceProfile']['Arn'].split('/')[-1].startswith('noint-One-')
     assert got['Monitoring']['State'] == 'disabled' and got['SourceDestCheck'] is True
     params = [('Which', 'Two'), ('Detailed', 'true'), ('Check', 'false'),
-              ('Credits', 'standard'), ('Keep', 'false')]
+              ('Credits', 'standard'), ('Keep', 'false'), ('Protect', 'true'),
+              ('Shutdown', 'terminate')]
     p = run('plan', params=params)
     assert p.rc == 0, p
     host = [ln for ln in p.out.splitlines() if ' Host (' in ln][0]
     assert 'update in place' in host and 'interruption' not in host, p.out
     for prop in ('IamInstanceProfile', 'Monitoring', 'SourceDestCheck',
-                 'CreditSpecification.CPUCredits',
+                 'CreditSpecification.CPUCredits', 'DisableApiTermination',
+                 'InstanceInitiatedShutdownBehavior',
                  'BlockDeviceMappings[0].Ebs.DeleteOnTermination'):
         [line] = [ln for ln in p.out.splitlines() if f' {prop}: ' in ln]
         assert line.endswith('(no interruption)'), (prop, p.out)
@@ -341,10 +348,20 @@ def test_no_interruption_changes(emu, cairn):
     assert got['BlockDeviceMappings'][0]['Ebs']['DeleteOnTermination'] is False
     cs = ec2.describe_instance_credit_specifications(InstanceIds=[iid])
     assert cs['InstanceCreditSpecifications'][0]['CpuCredits'] == 'standard'
+    attr = ec2.describe_instance_attribute(InstanceId=iid, Attribute='disableApiTermination')
+    assert attr['DisableApiTermination']['Value'] is True
+    attr = ec2.describe_instance_attribute(InstanceId=iid,
+                                           Attribute='instanceInitiatedShutdownBehavior')
+    assert attr['InstanceInitiatedShutdownBehavior']['Value'] == 'terminate'
     p = run('plan', '--detailed-exitcode', params=params)
     assert p.rc == 0, p.out
     d = run('drift', params=params)
     assert d.rc == 0, d
+    # the termination protection is read back: turned off by hand, it drifts
+    ec2.modify_instance_attribute(InstanceId=iid, DisableApiTermination={'Value': False})
+    d = run('drift', params=params)
+    assert d.rc == 2 and 'DisableApiTermination' in d.out, d
+    ec2.modify_instance_attribute(InstanceId=iid, DisableApiTermination={'Value': True})
 
     # the profile removed: disassociated, still the same running instance
     params2 = [*params, ('UseProfile', 'no')]
@@ -361,6 +378,10 @@ def test_no_interruption_changes(emu, cairn):
     assert r.rc == 0, r
     assert instance(ec2, iid)['IamInstanceProfile']['Arn'].split('/')[-1].startswith(
         'noint-Two-')
+    # protected: unprotected first, as CloudFormation would need too
+    params = [*params, ('Protect', 'false')]
+    r = run('apply', '--auto-approve', params=params)
+    assert r.rc == 0, r
     r = run('destroy', '--auto-approve', params=params)
     assert r.rc == 0, r
     assert live_instances(emu) == []
