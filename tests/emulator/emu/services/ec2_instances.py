@@ -14,8 +14,21 @@ lifecycle"):
 - its primary network interface lives in its subnet until it is terminated, so
   the subnet and the security groups cannot be deleted before
   (DependencyViolation, ec2.py's checks see the ENI);
-- ModifyInstanceAttribute of InstanceType or UserData needs a stopped instance
-  (IncorrectInstanceState);
+- ModifyInstanceAttribute changes one attribute per call (a second one is
+  InvalidParameterCombination "Fields for multiple attribute types specified");
+  InstanceType, UserData, EbsOptimized, Kernel, Ramdisk need a stopped instance
+  (IncorrectInstanceState); BlockDeviceMapping changes only DeleteOnTermination
+  of a mapped device (else InvalidInstanceAttributeValue);
+- ModifyInstancePlacement: Tenancy dedicated|host and HostId only while stopped;
+  Monitor/UnmonitorInstances; ModifyInstanceCreditSpecification answers refused
+  instances in its Unsuccessful list; DescribeInstanceCreditSpecifications;
+- instance profile associations (Associate/Replace/Disassociate,
+  DescribeIamInstanceProfileAssociations): one per instance (IncorrectState),
+  unknown ids InvalidAssociationID.NotFound, the propagation rule below;
+- DescribeInstances pages by MaxResults (5..1000)/NextToken, refuses
+  MaxResults with InstanceIds (InvalidParameterCombination) and names every
+  unknown id in one InvalidInstanceID.NotFound; DescribeVolumes / ModifyVolume
+  for the instances' volumes (size only grows);
 - an instance profile can be named in RunInstances only once IAM has
   propagated it: before config['iam_propagation_seconds'] have passed since
   it was created, InvalidParameterValue "Invalid IAM Instance Profile name";
