@@ -430,8 +430,11 @@ static void json_value(struct strbuf *out, const struct value *v,
 	value_to_json(v, out, JSON_VALUE_FLAGS);
 }
 
-static void json_change(struct strbuf *out, const struct plan_change *ch)
+static void json_change(struct strbuf *out, const struct plan_resource *it,
+			const struct plan_change *ch)
 {
+	const char *how = ch->forces ? NULL : plan_change_interruption(it, ch);
+
 	static const char *const kinds[] = { "add", "remove", "update" };
 
 	strbuf_addstr(out, "{\"path\":");
@@ -450,6 +453,9 @@ static void json_change(struct strbuf *out, const struct plan_change *ch)
 		    ch->sensitive ? "true" : "false",
 		    ch->unknown ? "true" : "false");
 	json_str(out, ch->forces);
+	if (how)
+		strbuf_addf(out, ",\"interruption\":\"%s\"",
+			    strcmp(how, "some interruption") ? "none" : "some");
 	strbuf_addch(out, '}');
 }
 
@@ -497,7 +503,7 @@ static void json_resource(struct strbuf *out, const struct plan_resource *it)
 		if (i)
 			strbuf_addch(out, ',');
 		strbuf_addstr(out, "\n    ");
-		json_change(out, &it->changes.items[i]);
+		json_change(out, it, &it->changes.items[i]);
 	}
 	strbuf_addstr(out, "]}");
 }
@@ -612,8 +618,9 @@ static void md_value(struct strbuf *out, const struct value *v, bool sensitive)
 
 /* The change lines of one resource in a ```diff block: "+" added, "-"
  * removed, "!" (a "-" then "+" pair) updated. */
-static void md_changes(struct strbuf *out, const struct plan_changes *cs,
-		       const char *before_word, const char *after_word)
+static void md_changes(struct strbuf *out, const struct plan_resource *it,
+		       const struct plan_changes *cs, const char *before_word,
+		       const char *after_word)
 {
 	size_t i;
 
@@ -645,6 +652,8 @@ static void md_changes(struct strbuf *out, const struct plan_changes *cs,
 		}
 		if (c->forces)
 			strbuf_addstr(out, "   # forces replacement");
+		else if (plan_change_interruption(it, c))
+			strbuf_addf(out, "   # %s", plan_change_interruption(it, c));
 		strbuf_addch(out, '\n');
 	}
 	strbuf_addstr(out, "```\n");
@@ -847,7 +856,7 @@ void plan_render_markdown(const struct plan *p, struct strbuf *out)
 		}
 		if (it->action == PLAN_CREATE && !it->changes.n)
 			strbuf_addstr(out, "No properties.\n");
-		md_changes(out, &it->changes, "before", "after");
+		md_changes(out, it, &it->changes, "before", "after");
 		strbuf_addstr(out, "\n</details>\n");
 	}
 }
@@ -928,7 +937,7 @@ void plan_render_drift_markdown(const char *stack,
 			md_text(out, items[i].note);
 			strbuf_addch(out, '\n');
 		}
-		md_changes(out, items[i].changes, "recorded", "live");
+		md_changes(out, NULL, items[i].changes, "recorded", "live");
 		strbuf_addstr(out, "\n</details>\n");
 	}
 	arena_free(a);

@@ -4,6 +4,7 @@ key only in SSM (/ec2/keypair/<id>) and never in cairn's state or output, an
 InstanceType and a UserData change done as stop/modify/start (seen in the
 emulator's call counters, no replacement), a create-only change (ImageId)
 replaced, destroy (terminate and wait) back to the seed baseline."""
+import json
 import os
 import sqlite3
 import sys
@@ -404,6 +405,11 @@ def test_some_interruption_changes(emu, cairn):
     assert line.endswith('(some interruption)'), p.out
     [line] = [ln for ln in p.out.splitlines() if ' Monitoring: ' in ln]
     assert line.endswith('(no interruption)'), p.out
+    j = run('plan', '--json', params=params)
+    assert j.rc == 0, j
+    [host] = [x for x in json.loads(j.out)['resources'] if x['logical_id'] == 'Host']
+    how = {c['path']: c.get('interruption') for c in host['changes']}
+    assert how == {'EbsOptimized': 'some', 'Tenancy': 'some', 'Monitoring': 'none'}, host
     before = emu.control('calls')
     r = run('apply', '--auto-approve', params=params)
     assert r.rc == 0, r
