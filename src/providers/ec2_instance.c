@@ -838,16 +838,16 @@ static int bdm_update(struct provider_ctx *ctx, const char *id,
 }
 
 /* The instance's current profile association id (associated or
- * associating), or NULL. */
+ * associating) and its profile's ARN, or NULLs. */
 static int profile_assoc(struct provider_ctx *ctx, const char *id,
-			 const char **assoc, struct err *err)
+			 const char **assoc, const char **arn, struct err *err)
 {
 	struct arena *a = ctx->arena;
 	struct value *p = value_new_map(a), *fl = value_new_list(a), *r;
 	const struct value *l;
 	size_t i;
 
-	*assoc = NULL;
+	*assoc = *arn = NULL;
 	ec2_filter(a, fl, "instance-id", id);
 	value_map_set(a, p, "Filters", fl);
 	if (!(r = pcall_all(ctx, "ec2", "DescribeIamInstanceProfileAssociations", p,
@@ -856,10 +856,23 @@ static int profile_assoc(struct provider_ctx *ctx, const char *id,
 	l = pv(r, "iamInstanceProfileAssociationSet");
 	for (i = 0; l && l->kind == VALUE_LIST && i < l->u.list.n; i++) {
 		const char *st = pv_str(l->u.list.items[i], "state");
-		if (st && (!strcmp(st, "associated") || !strcmp(st, "associating")))
+		if (st && (!strcmp(st, "associated") || !strcmp(st, "associating"))) {
 			*assoc = pv_str(l->u.list.items[i], "associationId");
+			*arn = pv_str(pv(l->u.list.items[i], "iamInstanceProfile"),
+				      "arn");
+		}
 	}
 	return 0;
+}
+
+/* Whether a profile ARN is the template's profile (a name or an ARN). */
+static bool is_profile(const char *arn, const char *want)
+{
+	const char *name = arn ? strrchr(arn, '/') : NULL;
+
+	if (!arn || !want)
+		return false;
+	return !strcmp(arn, want) || (name && !strcmp(name + 1, want));
 }
 
 /* IamInstanceProfile set, changed or removed without a stop. */
@@ -867,11 +880,13 @@ static int profile_update(struct provider_ctx *ctx, const char *id,
 			  const char *want, struct err *err)
 {
 	struct arena *a = ctx->arena;
-	const char *assoc;
+	const char *assoc, *arn;
 	struct value *p;
 
-	if (profile_assoc(ctx, id, &assoc, err) < 0)
+	if (profile_assoc(ctx, id, &assoc, &arn, err) < 0)
 		return -1;
+	if (want && assoc && is_profile(arn, want))
+		return 0; /* already so (a lost answer's retry) */
 	p = value_new_map(a);
 	if (!want) {
 		if (!assoc)
@@ -894,7 +909,21 @@ static int profile_update(struct provider_ctx *ctx, const char *id,
 	}
 	ps(a, p, "InstanceId", id);
 	value_map_set(a, p, "IamInstanceProfile", profile_spec(a, want));
-	return profile_call(ctx, "AssociateIamInstanceProfile", p, err) ? 0 : -1;
+	if (profile_call(ctx, "AssociateIamInstanceProfile", p, err))
+		return 0;
+	/* IncorrectState "There is an existing association": a resent call
+	 * whose first answer was lost made it */
+	if (strcmp(err->aws_code, "IncorrectState"))
+		return -1;
+	{
+		struct err e2 = ERR_INIT;
+		if (profile_assoc(ctx, id, &assoc, &arn, &e2) == 0 &&
+		    is_profile(arn, want)) {
+			err_clear(err);
+			return 0;
+		}
+	}
+	return -1;
 }
 
 static int credit_update(struct provider_ctx *ctx, const char *id,

@@ -522,3 +522,34 @@ def test_no_change_plan_reads_in_one_call(emu, cairn):
     r = cairn('destroy', str(tpl), '--auto-approve', *common)
     assert r.rc == 0, r
     assert live_instances(emu) == []
+
+
+def test_profile_association_survives_lost_answers(emu, cairn):
+    """AssociateIamInstanceProfile has no idempotency token: when its answer
+    is lost (the emulator applies the call, then drops the connection) the
+    client's resend meets IncorrectState "There is an existing association";
+    cairn then finds the association it made instead of failing."""
+    run = _setup(emu, cairn, 'lost')
+    ec2 = emu.client('ec2')
+    r = run('apply', '--auto-approve', params=[('UseProfile', 'no')])
+    assert r.rc == 0, r
+    [iid] = live_instances(emu)
+    emu.control('config', {'seed': 7,
+                           'drop_after_rate': {'ec2:AssociateIamInstanceProfile': 0.6}})
+    try:
+        before = emu.control('calls')
+        for _ in range(3):
+            r = run('apply', '--auto-approve')
+            assert r.rc == 0, r
+            assert instance(ec2, iid)['IamInstanceProfile']['Arn'].split('/')[-1].startswith(
+                'lost-One-')
+            r = run('apply', '--auto-approve', params=[('UseProfile', 'no')])
+            assert r.rc == 0, r
+            assert 'IamInstanceProfile' not in instance(ec2, iid)
+        calls = delta(before, emu.control('calls'))
+        # some answers were lost and resent
+        assert calls.get('ec2:AssociateIamInstanceProfile', 0) > 3, calls
+    finally:
+        emu.control('config', {'drop_after_rate': {'ec2:AssociateIamInstanceProfile': 0.0}})
+    r = run('destroy', '--auto-approve', params=[('UseProfile', 'no')])
+    assert r.rc == 0, r
