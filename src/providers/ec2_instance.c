@@ -901,9 +901,19 @@ static int profile_update(struct provider_ctx *ctx, const char *id,
 		value_map_set(a, p, "IamInstanceProfile", profile_spec(a, want));
 		if (profile_call(ctx, "ReplaceIamInstanceProfileAssociation", p, err))
 			return 0;
-		/* InvalidAssociationID.NotFound: it went away meanwhile */
-		if (err->code != ERR_NOT_FOUND)
-			return -1;
+		if (!strcmp(err->aws_code, "IncorrectState")) {
+			/* a stopped instance's association cannot be replaced
+			 * ("for the specified running instance", the API
+			 * reference): disassociated, then a new one */
+			err_clear(err);
+			p = value_new_map(a);
+			ps(a, p, "AssociationId", assoc);
+			if (!pcall(ctx, "ec2", "DisassociateIamInstanceProfile", p, err) &&
+			    gone_is_ok(err) < 0)
+				return -1;
+		} else if (err->code != ERR_NOT_FOUND) {
+			return -1; /* NotFound: it went away meanwhile */
+		}
 		err_clear(err);
 		p = value_new_map(a);
 	}

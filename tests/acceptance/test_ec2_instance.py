@@ -379,10 +379,22 @@ def test_no_interruption_changes(emu, cairn):
     assert r.rc == 0, r
     assert instance(ec2, iid)['IamInstanceProfile']['Arn'].split('/')[-1].startswith(
         'noint-Two-')
-    # protected: unprotected first, as CloudFormation would need too
-    params = [*params, ('Protect', 'false')]
+    # stopped by hand: EC2 replaces no association of a stopped instance
+    # (IncorrectState), so it is disassociated and a new one made; it stays
+    # stopped. And unprotected, as destroying it needs.
+    ec2.stop_instances(InstanceIds=[iid])
+    ec2.get_waiter('instance_stopped').wait(InstanceIds=[iid],
+                                            WaiterConfig={'Delay': 1})
+    params = [*params, ('Protect', 'false'), ('Which', 'One')]
+    before = emu.control('calls')
     r = run('apply', '--auto-approve', params=params)
     assert r.rc == 0, r
+    calls = delta(before, emu.control('calls'))
+    assert calls.get('ec2:DisassociateIamInstanceProfile') == 1, calls
+    assert calls.get('ec2:AssociateIamInstanceProfile') == 1, calls
+    got = instance(ec2, iid)
+    assert got['State']['Name'] == 'stopped', got['State']
+    assert got['IamInstanceProfile']['Arn'].split('/')[-1].startswith('noint-One-')
     r = run('destroy', '--auto-approve', params=params)
     assert r.rc == 0, r
     assert live_instances(emu) == []

@@ -257,11 +257,20 @@ def test_instance_profile_associations(env):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         ec2.disassociate_iam_instance_profile(AssociationId=a['AssociationId'])
     assert code(e) == 'InvalidAssociationID.NotFound'
+    # a stopped instance's association cannot be replaced
+    ec2.stop_instances(InstanceIds=[iid])
+    wait(ec2, iid, 'stopped')
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        ec2.replace_iam_instance_profile_association(AssociationId=b['AssociationId'],
+                                                     IamInstanceProfile={'Name': 'one'})
+    assert code(e) == 'IncorrectState'
     ec2.disassociate_iam_instance_profile(AssociationId=b['AssociationId'])
     assert 'IamInstanceProfile' not in state(ec2, iid)
     assert ec2.describe_iam_instance_profile_associations(
         Filters=[{'Name': 'instance-id', 'Values': [iid]}])[
         'IamInstanceProfileAssociations'] == []
+    ec2.start_instances(InstanceIds=[iid])
+    wait(ec2, iid, 'running')
     # the propagation rule holds for an association as for a launch
     emulator.control('config', {'iam_propagation_seconds': 5})
     iam.create_instance_profile(InstanceProfileName='three')

@@ -666,10 +666,17 @@ def associate_iam_instance_profile(ctx, params):
 
 
 def replace_iam_instance_profile_association(ctx, params):
+    """For a running instance only (the API reference: "Replaces an IAM
+    instance profile for the specified running instance"); on a stopped one
+    AWS answers IncorrectState "The association ... is not the active
+    association" (disassociate, then associate, instead)."""
     r = _reg(ctx)
     a = _assoc_get(r, params.get('AssociationId'))
-    profile = _profile(ctx, params.get('IamInstanceProfile'))
     inst = r['instances'].get(a['InstanceId'])
+    if inst is None or _settle(ctx, inst) not in ('pending', 'running'):
+        raise AwsError('IncorrectState', f"The association {a['AssociationId']} is not the "
+                                         f"active association")
+    profile = _profile(ctx, params.get('IamInstanceProfile'))
     a['State'] = 'disassociated'
     b = _associate(ctx, r, inst, profile)
     return {'IamInstanceProfileAssociation': dict(_assoc_out(b), State='associating')}
@@ -744,12 +751,12 @@ def modify_instance_credit_specification(ctx, params):
                 'Code': 'InvalidInstanceID.NotFound',
                 'Message': f"The instance ID '{iid}' does not exist"}})
         elif credits not in ('standard', 'unlimited'):
-            bad.append({'InstanceId': iid, 'Error': {
-                'Code': 'InvalidParameterValue',
-                'Message': f"Value ({credits}) for parameter cpuCredits is invalid."}})
+            raise AwsError('InvalidParameterValue',
+                           f"Value ({credits}) for parameter cpuCredits is invalid.")
         elif not _burstable(inst['InstanceType']):
+            # the model's UnsuccessfulInstanceCreditSpecificationErrorCode
             bad.append({'InstanceId': iid, 'Error': {
-                'Code': 'InvalidInstanceType',
+                'Code': 'InstanceCreditSpecification.NotSupported',
                 'Message': f"The instance type {inst['InstanceType']} does not support "
                            f"credit specifications."}})
         else:
