@@ -1151,6 +1151,8 @@ static int inst_find(struct provider_ctx *ctx, const struct value *props,
 	if (ctx->token)
 		ec2_filter(a, fl, "client-token", ctx->token);
 	value_map_set(a, p, "Filters", fl);
+	/* by filters (no ids), so paged as AWS recommends */
+	pn(a, p, "MaxResults", "1000");
 	if (!(r = pcall_all(ctx, "ec2", "DescribeInstances", p, "reservationSet",
 			    err)))
 		return -1;
