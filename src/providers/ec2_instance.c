@@ -329,6 +329,8 @@ static int inst_read_many(struct provider_ctx *ctx, size_t n,
 		ps(a, props, "ImageId", pv_str(it, "imageId"));
 		ps(a, props, "InstanceType", pv_str(it, "instanceType"));
 		ps(a, props, "SubnetId", pv_str(it, "subnetId"));
+		ps(a, props, "AvailabilityZone",
+		   pv_str(pv(it, "placement"), "availabilityZone"));
 		ps(a, props, "KeyName", pv_str(it, "keyName"));
 		ps(a, props, "IamInstanceProfile",
 		   profile_name(a, pv_str(pv(it, "iamInstanceProfile"), "arn")));
