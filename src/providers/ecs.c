@@ -949,15 +949,29 @@ static int svc_describe(struct provider_ctx *ctx, const char *cluster,
  *   for a first one (the stack's instance is usually still booting), then
  *   warns and goes on;
  * - a REPLICA service whose cluster has no container instance at all
- *   cannot be placed until capacity arrives from outside the service:
- *   a warning, no wait;
+ *   waits the same, then warns (capacity comes from outside the service);
  * - a task that fits nowhere ("was unable to place a task because no
  *   container instance met all of its requirements") for
- *   SVC_UNPLACED_SECONDS fails the resource with that event.
+ *   SVC_UNPLACED_SECONDS fails the resource with that event (and the
+ *   service is deleted again, as CloudFormation rolls a create back).
+ * CAIRN_ECS_PLACEMENT_SECONDS overrides both waits (the tests' fast
+ * emulator).
  */
 #define DAEMON_FIRST_HOST_SECONDS 180.0
 #define SVC_UNPLACED_SECONDS 120.0
 #define SVC_STABLE_SECONDS (15.0 * 60.0)
+
+static double placement_seconds(double dflt)
+{
+	const char *e = getenv("CAIRN_ECS_PLACEMENT_SECONDS");
+	char *end;
+	double d;
+
+	if (!e || !*e)
+		return dflt;
+	d = strtod(e, &end);
+	return *end || d < 0 ? dflt : d;
+}
 
 static long svc_count(const struct value *s, const char *k)
 {
@@ -982,6 +996,8 @@ static int svc_wait_stable(struct provider_ctx *ctx, const char *cluster,
 	bool daemon = strategy && !strcmp(strategy, "DAEMON");
 	double start = prov_now(), dl = prov_deadline(ctx, SVC_STABLE_SECONDS);
 	double unplaced_since = 0;
+	double first_host = placement_seconds(DAEMON_FIRST_HOST_SECONDS);
+	double unplaced_max = placement_seconds(SVC_UNPLACED_SECONDS);
 	int attempt = 0;
 
 	for (;;) {
@@ -1010,21 +1026,30 @@ static int svc_wait_stable(struct provider_ctx *ctx, const char *cluster,
 		    running == desired && !msg) {
 			if (!daemon || desired > 0)
 				return 0;
-			if (prov_now() - start > DAEMON_FIRST_HOST_SECONDS) {
+			if (prov_now() - start > first_host) {
 				log_msg(LOG_WARN, "%s: no container instance "
 					"joined ECS cluster %s within %.0f s: "
 					"the DAEMON service runs no task until "
 					"one does", ctx->logical_id, cluster,
-					DAEMON_FIRST_HOST_SECONDS);
+					first_host);
 				return 0;
 			}
 			prov_status(ctx, "waiting for a container instance "
 					 "to join the cluster");
 		} else if (msg && strstr(msg, "No Container Instances were "
-					      "found in your cluster") &&
-			   !daemon) {
-			log_msg(LOG_WARN, "%s: %s", ctx->logical_id, msg);
-			return 0;
+					      "found in your cluster")) {
+			/* no capacity at all: none of this service's doing */
+			msg = NULL;
+			if (prov_now() - start > first_host) {
+				log_msg(LOG_WARN, "%s: no container instance "
+					"joined ECS cluster %s within %.0f s: "
+					"%ld of %ld tasks running",
+					ctx->logical_id, cluster, first_host,
+					running, desired);
+				return 0;
+			}
+			prov_status(ctx, "waiting for a container instance "
+					 "to join the cluster");
 		} else {
 			snprintf(what, sizeof(what), "%ld of %ld tasks running",
 				 running, desired);
@@ -1034,7 +1059,7 @@ static int svc_wait_stable(struct provider_ctx *ctx, const char *cluster,
 			unplaced_since = 0;
 		else if (!unplaced_since)
 			unplaced_since = prov_now();
-		else if (prov_now() - unplaced_since > SVC_UNPLACED_SECONDS)
+		else if (prov_now() - unplaced_since > unplaced_max)
 			return prov_fail(ctx, err, ERR_AWS,
 					 "ECS service %s: %s", arn, msg);
 		if (prov_sleep_until(ctx, &attempt, dl, "service stable",

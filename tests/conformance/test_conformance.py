@@ -102,6 +102,9 @@ class Run:
             'AWS_ACCESS_KEY_ID': 'test', 'AWS_SECRET_ACCESS_KEY': 'test',
             'AWS_REGION': 'us-east-1', 'AWS_EC2_METADATA_DISABLED': 'true',
             'NO_COLOR': '1', 'CAIRN_POLL_MIN_MS': '50', 'CAIRN_POLL_MAX_MS': '200',
+            # an EC2-launch-type service in a cluster no instance joins
+            # waits this long for one (src/providers/ecs.c), not minutes
+            'CAIRN_ECS_PLACEMENT_SECONDS': '2',
             'ASAN_OPTIONS': os.environ.get('ASAN_OPTIONS', 'detect_leaks=1'),
         }
 
