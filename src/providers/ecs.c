@@ -1012,7 +1012,7 @@ static int svc_wait_stable(struct provider_ctx *ctx, const char *cluster,
 		st = s ? pv_str(s, "status") : NULL;
 		if (s && st && strcmp(st, "ACTIVE"))
 			return prov_fail(ctx, err, ERR_AWS,
-					 "ECS service %s became %s while cairn "
+					 "ECS service \"%s\" became %s while cairn "
 					 "waited for it to be stable", arn, st);
 		desired = s ? svc_count(s, "desiredCount") : 0;
 		running = s ? svc_count(s, "runningCount") : 0;
@@ -1061,7 +1061,7 @@ static int svc_wait_stable(struct provider_ctx *ctx, const char *cluster,
 			unplaced_since = prov_now();
 		else if (prov_now() - unplaced_since > unplaced_max)
 			return prov_fail(ctx, err, ERR_AWS,
-					 "ECS service %s: %s", arn, msg);
+					 "ECS service \"%s\": %s", arn, msg);
 		if (prov_sleep_until(ctx, &attempt, dl, "service stable",
 				     &serr) < 0) {
 			if (serr.code == ERR_CANCELLED) {
@@ -1069,7 +1069,7 @@ static int svc_wait_stable(struct provider_ctx *ctx, const char *cluster,
 				return -1;
 			}
 			return prov_fail(ctx, err, ERR_TIMEOUT,
-					 "ECS service %s not stable after %.0f s: "
+					 "ECS service \"%s\" not stable after %.0f s: "
 					 "%ld of %ld tasks running%s%s", arn,
 					 SVC_STABLE_SECONDS, running, desired,
 					 msg ? "; " : "", msg ? msg : "");
