@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cairn/log.h"
 #include "cairn/strbuf.h"
@@ -960,6 +961,7 @@ static int svc_describe(struct provider_ctx *ctx, const char *cluster,
 #define DAEMON_FIRST_HOST_SECONDS 180.0
 #define SVC_UNPLACED_SECONDS 120.0
 #define SVC_STABLE_SECONDS (15.0 * 60.0)
+#define EVENT_SKEW_SECONDS 300.0
 
 static double placement_seconds(double dflt)
 {
@@ -995,6 +997,7 @@ static int svc_wait_stable(struct provider_ctx *ctx, const char *cluster,
 	const char *strategy = pv_str(props, "SchedulingStrategy");
 	bool daemon = strategy && !strcmp(strategy, "DAEMON");
 	double start = prov_now(), dl = prov_deadline(ctx, SVC_STABLE_SECONDS);
+	double wall0 = (double)time(NULL);
 	double unplaced_since = 0;
 	double first_host = placement_seconds(DAEMON_FIRST_HOST_SECONDS);
 	double unplaced_max = placement_seconds(SVC_UNPLACED_SECONDS);
@@ -1018,12 +1021,22 @@ static int svc_wait_stable(struct provider_ctx *ctx, const char *cluster,
 		running = s ? svc_count(s, "runningCount") : 0;
 		deps = s ? pv(s, "deployments") : NULL;
 		ev = s ? pv(s, "events") : NULL;
-		if (ev && ev->kind == VALUE_LIST && ev->u.list.n)
-			msg = pv_str(ev->u.list.items[0], "message");
+		if (ev && ev->kind == VALUE_LIST && ev->u.list.n) {
+			const struct value *e0 = ev->u.list.items[0];
+			const struct value *at = pv(e0, "createdAt");
+			msg = pv_str(e0, "message");
+			/* an event from before this wait (AWS keeps the last
+			 * hundred) says nothing about this deployment; the
+			 * margin covers clock skew */
+			if (at && at->kind == VALUE_NUMBER &&
+			    at->u.num.d < wall0 - EVENT_SKEW_SECONDS)
+				msg = NULL;
+		}
 		if (msg && !strstr(msg, "was unable to place a task"))
 			msg = NULL;
+		/* AWS's ServicesStable: one deployment, all tasks running */
 		if (s && deps && deps->kind == VALUE_LIST && deps->u.list.n == 1 &&
-		    running == desired && !msg) {
+		    running == desired) {
 			if (!daemon || desired > 0)
 				return 0;
 			if (prov_now() - start > first_host) {
