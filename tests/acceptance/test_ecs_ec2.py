@@ -177,3 +177,25 @@ def test_cluster_delete_names_a_foreign_host(emu, cairn):
     assert r.rc == 0, r
     left = [x for x in live_inventory(emu) if x['type'] != 'instance-profile']
     assert not [x for x in left if x['service'] == 'ecs'], left
+
+
+def test_cluster_named_literally_in_user_data(emu, cairn):
+    # no reference from the host to the cluster: nothing orders them, so
+    # destroy deletes both at once and DeleteCluster is retried until ECS
+    # has deregistered the terminated host
+    fast(emu)
+    tpl = cairn.tmp / 'literal.yaml'
+    text = template(256, 'DAEMON', host=True)
+    text = text.replace('  Cluster:\n    Type: AWS::ECS::Cluster\n',
+                        '  Cluster:\n    Type: AWS::ECS::Cluster\n'
+                        '    Properties: {ClusterName: literal-pool}\n')
+    text = text.replace('ECS_CLUSTER=${Cluster}', 'ECS_CLUSTER=literal-pool')
+    assert 'literal-pool' in text and '${Cluster}' not in text
+    tpl.write_text(text)
+    r = run(cairn, tpl, 'apply')
+    assert r.rc == 0, r
+    [s] = services(emu)
+    assert (s['desiredCount'], s['runningCount']) == (1, 1), s
+    r = run(cairn, tpl, 'destroy')
+    assert r.rc == 0, r
+    assert live_inventory(emu) == []
