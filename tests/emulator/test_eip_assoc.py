@@ -58,6 +58,10 @@ def test_associate_rules(env):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         ec2.release_address(AllocationId=aid)
     assert code(e) == 'InvalidIPAddress.InUse'
+    # a mapped public address keeps the gateway attached
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        ec2.detach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    assert code(e) == 'DependencyViolation'
     ec2.disassociate_address(AssociationId=assoc2)
     assert 'InstanceId' not in addr(ec2, aid)
     with pytest.raises(botocore.exceptions.ClientError) as e:

@@ -908,6 +908,9 @@ def _mapped_addresses(ctx, r, vid):
         n = r['nats'].get(nid) if nid else None
         if n is not None and n['VpcId'] == vid and _nat_holds(now, n):
             out.append(a['PublicIp'])
+        inst = _addr_instance(ctx, r, a)
+        if inst is not None and inst['VpcId'] == vid:
+            out.append(a['PublicIp'])
     out += [e['PublicIp'] for e in _task_enis(ctx, r) if e['VpcId'] == vid and e['PublicIp']]
     return out
 
