@@ -1,0 +1,277 @@
+"""Never take over what cairn did not create, for the types added after
+issue 15 (test_foreign.py covers roles, managed policies, log groups,
+repositories and clusters): S3 buckets, bucket policies, SSM parameters, EC2
+key pairs, IAM instance profiles and OIDC providers.
+
+Each resource is made first with botocore, as another team would have, under
+the name the template gives. apply must fail naming it with the `cairn
+import` command to paste, and leave it exactly as it was (tags, policy,
+contents, creation date, value); destroy must leave it; import then apply
+converges. S3 is the hard case: CreateBucket takes no tags and answers a
+bucket the account already owns with BucketAlreadyOwnedByYou (us-east-1: with
+200), the same answer a resent create whose first answer was lost gets. So
+the lost-answer and stopped-run cases are tested too: what cairn made itself
+is still adopted, and a bare bucket older than the stopped run's intent is
+not."""
+import json
+import time
+
+import botocore.exceptions
+import pytest
+
+STACK = 'f2stack'
+
+BUCKET_TPL = """\
+Resources:
+  Bare:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketName: {bare}
+      VersioningConfiguration: {{Status: Enabled}}
+  Data:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketName: {data}
+      Tags: [{{Key: app, Value: mine}}]
+"""
+
+POLICY = {'Version': '2012-10-17', 'Statement': [{
+    'Sid': 'TeamRead', 'Effect': 'Allow', 'Principal': {'AWS': 'arn:aws:iam::123456789012:root'},
+    'Action': 's3:GetObject', 'Resource': 'arn:aws:s3:::{b}/*'}]}
+
+
+def _common(cairn, name):
+    return [*cairn.endpoint, '--stack', STACK, '--state', str(cairn.tmp / f'{name}.db')]
+
+
+def _bucket_snapshot(s3, name):
+    """Everything about a bucket a takeover would change."""
+    created = [b['CreationDate'] for b in s3.list_buckets()['Buckets'] if b['Name'] == name]
+    try:
+        tags = sorted((t['Key'], t['Value'])
+                      for t in s3.get_bucket_tagging(Bucket=name)['TagSet'])
+    except botocore.exceptions.ClientError as e:
+        assert e.response['Error']['Code'] == 'NoSuchTagSet', e
+        tags = []
+    try:
+        policy = s3.get_bucket_policy(Bucket=name)['Policy']
+    except botocore.exceptions.ClientError as e:
+        assert e.response['Error']['Code'] == 'NoSuchBucketPolicy', e
+        policy = None
+    return {
+        'created': created,
+        'tags': tags,
+        'policy': policy,
+        'versioning': s3.get_bucket_versioning(Bucket=name).get('Status'),
+        'objects': sorted(o['Key'] for o in s3.list_objects_v2(Bucket=name).get('Contents', [])),
+    }
+
+
+def _make_bucket(s3, name, region):
+    if region == 'us-east-1':
+        s3.create_bucket(Bucket=name)
+    else:
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={'LocationConstraint': region})
+
+
+@pytest.mark.parametrize('region', ['us-east-1', 'eu-west-1'])
+def test_existing_bucket_is_refused_left_alone_and_importable(emu, cairn, region):
+    """A same-account bucket of the template's name: S3 answers
+    BucketAlreadyOwnedByYou (us-east-1: 200), which must not be taken for
+    cairn's own lost answer, even for a bare, empty bucket made a moment
+    ago."""
+    emu.reset()
+    s3 = emu.client('s3', region=region)
+    bare, data = f'team-bare-{region}', f'team-data-{region}'
+    _make_bucket(s3, bare, region)
+    _make_bucket(s3, data, region)
+    s3.put_bucket_tagging(Bucket=data, Tagging={'TagSet': [{'Key': 'team', 'Value': 'data'}]})
+    s3.put_bucket_policy(Bucket=data, Policy=json.dumps(POLICY).replace('{b}', data))
+    s3.put_object(Bucket=data, Key='reports/q1.csv', Body=b'1,2,3')
+    # AWS's answers to a second create, which the emulator must give too
+    for name in (bare, data):
+        if region == 'us-east-1':
+            s3.create_bucket(Bucket=name)          # the legacy 200
+        else:
+            with pytest.raises(botocore.exceptions.ClientError) as e:
+                _make_bucket(s3, name, region)
+            assert e.value.response['Error']['Code'] == 'BucketAlreadyOwnedByYou'
+            assert e.value.response['ResponseMetadata']['HTTPStatusCode'] == 409
+    time.sleep(0.5)
+    before = {b: _bucket_snapshot(s3, b) for b in (bare, data)}
+    assert before[data]['objects'] == ['reports/q1.csv'] and before[data]['policy']
+
+    tpl = cairn.tmp / 'buckets.yaml'
+    tpl.write_text(BUCKET_TPL.format(bare=bare, data=data))
+    common = _common(cairn, f'b-{region}')
+    env = {'AWS_REGION': region}
+    r = cairn('apply', str(tpl), '--auto-approve', *common, extra_env=env)
+    assert r.rc == 1, r
+    text = r.out + r.err
+    for lid, name in (('Bare', bare), ('Data', data)):
+        assert f'AWS::S3::Bucket {lid}: "{name}" already exists' in text, (lid, r)
+        assert f'cairn import {lid} {name} --template {tpl}' in text, (lid, r)
+    assert {b: _bucket_snapshot(s3, b) for b in (bare, data)} == before
+
+    # again (the failed creates are now "uncertain": find first): same
+    r = cairn('apply', str(tpl), '--auto-approve', *common, extra_env=env)
+    assert r.rc == 1 and f'cairn import Bare {bare}' in r.out + r.err, r
+    assert {b: _bucket_snapshot(s3, b) for b in (bare, data)} == before
+
+    d = cairn('destroy', str(tpl), '--auto-approve', *common, extra_env=env)
+    assert d.rc == 0, d
+    assert {b: _bucket_snapshot(s3, b) for b in (bare, data)} == before
+
+    # taken over on purpose: import, then apply converges
+    for lid, name in (('Bare', bare), ('Data', data)):
+        i = cairn('import', lid, name, '--template', str(tpl), *common, extra_env=env)
+        assert i.rc == 0, (lid, i)
+    a = cairn('apply', str(tpl), '--auto-approve', *common, extra_env=env)
+    assert a.rc == 0, a
+    after = {b: _bucket_snapshot(s3, b) for b in (bare, data)}
+    assert after[bare]['versioning'] == 'Enabled'
+    assert ('app', 'mine') in after[data]['tags'] and ('cairn:stack', STACK) in after[data]['tags']
+    assert after[data]['objects'] == before[data]['objects']      # the same bucket
+    assert after[data]['created'] == before[data]['created']
+    p = cairn('plan', str(tpl), *common, '--detailed-exitcode', extra_env=env)
+    assert p.rc == 0, p
+    s3.delete_object(Bucket=data, Key='reports/q1.csv')
+    d = cairn('destroy', str(tpl), '--auto-approve', *common, extra_env=env)
+    assert d.rc == 0, d
+    assert not [b for b in s3.list_buckets()['Buckets'] if b['Name'] in (bare, data)]
+
+
+def test_bucket_of_another_account_is_a_clear_error(emu, cairn):
+    """Bucket names are global: another account's answers 403 to HeadBucket
+    and BucketAlreadyExists (409) to CreateBucket, as on AWS."""
+    emu.reset()
+    emu.control('config', {'credentials': {'AKIAOTHERACCOUNT0001': {
+        'secret': 'other', 'account': '210987654321'}}})
+    other = emu.client('s3', access_key='AKIAOTHERACCOUNT0001', secret_key='other')
+    other.create_bucket(Bucket='globally-taken')
+    s3 = emu.client('s3')
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.create_bucket(Bucket='globally-taken')
+    assert e.value.response['Error']['Code'] == 'BucketAlreadyExists'
+    assert e.value.response['ResponseMetadata']['HTTPStatusCode'] == 409
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        s3.head_bucket(Bucket='globally-taken')
+    assert e.value.response['ResponseMetadata']['HTTPStatusCode'] == 403
+    assert 'globally-taken' not in [b['Name'] for b in s3.list_buckets()['Buckets']]
+    tpl = cairn.tmp / 'taken.yaml'
+    tpl.write_text('Resources:\n  B:\n    Type: AWS::S3::Bucket\n'
+                   '    Properties: {BucketName: globally-taken}\n')
+    r = cairn('apply', str(tpl), '--auto-approve', *_common(cairn, 'taken'))
+    assert r.rc == 1, r
+    assert 'globally-taken' in r.err and 'another account' in r.err, r
+    assert 'cairn import' not in r.err, r     # nothing of this account to import
+    assert other.get_bucket_versioning(Bucket='globally-taken').get('Status') is None
+
+
+LOST_TPL = """\
+Resources:
+  Mine:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketName: {name}
+      Tags: [{{Key: app, Value: mine}}]
+"""
+
+
+@pytest.mark.parametrize('region', ['us-east-1', 'eu-west-1'])
+def test_bucket_whose_create_answer_was_lost_is_adopted(emu, cairn, region):
+    """Every CreateBucket answer lost (applied, then the connection closed):
+    the client's resend gets BucketAlreadyOwnedByYou (us-east-1: 200, lost
+    again). The bucket was not there before this create: it is cairn's."""
+    emu.reset()
+    name = f'lost-answer-{region}'
+    tpl = cairn.tmp / 'lost.yaml'
+    tpl.write_text(LOST_TPL.format(name=name))
+    common = _common(cairn, f'lost-{region}')
+    env = {'AWS_REGION': region}
+    s3 = emu.client('s3', region=region)
+    emu.control('config', {'drop_after_rate': {'s3:CreateBucket': 1.0}})
+    try:
+        r = cairn('apply', str(tpl), '--auto-approve', *common, extra_env=env)
+    finally:
+        emu.control('config', {'drop_after_rate': 0.0})
+    assert r.rc == 0, r
+    assert emu.control('calls').get('s3:CreateBucket', 0) >= 2
+    snap = _bucket_snapshot(s3, name)
+    assert ('cairn:stack', STACK) in snap['tags'] and ('app', 'mine') in snap['tags'], snap
+    p = cairn('plan', str(tpl), *common, '--detailed-exitcode', extra_env=env)
+    assert p.rc == 0, p
+    d = cairn('destroy', str(tpl), '--auto-approve', *common, extra_env=env)
+    assert d.rc == 0, d
+    assert name not in [b['Name'] for b in s3.list_buckets()['Buckets']]
+
+
+def _crash_then_untag(emu, cairn, tpl, common, env):
+    """A run killed right after the bucket was made (its intent stays open);
+    the tags removed, as a run stopped between CreateBucket and
+    PutBucketTagging leaves it."""
+    r = cairn('apply', str(tpl), '--auto-approve', *common,
+              extra_env={**env, 'CAIRN_TEST_CRASH_AFTER': 'Mine'})
+    assert r.rc != 0, r
+    s3 = emu.client('s3', region=env['AWS_REGION'])
+    s3.delete_bucket_tagging(Bucket='stopped-run')
+    return s3
+
+
+@pytest.mark.parametrize('skew', [0, -420, 420])
+def test_bare_bucket_of_a_stopped_run_is_adopted(emu, cairn, skew):
+    """CreateBucket takes no tags: a run stopped before PutBucketTagging
+    leaves a bare bucket. It is adopted when it was created after the open
+    intent and is still empty, also when S3's clock differs from cairn's
+    (the emulator's clock moved by `skew` seconds, within S3's 15 minutes)."""
+    emu.reset()
+    tpl = cairn.tmp / 'stopped.yaml'
+    tpl.write_text(LOST_TPL.format(name='stopped-run'))
+    common = _common(cairn, f'stopped{skew}')
+    env = {'AWS_REGION': 'eu-west-1'}
+    emu.control('config', {'server_clock_offset': skew, 'clock_offset': skew})
+    try:
+        s3 = _crash_then_untag(emu, cairn, tpl, common, env)
+        assert _bucket_snapshot(s3, 'stopped-run')['tags'] == []
+        r = cairn('apply', str(tpl), '--auto-approve', *common, extra_env=env)
+        assert r.rc == 0, r
+        assert ('cairn:logical-id', 'Mine') in _bucket_snapshot(s3, 'stopped-run')['tags']
+        d = cairn('destroy', str(tpl), '--auto-approve', *common, extra_env=env)
+        assert d.rc == 0, d
+    finally:
+        emu.control('config', {'server_clock_offset': 0, 'clock_offset': 0})
+    assert 'stopped-run' not in [b['Name'] for b in s3.list_buckets()['Buckets']]
+
+
+@pytest.mark.parametrize('case', ['older', 'has-object'])
+def test_bare_bucket_not_made_by_the_stopped_run_is_refused(emu, cairn, case):
+    """The same open intent, but the bare bucket there now predates it (made
+    an hour before, by someone else) or holds an object: not the stopped
+    run's; refused, left alone, and destroy leaves it too."""
+    emu.reset()
+    tpl = cairn.tmp / 'stopped.yaml'
+    tpl.write_text(LOST_TPL.format(name='stopped-run'))
+    common = _common(cairn, f'refused-{case}')
+    env = {'AWS_REGION': 'eu-west-1'}
+    s3 = _crash_then_untag(emu, cairn, tpl, common, env)
+    if case == 'older':
+        s3.delete_bucket(Bucket='stopped-run')
+        emu.control('config', {'clock_offset': -3600})
+        try:
+            _make_bucket(s3, 'stopped-run', 'eu-west-1')
+        finally:
+            emu.control('config', {'clock_offset': 0})
+    else:
+        s3.put_object(Bucket='stopped-run', Key='theirs.txt', Body=b'x')
+    before = _bucket_snapshot(s3, 'stopped-run')
+    r = cairn('apply', str(tpl), '--auto-approve', *common, extra_env=env)
+    assert r.rc == 1, r
+    assert 'AWS::S3::Bucket Mine: "stopped-run" already exists' in r.err, r
+    assert 'cairn import Mine stopped-run' in r.err, r
+    assert _bucket_snapshot(s3, 'stopped-run') == before
+    d = cairn('destroy', str(tpl), '--auto-approve', *common, extra_env=env)
+    assert d.rc == 0, d
+    assert _bucket_snapshot(s3, 'stopped-run') == before
+    for o in s3.list_objects_v2(Bucket='stopped-run').get('Contents', []):
+        s3.delete_object(Bucket='stopped-run', Key=o['Key'])
+    s3.delete_bucket(Bucket='stopped-run')
