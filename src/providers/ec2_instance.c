@@ -31,6 +31,7 @@
 #include <strings.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "prov_int.h"
 
@@ -1217,7 +1218,14 @@ static int key_create(struct provider_ctx *ctx, const struct value *props,
 	value_map_set(a, p, "TagSpecifications",
 		      ec2_tag_spec(a, "key-pair", tags_merged(ctx, props)));
 	if (pub) {
-		ps(a, p, "PublicKeyMaterial", pub);
+		/* the template has the key's text ("ssh-ed25519 AAAA..."); the
+		 * API's PublicKeyMaterial is a blob, base64 on the wire (EC2 API
+		 * reference, ImportKeyPair: "the text must be base64-encoded") */
+		size_t n = strlen(pub);
+		char *b64 = arena_alloc(a, 4 * ((n + 2) / 3) + 1);
+		EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)pub,
+				(int)n);
+		ps(a, p, "PublicKeyMaterial", b64);
 		r = pcall(ctx, "ec2", "ImportKeyPair", p, err);
 		if (!r)
 			return -1;

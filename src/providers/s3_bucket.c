@@ -978,11 +978,69 @@ static int bpol_put(struct provider_ctx *ctx, const char *bucket,
 	}
 }
 
+/* The bucket's policy now, as canonical JSON; NULL with err clear when it
+ * has none. A bucket created a moment ago may still be unknown: waited
+ * for as bpol_put does. */
+static const char *bpol_current(struct provider_ctx *ctx, const char *bucket,
+				struct err *err)
+{
+	static const char *const retry[] = { "NoSuchBucket", NULL };
+	double dl = prov_deadline(ctx, 30.0);
+	int attempt = 0;
+	struct value *r;
+
+	for (;;) {
+		r = s3call(ctx, "GET", bucket, "policy", "GetBucketPolicy", NULL, err);
+		if (r)
+			return policy_canonical(ctx->arena, pv(r, "Policy"), err);
+		if (!strcmp(err->aws_code, "NoSuchBucketPolicy")) {
+			err_clear(err);
+			return NULL;
+		}
+		if (!code_in(err, retry))
+			return NULL;
+		{
+			struct err e2 = ERR_INIT;
+			if (prov_sleep_until(ctx, &attempt, dl, "the bucket to be visible",
+					     &e2) < 0)
+				return NULL;
+		}
+	}
+}
+
+/* A bucket has one policy and it carries no tags: one already there with
+ * another document is not this stack's (another team's, or the bucket
+ * owner's) and is not replaced, unlike CloudFormation, which overwrites
+ * it; the same document is what a stopped run of this stack left, and is
+ * kept. `cairn import LOGICAL_ID BUCKET` takes an existing policy over on
+ * purpose. */
 static int bpol_create(struct provider_ctx *ctx, const struct value *props,
 		       struct provider_result *out, struct err *err)
 {
-	const char *bucket = pv_str(props, "Bucket");
+	const char *bucket = pv_str(props, "Bucket"), *now, *want;
 
+	now = bpol_current(ctx, bucket, err);
+	if (!now && err->code)
+		return -1;
+	if (now) {
+		want = policy_canonical(ctx->arena, pv(props, "PolicyDocument"), err);
+		if (!want) {
+			char why[sizeof(err->msg)];
+			snprintf(why, sizeof(why), "%s", err->msg);
+			return prov_fail(ctx, err, ERR_VALIDATION,
+					 "PolicyDocument: %s", why);
+		}
+		if (strcmp(now, want)) {
+			memset(out, 0, sizeof(*out));
+			out->physical_id = bucket;
+			return prov_fail(ctx, err, ERR_ALREADY_EXISTS,
+					 "bucket \"%s\" already has a bucket policy "
+					 "with another document, not written by this "
+					 "stack; cairn does not replace it", bucket);
+		}
+		policy_result(ctx, bucket, out);
+		return 0;
+	}
 	if (bpol_put(ctx, bucket, props, err) < 0)
 		return -1;
 	policy_result(ctx, bucket, out);

@@ -275,3 +275,233 @@ def test_bare_bucket_not_made_by_the_stopped_run_is_refused(emu, cairn, case):
     for o in s3.list_objects_v2(Bucket='stopped-run').get('Contents', []):
         s3.delete_object(Bucket='stopped-run', Key=o['Key'])
     s3.delete_bucket(Bucket='stopped-run')
+
+
+OTHERS_TPL = """\
+Resources:
+  Param:
+    Type: AWS::SSM::Parameter
+    Properties:
+      Name: /team/db/host
+      Type: String
+      Value: db.example.internal
+  Key:
+    Type: AWS::EC2::KeyPair
+    Properties:
+      KeyName: team-key
+  Profile:
+    Type: AWS::IAM::InstanceProfile
+    Properties:
+      InstanceProfileName: team-profile
+      Roles: [team-role]
+  GitHub:
+    Type: AWS::IAM::OIDCProvider
+    Properties:
+      Url: https://token.actions.githubusercontent.com
+      ClientIdList: [sts.amazonaws.com]
+      ThumbprintList: [6938fd4d98bab03faadb97b34396831e3780aea1]
+"""
+
+TRUST = json.dumps({'Version': '2012-10-17', 'Statement': [{
+    'Effect': 'Allow', 'Principal': {'Service': 'ec2.amazonaws.com'},
+    'Action': 'sts:AssumeRole'}]})
+GH = 'https://token.actions.githubusercontent.com'
+
+
+def _others_snapshot(emu):
+    ssm, ec2, iam = emu.client('ssm'), emu.client('ec2'), emu.client('iam')
+    par = ssm.get_parameter(Name='/team/db/host')['Parameter']
+    ptags = ssm.list_tags_for_resource(ResourceType='Parameter',
+                                       ResourceId='/team/db/host')['TagList']
+    key = ec2.describe_key_pairs(KeyNames=['team-key'])['KeyPairs'][0]
+    prof = iam.get_instance_profile(InstanceProfileName='team-profile')['InstanceProfile']
+    arn = [p['Arn'] for p in iam.list_open_id_connect_providers()['OpenIDConnectProviderList']
+           if p['Arn'].endswith('/token.actions.githubusercontent.com')]
+    oidc = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn[0])
+    return {
+        'param': (par['Value'], par['Version'], sorted((t['Key'], t['Value']) for t in ptags)),
+        'key': (key['KeyPairId'], key['KeyFingerprint'],
+                sorted((t['Key'], t['Value']) for t in key.get('Tags', []))),
+        'profile': (prof['InstanceProfileId'], [r['RoleName'] for r in prof['Roles']],
+                    sorted((t['Key'], t['Value']) for t in prof.get('Tags', []))),
+        'oidc': (arn[0], sorted(oidc['ClientIDList']), sorted(oidc['ThumbprintList']),
+                 sorted((t['Key'], t['Value']) for t in oidc.get('Tags', []))),
+    }
+
+
+def _status(fn, **kw):
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        fn(**kw)
+    return e.value.response['Error']['Code'], e.value.response['ResponseMetadata']['HTTPStatusCode']
+
+
+def test_existing_parameter_key_profile_and_oidc_provider_are_refused(emu, cairn):
+    """An SSM parameter, a key pair, an instance profile and the account's
+    GitHub OIDC provider (one per URL: very often there already) made by
+    someone else: refused with the import command, untouched (no Overwrite
+    of the parameter), left by destroy; import then apply converges."""
+    emu.reset()
+    team = [{'Key': 'team', 'Value': 'data'}]
+    ssm, ec2, iam = emu.client('ssm'), emu.client('ec2'), emu.client('iam')
+    ssm.put_parameter(Name='/team/db/host', Type='String', Value='theirs.internal', Tags=team)
+    ec2.create_key_pair(KeyName='team-key',
+                        TagSpecifications=[{'ResourceType': 'key-pair', 'Tags': team}])
+    for role in ('team-role', 'other-role'):
+        iam.create_role(RoleName=role, AssumeRolePolicyDocument=TRUST)
+    iam.create_instance_profile(InstanceProfileName='team-profile', Tags=team)
+    iam.add_role_to_instance_profile(InstanceProfileName='team-profile', RoleName='other-role')
+    arn = iam.create_open_id_connect_provider(
+        Url=GH, ClientIDList=['sts.amazonaws.com', 'other-audience'],
+        ThumbprintList=['a' * 40], Tags=team)['OpenIDConnectProviderArn']
+    # the answers AWS gives a second create, which the emulator must give too
+    assert _status(ssm.put_parameter, Name='/team/db/host', Type='String',
+                   Value='x') == ('ParameterAlreadyExists', 400)
+    assert _status(ec2.create_key_pair, KeyName='team-key') == ('InvalidKeyPair.Duplicate', 400)
+    assert _status(ec2.import_key_pair, KeyName='team-key',
+                   PublicKeyMaterial=b'ssh-ed25519 AAAAx a@b') == ('InvalidKeyPair.Duplicate', 400)
+    assert _status(iam.create_instance_profile,
+                   InstanceProfileName='team-profile') == ('EntityAlreadyExists', 409)
+    assert _status(iam.create_open_id_connect_provider, Url=GH,
+                   ThumbprintList=['b' * 40]) == ('EntityAlreadyExists', 409)
+    time.sleep(0.5)
+    before = _others_snapshot(emu)
+
+    tpl = cairn.tmp / 'others.yaml'
+    tpl.write_text(OTHERS_TPL)
+    common = _common(cairn, 'others')
+    r = cairn('apply', str(tpl), '--auto-approve', *common)
+    assert r.rc == 1, r
+    text = r.out + r.err
+    for lid, typ, phys in (('Param', 'AWS::SSM::Parameter', '/team/db/host'),
+                           ('Key', 'AWS::EC2::KeyPair', 'team-key'),
+                           ('Profile', 'AWS::IAM::InstanceProfile', 'team-profile'),
+                           ('GitHub', 'AWS::IAM::OIDCProvider', arn)):
+        assert f'{typ} {lid}: "{phys}" already exists' in text, (lid, r)
+        assert f'cairn import {lid} {phys} --template {tpl}' in text, (lid, r)
+    assert 'an account has one OIDC provider per URL' in text, r
+    assert _others_snapshot(emu) == before
+
+    r = cairn('apply', str(tpl), '--auto-approve', *common)
+    assert r.rc == 1 and 'cairn import GitHub' in r.out + r.err, r
+    assert _others_snapshot(emu) == before
+    d = cairn('destroy', str(tpl), '--auto-approve', *common)
+    assert d.rc == 0, d
+    assert _others_snapshot(emu) == before
+
+    for lid, phys in (('Param', '/team/db/host'), ('Key', 'team-key'),
+                      ('Profile', 'team-profile'), ('GitHub', arn)):
+        i = cairn('import', lid, phys, '--template', str(tpl), *common)
+        assert i.rc == 0, (lid, i)
+    a = cairn('apply', str(tpl), '--auto-approve', *common)
+    assert a.rc == 0, a
+    after = _others_snapshot(emu)
+    assert after['param'][0] == 'db.example.internal'
+    assert after['key'][0] == before['key'][0]              # the same key pair
+    assert after['profile'][0] == before['profile'][0]
+    assert after['profile'][1] == ['team-role']
+    assert after['oidc'][0] == arn and after['oidc'][1] == ['sts.amazonaws.com']
+    p = cairn('plan', str(tpl), *common, '--detailed-exitcode')
+    assert p.rc == 0, p.out
+    d = cairn('destroy', str(tpl), '--auto-approve', *common)
+    assert d.rc == 0, d
+    assert not iam.list_open_id_connect_providers()['OpenIDConnectProviderList']
+
+
+POLICY_TPL = """\
+Resources:
+  Policy:
+    Type: AWS::S3::BucketPolicy
+    Properties:
+      Bucket: team-shared
+      PolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Sid: DenyHttp
+            Effect: Deny
+            Principal: "*"
+            Action: "s3:*"
+            Resource: "arn:aws:s3:::team-shared/*"
+            Condition: {Bool: {"aws:SecureTransport": "false"}}
+"""
+
+
+def test_bucket_policy_of_another_is_not_overwritten(emu, cairn):
+    """A bucket policy carries no tags. One already on the bucket with
+    another document is someone else's: cairn refuses (CloudFormation would
+    replace it), keeps it, and `cairn import Policy team-shared` takes it
+    over on purpose. A bucket without a policy gets cairn's."""
+    emu.reset()
+    s3 = emu.client('s3')
+    s3.create_bucket(Bucket='team-shared')
+    theirs = json.dumps(POLICY).replace('{b}', 'team-shared')
+    s3.put_bucket_policy(Bucket='team-shared', Policy=theirs)
+    time.sleep(0.5)
+    tpl = cairn.tmp / 'policy.yaml'
+    tpl.write_text(POLICY_TPL)
+    common = _common(cairn, 'policy')
+    r = cairn('apply', str(tpl), '--auto-approve', *common)
+    assert r.rc == 1, r
+    assert 'AWS::S3::BucketPolicy Policy: bucket "team-shared" already has a bucket policy' \
+        in r.err, r
+    assert f'cairn import Policy team-shared --template {tpl}' in r.err, r
+    assert json.loads(s3.get_bucket_policy(Bucket='team-shared')['Policy']) == json.loads(theirs)
+    d = cairn('destroy', str(tpl), '--auto-approve', *common)
+    assert d.rc == 0, d
+    assert json.loads(s3.get_bucket_policy(Bucket='team-shared')['Policy']) == json.loads(theirs)
+    i = cairn('import', 'Policy', 'team-shared', '--template', str(tpl), *common)
+    assert i.rc == 0, i
+    a = cairn('apply', str(tpl), '--auto-approve', *common)
+    assert a.rc == 0, a
+    got = json.loads(s3.get_bucket_policy(Bucket='team-shared')['Policy'])
+    assert got['Statement'][0]['Sid'] == 'DenyHttp'
+    assert cairn('plan', str(tpl), *common, '--detailed-exitcode').rc == 0
+    d = cairn('destroy', str(tpl), '--auto-approve', *common)
+    assert d.rc == 0, d
+    # a bucket without a policy: cairn's is written at once
+    r = cairn('apply', str(tpl), '--auto-approve', *common)
+    assert r.rc == 0, r
+    assert json.loads(s3.get_bucket_policy(Bucket='team-shared')['Policy'])[
+        'Statement'][0]['Sid'] == 'DenyHttp'
+    assert cairn('destroy', str(tpl), '--auto-approve', *common).rc == 0
+    s3.delete_bucket(Bucket='team-shared')
+
+
+LAPTOP_TPL = """\
+Resources:
+  Laptop:
+    Type: AWS::EC2::KeyPair
+    Properties:
+      KeyName: {name}
+      PublicKeyMaterial: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7cairnfixture me@laptop
+"""
+
+
+def test_imported_public_key_of_another_is_refused_and_ours_is_sent_base64(emu, cairn):
+    """AWS::EC2::KeyPair with PublicKeyMaterial (ImportKeyPair): a key pair
+    of that name made by someone else is refused and left alone; a new one
+    is imported (the blob goes base64 on the wire, as the API wants)."""
+    emu.reset()
+    ec2 = emu.client('ec2')
+    team = [{'Key': 'team', 'Value': 'data'}]
+    ec2.import_key_pair(KeyName='team-laptop', PublicKeyMaterial=b'ssh-ed25519 AAAAtheirs x@y',
+                        TagSpecifications=[{'ResourceType': 'key-pair', 'Tags': team}])
+    time.sleep(0.5)
+    before = ec2.describe_key_pairs(KeyNames=['team-laptop'])['KeyPairs']
+    tpl = cairn.tmp / 'laptop.yaml'
+    tpl.write_text(LAPTOP_TPL.format(name='team-laptop'))
+    common = _common(cairn, 'laptop')
+    r = cairn('apply', str(tpl), '--auto-approve', *common)
+    assert r.rc == 1, r
+    assert 'AWS::EC2::KeyPair Laptop: "team-laptop" already exists' in r.err, r
+    assert f'cairn import Laptop team-laptop --template {tpl}' in r.err, r
+    assert cairn('destroy', str(tpl), '--auto-approve', *common).rc == 0
+    assert ec2.describe_key_pairs(KeyNames=['team-laptop'])['KeyPairs'] == before
+
+    tpl.write_text(LAPTOP_TPL.format(name='my-laptop'))
+    common = _common(cairn, 'laptop2')
+    r = cairn('apply', str(tpl), '--auto-approve', *common)
+    assert r.rc == 0, r
+    got = ec2.describe_key_pairs(KeyNames=['my-laptop'])['KeyPairs'][0]
+    assert ('cairn:logical-id', 'Laptop') in [(t['Key'], t['Value']) for t in got['Tags']]
+    assert cairn('destroy', str(tpl), '--auto-approve', *common).rc == 0
+    assert [k['KeyName'] for k in ec2.describe_key_pairs()['KeyPairs']] == ['team-laptop']
