@@ -21,8 +21,14 @@
  * cairn does not empty it (CloudFormation does not either) and says so:
  * empty it, or keep it with DeletionPolicy: Retain.
  *
+ * An existing bucket of the template's name is never taken over: HeadBucket
+ * before CreateBucket, and find() adopts only this resource's tagged bucket
+ * or, bare, the one a stopped run's open intent provably made (see "is an
+ * existing bucket this resource's?" below; docs/real-account.md).
+ *
  * BucketPolicy: Ref = the bucket name (the primary identifier); the policy
- * is one PUT; read compares the canonical JSON.
+ * is one PUT; read compares the canonical JSON. A policy already on the
+ * bucket with another document is not replaced (bpol_create).
  */
 #include <stdio.h>
 #include <stdlib.h>
