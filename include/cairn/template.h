@@ -190,17 +190,11 @@ struct tmpl_ctx {
 			  struct tmpl_aws_param *params, size_t n,
 			  struct err *err);
 	void *aws_params_ud;
-	/* When set, dynamic references in resource properties
-	 * ({{resolve:ssm:name[:version]}}, {{resolve:ssm-secure:...}},
-	 * {{resolve:secretsmanager:id[:SecretString[:json-key[:stage[:version]]]]}})
-	 * are handed to it, ref being the text between "{{resolve:" and
-	 * "}}": 1 with *out (in a), 0 when it cannot be known (the property
-	 * is then unknown), -1 with err. The string holding a reference
-	 * becomes sensitive: never printed, stored only as a fingerprint.
-	 * NULL: references stay as written. */
-	int (*dynamic_ref)(void *ud, struct arena *a, const char *ref,
-			   const char **out, struct err *err);
-	void *dynamic_ref_ud;
+	/* Dynamic references in resource properties ({{resolve:ssm:...}},
+	 * {{resolve:ssm-secure:...}}, {{resolve:secretsmanager:...}}) are
+	 * never resolved by evaluation: the string keeps the template's text
+	 * and is marked dynref + sensitive (see value.h); apply reads the
+	 * values (exec_opts.dynref). */
 	/* A parameter with no value and no Default: an error when false; a
 	 * warning and an unknown value when true (validate). */
 	bool missing_params_unknown;

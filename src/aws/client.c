@@ -276,6 +276,7 @@ struct call {
 	 * AWS may have applied the call is not retried; *uncertain is set */
 	int no_resend;
 	int *uncertain;
+	int secret_response; /* aws_call_secret */
 };
 
 static _Thread_local unsigned long long rnd_state;
@@ -557,7 +558,11 @@ static int exchange(struct aws_client *c, const struct call *cl,
 			  cl->svc->name, cl->op, resp->status, attempt,
 			  c->max_attempts, (double)(aws_now_ns() - t0) / 1e6,
 			  resp->request_id[0] ? resp->request_id : "-");
-		trace_body("response", cl, resp->body.buf, resp->body.len);
+		if (cl->secret_response)
+			log_msg(LOG_TRACE, "aws %s:%s response: (a secret, %zu bytes)",
+				cl->svc->name, cl->op, resp->body.len);
+		else
+			trace_body("response", cl, resp->body.buf, resp->body.len);
 		if (cl->sign_mode != 2 && resp->status >= 200 && resp->status < 300)
 			learn_skew(c, resp, signed_at);
 		if (resp->status >= 200 && resp->status < 300) {
@@ -617,6 +622,9 @@ static int is_mutating(const char *op)
 	       strncmp(op, "List", 4);
 }
 
+/* or'ed into call()'s sign_mode by aws_call_secret */
+#define SECRET_RESPONSE 16
+
 static struct value *call(struct aws_client *c, const char *service,
 			  const char *op, const struct value *params,
 			  int sign_mode, const struct aws_creds *creds,
@@ -664,6 +672,10 @@ static struct value *call(struct aws_client *c, const char *service,
 	cl.host = ep->host;
 	cl.signing_region = ep->signing_region;
 	cl.extra = extra;
+	if (sign_mode & SECRET_RESPONSE) {
+		sign_mode &= ~SECRET_RESPONSE;
+		cl.secret_response = 1;
+	}
 	cl.sign_mode = sign_mode;
 	cl.creds = creds;
 	cl.mutating = is_mutating(op);
@@ -749,6 +761,14 @@ struct value *aws_call_opt(struct aws_client *c, const char *service,
 			   struct err *err)
 {
 	return call(c, service, op, params, 0, NULL, o, a, err);
+}
+
+struct value *aws_call_secret(struct aws_client *c, const char *service,
+			      const char *op, const struct value *params,
+			      struct arena *a, struct err *err)
+{
+	return call(c, service, op, params, SECRET_RESPONSE, NULL, NULL, a,
+		    err);
 }
 
 struct value *aws_call_with(struct aws_client *c, const char *service,

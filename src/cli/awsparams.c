@@ -212,14 +212,14 @@ fail:
 
 /*
  * Dynamic references ("Using dynamic references to specify template
- * values", CloudFormation user guide):
+ * values", CloudFormation user guide), read at apply (exec_opts.dynref):
  *   ssm:parameter-name[:version]            (String / StringList)
  *   ssm-secure:parameter-name[:version]     (SecureString)
  *   secretsmanager:secret-id[:SecretString[:json-key[:version-stage[:version-id]]]]
  * secret-id is a name or a full ARN (which has colons of its own). The value
- * is read with ssm:GetParameter (WithDecryption) or
- * secretsmanager:GetSecretValue and returned in a; the caller marks it
- * sensitive.
+ * is read with ssm:GetParameter ("name:version" is GetParameter's own
+ * selector) or secretsmanager:GetSecretValue, whose answers are kept out of
+ * the trace log; it is returned in a, which the executor wipes.
  */
 static int split_fields(struct arena *a, const char *s, const char **f,
 			size_t max)
@@ -237,28 +237,36 @@ static int split_fields(struct arena *a, const char *s, const char **f,
 }
 
 static int resolve_ssm(struct aws_client *c, struct arena *a, const char *spec,
-		       const char **out, struct err *err)
+		       bool secure, const char **out, struct err *err)
 {
-	struct value *p = value_new_map(a), *r, *t;
+	struct value *p = value_new_map(a), *r;
 	const struct value *par;
+	const char *type;
 
-	/* name[:version]: GetParameter takes the same "name:version" form */
-	t = value_new_string(a, spec);
-	value_map_set(a, p, "Name", t);
-	value_map_set(a, p, "WithDecryption", value_new_bool(a, true));
-	if (!(r = aws_call(c, "ssm", "GetParameter", p, a, err)))
+	value_map_set(a, p, "Name", value_new_string(a, spec));
+	if (secure)
+		value_map_set(a, p, "WithDecryption", value_new_bool(a, true));
+	if (!(r = aws_call_secret(c, "ssm", "GetParameter", p, a, err)))
 		return -1;
 	par = value_map_get(r, "Parameter");
+	type = value_str(value_map_get(par, "Type"));
+	/* as CloudFormation: ssm for String and StringList, ssm-secure for
+	 * SecureString, never the other way round */
+	if (type && !strcmp(type, "SecureString") != secure)
+		return err_set(err, ERR_VALIDATION,
+			       "SSM parameter \"%s\" is a %s: use %s", spec, type,
+			       secure ? "{{resolve:ssm:...}}" :
+					"{{resolve:ssm-secure:...}}");
 	*out = value_str(value_map_get(par, "Value"));
 	if (!*out)
 		return err_set(err, ERR_AWS, "ssm:GetParameter answered no value");
-	return 1;
+	return 0;
 }
 
 static int resolve_secret(struct aws_client *c, struct arena *a,
 			  const char *spec, const char **out, struct err *err)
 {
-	const char *f[12] = { 0 }, *id, *field, *key, *stage, *version;
+	const char *f[12] = { 0 }, *id, *key, *stage, *version;
 	struct value *p = value_new_map(a), *r;
 	int n = split_fields(a, spec, f, 12), k;
 
@@ -271,26 +279,26 @@ static int resolve_secret(struct aws_client *c, struct arena *a,
 		id = f[0];
 		k = 1;
 	}
-	field = k < n ? f[k] : "";
+	/* f[k] is SecretString or empty (the template checked it) */
 	key = k + 1 < n ? f[k + 1] : "";
 	stage = k + 2 < n ? f[k + 2] : "";
 	version = k + 3 < n ? f[k + 3] : "";
-	if (*field && strcmp(field, "SecretString"))
-		return err_set(err, ERR_VALIDATION,
-			       "only SecretString can be referenced, not \"%s\"", field);
 	value_map_set(a, p, "SecretId", value_new_string(a, id));
 	if (*stage)
 		value_map_set(a, p, "VersionStage", value_new_string(a, stage));
 	if (*version)
 		value_map_set(a, p, "VersionId", value_new_string(a, version));
-	if (!(r = aws_call(c, "secretsmanager", "GetSecretValue", p, a, err)))
+	if (!(r = aws_call_secret(c, "secretsmanager", "GetSecretValue", p, a,
+				  err)))
 		return -1;
 	*out = value_str(value_map_get(r, "SecretString"));
 	if (!*out)
 		return err_set(err, ERR_VALIDATION, "secret \"%s\" has no SecretString", id);
 	if (*key) {
-		struct value *doc = value_from_json(a, *out, strlen(*out), 0, err);
+		struct err jerr = ERR_INIT;
+		struct value *doc = value_from_json(a, *out, strlen(*out), 0, &jerr);
 		const struct value *v;
+		/* jerr may quote the text: never shown */
 		if (!doc || doc->kind != VALUE_MAP)
 			return err_set(err, ERR_VALIDATION,
 				       "secret \"%s\" is not a JSON object, so it has "
@@ -301,36 +309,22 @@ static int resolve_secret(struct aws_client *c, struct arena *a,
 				       "secret \"%s\" has no string key \"%s\"", id, key);
 		*out = value_str(v);
 	}
-	return 1;
+	return 0;
 }
 
-int tmplopts_dynamic_ref(void *ud, struct arena *a, const char *ref,
-			 const char **out, struct err *err)
+int cli_apply_dynref(void *ud, struct arena *a, const char *ref,
+		     const char **out, struct err *err)
 {
-	struct tmplopts_azs *z = ud;
-	struct aws_client *c = NULL;
-	int got = params_client(z, &c, err), rc;
+	struct aws_client *c = ud;
 
-	if (got <= 0)
-		goto fail;
+	*out = NULL;
 	if (!strncmp(ref, "ssm:", 4))
-		rc = resolve_ssm(c, a, ref + 4, out, err);
-	else if (!strncmp(ref, "ssm-secure:", 11))
-		rc = resolve_ssm(c, a, ref + 11, out, err);
-	else if (!strncmp(ref, "secretsmanager:", 15))
-		rc = resolve_secret(c, a, ref + 15, out, err);
-	else
-		return err_set(err, ERR_VALIDATION,
-			       "unknown dynamic reference service (ssm, ssm-secure, "
-			       "secretsmanager)");
-	if (rc >= 0)
-		return rc;
-	got = -1;
-fail:
-	if (got == 0 || (!z->aws_client && err->code == ERR_AUTH &&
-			 strstr(err->msg, "no AWS credentials found"))) {
-		err_clear(err);
-		return 0;
-	}
-	return -1;
+		return resolve_ssm(c, a, ref + 4, false, out, err);
+	if (!strncmp(ref, "ssm-secure:", 11))
+		return resolve_ssm(c, a, ref + 11, true, out, err);
+	if (!strncmp(ref, "secretsmanager:", 15))
+		return resolve_secret(c, a, ref + 15, out, err);
+	return err_set(err, ERR_VALIDATION,
+		       "unknown dynamic reference service (ssm, ssm-secure, "
+		       "secretsmanager)");
 }

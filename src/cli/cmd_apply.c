@@ -554,6 +554,10 @@ static int run(struct tmplopts *to, struct apply_opts *ao)
 	hint_opts_build(&hint, trun.ctx.stack_name, ao->so.state_path,
 			trun.ctx.region, to->nparams || to->params_file);
 	eo.hint_opts = hint.buf;
+	/* dynamic references are read by the workers, just before the call
+	 * that needs each (CloudFormation reads them at execution too) */
+	eo.dynref = cli_apply_dynref;
+	eo.dynref_ud = aws;
 	fprintf(stderr, "\n");
 	erc = exec_run(a, p, ao->destroy ? NULL : trun.stack,
 		       ao->destroy ? NULL : &trun.ctx, st, aws, &eo, &res,

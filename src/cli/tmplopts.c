@@ -282,8 +282,6 @@ int tmplopts_ctx(const struct tmplopts *o, struct arena *a,
 		ctx->get_azs_ud = o->azs;
 		ctx->aws_params = tmplopts_aws_params;
 		ctx->aws_params_ud = o->azs;
-		ctx->dynamic_ref = tmplopts_dynamic_ref;
-		ctx->dynamic_ref_ud = o->azs;
 	}
 	return 0;
 }

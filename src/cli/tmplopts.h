@@ -84,9 +84,9 @@ struct tmplopts {
 int tmplopts_aws_params(void *ud, struct arena *a, struct tmpl_aws_param *ps,
 			size_t n, struct err *err);
 
-/* tmpl_ctx.dynamic_ref for a command that talks to AWS (awsparams.c). */
-int tmplopts_dynamic_ref(void *ud, struct arena *a, const char *ref,
-			 const char **out, struct err *err);
+/* exec_opts.dynref for apply (awsparams.c): ud is the struct aws_client. */
+int cli_apply_dynref(void *ud, struct arena *a, const char *ref,
+		     const char **out, struct err *err);
 
 void tmplopts_init(struct tmplopts *o);
 void tmplopts_release(struct tmplopts *o);

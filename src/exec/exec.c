@@ -32,6 +32,7 @@
 #include "cairn/log.h"
 #include "cairn/provider.h"
 #include "cairn/xalloc.h"
+#include "dynref.h"
 #include "settle.h"
 
 
@@ -80,6 +81,7 @@ struct job {
 	struct provider_result res;
 	const struct value *props;
 	int rc;
+	bool wipe; /* its arena held dynamic references' values */
 	struct err err;
 	struct job *next;
 };
@@ -577,7 +579,7 @@ static bool try_adopt(const struct exec *x, const struct node *n,
 	return true;
 }
 
-static void run_job(struct exec *x, struct job *j)
+static void run_job_calls(struct exec *x, struct job *j)
 {
 	struct node *n = j->n;
 	struct provider_ctx pc;
@@ -620,6 +622,30 @@ static void run_job(struct exec *x, struct job *j)
 	    !strstr(j->err.msg, "cairn import") &&
 	    n->pr->action != PLAN_REPLACE)
 		foreign_hint(x, n, j->res.physical_id, &j->err);
+}
+
+/* Dynamic references are read here, in the worker, just before the calls
+ * that need them (dynref.h); their values are wiped when the calls return
+ * and never reach the error message the state and the summary keep. */
+static void run_job(struct exec *x, struct job *j)
+{
+	const struct value *desired = j->props;
+	struct dynref_scratch ds;
+
+	memset(&ds, 0, sizeof(ds));
+	if (j->n->kind == NODE_APPLY &&
+	    dynref_resolve(x->o ? x->o->dynref : NULL,
+			   x->o ? x->o->dynref_ud : NULL, desired, &ds,
+			   &j->props, &j->err) < 0) {
+		memset(&j->res, 0, sizeof(j->res));
+		j->rc = -1;
+	} else {
+		run_job_calls(x, j);
+		dynref_scrub(&ds, &j->err);
+	}
+	j->wipe = ds.a != NULL;
+	j->props = desired;
+	dynref_release(&ds);
 }
 
 static void *worker_main(void *arg)
@@ -1278,7 +1304,10 @@ int exec_run(struct arena *a, struct plan *p, const struct tmpl_stack *st,
 			pthread_mutex_unlock(&x.mu);
 			if (finish_node(&x, done->idx, done, res, err))
 				rc = -1;
-			arena_free(done->arena);
+			if (done->wipe)
+				arena_free_wiped(done->arena);
+			else
+				arena_free(done->arena);
 			free(done);
 			done = next;
 		}
