@@ -461,6 +461,8 @@ static int run(struct tmplopts *to, struct apply_opts *ao)
 		ado.account = trun.ctx.account;
 		ado.partition = trun.ctx.partition;
 		ado.poll_min_ms = ao->poll_min_ms;
+		ado.dynref = cli_apply_dynref;
+		ado.dynref_ud = aws;
 		if (exec_adopt_open_creates(a, trun.stack, &trun.ctx, st, aws,
 					    &ado, &adopted, &err) < 0) {
 			cli_error("%s", err.msg);

@@ -1468,12 +1468,22 @@ int exec_adopt_open_creates(struct arena *a, const struct tmpl_stack *st,
 		 * same create call returns what the stopped run made */
 		/* a recent intent's NotFound is uncertain, not "nothing
 		 * was created": find again until the bounded wait is over */
-		if ((prov->find ? find_settled(prov, &pc, props,
-					       settle_recent(e->at), &res,
-					       &ferr) :
-				  prov->create(&pc, props, &res, &ferr)) < 0 ||
-		    !res.physical_id)
-			continue;
+		{
+			/* a create repeated for its token sends the values of
+			 * the dynamic references, read now and wiped after */
+			struct dynref_scratch ds;
+			const struct value *cp = props;
+			int frc = prov->find ?
+				find_settled(prov, &pc, props,
+					     settle_recent(e->at), &res, &ferr) :
+				dynref_resolve(o->dynref, o->dynref_ud, props,
+					       &ds, &cp, &ferr) < 0 ?
+				-1 : prov->create(&pc, cp, &res, &ferr);
+			if (!prov->find)
+				dynref_release(&ds);
+			if (frc < 0 || !res.physical_id)
+				continue;
+		}
 		/* its dependencies as the template has them, so the destroy
 		 * deletes it before what it refers to */
 		ri = (size_t)(tr - st->tmpl->resources);
