@@ -96,6 +96,15 @@ struct value *aws_call_opt(struct aws_client *c, const char *service,
 			   struct err *err);
 
 /*
+ * Strings that must never appear in this thread's trace log of request and
+ * response bodies (the values of dynamic references, while the executor's
+ * worker runs the calls that need them): replaced by "(sensitive)" as
+ * written, JSON-escaped or form-encoded. Borrowed until the next call;
+ * aws_trace_hide(NULL, 0) clears them.
+ */
+void aws_trace_hide(const char *const *values, size_t n);
+
+/*
  * Like aws_call for a read whose answer is a secret (the value of a dynamic
  * reference: ssm:GetParameter, secretsmanager:GetSecretValue): the trace
  * log shows only the answer's size.

@@ -195,6 +195,14 @@ struct tmpl_ctx {
 	 * never resolved by evaluation: the string keeps the template's text
 	 * and is marked dynref + sensitive (see value.h); apply reads the
 	 * values (exec_opts.dynref). */
+	/* When set, each dynamic reference (ref: the text between
+	 * "{{resolve:" and "}}") is handed to it to check, without reading
+	 * its value, that what it names exists (the CLI: DescribeSecret,
+	 * DescribeParameters): 0 when it does or cannot be known, -1 with
+	 * err (then an error at the string). NULL: nothing is checked. */
+	int (*dynref_check)(void *ud, struct arena *a, const char *ref,
+			    struct err *err);
+	void *dynref_check_ud;
 	/* A parameter with no value and no Default: an error when false; a
 	 * warning and an unknown value when true (validate). */
 	bool missing_params_unknown;

@@ -304,6 +304,57 @@ static void sleep_ns(int64_t ns)
 		;
 }
 
+static _Thread_local const char *const *hide_values;
+static _Thread_local size_t hide_n;
+
+void aws_trace_hide(const char *const *values, size_t n)
+{
+	hide_values = values;
+	hide_n = values ? n : 0;
+}
+
+/* Replaces each occurrence of the n bytes at p in sb. */
+static void replace_all(struct strbuf *sb, const char *p, size_t n)
+{
+	struct strbuf out = STRBUF_INIT;
+	const char *s = sb->buf, *hit;
+
+	if (n < 3) /* a value this short hides nothing worth hiding */
+		return;
+	while ((hit = memmem(s, (size_t)(sb->buf + sb->len - s), p, n)) != NULL) {
+		strbuf_add(&out, s, (size_t)(hit - s));
+		strbuf_addstr(&out, "(sensitive)");
+		s = hit + n;
+	}
+	if (!out.len)
+		return;
+	strbuf_add(&out, s, (size_t)(sb->buf + sb->len - s));
+	strbuf_reset(sb);
+	strbuf_add(sb, out.buf, out.len);
+	strbuf_release(&out);
+}
+
+static void hide_in(struct strbuf *red)
+{
+	struct strbuf form = STRBUF_INIT, json = STRBUF_INIT;
+	size_t i;
+
+	for (i = 0; i < hide_n; i++) {
+		const char *v = hide_values[i];
+		size_t n = strlen(v);
+		replace_all(red, v, n);
+		strbuf_reset(&json);
+		strbuf_add_json_str(&json, v, n);
+		if (json.len > 2)
+			replace_all(red, json.buf + 1, json.len - 2);
+		strbuf_reset(&form);
+		aws_form_encode(v, n, &form);
+		replace_all(red, form.buf, form.len);
+	}
+	strbuf_release(&form);
+	strbuf_release(&json);
+}
+
 static void trace_body(const char *what, const struct call *cl, const char *b,
 		       size_t n)
 {
@@ -312,6 +363,7 @@ static void trace_body(const char *what, const struct call *cl, const char *b,
 	if (!log_enabled(LOG_TRACE))
 		return;
 	aws_redact_body(b, n, &red);
+	hide_in(&red);
 	log_msg(LOG_TRACE, "aws %s:%s %s: %.*s", cl->svc->name, cl->op, what,
 		(int)(red.len > 4000 ? 4000 : red.len), red.buf);
 	strbuf_release(&red);

@@ -414,6 +414,9 @@ static int run(struct tmplopts *to, struct apply_opts *ao)
 		to->account = arena_strdup(a, id.account);
 	/* Fn::GetAZs: the account's zones in the region */
 	to->azs->aws_client = aws;
+	/* a destroy reads no reference, so it checks none (the secret may
+	 * be gone already) */
+	to->azs->check_dynrefs = !ao->destroy;
 
 	{
 		struct strbuf what = STRBUF_INIT;

@@ -640,7 +640,9 @@ static void run_job(struct exec *x, struct job *j)
 		memset(&j->res, 0, sizeof(j->res));
 		j->rc = -1;
 	} else {
+		aws_trace_hide(ds.plain, ds.n);
 		run_job_calls(x, j);
+		aws_trace_hide(NULL, 0);
 		dynref_scrub(&ds, &j->err);
 	}
 	j->wipe = ds.a != NULL;

@@ -2045,6 +2045,15 @@ static void mark_dynamic(struct ev *e, const char *type, struct value *v,
 				      "a secretsmanager reference",
 				      (int)(end + 2 - at), at, path->buf,
 				      type ? type : "this type");
+			else if (e->ctx->dynref_check) {
+				struct err cerr = ERR_INIT;
+				char *ref = arena_strndup(e->a, at + 10,
+							  (size_t)(end - at - 10));
+				if (e->ctx->dynref_check(e->ctx->dynref_check_ud,
+							 e->a, ref, &cerr) < 0)
+					everr(e, &v->mark, "%.*s: %s",
+					      (int)(end + 2 - at), at, cerr.msg);
+			}
 			s = end + 2;
 		}
 		strbuf_setlen(&e->path, plen);

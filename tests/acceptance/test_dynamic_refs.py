@@ -131,8 +131,11 @@ def test_resolved_at_apply_never_stored(emu, cairn, refs):
     json.loads(pj.out)
     assert not secrets_in(pj.out + pj.err), pj.out
 
-    r = cairn('apply', str(tpl), '--auto-approve', '--debug', *common)
+    # the trace log holds every request body: none of them shows a value
+    r = cairn('apply', str(tpl), '--auto-approve', *common,
+              extra_env={'CAIRN_LOG': 'trace'})
     assert r.rc == 0, r
+    assert 'ssm:PutParameter request' in r.err and 'GetSecretValue' in r.err, r
     assert not secrets_in(r.out + r.err), secrets_in(r.out + r.err)
     # AWS got the values
     assert dsn(ssm) == f'postgresql://app:{PASSWORD}@db:5432/app'
@@ -218,21 +221,66 @@ def test_saved_plan_resolves_at_apply(emu, cairn, refs):
     assert r.rc == 0, r
 
 
-def test_missing_reference_fails_the_resource(emu, cairn, refs):
+def test_missing_reference_fails_the_plan(emu, cairn, refs):
+    """The plan checks, from metadata only (DescribeSecret,
+    DescribeParameters: no value is read), that each reference names
+    something that exists: an error at the string naming the resource,
+    the property, the reference, AWS's error code and request id."""
     tpl = cairn.tmp / 'dyn.yaml'
-    tpl.write_text(tpl_text(sfx='-missing').replace('cairn/dyn/db:SecretString:password}}@db',
-                                      'cairn/dyn/nope:SecretString:password}}@db'))
     db = cairn.tmp / 's.db'
     common = [*cairn.endpoint, '--state', str(db)]
-    r = cairn('apply', str(tpl), '--auto-approve', *common)
+    cases = [
+        ('cairn/dyn/db:SecretString:password}}@db', 'cairn/dyn/nope:SecretString:password}}@db',
+         '{{resolve:secretsmanager:cairn/dyn/nope:SecretString:password}}',
+         'ResourceNotFoundException'),
+        ('cairn/dyn/db:SecretString:password}}@db', 'cairn/dyn/db:SecretString:password:AWSPENDING}}@db',
+         'AWSPENDING', 'no version labelled'),
+        ('{{resolve:ssm:/cairn/dyn/plain}}', '{{resolve:ssm:/cairn/dyn/missing}}',
+         '{{resolve:ssm:/cairn/dyn/missing}}', 'does not exist'),
+        ('{{resolve:ssm:/cairn/dyn/plain}}', '{{resolve:ssm:/cairn/dyn/token}}',
+         '{{resolve:ssm:/cairn/dyn/token}}', 'is a SecureString: use {{resolve:ssm-secure:'),
+    ]
+    for old, new, ref, why in cases:
+        text = tpl_text(sfx='-missing')
+        assert old in text
+        tpl.write_text(text.replace(old, new))
+        emu.control('calls', method='DELETE')
+        r = cairn('plan', str(tpl), *common)
+        assert r.rc == 1, r
+        assert reads(emu) == {}, reads(emu)
+        assert not secrets_in(r.out + r.err), r
+        line = next(l for l in r.err.splitlines() if ref in l)
+        assert 'dyn.yaml:' in line and why in line, line
+        assert ('Resources.Dsn.Properties.Value' in line or
+                'Resources.Copy.Properties.SecretString' in line), line
+        if 'Exception' in why:
+            assert 'request id' in line, line
+
+
+def test_read_failing_at_apply_fails_the_resource(emu, cairn, refs):
+    """A reference that exists at plan but cannot be read at apply fails
+    its resource only: the summary names the property, the reference, the
+    AWS error code and the request id, never a value."""
+    tpl = cairn.tmp / 'dyn.yaml'
+    tpl.write_text(tpl_text(sfx='-fault'))
+    db = cairn.tmp / 's.db'
+    common = [*cairn.endpoint, '--state', str(db), '--max-attempts', '1']
+    emu.control('config', {'error_rate': {'secretsmanager:GetSecretValue': 1.0}})
+    try:
+        r = cairn('apply', str(tpl), '--auto-approve', *common)
+    finally:
+        emu.control('config', {'error_rate': 0})
     assert r.rc == 1, r
-    out = r.out + r.err
-    assert not secrets_in(out), out
+    assert not secrets_in(r.out + r.err), r
     line = next(l for l in r.out.splitlines() if l.strip().startswith('- Dsn'))
     assert 'property Value' in line, line
-    assert '{{resolve:secretsmanager:cairn/dyn/nope:SecretString:password}}' in line, line
-    assert 'ResourceNotFoundException' in line and 'request id' in line, line
+    assert '{{resolve:secretsmanager:cairn/dyn/db:SecretString:password}}' in line, line
+    assert 'secretsmanager:GetSecretValue' in line and 'request id' in line, line
     assert secrets_in_state(db) == []
+    # the next apply, the fault gone, finishes the job
+    r = cairn('apply', str(tpl), '--auto-approve', *common)
+    assert r.rc == 0, r
+    assert dsn(emu.client('ssm'), '-fault') == f'postgresql://app:{PASSWORD}@db:5432/app'
     r = cairn('destroy', str(tpl), '--auto-approve', *common)
     assert r.rc == 0, r
 
@@ -284,7 +332,7 @@ def test_ssm_secure_only_where_cloudformation_accepts_it(emu, cairn, refs):
 """)
     r = cairn('validate', str(bad))
     assert r.rc == 1 and 'unknown service' in r.err and 'SecretString' in r.err, r.err
-    # an ssm reference to a SecureString, as CloudFormation, is refused at apply
+    # an ssm reference to a SecureString is refused, as CloudFormation does
     bad.write_text("""Resources:
   P:
     Type: AWS::SSM::Parameter
@@ -295,7 +343,7 @@ def test_ssm_secure_only_where_cloudformation_accepts_it(emu, cairn, refs):
 """)
     db = cairn.tmp / 's.db'
     r = cairn('apply', str(bad), '--auto-approve', *cairn.endpoint, '--state', str(db))
-    assert r.rc == 1 and 'SecureString' in r.out and 'ssm-secure' in r.out, r
+    assert r.rc == 1 and 'is a SecureString: use {{resolve:ssm-secure:' in r.err, r
     assert not secrets_in(r.out + r.err)
     r = cairn('destroy', str(bad), '--auto-approve', *cairn.endpoint, '--state', str(db))
     assert r.rc == 0, r
@@ -345,11 +393,12 @@ def test_ssm_secure_and_versions_delivered(tmp_path, cairn):
         assert secrets_in_state(db) == []
         r = cairn('plan', str(tpl), '--detailed-exitcode', *common)
         assert r.rc == 0, r
-        # a version that does not exist: AWS's error, naming it
+        # a version that does not exist: the plan says so
         tpl.write_text(tpl.read_text().replace('/cairn/dyn/plain:1', '/cairn/dyn/plain:9'))
-        r = cairn('apply', str(tpl), '--auto-approve', *common)
-        assert r.rc == 1 and 'ParameterVersionNotFound' in r.out, r
-        assert '{{resolve:ssm:/cairn/dyn/plain:9}}' in r.out, r
+        r = cairn('plan', str(tpl), *common)
+        assert r.rc == 1 and 'has no version 9 (the latest is 2)' in r.err, r
+        assert '{{resolve:ssm:/cairn/dyn/plain:9}}' in r.err, r
+        tpl.write_text(tpl.read_text().replace('/cairn/dyn/plain:9', '/cairn/dyn/plain:1'))
         r = cairn('destroy', str(tpl), '--auto-approve', *common)
         assert r.rc == 0, r
     finally:
