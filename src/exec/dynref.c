@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cairn/schema.h"
 #include "cairn/strbuf.h"
 #include "cairn/xalloc.h"
 #include "dynref.h"
@@ -110,7 +111,8 @@ static struct value *resolve(exec_dynref_fn fn, void *ud, const struct value *v,
 	return c;
 }
 
-int dynref_resolve(exec_dynref_fn fn, void *ud, const struct value *props,
+int dynref_resolve(exec_dynref_fn fn, void *ud, const char *type,
+		   const struct value *props,
 		   struct dynref_scratch *s, const struct value **out,
 		   struct err *err)
 {
@@ -128,7 +130,10 @@ int dynref_resolve(exec_dynref_fn fn, void *ud, const struct value *props,
 		dynref_scrub(s, err);
 		return -1;
 	}
-	*out = r;
+	{
+		const struct schema_type *t = type ? schema_find(type) : NULL;
+		*out = t ? schema_coerce(t, s->a, r) : r;
+	}
 	return 0;
 }
 

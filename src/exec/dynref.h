@@ -20,11 +20,15 @@ struct dynref_scratch {
 
 /*
  * *out = props with every dynref string's references replaced by their
- * values (still marked sensitive), all in s->a. props without dynref
- * come back as they are (s stays empty). -1 with err naming the property
- * and the reference, plus AWS's error code and request id.
+ * values (still marked sensitive) and then given the schema's scalar
+ * types of `type` (a value read for an integer property becomes a
+ * number, as evaluation does for the template's own strings), all in s->a.
+ * props without dynref come back as they are (s stays empty). -1 with err
+ * naming the property and the reference, plus AWS's error code and request
+ * id.
  */
-int dynref_resolve(exec_dynref_fn fn, void *ud, const struct value *props,
+int dynref_resolve(exec_dynref_fn fn, void *ud, const char *type,
+		   const struct value *props,
 		   struct dynref_scratch *s, const struct value **out,
 		   struct err *err);
 /* Replaces in err's message each value read with "(sensitive)" (an AWS

@@ -635,8 +635,8 @@ static void run_job(struct exec *x, struct job *j)
 	memset(&ds, 0, sizeof(ds));
 	if (j->n->kind == NODE_APPLY &&
 	    dynref_resolve(x->o ? x->o->dynref : NULL,
-			   x->o ? x->o->dynref_ud : NULL, desired, &ds,
-			   &j->props, &j->err) < 0) {
+			   x->o ? x->o->dynref_ud : NULL, j->n->type, desired,
+			   &ds, &j->props, &j->err) < 0) {
 		memset(&j->res, 0, sizeof(j->res));
 		j->rc = -1;
 	} else {
@@ -1478,8 +1478,9 @@ int exec_adopt_open_creates(struct arena *a, const struct tmpl_stack *st,
 			int frc = prov->find ?
 				find_settled(prov, &pc, props,
 					     settle_recent(e->at), &res, &ferr) :
-				dynref_resolve(o->dynref, o->dynref_ud, props,
-					       &ds, &cp, &ferr) < 0 ?
+				dynref_resolve(o->dynref, o->dynref_ud,
+					       e->resource_type, props, &ds,
+					       &cp, &ferr) < 0 ?
 				-1 : prov->create(&pc, cp, &res, &ferr);
 			if (!prov->find)
 				dynref_release(&ds);

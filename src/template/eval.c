@@ -1992,32 +1992,35 @@ static const char *dynref_problem(const char *ref, size_t n, bool *secure)
 	return NULL;
 }
 
-/* Marks the strings of v (resource properties, path below Properties in
- * e->path) that hold dynamic references; errors at the string. */
-static void mark_dynamic(struct ev *e, const char *type, struct value *v,
-			 struct strbuf *path)
+/* v (resource properties, path below Properties in path) with the strings
+ * that hold dynamic references marked, as copies (a string may be shared
+ * with a parameter's value); errors at the string. */
+static struct value *mark_dynamic(struct ev *e, const char *type,
+				  struct value *v, struct strbuf *path)
 {
 	size_t i, len = path->len;
 
 	if (!v)
-		return;
+		return v;
 	if (v->kind == VALUE_LIST) {
 		for (i = 0; i < v->u.list.n; i++)
-			mark_dynamic(e, type, v->u.list.items[i], path);
-		return;
+			v->u.list.items[i] = mark_dynamic(e, type,
+							  v->u.list.items[i], path);
+		return v;
 	}
 	if (v->kind == VALUE_MAP) {
 		for (i = 0; i < v->u.map.n; i++) {
 			if (len)
 				strbuf_addch(path, '.');
 			strbuf_addstr(path, v->u.map.items[i].key);
-			mark_dynamic(e, type, v->u.map.items[i].val, path);
+			v->u.map.items[i].val = mark_dynamic(
+				e, type, v->u.map.items[i].val, path);
 			strbuf_setlen(path, len);
 		}
-		return;
+		return v;
 	}
 	if (v->kind != VALUE_STRING || !strstr(v->u.str.s, "{{resolve:"))
-		return;
+		return v;
 	{
 		const char *s = v->u.str.s, *at;
 		size_t plen = e->path.len;
@@ -2057,8 +2060,14 @@ static void mark_dynamic(struct ev *e, const char *type, struct value *v,
 			s = end + 2;
 		}
 		strbuf_setlen(&e->path, plen);
-		v->dynref = 1;
-		v->sensitive = 1;
+		{
+			struct value *c = value_new_stringn(e->a, v->u.str.s,
+							    v->u.str.len);
+			c->mark = v->mark;
+			c->dynref = 1;
+			c->sensitive = 1;
+			return c;
+		}
 	}
 }
 
@@ -2080,7 +2089,8 @@ static void eval_resource_props(struct ev *e, struct tmpl_eval_resource *er)
 						       er->properties);
 		if (er->properties && er->properties != NOVALUE) {
 			struct strbuf dp = STRBUF_INIT;
-			mark_dynamic(e, r->type, er->properties, &dp);
+			er->properties = mark_dynamic(e, r->type,
+						      er->properties, &dp);
 			strbuf_release(&dp);
 		}
 	}

@@ -403,3 +403,31 @@ def test_ssm_secure_and_versions_delivered(tmp_path, cairn):
         assert r.rc == 0, r
     finally:
         e.stop()
+
+
+def test_value_takes_the_property_type(emu, cairn, refs):
+    """A reference in an integer property: the template's text is no
+    integer (validation waits for apply), the value read is sent as one."""
+    ssm, _ = refs
+    ssm.put_parameter(Name='/cairn/dyn/days', Value='14', Type='String', Overwrite=True)
+    tpl = cairn.tmp / 'days.yaml'
+    tpl.write_text("""Resources:
+  Logs:
+    Type: AWS::Logs::LogGroup
+    Properties:
+      LogGroupName: cairn-dyn-days
+      RetentionInDays: "{{resolve:ssm:/cairn/dyn/days}}"
+""")
+    db = cairn.tmp / 's.db'
+    common = [*cairn.endpoint, '--state', str(db)]
+    r = cairn('validate', str(tpl))
+    assert r.rc == 0, r
+    r = cairn('apply', str(tpl), '--auto-approve', *common)
+    assert r.rc == 0, r
+    groups = emu.client('logs').describe_log_groups(
+        logGroupNamePrefix='cairn-dyn-days')['logGroups']
+    assert [g.get('retentionInDays') for g in groups] == [14]
+    r = cairn('plan', str(tpl), '--detailed-exitcode', *common)
+    assert r.rc == 0, r
+    r = cairn('destroy', str(tpl), '--auto-approve', *common)
+    assert r.rc == 0, r
