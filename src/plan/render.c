@@ -675,6 +675,8 @@ static void md_changes(struct strbuf *out, const struct plan_changes *cs,
 		case PLAN_CHANGE_ADD:
 			strbuf_addf(out, "+ %s: ", path);
 			md_value(out, c->after, after_secret);
+			if (after_secret)
+				human_dynrefs(out, c->after);
 			break;
 		case PLAN_CHANGE_REMOVE:
 			strbuf_addf(out, "- %s: ", path);
@@ -685,6 +687,8 @@ static void md_changes(struct strbuf *out, const struct plan_changes *cs,
 			md_value(out, c->before, c->sensitive);
 			strbuf_addf(out, "   # %s\n+ %s: ", before_word, path);
 			md_value(out, c->after, after_secret);
+			if (after_secret)
+				human_dynrefs(out, c->after);
 			strbuf_addf(out, "   # %s", after_word);
 			break;
 		}

@@ -128,8 +128,15 @@ def test_resolved_at_apply_never_stored(emu, cairn, refs):
     assert '{{resolve:secretsmanager:cairn/dyn/db:SecretString:password}}' in p.out, p.out
     pj = cairn('plan', str(tpl), '--json', *common)
     assert pj.rc == 0, pj
-    json.loads(pj.out)
+    changes = [c for r in json.loads(pj.out)['resources'] if r['logical_id'] == 'Dsn'
+               for c in r['changes'] if c['path'] == 'Value']
+    assert changes and changes[0]['dynamic_references'] == [
+        '{{resolve:secretsmanager:cairn/dyn/db:SecretString:password}}'], changes
     assert not secrets_in(pj.out + pj.err), pj.out
+    pm = cairn('plan', str(tpl), '--format', 'markdown', *common)
+    assert pm.rc == 0, pm
+    assert '{{resolve:ssm:/cairn/dyn/plain}}' in pm.out, pm.out
+    assert not secrets_in(pm.out + pm.err), pm.out
 
     # the trace log holds every request body: none of them shows a value
     r = cairn('apply', str(tpl), '--auto-approve', *common,
