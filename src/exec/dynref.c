@@ -9,6 +9,7 @@
 #include "cairn/strbuf.h"
 #include "cairn/xalloc.h"
 #include "dynref.h"
+#include "settle.h"
 
 static void keep_plain(struct dynref_scratch *s, const char *p)
 {
@@ -19,6 +20,26 @@ static void keep_plain(struct dynref_scratch *s, const char *p)
 		s->plain = xrealloc(s->plain, s->cap * sizeof(*s->plain));
 	}
 	s->plain[s->n++] = p;
+}
+
+/* fn(), read again for a bounded time while it answers "not found" (the
+ * plan checked every reference it could; the ones that reach apply
+ * unchecked name what this stack has just made, which AWS may not show
+ * yet: a secret created a moment ago, src/exec/settle.c). */
+static int read_settled(exec_dynref_fn fn, void *ud, struct dynref_scratch *s,
+			const char *ref, const char **got, struct err *err)
+{
+	struct settle st;
+	int rc = fn(ud, s->a, ref, got, err);
+
+	if (rc >= 0 || err->code != ERR_NOT_FOUND)
+		return rc;
+	settle_start(&st, s->cancel);
+	while (rc < 0 && err->code == ERR_NOT_FOUND && settle_again(&st)) {
+		err_clear(err);
+		rc = fn(ud, s->a, ref, got, err);
+	}
+	return rc;
 }
 
 /* One dynref string: the template's text with each reference replaced. */
@@ -44,7 +65,7 @@ static struct value *resolve_string(exec_dynref_fn fn, void *ud,
 				"dynamic references with", path, ref);
 			goto fail;
 		}
-		if (fn(ud, s->a, ref, &got, err) < 0 || !got) {
+		if (read_settled(fn, ud, s, ref, &got, err) < 0 || !got) {
 			if (!got && !err->code)
 				err_set(err, ERR_AWS, "no value");
 			err_prefix(err, "property %s: {{resolve:%s}}: ", path, ref);
@@ -111,7 +132,8 @@ static struct value *resolve(exec_dynref_fn fn, void *ud, const struct value *v,
 	return c;
 }
 
-int dynref_resolve(exec_dynref_fn fn, void *ud, const char *type,
+int dynref_resolve(exec_dynref_fn fn, void *ud, const _Atomic int *cancel,
+		   const char *type,
 		   const struct value *props,
 		   struct dynref_scratch *s, const struct value **out,
 		   struct err *err)
@@ -120,6 +142,7 @@ int dynref_resolve(exec_dynref_fn fn, void *ud, const char *type,
 	struct value *r;
 
 	memset(s, 0, sizeof(*s));
+	s->cancel = cancel;
 	*out = props;
 	if (!value_has_dynref(props))
 		return 0;

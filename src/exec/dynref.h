@@ -13,6 +13,7 @@
 #include "cairn/value.h"
 
 struct dynref_scratch {
+	const _Atomic int *cancel; /* dynref_resolve's */
 	struct arena *a; /* the resolved copy and every value read */
 	const char **plain; /* each value read, for scrubbing messages */
 	size_t n, cap;
@@ -23,11 +24,13 @@ struct dynref_scratch {
  * values (still marked sensitive) and then given the schema's scalar
  * types of `type` (a value read for an integer property becomes a
  * number, as evaluation does for the template's own strings), all in s->a.
- * props without dynref come back as they are (s stays empty). -1 with err
- * naming the property and the reference, plus AWS's error code and request
- * id.
+ * props without dynref come back as they are (s stays empty). A read
+ * answering "not found" is tried again for a bounded time (settle.h), which
+ * *cancel (may be NULL) cuts short. -1 with err naming the property and
+ * the reference, plus AWS's error code and request id.
  */
-int dynref_resolve(exec_dynref_fn fn, void *ud, const char *type,
+int dynref_resolve(exec_dynref_fn fn, void *ud, const _Atomic int *cancel,
+		   const char *type,
 		   const struct value *props,
 		   struct dynref_scratch *s, const struct value **out,
 		   struct err *err);

@@ -635,7 +635,8 @@ static void run_job(struct exec *x, struct job *j)
 	memset(&ds, 0, sizeof(ds));
 	if (j->n->kind == NODE_APPLY &&
 	    dynref_resolve(x->o ? x->o->dynref : NULL,
-			   x->o ? x->o->dynref_ud : NULL, j->n->type, desired,
+			   x->o ? x->o->dynref_ud : NULL,
+			   x->o ? x->o->cancel : NULL, j->n->type, desired,
 			   &ds, &j->props, &j->err) < 0) {
 		memset(&j->res, 0, sizeof(j->res));
 		j->rc = -1;
@@ -1196,6 +1197,9 @@ int exec_run(struct arena *a, struct plan *p, const struct tmpl_stack *st,
 	x.st = st;
 	if (ctx)
 		x.ctx = *ctx;
+	/* a reference known only now names what this run just made: its
+	 * read (dynref.c) waits for AWS to show it, a check here would not */
+	x.ctx.dynref_check = NULL;
 	x.ctx.resolve = resolve;
 	x.ctx.resolve_ud = &x;
 	x.state = state;
@@ -1478,7 +1482,7 @@ int exec_adopt_open_creates(struct arena *a, const struct tmpl_stack *st,
 			int frc = prov->find ?
 				find_settled(prov, &pc, props,
 					     settle_recent(e->at), &res, &ferr) :
-				dynref_resolve(o->dynref, o->dynref_ud,
+				dynref_resolve(o->dynref, o->dynref_ud, o->cancel,
 					       e->resource_type, props, &ds,
 					       &cp, &ferr) < 0 ?
 				-1 : prov->create(&pc, cp, &res, &ferr);

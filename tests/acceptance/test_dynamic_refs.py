@@ -438,3 +438,35 @@ def test_value_takes_the_property_type(emu, cairn, refs):
     assert r.rc == 0, r
     r = cairn('destroy', str(tpl), '--auto-approve', *common)
     assert r.rc == 0, r
+
+
+def test_reference_to_a_secret_the_stack_creates(emu, cairn, refs):
+    """CDK's shape: a secret of the stack and a reference to it built with
+    !Sub from its ARN. Unknown at plan (no check, nothing read), read at
+    apply once the secret exists, though AWS shows a new secret only after
+    a moment (the emulator's visibility delay): the read waits for it."""
+    ssm, _ = refs
+    tpl = cairn.tmp / 'own.yaml'
+    tpl.write_text("""Resources:
+  Secret:
+    Type: AWS::SecretsManager::Secret
+    Properties:
+      Name: cairn/dyn/own
+      SecretString: '{"password": "%s"}'
+  Param:
+    Type: AWS::SSM::Parameter
+    Properties:
+      Name: /cairn/dyn/own
+      Type: String
+      Value: !Sub "pw={{resolve:secretsmanager:${Secret}:SecretString:password}}"
+""" % PASSWORD2)
+    db = cairn.tmp / 's.db'
+    common = [*cairn.endpoint, '--state', str(db)]
+    r = cairn('apply', str(tpl), '--auto-approve', *common)
+    assert r.rc == 0, r
+    assert ssm.get_parameter(Name='/cairn/dyn/own')['Parameter']['Value'] == f'pw={PASSWORD2}'
+    assert f'pw={PASSWORD2}'.encode() not in state_bytes(db)
+    r = cairn('plan', str(tpl), '--detailed-exitcode', *common)
+    assert r.rc == 0, r
+    r = cairn('destroy', str(tpl), '--auto-approve', *common)
+    assert r.rc == 0, r

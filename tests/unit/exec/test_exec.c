@@ -695,6 +695,7 @@ static void test_dynref_resolve(void **state)
 	struct value *plain = value_new_string(a, "keep");
 
 	(void)state;
+	setenv("CAIRN_SETTLE_SECONDS", "0", 1); /* "not found" at once */
 	lit->sensitive = lit->dynref = 1;
 	value_list_push(a, env, plain);
 	value_list_push(a, env, lit);
@@ -703,12 +704,12 @@ static void test_dynref_resolve(void **state)
 
 	/* nothing to resolve: the same tree, nothing read */
 	stub_reads = 0;
-	assert_int_equal(dynref_resolve(stub_dynref, NULL, NULL, plain, &ds, &out, &err), 0);
+	assert_int_equal(dynref_resolve(stub_dynref, NULL, NULL, NULL, plain, &ds, &out, &err), 0);
 	assert_ptr_equal(out, plain);
 	assert_int_equal(stub_reads, 0);
 	dynref_release(&ds);
 
-	assert_int_equal(dynref_resolve(stub_dynref, NULL, NULL, props, &ds, &out, &err), 0);
+	assert_int_equal(dynref_resolve(stub_dynref, NULL, NULL, NULL, props, &ds, &out, &err), 0);
 	assert_int_equal(stub_reads, 2);
 	assert_string_equal(value_str(value_get_path(out, "Env[1]")),
 			    "u:VAL<ssm:/a>@VAL<ssm:/b>");
@@ -729,13 +730,13 @@ static void test_dynref_resolve(void **state)
 	lit = value_new_string(a, "{{resolve:ssm:/gone}}");
 	lit->sensitive = lit->dynref = 1;
 	value_list_push(a, env, lit);
-	assert_int_equal(dynref_resolve(stub_dynref, NULL, NULL, props, &ds, &out, &err), -1);
+	assert_int_equal(dynref_resolve(stub_dynref, NULL, NULL, NULL, props, &ds, &out, &err), -1);
 	assert_string_equal(err.msg, "property Env[2]: {{resolve:ssm:/gone}}: "
 				     "ssm:GetParameter: ParameterNotFound: gone "
 				     "(request id r-9)");
 	dynref_release(&ds);
 	/* no reader at all: an error, never the literal sent */
-	assert_int_equal(dynref_resolve(NULL, NULL, NULL, props, &ds, &out, &err), -1);
+	assert_int_equal(dynref_resolve(NULL, NULL, NULL, NULL, props, &ds, &out, &err), -1);
 	dynref_release(&ds);
 	arena_free(a);
 }
