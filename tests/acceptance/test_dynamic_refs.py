@@ -470,3 +470,35 @@ def test_reference_to_a_secret_the_stack_creates(emu, cairn, refs):
     assert r.rc == 0, r
     r = cairn('destroy', str(tpl), '--auto-approve', *common)
     assert r.rc == 0, r
+
+
+def test_stage_and_version_id_selectors(emu, cairn, refs):
+    """`:json-key:AWSCURRENT` and `:json-key::version-id` pick those
+    versions; a version id the secret does not have fails the plan."""
+    ssm, sm = refs
+    first = sm.describe_secret(SecretId='cairn/dyn/db')['VersionIdsToStages']
+    vid1 = next(v for v, st in first.items() if 'AWSCURRENT' in st)
+    sm.put_secret_value(SecretId='cairn/dyn/db',
+                        SecretString=json.dumps({'password': PASSWORD2}))
+    tpl = cairn.tmp / 'sel.yaml'
+    text = """Resources:
+  P:
+    Type: AWS::SSM::Parameter
+    Properties:
+      Name: /cairn/dyn/sel
+      Type: String
+      Value: "{{resolve:secretsmanager:cairn/dyn/db:SecretString:password:AWSCURRENT}}/{{resolve:secretsmanager:cairn/dyn/db:SecretString:password::VID}}"
+"""
+    tpl.write_text(text.replace('VID', 'no-such-version'))
+    db = cairn.tmp / 's.db'
+    common = [*cairn.endpoint, '--state', str(db)]
+    r = cairn('plan', str(tpl), *common)
+    assert r.rc == 1 and 'has no version "no-such-version"' in r.err, r
+    tpl.write_text(text.replace('VID', vid1))
+    r = cairn('apply', str(tpl), '--auto-approve', *common)
+    assert r.rc == 0, r
+    assert ssm.get_parameter(Name='/cairn/dyn/sel')['Parameter']['Value'] == \
+        f'{PASSWORD2}/{PASSWORD}'
+    assert not secrets_in(r.out + r.err) and secrets_in_state(db) == []
+    r = cairn('destroy', str(tpl), '--auto-approve', *common)
+    assert r.rc == 0, r
