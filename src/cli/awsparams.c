@@ -467,5 +467,13 @@ fail:
 		err_clear(err);
 		return 0;
 	}
+	/* a role allowed to read the value (what apply needs, and all
+	 * CloudFormation needs) but not to describe it: a warning, the read
+	 * at apply has the last word */
+	if (err->code == ERR_ACCESS_DENIED) {
+		log_msg(LOG_WARN, "{{resolve:%s}} not checked: %s", ref, err->msg);
+		err_clear(err);
+		return 0;
+	}
 	return -1;
 }
