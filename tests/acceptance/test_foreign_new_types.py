@@ -507,3 +507,39 @@ def test_imported_public_key_of_another_is_refused_and_ours_is_sent_base64(emu, 
     assert ('cairn:logical-id', 'Laptop') in [(t['Key'], t['Value']) for t in got['Tags']]
     assert cairn('destroy', str(tpl), '--auto-approve', *common).rc == 0
     assert [k['KeyName'] for k in ec2.describe_key_pairs()['KeyPairs']] == ['team-laptop']
+
+
+KEY_TPL = """\
+Resources:
+  Key:
+    Type: AWS::EC2::KeyPair
+    Properties:
+      KeyName: lost-key
+"""
+
+
+def test_key_pair_whose_private_key_was_lost_is_made_again(emu, cairn):
+    """CreateKeyPair is never resent (the private key is shown once). When its
+    answer is lost, the key pair exists, tagged for this resource, but its
+    private key is gone for good (the SSM parameter was never written): the
+    next apply must not adopt that useless key pair but delete it (it is
+    provably this resource's) and make one whose private key is kept."""
+    emu.reset()
+    ec2, ssm = emu.client('ec2'), emu.client('ssm')
+    tpl = cairn.tmp / 'key.yaml'
+    tpl.write_text(KEY_TPL)
+    common = _common(cairn, 'lostkey')
+    emu.control('config', {'drop_after_rate': {'ec2:CreateKeyPair': 1.0}})
+    try:
+        r = cairn('apply', str(tpl), '--auto-approve', *common)
+    finally:
+        emu.control('config', {'drop_after_rate': 0.0})
+    assert r.rc == 1, r
+    lost = ec2.describe_key_pairs(KeyNames=['lost-key'])['KeyPairs'][0]['KeyPairId']
+    r = cairn('apply', str(tpl), '--auto-approve', *common)
+    assert r.rc == 0, r
+    key = ec2.describe_key_pairs(KeyNames=['lost-key'])['KeyPairs'][0]
+    assert key['KeyPairId'] != lost
+    ssm.get_parameter(Name=f"/ec2/keypair/{key['KeyPairId']}")     # kept
+    assert cairn('destroy', str(tpl), '--auto-approve', *common).rc == 0
+    assert ec2.describe_key_pairs()['KeyPairs'] == []
