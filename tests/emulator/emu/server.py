@@ -204,6 +204,16 @@ def _rate(setting, service, op):
     return lookup(setting, service, op)
 
 
+def _throttling(protocol):
+    """The protocol's throttling error (EC2 RequestLimitExceeded 503, Query
+    Throttling 400, JSON ThrottlingException 400, S3 SlowDown 503)."""
+    return {'ec2': AwsError('RequestLimitExceeded', 'Request limit exceeded.', status=503),
+            'query': AwsError('Throttling', 'Rate exceeded', status=400),
+            'json': AwsError('ThrottlingException', 'Rate exceeded', status=400),
+            'rest-xml': AwsError('SlowDown', 'Please reduce your request rate.',
+                                 status=503)}[protocol]
+
+
 def dispatch(emu, req):
     """-> (status, headers, body), or None to drop the connection."""
     state = emu.state
@@ -269,16 +279,18 @@ def dispatch(emu, req):
             r_after = state.fault_rng.random()
         if r_drop < _rate(cfg.get('drop_rate'), service, op_name):
             return None
+        # AWS's token buckets, taken when the request arrives
+        limited = not state.limiter.take(cfg, ident.get('account') or '123456789012',
+                                         ident.get('region') or 'us-east-1', service,
+                                         op_name)
         lat = _rate(cfg.get('latency') or {}, service, op_name)
         if lat > 0:
             time.sleep(lat)
+        if limited:
+            state.count_throttled(service, op_name)
+            raise _throttling(protocol)
         if r_thr < _rate(cfg.get('throttle_rate'), service, op_name):
-            raise {'ec2': AwsError('RequestLimitExceeded', 'Request limit exceeded.',
-                                   status=503),
-                   'query': AwsError('Throttling', 'Rate exceeded', status=400),
-                   'json': AwsError('ThrottlingException', 'Rate exceeded', status=400),
-                   'rest-xml': AwsError('SlowDown', 'Please reduce your request rate.',
-                                        status=503)}[protocol]
+            raise _throttling(protocol)
         if r_err < _rate(cfg.get('error_rate'), service, op_name):
             if r_err < _rate(cfg.get('error_rate'), service, op_name) / 2:
                 raise AwsError('InternalError' if protocol != 'json' else 'InternalFailure',
