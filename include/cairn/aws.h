@@ -50,7 +50,7 @@ struct aws_options {
 	int max_attempts;         /* 0: AWS_MAX_ATTEMPTS, profile, else 3 */
 	long connect_timeout_ms;  /* 0: 10 s */
 	long request_timeout_ms;  /* 0: 60 s */
-	int no_pacing;            /* benchmarks: skip the per-service token buckets */
+	int no_pacing;            /* benchmarks: skip the request rate buckets */
 };
 
 struct aws_client;
@@ -61,6 +61,17 @@ struct aws_client;
 struct aws_client *aws_client_new(const struct aws_options *opts,
 				  struct err *err);
 void aws_client_free(struct aws_client *c); /* NULL is a no-op */
+
+/*
+ * Pacing. Every call first takes a token from its AWS request bucket (AWS's
+ * documented per-API rate limits, data/rate-limits/rate-limits.json), so a
+ * run alone in an account is never throttled; CAIRN_RATE_SCALE=N (tests and
+ * benchmarks against the emulator's rate_scale) runs the refill rates N
+ * times faster. A thread may register a hook that is told when the thread
+ * starts (waiting 1) and stops (0) waiting for a token or a retry backoff.
+ */
+typedef void (*aws_wait_hook_fn)(void *ud, int waiting);
+void aws_set_wait_hook(aws_wait_hook_fn fn, void *ud);
 
 /* The region in effect, or NULL when none is configured (borrowed). */
 const char *aws_client_region(const struct aws_client *c);

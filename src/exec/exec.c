@@ -65,6 +65,7 @@ struct node {
 	bool adopt_first; /* a crashed run's token: try find() first */
 	bool adopt_settle; /* its intent is recent: a NotFound may be lag */
 	const char *token;
+	_Atomic int parked; /* its worker waits for a rate token or a backoff */
 	/* results, copied into the run arena by the main thread */
 	const char *new_physical_id;
 	struct value *new_attrs;
@@ -112,7 +113,23 @@ struct exec {
 	pthread_t *threads;
 	int nthreads;
 	size_t running;
+	/* pacing: workers waiting for an AWS rate token (or a retry backoff)
+	 * do not count against the parallelism, so the calls of other APIs go
+	 * on meanwhile (see park_hook) */
+	_Atomic size_t nparked;
+	int parallel;
 };
+
+/*
+ * Rate-limit pacing. A worker whose call waits for its AWS request bucket
+ * is parked: the scheduler starts other ready nodes in its place, so one
+ * API's empty bucket never holds back the calls of the others. At most
+ * PARK_PER_TYPE workers are parked per resource type (a type's calls go to
+ * the same few buckets; more waiters would only hold threads), and the pool
+ * has room for them on top of the parallelism.
+ */
+#define PARK_PER_TYPE 12
+#define POOL_MAX 512
 
 static double now_mono(void)
 {
@@ -622,6 +639,22 @@ static void run_job(struct exec *x, struct job *j)
 		foreign_hint(x, n, j->res.physical_id, &j->err);
 }
 
+static void park_hook(void *ud, int waiting)
+{
+	struct job *j = ud;
+	struct exec *x = j->x;
+
+	atomic_store(&j->n->parked, waiting);
+	if (waiting)
+		atomic_fetch_add(&x->nparked, 1);
+	else
+		atomic_fetch_sub(&x->nparked, 1);
+	/* the scheduler may start (waiting) or hold back (not) another node */
+	pthread_mutex_lock(&x->mu);
+	pthread_cond_signal(&x->done_cv);
+	pthread_mutex_unlock(&x->mu);
+}
+
 static void *worker_main(void *arg)
 {
 	struct exec *x = arg;
@@ -639,7 +672,9 @@ static void *worker_main(void *arg)
 			x->queue_tail = NULL;
 		pthread_mutex_unlock(&x->mu);
 
+		aws_set_wait_hook(park_hook, j);
 		run_job(x, j);
+		aws_set_wait_hook(NULL, NULL);
 
 		pthread_mutex_lock(&x->mu);
 		j->next = x->done;
@@ -1070,19 +1105,63 @@ static int start_node(struct exec *x, size_t i, struct exec_result *res,
 	return 0;
 }
 
+/* The ready node to start next: the longest chain first, passing over
+ * types that already have PARK_PER_TYPE workers waiting for a rate token. */
 static int pick_ready(struct exec *x)
 {
-	size_t i;
+	const char *types[32];
+	unsigned parked[32];
+	size_t i, t, nt = 0;
 	long best = -1;
 
+	if (atomic_load(&x->nparked))
+		for (i = 0; i < x->n; i++) {
+			struct node *n = &x->nodes[i];
+			if (n->st != NS_RUNNING || !atomic_load(&n->parked))
+				continue;
+			for (t = 0; t < nt && strcmp(types[t], n->type); t++)
+				;
+			if (t == nt && nt < 32) {
+				types[nt] = n->type;
+				parked[nt++] = 0;
+			}
+			if (t < nt)
+				parked[t]++;
+		}
 	for (i = 0; i < x->n; i++) {
 		struct node *n = &x->nodes[i];
 		if (n->st != NS_READY)
 			continue;
-		if (best < 0 || n->prio > x->nodes[best].prio)
-			best = (long)i;
+		if (best >= 0 && n->prio <= x->nodes[best].prio)
+			continue;
+		for (t = 0; t < nt && strcmp(types[t], n->type); t++)
+			;
+		if (t < nt && parked[t] >= PARK_PER_TYPE)
+			continue;
+		best = (long)i;
 	}
 	return (int)best;
+}
+
+/* Workers: the parallelism, plus room for PARK_PER_TYPE parked ones of
+ * each type in the plan. */
+static int pool_size(const struct exec *x, int parallel)
+{
+	const char *types[32];
+	size_t i, t, nt = 0, want;
+
+	for (i = 0; i < x->n; i++) {
+		for (t = 0; t < nt && strcmp(types[t], x->nodes[i].type); t++)
+			;
+		if (t == nt && nt < 32)
+			types[nt++] = x->nodes[i].type;
+	}
+	want = (size_t)parallel + PARK_PER_TYPE * nt;
+	if (want > POOL_MAX)
+		want = POOL_MAX;
+	if (want > x->n)
+		want = x->n;
+	return want ? (int)want : 1;
 }
 
 static int load_state(struct exec *x, struct err *err)
@@ -1158,6 +1237,7 @@ int exec_run(struct arena *a, struct plan *p, const struct tmpl_stack *st,
 {
 	struct exec x;
 	size_t i, left;
+	double last_tick = now_mono();
 	int nthreads, rc = 0, perr = 0;
 	double t0 = now_mono();
 
@@ -1200,9 +1280,8 @@ int exec_run(struct arena *a, struct plan *p, const struct tmpl_stack *st,
 		if (compute_prio(&x, i, err))
 			return -1;
 
-	nthreads = o->parallelism > 0 ? o->parallelism : 10;
-	if ((size_t)nthreads > x.n)
-		nthreads = x.n ? (int)x.n : 1;
+	x.parallel = o->parallelism > 0 ? o->parallelism : 10;
+	nthreads = pool_size(&x, x.parallel);
 	pthread_mutex_init(&x.mu, NULL);
 	pthread_cond_init(&x.work_cv, NULL);
 	pthread_cond_init(&x.done_cv, NULL);
@@ -1246,6 +1325,7 @@ int exec_run(struct arena *a, struct plan *p, const struct tmpl_stack *st,
 
 		/* start what is ready, best first */
 		while (!stopping && x.running < (size_t)x.nthreads &&
+		       x.running - atomic_load(&x.nparked) < (size_t)x.parallel &&
 		       (k = pick_ready(&x)) >= 0) {
 			if (start_node(&x, (size_t)k, res, err)) {
 				rc = -1;
@@ -1268,8 +1348,10 @@ int exec_run(struct arena *a, struct plan *p, const struct tmpl_stack *st,
 		done = x.done;
 		x.done = NULL;
 		pthread_mutex_unlock(&x.mu);
-		if (!done && x.running)
+		if (!done && x.running && now_mono() - last_tick >= 0.25) {
 			emit_tick(&x);
+			last_tick = now_mono();
+		}
 		while (done) {
 			struct job *next = done->next;
 			crash_hook(done->n);

@@ -34,6 +34,18 @@ def handle(emu, req):
             if not isinstance(body, dict):
                 return _json(400, {'error': 'config must be a JSON object'})
             state.set_config(body)
+            if body.get('rate_limits'):
+                # load every service model now: a model loaded by the first
+                # call of its service would hold that call and release it
+                # with the ones queued behind it, bunching their arrivals
+                from . import protocols
+                for svc in protocols.SERVICES:
+                    protocols.service_model(svc)
+                for svc in ('cloudcontrol', 'cloudformation', 'resourcegroupstaggingapi'):
+                    try:
+                        protocols.service_model(svc)
+                    except Exception:
+                        pass
         with state.lock:
             return _json(200, state.config)
     if path == 'calls':

@@ -204,6 +204,20 @@ def _rate(setting, service, op):
     return lookup(setting, service, op)
 
 
+def _caller_scope(state, headers):
+    """(account, region) of a signed request's access key, before the
+    signature is checked; (None, None) when unsigned or unknown."""
+    try:
+        ak, _, region, _, _, _ = sigv4.parse_authorization(headers.get('Authorization'))
+    except sigv4.AuthError:
+        return None, None
+    c = state.config.get('credentials', {}).get(ak)
+    if c is not None:
+        return c.get('account', '123456789012'), region
+    temp = state.stores.get('sts', {}).get('sessions', {}).get(ak)
+    return (temp['Account'], region) if temp else (None, None)
+
+
 def _throttling(protocol):
     """The protocol's throttling error (EC2 RequestLimitExceeded 503, Query
     Throttling 400, JSON ThrottlingException 400, S3 SlowDown 503)."""
@@ -255,6 +269,13 @@ def dispatch(emu, req):
             op_name = op.name
         op = sm.operation_model(op_name)
         state.count(service, op_name)
+        # AWS's token buckets (rate_limits), taken as early as the request is
+        # known, so the time it spends here later does not move its arrival
+        limited = False
+        if state.config.get('rate_limits'):
+            acct, region = _caller_scope(state, req.headers)
+            limited = acct is not None and not state.limiter.take(
+                state.config, acct, region, service, op_name)
 
         # 2. who is calling
         ident = None
@@ -279,10 +300,6 @@ def dispatch(emu, req):
             r_after = state.fault_rng.random()
         if r_drop < _rate(cfg.get('drop_rate'), service, op_name):
             return None
-        # AWS's token buckets, taken when the request arrives
-        limited = not state.limiter.take(cfg, ident.get('account') or '123456789012',
-                                         ident.get('region') or 'us-east-1', service,
-                                         op_name)
         lat = _rate(cfg.get('latency') or {}, service, op_name)
         if lat > 0:
             time.sleep(lat)
