@@ -68,10 +68,16 @@ void aws_client_free(struct aws_client *c); /* NULL is a no-op */
  * run alone in an account is never throttled; CAIRN_RATE_SCALE=N (tests and
  * benchmarks against the emulator's rate_scale) runs the refill rates N
  * times faster. A thread may register a hook that is told when the thread
- * starts (waiting 1) and stops (0) waiting for a token or a retry backoff.
+ * starts and stops waiting (for a token, a retry backoff or a poll).
  */
 typedef void (*aws_wait_hook_fn)(void *ud, int waiting);
 void aws_set_wait_hook(aws_wait_hook_fn fn, void *ud);
+/* Tells this thread's hook, if any, that it starts (AWS_WAIT_POLL: polling
+ * an asynchronous change) or stops (0) waiting; the client itself reports
+ * AWS_WAIT_TOKEN for rate-token and backoff waits. */
+#define AWS_WAIT_TOKEN 1
+#define AWS_WAIT_POLL 2
+void aws_waiting(int waiting);
 
 /* The region in effect, or NULL when none is configured (borrowed). */
 const char *aws_client_region(const struct aws_client *c);

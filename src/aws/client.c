@@ -60,6 +60,12 @@ void aws_set_wait_hook(aws_wait_hook_fn fn, void *ud)
 	wait_hook_ud = ud;
 }
 
+void aws_waiting(int waiting)
+{
+	if (wait_hook)
+		wait_hook(wait_hook_ud, waiting);
+}
+
 static const char *real_getenv(void *ctx, const char *name)
 {
 	(void)ctx;
@@ -506,7 +512,7 @@ static void wait_ns(int64_t ns)
 	if (ns <= 0)
 		return;
 	if (told)
-		wait_hook(wait_hook_ud, 1);
+		wait_hook(wait_hook_ud, AWS_WAIT_TOKEN);
 	sleep_ns(ns);
 	if (told)
 		wait_hook(wait_hook_ud, 0);

@@ -121,14 +121,19 @@ struct exec {
 };
 
 /*
- * Rate-limit pacing. A worker whose call waits for its AWS request bucket
- * is parked: the scheduler starts other ready nodes in its place, so one
- * API's empty bucket never holds back the calls of the others. At most
- * PARK_PER_TYPE workers are parked per resource type (a type's calls go to
- * the same few buckets; more waiters would only hold threads), and the pool
- * has room for them on top of the parallelism.
+ * Rate-limit pacing. A worker that waits (for its AWS request bucket, a
+ * retry backoff, or between polls of an asynchronous change) is parked: the
+ * scheduler starts other ready nodes in its place, so one API's empty bucket
+ * or a slow deletion never holds back the calls of the others; the
+ * parallelism bounds the workers that are not waiting. At most
+ * PARK_PER_TYPE workers wait for tokens per resource type (a type's calls go
+ * to the same few buckets: more waiters would only hold threads) and at
+ * most TYPE_BUSY_MAX are not polling, so no type fills the pool; polls are
+ * not limited, since AWS works on all of them at once. The pool has
+ * POOL_MAX threads at most.
  */
 #define PARK_PER_TYPE 12
+#define TYPE_BUSY_MAX 24
 #define POOL_MAX 512
 
 static double now_mono(void)
@@ -644,11 +649,14 @@ static void park_hook(void *ud, int waiting)
 	struct job *j = ud;
 	struct exec *x = j->x;
 
-	atomic_store(&j->n->parked, waiting);
-	if (waiting)
+	int was = atomic_exchange(&j->n->parked, waiting);
+
+	if (waiting && !was)
 		atomic_fetch_add(&x->nparked, 1);
-	else
+	else if (!waiting && was)
 		atomic_fetch_sub(&x->nparked, 1);
+	else
+		return;
 	/* the scheduler may start (waiting) or hold back (not) another node */
 	pthread_mutex_lock(&x->mu);
 	pthread_cond_signal(&x->done_cv);
@@ -1106,28 +1114,37 @@ static int start_node(struct exec *x, size_t i, struct exec_result *res,
 }
 
 /* The ready node to start next: the longest chain first, passing over
- * types that already have PARK_PER_TYPE workers waiting for a rate token. */
+ * types that already have PARK_PER_TYPE workers waiting for a rate token
+ * or TYPE_BUSY_MAX working (polls not counted), so that every type, and so
+ * every API's bucket, keeps work while others wait. */
 static int pick_ready(struct exec *x)
 {
 	const char *types[32];
-	unsigned parked[32];
+	unsigned parked[32], busy[32];
 	size_t i, t, nt = 0;
 	long best = -1;
 
-	if (atomic_load(&x->nparked))
-		for (i = 0; i < x->n; i++) {
-			struct node *n = &x->nodes[i];
-			if (n->st != NS_RUNNING || !atomic_load(&n->parked))
-				continue;
-			for (t = 0; t < nt && strcmp(types[t], n->type); t++)
-				;
-			if (t == nt && nt < 32) {
-				types[nt] = n->type;
-				parked[nt++] = 0;
-			}
-			if (t < nt)
+	for (i = 0; i < x->n; i++) {
+		struct node *n = &x->nodes[i];
+		int w;
+		if (n->st != NS_RUNNING)
+			continue;
+		w = atomic_load(&n->parked);
+		if (w == AWS_WAIT_POLL)
+			continue;
+		for (t = 0; t < nt && strcmp(types[t], n->type); t++)
+			;
+		if (t == nt && nt < 32) {
+			types[nt] = n->type;
+			parked[nt] = busy[nt] = 0;
+			nt++;
+		}
+		if (t < nt) {
+			busy[t]++;
+			if (w == AWS_WAIT_TOKEN)
 				parked[t]++;
 		}
+	}
 	for (i = 0; i < x->n; i++) {
 		struct node *n = &x->nodes[i];
 		if (n->st != NS_READY)
@@ -1136,31 +1153,20 @@ static int pick_ready(struct exec *x)
 			continue;
 		for (t = 0; t < nt && strcmp(types[t], n->type); t++)
 			;
-		if (t < nt && parked[t] >= PARK_PER_TYPE)
+		if (t < nt && (parked[t] >= PARK_PER_TYPE || busy[t] >= TYPE_BUSY_MAX))
 			continue;
 		best = (long)i;
 	}
 	return (int)best;
 }
 
-/* Workers: the parallelism, plus room for PARK_PER_TYPE parked ones of
- * each type in the plan. */
+/* Workers: one per node up to POOL_MAX, at least the parallelism. */
 static int pool_size(const struct exec *x, int parallel)
 {
-	const char *types[32];
-	size_t i, t, nt = 0, want;
+	size_t want = x->n < POOL_MAX ? x->n : POOL_MAX;
 
-	for (i = 0; i < x->n; i++) {
-		for (t = 0; t < nt && strcmp(types[t], x->nodes[i].type); t++)
-			;
-		if (t == nt && nt < 32)
-			types[nt++] = x->nodes[i].type;
-	}
-	want = (size_t)parallel + PARK_PER_TYPE * nt;
-	if (want > POOL_MAX)
-		want = POOL_MAX;
-	if (want > x->n)
-		want = x->n;
+	if (want < (size_t)parallel)
+		want = x->n < (size_t)parallel ? x->n : (size_t)parallel;
 	return want ? (int)want : 1;
 }
 

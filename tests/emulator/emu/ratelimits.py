@@ -98,8 +98,10 @@ class Limiter:
             cur = self.buckets.get(key)
             if cur is None:
                 cur = self.buckets[key] = [burst, now]
-            cur[0] = min(burst, cur[0] + (now - cur[1]) * rate)
-            cur[1] = now
+            # requests taken out of arrival order: no refill backwards
+            if now > cur[1]:
+                cur[0] = min(burst, cur[0] + (now - cur[1]) * rate)
+                cur[1] = now
             if cur[0] < 1.0 - 1e-9:
                 return False
             cur[0] -= 1.0

@@ -101,6 +101,12 @@ class Handler(BaseHTTPRequestHandler):
         if os.environ.get('EMULATOR_VERBOSE'):
             sys.stderr.write('%s - %s\n' % (self.address_string(), fmt % args))
 
+    def parse_request(self):
+        # when the request line came in: rate_limits takes its token at this
+        # instant, not after the queueing that follows under load
+        self.arrival = time.monotonic()
+        return super().parse_request()
+
     def _read_body(self):
         te = self.headers.get('Transfer-Encoding', '')
         if te.lower() == 'chunked':
@@ -145,6 +151,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         parts = urlsplit(self.path)
         req = _Request(self.command, parts.path, parts.query, self.headers, body)
+        req.arrival = getattr(self, 'arrival', None)
         local = None
         if parts.path.startswith('/latest/') and 'Authorization' not in self.headers:
             local = controls.handle_imds
@@ -275,7 +282,8 @@ def dispatch(emu, req):
         if state.config.get('rate_limits'):
             acct, region = _caller_scope(state, req.headers)
             limited = acct is not None and not state.limiter.take(
-                state.config, acct, region, service, op_name)
+                state.config, acct, region, service, op_name,
+                now=getattr(req, 'arrival', None))
 
         # 2. who is calling
         ident = None
