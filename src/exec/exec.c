@@ -133,6 +133,7 @@ struct exec {
  * POOL_MAX threads at most.
  */
 #define PARK_PER_TYPE 12
+#define EXEC_SLICE 8
 #define TYPE_BUSY_MAX 24
 #define POOL_MAX 512
 
@@ -1329,8 +1330,13 @@ int exec_run(struct arena *a, struct plan *p, const struct tmpl_stack *st,
 		 * in flight is collected, nothing new starts */
 		bool stopping = (o->stop && *o->stop) || rc;
 
-		/* start what is ready, best first */
-		while (!stopping && x.running < (size_t)x.nthreads &&
+		int started = 0, finished = 0;
+
+		/* start what is ready, best first; starts and finishes alternate
+		 * in slices (each writes the state), so that neither a wave of
+		 * starts nor of finishes holds the other back */
+		while (!stopping && started < EXEC_SLICE &&
+		       x.running < (size_t)x.nthreads &&
 		       x.running - atomic_load(&x.nparked) < (size_t)x.parallel &&
 		       (k = pick_ready(&x)) >= 0) {
 			if (start_node(&x, (size_t)k, res, err)) {
@@ -1338,10 +1344,11 @@ int exec_run(struct arena *a, struct plan *p, const struct tmpl_stack *st,
 				stopping = true;
 				break;
 			}
+			started++;
 		}
 		/* collect */
 		pthread_mutex_lock(&x.mu);
-		if (!x.done && x.running) {
+		if (!x.done && x.running && started < EXEC_SLICE) {
 			struct timespec ts;
 			clock_gettime(CLOCK_REALTIME, &ts);
 			ts.tv_nsec += 250 * 1000000L;
@@ -1358,8 +1365,9 @@ int exec_run(struct arena *a, struct plan *p, const struct tmpl_stack *st,
 			emit_tick(&x);
 			last_tick = now_mono();
 		}
-		while (done) {
+		while (done && finished < EXEC_SLICE) {
 			struct job *next = done->next;
+			finished++;
 			crash_hook(done->n);
 			pthread_mutex_lock(&x.mu);
 			x.running--;
@@ -1369,6 +1377,16 @@ int exec_run(struct arena *a, struct plan *p, const struct tmpl_stack *st,
 			arena_free(done->arena);
 			free(done);
 			done = next;
+		}
+		if (done) {
+			/* the rest after the next slice of starts */
+			struct job *tail = done;
+			while (tail->next)
+				tail = tail->next;
+			pthread_mutex_lock(&x.mu);
+			tail->next = x.done;
+			x.done = done;
+			pthread_mutex_unlock(&x.mu);
 		}
 		/* done when nothing runs and nothing more can start */
 		left = 0;
