@@ -65,7 +65,7 @@ struct node {
 	bool adopt_first; /* a crashed run's token: try find() first */
 	bool adopt_settle; /* its intent is recent: a NotFound may be lag */
 	const char *token;
-	_Atomic int parked; /* its worker waits for a rate token or a backoff */
+	_Atomic int parked; /* its worker waits: 0, AWS_WAIT_TOKEN, AWS_WAIT_POLL */
 	/* results, copied into the run arena by the main thread */
 	const char *new_physical_id;
 	struct value *new_attrs;
@@ -113,9 +113,9 @@ struct exec {
 	pthread_t *threads;
 	int nthreads;
 	size_t running;
-	/* pacing: workers waiting for an AWS rate token (or a retry backoff)
-	 * do not count against the parallelism, so the calls of other APIs go
-	 * on meanwhile (see park_hook) */
+	/* pacing: workers waiting (for an AWS rate token, a retry backoff, a
+	 * poll) do not count against the parallelism, so the calls of other
+	 * APIs go on meanwhile (see park_hook) */
 	_Atomic size_t nparked;
 	int parallel;
 };
@@ -649,7 +649,6 @@ static void park_hook(void *ud, int waiting)
 {
 	struct job *j = ud;
 	struct exec *x = j->x;
-
 	int was = atomic_exchange(&j->n->parked, waiting);
 
 	if (waiting && !was)
