@@ -101,7 +101,7 @@ struct value *aws_call(struct aws_client *c, const char *service,
  * AWS may have applied it, it fails at once with *uncertain set instead:
  * the caller looks for what the first attempt made before sending it
  * again.
- */
+*/
 struct aws_call_opts {
 	int no_resend;
 	int uncertain; /* out: the call failed and may have been applied */
@@ -111,6 +111,24 @@ struct value *aws_call_opt(struct aws_client *c, const char *service,
 			   const char *op, const struct value *params,
 			   struct aws_call_opts *o, struct arena *a,
 			   struct err *err);
+
+/*
+ * Strings that must never appear in this thread's trace log of request and
+ * response bodies (the values of dynamic references, while the executor's
+ * worker runs the calls that need them): replaced by "(sensitive)" as
+ * written, JSON-escaped or form-encoded. Borrowed until the next call;
+ * aws_trace_hide(NULL, 0) clears them.
+ */
+void aws_trace_hide(const char *const *values, size_t n);
+
+/*
+ * Like aws_call for a read whose answer is a secret (the value of a dynamic
+ * reference: ssm:GetParameter, secretsmanager:GetSecretValue): the trace
+ * log shows only the answer's size.
+ */
+struct value *aws_call_secret(struct aws_client *c, const char *service,
+			      const char *op, const struct value *params,
+			      struct arena *a, struct err *err);
 
 /*
  * Like aws_call, following the pagination token until the last page: EC2

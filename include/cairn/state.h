@@ -26,7 +26,10 @@
  * carry such a node as a VALUE_STRING with the sensitive bit set whose text
  * is the fingerprint ("hmac-sha256:..."); compare desired values against
  * recorded ones with state_value_equal(), which fingerprints the desired
- * side where the recorded side is a secret.
+ * side where the recorded side is a secret. A string holding dynamic
+ * references (value.h `dynref`) is stored as {"$secret": fp, "$dynref":
+ * true}, fp being the fingerprint of its template text, and reads back
+ * with the dynref bit.
  *
  * Threads: one handle, one thread (the executor's main thread). Nothing here
  * prints; errors come back in struct err (ERR_NOT_FOUND, ERR_LOCKED,

@@ -326,6 +326,7 @@ struct call {
 	 * AWS may have applied the call is not retried; *uncertain is set */
 	int no_resend;
 	int *uncertain;
+	int secret_response; /* aws_call_secret */
 };
 
 static _Thread_local unsigned long long rnd_state;
@@ -353,6 +354,57 @@ static void sleep_ns(int64_t ns)
 		;
 }
 
+static _Thread_local const char *const *hide_values;
+static _Thread_local size_t hide_n;
+
+void aws_trace_hide(const char *const *values, size_t n)
+{
+	hide_values = values;
+	hide_n = values ? n : 0;
+}
+
+/* Replaces each occurrence of the n bytes at p in sb. */
+static void replace_all(struct strbuf *sb, const char *p, size_t n)
+{
+	struct strbuf out = STRBUF_INIT;
+	const char *s = sb->buf, *hit;
+
+	if (n < 3) /* a value this short hides nothing worth hiding */
+		return;
+	while ((hit = memmem(s, (size_t)(sb->buf + sb->len - s), p, n)) != NULL) {
+		strbuf_add(&out, s, (size_t)(hit - s));
+		strbuf_addstr(&out, "(sensitive)");
+		s = hit + n;
+	}
+	if (!out.len)
+		return;
+	strbuf_add(&out, s, (size_t)(sb->buf + sb->len - s));
+	strbuf_reset(sb);
+	strbuf_add(sb, out.buf, out.len);
+	strbuf_release(&out);
+}
+
+static void hide_in(struct strbuf *red)
+{
+	struct strbuf form = STRBUF_INIT, json = STRBUF_INIT;
+	size_t i;
+
+	for (i = 0; i < hide_n; i++) {
+		const char *v = hide_values[i];
+		size_t n = strlen(v);
+		replace_all(red, v, n);
+		strbuf_reset(&json);
+		strbuf_add_json_str(&json, v, n);
+		if (json.len > 2)
+			replace_all(red, json.buf + 1, json.len - 2);
+		strbuf_reset(&form);
+		aws_form_encode(v, n, &form);
+		replace_all(red, form.buf, form.len);
+	}
+	strbuf_release(&form);
+	strbuf_release(&json);
+}
+
 static void trace_body(const char *what, const struct call *cl, const char *b,
 		       size_t n)
 {
@@ -361,6 +413,7 @@ static void trace_body(const char *what, const struct call *cl, const char *b,
 	if (!log_enabled(LOG_TRACE))
 		return;
 	aws_redact_body(b, n, &red);
+	hide_in(&red);
 	log_msg(LOG_TRACE, "aws %s:%s %s: %.*s", cl->svc->name, cl->op, what,
 		(int)(red.len > 4000 ? 4000 : red.len), red.buf);
 	strbuf_release(&red);
@@ -661,7 +714,11 @@ static int exchange(struct aws_client *c, const struct call *cl,
 			  cl->svc->name, cl->op, resp->status, attempt,
 			  c->max_attempts, (double)(aws_now_ns() - t0) / 1e6,
 			  resp->request_id[0] ? resp->request_id : "-");
-		trace_body("response", cl, resp->body.buf, resp->body.len);
+		if (cl->secret_response)
+			log_msg(LOG_TRACE, "aws %s:%s response: (a secret, %zu bytes)",
+				cl->svc->name, cl->op, resp->body.len);
+		else
+			trace_body("response", cl, resp->body.buf, resp->body.len);
 		if (cl->sign_mode != 2 && resp->status >= 200 && resp->status < 300)
 			learn_skew(c, resp, signed_at);
 		if (resp->status >= 200 && resp->status < 300) {
@@ -729,6 +786,9 @@ static int is_mutating(const char *op)
 	return !aws_op_is_read(op);
 }
 
+/* or'ed into call()'s sign_mode by aws_call_secret */
+#define SECRET_RESPONSE 16
+
 static struct value *call(struct aws_client *c, const char *service,
 			  const char *op, const struct value *params,
 			  int sign_mode, const struct aws_creds *creds,
@@ -776,6 +836,10 @@ static struct value *call(struct aws_client *c, const char *service,
 	cl.host = ep->host;
 	cl.signing_region = ep->signing_region;
 	cl.extra = extra;
+	if (sign_mode & SECRET_RESPONSE) {
+		sign_mode &= ~SECRET_RESPONSE;
+		cl.secret_response = 1;
+	}
 	cl.sign_mode = sign_mode;
 	cl.creds = creds;
 	cl.mutating = is_mutating(op);
@@ -861,6 +925,14 @@ struct value *aws_call_opt(struct aws_client *c, const char *service,
 			   struct err *err)
 {
 	return call(c, service, op, params, 0, NULL, o, a, err);
+}
+
+struct value *aws_call_secret(struct aws_client *c, const char *service,
+			      const char *op, const struct value *params,
+			      struct arena *a, struct err *err)
+{
+	return call(c, service, op, params, SECRET_RESPONSE, NULL, NULL, a,
+		    err);
 }
 
 struct value *aws_call_with(struct aws_client *c, const char *service,

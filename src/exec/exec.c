@@ -32,6 +32,7 @@
 #include "cairn/log.h"
 #include "cairn/provider.h"
 #include "cairn/xalloc.h"
+#include "dynref.h"
 #include "settle.h"
 
 
@@ -81,6 +82,7 @@ struct job {
 	struct provider_result res;
 	const struct value *props;
 	int rc;
+	bool wipe; /* its arena held dynamic references' values */
 	struct err err;
 	struct job *next;
 };
@@ -600,7 +602,7 @@ static bool try_adopt(const struct exec *x, const struct node *n,
 	return true;
 }
 
-static void run_job(struct exec *x, struct job *j)
+static void run_job_calls(struct exec *x, struct job *j)
 {
 	struct node *n = j->n;
 	struct provider_ctx pc;
@@ -661,6 +663,33 @@ static void park_hook(void *ud, int waiting)
 	pthread_mutex_lock(&x->mu);
 	pthread_cond_signal(&x->done_cv);
 	pthread_mutex_unlock(&x->mu);
+}
+
+/* Dynamic references are read here, in the worker, just before the calls
+ * that need them (dynref.h); their values are wiped when the calls return
+ * and never reach the error message the state and the summary keep. */
+static void run_job(struct exec *x, struct job *j)
+{
+	const struct value *desired = j->props;
+	struct dynref_scratch ds;
+
+	memset(&ds, 0, sizeof(ds));
+	if (j->n->kind == NODE_APPLY &&
+	    dynref_resolve(x->o ? x->o->dynref : NULL,
+			   x->o ? x->o->dynref_ud : NULL,
+			   x->o ? x->o->cancel : NULL, j->n->type, desired,
+			   &ds, &j->props, &j->err) < 0) {
+		memset(&j->res, 0, sizeof(j->res));
+		j->rc = -1;
+	} else {
+		aws_trace_hide(ds.plain, ds.n);
+		run_job_calls(x, j);
+		aws_trace_hide(NULL, 0);
+		dynref_scrub(&ds, &j->err);
+	}
+	j->wipe = ds.a != NULL;
+	j->props = desired;
+	dynref_release(&ds);
 }
 
 static void *worker_main(void *arg)
@@ -1254,6 +1283,9 @@ int exec_run(struct arena *a, struct plan *p, const struct tmpl_stack *st,
 	x.st = st;
 	if (ctx)
 		x.ctx = *ctx;
+	/* a reference known only now names what this run just made: its
+	 * read (dynref.c) waits for AWS to show it, a check here would not */
+	x.ctx.dynref_check = NULL;
 	x.ctx.resolve = resolve;
 	x.ctx.resolve_ud = &x;
 	x.state = state;
@@ -1373,7 +1405,10 @@ int exec_run(struct arena *a, struct plan *p, const struct tmpl_stack *st,
 			pthread_mutex_unlock(&x.mu);
 			if (finish_node(&x, done->idx, done, res, err))
 				rc = -1;
-			arena_free(done->arena);
+			if (done->wipe)
+				arena_free_wiped(done->arena);
+			else
+				arena_free(done->arena);
 			free(done);
 			done = next;
 		}
@@ -1544,12 +1579,23 @@ int exec_adopt_open_creates(struct arena *a, const struct tmpl_stack *st,
 		 * same create call returns what the stopped run made */
 		/* a recent intent's NotFound is uncertain, not "nothing
 		 * was created": find again until the bounded wait is over */
-		if ((prov->find ? find_settled(prov, &pc, props,
-					       settle_recent(e->at), &res,
-					       &ferr) :
-				  prov->create(&pc, props, &res, &ferr)) < 0 ||
-		    !res.physical_id)
-			continue;
+		{
+			/* a create repeated for its token sends the values of
+			 * the dynamic references, read now and wiped after */
+			struct dynref_scratch ds;
+			const struct value *cp = props;
+			int frc = prov->find ?
+				find_settled(prov, &pc, props,
+					     settle_recent(e->at), &res, &ferr) :
+				dynref_resolve(o->dynref, o->dynref_ud, o->cancel,
+					       e->resource_type, props, &ds,
+					       &cp, &ferr) < 0 ?
+				-1 : prov->create(&pc, cp, &res, &ferr);
+			if (!prov->find)
+				dynref_release(&ds);
+			if (frc < 0 || !res.physical_id)
+				continue;
+		}
 		/* its dependencies as the template has them, so the destroy
 		 * deletes it before what it refers to */
 		ri = (size_t)(tr - st->tmpl->resources);

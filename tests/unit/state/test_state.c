@@ -712,6 +712,50 @@ static void read_key(const char *path, unsigned char key[32])
 	sqlite3_close(db);
 }
 
+/* A string holding dynamic references is stored as the fingerprint of its
+ * template text with a "$dynref" mark, reads back with the dynref bit, and
+ * is written back unchanged (not fingerprinted again). */
+static void test_dynref_secrets(void **state)
+{
+	struct fx *f = *state;
+	struct state *st = must_open(f->path);
+	struct err err = ERR_INIT;
+	struct state_resource r = { 0 }, got, again;
+	struct value *props = json(f->a, "{\"Name\":\"p\"}");
+	struct value *lit = value_new_string(f->a, "x{{resolve:ssm:/a}}");
+	const struct value *v;
+	char *fp;
+
+	lit->sensitive = 1;
+	lit->dynref = 1;
+	value_map_set(f->a, props, "Value", lit);
+	r.logical_id = "P";
+	r.type = "AWS::SSM::Parameter";
+	r.properties = props;
+	assert_int_equal(state_resource_put(st, &r, &err), 0);
+	assert_int_equal(state_resource_get(st, "P", f->a, &got, &err), 1);
+	v = value_map_get(got.properties, "Value");
+	assert_true(state_value_is_secret(v));
+	assert_true(v->dynref);
+	fp = state_fingerprint(st, lit);
+	assert_string_equal(value_str(v), fp);
+	free(fp);
+	/* the same reference is no change; another is */
+	assert_true(state_value_equal(st, props, got.properties));
+	lit = value_new_string(f->a, "x{{resolve:ssm:/b}}");
+	lit->sensitive = lit->dynref = 1;
+	value_map_set(f->a, props, "Value", lit);
+	assert_false(state_value_equal(st, props, got.properties));
+	/* written back as read: same fingerprint, still marked */
+	r.properties = got.properties;
+	assert_int_equal(state_resource_put(st, &r, &err), 0);
+	assert_int_equal(state_resource_get(st, "P", f->a, &again, &err), 1);
+	assert_string_equal(value_str(value_map_get(again.properties, "Value")),
+			    value_str(v));
+	assert_true(value_map_get(again.properties, "Value")->dynref);
+	state_close(st);
+}
+
 static void test_secrets(void **state)
 {
 	struct fx *f = *state;
@@ -1238,6 +1282,7 @@ int main(void)
 		T(test_stack_and_outputs),
 		T(test_journal),
 		T(test_secrets),
+		T(test_dynref_secrets),
 		T(test_fingerprints_differ_across_states),
 		T(test_digest),
 		T(test_lock_contention_two_processes),
