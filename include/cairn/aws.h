@@ -51,7 +51,7 @@ struct aws_options {
 	int max_attempts;         /* 0: AWS_MAX_ATTEMPTS, profile, else 3 */
 	long connect_timeout_ms;  /* 0: 10 s */
 	long request_timeout_ms;  /* 0: 60 s */
-	int no_pacing;            /* benchmarks: skip the per-service token buckets */
+	int no_pacing;            /* benchmarks: skip the request rate buckets */
 };
 
 struct aws_client;
@@ -62,6 +62,23 @@ struct aws_client;
 struct aws_client *aws_client_new(const struct aws_options *opts,
 				  struct err *err);
 void aws_client_free(struct aws_client *c); /* NULL is a no-op */
+
+/*
+ * Pacing. Every call first takes a token from its AWS request bucket (AWS's
+ * documented per-API rate limits, data/rate-limits/rate-limits.json), so a
+ * run alone in an account is never throttled; CAIRN_RATE_SCALE=N (tests and
+ * benchmarks against the emulator's rate_scale) runs the refill rates N
+ * times faster. A thread may register a hook that is told when the thread
+ * starts and stops waiting (for a token, a retry backoff or a poll).
+ */
+typedef void (*aws_wait_hook_fn)(void *ud, int waiting);
+void aws_set_wait_hook(aws_wait_hook_fn fn, void *ud);
+/* Tells this thread's hook, if any, that it starts (AWS_WAIT_POLL: polling
+ * an asynchronous change) or stops (0) waiting; the client itself reports
+ * AWS_WAIT_TOKEN for rate-token and backoff waits. */
+#define AWS_WAIT_TOKEN 1
+#define AWS_WAIT_POLL 2
+void aws_waiting(int waiting);
 
 /* The region in effect, or NULL when none is configured (borrowed). */
 const char *aws_client_region(const struct aws_client *c);

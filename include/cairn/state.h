@@ -239,6 +239,16 @@ int state_journal_event(struct state *st, const char *logical_id,
 void state_set_intent_hook(struct state *st,
 			   int (*fn)(void *ud, struct err *err), void *ud);
 
+/*
+ * Groups the writes between begin and end into one transaction: one commit
+ * (one fsync) for, say, a resource's record and its journal outcome, and
+ * either both are kept or neither. Groups nest; the outermost end commits
+ * when rc == 0 and every write inside succeeded, and rolls back otherwise.
+ * Returns rc, or -1 when the commit fails.
+ */
+int state_group_begin(struct state *st, struct err *err);
+int state_group_end(struct state *st, int rc, struct err *err);
+
 /* Intents that have no outcome yet (a crash between the AWS call and its
  * confirmation), oldest first. */
 int state_journal_open_intents(struct state *st, struct arena *a,

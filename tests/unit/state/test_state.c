@@ -685,6 +685,66 @@ static void test_journal(void **state)
 			 0);
 }
 
+/* state_group_begin/end: a record and its intent's outcome land in one
+ * commit (one serial step for the record, none for the journal), and a
+ * failed part rolls the whole group back: neither the record nor the
+ * outcome stays. Groups nest. */
+static void test_group(void **state)
+{
+	struct fx *f = *state;
+	struct state *st = must_open(f->path);
+	struct err err = ERR_INIT;
+	struct state_intent in = { 0 };
+	struct state_outcome out = { 0 };
+	struct state_resource r = { 0 }, got;
+	struct state_journal_entry *e;
+	size_t n;
+	int64_t i1, serial;
+
+	in.logical_id = "Logs";
+	in.resource_type = "AWS::Logs::LogGroup";
+	in.action = "create";
+	i1 = state_journal_intent(st, &in, &err);
+	assert_true(i1 > 0);
+	serial = state_serial(st, &err);
+	r.logical_id = "Logs";
+	r.type = "AWS::Logs::LogGroup";
+	r.physical_id = "g-1";
+	r.status = STATE_CREATED;
+	out.ok = true;
+	out.physical_id = "g-1";
+
+	/* a failing part (an outcome for an intent that does not exist) */
+	assert_int_equal(state_group_begin(st, &err), 0);
+	assert_int_equal(state_resource_put(st, &r, &err), 0);
+	assert_int_equal(state_journal_outcome(st, 999, &out, &err), -1);
+	assert_int_equal(state_group_end(st, -1, NULL), -1);
+	assert_int_equal(state_resource_get(st, "Logs", f->a, &got, &err), 0);
+	assert_int_equal(state_serial(st, &err), serial);
+	/* the caller ignoring a failed part still gets no commit */
+	assert_int_equal(state_group_begin(st, &err), 0);
+	assert_int_equal(state_resource_put(st, &r, &err), 0);
+	assert_int_equal(state_journal_outcome(st, 999, &out, &err), -1);
+	assert_int_equal(state_group_end(st, 0, &err), -1);
+	assert_int_equal(err.code, ERR_STATEDB);
+	assert_int_equal(state_resource_get(st, "Logs", f->a, &got, &err), 0);
+
+	/* nested groups, all parts fine: one commit at the outer end */
+	assert_int_equal(state_group_begin(st, &err), 0);
+	assert_int_equal(state_group_begin(st, &err), 0);
+	assert_int_equal(state_resource_put(st, &r, &err), 0);
+	assert_int_equal(state_group_end(st, 0, &err), 0);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM resources"), 0);
+	assert_int_equal(state_journal_outcome(st, i1, &out, &err), 0);
+	assert_int_equal(state_group_end(st, 0, &err), 0);
+	assert_int_equal(state_resource_get(st, "Logs", f->a, &got, &err), 1);
+	assert_string_equal(got.physical_id, "g-1");
+	assert_int_equal(state_serial(st, &err), serial + 1);
+	assert_int_equal(state_journal_open_intents(st, f->a, &e, &n, &err), 0);
+	assert_int_equal(n, 0);
+	state_close(st);
+}
+
 /* ---- secrets ------------------------------------------------------------ */
 
 #define PLAINTEXT "hunter2-Pl41nText-5ecret"
@@ -1281,6 +1341,7 @@ int main(void)
 		T(test_resource_roundtrip),
 		T(test_stack_and_outputs),
 		T(test_journal),
+		T(test_group),
 		T(test_secrets),
 		T(test_dynref_secrets),
 		T(test_fingerprints_differ_across_states),
