@@ -501,6 +501,10 @@ static int bucket_create(struct provider_ctx *ctx, const struct value *props,
 				     "</LocationConstraint></CreateBucketConfiguration>",
 				     XMLNS, ctx->region);
 	if (!s3call(ctx, "PUT", name, "", "CreateBucket", body, err)) {
+		bool owned = !strcmp(err->aws_code, "BucketAlreadyOwnedByYou");
+		struct err e2 = ERR_INIT;
+		char where[64];
+
 		if (!strcmp(err->aws_code, "BucketAlreadyExists"))
 			return prov_fail(ctx, err, ERR_VALIDATION,
 					 "bucket name \"%s\" is taken by another AWS "
@@ -508,28 +512,29 @@ static int bucket_create(struct provider_ctx *ctx, const struct value *props,
 					 "names are global across all accounts): choose "
 					 "another BucketName", name);
 		/* the bucket was not there a moment ago (HeadBucket, or a
-		 * name only this token makes): this is the create's own
-		 * earlier attempt, whose answer was lost and which the client
-		 * sent again. (us-east-1 says so by succeeding.) */
-		if (!strcmp(err->aws_code, "BucketAlreadyOwnedByYou")) {
-			err_clear(err);
-		} else if (err->code == ERR_TRANSIENT || err->code == ERR_TIMEOUT) {
-			/* every answer lost (us-east-1 answers a resend with
-			 * 200, which can be lost again): S3 may have applied
-			 * one of them. The bucket was not there before: if it
-			 * is now, this create made it */
-			struct err e2 = ERR_INIT;
-			char where[64];
-			if (bucket_exists(ctx, name, where, sizeof(where), &e2) != 1 ||
-			    strcmp(where, want))
-				return -1;
-			log_debug("%s: CreateBucket's answers were lost, but bucket %s "
-				  "exists now: made by this create", ctx->logical_id,
-				  name);
-			err_clear(err);
-		} else {
+		 * name only this token makes): BucketAlreadyOwnedByYou is
+		 * the create's own earlier attempt, whose answer was lost and
+		 * which the client sent again (us-east-1 says so by
+		 * succeeding). Or every answer was lost (us-east-1's 200 to
+		 * the resend can be lost too): S3 may have applied one of
+		 * them, and a bucket there now is this create's */
+		if (!owned && err->code != ERR_TRANSIENT && err->code != ERR_TIMEOUT)
 			return -1;
-		}
+		if (bucket_exists(ctx, name, where, sizeof(where), &e2) != 1)
+			return -1;
+		/* not this create's after all: made in another Region by
+		 * someone else in the meantime */
+		if (strcmp(where, want))
+			return prov_fail(ctx, err, ERR_VALIDATION,
+					 "bucket \"%s\" already exists in %s (this "
+					 "account's); a stack in %s cannot create it: "
+					 "choose another BucketName or import it",
+					 name, where, want);
+		log_debug("%s: CreateBucket %s: bucket %s is this create's (its "
+			  "first answer was lost)", ctx->logical_id,
+			  owned ? "answered BucketAlreadyOwnedByYou"
+				: "got no answer", name);
+		err_clear(err);
 	}
 	if (!s3call(ctx, "PUT", name, "tagging", "PutBucketTagging",
 		    tags_xml(ctx, props), err))
