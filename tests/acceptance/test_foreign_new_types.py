@@ -543,3 +543,37 @@ def test_key_pair_whose_private_key_was_lost_is_made_again(emu, cairn):
     ssm.get_parameter(Name=f"/ec2/keypair/{key['KeyPairId']}")     # kept
     assert cairn('destroy', str(tpl), '--auto-approve', *common).rc == 0
     assert ec2.describe_key_pairs()['KeyPairs'] == []
+
+
+def test_lost_create_answers_of_parameter_profile_and_provider_are_adopted(emu, cairn):
+    """The other side of the rule: every create answer lost (applied, then the
+    connection closed), the client's resend answers "already exists", and
+    what cairn made itself (its tags, written by the create call) is adopted:
+    one of each, no error."""
+    emu.reset()
+    iam = emu.client('iam')
+    iam.create_role(RoleName='team-role', AssumeRolePolicyDocument=TRUST)
+    time.sleep(0.5)
+    tpl = cairn.tmp / 'others.yaml'
+    tpl.write_text(OTHERS_TPL.replace('''  Key:
+    Type: AWS::EC2::KeyPair
+    Properties:
+      KeyName: team-key
+''', ''))
+    common = _common(cairn, 'lost-others')
+    ops = ('ssm:PutParameter', 'iam:CreateInstanceProfile', 'iam:CreateOpenIDConnectProvider')
+    emu.control('config', {'drop_after_rate': {op: 1.0 for op in ops}})
+    try:
+        r = cairn('apply', str(tpl), '--auto-approve', *common)
+    finally:
+        emu.control('config', {'drop_after_rate': 0.0})
+    assert r.rc == 0, r
+    calls = emu.control('calls')
+    assert all(calls.get(op, 0) >= 2 for op in ops), calls       # answers were lost
+    assert emu.client('ssm').get_parameter(Name='/team/db/host')['Parameter']['Version'] == 1
+    assert [p['InstanceProfileName'] for p in iam.list_instance_profiles()['InstanceProfiles']] \
+        == ['team-profile']
+    assert len(iam.list_open_id_connect_providers()['OpenIDConnectProviderList']) == 1
+    assert cairn('plan', str(tpl), *common, '--detailed-exitcode').rc == 0
+    assert cairn('destroy', str(tpl), '--auto-approve', *common).rc == 0
+    assert not iam.list_open_id_connect_providers()['OpenIDConnectProviderList']
