@@ -333,7 +333,7 @@ const struct ec2_type ec2_row_vpc_endpoint = {
 					       "InvalidRouteTableID.NotFound",
 					       NULL },
 	.create_seconds = 120.0,
-	.update_more = vpce_modify,
+	.update_before = vpce_modify,
 };
 
 const struct provider prov_ec2_vpc_endpoint = {

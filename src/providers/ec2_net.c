@@ -236,19 +236,6 @@ static int vpc_detach_unowned(struct provider_ctx *ctx, const char *id,
 	return 0;
 }
 
-static int vpc_update(struct provider_ctx *ctx, const char *id,
-		      const struct value *old_props, const struct value *new_props,
-		      const struct value *attrs, struct provider_result *out,
-		      struct err *err)
-{
-	(void)attrs;
-	if (vpc_apply_dns(ctx, id, old_props, new_props, err) < 0 ||
-	    ec2_update_tags(ctx, id, old_props, new_props, err) < 0 ||
-	    vpc_detach_unowned(ctx, id, old_props, new_props, err) < 0)
-		return -1;
-	return ec2_table_reread(ctx, id, out, err);
-}
-
 const struct ec2_type ec2_row_vpc = {
 	.type = "AWS::EC2::VPC",
 	.describe = "DescribeVpcs", .ids_member = "VpcIds", .set = "vpcSet",
@@ -262,6 +249,8 @@ const struct ec2_type ec2_row_vpc = {
 		{ "InstanceTenancy", EC2_STR, "instanceTenancy" },
 		{ NULL, 0, NULL } },
 	.read_more = vpc_read_more,
+	.update_before = vpc_apply_dns,
+	.update_after = vpc_detach_unowned,
 	.create_op = "CreateVpc", .create_id = "vpc.vpcId", .tag_type = "vpc",
 	.delete_op = "DeleteVpc", .delete_member = "VpcId",
 	.delete_retry = dep_violation, .delete_seconds = DRAIN_SECONDS,
@@ -272,7 +261,7 @@ const struct provider prov_ec2_vpc = {
 	.create = vpc_create,
 	.read = ec2_table_read,
 	.read_many = ec2_table_read_many,
-	.update = vpc_update,
+	.update = ec2_table_update,
 	.delete = ec2_table_delete,
 	.find = ec2_table_find,
 };
@@ -315,9 +304,9 @@ static int subnet_create(struct provider_ctx *ctx, const struct value *props,
 	return ec2_table_reread(ctx, id, out, err);
 }
 
-static int subnet_update_more(struct provider_ctx *ctx, const char *id,
-			      const struct value *old_props,
-			      const struct value *new_props, struct err *err)
+static int subnet_update_before(struct provider_ctx *ctx, const char *id,
+				const struct value *old_props,
+				const struct value *new_props, struct err *err)
 {
 	if (!pv_changed(old_props, new_props, "MapPublicIpOnLaunch"))
 		return 0;
@@ -349,7 +338,7 @@ const struct ec2_type ec2_row_subnet = {
 	.create_op = "CreateSubnet", .create_id = "subnet.subnetId",
 	.tag_type = "subnet", .create_retry = vpc_nf,
 	.create_seconds = NEW_ID_SECONDS,
-	.update_more = subnet_update_more,
+	.update_before = subnet_update_before,
 	.delete_op = "DeleteSubnet", .delete_member = "SubnetId",
 	.delete_retry = dep_violation, .delete_seconds = DRAIN_SECONDS,
 	.delete_status = "deleting (waits while network interfaces drain)",
@@ -858,18 +847,6 @@ static int rtb_unlink(struct provider_ctx *ctx, const char *id,
 	return 0;
 }
 
-static int rtb_update(struct provider_ctx *ctx, const char *id,
-		      const struct value *old_props, const struct value *new_props,
-		      const struct value *attrs, struct provider_result *out,
-		      struct err *err)
-{
-	(void)attrs;
-	if (ec2_update_tags(ctx, id, old_props, new_props, err) < 0 ||
-	    rtb_unlink(ctx, id, old_props, new_props, err) < 0)
-		return -1;
-	return ec2_table_reread(ctx, id, out, err);
-}
-
 const struct ec2_type ec2_row_route_table = {
 	.type = "AWS::EC2::RouteTable",
 	.describe = "DescribeRouteTables", .ids_member = "RouteTableIds",
@@ -881,6 +858,7 @@ const struct ec2_type ec2_row_route_table = {
 					   { "Tags", EC2_TAGS, "tagSet" },
 					   { NULL, 0, NULL } },
 	.fill = rtb_links,
+	.update_after = rtb_unlink,
 	.create_op = "CreateRouteTable", .create_id = "routeTable.routeTableId",
 	.tag_type = "route-table", .create_retry = vpc_nf,
 	.create_seconds = NEW_ID_SECONDS,
@@ -893,7 +871,7 @@ const struct provider prov_ec2_route_table = {
 	.create = rtb_create,
 	.read = ec2_table_read,
 	.read_many = ec2_table_read_many,
-	.update = rtb_update,
+	.update = ec2_table_update,
 	.delete = ec2_table_delete,
 	.find = ec2_table_find,
 };

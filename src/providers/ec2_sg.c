@@ -293,34 +293,26 @@ static void rule_from_sgr(struct arena *a, const struct value *it,
 {
 	struct value *perm = value_new_map(a), *l = value_new_list(a);
 	struct value *sub = value_new_list(a), *e = value_new_map(a);
-	const char *list = "ipRanges", *field = "cidrIp", *target;
+	const struct sg_kind *k = &sg_kinds[0];
+	const char *target = NULL;
+	size_t i;
 
 	ps(a, perm, "ipProtocol", pv_str(it, "ipProtocol"));
 	ps(a, perm, "fromPort", pv_str(it, "fromPort"));
 	ps(a, perm, "toPort", pv_str(it, "toPort"));
-	target = pv_str(it, "cidrIpv4");
-	if (!target && (target = pv_str(it, "cidrIpv6"))) {
-		list = "ipv6Ranges";
-		field = "cidrIpv6";
-	}
-	if (!target && (target = value_str(value_get_path(it, "referencedGroupInfo.groupId")))) {
-		list = "groups";
-		field = "groupId";
-	}
-	if (!target && (target = pv_str(it, "prefixListId"))) {
-		list = "prefixListIds";
-		field = "prefixListId";
-	}
+	for (i = 0; i < SG_NKINDS && !target; i++)
+		if ((target = value_str(value_get_path(it, sg_kinds[i].sgr_path))))
+			k = &sg_kinds[i];
 	/* -1 ports come back as "-1" */
 	if (pv_str(it, "fromPort") && !strcmp(pv_str(it, "fromPort"), "-1") &&
 	    pv_str(it, "ipProtocol") && !strcmp(pv_str(it, "ipProtocol"), "-1")) {
 		value_map_del(perm, "fromPort");
 		value_map_del(perm, "toPort");
 	}
-	ps(a, e, field, target ? target : "");
+	ps(a, e, k->aws_field, target ? target : "");
 	ps(a, e, "description", pv_str(it, "description"));
 	value_list_push(a, sub, e);
-	value_map_set(a, perm, list, sub);
+	value_map_set(a, perm, k->aws_list, sub);
 	value_list_push(a, l, perm);
 	sg_rules_from_aws(a, l, r);
 }
@@ -435,14 +427,7 @@ static int rule_update(struct provider_ctx *ctx, const char *id,
 	ps(a, rule, "IpProtocol", x->proto);
 	pn(a, rule, "FromPort", *x->from ? x->from : "-1");
 	pn(a, rule, "ToPort", *x->to ? x->to : "-1");
-	if (!strcmp(x->kind, "cidr"))
-		ps(a, rule, "CidrIpv4", x->target);
-	else if (!strcmp(x->kind, "cidr6"))
-		ps(a, rule, "CidrIpv6", x->target);
-	else if (!strcmp(x->kind, "sg"))
-		ps(a, rule, "ReferencedGroupId", x->target);
-	else
-		ps(a, rule, "PrefixListId", x->target);
+	ps(a, rule, sg_kind_of(x->kind)->sgr_param, x->target);
 	ps(a, rule, "Description", x->desc ? x->desc : "");
 	ps(a, e, "SecurityGroupRuleId", id);
 	value_map_set(a, e, "SecurityGroupRule", rule);

@@ -213,9 +213,11 @@ int ec2_table_update(struct provider_ctx *ctx, const char *id,
 
 	(void)attrs;
 	if (!t ||
-	    (t->update_more &&
-	     t->update_more(ctx, id, old_props, new_props, err) < 0) ||
-	    ec2_update_tags(ctx, id, old_props, new_props, err) < 0)
+	    (t->update_before &&
+	     t->update_before(ctx, id, old_props, new_props, err) < 0) ||
+	    ec2_update_tags(ctx, id, old_props, new_props, err) < 0 ||
+	    (t->update_after &&
+	     t->update_after(ctx, id, old_props, new_props, err) < 0))
 		return -1;
 	if (!attrs_from_id(t))
 		return ec2_table_reread(ctx, id, out, err);

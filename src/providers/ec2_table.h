@@ -16,7 +16,7 @@
  *     visible), and whether the call takes a ClientToken (resent safely)
  *     or is sent once and looked for by its cairn:token tag after a lost
  *     answer (ec2_create_once).
- *   - update: a hook for what changes in place besides Tags.
+ *   - update: hooks for what changes in place besides Tags.
  *   - delete: the call and its id member, the codes retried (a
  *     DependencyViolation while network interfaces drain) for how long,
  *     the status line shown meanwhile; not found is success.
@@ -82,10 +82,13 @@ struct ec2_type {
 	bool client_token;
 
 	/* optional: ec2_table_update's in-place changes besides Tags, made
-	 * before them */
-	int (*update_more)(struct provider_ctx *ctx, const char *id,
-			   const struct value *old_props,
-			   const struct value *new_props, struct err *err);
+	 * before them (update_before) and after them (update_after) */
+	int (*update_before)(struct provider_ctx *ctx, const char *id,
+			     const struct value *old_props,
+			     const struct value *new_props, struct err *err);
+	int (*update_after)(struct provider_ctx *ctx, const char *id,
+			    const struct value *old_props,
+			    const struct value *new_props, struct err *err);
 
 	/* delete */
 	const char *delete_op, *delete_member;
@@ -105,8 +108,9 @@ int ec2_table_read(struct provider_ctx *ctx, const char *id,
 int ec2_table_read_many(struct provider_ctx *ctx, size_t n,
 			const char *const *ids, struct provider_result *outs,
 			struct err *err);
-/* update_more, Tags (CreateTags / DeleteTags), then the result: read
- * again when an attribute comes from AWS, else built from the id. */
+/* update_before, Tags (CreateTags / DeleteTags), update_after, then the
+ * result: read again when an attribute comes from AWS, else built from
+ * the id. */
 int ec2_table_update(struct provider_ctx *ctx, const char *id,
 		     const struct value *old_props,
 		     const struct value *new_props, const struct value *attrs,

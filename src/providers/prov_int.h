@@ -239,6 +239,18 @@ struct sg_rules {
 	struct sg_rule *items;
 	size_t n, cap;
 };
+/* A rule kind's names in each shape that carries its target. */
+struct sg_kind {
+	const char *kind;             /* "cidr", "cidr6", "sg", "pl" */
+	const char *tmpl_in, *tmpl_eg; /* template: CidrIp, SourceSecurityGroupId */
+	const char *aws_list, *aws_field;     /* IpPermissions read: ipRanges/cidrIp */
+	const char *param_list, *param_field; /* IpPermissions sent: IpRanges/CidrIp */
+	const char *sgr_path, *sgr_param;     /* SecurityGroupRule read / sent */
+};
+#define SG_NKINDS 4
+extern const struct sg_kind sg_kinds[SG_NKINDS];
+/* The kind named kind (the prefix-list kind for an unknown name). */
+const struct sg_kind *sg_kind_of(const char *kind);
 /* From the template's SecurityGroupIngress/Egress list (egress: true
  * looks at DestinationSecurityGroupId / CidrIp). */
 int sg_rules_from_template(struct arena *a, const struct value *list,
