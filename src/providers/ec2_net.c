@@ -256,15 +256,8 @@ const struct ec2_type ec2_row_vpc = {
 	.delete_retry = dep_violation, .delete_seconds = DRAIN_SECONDS,
 };
 
-const struct provider prov_ec2_vpc = {
-	.type = "AWS::EC2::VPC",
-	.create = vpc_create,
-	.read = ec2_table_read,
-	.read_many = ec2_table_read_many,
-	.update = ec2_table_update,
-	.delete = ec2_table_delete,
-	.find = ec2_table_find,
-};
+const struct provider prov_ec2_vpc =
+	EC2_TABLE_PROVIDER("AWS::EC2::VPC", vpc_create);
 
 /* ============================================================= Subnet */
 
@@ -344,15 +337,8 @@ const struct ec2_type ec2_row_subnet = {
 	.delete_status = "deleting (waits while network interfaces drain)",
 };
 
-const struct provider prov_ec2_subnet = {
-	.type = "AWS::EC2::Subnet",
-	.create = subnet_create,
-	.read = ec2_table_read,
-	.read_many = ec2_table_read_many,
-	.update = ec2_table_update,
-	.delete = ec2_table_delete,
-	.find = ec2_table_find,
-};
+const struct provider prov_ec2_subnet =
+	EC2_TABLE_PROVIDER("AWS::EC2::Subnet", subnet_create);
 
 /* ==================================================== InternetGateway */
 
@@ -387,15 +373,8 @@ const struct ec2_type ec2_row_igw = {
 	.delete_seconds = DRAIN_SECONDS,
 };
 
-const struct provider prov_ec2_igw = {
-	.type = "AWS::EC2::InternetGateway",
-	.create = igw_create,
-	.read = ec2_table_read,
-	.read_many = ec2_table_read_many,
-	.update = ec2_table_update,
-	.delete = ec2_table_delete,
-	.find = ec2_table_find,
-};
+const struct provider prov_ec2_igw =
+	EC2_TABLE_PROVIDER("AWS::EC2::InternetGateway", igw_create);
 
 /* =============================================== VPCGatewayAttachment */
 
@@ -484,9 +463,9 @@ static int att_read_many(struct provider_ctx *ctx, size_t n,
 	size_t i, j;
 
 	for (i = 0; i < n; i++)
-		if (!split_id(a, ids[i], &igws[i], &vpcs[i]))
-			return prov_fail(ctx, err, ERR_STATEDB,
-					 "bad attachment id \"%s\"", ids[i]);
+		if (ec2_split_id(ctx, ids[i], "attachment", &igws[i], &vpcs[i],
+				 err) < 0)
+			return -1;
 	if (ec2_table_describe(&ec2_row_igw, ctx, n, igws, found, err) < 0)
 		return -1;
 	for (i = 0; i < n; i++) {
@@ -518,8 +497,8 @@ static int att_update(struct provider_ctx *ctx, const char *id,
 
 	(void)old_props;
 	(void)attrs;
-	if (!split_id(ctx->arena, id, &igw, &vpc))
-		return prov_fail(ctx, err, ERR_STATEDB, "bad attachment id \"%s\"", id);
+	if (ec2_split_id(ctx, id, "attachment", &igw, &vpc, err) < 0)
+		return -1;
 	if (nigw && strcmp(nigw, igw)) {
 		if (att_detach(ctx, igw, vpc, err) < 0 ||
 		    att_attach(ctx, nigw, vpc, err) < 0)
@@ -538,8 +517,8 @@ static int att_delete(struct provider_ctx *ctx, const char *id,
 
 	(void)props;
 	(void)attrs;
-	if (!split_id(ctx->arena, id, &igw, &vpc))
-		return prov_fail(ctx, err, ERR_STATEDB, "bad attachment id \"%s\"", id);
+	if (ec2_split_id(ctx, id, "attachment", &igw, &vpc, err) < 0)
+		return -1;
 	return att_detach(ctx, igw, vpc, err);
 }
 
@@ -616,15 +595,8 @@ const struct ec2_type ec2_row_eip = {
 	.delete_retry = eip_busy, .delete_seconds = 300.0,
 };
 
-const struct provider prov_ec2_eip = {
-	.type = "AWS::EC2::EIP",
-	.create = eip_create,
-	.read = ec2_table_read,
-	.read_many = ec2_table_read_many,
-	.update = ec2_table_update,
-	.delete = ec2_table_delete,
-	.find = ec2_table_find,
-};
+const struct provider prov_ec2_eip =
+	EC2_TABLE_PROVIDER("AWS::EC2::EIP", eip_create);
 
 
 /* ========================================================= RouteTable */
@@ -829,10 +801,9 @@ static int rtb_unlink(struct provider_ctx *ctx, const char *id,
 					afields))
 			continue;
 		if (!tables) { /* the association ids, read once */
-			struct value *p = value_new_map(a), *r;
-			value_map_set(a, p, "RouteTableIds", str_list1(a, id));
-			r = pcall(ctx, "ec2", "DescribeRouteTables", p, err);
-			if (!r || !(tables = aws_get_list(a, r, "routeTableSet", err)))
+			struct value *fl = value_new_list(a);
+			ec2_filter(a, fl, "route-table-id", id);
+			if (!(tables = rtb_listing(ctx, fl, err)))
 				return -1;
 		}
 		e = assoc_in(tables, "subnetId", subnet, NULL);
@@ -866,15 +837,8 @@ const struct ec2_type ec2_row_route_table = {
 	.delete_retry = dep_violation, .delete_seconds = DRAIN_SECONDS,
 };
 
-const struct provider prov_ec2_route_table = {
-	.type = "AWS::EC2::RouteTable",
-	.create = rtb_create,
-	.read = ec2_table_read,
-	.read_many = ec2_table_read_many,
-	.update = ec2_table_update,
-	.delete = ec2_table_delete,
-	.find = ec2_table_find,
-};
+const struct provider prov_ec2_route_table =
+	EC2_TABLE_PROVIDER("AWS::EC2::RouteTable", rtb_create);
 
 /* ============================================================== Route */
 
@@ -973,9 +937,8 @@ static int route_read_many(struct provider_ctx *ctx, size_t n,
 	size_t i, k;
 
 	for (i = 0; i < n; i++)
-		if (!split_id(a, ids[i], &rtbs[i], &dests[i]))
-			return prov_fail(ctx, err, ERR_STATEDB, "bad route id \"%s\"",
-					 ids[i]);
+		if (ec2_split_id(ctx, ids[i], "route", &rtbs[i], &dests[i], err) < 0)
+			return -1;
 	if (ec2_table_describe(&ec2_row_route_table, ctx, n, rtbs, found,
 			       err) < 0)
 		return -1;
@@ -1060,8 +1023,8 @@ static int route_update(struct provider_ctx *ctx, const char *id,
 
 	(void)old_props;
 	(void)attrs;
-	if (!split_id(ctx->arena, id, &rtb, &dest))
-		return prov_fail(ctx, err, ERR_STATEDB, "bad route id \"%s\"", id);
+	if (ec2_split_id(ctx, id, "route", &rtb, &dest, err) < 0)
+		return -1;
 	if (route_target(ctx, new_props, &which, err) < 0)
 		return -1;
 	route_params(ctx, p, new_props, which);
@@ -1082,8 +1045,8 @@ static int route_delete(struct provider_ctx *ctx, const char *id,
 
 	(void)props;
 	(void)attrs;
-	if (!split_id(ctx->arena, id, &rtb, &dest))
-		return prov_fail(ctx, err, ERR_STATEDB, "bad route id \"%s\"", id);
+	if (ec2_split_id(ctx, id, "route", &rtb, &dest, err) < 0)
+		return -1;
 	ps(ctx->arena, p, "RouteTableId", rtb);
 	ps(ctx->arena, p,
 	   strchr(dest, ':') ? "DestinationIpv6CidrBlock" : "DestinationCidrBlock",

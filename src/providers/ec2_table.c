@@ -24,6 +24,14 @@ const struct ec2_type *ec2_table_row(struct provider_ctx *ctx, struct err *err)
 	return NULL;
 }
 
+int ec2_split_id(struct provider_ctx *ctx, const char *id, const char *what,
+		 const char **left, const char **right, struct err *err)
+{
+	if (split_id(ctx->arena, id, left, right))
+		return 0;
+	return prov_fail(ctx, err, ERR_STATEDB, "bad %s id \"%s\"", what, id);
+}
+
 /* The text of the scalar at path, like pv_str. */
 static const char *item_str(const struct value *item, const char *path)
 {

@@ -122,6 +122,22 @@ int ec2_table_delete(struct provider_ctx *ctx, const char *id,
 int ec2_table_find(struct provider_ctx *ctx, const struct value *props,
 		   struct provider_result *out, struct err *err);
 
+/* The provider entry of a type that is its row, a create, and nothing
+ * else of its own. */
+#define EC2_TABLE_PROVIDER(type_name, create_fn)                                \
+	{                                                                       \
+		.type = type_name, .create = create_fn,                         \
+		.read = ec2_table_read, .read_many = ec2_table_read_many,       \
+		.update = ec2_table_update, .delete = ec2_table_delete,         \
+		.find = ec2_table_find,                                         \
+	}
+
+/* A two-part id "left|right" (a route, an attachment) split; -1 with
+ * ERR_STATEDB naming what (in the state, so cairn's fault) when it is
+ * not one. */
+int ec2_split_id(struct provider_ctx *ctx, const char *id, const char *what,
+		 const char **left, const char **right, struct err *err);
+
 /* ---- pieces for the types' own functions */
 /* out from a Describe item (item NULL: only what the id gives). */
 void ec2_table_fill(const struct ec2_type *t, struct provider_ctx *ctx,
