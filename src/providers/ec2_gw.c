@@ -56,21 +56,13 @@ static int nat_wait(struct provider_ctx *ctx, const char *id, bool deleting,
 	}
 }
 
-static int nat_create(struct provider_ctx *ctx, const struct value *props,
-		      struct provider_result *out, struct err *err)
+static int nat_ready(struct provider_ctx *ctx, const char *id,
+		     const struct value *old_props, const struct value *props,
+		     struct err *err)
 {
-	struct arena *a = ctx->arena;
-	struct value *p = value_new_map(a), *r;
-	const char *id;
-
-	ps(a, p, "SubnetId", pv_str(props, "SubnetId"));
-	ps(a, p, "AllocationId", pv_str(props, "AllocationId"));
-	ps(a, p, "ConnectivityType", pv_str(props, "ConnectivityType"));
-	ps(a, p, "PrivateIpAddress", pv_str(props, "PrivateIpAddress"));
-	if (ec2_table_create(ctx, props, p, &id, &r, err) < 0 ||
-	    nat_wait(ctx, id, false, err) < 0)
-		return -1;
-	return ec2_table_reread(ctx, id, out, err);
+	(void)old_props;
+	(void)props;
+	return nat_wait(ctx, id, false, err);
 }
 
 static int nat_delete(struct provider_ctx *ctx, const char *id,
@@ -105,6 +97,10 @@ const struct ec2_type ec2_row_natgw = {
 		{ NULL, 0, NULL } },
 	.create_op = "CreateNatGateway", .create_id = "natGateway.natGatewayId",
 	.tag_type = "natgateway", .client_token = true,
+	.create_props = (const char *const[]){ "SubnetId", "AllocationId",
+					       "ConnectivityType",
+					       "PrivateIpAddress", NULL },
+	.create_after = nat_ready,
 	.create_retry = (const char *const[]){ "InvalidSubnetID.NotFound",
 					       "InvalidAllocationID.NotFound",
 					       NULL },
@@ -114,7 +110,7 @@ const struct ec2_type ec2_row_natgw = {
 
 const struct provider prov_ec2_natgw = {
 	.type = "AWS::EC2::NatGateway",
-	.create = nat_create,
+	.create = ec2_table_create_resource,
 	.read = ec2_table_read,
 	.read_many = ec2_table_read_many,
 	.update = ec2_table_update,
@@ -185,8 +181,6 @@ static int vpce_create(struct provider_ctx *ctx, const struct value *props,
 	if (!type)
 		type = "Gateway"; /* CloudFormation's default */
 	ps(a, p, "VpcEndpointType", type);
-	ps(a, p, "VpcId", pv_str(props, "VpcId"));
-	ps(a, p, "ServiceName", pv_str(props, "ServiceName"));
 	if (pv_has(props, "SubnetIds"))
 		value_map_set(a, p, "SubnetIds", ec2_str_list(ctx, pv(props, "SubnetIds"), NULL));
 	if (pv_has(props, "SecurityGroupIds"))
@@ -327,6 +321,7 @@ const struct ec2_type ec2_row_vpc_endpoint = {
 	.fill = vpce_fill,
 	.create_op = "CreateVpcEndpoint", .create_id = "vpcEndpoint.vpcEndpointId",
 	.tag_type = "vpc-endpoint", .client_token = true,
+	.create_props = (const char *const[]){ "VpcId", "ServiceName", NULL },
 	.create_retry = (const char *const[]){ "InvalidVpcID.NotFound",
 					       "InvalidSubnetID.NotFound",
 					       "InvalidGroup.NotFound",

@@ -189,21 +189,10 @@ static int vpc_apply_dns(struct provider_ctx *ctx, const char *id,
 static int vpc_create(struct provider_ctx *ctx, const struct value *props,
 		      struct provider_result *out, struct err *err)
 {
-	struct value *p = value_new_map(ctx->arena), *r;
-	const struct value *it;
-	const char *id;
-
 	if (!pv_str(props, "CidrBlock"))
 		return prov_fail(ctx, err, ERR_VALIDATION,
 				 "CidrBlock is required (IPAM pools are not supported)");
-	ps(ctx->arena, p, "CidrBlock", pv_str(props, "CidrBlock"));
-	ps(ctx->arena, p, "InstanceTenancy", pv_str(props, "InstanceTenancy"));
-	if (ec2_table_create(ctx, props, p, &id, &r, err) < 0 ||
-	    vpc_apply_dns(ctx, id, NULL, props, err) < 0 ||
-	    ec2_table_wait(ctx, id, "available", NULL, false, NEW_ID_SECONDS,
-			   &it, err) < 0)
-		return -1;
-	return ec2_table_reread(ctx, id, out, err);
+	return ec2_table_create_resource(ctx, props, out, err);
 }
 
 /* The repair of an internet gateway attached outside the stack: the
@@ -252,6 +241,10 @@ const struct ec2_type ec2_row_vpc = {
 	.update_before = vpc_apply_dns,
 	.update_after = vpc_detach_unowned,
 	.create_op = "CreateVpc", .create_id = "vpc.vpcId", .tag_type = "vpc",
+	.create_props = (const char *const[]){ "CidrBlock", "InstanceTenancy",
+					       NULL },
+	.create_after = vpc_apply_dns,
+	.ready_state = "available", .ready_seconds = NEW_ID_SECONDS,
 	.delete_op = "DeleteVpc", .delete_member = "VpcId",
 	.delete_retry = dep_violation, .delete_seconds = DRAIN_SECONDS,
 };
@@ -272,29 +265,14 @@ static int subnet_map_public(struct provider_ctx *ctx, const char *id, bool on,
 			   NEW_ID_SECONDS, err) ? 0 : -1;
 }
 
-static int subnet_create(struct provider_ctx *ctx, const struct value *props,
-			 struct provider_result *out, struct err *err)
+static int subnet_create_after(struct provider_ctx *ctx, const char *id,
+			       const struct value *old_props,
+			       const struct value *props, struct err *err)
 {
-	struct arena *a = ctx->arena;
-	struct value *p = value_new_map(a), *r;
-	const struct value *it;
-	const char *id;
-
-	ps(a, p, "VpcId", pv_str(props, "VpcId"));
-	ps(a, p, "CidrBlock", pv_str(props, "CidrBlock"));
-	ps(a, p, "AvailabilityZone", pv_str(props, "AvailabilityZone"));
-	ps(a, p, "AvailabilityZoneId", pv_str(props, "AvailabilityZoneId"));
-	/* sent once: a resent CreateSubnet would conflict with the CIDR of
-	 * the one a lost attempt made */
-	if (ec2_table_create(ctx, props, p, &id, &r, err) < 0)
-		return -1;
-	if (pv_bool(props, "MapPublicIpOnLaunch", false) &&
-	    subnet_map_public(ctx, id, true, err) < 0)
-		return -1;
-	if (ec2_table_wait(ctx, id, "available", NULL, false, NEW_ID_SECONDS, &it,
-			   err) < 0)
-		return -1;
-	return ec2_table_reread(ctx, id, out, err);
+	(void)old_props;
+	if (!pv_bool(props, "MapPublicIpOnLaunch", false))
+		return 0;
+	return subnet_map_public(ctx, id, true, err);
 }
 
 static int subnet_update_before(struct provider_ctx *ctx, const char *id,
@@ -328,9 +306,16 @@ const struct ec2_type ec2_row_subnet = {
 		{ "MapPublicIpOnLaunch", EC2_BOOL, "mapPublicIpOnLaunch" },
 		{ "Tags", EC2_TAGS, "tagSet" },
 		{ NULL, 0, NULL } },
+	/* sent once: a resent CreateSubnet would conflict with the CIDR of
+	 * the one a lost attempt made */
 	.create_op = "CreateSubnet", .create_id = "subnet.subnetId",
 	.tag_type = "subnet", .create_retry = vpc_nf,
 	.create_seconds = NEW_ID_SECONDS,
+	.create_props = (const char *const[]){ "VpcId", "CidrBlock",
+					       "AvailabilityZone",
+					       "AvailabilityZoneId", NULL },
+	.create_after = subnet_create_after,
+	.ready_state = "available", .ready_seconds = NEW_ID_SECONDS,
 	.update_before = subnet_update_before,
 	.delete_op = "DeleteSubnet", .delete_member = "SubnetId",
 	.delete_retry = dep_violation, .delete_seconds = DRAIN_SECONDS,
@@ -338,22 +323,9 @@ const struct ec2_type ec2_row_subnet = {
 };
 
 const struct provider prov_ec2_subnet =
-	EC2_TABLE_PROVIDER("AWS::EC2::Subnet", subnet_create);
+	EC2_TABLE_PROVIDER("AWS::EC2::Subnet", ec2_table_create_resource);
 
 /* ==================================================== InternetGateway */
-
-static int igw_create(struct provider_ctx *ctx, const struct value *props,
-		      struct provider_result *out, struct err *err)
-{
-	struct value *r;
-	const char *id;
-
-	if (ec2_table_create(ctx, props, value_new_map(ctx->arena), &id, &r,
-			     err) < 0)
-		return -1;
-	ec2_table_fill(&ec2_row_igw, ctx, id, NULL, out);
-	return 0;
-}
 
 const struct ec2_type ec2_row_igw = {
 	.type = "AWS::EC2::InternetGateway",
@@ -374,7 +346,8 @@ const struct ec2_type ec2_row_igw = {
 };
 
 const struct provider prov_ec2_igw =
-	EC2_TABLE_PROVIDER("AWS::EC2::InternetGateway", igw_create);
+	EC2_TABLE_PROVIDER("AWS::EC2::InternetGateway",
+			   ec2_table_create_resource);
 
 /* =============================================== VPCGatewayAttachment */
 
@@ -544,8 +517,6 @@ static int eip_create(struct provider_ctx *ctx, const struct value *props,
 		return prov_fail(ctx, err, ERR_UNSUPPORTED,
 				 "InstanceId is not supported (no instance types)");
 	ps(a, p, "Domain", "vpc");
-	ps(a, p, "NetworkBorderGroup", pv_str(props, "NetworkBorderGroup"));
-	ps(a, p, "PublicIpv4Pool", pv_str(props, "PublicIpv4Pool"));
 	/* sent once: a resent AllocateAddress after a lost answer would
 	 * leave an address (quota, money) behind */
 	if (ec2_table_create(ctx, props, p, &id, &r, err) < 0)
@@ -590,6 +561,8 @@ const struct ec2_type ec2_row_eip = {
 		{ NULL, 0, NULL } },
 	.create_op = "AllocateAddress", .create_id = "allocationId",
 	.tag_type = "elastic-ip",
+	.create_props = (const char *const[]){ "NetworkBorderGroup",
+					       "PublicIpv4Pool", NULL },
 	/* a NAT gateway being deleted still holds the address for a while */
 	.delete_op = "ReleaseAddress", .delete_member = "AllocationId",
 	.delete_retry = eip_busy, .delete_seconds = 300.0,
@@ -719,7 +692,6 @@ static int rtb_create(struct provider_ctx *ctx, const struct value *props,
 	const char *id;
 	int rc;
 
-	ps(a, p, "VpcId", pv_str(props, "VpcId"));
 	/* CreateRouteTable takes a ClientToken in the current EC2 API; an
 	 * endpoint of the 2023 API refuses it (UnknownParameter: nothing was
 	 * made), and the create goes again without it. Either way it is never
@@ -833,6 +805,7 @@ const struct ec2_type ec2_row_route_table = {
 	.create_op = "CreateRouteTable", .create_id = "routeTable.routeTableId",
 	.tag_type = "route-table", .create_retry = vpc_nf,
 	.create_seconds = NEW_ID_SECONDS,
+	.create_props = (const char *const[]){ "VpcId", NULL },
 	.delete_op = "DeleteRouteTable", .delete_member = "RouteTableId",
 	.delete_retry = dep_violation, .delete_seconds = DRAIN_SECONDS,
 };

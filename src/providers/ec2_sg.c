@@ -162,7 +162,6 @@ static int sg_create(struct provider_ctx *ctx, const struct value *props,
 		return err_prefix(err, "%s %s: ", ctx->type, ctx->logical_id);
 	ps(a, p, "GroupName", sg_name(ctx, props));
 	ps(a, p, "Description", pv_str(props, "GroupDescription"));
-	ps(a, p, "VpcId", pv_str(props, "VpcId"));
 	/* a resent CreateSecurityGroup gets InvalidGroup.Duplicate: sent
 	 * once, what a lost attempt made looked for first (and, when found,
 	 * the rules below applied to it) */
@@ -249,6 +248,7 @@ const struct ec2_type ec2_row_sg = {
 	.fill = sg_fill,
 	.create_op = "CreateSecurityGroup", .create_id = "groupId",
 	.tag_type = "security-group",
+	.create_props = (const char *const[]){ "VpcId", NULL },
 	.create_retry = (const char *const[]){ "InvalidVpcID.NotFound", NULL },
 	.create_seconds = 120.0,
 	.delete_op = "DeleteSecurityGroup", .delete_member = "GroupId",

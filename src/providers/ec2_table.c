@@ -281,11 +281,14 @@ int ec2_table_create(struct provider_ctx *ctx, const struct value *props,
 {
 	const struct ec2_type *t = ec2_table_row(ctx, err);
 	struct arena *a = ctx->arena;
+	const char *const *k;
 
 	*id = NULL;
 	*resp = NULL;
 	if (!t)
 		return -1;
+	for (k = t->create_props; k && *k; k++)
+		ps(a, params, *k, pv_str(props, *k));
 	if (t->client_token) {
 		ps(a, params, "ClientToken", ctx->token);
 		value_map_set(a, params, "TagSpecifications",
@@ -306,6 +309,28 @@ int ec2_table_create(struct provider_ctx *ctx, const struct value *props,
 	}
 	if (!*resp || !(*id = aws_get_str(*resp, t->create_id, err)))
 		return -1;
+	return 0;
+}
+
+int ec2_table_create_resource(struct provider_ctx *ctx,
+			      const struct value *props,
+			      struct provider_result *out, struct err *err)
+{
+	const struct ec2_type *t = ec2_table_row(ctx, err);
+	const struct value *it;
+	struct value *r;
+	const char *id;
+
+	if (!t || ec2_table_create(ctx, props, value_new_map(ctx->arena), &id, &r,
+				   err) < 0 ||
+	    (t->create_after && t->create_after(ctx, id, NULL, props, err) < 0) ||
+	    (t->ready_state &&
+	     ec2_table_wait(ctx, id, t->ready_state, NULL, false, t->ready_seconds,
+			    &it, err) < 0))
+		return -1;
+	if (!attrs_from_id(t))
+		return ec2_table_reread(ctx, id, out, err);
+	ec2_table_fill(t, ctx, id, NULL, out);
 	return 0;
 }
 

@@ -13,9 +13,10 @@
  *     per item, read_more: once for all the ids of a batch).
  *   - create: the Create call, where the new id is in its response, the
  *     TagSpecifications resource type, the codes retried (a parent not yet
- *     visible), and whether the call takes a ClientToken (resent safely)
- *     or is sent once and looked for by its cairn:token tag after a lost
- *     answer (ec2_create_once).
+ *     visible), the properties sent as they are, whether the call takes a
+ *     ClientToken (resent safely) or is sent once and looked for by its
+ *     cairn:token tag after a lost answer (ec2_create_once), and what
+ *     follows it (a hook, a state to wait for).
  *   - update: hooks for what changes in place besides Tags.
  *   - delete: the call and its id member, the codes retried (a
  *     DependencyViolation while network interfaces drain) for how long,
@@ -24,17 +25,19 @@
  * The shared functions take a provider's own signatures and find the row
  * by ctx->type, so a provider entry points at them directly:
  *
- *   .read = ec2_table_read, .read_many = ec2_table_read_many,
- *   .update = ec2_table_update, .delete = ec2_table_delete,
- *   .find = ec2_table_find
+ *   .create = ec2_table_create_resource, .read = ec2_table_read,
+ *   .read_many = ec2_table_read_many, .update = ec2_table_update,
+ *   .delete = ec2_table_delete, .find = ec2_table_find
  *
- * Adding an EC2 type: write its row (static const struct ec2_type in the
- * type's file, next to its specific functions: usually a create, which
- * builds the request and calls ec2_table_create, and any hooks), add a
- * pointer to it in ec2_table.c's row list, and add its provider entry to
- * providers.c's table. A type whose ids are not a Describe's ids (a route
- * "rtb|cidr", an attachment "igw|vpc") keeps its own read_many and may
- * still use ec2_table_read.
+ * (EC2_TABLE_PROVIDER writes that entry.) Adding an EC2 type: write its
+ * row (const struct ec2_type ec2_row_<name> in the type's file, next to
+ * the functions only it needs: hooks, or a create of its own that builds
+ * the request and calls ec2_table_create when the row cannot say how),
+ * add a pointer to it in ec2_table.c's row list (and its extern below),
+ * and add its provider entry to providers.c's table. docs/design.md says
+ * the same with the tests to write. A type whose ids are not a
+ * Describe's ids (a route "rtb|cidr", an attachment "igw|vpc") keeps its
+ * own read_many and may still use ec2_table_read.
  */
 #ifndef CAIRN_PROVIDERS_EC2_TABLE_H
 #define CAIRN_PROVIDERS_EC2_TABLE_H
@@ -57,6 +60,12 @@ struct ec2_map {
 	const char *path;
 };
 
+/* A change made by a type's own calls: on create (old_props NULL) or on
+ * an update from old_props to new_props. */
+typedef int ec2_change_fn(struct provider_ctx *ctx, const char *id,
+			  const struct value *old_props,
+			  const struct value *new_props, struct err *err);
+
 struct ec2_type {
 	const char *type; /* "AWS::EC2::VPC" */
 
@@ -75,20 +84,24 @@ struct ec2_type {
 			 const char *const *ids, const struct value **found,
 			 struct provider_result *outs, struct err *err);
 
-	/* create */
+	/* create: the call, the path of the new id in its response, the
+	 * TagSpecifications resource type, the codes retried and for how
+	 * long, the string properties sent under their own names (NULL
+	 * ended), whether the call takes a ClientToken */
 	const char *create_op, *create_id, *tag_type;
 	const char *const *create_retry;
 	double create_seconds;
+	const char *const *create_props;
 	bool client_token;
+	/* ec2_table_create_resource: what the type does once the create
+	 * call answered (optional), the state it then waits for (optional) */
+	ec2_change_fn *create_after;
+	const char *ready_state;
+	double ready_seconds;
 
 	/* optional: ec2_table_update's in-place changes besides Tags, made
 	 * before them (update_before) and after them (update_after) */
-	int (*update_before)(struct provider_ctx *ctx, const char *id,
-			     const struct value *old_props,
-			     const struct value *new_props, struct err *err);
-	int (*update_after)(struct provider_ctx *ctx, const char *id,
-			    const struct value *old_props,
-			    const struct value *new_props, struct err *err);
+	ec2_change_fn *update_before, *update_after;
 
 	/* delete */
 	const char *delete_op, *delete_member;
@@ -102,6 +115,11 @@ const struct ec2_type *ec2_table_row(struct provider_ctx *ctx, struct err *err);
 
 /* ---- a provider's functions, for the rows' provider entries */
 /* Any type with a read_many: read() as a batch of one. */
+/* The row's create with its create_props, create_after, the wait for
+ * ready_state, then the result (read when an attribute comes from AWS). */
+int ec2_table_create_resource(struct provider_ctx *ctx,
+			      const struct value *props,
+			      struct provider_result *out, struct err *err);
 int ec2_table_read(struct provider_ctx *ctx, const char *id,
 		   const struct value *attrs, struct provider_result *out,
 		   struct err *err);
@@ -124,12 +142,13 @@ int ec2_table_find(struct provider_ctx *ctx, const struct value *props,
 
 /* The provider entry of a type that is its row, a create, and nothing
  * else of its own. */
-#define EC2_TABLE_PROVIDER(type_name, create_fn)                                \
-	{                                                                       \
-		.type = type_name, .create = create_fn,                         \
-		.read = ec2_table_read, .read_many = ec2_table_read_many,       \
-		.update = ec2_table_update, .delete = ec2_table_delete,         \
-		.find = ec2_table_find,                                         \
+#define EC2_TABLE_PROVIDER(type_name, create_fn)                        \
+	{                                                               \
+		.type = type_name, .create = create_fn,                 \
+		.read = ec2_table_read,                                 \
+		.read_many = ec2_table_read_many,                       \
+		.update = ec2_table_update,                             \
+		.delete = ec2_table_delete, .find = ec2_table_find,     \
 	}
 
 /* A two-part id "left|right" (a route, an attachment) split; -1 with
@@ -151,7 +170,8 @@ int ec2_table_describe(const struct ec2_type *t, struct provider_ctx *ctx,
 int ec2_table_reread(struct provider_ctx *ctx, const char *id,
 		     struct provider_result *out, struct err *err);
 /*
- * Sends the row's create with params plus TagSpecifications (the
+ * Sends the row's create with params plus its create_props and
+ * TagSpecifications (the
  * template's Tags and cairn's; with the ClientToken when the row says so,
  * else with cairn:token through ec2_create_once). 0 with *id; *resp the
  * response, or NULL when a lost attempt's resource was found instead.
