@@ -574,9 +574,37 @@ const struct provider prov_ec2_eip =
 
 /* ========================================================= RouteTable */
 
+/* A route's target: template property -> DescribeRouteTables field (a
+ * gateway endpoint is named as gatewayId) */
+static const struct {
+	const char *prop, *field;
+} route_targets[] = {
+	{ "GatewayId", "gatewayId" },
+	{ "NatGatewayId", "natGatewayId" },
+	{ "VpcEndpointId", "gatewayId" },
+	{ "InstanceId", "instanceId" },
+	{ "NetworkInterfaceId", "networkInterfaceId" },
+	{ "TransitGatewayId", "transitGatewayId" },
+	{ "VpcPeeringConnectionId", "vpcPeeringConnectionId" },
+	{ "EgressOnlyInternetGatewayId", "egressOnlyInternetGatewayId" },
+	{ "CarrierGatewayId", "carrierGatewayId" },
+	{ "LocalGatewayId", "localGatewayId" },
+};
+#define N_TARGETS (sizeof(route_targets) / sizeof(route_targets[0]))
+
 static const char *const assoc_ended[] = { "disassociated", "failed", NULL };
 static const char *const assoc_not_live[] = { "disassociating",
 					      "disassociated", "failed", NULL };
+
+static bool state_in(const char *st, const char *const *states)
+{
+	size_t i;
+
+	for (i = 0; st && states && states[i]; i++)
+		if (!strcmp(st, states[i]))
+			return true;
+	return false;
+}
 
 /* The first association in a DescribeRouteTables listing whose field is
  * want, with an id and not in a state of skip (NULL: any state). */
@@ -584,20 +612,16 @@ static const struct value *assoc_in(const struct value *tables,
 				    const char *field, const char *want,
 				    const char *const *skip)
 {
-	size_t j, k, s;
+	size_t j, k;
 
 	for (j = 0; tables && j < tables->u.list.n; j++) {
 		const struct value *as = pv(tables->u.list.items[j], "associationSet");
 		for (k = 0; as && as->kind == VALUE_LIST && k < as->u.list.n; k++) {
 			const struct value *e = as->u.list.items[k];
 			const char *st = value_str(value_get_path(e, "associationState.state"));
-			bool skipped = false;
-			if (!pv_str(e, field) || strcmp(pv_str(e, field), want) ||
-			    !pv_str(e, "routeTableAssociationId"))
-				continue;
-			for (s = 0; st && skip && skip[s]; s++)
-				skipped = skipped || !strcmp(st, skip[s]);
-			if (!skipped)
+			if (pv_str(e, field) && !strcmp(pv_str(e, field), want) &&
+			    pv_str(e, "routeTableAssociationId") &&
+			    !state_in(st, skip))
 				return e;
 		}
 	}
@@ -632,17 +656,6 @@ static void rtb_links(struct provider_ctx *ctx, const char *id,
 		{ "destinationIpv6CidrBlock", "DestinationIpv6CidrBlock" },
 		{ "destinationPrefixListId", "DestinationPrefixListId" },
 	};
-	static const char *const targets[][2] = {
-		{ "gatewayId", "GatewayId" },
-		{ "natGatewayId", "NatGatewayId" },
-		{ "instanceId", "InstanceId" },
-		{ "networkInterfaceId", "NetworkInterfaceId" },
-		{ "transitGatewayId", "TransitGatewayId" },
-		{ "vpcPeeringConnectionId", "VpcPeeringConnectionId" },
-		{ "egressOnlyInternetGatewayId", "EgressOnlyInternetGatewayId" },
-		{ "carrierGatewayId", "CarrierGatewayId" },
-		{ "localGatewayId", "LocalGatewayId" },
-	};
 	struct arena *a = ctx->arena;
 	const struct value *rs = pv(it, "routeSet"), *as = pv(it, "associationSet");
 	struct value *routes = value_new_list(a), *assocs = value_new_list(a);
@@ -655,12 +668,11 @@ static void rtb_links(struct provider_ctx *ctx, const char *id,
 		const char *origin = pv_str(r, "origin");
 		for (k = 0; k < sizeof(dests) / sizeof(dests[0]); k++)
 			ps(a, m, dests[k][1], pv_str(r, dests[k][0]));
-		for (k = 0; k < sizeof(targets) / sizeof(targets[0]); k++) {
-			const char *t = pv_str(r, targets[k][0]);
-			if (!t)
+		for (k = 0; k < N_TARGETS; k++) {
+			const char *t = pv_str(r, route_targets[k].field);
+			if (!t || !strcmp(route_targets[k].prop, "VpcEndpointId"))
 				continue;
-			/* a gateway endpoint's route names it as gatewayId */
-			ps(a, m, strncmp(t, "vpce-", 5) ? targets[k][1]
+			ps(a, m, strncmp(t, "vpce-", 5) ? route_targets[k].prop
 							: "VpcEndpointId", t);
 		}
 		if (origin && !strcmp(origin, "EnableVgwRoutePropagation"))
@@ -671,8 +683,7 @@ static void rtb_links(struct provider_ctx *ctx, const char *id,
 		const struct value *e = as->u.list.items[i];
 		const char *st = value_str(value_get_path(e, "associationState.state"));
 		struct value *m;
-		if (!pv_str(e, "subnetId") ||
-		    (st && (!strcmp(st, "disassociated") || !strcmp(st, "failed"))))
+		if (!pv_str(e, "subnetId") || state_in(st, assoc_ended))
 			continue;
 		m = value_new_map(a);
 		ps(a, m, "SubnetId", pv_str(e, "subnetId"));
@@ -814,23 +825,6 @@ const struct provider prov_ec2_route_table =
 	EC2_TABLE_PROVIDER("AWS::EC2::RouteTable", rtb_create);
 
 /* ============================================================== Route */
-
-/* template property -> DescribeRouteTables field */
-static const struct {
-	const char *prop, *field;
-} route_targets[] = {
-	{ "GatewayId", "gatewayId" },
-	{ "NatGatewayId", "natGatewayId" },
-	{ "VpcEndpointId", "gatewayId" },
-	{ "InstanceId", "instanceId" },
-	{ "NetworkInterfaceId", "networkInterfaceId" },
-	{ "TransitGatewayId", "transitGatewayId" },
-	{ "VpcPeeringConnectionId", "vpcPeeringConnectionId" },
-	{ "EgressOnlyInternetGatewayId", "egressOnlyInternetGatewayId" },
-	{ "CarrierGatewayId", "carrierGatewayId" },
-	{ "LocalGatewayId", "localGatewayId" },
-};
-#define N_TARGETS (sizeof(route_targets) / sizeof(route_targets[0]))
 
 static const char *route_dest(const struct value *props, const char **member)
 {
