@@ -32,23 +32,37 @@ int ec2_split_id(struct provider_ctx *ctx, const char *id, const char *what,
 	return prov_fail(ctx, err, ERR_STATEDB, "bad %s id \"%s\"", what, id);
 }
 
+/* The node at path of item; NULL when either is NULL. */
+static const struct value *item_at(const struct value *item, const char *path)
+{
+	return item && path ? value_get_path(item, path) : NULL;
+}
+
 /* The text of the scalar at path, like pv_str. */
 static const char *item_str(const struct value *item, const char *path)
 {
-	const struct value *v = item ? value_get_path(item, path) : NULL;
+	const struct value *v = item_at(item, path);
 
 	if (!v || v->kind == VALUE_NULL || v->kind == VALUE_BOOL)
 		return NULL;
 	return v_text(NULL, v);
 }
 
+/* dst[name] = the tags at path of item, when there are any. */
+static void put_tags(struct provider_ctx *ctx, struct value *dst,
+		     const char *name, const struct value *item,
+		     const char *path)
+{
+	struct value *t = tags_from_aws(ctx->arena, item_at(item, path), "key",
+					"value");
+	if (t)
+		value_map_set(ctx->arena, dst, name, t);
+}
+
 void ec2_props_tags(struct provider_ctx *ctx, struct value *props,
 		    const struct value *item)
 {
-	struct value *t = tags_from_aws(ctx->arena, pv(item, "tagSet"), "key",
-					"value");
-	if (t)
-		value_map_set(ctx->arena, props, "Tags", t);
+	put_tags(ctx, props, "Tags", item, "tagSet");
 }
 
 struct value *ec2_str_list(struct provider_ctx *ctx, const struct value *list,
@@ -86,30 +100,23 @@ static void map_fields(struct provider_ctx *ctx, const struct ec2_map *m,
 	struct arena *a = ctx->arena;
 
 	for (; m && m->name; m++) {
-		const struct value *v;
+		const char *s = item_str(item, m->path);
+		const struct value *v = item_at(item, m->path);
 		switch (m->kind) {
 		case EC2_ID:
 			ps(a, dst, m->name, id);
 			break;
 		case EC2_STR:
-			ps(a, dst, m->name, item_str(item, m->path));
+			ps(a, dst, m->name, s);
 			break;
 		case EC2_BOOL:
-			v = item ? value_get_path(item, m->path) : NULL;
-			if (item_str(item, m->path))
-				pb(a, dst, m->name,
-				   !strcmp(item_str(item, m->path), "true"));
+			if (s)
+				pb(a, dst, m->name, !strcmp(s, "true"));
 			else if (v && v->kind == VALUE_BOOL)
 				pb(a, dst, m->name, v->u.b);
 			break;
 		case EC2_TAGS:
-			if (item) {
-				struct value *t = tags_from_aws(
-					a, value_get_path(item, m->path), "key",
-					"value");
-				if (t)
-					value_map_set(a, dst, m->name, t);
-			}
+			put_tags(ctx, dst, m->name, item, m->path);
 			break;
 		case EC2_EMPTY_LIST:
 			value_map_set(a, dst, m->name, value_new_list(a));
@@ -212,6 +219,18 @@ static bool attrs_from_id(const struct ec2_type *t)
 	return true;
 }
 
+/* What a create or update returns: read again when an attribute comes
+ * from AWS, else built from the id alone. */
+static int changed_result(const struct ec2_type *t, struct provider_ctx *ctx,
+			  const char *id, struct provider_result *out,
+			  struct err *err)
+{
+	if (!attrs_from_id(t))
+		return ec2_table_reread(ctx, id, out, err);
+	ec2_table_fill(t, ctx, id, NULL, out);
+	return 0;
+}
+
 int ec2_table_update(struct provider_ctx *ctx, const char *id,
 		     const struct value *old_props,
 		     const struct value *new_props, const struct value *attrs,
@@ -227,10 +246,7 @@ int ec2_table_update(struct provider_ctx *ctx, const char *id,
 	    (t->update_after &&
 	     t->update_after(ctx, id, old_props, new_props, err) < 0))
 		return -1;
-	if (!attrs_from_id(t))
-		return ec2_table_reread(ctx, id, out, err);
-	ec2_table_fill(t, ctx, id, NULL, out);
-	return 0;
+	return changed_result(t, ctx, id, out, err);
 }
 
 int ec2_table_delete_call(struct provider_ctx *ctx, const char *id,
@@ -328,10 +344,7 @@ int ec2_table_create_resource(struct provider_ctx *ctx,
 	     ec2_table_wait(ctx, id, t->ready_state, NULL, false, t->ready_seconds,
 			    &it, err) < 0))
 		return -1;
-	if (!attrs_from_id(t))
-		return ec2_table_reread(ctx, id, out, err);
-	ec2_table_fill(t, ctx, id, NULL, out);
-	return 0;
+	return changed_result(t, ctx, id, out, err);
 }
 
 int ec2_table_wait(struct provider_ctx *ctx, const char *id, const char *want,
