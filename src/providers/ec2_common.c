@@ -92,7 +92,7 @@ int ec2_describe(struct provider_ctx *ctx, const char *op,
 	return 0;
 }
 
-static bool in_list(const char *s, const char *const *l)
+bool ec2_state_in(const char *s, const char *const *l)
 {
 	size_t i;
 
@@ -135,7 +135,7 @@ int ec2_wait_state(struct provider_ctx *ctx, const char *op,
 				*item = it;
 				return 0;
 			}
-			if (in_list(st, fail)) {
+			if (ec2_state_in(st, fail)) {
 				*item = it;
 				return prov_fail(ctx, err, ERR_AWS,
 						 "\"%s\" is %s (wanted %s)", id, st,

@@ -596,16 +596,6 @@ static const char *const assoc_ended[] = { "disassociated", "failed", NULL };
 static const char *const assoc_not_live[] = { "disassociating",
 					      "disassociated", "failed", NULL };
 
-static bool state_in(const char *st, const char *const *states)
-{
-	size_t i;
-
-	for (i = 0; st && states && states[i]; i++)
-		if (!strcmp(st, states[i]))
-			return true;
-	return false;
-}
-
 /* The first association in a DescribeRouteTables listing whose field is
  * want, with an id and not in a state of skip (NULL: any state). */
 static const struct value *assoc_in(const struct value *tables,
@@ -621,7 +611,7 @@ static const struct value *assoc_in(const struct value *tables,
 			const char *st = value_str(value_get_path(e, "associationState.state"));
 			if (pv_str(e, field) && !strcmp(pv_str(e, field), want) &&
 			    pv_str(e, "routeTableAssociationId") &&
-			    !state_in(st, skip))
+			    !ec2_state_in(st, skip))
 				return e;
 		}
 	}
@@ -683,7 +673,7 @@ static void rtb_links(struct provider_ctx *ctx, const char *id,
 		const struct value *e = as->u.list.items[i];
 		const char *st = value_str(value_get_path(e, "associationState.state"));
 		struct value *m;
-		if (!pv_str(e, "subnetId") || state_in(st, assoc_ended))
+		if (!pv_str(e, "subnetId") || ec2_state_in(st, assoc_ended))
 			continue;
 		m = value_new_map(a);
 		ps(a, m, "SubnetId", pv_str(e, "subnetId"));

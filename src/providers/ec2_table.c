@@ -2,7 +2,6 @@
  * The shared functions of the EC2 types described by a row (ec2_table.h).
  */
 #include <string.h>
-#include <strings.h>
 
 #include "ec2_table.h"
 
@@ -143,15 +142,7 @@ void ec2_table_fill(const struct ec2_type *t, struct provider_ctx *ctx,
 
 static bool item_gone(const struct ec2_type *t, const struct value *item)
 {
-	const char *st = item ? pv_str(item, "state") : NULL;
-	size_t i;
-
-	if (!item)
-		return true;
-	for (i = 0; st && t->gone_states && t->gone_states[i]; i++)
-		if (!strcasecmp(st, t->gone_states[i]))
-			return true;
-	return false;
+	return !item || ec2_state_in(pv_str(item, "state"), t->gone_states);
 }
 
 int ec2_table_describe(const struct ec2_type *t, struct provider_ctx *ctx,

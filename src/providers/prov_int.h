@@ -161,6 +161,9 @@ int ec2_describe(struct provider_ctx *ctx, const char *op,
 		 const char *ids_member, const char *set, const char *id_field,
 		 size_t n, const char *const *ids, const struct value **found,
 		 struct err *err);
+/* Whether state s is one of l (NULL-terminated; any case); false for a
+ * NULL s or l. */
+bool ec2_state_in(const char *s, const char *const *l);
 /* Polls one id until field `state_field` is `want` (case-insensitive);
  * fails on any state in fail (NULL-terminated) or when gone (gone_ok:
  * returns 0 with *item NULL). */
