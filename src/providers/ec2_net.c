@@ -506,17 +506,47 @@ const struct provider prov_ec2_gw_attachment = {
 
 /* ================================================================ EIP */
 
+/* The address's association with an instance (InstanceId): associate
+ * with instance (AllowReassociation: the address is the stack's), or with
+ * instance NULL drop the current one. Gateway.NotAttached (the VPC's
+ * internet gateway attachment not visible yet) is retried briefly. */
+static int eip_associate(struct provider_ctx *ctx, const char *id,
+			 const char *instance, struct err *err)
+{
+	static const char *const early[] = { "Gateway.NotAttached",
+					     "IncorrectInstanceState",
+					     "InvalidInstanceID.NotFound", NULL };
+	struct arena *a = ctx->arena;
+	struct value *p = value_new_map(a);
+	const struct value *it = NULL;
+	const char *assoc;
+
+	ps(a, p, "AllocationId", id);
+	if (instance) {
+		ps(a, p, "InstanceId", instance);
+		pb(a, p, "AllowReassociation", true);
+		return pcall_retry(ctx, "ec2", "AssociateAddress", p, early,
+				   60.0, err) ? 0 : -1;
+	}
+	if (ec2_table_describe(&ec2_row_eip, ctx, 1, &id, &it, err) < 0)
+		return -1;
+	if (!it || !(assoc = pv_str(it, "associationId")) ||
+	    !pv_str(it, "instanceId"))
+		return 0;
+	p = value_new_map(a);
+	ps(a, p, "AssociationId", assoc);
+	if (!pcall(ctx, "ec2", "DisassociateAddress", p, err))
+		return gone_is_ok(err);
+	return 0;
+}
+
 static int eip_create(struct provider_ctx *ctx, const struct value *props,
 		      struct provider_result *out, struct err *err)
 {
-	struct arena *a = ctx->arena;
-	struct value *p = value_new_map(a), *r;
-	const char *id;
+	struct value *p = value_new_map(ctx->arena), *r;
+	const char *id, *instance = pv_str(props, "InstanceId");
 
-	if (pv_has(props, "InstanceId"))
-		return prov_fail(ctx, err, ERR_UNSUPPORTED,
-				 "InstanceId is not supported (no instance types)");
-	ps(a, p, "Domain", "vpc");
+	ps(ctx->arena, p, "Domain", "vpc");
 	/* sent once: a resent AllocateAddress after a lost answer would
 	 * leave an address (quota, money) behind */
 	if (ec2_table_create(ctx, props, p, &id, &r, err) < 0)
@@ -533,14 +563,36 @@ static int eip_create(struct provider_ctx *ctx, const struct value *props,
 				return -1;
 			err_clear(err);
 		}
-		return 0;
+	} else {
+		if (!aws_get_str(r, "publicIp", err))
+			return -1;
+		/* the response has the fields of a DescribeAddresses item */
+		ec2_table_fill(&ec2_row_eip, ctx, id, r, out);
 	}
-	if (!aws_get_str(r, "publicIp", err))
-		return -1;
-	/* the response has the fields of a DescribeAddresses item */
-	ec2_table_fill(&ec2_row_eip, ctx, id, r, out);
 	out->props = NULL;
-	return 0;
+	/* the address is recorded with a failure here: the next run's update
+	 * associates it */
+	return instance ? eip_associate(ctx, id, instance, err) : 0;
+}
+
+static int eip_update_before(struct provider_ctx *ctx, const char *id,
+			     const struct value *old_props,
+			     const struct value *new_props, struct err *err)
+{
+	if (!pv_changed(old_props, new_props, "InstanceId"))
+		return 0;
+	return eip_associate(ctx, id, pv_str(new_props, "InstanceId"), err);
+}
+
+static int eip_delete(struct provider_ctx *ctx, const char *id,
+		      const struct value *props, const struct value *attrs,
+		      struct err *err)
+{
+	/* an address associated with an instance is released only once
+	 * disassociated (EC2: InvalidIPAddress.InUse) */
+	if (pv_str(props, "InstanceId") && eip_associate(ctx, id, NULL, err) < 0)
+		return -1;
+	return ec2_table_delete(ctx, id, props, attrs, err);
 }
 
 static const char *const eip_busy[] = { "AuthFailure", "InvalidIPAddress.InUse",
@@ -557,20 +609,28 @@ const struct ec2_type ec2_row_eip = {
 	.props = (const struct ec2_map[]){
 		{ "Domain", EC2_STR, "domain" },
 		{ "NetworkBorderGroup", EC2_STR, "networkBorderGroup" },
+		{ "InstanceId", EC2_STR, "instanceId" },
 		{ "Tags", EC2_TAGS, "tagSet" },
 		{ NULL, 0, NULL } },
 	.create_op = "AllocateAddress", .create_id = "allocationId",
 	.tag_type = "elastic-ip",
 	.create_props = (const char *const[]){ "NetworkBorderGroup",
 					       "PublicIpv4Pool", NULL },
+	.update_before = eip_update_before,
 	/* a NAT gateway being deleted still holds the address for a while */
 	.delete_op = "ReleaseAddress", .delete_member = "AllocationId",
 	.delete_retry = eip_busy, .delete_seconds = 300.0,
 };
 
-const struct provider prov_ec2_eip =
-	EC2_TABLE_PROVIDER("AWS::EC2::EIP", eip_create);
-
+const struct provider prov_ec2_eip = {
+	.type = "AWS::EC2::EIP",
+	.create = eip_create,
+	.read = ec2_table_read,
+	.read_many = ec2_table_read_many,
+	.update = ec2_table_update,
+	.delete = eip_delete,
+	.find = ec2_table_find,
+};
 
 /* ========================================================= RouteTable */
 
