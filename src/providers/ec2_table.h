@@ -23,7 +23,8 @@
  *     the status line shown meanwhile; not found is success.
  *
  * The shared functions take a provider's own signatures and find the row
- * by ctx->type, so a provider entry points at them directly:
+ * by ctx->type (which every caller of a provider sets; a type without a
+ * row is ERR_INTERNAL), so a provider entry points at them directly:
  *
  *   .create = ec2_table_create_resource, .read = ec2_table_read,
  *   .read_many = ec2_table_read_many, .update = ec2_table_update,
@@ -113,13 +114,14 @@ struct ec2_type {
 /* The row of ctx->type; NULL (err set) when it has none. */
 const struct ec2_type *ec2_table_row(struct provider_ctx *ctx, struct err *err);
 
-/* ---- a provider's functions, for the rows' provider entries */
-/* Any type with a read_many: read() as a batch of one. */
+/* ---- a provider's functions, for the rows' provider entries (what they
+ * return lives in ctx->arena, as for every provider) */
 /* The row's create with its create_props, create_after, the wait for
  * ready_state, then the result (read when an attribute comes from AWS). */
 int ec2_table_create_resource(struct provider_ctx *ctx,
 			      const struct value *props,
 			      struct provider_result *out, struct err *err);
+/* Any type with a read_many (even its own): read() as a batch of one. */
 int ec2_table_read(struct provider_ctx *ctx, const char *id,
 		   const struct value *attrs, struct provider_result *out,
 		   struct err *err);
