@@ -22,25 +22,37 @@ static const struct value *match_id(const struct value *list,
 	return NULL;
 }
 
+/* Every item of a Describe op whose one parameter is member: list. */
+static const struct value *describe_items(struct provider_ctx *ctx,
+					  const char *op, const char *member,
+					  struct value *list, const char *set,
+					  struct err *err)
+{
+	struct value *p = value_new_map(ctx->arena), *r;
+
+	value_map_set(ctx->arena, p, member, list);
+	r = pcall_all(ctx, "ec2", op, p, set, err);
+	return r ? aws_get_list(ctx->arena, r, set, err) : NULL;
+}
+
+static const char *first_id(const struct value *items, const char *id_field)
+{
+	return items->u.list.n ? pv_str(items->u.list.items[0], id_field) : NULL;
+}
+
 static int describe_some(struct provider_ctx *ctx, const char *op,
 			 const char *ids_member, const char *set,
 			 const char *id_field, size_t n,
 			 const char *const *ids, const struct value **found,
 			 struct err *err)
 {
-	struct value *p = value_new_map(ctx->arena), *l = value_new_list(ctx->arena);
+	struct value *l = value_new_list(ctx->arena);
 	const struct value *items;
-	struct value *r;
 	size_t i;
 
 	for (i = 0; i < n; i++)
 		value_list_push(ctx->arena, l, value_new_string(ctx->arena, ids[i]));
-	value_map_set(ctx->arena, p, ids_member, l);
-	r = pcall_all(ctx, "ec2", op, p, set, err);
-	if (!r)
-		return -1;
-	items = aws_get_list(ctx->arena, r, set, err);
-	if (!items)
+	if (!(items = describe_items(ctx, op, ids_member, l, set, err)))
 		return -1;
 	for (i = 0; i < n; i++)
 		found[i] = match_id(items, id_field, ids[i]);
@@ -80,7 +92,7 @@ int ec2_describe(struct provider_ctx *ctx, const char *op,
 	return 0;
 }
 
-static bool in_list(const char *s, const char *const *l)
+bool ec2_state_in(const char *s, const char *const *l)
 {
 	size_t i;
 
@@ -123,7 +135,7 @@ int ec2_wait_state(struct provider_ctx *ctx, const char *op,
 				*item = it;
 				return 0;
 			}
-			if (in_list(st, fail)) {
+			if (ec2_state_in(st, fail)) {
 				*item = it;
 				return prov_fail(ctx, err, ERR_AWS,
 						 "\"%s\" is %s (wanted %s)", id, st,
@@ -138,19 +150,13 @@ int ec2_wait_state(struct provider_ctx *ctx, const char *op,
 int ec2_find_tagged(struct provider_ctx *ctx, const char *op, const char *set,
 		    const char *id_field, const char **id, struct err *err)
 {
-	struct value *p = value_new_map(ctx->arena), *r;
-	const struct value *items;
+	const struct value *items = describe_items(
+		ctx, op, !strcmp(op, "DescribeNatGateways") ? "Filter" : "Filters",
+		ec2_cairn_filters(ctx), set, err);
 
-	value_map_set(ctx->arena, p,
-		      !strcmp(op, "DescribeNatGateways") ? "Filter" : "Filters",
-		      ec2_cairn_filters(ctx));
-	r = pcall_all(ctx, "ec2", op, p, set, err);
-	if (!r)
-		return -1;
-	items = aws_get_list(ctx->arena, r, set, err);
 	if (!items)
 		return -1;
-	*id = items->u.list.n ? pv_str(items->u.list.items[0], id_field) : NULL;
+	*id = first_id(items, id_field);
 	return 0;
 }
 
@@ -201,15 +207,13 @@ static int find_by_token(struct provider_ctx *ctx, const char *op,
 			 const char *set, const char *id_field, const char **id,
 			 struct err *err)
 {
-	struct value *p = value_new_map(ctx->arena), *fl = ec2_cairn_filters(ctx), *r;
+	struct value *fl = ec2_cairn_filters(ctx);
 	const struct value *items;
 
 	ec2_filter(ctx->arena, fl, "tag:cairn:token", ctx->token);
-	value_map_set(ctx->arena, p, "Filters", fl);
-	if (!(r = pcall_all(ctx, "ec2", op, p, set, err)) ||
-	    !(items = aws_get_list(ctx->arena, r, set, err)))
+	if (!(items = describe_items(ctx, op, "Filters", fl, set, err)))
 		return -1;
-	*id = items->u.list.n ? pv_str(items->u.list.items[0], id_field) : NULL;
+	*id = first_id(items, id_field);
 	return 0;
 }
 

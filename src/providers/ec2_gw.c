@@ -10,72 +10,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include "prov_int.h"
+#include "ec2_table.h"
 
 #define NAT_SECONDS (15.0 * 60.0)
 
 /* ========================================================= NatGateway */
-
-static bool nat_gone(const struct value *it)
-{
-	const char *st = it ? pv_str(it, "state") : NULL;
-
-	return !it || (st && (!strcmp(st, "deleted") || !strcmp(st, "failed")));
-}
-
-static void nat_fill(struct provider_ctx *ctx, const char *id,
-		     const struct value *it, struct provider_result *out)
-{
-	struct arena *a = ctx->arena;
-	const struct value *addrs = pv(it, "natGatewayAddressSet");
-	struct value *props = value_new_map(a), *t;
-
-	memset(out, 0, sizeof(*out));
-	out->physical_id = arena_strdup(a, id);
-	out->attrs = value_new_map(a);
-	set_attr(ctx, out->attrs, "Ref", id);
-	set_attr(ctx, out->attrs, "NatGatewayId", id);
-	ps(a, props, "SubnetId", pv_str(it, "subnetId"));
-	ps(a, props, "ConnectivityType", pv_str(it, "connectivityType"));
-	if (addrs && addrs->kind == VALUE_LIST && addrs->u.list.n) {
-		set_attr(ctx, out->attrs, "EniId",
-			 pv_str(addrs->u.list.items[0], "networkInterfaceId"));
-		ps(a, props, "AllocationId",
-		   pv_str(addrs->u.list.items[0], "allocationId"));
-		ps(a, props, "PrivateIpAddress",
-		   pv_str(addrs->u.list.items[0], "privateIp"));
-	}
-	t = tags_from_aws(a, pv(it, "tagSet"), "key", "value");
-	if (t)
-		value_map_set(a, props, "Tags", t);
-	out->props = props;
-}
-
-static int nat_read_many(struct provider_ctx *ctx, size_t n,
-			 const char *const *ids, struct provider_result *outs,
-			 struct err *err)
-{
-	const struct value **found = arena_alloc(ctx->arena, (n + 1) * sizeof(*found));
-	size_t i;
-
-	if (ec2_describe(ctx, "DescribeNatGateways", "NatGatewayIds",
-			 "natGatewaySet", "natGatewayId", n, ids, found, err) < 0)
-		return -1;
-	for (i = 0; i < n; i++) {
-		memset(&outs[i], 0, sizeof(outs[i]));
-		if (!nat_gone(found[i]))
-			nat_fill(ctx, ids[i], found[i], &outs[i]);
-	}
-	return 0;
-}
-
-static int nat_read(struct provider_ctx *ctx, const char *id,
-		    const struct value *attrs, struct provider_result *out,
-		    struct err *err)
-{
-	(void)attrs;
-	return read_via_many(&prov_ec2_natgw, ctx, id, out, err);
-}
 
 /* Polls until available; a gateway that failed is an error carrying AWS's
  * failureCode and failureMessage (Gateway.NotAttached, ...). */
@@ -88,8 +27,7 @@ static int nat_wait(struct provider_ctx *ctx, const char *id, bool deleting,
 	for (;;) {
 		const struct value *it = NULL;
 		const char *st;
-		if (ec2_describe(ctx, "DescribeNatGateways", "NatGatewayIds",
-				 "natGatewaySet", "natGatewayId", 1, &id, &it, err) < 0)
+		if (ec2_table_describe(&ec2_row_natgw, ctx, 1, &id, &it, err) < 0)
 			return -1;
 		st = it ? pv_str(it, "state") : NULL;
 		if (deleting) {
@@ -118,126 +56,80 @@ static int nat_wait(struct provider_ctx *ctx, const char *id, bool deleting,
 	}
 }
 
-static int nat_create(struct provider_ctx *ctx, const struct value *props,
-		      struct provider_result *out, struct err *err)
+static int nat_ready(struct provider_ctx *ctx, const char *id,
+		     const struct value *old_props, const struct value *props,
+		     struct err *err)
 {
-	static const char *const nf[] = { "InvalidSubnetID.NotFound",
-					  "InvalidAllocationID.NotFound", NULL };
-	struct arena *a = ctx->arena;
-	struct value *p = value_new_map(a), *r;
-	const char *id;
-
-	ps(a, p, "SubnetId", pv_str(props, "SubnetId"));
-	ps(a, p, "AllocationId", pv_str(props, "AllocationId"));
-	ps(a, p, "ConnectivityType", pv_str(props, "ConnectivityType"));
-	ps(a, p, "PrivateIpAddress", pv_str(props, "PrivateIpAddress"));
-	ps(a, p, "ClientToken", ctx->token);
-	value_map_set(a, p, "TagSpecifications",
-		      ec2_tag_spec(a, "natgateway", tags_merged(ctx, props)));
-	r = pcall_retry(ctx, "ec2", "CreateNatGateway", p, nf, 120.0, err);
-	if (!r || !(id = aws_get_str(r, "natGateway.natGatewayId", err)))
-		return -1;
-	if (nat_wait(ctx, id, false, err) < 0 || nat_read(ctx, id, NULL, out, err) < 0)
-		return -1;
-	out->props = NULL;
-	return 0;
-}
-
-static int nat_update(struct provider_ctx *ctx, const char *id,
-		      const struct value *old_props, const struct value *new_props,
-		      const struct value *attrs, struct provider_result *out,
-		      struct err *err)
-{
-	(void)attrs;
-	if (ec2_update_tags(ctx, id, old_props, new_props, err) < 0 ||
-	    nat_read(ctx, id, NULL, out, err) < 0)
-		return -1;
-	out->props = NULL;
-	return 0;
+	(void)old_props;
+	(void)props;
+	return nat_wait(ctx, id, false, err);
 }
 
 static int nat_delete(struct provider_ctx *ctx, const char *id,
 		      const struct value *props, const struct value *attrs,
 		      struct err *err)
 {
-	struct value *p = value_new_map(ctx->arena);
+	int rc = ec2_table_delete_call(ctx, id, err);
 
 	(void)props;
 	(void)attrs;
-	ps(ctx->arena, p, "NatGatewayId", id);
-	if (!pcall(ctx, "ec2", "DeleteNatGateway", p, err)) {
-		if (err->code != ERR_NOT_FOUND)
-			return -1;
-		err_clear(err);
-		return 0;
-	}
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
 	return nat_wait(ctx, id, true, err);
 }
 
+const struct ec2_type ec2_row_natgw = {
+	.type = "AWS::EC2::NatGateway",
+	.describe = "DescribeNatGateways", .ids_member = "NatGatewayIds",
+	.set = "natGatewaySet", .id_field = "natGatewayId",
+	.gone_states = (const char *const[]){ "deleted", "failed", NULL },
+	.attrs = (const struct ec2_map[]){
+		{ "Ref", EC2_ID, NULL },
+		{ "NatGatewayId", EC2_ID, NULL },
+		{ "EniId", EC2_STR, "natGatewayAddressSet[0].networkInterfaceId" },
+		{ NULL, 0, NULL } },
+	.props = (const struct ec2_map[]){
+		{ "SubnetId", EC2_STR, "subnetId" },
+		{ "ConnectivityType", EC2_STR, "connectivityType" },
+		{ "AllocationId", EC2_STR, "natGatewayAddressSet[0].allocationId" },
+		{ "PrivateIpAddress", EC2_STR, "natGatewayAddressSet[0].privateIp" },
+		{ "Tags", EC2_TAGS, "tagSet" },
+		{ NULL, 0, NULL } },
+	.create_op = "CreateNatGateway", .create_id = "natGateway.natGatewayId",
+	.tag_type = "natgateway", .client_token = true,
+	.create_props = (const char *const[]){ "SubnetId", "AllocationId",
+					       "ConnectivityType",
+					       "PrivateIpAddress", NULL },
+	.create_after = nat_ready,
+	.create_retry = (const char *const[]){ "InvalidSubnetID.NotFound",
+					       "InvalidAllocationID.NotFound",
+					       NULL },
+	.create_seconds = 120.0,
+	.delete_op = "DeleteNatGateway", .delete_member = "NatGatewayId",
+};
+
 const struct provider prov_ec2_natgw = {
 	.type = "AWS::EC2::NatGateway",
-	.create = nat_create,
-	.read = nat_read,
-	.read_many = nat_read_many,
-	.update = nat_update,
+	.create = ec2_table_create_resource,
+	.read = ec2_table_read,
+	.read_many = ec2_table_read_many,
+	.update = ec2_table_update,
 	.delete = nat_delete,
 };
 
 /* ======================================================== VPCEndpoint */
 
-static struct value *ids_list(struct provider_ctx *ctx, const struct value *v)
-{
-	struct value *l = value_new_list(ctx->arena);
-	size_t i;
-
-	for (i = 0; v && v->kind == VALUE_LIST && i < v->u.list.n; i++) {
-		const char *s = v_text(ctx->arena, v->u.list.items[i]);
-		if (s)
-			value_list_push(ctx->arena, l, value_new_string(ctx->arena, s));
-	}
-	return l;
-}
-
-static struct value *aws_ids(struct provider_ctx *ctx, const struct value *it,
-			     const char *set, const char *field)
-{
-	const struct value *l = pv(it, set);
-	struct value *out = value_new_list(ctx->arena);
-	size_t i;
-
-	for (i = 0; l && l->kind == VALUE_LIST && i < l->u.list.n; i++) {
-		const struct value *e = l->u.list.items[i];
-		const char *s = field ? pv_str(e, field) : v_text(ctx->arena, e);
-		if (s)
-			value_list_push(ctx->arena, out, value_new_string(ctx->arena, s));
-	}
-	return out;
-}
-
-static bool vpce_gone(const struct value *it)
-{
-	const char *st = it ? pv_str(it, "state") : NULL;
-
-	return !it || (st && (!strcasecmp(st, "deleted") || !strcasecmp(st, "failed") ||
-			      !strcasecmp(st, "rejected")));
-}
-
 static void vpce_fill(struct provider_ctx *ctx, const char *id,
 		      const struct value *it, struct provider_result *out)
 {
 	struct arena *a = ctx->arena;
-	struct value *props = value_new_map(a), *dns = value_new_list(a), *t;
+	struct value *props = out->props, *dns = value_new_list(a);
 	const struct value *de = pv(it, "dnsEntrySet");
 	const char *pol = pv_str(it, "policyDocument");
 	const char *type = pv_str(it, "vpcEndpointType");
 	size_t i;
 
-	memset(out, 0, sizeof(*out));
-	out->physical_id = arena_strdup(a, id);
-	out->attrs = value_new_map(a);
-	set_attr(ctx, out->attrs, "Ref", id);
-	set_attr(ctx, out->attrs, "Id", id);
-	set_attr(ctx, out->attrs, "CreationTimestamp", pv_str(it, "creationTimestamp"));
+	(void)id;
 	/* CloudFormation's DnsEntries: "hostedZoneId:dnsName" */
 	for (i = 0; de && de->kind == VALUE_LIST && i < de->u.list.n; i++) {
 		const struct value *e = de->u.list.items[i];
@@ -248,9 +140,7 @@ static void vpce_fill(struct provider_ctx *ctx, const char *id,
 	}
 	value_map_set(a, out->attrs, "DnsEntries", dns);
 	value_map_set(a, out->attrs, "NetworkInterfaceIds",
-		      aws_ids(ctx, it, "networkInterfaceIdSet", NULL));
-	ps(a, props, "VpcId", pv_str(it, "vpcId"));
-	ps(a, props, "ServiceName", pv_str(it, "serviceName"));
+		      ec2_str_list(ctx, pv(it, "networkInterfaceIdSet"), NULL));
 	if (type) {
 		/* wire "interface"/"gateway" -> template "Interface"/"Gateway" */
 		char *tt = arena_strdup(a, type);
@@ -259,15 +149,16 @@ static void vpce_fill(struct provider_ctx *ctx, const char *id,
 		ps(a, props, "VpcEndpointType", tt);
 	}
 	if (type && !strcasecmp(type, "Interface")) {
-		value_map_set(a, props, "SubnetIds", aws_ids(ctx, it, "subnetIdSet", NULL));
+		value_map_set(a, props, "SubnetIds",
+			      ec2_str_list(ctx, pv(it, "subnetIdSet"), NULL));
 		value_map_set(a, props, "SecurityGroupIds",
-			      aws_ids(ctx, it, "groupSet", "groupId"));
+			      ec2_str_list(ctx, pv(it, "groupSet"), "groupId"));
 		if (pv_str(it, "privateDnsEnabled"))
 			pb(a, props, "PrivateDnsEnabled",
 			   !strcmp(pv_str(it, "privateDnsEnabled"), "true"));
 	} else {
 		value_map_set(a, props, "RouteTableIds",
-			      aws_ids(ctx, it, "routeTableIdSet", NULL));
+			      ec2_str_list(ctx, pv(it, "routeTableIdSet"), NULL));
 	}
 	if (pol && *pol) {
 		struct err e = ERR_INIT;
@@ -275,45 +166,12 @@ static void vpce_fill(struct provider_ctx *ctx, const char *id,
 		if (doc)
 			value_map_set(a, props, "PolicyDocument", doc);
 	}
-	t = tags_from_aws(a, pv(it, "tagSet"), "key", "value");
-	if (t)
-		value_map_set(a, props, "Tags", t);
-	out->props = props;
-}
-
-static int vpce_read_many(struct provider_ctx *ctx, size_t n,
-			  const char *const *ids, struct provider_result *outs,
-			  struct err *err)
-{
-	const struct value **found = arena_alloc(ctx->arena, (n + 1) * sizeof(*found));
-	size_t i;
-
-	if (ec2_describe(ctx, "DescribeVpcEndpoints", "VpcEndpointIds",
-			 "vpcEndpointSet", "vpcEndpointId", n, ids, found, err) < 0)
-		return -1;
-	for (i = 0; i < n; i++) {
-		memset(&outs[i], 0, sizeof(outs[i]));
-		if (!vpce_gone(found[i]))
-			vpce_fill(ctx, ids[i], found[i], &outs[i]);
-	}
-	return 0;
-}
-
-static int vpce_read(struct provider_ctx *ctx, const char *id,
-		     const struct value *attrs, struct provider_result *out,
-		     struct err *err)
-{
-	(void)attrs;
-	return read_via_many(&prov_ec2_vpc_endpoint, ctx, id, out, err);
+	ec2_props_tags(ctx, props, it);
 }
 
 static int vpce_create(struct provider_ctx *ctx, const struct value *props,
 		       struct provider_result *out, struct err *err)
 {
-	static const char *const nf[] = { "InvalidVpcID.NotFound",
-					  "InvalidSubnetID.NotFound",
-					  "InvalidGroup.NotFound",
-					  "InvalidRouteTableID.NotFound", NULL };
 	static const char *const fail[] = { "failed", "rejected", "deleted", NULL };
 	struct arena *a = ctx->arena;
 	struct value *p = value_new_map(a), *r;
@@ -323,31 +181,23 @@ static int vpce_create(struct provider_ctx *ctx, const struct value *props,
 	if (!type)
 		type = "Gateway"; /* CloudFormation's default */
 	ps(a, p, "VpcEndpointType", type);
-	ps(a, p, "VpcId", pv_str(props, "VpcId"));
-	ps(a, p, "ServiceName", pv_str(props, "ServiceName"));
 	if (pv_has(props, "SubnetIds"))
-		value_map_set(a, p, "SubnetIds", ids_list(ctx, pv(props, "SubnetIds")));
+		value_map_set(a, p, "SubnetIds", ec2_str_list(ctx, pv(props, "SubnetIds"), NULL));
 	if (pv_has(props, "SecurityGroupIds"))
 		value_map_set(a, p, "SecurityGroupIds",
-			      ids_list(ctx, pv(props, "SecurityGroupIds")));
+			      ec2_str_list(ctx, pv(props, "SecurityGroupIds"), NULL));
 	if (pv_has(props, "RouteTableIds"))
 		value_map_set(a, p, "RouteTableIds",
-			      ids_list(ctx, pv(props, "RouteTableIds")));
+			      ec2_str_list(ctx, pv(props, "RouteTableIds"), NULL));
 	if (pv_has(props, "PrivateDnsEnabled"))
 		pb(a, p, "PrivateDnsEnabled", pv_bool(props, "PrivateDnsEnabled", false));
 	if (pv_has(props, "PolicyDocument"))
 		ps(a, p, "PolicyDocument", policy_text(a, pv(props, "PolicyDocument")));
-	ps(a, p, "ClientToken", ctx->token);
-	value_map_set(a, p, "TagSpecifications",
-		      ec2_tag_spec(a, "vpc-endpoint", tags_merged(ctx, props)));
-	r = pcall_retry(ctx, "ec2", "CreateVpcEndpoint", p, nf, 120.0, err);
-	if (!r || !(id = aws_get_str(r, "vpcEndpoint.vpcEndpointId", err)))
+	if (ec2_table_create(ctx, props, p, &id, &r, err) < 0 ||
+	    ec2_table_wait(ctx, id, "available", fail, false, NAT_SECONDS, &it,
+			   err) < 0)
 		return -1;
-	if (ec2_wait_state(ctx, "DescribeVpcEndpoints", "VpcEndpointIds",
-			   "vpcEndpointSet", "vpcEndpointId", id, "state",
-			   "available", fail, false, NAT_SECONDS, &it, err) < 0)
-		return -1;
-	vpce_fill(ctx, id, it, out);
+	ec2_table_fill(&ec2_row_vpc_endpoint, ctx, id, it, out);
 	out->props = NULL;
 	return 0;
 }
@@ -372,10 +222,10 @@ static struct value *ids_minus(struct provider_ctx *ctx, const struct value *x,
 	return out;
 }
 
-static int vpce_update(struct provider_ctx *ctx, const char *id,
+/* What ModifyVpcEndpoint changes in place (Tags aside). */
+static int vpce_modify(struct provider_ctx *ctx, const char *id,
 		       const struct value *old_props,
-		       const struct value *new_props, const struct value *attrs,
-		       struct provider_result *out, struct err *err)
+		       const struct value *new_props, struct err *err)
 {
 	static const struct {
 		const char *prop, *add, *rm;
@@ -389,7 +239,6 @@ static int vpce_update(struct provider_ctx *ctx, const char *id,
 	bool any = false;
 	size_t i;
 
-	(void)attrs;
 	ps(a, p, "VpcEndpointId", id);
 	for (i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
 		struct value *add = ids_minus(ctx, pv(new_props, sets[i].prop),
@@ -420,10 +269,6 @@ static int vpce_update(struct provider_ctx *ctx, const char *id,
 	}
 	if (any && !pcall(ctx, "ec2", "ModifyVpcEndpoint", p, err))
 		return -1;
-	if (ec2_update_tags(ctx, id, old_props, new_props, err) < 0 ||
-	    vpce_read(ctx, id, NULL, out, err) < 0)
-		return -1;
-	out->props = NULL;
 	return 0;
 }
 
@@ -454,16 +299,43 @@ static int vpce_delete(struct provider_ctx *ctx, const char *id,
 		return -1;
 	}
 	err_clear(err);
-	return ec2_wait_state(ctx, "DescribeVpcEndpoints", "VpcEndpointIds",
-			      "vpcEndpointSet", "vpcEndpointId", id, "state",
-			      "deleted", NULL, true, NAT_SECONDS, &it, err);
+	return ec2_table_wait(ctx, id, "deleted", NULL, true, NAT_SECONDS, &it,
+			      err);
 }
+
+const struct ec2_type ec2_row_vpc_endpoint = {
+	.type = "AWS::EC2::VPCEndpoint",
+	.describe = "DescribeVpcEndpoints", .ids_member = "VpcEndpointIds",
+	.set = "vpcEndpointSet", .id_field = "vpcEndpointId",
+	.gone_states = (const char *const[]){ "deleted", "failed", "rejected",
+					      NULL },
+	.attrs = (const struct ec2_map[]){
+		{ "Ref", EC2_ID, NULL },
+		{ "Id", EC2_ID, NULL },
+		{ "CreationTimestamp", EC2_STR, "creationTimestamp" },
+		{ NULL, 0, NULL } },
+	.props = (const struct ec2_map[]){
+		{ "VpcId", EC2_STR, "vpcId" },
+		{ "ServiceName", EC2_STR, "serviceName" },
+		{ NULL, 0, NULL } },
+	.fill = vpce_fill,
+	.create_op = "CreateVpcEndpoint", .create_id = "vpcEndpoint.vpcEndpointId",
+	.tag_type = "vpc-endpoint", .client_token = true,
+	.create_props = (const char *const[]){ "VpcId", "ServiceName", NULL },
+	.create_retry = (const char *const[]){ "InvalidVpcID.NotFound",
+					       "InvalidSubnetID.NotFound",
+					       "InvalidGroup.NotFound",
+					       "InvalidRouteTableID.NotFound",
+					       NULL },
+	.create_seconds = 120.0,
+	.update_before = vpce_modify,
+};
 
 const struct provider prov_ec2_vpc_endpoint = {
 	.type = "AWS::EC2::VPCEndpoint",
 	.create = vpce_create,
-	.read = vpce_read,
-	.read_many = vpce_read_many,
-	.update = vpce_update,
+	.read = ec2_table_read,
+	.read_many = ec2_table_read_many,
+	.update = ec2_table_update,
 	.delete = vpce_delete,
 };

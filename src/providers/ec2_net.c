@@ -1,6 +1,7 @@
 /*
  * AWS::EC2::VPC, Subnet, InternetGateway, VPCGatewayAttachment, EIP,
- * RouteTable, Route and SubnetRouteTableAssociation.
+ * RouteTable, Route and SubnetRouteTableAssociation: each a row of the
+ * EC2 table (ec2_table.h) plus what is its own.
  *
  * CloudFormation's Ref / GetAtt: VPC Ref = VpcId (GetAtt CidrBlock,
  * CidrBlockAssociations, DefaultNetworkAcl, DefaultSecurityGroup,
@@ -14,7 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "prov_int.h"
+#include "ec2_table.h"
 
 static const char *const vpc_nf[] = { "InvalidVpcID.NotFound", NULL };
 static const char *const subnet_nf[] = { "InvalidSubnetID.NotFound", NULL };
@@ -24,41 +25,6 @@ static const char *const dep_violation[] = { "DependencyViolation", NULL };
  * operation's deadline; short ones (new id not yet visible) by this. */
 #define NEW_ID_SECONDS 120.0
 #define DRAIN_SECONDS (20.0 * 60.0)
-
-static void prop_str(struct provider_ctx *ctx, struct value *props,
-		     const char *k, const struct value *item, const char *f)
-{
-	ps(ctx->arena, props, k, pv_str(item, f));
-}
-
-static void prop_bool(struct provider_ctx *ctx, struct value *props,
-		      const char *k, const struct value *item, const char *f)
-{
-	const char *s = pv_str(item, f);
-
-	if (s)
-		pb(ctx->arena, props, k, !strcmp(s, "true"));
-	else if (pv(item, f) && pv(item, f)->kind == VALUE_BOOL)
-		pb(ctx->arena, props, k, pv(item, f)->u.b);
-}
-
-static void prop_tags(struct provider_ctx *ctx, struct value *props,
-		      const struct value *item)
-{
-	struct value *t = tags_from_aws(ctx->arena, pv(item, "tagSet"), "key",
-					"value");
-	if (t)
-		value_map_set(ctx->arena, props, "Tags", t);
-}
-
-static int gone_ok(struct err *err)
-{
-	if (err->code == ERR_NOT_FOUND) {
-		err_clear(err);
-		return 0;
-	}
-	return -1;
-}
 
 /* ================================================================ VPC */
 
@@ -82,23 +48,20 @@ static int vpc_attr(struct provider_ctx *ctx, const char *id, const char *attr,
 	return 0;
 }
 
-/* Describe op filtered on every vpc id plus name=value; the item list. */
-static const struct value *vpc_defaults(struct provider_ctx *ctx, size_t n,
-					const char *const *ids, const char *op,
-					const char *name, const char *value,
-					const char *set, struct err *err)
+/* Describe op filtered on name in every vpc id (plus name2=value2 when
+ * name2 is not NULL); the item list. */
+static const struct value *vpc_listing(struct provider_ctx *ctx, size_t n,
+				       const char *const *ids, const char *op,
+				       const char *name, const char *name2,
+				       const char *value2, const char *set,
+				       struct err *err)
 {
 	struct arena *a = ctx->arena;
-	struct value *p = value_new_map(a), *fl = value_new_list(a);
-	struct value *f = value_new_map(a), *vals = value_new_list(a), *r;
-	size_t i;
+	struct value *p = value_new_map(a), *fl = value_new_list(a), *r;
 
-	for (i = 0; i < n; i++)
-		value_list_push(a, vals, value_new_string(a, ids[i]));
-	ps(a, f, "Name", "vpc-id");
-	value_map_set(a, f, "Values", vals);
-	value_list_push(a, fl, f);
-	ec2_filter(a, fl, name, value);
+	ec2_filter_in(a, fl, name, n, ids);
+	if (name2)
+		ec2_filter(a, fl, name2, value2);
 	value_map_set(a, p, "Filters", fl);
 	r = pcall_all(ctx, "ec2", op, p, set, err);
 	return r ? aws_get_list(a, r, set, err) : NULL;
@@ -117,116 +80,77 @@ static const char *by_vpc(const struct value *items, const char *vpc,
 	return NULL;
 }
 
-/* DescribeInternetGateways filtered on attachment to any of the VPCs. */
-static const struct value *vpc_igws(struct provider_ctx *ctx, size_t n,
-				    const char *const *ids, struct err *err)
+/* The internet gateways of igws attached to vpc, as a list of ids. */
+static struct value *vpc_gateways(struct arena *a, const struct value *igws,
+				  const char *vpc)
 {
-	struct arena *a = ctx->arena;
-	struct value *p = value_new_map(a), *fl = value_new_list(a);
-	struct value *f = value_new_map(a), *vals = value_new_list(a), *r;
-	size_t i;
+	struct value *l = value_new_list(a);
+	size_t j, k;
 
-	for (i = 0; i < n; i++)
-		value_list_push(a, vals, value_new_string(a, ids[i]));
-	ps(a, f, "Name", "attachment.vpc-id");
-	value_map_set(a, f, "Values", vals);
-	value_list_push(a, fl, f);
-	value_map_set(a, p, "Filters", fl);
-	r = pcall(ctx, "ec2", "DescribeInternetGateways", p, err);
-	return r ? aws_get_list(a, r, "internetGatewaySet", err) : NULL;
+	for (j = 0; j < igws->u.list.n; j++) {
+		const struct value *g = igws->u.list.items[j];
+		const struct value *at = pv(g, "attachmentSet");
+		for (k = 0; at && at->kind == VALUE_LIST && k < at->u.list.n; k++) {
+			const char *v = pv_str(at->u.list.items[k], "vpcId");
+			if (v && !strcmp(v, vpc) && pv_str(g, "internetGatewayId"))
+				value_list_push(a, l, value_new_string(
+					a, pv_str(g, "internetGatewayId")));
+		}
+	}
+	return l;
 }
 
-static int vpc_read_many(struct provider_ctx *ctx, size_t n,
-			 const char *const *ids, struct provider_result *outs,
-			 struct err *err)
+/* What a VPC's Describe item lacks: the DNS attributes (one call each),
+ * GetAtt DefaultSecurityGroup / DefaultNetworkAcl and the attached
+ * internet gateways (one call each for all the VPCs: the drift check
+ * reads many at once). */
+static int vpc_read_more(struct provider_ctx *ctx, size_t n,
+			 const char *const *ids, const struct value **found,
+			 struct provider_result *outs, struct err *err)
 {
 	struct arena *a = ctx->arena;
-	const struct value **found = arena_alloc(a, (n + 1) * sizeof(*found));
+	const struct value *sgs, *acls, *igws;
 	size_t i;
 
-	const struct value *sgs, *acls, *igws;
-
-	if (!n)
-		return 0;
-	if (ec2_describe(ctx, "DescribeVpcs", "VpcIds", "vpcSet", "vpcId", n, ids,
-			 found, err) < 0)
+	if (!(sgs = vpc_listing(ctx, n, ids, "DescribeSecurityGroups", "vpc-id",
+				"group-name", "default", "securityGroupInfo", err)))
 		return -1;
-	/* GetAtt DefaultSecurityGroup / DefaultNetworkAcl: one call each for
-	 * all the VPCs (the drift check reads many at once) */
-	if (!(sgs = vpc_defaults(ctx, n, ids, "DescribeSecurityGroups",
-				 "group-name", "default", "securityGroupInfo", err)))
-		return -1;
-	acls = vpc_defaults(ctx, n, ids, "DescribeNetworkAcls", "default", "true",
-			    "networkAclSet", err);
+	acls = vpc_listing(ctx, n, ids, "DescribeNetworkAcls", "vpc-id", "default",
+			   "true", "networkAclSet", err);
 	if (!acls) /* optional: an endpoint without network ACLs */
 		acls = value_new_list(a);
 	err_clear(err);
-	/* the internet gateways attached to each (one call for all): the
-	 * synthetic InternetGateways, whose items a VPCGatewayAttachment
-	 * of the stack owns (src/providers/relations.c) */
-	if (!(igws = vpc_igws(ctx, n, ids, err)))
+	/* the internet gateways attached to each: the synthetic
+	 * InternetGateways, whose items a VPCGatewayAttachment of the stack
+	 * owns (src/providers/relations.c) */
+	if (!(igws = vpc_listing(ctx, n, ids, "DescribeInternetGateways",
+				 "attachment.vpc-id", NULL, NULL,
+				 "internetGatewaySet", err)))
 		return -1;
 	for (i = 0; i < n; i++) {
-		const struct value *it = found[i], *assoc;
-		struct value *attrs, *props, *l;
+		struct value *attrs = outs[i].attrs, *props = outs[i].props, *l;
 		bool dns_s, dns_h;
-		size_t j;
-		memset(&outs[i], 0, sizeof(outs[i]));
-		if (!it)
+		if (!found[i])
 			continue;
 		if (vpc_attr(ctx, ids[i], "enableDnsSupport", &dns_s, err) < 0 ||
 		    vpc_attr(ctx, ids[i], "enableDnsHostnames", &dns_h, err) < 0)
 			return -1;
-		attrs = value_new_map(a);
-		props = value_new_map(a);
-		set_attr(ctx, attrs, "Ref", ids[i]);
-		set_attr(ctx, attrs, "VpcId", ids[i]);
-		set_attr(ctx, attrs, "CidrBlock", pv_str(it, "cidrBlock"));
-		l = value_new_list(a);
-		assoc = pv(it, "cidrBlockAssociationSet");
-		for (j = 0; assoc && assoc->kind == VALUE_LIST && j < assoc->u.list.n; j++) {
-			const char *aid = pv_str(assoc->u.list.items[j], "associationId");
-			if (aid)
-				value_list_push(a, l, value_new_string(a, aid));
-		}
-		value_map_set(a, attrs, "CidrBlockAssociations", l);
+		value_map_set(a, attrs, "CidrBlockAssociations",
+			      ec2_str_list(ctx, pv(found[i], "cidrBlockAssociationSet"),
+					   "associationId"));
 		value_map_set(a, attrs, "Ipv6CidrBlocks", value_new_list(a));
 		set_attr(ctx, attrs, "DefaultSecurityGroup",
 			 by_vpc(sgs, ids[i], "groupId"));
 		set_attr(ctx, attrs, "DefaultNetworkAcl",
 			 by_vpc(acls, ids[i], "networkAclId"));
-		prop_str(ctx, props, "CidrBlock", it, "cidrBlock");
-		prop_str(ctx, props, "InstanceTenancy", it, "instanceTenancy");
 		pb(a, props, "EnableDnsSupport", dns_s);
 		pb(a, props, "EnableDnsHostnames", dns_h);
-		prop_tags(ctx, props, it);
-		l = value_new_list(a);
-		for (j = 0; j < igws->u.list.n; j++) {
-			const struct value *g = igws->u.list.items[j];
-			const struct value *at = pv(g, "attachmentSet");
-			size_t k;
-			for (k = 0; at && at->kind == VALUE_LIST && k < at->u.list.n; k++) {
-				const char *v = pv_str(at->u.list.items[k], "vpcId");
-				if (v && !strcmp(v, ids[i]) && pv_str(g, "internetGatewayId"))
-					value_list_push(a, l, value_new_string(
-						a, pv_str(g, "internetGatewayId")));
-			}
-		}
+		ec2_props_tags(ctx, props, found[i]);
+		l = vpc_gateways(a, igws, ids[i]);
 		if (l->u.list.n)
 			value_map_set(a, props, "InternetGateways", l);
-		outs[i].physical_id = arena_strdup(a, ids[i]);
-		outs[i].attrs = attrs;
-		outs[i].props = props;
 	}
 	return 0;
-}
-
-static int vpc_read(struct provider_ctx *ctx, const char *id,
-		    const struct value *attrs, struct provider_result *out,
-		    struct err *err)
-{
-	(void)attrs;
-	return read_via_many(&prov_ec2_vpc, ctx, id, out, err);
 }
 
 static int vpc_set_dns(struct provider_ctx *ctx, const char *id,
@@ -265,32 +189,10 @@ static int vpc_apply_dns(struct provider_ctx *ctx, const char *id,
 static int vpc_create(struct provider_ctx *ctx, const struct value *props,
 		      struct provider_result *out, struct err *err)
 {
-	struct arena *a = ctx->arena;
-	struct value *p = value_new_map(a), *r;
-	const struct value *it;
-	const char *id;
-
 	if (!pv_str(props, "CidrBlock"))
 		return prov_fail(ctx, err, ERR_VALIDATION,
 				 "CidrBlock is required (IPAM pools are not supported)");
-	ps(a, p, "CidrBlock", pv_str(props, "CidrBlock"));
-	ps(a, p, "InstanceTenancy", pv_str(props, "InstanceTenancy"));
-	value_map_set(a, p, "TagSpecifications",
-		      ec2_tag_spec(a, "vpc", tags_with_token(ctx, props)));
-	/* no idempotency token: never resent blindly after a lost answer */
-	r = ec2_create_once(ctx, "CreateVpc", p, NULL, 0, "DescribeVpcs", "vpcSet",
-			    "vpcId", &id, err);
-	if ((!r && !id) || (r && !(id = aws_get_str(r, "vpc.vpcId", err))))
-		return -1;
-	if (vpc_apply_dns(ctx, id, NULL, props, err) < 0 ||
-	    ec2_wait_state(ctx, "DescribeVpcs", "VpcIds", "vpcSet", "vpcId", id,
-			   "state", "available", NULL, false, NEW_ID_SECONDS, &it,
-			   err) < 0)
-		return -1;
-	if (vpc_read(ctx, id, NULL, out, err) < 0)
-		return -1;
-	out->props = NULL;
-	return 0;
+	return ec2_table_create_resource(ctx, props, out, err);
 }
 
 /* The repair of an internet gateway attached outside the stack: the
@@ -317,108 +219,40 @@ static int vpc_detach_unowned(struct provider_ctx *ctx, const char *id,
 		ps(ctx->arena, p, "InternetGatewayId", g);
 		ps(ctx->arena, p, "VpcId", id);
 		if (!pcall(ctx, "ec2", "DetachInternetGateway", p, err) &&
-		    gone_ok(err) < 0)
+		    gone_is_ok(err) < 0)
 			return -1;
 	}
 	return 0;
 }
 
-static int vpc_update(struct provider_ctx *ctx, const char *id,
-		      const struct value *old_props, const struct value *new_props,
-		      const struct value *attrs, struct provider_result *out,
-		      struct err *err)
-{
-	(void)attrs;
-	if (vpc_apply_dns(ctx, id, old_props, new_props, err) < 0 ||
-	    ec2_update_tags(ctx, id, old_props, new_props, err) < 0 ||
-	    vpc_detach_unowned(ctx, id, old_props, new_props, err) < 0 ||
-	    vpc_read(ctx, id, NULL, out, err) < 0)
-		return -1;
-	out->props = NULL;
-	return 0;
-}
-
-static int vpc_delete(struct provider_ctx *ctx, const char *id,
-		      const struct value *props, const struct value *attrs,
-		      struct err *err)
-{
-	struct value *p = value_new_map(ctx->arena);
-
-	(void)props;
-	(void)attrs;
-	ps(ctx->arena, p, "VpcId", id);
-	if (!pcall_retry(ctx, "ec2", "DeleteVpc", p, dep_violation, DRAIN_SECONDS,
-			 err))
-		return gone_ok(err);
-	return 0;
-}
-
-static int vpc_find(struct provider_ctx *ctx, const struct value *props,
-		    struct provider_result *out, struct err *err)
-{
-	(void)props;
-	return ec2_find_by_tags(&prov_ec2_vpc, ctx,
-				"DescribeVpcs", "vpcSet", "vpcId", out, err);
-}
-
-const struct provider prov_ec2_vpc = {
+const struct ec2_type ec2_row_vpc = {
 	.type = "AWS::EC2::VPC",
-	.create = vpc_create,
-	.read = vpc_read,
-	.read_many = vpc_read_many,
-	.update = vpc_update,
-	.delete = vpc_delete,
-	.find = vpc_find,
+	.describe = "DescribeVpcs", .ids_member = "VpcIds", .set = "vpcSet",
+	.id_field = "vpcId",
+	.attrs = (const struct ec2_map[]){ { "Ref", EC2_ID, NULL },
+					   { "VpcId", EC2_ID, NULL },
+					   { "CidrBlock", EC2_STR, "cidrBlock" },
+					   { NULL, 0, NULL } },
+	.props = (const struct ec2_map[]){
+		{ "CidrBlock", EC2_STR, "cidrBlock" },
+		{ "InstanceTenancy", EC2_STR, "instanceTenancy" },
+		{ NULL, 0, NULL } },
+	.read_more = vpc_read_more,
+	.update_before = vpc_apply_dns,
+	.update_after = vpc_detach_unowned,
+	.create_op = "CreateVpc", .create_id = "vpc.vpcId", .tag_type = "vpc",
+	.create_props = (const char *const[]){ "CidrBlock", "InstanceTenancy",
+					       NULL },
+	.create_after = vpc_apply_dns,
+	.ready_state = "available", .ready_seconds = NEW_ID_SECONDS,
+	.delete_op = "DeleteVpc", .delete_member = "VpcId",
+	.delete_retry = dep_violation, .delete_seconds = DRAIN_SECONDS,
 };
 
+const struct provider prov_ec2_vpc =
+	EC2_TABLE_PROVIDER("AWS::EC2::VPC", vpc_create);
+
 /* ============================================================= Subnet */
-
-static int subnet_read_many(struct provider_ctx *ctx, size_t n,
-			    const char *const *ids, struct provider_result *outs,
-			    struct err *err)
-{
-	struct arena *a = ctx->arena;
-	const struct value **found = arena_alloc(a, (n + 1) * sizeof(*found));
-	size_t i;
-
-	if (ec2_describe(ctx, "DescribeSubnets", "SubnetIds", "subnetSet",
-			 "subnetId", n, ids, found, err) < 0)
-		return -1;
-	for (i = 0; i < n; i++) {
-		const struct value *it = found[i];
-		struct value *attrs, *props;
-		memset(&outs[i], 0, sizeof(outs[i]));
-		if (!it)
-			continue;
-		attrs = value_new_map(a);
-		props = value_new_map(a);
-		set_attr(ctx, attrs, "Ref", ids[i]);
-		set_attr(ctx, attrs, "SubnetId", ids[i]);
-		set_attr(ctx, attrs, "VpcId", pv_str(it, "vpcId"));
-		set_attr(ctx, attrs, "CidrBlock", pv_str(it, "cidrBlock"));
-		set_attr(ctx, attrs, "AvailabilityZone", pv_str(it, "availabilityZone"));
-		set_attr(ctx, attrs, "AvailabilityZoneId",
-			 pv_str(it, "availabilityZoneId"));
-		value_map_set(a, attrs, "Ipv6CidrBlocks", value_new_list(a));
-		prop_str(ctx, props, "VpcId", it, "vpcId");
-		prop_str(ctx, props, "CidrBlock", it, "cidrBlock");
-		prop_str(ctx, props, "AvailabilityZone", it, "availabilityZone");
-		prop_bool(ctx, props, "MapPublicIpOnLaunch", it, "mapPublicIpOnLaunch");
-		prop_tags(ctx, props, it);
-		outs[i].physical_id = arena_strdup(a, ids[i]);
-		outs[i].attrs = attrs;
-		outs[i].props = props;
-	}
-	return 0;
-}
-
-static int subnet_read(struct provider_ctx *ctx, const char *id,
-		       const struct value *attrs, struct provider_result *out,
-		       struct err *err)
-{
-	(void)attrs;
-	return read_via_many(&prov_ec2_subnet, ctx, id, out, err);
-}
 
 static int subnet_map_public(struct provider_ctx *ctx, const char *id, bool on,
 			     struct err *err)
@@ -431,207 +265,94 @@ static int subnet_map_public(struct provider_ctx *ctx, const char *id, bool on,
 			   NEW_ID_SECONDS, err) ? 0 : -1;
 }
 
-static int subnet_create(struct provider_ctx *ctx, const struct value *props,
-			 struct provider_result *out, struct err *err)
+static int subnet_create_after(struct provider_ctx *ctx, const char *id,
+			       const struct value *old_props,
+			       const struct value *props, struct err *err)
 {
-	struct arena *a = ctx->arena;
-	struct value *p = value_new_map(a), *r;
-	const struct value *it;
-	const char *id;
-
-	ps(a, p, "VpcId", pv_str(props, "VpcId"));
-	ps(a, p, "CidrBlock", pv_str(props, "CidrBlock"));
-	ps(a, p, "AvailabilityZone", pv_str(props, "AvailabilityZone"));
-	ps(a, p, "AvailabilityZoneId", pv_str(props, "AvailabilityZoneId"));
-	value_map_set(a, p, "TagSpecifications",
-		      ec2_tag_spec(a, "subnet", tags_with_token(ctx, props)));
-	/* no idempotency token: a resent CreateSubnet would conflict with
-	 * the CIDR of the one the lost attempt made */
-	r = ec2_create_once(ctx, "CreateSubnet", p, vpc_nf, NEW_ID_SECONDS,
-			    "DescribeSubnets", "subnetSet", "subnetId", &id, err);
-	if ((!r && !id) || (r && !(id = aws_get_str(r, "subnet.subnetId", err))))
-		return -1;
-	if (pv_bool(props, "MapPublicIpOnLaunch", false) &&
-	    subnet_map_public(ctx, id, true, err) < 0)
-		return -1;
-	if (ec2_wait_state(ctx, "DescribeSubnets", "SubnetIds", "subnetSet",
-			   "subnetId", id, "state", "available", NULL, false,
-			   NEW_ID_SECONDS, &it, err) < 0 ||
-	    subnet_read(ctx, id, NULL, out, err) < 0)
-		return -1;
-	out->props = NULL;
-	return 0;
+	(void)old_props;
+	if (!pv_bool(props, "MapPublicIpOnLaunch", false))
+		return 0;
+	return subnet_map_public(ctx, id, true, err);
 }
 
-static int subnet_update(struct provider_ctx *ctx, const char *id,
-			 const struct value *old_props,
-			 const struct value *new_props, const struct value *attrs,
-			 struct provider_result *out, struct err *err)
+static int subnet_update_before(struct provider_ctx *ctx, const char *id,
+				const struct value *old_props,
+				const struct value *new_props, struct err *err)
 {
-	(void)attrs;
-	if (pv_changed(old_props, new_props, "MapPublicIpOnLaunch") &&
-	    subnet_map_public(ctx, id,
-			      pv_bool(new_props, "MapPublicIpOnLaunch", false),
-			      err) < 0)
-		return -1;
-	if (ec2_update_tags(ctx, id, old_props, new_props, err) < 0 ||
-	    subnet_read(ctx, id, NULL, out, err) < 0)
-		return -1;
-	out->props = NULL;
-	return 0;
+	if (!pv_changed(old_props, new_props, "MapPublicIpOnLaunch"))
+		return 0;
+	return subnet_map_public(ctx, id,
+				 pv_bool(new_props, "MapPublicIpOnLaunch", false),
+				 err);
 }
 
-static int subnet_delete(struct provider_ctx *ctx, const char *id,
-			 const struct value *props, const struct value *attrs,
-			 struct err *err)
-{
-	struct value *p = value_new_map(ctx->arena);
-
-	(void)props;
-	(void)attrs;
-	ps(ctx->arena, p, "SubnetId", id);
-	prov_status(ctx, "deleting (waits while network interfaces drain)");
-	if (!pcall_retry(ctx, "ec2", "DeleteSubnet", p, dep_violation,
-			 DRAIN_SECONDS, err))
-		return gone_ok(err);
-	return 0;
-}
-
-static int subnet_find(struct provider_ctx *ctx, const struct value *props,
-		    struct provider_result *out, struct err *err)
-{
-	(void)props;
-	return ec2_find_by_tags(&prov_ec2_subnet, ctx,
-				"DescribeSubnets", "subnetSet", "subnetId", out, err);
-}
-
-const struct provider prov_ec2_subnet = {
+const struct ec2_type ec2_row_subnet = {
 	.type = "AWS::EC2::Subnet",
-	.create = subnet_create,
-	.read = subnet_read,
-	.read_many = subnet_read_many,
-	.update = subnet_update,
-	.delete = subnet_delete,
-	.find = subnet_find,
+	.describe = "DescribeSubnets", .ids_member = "SubnetIds",
+	.set = "subnetSet", .id_field = "subnetId",
+	.attrs = (const struct ec2_map[]){
+		{ "Ref", EC2_ID, NULL },
+		{ "SubnetId", EC2_ID, NULL },
+		{ "VpcId", EC2_STR, "vpcId" },
+		{ "CidrBlock", EC2_STR, "cidrBlock" },
+		{ "AvailabilityZone", EC2_STR, "availabilityZone" },
+		{ "AvailabilityZoneId", EC2_STR, "availabilityZoneId" },
+		{ "Ipv6CidrBlocks", EC2_EMPTY_LIST, NULL },
+		{ NULL, 0, NULL } },
+	.props = (const struct ec2_map[]){
+		{ "VpcId", EC2_STR, "vpcId" },
+		{ "CidrBlock", EC2_STR, "cidrBlock" },
+		{ "AvailabilityZone", EC2_STR, "availabilityZone" },
+		{ "MapPublicIpOnLaunch", EC2_BOOL, "mapPublicIpOnLaunch" },
+		{ "Tags", EC2_TAGS, "tagSet" },
+		{ NULL, 0, NULL } },
+	/* sent once: a resent CreateSubnet would conflict with the CIDR of
+	 * the one a lost attempt made */
+	.create_op = "CreateSubnet", .create_id = "subnet.subnetId",
+	.tag_type = "subnet", .create_retry = vpc_nf,
+	.create_seconds = NEW_ID_SECONDS,
+	.create_props = (const char *const[]){ "VpcId", "CidrBlock",
+					       "AvailabilityZone",
+					       "AvailabilityZoneId", NULL },
+	.create_after = subnet_create_after,
+	.ready_state = "available", .ready_seconds = NEW_ID_SECONDS,
+	.update_before = subnet_update_before,
+	.delete_op = "DeleteSubnet", .delete_member = "SubnetId",
+	.delete_retry = dep_violation, .delete_seconds = DRAIN_SECONDS,
+	.delete_status = "deleting (waits while network interfaces drain)",
 };
+
+const struct provider prov_ec2_subnet =
+	EC2_TABLE_PROVIDER("AWS::EC2::Subnet", ec2_table_create_resource);
 
 /* ==================================================== InternetGateway */
 
-static int igw_read_many(struct provider_ctx *ctx, size_t n,
-			 const char *const *ids, struct provider_result *outs,
-			 struct err *err)
-{
-	struct arena *a = ctx->arena;
-	const struct value **found = arena_alloc(a, (n + 1) * sizeof(*found));
-	size_t i;
-
-	if (ec2_describe(ctx, "DescribeInternetGateways", "InternetGatewayIds",
-			 "internetGatewaySet", "internetGatewayId", n, ids, found,
-			 err) < 0)
-		return -1;
-	for (i = 0; i < n; i++) {
-		struct value *attrs, *props;
-		memset(&outs[i], 0, sizeof(outs[i]));
-		if (!found[i])
-			continue;
-		attrs = value_new_map(a);
-		props = value_new_map(a);
-		set_attr(ctx, attrs, "Ref", ids[i]);
-		set_attr(ctx, attrs, "InternetGatewayId", ids[i]);
-		prop_tags(ctx, props, found[i]);
-		outs[i].physical_id = arena_strdup(a, ids[i]);
-		outs[i].attrs = attrs;
-		outs[i].props = props;
-	}
-	return 0;
-}
-
-static int igw_read(struct provider_ctx *ctx, const char *id,
-		    const struct value *attrs, struct provider_result *out,
-		    struct err *err)
-{
-	(void)attrs;
-	return read_via_many(&prov_ec2_igw, ctx, id, out, err);
-}
-
-static int igw_create(struct provider_ctx *ctx, const struct value *props,
-		      struct provider_result *out, struct err *err)
-{
-	struct arena *a = ctx->arena;
-	struct value *p = value_new_map(a), *r;
-	const char *id;
-
-	value_map_set(a, p, "TagSpecifications",
-		      ec2_tag_spec(a, "internet-gateway", tags_with_token(ctx, props)));
-	/* no idempotency token: never resent blindly after a lost answer */
-	r = ec2_create_once(ctx, "CreateInternetGateway", p, NULL, 0,
-			    "DescribeInternetGateways", "internetGatewaySet",
-			    "internetGatewayId", &id, err);
-	if ((!r && !id) ||
-	    (r && !(id = aws_get_str(r, "internetGateway.internetGatewayId", err))))
-		return -1;
-	memset(out, 0, sizeof(*out));
-	out->physical_id = id;
-	out->attrs = value_new_map(a);
-	set_attr(ctx, out->attrs, "Ref", id);
-	set_attr(ctx, out->attrs, "InternetGatewayId", id);
-	return 0;
-}
-
-static int igw_update(struct provider_ctx *ctx, const char *id,
-		      const struct value *old_props, const struct value *new_props,
-		      const struct value *attrs, struct provider_result *out,
-		      struct err *err)
-{
-	(void)attrs;
-	if (ec2_update_tags(ctx, id, old_props, new_props, err) < 0)
-		return -1;
-	memset(out, 0, sizeof(*out));
-	out->physical_id = id;
-	out->attrs = value_new_map(ctx->arena);
-	set_attr(ctx, out->attrs, "Ref", id);
-	set_attr(ctx, out->attrs, "InternetGatewayId", id);
-	return 0;
-}
-
-static int igw_delete(struct provider_ctx *ctx, const char *id,
-		      const struct value *props, const struct value *attrs,
-		      struct err *err)
-{
-	struct value *p = value_new_map(ctx->arena);
-
-	(void)props;
-	(void)attrs;
-	ps(ctx->arena, p, "InternetGatewayId", id);
-	if (!pcall_retry(ctx, "ec2", "DeleteInternetGateway", p, dep_violation,
-			 DRAIN_SECONDS, err))
-		return gone_ok(err);
-	return 0;
-}
-
-static int igw_find(struct provider_ctx *ctx, const struct value *props,
-		    struct provider_result *out, struct err *err)
-{
-	(void)props;
-	return ec2_find_by_tags(&prov_ec2_igw, ctx,
-				"DescribeInternetGateways", "internetGatewaySet", "internetGatewayId", out, err);
-}
-
-const struct provider prov_ec2_igw = {
+const struct ec2_type ec2_row_igw = {
 	.type = "AWS::EC2::InternetGateway",
-	.create = igw_create,
-	.read = igw_read,
-	.read_many = igw_read_many,
-	.update = igw_update,
-	.delete = igw_delete,
-	.find = igw_find,
+	.describe = "DescribeInternetGateways",
+	.ids_member = "InternetGatewayIds", .set = "internetGatewaySet",
+	.id_field = "internetGatewayId",
+	.attrs = (const struct ec2_map[]){ { "Ref", EC2_ID, NULL },
+					   { "InternetGatewayId", EC2_ID, NULL },
+					   { NULL, 0, NULL } },
+	.props = (const struct ec2_map[]){ { "Tags", EC2_TAGS, "tagSet" },
+					   { NULL, 0, NULL } },
+	.create_op = "CreateInternetGateway",
+	.create_id = "internetGateway.internetGatewayId",
+	.tag_type = "internet-gateway",
+	.delete_op = "DeleteInternetGateway",
+	.delete_member = "InternetGatewayId", .delete_retry = dep_violation,
+	.delete_seconds = DRAIN_SECONDS,
 };
+
+const struct provider prov_ec2_igw =
+	EC2_TABLE_PROVIDER("AWS::EC2::InternetGateway",
+			   ec2_table_create_resource);
 
 /* =============================================== VPCGatewayAttachment */
 
 static const char *const attach_nf[] = { "InvalidInternetGatewayID.NotFound",
 					 "InvalidVpcID.NotFound", NULL };
-static const char *const detach_retry[] = { "DependencyViolation", NULL };
 
 static void att_result(struct provider_ctx *ctx, const char *igw,
 		       const char *vpc, struct provider_result *out)
@@ -659,7 +380,7 @@ static int att_attach(struct provider_ctx *ctx, const char *igw,
 		struct provider_result r;
 		struct err e2 = ERR_INIT;
 		const char *id = arena_sprintf(ctx->arena, "%s|%s", igw, vpc);
-		if (prov_ec2_gw_attachment.read(ctx, id, NULL, &r, &e2) == 0) {
+		if (ec2_table_read(ctx, id, NULL, &r, &e2) == 0) {
 			err_clear(err);
 			return 0;
 		}
@@ -675,7 +396,7 @@ static int att_detach(struct provider_ctx *ctx, const char *igw,
 	ps(ctx->arena, p, "InternetGatewayId", igw);
 	ps(ctx->arena, p, "VpcId", vpc);
 	prov_status(ctx, "detaching (waits while public addresses are mapped)");
-	if (pcall_retry(ctx, "ec2", "DetachInternetGateway", p, detach_retry,
+	if (pcall_retry(ctx, "ec2", "DetachInternetGateway", p, dep_violation,
 			DRAIN_SECONDS, err))
 		return 0;
 	if (!strcmp(err->aws_code, "Gateway.NotAttached") ||
@@ -712,18 +433,13 @@ static int att_read_many(struct provider_ctx *ctx, size_t n,
 	const char **igws = arena_alloc(a, (n + 1) * sizeof(*igws));
 	const char **vpcs = arena_alloc(a, (n + 1) * sizeof(*vpcs));
 	const struct value **found = arena_alloc(a, (n + 1) * sizeof(*found));
-	size_t i, j, m = 0;
+	size_t i, j;
 
-	for (i = 0; i < n; i++) {
-		if (!split_id(a, ids[i], &igws[i], &vpcs[i]))
-			return prov_fail(ctx, err, ERR_STATEDB,
-					 "bad attachment id \"%s\"", ids[i]);
-	}
 	for (i = 0; i < n; i++)
-		m++;
-	if (ec2_describe(ctx, "DescribeInternetGateways", "InternetGatewayIds",
-			 "internetGatewaySet", "internetGatewayId", m, igws, found,
-			 err) < 0)
+		if (ec2_split_id(ctx, ids[i], "attachment", &igws[i], &vpcs[i],
+				 err) < 0)
+			return -1;
+	if (ec2_table_describe(&ec2_row_igw, ctx, n, igws, found, err) < 0)
 		return -1;
 	for (i = 0; i < n; i++) {
 		const struct value *att = found[i] ? pv(found[i], "attachmentSet") : NULL;
@@ -744,14 +460,6 @@ static int att_read_many(struct provider_ctx *ctx, size_t n,
 	return 0;
 }
 
-static int att_read(struct provider_ctx *ctx, const char *id,
-		    const struct value *attrs, struct provider_result *out,
-		    struct err *err)
-{
-	(void)attrs;
-	return read_via_many(&prov_ec2_gw_attachment, ctx, id, out, err);
-}
-
 static int att_update(struct provider_ctx *ctx, const char *id,
 		      const struct value *old_props, const struct value *new_props,
 		      const struct value *attrs, struct provider_result *out,
@@ -762,8 +470,8 @@ static int att_update(struct provider_ctx *ctx, const char *id,
 
 	(void)old_props;
 	(void)attrs;
-	if (!split_id(ctx->arena, id, &igw, &vpc))
-		return prov_fail(ctx, err, ERR_STATEDB, "bad attachment id \"%s\"", id);
+	if (ec2_split_id(ctx, id, "attachment", &igw, &vpc, err) < 0)
+		return -1;
 	if (nigw && strcmp(nigw, igw)) {
 		if (att_detach(ctx, igw, vpc, err) < 0 ||
 		    att_attach(ctx, nigw, vpc, err) < 0)
@@ -782,62 +490,21 @@ static int att_delete(struct provider_ctx *ctx, const char *id,
 
 	(void)props;
 	(void)attrs;
-	if (!split_id(ctx->arena, id, &igw, &vpc))
-		return prov_fail(ctx, err, ERR_STATEDB, "bad attachment id \"%s\"", id);
+	if (ec2_split_id(ctx, id, "attachment", &igw, &vpc, err) < 0)
+		return -1;
 	return att_detach(ctx, igw, vpc, err);
 }
 
 const struct provider prov_ec2_gw_attachment = {
 	.type = "AWS::EC2::VPCGatewayAttachment",
 	.create = att_create,
-	.read = att_read,
+	.read = ec2_table_read,
 	.read_many = att_read_many,
 	.update = att_update,
 	.delete = att_delete,
 };
 
 /* ================================================================ EIP */
-
-static int eip_read_many(struct provider_ctx *ctx, size_t n,
-			 const char *const *ids, struct provider_result *outs,
-			 struct err *err)
-{
-	struct arena *a = ctx->arena;
-	const struct value **found = arena_alloc(a, (n + 1) * sizeof(*found));
-	size_t i;
-
-	if (ec2_describe(ctx, "DescribeAddresses", "AllocationIds", "addressesSet",
-			 "allocationId", n, ids, found, err) < 0)
-		return -1;
-	for (i = 0; i < n; i++) {
-		const struct value *it = found[i];
-		struct value *attrs, *props;
-		memset(&outs[i], 0, sizeof(outs[i]));
-		if (!it)
-			continue;
-		attrs = value_new_map(a);
-		props = value_new_map(a);
-		set_attr(ctx, attrs, "Ref", pv_str(it, "publicIp"));
-		set_attr(ctx, attrs, "PublicIp", pv_str(it, "publicIp"));
-		set_attr(ctx, attrs, "AllocationId", ids[i]);
-		prop_str(ctx, props, "Domain", it, "domain");
-		prop_str(ctx, props, "NetworkBorderGroup", it, "networkBorderGroup");
-		prop_str(ctx, props, "InstanceId", it, "instanceId");
-		prop_tags(ctx, props, it);
-		outs[i].physical_id = arena_strdup(a, ids[i]);
-		outs[i].attrs = attrs;
-		outs[i].props = props;
-	}
-	return 0;
-}
-
-static int eip_read(struct provider_ctx *ctx, const char *id,
-		    const struct value *attrs, struct provider_result *out,
-		    struct err *err)
-{
-	(void)attrs;
-	return read_via_many(&prov_ec2_eip, ctx, id, out, err);
-}
 
 /* The address's association with an instance (InstanceId): associate
  * with instance (AllowReassociation: the address is the stack's), or with
@@ -850,8 +517,8 @@ static int eip_associate(struct provider_ctx *ctx, const char *id,
 					     "IncorrectInstanceState",
 					     "InvalidInstanceID.NotFound", NULL };
 	struct arena *a = ctx->arena;
-	struct value *p = value_new_map(a), *r, *ids;
-	const struct value *l;
+	struct value *p = value_new_map(a);
+	const struct value *it = NULL;
 	const char *assoc;
 
 	ps(a, p, "AllocationId", id);
@@ -861,127 +528,167 @@ static int eip_associate(struct provider_ctx *ctx, const char *id,
 		return pcall_retry(ctx, "ec2", "AssociateAddress", p, early,
 				   60.0, err) ? 0 : -1;
 	}
-	ids = value_new_list(a);
-	value_list_push(a, ids, value_new_string(a, id));
-	p = value_new_map(a);
-	value_map_set(a, p, "AllocationIds", ids);
-	if (!(r = pcall(ctx, "ec2", "DescribeAddresses", p, err)))
-		return gone_ok(err);
-	l = value_map_get(r, "addressesSet");
-	if (!l || l->kind != VALUE_LIST || !l->u.list.n ||
-	    !(assoc = pv_str(l->u.list.items[0], "associationId")) ||
-	    !pv_str(l->u.list.items[0], "instanceId"))
+	if (ec2_table_describe(&ec2_row_eip, ctx, 1, &id, &it, err) < 0)
+		return -1;
+	if (!it || !(assoc = pv_str(it, "associationId")) ||
+	    !pv_str(it, "instanceId"))
 		return 0;
 	p = value_new_map(a);
 	ps(a, p, "AssociationId", assoc);
 	if (!pcall(ctx, "ec2", "DisassociateAddress", p, err))
-		return gone_ok(err);
+		return gone_is_ok(err);
 	return 0;
 }
 
 static int eip_create(struct provider_ctx *ctx, const struct value *props,
 		      struct provider_result *out, struct err *err)
 {
-	struct arena *a = ctx->arena;
-	struct value *p = value_new_map(a), *r;
-	const char *id, *ip;
+	struct value *p = value_new_map(ctx->arena), *r;
+	const char *id, *instance = pv_str(props, "InstanceId");
 
-	ps(a, p, "Domain", "vpc");
-	ps(a, p, "NetworkBorderGroup", pv_str(props, "NetworkBorderGroup"));
-	ps(a, p, "PublicIpv4Pool", pv_str(props, "PublicIpv4Pool"));
-	value_map_set(a, p, "TagSpecifications",
-		      ec2_tag_spec(a, "elastic-ip", tags_with_token(ctx, props)));
-	/* no idempotency token: a resent AllocateAddress after a lost answer
-	 * would leave an address (quota, money) behind */
-	r = ec2_create_once(ctx, "AllocateAddress", p, NULL, 0, "DescribeAddresses",
-			    "addressesSet", "allocationId", &id, err);
-	if (!r && id) {
+	ps(ctx->arena, p, "Domain", "vpc");
+	/* sent once: a resent AllocateAddress after a lost answer would
+	 * leave an address (quota, money) behind */
+	if (ec2_table_create(ctx, props, p, &id, &r, err) < 0)
+		return -1;
+	if (!r) {
 		/* found by its tag after a lost answer; a read by id may not
 		 * see the new address yet (EC2's eventual consistency) */
 		double dl = prov_deadline(ctx, NEW_ID_SECONDS);
 		int attempt = 0;
-		while (read_via_many(&prov_ec2_eip, ctx, id, out, err) < 0) {
+		while (ec2_table_read(ctx, id, NULL, out, err) < 0) {
 			if (err->code != ERR_NOT_FOUND ||
 			    prov_sleep_until(ctx, &attempt, dl,
 					     "address visible", err) < 0)
 				return -1;
 			err_clear(err);
 		}
-		out->props = NULL;
-		return pv_str(props, "InstanceId") ?
-			eip_associate(ctx, id, pv_str(props, "InstanceId"), err) : 0;
+	} else {
+		if (!aws_get_str(r, "publicIp", err))
+			return -1;
+		/* the response has the fields of a DescribeAddresses item */
+		ec2_table_fill(&ec2_row_eip, ctx, id, r, out);
 	}
-	if (!r || !(id = aws_get_str(r, "allocationId", err)) ||
-	    !(ip = aws_get_str(r, "publicIp", err)))
-		return -1;
-	memset(out, 0, sizeof(*out));
-	out->physical_id = id;
-	out->attrs = value_new_map(a);
-	set_attr(ctx, out->attrs, "Ref", ip);
-	set_attr(ctx, out->attrs, "PublicIp", ip);
-	set_attr(ctx, out->attrs, "AllocationId", id);
-	/* the address is recorded with the failure: the next run's update
+	out->props = NULL;
+	/* the address is recorded with a failure here: the next run's update
 	 * associates it */
-	if (pv_str(props, "InstanceId"))
-		return eip_associate(ctx, id, pv_str(props, "InstanceId"), err);
-	return 0;
+	return instance ? eip_associate(ctx, id, instance, err) : 0;
 }
 
-static int eip_update(struct provider_ctx *ctx, const char *id,
-		      const struct value *old_props, const struct value *new_props,
-		      const struct value *attrs, struct provider_result *out,
-		      struct err *err)
+static int eip_update_before(struct provider_ctx *ctx, const char *id,
+			     const struct value *old_props,
+			     const struct value *new_props, struct err *err)
 {
-	(void)attrs;
-	if (pv_changed(old_props, new_props, "InstanceId") &&
-	    eip_associate(ctx, id, pv_str(new_props, "InstanceId"), err) < 0)
-		return -1;
-	if (ec2_update_tags(ctx, id, old_props, new_props, err) < 0 ||
-	    eip_read(ctx, id, NULL, out, err) < 0)
-		return -1;
-	out->props = NULL;
-	return 0;
+	if (!pv_changed(old_props, new_props, "InstanceId"))
+		return 0;
+	return eip_associate(ctx, id, pv_str(new_props, "InstanceId"), err);
 }
 
 static int eip_delete(struct provider_ctx *ctx, const char *id,
 		      const struct value *props, const struct value *attrs,
 		      struct err *err)
 {
-	static const char *const busy[] = { "AuthFailure", "InvalidIPAddress.InUse",
-					    NULL };
-	struct value *p = value_new_map(ctx->arena);
-
-	(void)attrs;
 	/* an address associated with an instance is released only once
 	 * disassociated (EC2: InvalidIPAddress.InUse) */
 	if (pv_str(props, "InstanceId") && eip_associate(ctx, id, NULL, err) < 0)
 		return -1;
-	ps(ctx->arena, p, "AllocationId", id);
-	/* a NAT gateway being deleted still holds the address for a while */
-	if (!pcall_retry(ctx, "ec2", "ReleaseAddress", p, busy, 300.0, err))
-		return gone_ok(err);
-	return 0;
+	return ec2_table_delete(ctx, id, props, attrs, err);
 }
 
-static int eip_find(struct provider_ctx *ctx, const struct value *props,
-		    struct provider_result *out, struct err *err)
-{
-	(void)props;
-	return ec2_find_by_tags(&prov_ec2_eip, ctx,
-				"DescribeAddresses", "addressesSet", "allocationId", out, err);
-}
+static const char *const eip_busy[] = { "AuthFailure", "InvalidIPAddress.InUse",
+					NULL };
+
+const struct ec2_type ec2_row_eip = {
+	.type = "AWS::EC2::EIP",
+	.describe = "DescribeAddresses", .ids_member = "AllocationIds",
+	.set = "addressesSet", .id_field = "allocationId",
+	.attrs = (const struct ec2_map[]){ { "Ref", EC2_STR, "publicIp" },
+					   { "PublicIp", EC2_STR, "publicIp" },
+					   { "AllocationId", EC2_ID, NULL },
+					   { NULL, 0, NULL } },
+	.props = (const struct ec2_map[]){
+		{ "Domain", EC2_STR, "domain" },
+		{ "NetworkBorderGroup", EC2_STR, "networkBorderGroup" },
+		{ "InstanceId", EC2_STR, "instanceId" },
+		{ "Tags", EC2_TAGS, "tagSet" },
+		{ NULL, 0, NULL } },
+	.create_op = "AllocateAddress", .create_id = "allocationId",
+	.tag_type = "elastic-ip",
+	.create_props = (const char *const[]){ "NetworkBorderGroup",
+					       "PublicIpv4Pool", NULL },
+	.update_before = eip_update_before,
+	/* a NAT gateway being deleted still holds the address for a while */
+	.delete_op = "ReleaseAddress", .delete_member = "AllocationId",
+	.delete_retry = eip_busy, .delete_seconds = 300.0,
+};
 
 const struct provider prov_ec2_eip = {
 	.type = "AWS::EC2::EIP",
 	.create = eip_create,
-	.read = eip_read,
-	.read_many = eip_read_many,
-	.update = eip_update,
+	.read = ec2_table_read,
+	.read_many = ec2_table_read_many,
+	.update = ec2_table_update,
 	.delete = eip_delete,
-	.find = eip_find,
+	.find = ec2_table_find,
 };
 
 /* ========================================================= RouteTable */
+
+/* A route's target: template property -> DescribeRouteTables field (a
+ * gateway endpoint is named as gatewayId) */
+static const struct {
+	const char *prop, *field;
+} route_targets[] = {
+	{ "GatewayId", "gatewayId" },
+	{ "NatGatewayId", "natGatewayId" },
+	{ "VpcEndpointId", "gatewayId" },
+	{ "InstanceId", "instanceId" },
+	{ "NetworkInterfaceId", "networkInterfaceId" },
+	{ "TransitGatewayId", "transitGatewayId" },
+	{ "VpcPeeringConnectionId", "vpcPeeringConnectionId" },
+	{ "EgressOnlyInternetGatewayId", "egressOnlyInternetGatewayId" },
+	{ "CarrierGatewayId", "carrierGatewayId" },
+	{ "LocalGatewayId", "localGatewayId" },
+};
+#define N_TARGETS (sizeof(route_targets) / sizeof(route_targets[0]))
+
+static const char *const assoc_ended[] = { "disassociated", "failed", NULL };
+static const char *const assoc_not_live[] = { "disassociating",
+					      "disassociated", "failed", NULL };
+
+/* The first association in a DescribeRouteTables listing whose field is
+ * want, with an id and not in a state of skip (NULL: any state). */
+static const struct value *assoc_in(const struct value *tables,
+				    const char *field, const char *want,
+				    const char *const *skip)
+{
+	size_t j, k;
+
+	for (j = 0; tables && j < tables->u.list.n; j++) {
+		const struct value *as = pv(tables->u.list.items[j], "associationSet");
+		for (k = 0; as && as->kind == VALUE_LIST && k < as->u.list.n; k++) {
+			const struct value *e = as->u.list.items[k];
+			const char *st = value_str(value_get_path(e, "associationState.state"));
+			if (pv_str(e, field) && !strcmp(pv_str(e, field), want) &&
+			    pv_str(e, "routeTableAssociationId") &&
+			    !ec2_state_in(st, skip))
+				return e;
+		}
+	}
+	return NULL;
+}
+
+/* DescribeRouteTables with filters fl; its routeTableSet. */
+static const struct value *rtb_listing(struct provider_ctx *ctx,
+				       struct value *fl, struct err *err)
+{
+	struct value *p = value_new_map(ctx->arena), *r;
+
+	value_map_set(ctx->arena, p, "Filters", fl);
+	r = pcall_all(ctx, "ec2", "DescribeRouteTables", p, "routeTableSet", err);
+	return r ? aws_get_list(ctx->arena, r, "routeTableSet", err) : NULL;
+}
+
 
 /*
  * What is in a table that CloudFormation declares elsewhere, reported so
@@ -991,42 +698,31 @@ const struct provider prov_ec2_eip = {
  * "SubnetAssociations" (the explicit subnet associations, not the main
  * table's implicit one). Neither is a CloudFormation property.
  */
-static void rtb_links(struct provider_ctx *ctx, const struct value *it,
-		      struct value *props)
+static void rtb_links(struct provider_ctx *ctx, const char *id,
+		      const struct value *it, struct provider_result *out)
 {
 	static const char *const dests[][2] = {
 		{ "destinationCidrBlock", "DestinationCidrBlock" },
 		{ "destinationIpv6CidrBlock", "DestinationIpv6CidrBlock" },
 		{ "destinationPrefixListId", "DestinationPrefixListId" },
 	};
-	static const char *const targets[][2] = {
-		{ "gatewayId", "GatewayId" },
-		{ "natGatewayId", "NatGatewayId" },
-		{ "instanceId", "InstanceId" },
-		{ "networkInterfaceId", "NetworkInterfaceId" },
-		{ "transitGatewayId", "TransitGatewayId" },
-		{ "vpcPeeringConnectionId", "VpcPeeringConnectionId" },
-		{ "egressOnlyInternetGatewayId", "EgressOnlyInternetGatewayId" },
-		{ "carrierGatewayId", "CarrierGatewayId" },
-		{ "localGatewayId", "LocalGatewayId" },
-	};
 	struct arena *a = ctx->arena;
 	const struct value *rs = pv(it, "routeSet"), *as = pv(it, "associationSet");
 	struct value *routes = value_new_list(a), *assocs = value_new_list(a);
 	size_t i, k;
 
+	(void)id;
 	for (i = 0; rs && rs->kind == VALUE_LIST && i < rs->u.list.n; i++) {
 		const struct value *r = rs->u.list.items[i];
 		struct value *m = value_new_map(a);
 		const char *origin = pv_str(r, "origin");
 		for (k = 0; k < sizeof(dests) / sizeof(dests[0]); k++)
 			ps(a, m, dests[k][1], pv_str(r, dests[k][0]));
-		for (k = 0; k < sizeof(targets) / sizeof(targets[0]); k++) {
-			const char *t = pv_str(r, targets[k][0]);
-			if (!t)
+		for (k = 0; k < N_TARGETS; k++) {
+			const char *t = pv_str(r, route_targets[k].field);
+			if (!t || !strcmp(route_targets[k].prop, "VpcEndpointId"))
 				continue;
-			/* a gateway endpoint's route names it as gatewayId */
-			ps(a, m, strncmp(t, "vpce-", 5) ? targets[k][1]
+			ps(a, m, strncmp(t, "vpce-", 5) ? route_targets[k].prop
 							: "VpcEndpointId", t);
 		}
 		if (origin && !strcmp(origin, "EnableVgwRoutePropagation"))
@@ -1037,55 +733,16 @@ static void rtb_links(struct provider_ctx *ctx, const struct value *it,
 		const struct value *e = as->u.list.items[i];
 		const char *st = value_str(value_get_path(e, "associationState.state"));
 		struct value *m;
-		if (!pv_str(e, "subnetId") ||
-		    (st && (!strcmp(st, "disassociated") || !strcmp(st, "failed"))))
+		if (!pv_str(e, "subnetId") || ec2_state_in(st, assoc_ended))
 			continue;
 		m = value_new_map(a);
 		ps(a, m, "SubnetId", pv_str(e, "subnetId"));
 		value_list_push(a, assocs, m);
 	}
 	if (routes->u.list.n)
-		value_map_set(a, props, "Routes", routes);
+		value_map_set(a, out->props, "Routes", routes);
 	if (assocs->u.list.n)
-		value_map_set(a, props, "SubnetAssociations", assocs);
-}
-
-static int rtb_read_many(struct provider_ctx *ctx, size_t n,
-			 const char *const *ids, struct provider_result *outs,
-			 struct err *err)
-{
-	struct arena *a = ctx->arena;
-	const struct value **found = arena_alloc(a, (n + 1) * sizeof(*found));
-	size_t i;
-
-	if (ec2_describe(ctx, "DescribeRouteTables", "RouteTableIds",
-			 "routeTableSet", "routeTableId", n, ids, found, err) < 0)
-		return -1;
-	for (i = 0; i < n; i++) {
-		struct value *attrs, *props;
-		memset(&outs[i], 0, sizeof(outs[i]));
-		if (!found[i])
-			continue;
-		attrs = value_new_map(a);
-		props = value_new_map(a);
-		set_attr(ctx, attrs, "Ref", ids[i]);
-		set_attr(ctx, attrs, "RouteTableId", ids[i]);
-		prop_str(ctx, props, "VpcId", found[i], "vpcId");
-		prop_tags(ctx, props, found[i]);
-		rtb_links(ctx, found[i], props);
-		outs[i].physical_id = arena_strdup(a, ids[i]);
-		outs[i].attrs = attrs;
-		outs[i].props = props;
-	}
-	return 0;
-}
-
-static int rtb_read(struct provider_ctx *ctx, const char *id,
-		    const struct value *attrs, struct provider_result *out,
-		    struct err *err)
-{
-	(void)attrs;
-	return read_via_many(&prov_ec2_route_table, ctx, id, out, err);
+		value_map_set(a, out->props, "SubnetAssociations", assocs);
 }
 
 static int rtb_create(struct provider_ctx *ctx, const struct value *props,
@@ -1094,34 +751,23 @@ static int rtb_create(struct provider_ctx *ctx, const struct value *props,
 	struct arena *a = ctx->arena;
 	struct value *p = value_new_map(a), *r;
 	const char *id;
+	int rc;
 
-	ps(a, p, "VpcId", pv_str(props, "VpcId"));
-	value_map_set(a, p, "TagSpecifications",
-		      ec2_tag_spec(a, "route-table", tags_with_token(ctx, props)));
 	/* CreateRouteTable takes a ClientToken in the current EC2 API; an
 	 * endpoint of the 2023 API refuses it (UnknownParameter: nothing was
 	 * made), and the create goes again without it. Either way it is never
 	 * resent blindly after a lost answer. */
 	ps(a, p, "ClientToken", ctx->token);
-	r = ec2_create_once(ctx, "CreateRouteTable", p, vpc_nf, NEW_ID_SECONDS,
-			    "DescribeRouteTables", "routeTableSet", "routeTableId",
-			    &id, err);
-	if (!r && !id && !strcmp(err->aws_code, "UnknownParameter") &&
+	rc = ec2_table_create(ctx, props, p, &id, &r, err);
+	if (rc < 0 && !strcmp(err->aws_code, "UnknownParameter") &&
 	    strstr(err->msg, "ClientToken")) {
 		err_clear(err);
 		value_map_del(p, "ClientToken");
-		r = ec2_create_once(ctx, "CreateRouteTable", p, vpc_nf,
-				    NEW_ID_SECONDS, "DescribeRouteTables",
-				    "routeTableSet", "routeTableId", &id, err);
+		rc = ec2_table_create(ctx, props, p, &id, &r, err);
 	}
-	if ((!r && !id) ||
-	    (r && !(id = aws_get_str(r, "routeTable.routeTableId", err))))
+	if (rc < 0)
 		return -1;
-	memset(out, 0, sizeof(*out));
-	out->physical_id = id;
-	out->attrs = value_new_map(a);
-	set_attr(ctx, out->attrs, "Ref", id);
-	set_attr(ctx, out->attrs, "RouteTableId", id);
+	ec2_table_fill(&ec2_row_route_table, ctx, id, NULL, out);
 	return 0;
 }
 
@@ -1161,8 +807,8 @@ static int rtb_unlink(struct provider_ctx *ctx, const char *id,
 	struct arena *a = ctx->arena;
 	const struct value *ol = pv(old_props, "Routes");
 	const struct value *oa = pv(old_props, "SubnetAssociations");
-	const struct value *tables = NULL;
-	size_t i, j, k;
+	const struct value *tables = NULL, *e;
+	size_t i, k;
 
 	for (i = 0; ol && ol->kind == VALUE_LIST && i < ol->u.list.n; i++) {
 		const struct value *r = ol->u.list.items[i];
@@ -1178,7 +824,7 @@ static int rtb_unlink(struct provider_ctx *ctx, const char *id,
 		ps(a, p, "RouteTableId", id);
 		for (k = 0; rfields[k]; k++)
 			ps(a, p, rfields[k], pv_str(r, rfields[k]));
-		if (!pcall(ctx, "ec2", "DeleteRoute", p, err) && gone_ok(err) < 0)
+		if (!pcall(ctx, "ec2", "DeleteRoute", p, err) && gone_is_ok(err) < 0)
 			return -1;
 	}
 	for (i = 0; oa && oa->kind == VALUE_LIST && i < oa->u.list.n; i++) {
@@ -1188,98 +834,47 @@ static int rtb_unlink(struct provider_ctx *ctx, const char *id,
 					afields))
 			continue;
 		if (!tables) { /* the association ids, read once */
-			struct value *p = value_new_map(a), *r;
-			value_map_set(a, p, "RouteTableIds", str_list1(a, id));
-			r = pcall(ctx, "ec2", "DescribeRouteTables", p, err);
-			if (!r || !(tables = aws_get_list(a, r, "routeTableSet", err)))
+			struct value *fl = value_new_list(a);
+			ec2_filter(a, fl, "route-table-id", id);
+			if (!(tables = rtb_listing(ctx, fl, err)))
 				return -1;
 		}
-		for (j = 0; j < tables->u.list.n; j++) {
-			const struct value *as = pv(tables->u.list.items[j],
-						    "associationSet");
-			for (k = 0; as && as->kind == VALUE_LIST && k < as->u.list.n; k++) {
-				const struct value *e = as->u.list.items[k];
-				struct value *p;
-				if (!pv_str(e, "subnetId") ||
-				    strcmp(pv_str(e, "subnetId"), subnet))
-					continue;
-				p = value_new_map(a);
-				ps(a, p, "AssociationId",
-				   pv_str(e, "routeTableAssociationId"));
-				if (!pcall(ctx, "ec2", "DisassociateRouteTable", p,
-					   err) && gone_ok(err) < 0)
-					return -1;
-			}
+		e = assoc_in(tables, "subnetId", subnet, NULL);
+		if (e) {
+			struct value *p = value_new_map(a);
+			ps(a, p, "AssociationId", pv_str(e, "routeTableAssociationId"));
+			if (!pcall(ctx, "ec2", "DisassociateRouteTable", p, err) &&
+			    gone_is_ok(err) < 0)
+				return -1;
 		}
 	}
 	return 0;
 }
 
-static int rtb_update(struct provider_ctx *ctx, const char *id,
-		      const struct value *old_props, const struct value *new_props,
-		      const struct value *attrs, struct provider_result *out,
-		      struct err *err)
-{
-	(void)attrs;
-	if (ec2_update_tags(ctx, id, old_props, new_props, err) < 0 ||
-	    rtb_unlink(ctx, id, old_props, new_props, err) < 0 ||
-	    rtb_read(ctx, id, NULL, out, err) < 0)
-		return -1;
-	out->props = NULL;
-	return 0;
-}
-
-static int rtb_delete(struct provider_ctx *ctx, const char *id,
-		      const struct value *props, const struct value *attrs,
-		      struct err *err)
-{
-	struct value *p = value_new_map(ctx->arena);
-
-	(void)props;
-	(void)attrs;
-	ps(ctx->arena, p, "RouteTableId", id);
-	if (!pcall_retry(ctx, "ec2", "DeleteRouteTable", p, dep_violation,
-			 DRAIN_SECONDS, err))
-		return gone_ok(err);
-	return 0;
-}
-
-static int rtb_find(struct provider_ctx *ctx, const struct value *props,
-		    struct provider_result *out, struct err *err)
-{
-	(void)props;
-	return ec2_find_by_tags(&prov_ec2_route_table, ctx,
-				"DescribeRouteTables", "routeTableSet", "routeTableId", out, err);
-}
-
-const struct provider prov_ec2_route_table = {
+const struct ec2_type ec2_row_route_table = {
 	.type = "AWS::EC2::RouteTable",
-	.create = rtb_create,
-	.read = rtb_read,
-	.read_many = rtb_read_many,
-	.update = rtb_update,
-	.delete = rtb_delete,
-	.find = rtb_find,
+	.describe = "DescribeRouteTables", .ids_member = "RouteTableIds",
+	.set = "routeTableSet", .id_field = "routeTableId",
+	.attrs = (const struct ec2_map[]){ { "Ref", EC2_ID, NULL },
+					   { "RouteTableId", EC2_ID, NULL },
+					   { NULL, 0, NULL } },
+	.props = (const struct ec2_map[]){ { "VpcId", EC2_STR, "vpcId" },
+					   { "Tags", EC2_TAGS, "tagSet" },
+					   { NULL, 0, NULL } },
+	.fill = rtb_links,
+	.update_after = rtb_unlink,
+	.create_op = "CreateRouteTable", .create_id = "routeTable.routeTableId",
+	.tag_type = "route-table", .create_retry = vpc_nf,
+	.create_seconds = NEW_ID_SECONDS,
+	.create_props = (const char *const[]){ "VpcId", NULL },
+	.delete_op = "DeleteRouteTable", .delete_member = "RouteTableId",
+	.delete_retry = dep_violation, .delete_seconds = DRAIN_SECONDS,
 };
+
+const struct provider prov_ec2_route_table =
+	EC2_TABLE_PROVIDER("AWS::EC2::RouteTable", rtb_create);
 
 /* ============================================================== Route */
-
-/* template property -> DescribeRouteTables field */
-static const struct {
-	const char *prop, *field;
-} route_targets[] = {
-	{ "GatewayId", "gatewayId" },
-	{ "NatGatewayId", "natGatewayId" },
-	{ "VpcEndpointId", "gatewayId" },
-	{ "InstanceId", "instanceId" },
-	{ "NetworkInterfaceId", "networkInterfaceId" },
-	{ "TransitGatewayId", "transitGatewayId" },
-	{ "VpcPeeringConnectionId", "vpcPeeringConnectionId" },
-	{ "EgressOnlyInternetGatewayId", "egressOnlyInternetGatewayId" },
-	{ "CarrierGatewayId", "carrierGatewayId" },
-	{ "LocalGatewayId", "localGatewayId" },
-};
-#define N_TARGETS (sizeof(route_targets) / sizeof(route_targets[0]))
 
 static const char *route_dest(const struct value *props, const char **member)
 {
@@ -1359,11 +954,10 @@ static int route_read_many(struct provider_ctx *ctx, size_t n,
 	size_t i, k;
 
 	for (i = 0; i < n; i++)
-		if (!split_id(a, ids[i], &rtbs[i], &dests[i]))
-			return prov_fail(ctx, err, ERR_STATEDB, "bad route id \"%s\"",
-					 ids[i]);
-	if (ec2_describe(ctx, "DescribeRouteTables", "RouteTableIds",
-			 "routeTableSet", "routeTableId", n, rtbs, found, err) < 0)
+		if (ec2_split_id(ctx, ids[i], "route", &rtbs[i], &dests[i], err) < 0)
+			return -1;
+	if (ec2_table_describe(&ec2_row_route_table, ctx, n, rtbs, found,
+			       err) < 0)
 		return -1;
 	for (i = 0; i < n; i++) {
 		const struct value *r = route_in(found[i], dests[i]);
@@ -1395,14 +989,6 @@ static int route_read_many(struct provider_ctx *ctx, size_t n,
 	return 0;
 }
 
-static int route_read(struct provider_ctx *ctx, const char *id,
-		      const struct value *attrs, struct provider_result *out,
-		      struct err *err)
-{
-	(void)attrs;
-	return read_via_many(&prov_ec2_route, ctx, id, out, err);
-}
-
 static const char *const route_nf[] = { "InvalidNatGatewayID.NotFound",
 					"InvalidRouteTableID.NotFound",
 					"InvalidGatewayID.NotFound",
@@ -1431,7 +1017,7 @@ static int route_create(struct provider_ctx *ctx, const struct value *props,
 		if (strcmp(err->aws_code, "RouteAlreadyExists"))
 			return -1;
 		/* a retry of our own create: success if it points where we want */
-		if (route_read(ctx, arena_sprintf(ctx->arena, "%s|%s", rtb, dest),
+		if (ec2_table_read(ctx, arena_sprintf(ctx->arena, "%s|%s", rtb, dest),
 			       NULL, &cur, &e2) < 0)
 			return -1;
 		have = pv_str(cur.props, route_targets[which].prop);
@@ -1454,8 +1040,8 @@ static int route_update(struct provider_ctx *ctx, const char *id,
 
 	(void)old_props;
 	(void)attrs;
-	if (!split_id(ctx->arena, id, &rtb, &dest))
-		return prov_fail(ctx, err, ERR_STATEDB, "bad route id \"%s\"", id);
+	if (ec2_split_id(ctx, id, "route", &rtb, &dest, err) < 0)
+		return -1;
 	if (route_target(ctx, new_props, &which, err) < 0)
 		return -1;
 	route_params(ctx, p, new_props, which);
@@ -1476,21 +1062,21 @@ static int route_delete(struct provider_ctx *ctx, const char *id,
 
 	(void)props;
 	(void)attrs;
-	if (!split_id(ctx->arena, id, &rtb, &dest))
-		return prov_fail(ctx, err, ERR_STATEDB, "bad route id \"%s\"", id);
+	if (ec2_split_id(ctx, id, "route", &rtb, &dest, err) < 0)
+		return -1;
 	ps(ctx->arena, p, "RouteTableId", rtb);
 	ps(ctx->arena, p,
 	   strchr(dest, ':') ? "DestinationIpv6CidrBlock" : "DestinationCidrBlock",
 	   dest);
 	if (!pcall(ctx, "ec2", "DeleteRoute", p, err))
-		return gone_ok(err);
+		return gone_is_ok(err);
 	return 0;
 }
 
 const struct provider prov_ec2_route = {
 	.type = "AWS::EC2::Route",
 	.create = route_create,
-	.read = route_read,
+	.read = ec2_table_read,
 	.read_many = route_read_many,
 	.update = route_update,
 	.delete = route_delete,
@@ -1498,68 +1084,47 @@ const struct provider prov_ec2_route = {
 
 /* ======================================== SubnetRouteTableAssociation */
 
-static void assoc_result(struct provider_ctx *ctx, const char *id,
-			 struct provider_result *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->physical_id = id;
-	out->attrs = value_new_map(ctx->arena);
-	set_attr(ctx, out->attrs, "Ref", id);
-	set_attr(ctx, out->attrs, "Id", id);
-}
-
 static int assoc_read_many(struct provider_ctx *ctx, size_t n,
 			   const char *const *ids, struct provider_result *outs,
 			   struct err *err)
 {
 	struct arena *a = ctx->arena;
-	struct value *p = value_new_map(a), *fl = value_new_list(a), *vals, *r;
-	struct value *f = value_new_map(a);
+	struct value *fl = value_new_list(a);
 	const struct value *tables;
-	size_t i, j, k;
+	size_t i;
 
-	vals = value_new_list(a);
-	for (i = 0; i < n; i++)
-		value_list_push(a, vals, value_new_string(a, ids[i]));
-	ps(a, f, "Name", "association.route-table-association-id");
-	value_map_set(a, f, "Values", vals);
-	value_list_push(a, fl, f);
-	value_map_set(a, p, "Filters", fl);
-	r = pcall_all(ctx, "ec2", "DescribeRouteTables", p, "routeTableSet", err);
-	if (!r || !(tables = aws_get_list(a, r, "routeTableSet", err)))
+	ec2_filter_in(a, fl, "association.route-table-association-id", n, ids);
+	if (!(tables = rtb_listing(ctx, fl, err)))
 		return -1;
 	for (i = 0; i < n; i++) {
+		const struct value *e = assoc_in(tables, "routeTableAssociationId",
+						 ids[i], assoc_ended);
 		memset(&outs[i], 0, sizeof(outs[i]));
-		for (j = 0; j < tables->u.list.n; j++) {
-			const struct value *as = pv(tables->u.list.items[j],
-						    "associationSet");
-			for (k = 0; as && as->kind == VALUE_LIST && k < as->u.list.n; k++) {
-				const struct value *e = as->u.list.items[k];
-				const char *aid = pv_str(e, "routeTableAssociationId");
-				const char *st = pv_str(e, "associationState.state");
-				if (!aid || strcmp(aid, ids[i]))
-					continue;
-				st = value_str(value_get_path(e, "associationState.state"));
-				if (st && (!strcmp(st, "disassociated") ||
-					   !strcmp(st, "failed")))
-					continue;
-				assoc_result(ctx, arena_strdup(a, ids[i]), &outs[i]);
-				outs[i].props = value_new_map(a);
-				ps(a, outs[i].props, "RouteTableId",
-				   pv_str(e, "routeTableId"));
-				ps(a, outs[i].props, "SubnetId", pv_str(e, "subnetId"));
-			}
-		}
+		if (!e)
+			continue;
+		ec2_table_fill(&ec2_row_subnet_rt_assoc, ctx, ids[i], NULL, &outs[i]);
+		outs[i].props = value_new_map(a);
+		ps(a, outs[i].props, "RouteTableId", pv_str(e, "routeTableId"));
+		ps(a, outs[i].props, "SubnetId", pv_str(e, "subnetId"));
 	}
 	return 0;
 }
 
-static int assoc_read(struct provider_ctx *ctx, const char *id,
-		      const struct value *attrs, struct provider_result *out,
-		      struct err *err)
+/* ReplaceRouteTableAssociation of association aid to props' table. */
+static int assoc_replace(struct provider_ctx *ctx, const char *aid,
+			 const struct value *props, struct provider_result *out,
+			 struct err *err)
 {
-	(void)attrs;
-	return read_via_many(&prov_ec2_subnet_rt_assoc, ctx, id, out, err);
+	struct value *p = value_new_map(ctx->arena), *r;
+	const char *id;
+
+	ps(ctx->arena, p, "AssociationId", aid);
+	ps(ctx->arena, p, "RouteTableId", pv_str(props, "RouteTableId"));
+	r = pcall(ctx, "ec2", "ReplaceRouteTableAssociation", p, err);
+	if (!r || !(id = aws_get_str(r, "newAssociationId", err)))
+		return -1;
+	ec2_table_fill(&ec2_row_subnet_rt_assoc, ctx, id, NULL, out);
+	return 0;
 }
 
 /*
@@ -1573,40 +1138,19 @@ static int assoc_read(struct provider_ctx *ctx, const char *id,
 static int assoc_take_back(struct provider_ctx *ctx, const struct value *props,
 			   struct provider_result *out, struct err *err)
 {
-	struct arena *a = ctx->arena;
-	struct value *p = value_new_map(a), *fl = value_new_list(a), *r;
-	const struct value *tables;
-	const char *subnet = pv_str(props, "SubnetId"), *aid = NULL, *id;
+	struct value *fl = value_new_list(ctx->arena);
+	const struct value *tables, *e;
+	const char *subnet = pv_str(props, "SubnetId");
 	struct err e2 = ERR_INIT;
-	size_t j, k;
 
-	ec2_filter(a, fl, "association.subnet-id", subnet);
-	value_map_set(a, p, "Filters", fl);
-	r = pcall(ctx, "ec2", "DescribeRouteTables", p, &e2);
-	if (!r || !(tables = aws_get_list(a, r, "routeTableSet", &e2)))
-		return -1;
-	for (j = 0; j < tables->u.list.n && !aid; j++) {
-		const struct value *as = pv(tables->u.list.items[j], "associationSet");
-		for (k = 0; as && as->kind == VALUE_LIST && k < as->u.list.n; k++) {
-			const struct value *e = as->u.list.items[k];
-			if (pv_str(e, "subnetId") && !strcmp(pv_str(e, "subnetId"), subnet)) {
-				aid = pv_str(e, "routeTableAssociationId");
-				break;
-			}
-		}
-	}
-	if (!aid)
+	ec2_filter(ctx->arena, fl, "association.subnet-id", subnet);
+	if (!(tables = rtb_listing(ctx, fl, &e2)) ||
+	    !(e = assoc_in(tables, "subnetId", subnet, NULL)))
 		return -1;
 	prov_status(ctx, "moving the subnet back from another route table");
 	err_clear(err);
-	p = value_new_map(a);
-	ps(a, p, "AssociationId", aid);
-	ps(a, p, "RouteTableId", pv_str(props, "RouteTableId"));
-	r = pcall(ctx, "ec2", "ReplaceRouteTableAssociation", p, err);
-	if (!r || !(id = aws_get_str(r, "newAssociationId", err)))
-		return -1;
-	assoc_result(ctx, id, out);
-	return 0;
+	return assoc_replace(ctx, pv_str(e, "routeTableAssociationId"), props, out,
+			     err);
 }
 
 static int assoc_create(struct provider_ctx *ctx, const struct value *props,
@@ -1625,7 +1169,7 @@ static int assoc_create(struct provider_ctx *ctx, const struct value *props,
 		return assoc_take_back(ctx, props, out, err);
 	if (!r || !(id = aws_get_str(r, "associationId", err)))
 		return -1;
-	assoc_result(ctx, id, out);
+	ec2_table_fill(&ec2_row_subnet_rt_assoc, ctx, id, NULL, out);
 	return 0;
 }
 
@@ -1634,37 +1178,25 @@ static int assoc_create(struct provider_ctx *ctx, const struct value *props,
 static int assoc_find(struct provider_ctx *ctx, const struct value *props,
 		      struct provider_result *out, struct err *err)
 {
-	struct arena *a = ctx->arena;
-	struct value *p = value_new_map(a), *fl = value_new_list(a), *r;
-	const struct value *tables;
+	struct value *fl = value_new_list(ctx->arena);
+	const struct value *tables, *e;
 	const char *subnet = pv_str(props, "SubnetId");
 	const char *rtb = pv_str(props, "RouteTableId");
-	size_t j, k;
 
 	if (!subnet || !rtb)
 		return prov_fail(ctx, err, ERR_NOT_FOUND, "nothing to look for");
-	ec2_filter(a, fl, "association.subnet-id", subnet);
-	ec2_filter(a, fl, "route-table-id", rtb);
-	value_map_set(a, p, "Filters", fl);
-	r = pcall_all(ctx, "ec2", "DescribeRouteTables", p, "routeTableSet", err);
-	if (!r || !(tables = aws_get_list(a, r, "routeTableSet", err)))
+	ec2_filter(ctx->arena, fl, "association.subnet-id", subnet);
+	ec2_filter(ctx->arena, fl, "route-table-id", rtb);
+	if (!(tables = rtb_listing(ctx, fl, err)))
 		return -1;
-	for (j = 0; j < tables->u.list.n; j++) {
-		const struct value *as = pv(tables->u.list.items[j], "associationSet");
-		for (k = 0; as && as->kind == VALUE_LIST && k < as->u.list.n; k++) {
-			const struct value *e = as->u.list.items[k];
-			const char *aid = pv_str(e, "routeTableAssociationId");
-			const char *st = value_str(value_get_path(e, "associationState.state"));
-			if (!aid || !pv_str(e, "subnetId") ||
-			    strcmp(pv_str(e, "subnetId"), subnet) ||
-			    (st && strcmp(st, "associated") && strcmp(st, "associating")))
-				continue;
-			assoc_result(ctx, arena_strdup(a, aid), out);
-			return 0;
-		}
-	}
-	return prov_fail(ctx, err, ERR_NOT_FOUND,
-			 "subnet \"%s\" has no association with \"%s\"", subnet, rtb);
+	e = assoc_in(tables, "subnetId", subnet, assoc_not_live);
+	if (!e)
+		return prov_fail(ctx, err, ERR_NOT_FOUND,
+				 "subnet \"%s\" has no association with \"%s\"",
+				 subnet, rtb);
+	ec2_table_fill(&ec2_row_subnet_rt_assoc, ctx,
+		       pv_str(e, "routeTableAssociationId"), NULL, out);
+	return 0;
 }
 
 static int assoc_update(struct provider_ctx *ctx, const char *id,
@@ -1672,44 +1204,29 @@ static int assoc_update(struct provider_ctx *ctx, const char *id,
 			const struct value *new_props, const struct value *attrs,
 			struct provider_result *out, struct err *err)
 {
-	struct value *p, *r;
-	const char *nid;
-
 	(void)attrs;
 	if (!pv_changed(old_props, new_props, "RouteTableId")) {
-		assoc_result(ctx, id, out);
+		ec2_table_fill(&ec2_row_subnet_rt_assoc, ctx, id, NULL, out);
 		return 0;
 	}
-	p = value_new_map(ctx->arena);
-	ps(ctx->arena, p, "AssociationId", id);
-	ps(ctx->arena, p, "RouteTableId", pv_str(new_props, "RouteTableId"));
-	r = pcall(ctx, "ec2", "ReplaceRouteTableAssociation", p, err);
-	if (!r || !(nid = aws_get_str(r, "newAssociationId", err)))
-		return -1;
-	assoc_result(ctx, nid, out);
-	return 0;
+	return assoc_replace(ctx, id, new_props, out, err);
 }
 
-static int assoc_delete(struct provider_ctx *ctx, const char *id,
-			const struct value *props, const struct value *attrs,
-			struct err *err)
-{
-	struct value *p = value_new_map(ctx->arena);
-
-	(void)props;
-	(void)attrs;
-	ps(ctx->arena, p, "AssociationId", id);
-	if (!pcall(ctx, "ec2", "DisassociateRouteTable", p, err))
-		return gone_ok(err);
-	return 0;
-}
+/* Only the result and the delete: the reads go by association filters. */
+const struct ec2_type ec2_row_subnet_rt_assoc = {
+	.type = "AWS::EC2::SubnetRouteTableAssociation",
+	.attrs = (const struct ec2_map[]){ { "Ref", EC2_ID, NULL },
+					   { "Id", EC2_ID, NULL },
+					   { NULL, 0, NULL } },
+	.delete_op = "DisassociateRouteTable", .delete_member = "AssociationId",
+};
 
 const struct provider prov_ec2_subnet_rt_assoc = {
 	.type = "AWS::EC2::SubnetRouteTableAssociation",
 	.create = assoc_create,
-	.read = assoc_read,
+	.read = ec2_table_read,
 	.read_many = assoc_read_many,
 	.find = assoc_find,
 	.update = assoc_update,
-	.delete = assoc_delete,
+	.delete = ec2_table_delete,
 };

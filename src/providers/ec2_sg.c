@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "prov_int.h"
+#include "ec2_table.h"
 
 static const char *const sg_nf[] = { "InvalidGroup.NotFound", NULL };
 
@@ -113,24 +113,15 @@ static int sg_update_descs(struct provider_ctx *ctx, const char *gid,
 			   p, sg_nf, 120.0, err) ? 0 : -1;
 }
 
-static void sg_fill(struct provider_ctx *ctx, const struct value *it,
-		    struct provider_result *out)
+/* The rules and tags of a group's Describe item. */
+static void sg_fill(struct provider_ctx *ctx, const char *id,
+		    const struct value *it, struct provider_result *out)
 {
 	struct arena *a = ctx->arena;
 	struct sg_rules in = { 0 }, eg = { 0 };
-	struct value *props = value_new_map(a), *t;
-	const char *gid = pv_str(it, "groupId");
+	struct value *props = out->props;
 
-	memset(out, 0, sizeof(*out));
-	out->physical_id = arena_strdup(a, gid);
-	out->attrs = value_new_map(a);
-	set_attr(ctx, out->attrs, "Ref", gid);
-	set_attr(ctx, out->attrs, "GroupId", gid);
-	set_attr(ctx, out->attrs, "Id", gid);
-	set_attr(ctx, out->attrs, "VpcId", pv_str(it, "vpcId"));
-	ps(a, props, "GroupName", pv_str(it, "groupName"));
-	ps(a, props, "GroupDescription", pv_str(it, "groupDescription"));
-	ps(a, props, "VpcId", pv_str(it, "vpcId"));
+	(void)id;
 	sg_rules_from_aws(a, pv(it, "ipPermissions"), &in);
 	sg_rules_from_aws(a, pv(it, "ipPermissionsEgress"), &eg);
 	if (in.n)
@@ -143,36 +134,7 @@ static void sg_fill(struct provider_ctx *ctx, const struct value *it,
 	if (eg.n)
 		value_map_set(a, props, "SecurityGroupEgress",
 			      sg_rules_to_template(a, &eg, true));
-	t = tags_from_aws(a, pv(it, "tagSet"), "key", "value");
-	if (t)
-		value_map_set(a, props, "Tags", t);
-	out->props = props;
-}
-
-static int sg_read_many(struct provider_ctx *ctx, size_t n,
-			const char *const *ids, struct provider_result *outs,
-			struct err *err)
-{
-	const struct value **found = arena_alloc(ctx->arena, (n + 1) * sizeof(*found));
-	size_t i;
-
-	if (ec2_describe(ctx, "DescribeSecurityGroups", "GroupIds",
-			 "securityGroupInfo", "groupId", n, ids, found, err) < 0)
-		return -1;
-	for (i = 0; i < n; i++) {
-		memset(&outs[i], 0, sizeof(outs[i]));
-		if (found[i])
-			sg_fill(ctx, found[i], &outs[i]);
-	}
-	return 0;
-}
-
-static int sg_read(struct provider_ctx *ctx, const char *id,
-		   const struct value *attrs, struct provider_result *out,
-		   struct err *err)
-{
-	(void)attrs;
-	return read_via_many(&prov_ec2_sg, ctx, id, out, err);
+	ec2_props_tags(ctx, props, it);
 }
 
 static const char *sg_name(struct provider_ctx *ctx, const struct value *props)
@@ -200,18 +162,10 @@ static int sg_create(struct provider_ctx *ctx, const struct value *props,
 		return err_prefix(err, "%s %s: ", ctx->type, ctx->logical_id);
 	ps(a, p, "GroupName", sg_name(ctx, props));
 	ps(a, p, "Description", pv_str(props, "GroupDescription"));
-	ps(a, p, "VpcId", pv_str(props, "VpcId"));
-	value_map_set(a, p, "TagSpecifications",
-		      ec2_tag_spec(a, "security-group", tags_with_token(ctx, props)));
-	/* a resent CreateSecurityGroup gets InvalidGroup.Duplicate: look for
-	 * what a lost attempt made first */
-	r = ec2_create_once(ctx, "CreateSecurityGroup", p,
-			    (const char *const[]){ "InvalidVpcID.NotFound", NULL },
-			    120.0, "DescribeSecurityGroups", "securityGroupInfo",
-			    "groupId", &gid, err);
-	if (!r && gid) {
-		/* found: the rules below are applied to it */
-	} else if (!r) {
+	/* a resent CreateSecurityGroup gets InvalidGroup.Duplicate: sent
+	 * once, what a lost attempt made looked for first (and, when found,
+	 * the rules below applied to it) */
+	if (ec2_table_create(ctx, props, p, &gid, &r, err) < 0) {
 		/* a retry of our own create: the generated name is ours */
 		struct provider_result f;
 		struct err e2 = ERR_INIT;
@@ -221,8 +175,6 @@ static int sg_create(struct provider_ctx *ctx, const struct value *props,
 			return -1;
 		err_clear(err);
 		gid = f.physical_id;
-	} else if (!(gid = aws_get_str(r, "groupId", err))) {
-		return -1;
 	}
 	if (sg_apply(ctx, gid, false, false, &in, err) < 0)
 		return -1;
@@ -236,12 +188,7 @@ static int sg_create(struct provider_ctx *ctx, const struct value *props,
 		    sg_update_descs(ctx, gid, true, &def, &eg, err) < 0)
 			return -1;
 	}
-	memset(out, 0, sizeof(*out));
-	out->physical_id = gid;
-	out->attrs = value_new_map(a);
-	set_attr(ctx, out->attrs, "Ref", gid);
-	set_attr(ctx, out->attrs, "GroupId", gid);
-	set_attr(ctx, out->attrs, "Id", gid);
+	ec2_table_fill(&ec2_row_sg, ctx, gid, NULL, out);
 	set_attr(ctx, out->attrs, "VpcId", pv_str(props, "VpcId"));
 	return 0;
 }
@@ -277,54 +224,56 @@ static int sg_update(struct provider_ctx *ctx, const char *id,
 	    sg_update_descs(ctx, id, true, &oe, &ne, err) < 0 ||
 	    ec2_update_tags(ctx, id, old_props, new_props, err) < 0)
 		return -1;
-	memset(out, 0, sizeof(*out));
-	out->physical_id = id;
-	out->attrs = value_new_map(a);
-	set_attr(ctx, out->attrs, "Ref", id);
-	set_attr(ctx, out->attrs, "GroupId", id);
-	set_attr(ctx, out->attrs, "Id", id);
+	ec2_table_fill(&ec2_row_sg, ctx, id, NULL, out);
 	set_attr(ctx, out->attrs, "VpcId", pv_str(new_props, "VpcId"));
 	return 0;
 }
 
-static int sg_delete(struct provider_ctx *ctx, const char *id,
-		     const struct value *props, const struct value *attrs,
-		     struct err *err)
-{
-	static const char *const dep[] = { "DependencyViolation", NULL };
-	struct value *p = value_new_map(ctx->arena);
+static const char *const dep_violation[] = { "DependencyViolation", NULL };
 
-	(void)props;
-	(void)attrs;
-	ps(ctx->arena, p, "GroupId", id);
-	prov_status(ctx, "deleting (waits while network interfaces drain)");
-	if (!pcall_retry(ctx, "ec2", "DeleteSecurityGroup", p, dep, 20.0 * 60.0, err)) {
-		if (err->code != ERR_NOT_FOUND)
-			return -1;
-		err_clear(err);
-	}
-	return 0;
-}
-
-static int sg_find(struct provider_ctx *ctx, const struct value *props,
-		    struct provider_result *out, struct err *err)
-{
-	(void)props;
-	return ec2_find_by_tags(&prov_ec2_sg, ctx,
-				"DescribeSecurityGroups", "securityGroupInfo", "groupId", out, err);
-}
+const struct ec2_type ec2_row_sg = {
+	.type = "AWS::EC2::SecurityGroup",
+	.describe = "DescribeSecurityGroups", .ids_member = "GroupIds",
+	.set = "securityGroupInfo", .id_field = "groupId",
+	.attrs = (const struct ec2_map[]){ { "Ref", EC2_ID, NULL },
+					   { "GroupId", EC2_ID, NULL },
+					   { "Id", EC2_ID, NULL },
+					   { "VpcId", EC2_STR, "vpcId" },
+					   { NULL, 0, NULL } },
+	.props = (const struct ec2_map[]){
+		{ "GroupName", EC2_STR, "groupName" },
+		{ "GroupDescription", EC2_STR, "groupDescription" },
+		{ "VpcId", EC2_STR, "vpcId" },
+		{ NULL, 0, NULL } },
+	.fill = sg_fill,
+	.create_op = "CreateSecurityGroup", .create_id = "groupId",
+	.tag_type = "security-group",
+	.create_props = (const char *const[]){ "VpcId", NULL },
+	.create_retry = (const char *const[]){ "InvalidVpcID.NotFound", NULL },
+	.create_seconds = 120.0,
+	.delete_op = "DeleteSecurityGroup", .delete_member = "GroupId",
+	.delete_retry = dep_violation, .delete_seconds = 20.0 * 60.0,
+	.delete_status = "deleting (waits while network interfaces drain)",
+};
 
 const struct provider prov_ec2_sg = {
 	.type = "AWS::EC2::SecurityGroup",
 	.create = sg_create,
-	.read = sg_read,
-	.read_many = sg_read_many,
+	.read = ec2_table_read,
+	.read_many = ec2_table_read_many,
 	.update = sg_update,
-	.delete = sg_delete,
-	.find = sg_find,
+	.delete = ec2_table_delete,
+	.find = ec2_table_find,
 };
 
 /* ============================================ SecurityGroupIngress/Egress */
+
+/* Whether ctx is about an AWS::EC2::SecurityGroupEgress (the two types
+ * share their functions). */
+static bool rule_egress(const struct provider_ctx *ctx)
+{
+	return ctx->type && !strcmp(ctx->type, prov_ec2_sg_egress.type);
+}
 
 /* The single rule a standalone resource describes. */
 static int rule_of(struct provider_ctx *ctx, const struct value *props,
@@ -344,66 +293,43 @@ static void rule_from_sgr(struct arena *a, const struct value *it,
 {
 	struct value *perm = value_new_map(a), *l = value_new_list(a);
 	struct value *sub = value_new_list(a), *e = value_new_map(a);
-	const char *list = "ipRanges", *field = "cidrIp", *target;
+	const struct sg_kind *k = &sg_kinds[0];
+	const char *target = NULL;
+	size_t i;
 
 	ps(a, perm, "ipProtocol", pv_str(it, "ipProtocol"));
 	ps(a, perm, "fromPort", pv_str(it, "fromPort"));
 	ps(a, perm, "toPort", pv_str(it, "toPort"));
-	target = pv_str(it, "cidrIpv4");
-	if (!target && (target = pv_str(it, "cidrIpv6"))) {
-		list = "ipv6Ranges";
-		field = "cidrIpv6";
-	}
-	if (!target && (target = value_str(value_get_path(it, "referencedGroupInfo.groupId")))) {
-		list = "groups";
-		field = "groupId";
-	}
-	if (!target && (target = pv_str(it, "prefixListId"))) {
-		list = "prefixListIds";
-		field = "prefixListId";
-	}
+	for (i = 0; i < SG_NKINDS && !target; i++)
+		if ((target = value_str(value_get_path(it, sg_kinds[i].sgr_path))))
+			k = &sg_kinds[i];
 	/* -1 ports come back as "-1" */
 	if (pv_str(it, "fromPort") && !strcmp(pv_str(it, "fromPort"), "-1") &&
 	    pv_str(it, "ipProtocol") && !strcmp(pv_str(it, "ipProtocol"), "-1")) {
 		value_map_del(perm, "fromPort");
 		value_map_del(perm, "toPort");
 	}
-	ps(a, e, field, target ? target : "");
+	ps(a, e, k->aws_field, target ? target : "");
 	ps(a, e, "description", pv_str(it, "description"));
 	value_list_push(a, sub, e);
-	value_map_set(a, perm, list, sub);
+	value_map_set(a, perm, k->aws_list, sub);
 	value_list_push(a, l, perm);
 	sg_rules_from_aws(a, l, r);
 }
 
-static int rule_read_common(struct provider_ctx *ctx, bool egress, size_t n,
-			    const char *const *ids, struct provider_result *outs,
-			    struct err *err)
+/* A rule's properties from its DescribeSecurityGroupRules item. */
+static void rule_fill(struct provider_ctx *ctx, const char *id,
+		      const struct value *it, struct provider_result *out)
 {
 	struct arena *a = ctx->arena;
-	const struct value **found = arena_alloc(a, (n + 1) * sizeof(*found));
-	size_t i;
+	struct sg_rules r = { 0 };
+	struct value *l;
 
-	if (ec2_describe(ctx, "DescribeSecurityGroupRules", "SecurityGroupRuleIds",
-			 "securityGroupRuleSet", "securityGroupRuleId", n, ids,
-			 found, err) < 0)
-		return -1;
-	for (i = 0; i < n; i++) {
-		struct sg_rules r = { 0 };
-		struct value *l;
-		memset(&outs[i], 0, sizeof(outs[i]));
-		if (!found[i])
-			continue;
-		rule_from_sgr(a, found[i], &r);
-		outs[i].physical_id = arena_strdup(a, ids[i]);
-		outs[i].attrs = value_new_map(a);
-		set_attr(ctx, outs[i].attrs, "Ref", ids[i]);
-		set_attr(ctx, outs[i].attrs, "Id", ids[i]);
-		l = sg_rules_to_template(a, &r, egress);
-		outs[i].props = l->u.list.n ? l->u.list.items[0] : value_new_map(a);
-		ps(a, outs[i].props, "GroupId", pv_str(found[i], "groupId"));
-	}
-	return 0;
+	(void)id;
+	rule_from_sgr(a, it, &r);
+	l = sg_rules_to_template(a, &r, rule_egress(ctx));
+	out->props = l->u.list.n ? l->u.list.items[0] : value_new_map(a);
+	ps(a, out->props, "GroupId", pv_str(it, "groupId"));
 }
 
 /* Finds the id of a rule on group gid matching r (after a Duplicate). */
@@ -436,8 +362,9 @@ static const char *rule_find(struct provider_ctx *ctx, const char *gid,
 }
 
 static int rule_create(struct provider_ctx *ctx, const struct value *props,
-		       bool egress, struct provider_result *out, struct err *err)
+		       struct provider_result *out, struct err *err)
 {
+	bool egress = rule_egress(ctx);
 	struct arena *a = ctx->arena;
 	struct sg_rules r = { 0 };
 	struct value *p = value_new_map(a), *resp;
@@ -474,24 +401,25 @@ static int rule_create(struct provider_ctx *ctx, const struct value *props,
 	}
 	if (!id)
 		return prov_fail(ctx, err, ERR_AWS, "no security group rule id returned");
-	memset(out, 0, sizeof(*out));
-	out->physical_id = id;
-	out->attrs = value_new_map(a);
-	set_attr(ctx, out->attrs, "Ref", id);
-	set_attr(ctx, out->attrs, "Id", id);
+	/* the two rule rows make the same attributes */
+	ec2_table_fill(&ec2_row_sg_ingress, ctx, id, NULL, out);
 	return 0;
 }
 
 static int rule_update(struct provider_ctx *ctx, const char *id,
-		       const struct value *new_props, bool egress,
+		       const struct value *old_props,
+		       const struct value *new_props, const struct value *attrs,
 		       struct provider_result *out, struct err *err)
 {
+	bool egress = rule_egress(ctx);
 	struct arena *a = ctx->arena;
 	struct sg_rules r = { 0 };
 	struct value *p = value_new_map(a), *l = value_new_list(a);
 	struct value *e = value_new_map(a), *rule = value_new_map(a);
 	const struct sg_rule *x;
 
+	(void)old_props;
+	(void)attrs;
 	/* only Description is mutable in CloudFormation */
 	if (rule_of(ctx, new_props, egress, &r, err) < 0)
 		return -1;
@@ -499,14 +427,7 @@ static int rule_update(struct provider_ctx *ctx, const char *id,
 	ps(a, rule, "IpProtocol", x->proto);
 	pn(a, rule, "FromPort", *x->from ? x->from : "-1");
 	pn(a, rule, "ToPort", *x->to ? x->to : "-1");
-	if (!strcmp(x->kind, "cidr"))
-		ps(a, rule, "CidrIpv4", x->target);
-	else if (!strcmp(x->kind, "cidr6"))
-		ps(a, rule, "CidrIpv6", x->target);
-	else if (!strcmp(x->kind, "sg"))
-		ps(a, rule, "ReferencedGroupId", x->target);
-	else
-		ps(a, rule, "PrefixListId", x->target);
+	ps(a, rule, sg_kind_of(x->kind)->sgr_param, x->target);
 	ps(a, rule, "Description", x->desc ? x->desc : "");
 	ps(a, e, "SecurityGroupRuleId", id);
 	value_map_set(a, e, "SecurityGroupRule", rule);
@@ -515,23 +436,23 @@ static int rule_update(struct provider_ctx *ctx, const char *id,
 	value_map_set(a, p, "SecurityGroupRules", l);
 	if (!pcall(ctx, "ec2", "ModifySecurityGroupRules", p, err))
 		return -1;
-	memset(out, 0, sizeof(*out));
-	out->physical_id = id;
-	out->attrs = value_new_map(a);
-	set_attr(ctx, out->attrs, "Ref", id);
-	set_attr(ctx, out->attrs, "Id", id);
+	/* the two rule rows make the same attributes */
+	ec2_table_fill(&ec2_row_sg_ingress, ctx, id, NULL, out);
 	return 0;
 }
 
 static int rule_delete(struct provider_ctx *ctx, const char *id,
-		       const struct value *props, bool egress, struct err *err)
+		       const struct value *props, const struct value *attrs,
+		       struct err *err)
 {
 	struct value *p = value_new_map(ctx->arena);
 
+	(void)attrs;
 	ps(ctx->arena, p, "GroupId", pv_str(props, "GroupId"));
 	value_map_set(ctx->arena, p, "SecurityGroupRuleIds", str_list1(ctx->arena, id));
 	if (!pcall(ctx, "ec2",
-		   egress ? "RevokeSecurityGroupEgress" : "RevokeSecurityGroupIngress",
+		   rule_egress(ctx) ? "RevokeSecurityGroupEgress"
+				    : "RevokeSecurityGroupIngress",
 		   p, err)) {
 		if (err->code != ERR_NOT_FOUND &&
 		    strcmp(err->aws_code, "InvalidPermission.NotFound") &&
@@ -542,71 +463,38 @@ static int rule_delete(struct provider_ctx *ctx, const char *id,
 	return 0;
 }
 
-#define RULE_OPS(name, egress)                                                  \
-	static int name##_create(struct provider_ctx *ctx,                      \
-				 const struct value *props,                     \
-				 struct provider_result *out, struct err *err)  \
+/* The two rule types differ only in their type name. */
+#define RULE_ROW(t)                                                             \
 	{                                                                       \
-		return rule_create(ctx, props, egress, out, err);               \
-	}                                                                       \
-	static int name##_read_many(struct provider_ctx *ctx, size_t n,         \
-				    const char *const *ids,                     \
-				    struct provider_result *outs,               \
-				    struct err *err)                            \
-	{                                                                       \
-		return rule_read_common(ctx, egress, n, ids, outs, err);        \
-	}                                                                       \
-	static int name##_update(struct provider_ctx *ctx, const char *id,      \
-				 const struct value *old_props,                 \
-				 const struct value *new_props,                 \
-				 const struct value *attrs,                     \
-				 struct provider_result *out, struct err *err)  \
-	{                                                                       \
-		(void)old_props;                                                \
-		(void)attrs;                                                    \
-		return rule_update(ctx, id, new_props, egress, out, err);       \
-	}                                                                       \
-	static int name##_delete(struct provider_ctx *ctx, const char *id,      \
-				 const struct value *props,                     \
-				 const struct value *attrs, struct err *err)    \
-	{                                                                       \
-		(void)attrs;                                                    \
-		return rule_delete(ctx, id, props, egress, err);                \
+		.type = t, .describe = "DescribeSecurityGroupRules",            \
+		.ids_member = "SecurityGroupRuleIds",                           \
+		.set = "securityGroupRuleSet",                                  \
+		.id_field = "securityGroupRuleId", .attrs = rule_attrs,         \
+		.fill = rule_fill,                                              \
 	}
 
-RULE_OPS(ingress, false)
-RULE_OPS(egress, true)
-
-static int ingress_read(struct provider_ctx *ctx, const char *id,
-			const struct value *attrs, struct provider_result *out,
-			struct err *err)
-{
-	(void)attrs;
-	return read_via_many(&prov_ec2_sg_ingress, ctx, id, out, err);
-}
-
-static int egress_read(struct provider_ctx *ctx, const char *id,
-		       const struct value *attrs, struct provider_result *out,
-		       struct err *err)
-{
-	(void)attrs;
-	return read_via_many(&prov_ec2_sg_egress, ctx, id, out, err);
-}
+static const struct ec2_map rule_attrs[] = { { "Ref", EC2_ID, NULL },
+					     { "Id", EC2_ID, NULL },
+					     { NULL, 0, NULL } };
+const struct ec2_type ec2_row_sg_ingress =
+	RULE_ROW("AWS::EC2::SecurityGroupIngress");
+const struct ec2_type ec2_row_sg_egress =
+	RULE_ROW("AWS::EC2::SecurityGroupEgress");
 
 const struct provider prov_ec2_sg_ingress = {
 	.type = "AWS::EC2::SecurityGroupIngress",
-	.create = ingress_create,
-	.read = ingress_read,
-	.read_many = ingress_read_many,
-	.update = ingress_update,
-	.delete = ingress_delete,
+	.create = rule_create,
+	.read = ec2_table_read,
+	.read_many = ec2_table_read_many,
+	.update = rule_update,
+	.delete = rule_delete,
 };
 
 const struct provider prov_ec2_sg_egress = {
 	.type = "AWS::EC2::SecurityGroupEgress",
-	.create = egress_create,
-	.read = egress_read,
-	.read_many = egress_read_many,
-	.update = egress_update,
-	.delete = egress_delete,
+	.create = rule_create,
+	.read = ec2_table_read,
+	.read_many = ec2_table_read_many,
+	.update = rule_update,
+	.delete = rule_delete,
 };

@@ -176,6 +176,9 @@ int ec2_describe(struct provider_ctx *ctx, const char *op,
 		 const char *ids_member, const char *set, const char *id_field,
 		 size_t n, const char *const *ids, const struct value **found,
 		 struct err *err);
+/* Whether state s is one of l (NULL-terminated; any case); false for a
+ * NULL s or l. */
+bool ec2_state_in(const char *s, const char *const *l);
 /* Polls one id until field `state_field` is `want` (case-insensitive);
  * fails on any state in fail (NULL-terminated) or when gone (gone_ok:
  * returns 0 with *item NULL). */
@@ -254,6 +257,18 @@ struct sg_rules {
 	struct sg_rule *items;
 	size_t n, cap;
 };
+/* A rule kind's names in each shape that carries its target. */
+struct sg_kind {
+	const char *kind;             /* "cidr", "cidr6", "sg", "pl" */
+	const char *tmpl_in, *tmpl_eg; /* template: CidrIp, SourceSecurityGroupId */
+	const char *aws_list, *aws_field;     /* IpPermissions read: ipRanges/cidrIp */
+	const char *param_list, *param_field; /* IpPermissions sent: IpRanges/CidrIp */
+	const char *sgr_path, *sgr_param;     /* SecurityGroupRule read / sent */
+};
+#define SG_NKINDS 4
+extern const struct sg_kind sg_kinds[SG_NKINDS];
+/* The kind named kind (the prefix-list kind for an unknown name). */
+const struct sg_kind *sg_kind_of(const char *kind);
 /* From the template's SecurityGroupIngress/Egress list (egress: true
  * looks at DestinationSecurityGroupId / CidrIp). */
 int sg_rules_from_template(struct arena *a, const struct value *list,

@@ -10,6 +10,29 @@
 
 #include "prov_int.h"
 
+const struct sg_kind sg_kinds[SG_NKINDS] = {
+	{ "cidr", "CidrIp", "CidrIp", "ipRanges", "cidrIp", "IpRanges", "CidrIp",
+	  "cidrIpv4", "CidrIpv4" },
+	{ "cidr6", "CidrIpv6", "CidrIpv6", "ipv6Ranges", "cidrIpv6", "Ipv6Ranges",
+	  "CidrIpv6", "cidrIpv6", "CidrIpv6" },
+	{ "sg", "SourceSecurityGroupId", "DestinationSecurityGroupId", "groups",
+	  "groupId", "UserIdGroupPairs", "GroupId", "referencedGroupInfo.groupId",
+	  "ReferencedGroupId" },
+	{ "pl", "SourcePrefixListId", "DestinationPrefixListId", "prefixListIds",
+	  "prefixListId", "PrefixListIds", "PrefixListId", "prefixListId",
+	  "PrefixListId" },
+};
+
+const struct sg_kind *sg_kind_of(const char *kind)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < SG_NKINDS; i++)
+		if (!strcmp(sg_kinds[i].kind, kind))
+			return &sg_kinds[i];
+	return &sg_kinds[SG_NKINDS - 1];
+}
+
 static const char *norm_proto(struct arena *a, const char *p)
 {
 	char *s;
@@ -82,18 +105,23 @@ int sg_rules_from_template(struct arena *a, const struct value *list,
 		const struct value *e = list->u.list.items[i];
 		const char *proto = pv_str(e, "IpProtocol");
 		const char *from = pv_str(e, "FromPort"), *to = pv_str(e, "ToPort");
-		const char *desc = pv_str(e, "Description");
-		const char *sg = pv_str(e, egress ? "DestinationSecurityGroupId"
-						  : "SourceSecurityGroupId");
-		const char *pl = pv_str(e, egress ? "DestinationPrefixListId"
-						  : "SourcePrefixListId");
-		const char *c4 = pv_str(e, "CidrIp"), *c6 = pv_str(e, "CidrIpv6");
+		const char *desc = pv_str(e, "Description"), *target = NULL;
+		const struct sg_kind *kind = NULL;
+		size_t k, set = 0;
+		for (k = 0; k < SG_NKINDS; k++) {
+			const char *t = pv_str(e, egress ? sg_kinds[k].tmpl_eg
+							 : sg_kinds[k].tmpl_in);
+			if (t && !set++) {
+				target = t;
+				kind = &sg_kinds[k];
+			}
+		}
 		if (!proto)
 			return err_set(err, ERR_VALIDATION,
 				       "%s[%zu]: IpProtocol is required",
 				       egress ? "SecurityGroupEgress"
 					      : "SecurityGroupIngress", i);
-		if (!!sg + !!pl + !!c4 + !!c6 != 1)
+		if (set != 1)
 			return err_set(err, ERR_VALIDATION,
 				       "%s[%zu]: exactly one of CidrIp, CidrIpv6, "
 				       "%s, %s is required",
@@ -103,14 +131,7 @@ int sg_rules_from_template(struct arena *a, const struct value *list,
 					      : "SourceSecurityGroupId",
 				       egress ? "DestinationPrefixListId"
 					      : "SourcePrefixListId");
-		if (c4)
-			add_rule(a, out, proto, from, to, "cidr", c4, desc);
-		else if (c6)
-			add_rule(a, out, proto, from, to, "cidr6", c6, desc);
-		else if (sg)
-			add_rule(a, out, proto, from, to, "sg", sg, desc);
-		else
-			add_rule(a, out, proto, from, to, "pl", pl, desc);
+		add_rule(a, out, proto, from, to, kind->kind, target, desc);
 	}
 	return 0;
 }
@@ -123,14 +144,6 @@ static const struct value *as_list(const struct value *v)
 void sg_rules_from_aws(struct arena *a, const struct value *perms,
 		       struct sg_rules *out)
 {
-	static const struct {
-		const char *list, *field, *kind;
-	} sub[] = {
-		{ "ipRanges", "cidrIp", "cidr" },
-		{ "ipv6Ranges", "cidrIpv6", "cidr6" },
-		{ "groups", "groupId", "sg" },
-		{ "prefixListIds", "prefixListId", "pl" },
-	};
 	size_t i, j, k;
 
 	perms = as_list(perms);
@@ -138,14 +151,15 @@ void sg_rules_from_aws(struct arena *a, const struct value *perms,
 		const struct value *p = perms->u.list.items[i];
 		const char *proto = pv_str(p, "ipProtocol");
 		const char *from = pv_str(p, "fromPort"), *to = pv_str(p, "toPort");
-		for (k = 0; k < sizeof(sub) / sizeof(sub[0]); k++) {
-			const struct value *l = as_list(pv(p, sub[k].list));
+		for (k = 0; k < SG_NKINDS; k++) {
+			const struct value *l = as_list(pv(p, sg_kinds[k].aws_list));
 			for (j = 0; l && j < l->u.list.n; j++) {
 				const struct value *e = l->u.list.items[j];
-				const char *t = pv_str(e, sub[k].field);
+				const char *t = pv_str(e, sg_kinds[k].aws_field);
 				if (t)
-					add_rule(a, out, proto, from, to, sub[k].kind,
-						 t, pv_str(e, "description"));
+					add_rule(a, out, proto, from, to,
+						 sg_kinds[k].kind, t,
+						 pv_str(e, "description"));
 			}
 		}
 	}
@@ -177,29 +191,16 @@ struct value *sg_rules_to_params(struct arena *a, const struct sg_rules *r)
 		const struct sg_rule *x = &r->items[i];
 		struct value *p = value_new_map(a), *sub = value_new_list(a);
 		struct value *e = value_new_map(a);
-		const char *lname, *field;
+		const struct sg_kind *k = sg_kind_of(x->kind);
 		ps(a, p, "IpProtocol", x->proto);
 		if (*x->from)
 			pn(a, p, "FromPort", x->from);
 		if (*x->to)
 			pn(a, p, "ToPort", x->to);
-		if (!strcmp(x->kind, "cidr")) {
-			lname = "IpRanges";
-			field = "CidrIp";
-		} else if (!strcmp(x->kind, "cidr6")) {
-			lname = "Ipv6Ranges";
-			field = "CidrIpv6";
-		} else if (!strcmp(x->kind, "sg")) {
-			lname = "UserIdGroupPairs";
-			field = "GroupId";
-		} else {
-			lname = "PrefixListIds";
-			field = "PrefixListId";
-		}
-		ps(a, e, field, x->target);
+		ps(a, e, k->param_field, x->target);
 		ps(a, e, "Description", x->desc);
 		value_list_push(a, sub, e);
-		value_map_set(a, p, lname, sub);
+		value_map_set(a, p, k->param_list, sub);
 		value_list_push(a, l, p);
 	}
 	return l;
@@ -214,23 +215,13 @@ struct value *sg_rules_to_template(struct arena *a, const struct sg_rules *r,
 	for (i = 0; i < r->n; i++) {
 		const struct sg_rule *x = &r->items[i];
 		struct value *m = value_new_map(a);
-		const char *field;
+		const struct sg_kind *k = sg_kind_of(x->kind);
 		ps(a, m, "IpProtocol", x->proto);
 		if (*x->from)
 			pn(a, m, "FromPort", x->from);
 		if (*x->to)
 			pn(a, m, "ToPort", x->to);
-		if (!strcmp(x->kind, "cidr"))
-			field = "CidrIp";
-		else if (!strcmp(x->kind, "cidr6"))
-			field = "CidrIpv6";
-		else if (!strcmp(x->kind, "sg"))
-			field = egress ? "DestinationSecurityGroupId"
-				       : "SourceSecurityGroupId";
-		else
-			field = egress ? "DestinationPrefixListId"
-				       : "SourcePrefixListId";
-		ps(a, m, field, x->target);
+		ps(a, m, egress ? k->tmpl_eg : k->tmpl_in, x->target);
 		ps(a, m, "Description", x->desc);
 		value_list_push(a, l, m);
 	}

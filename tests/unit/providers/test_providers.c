@@ -20,6 +20,7 @@
 #include "cairn/provider.h"
 #include "cairn/strbuf.h"
 #include "cairn/value.h"
+#include "ec2_table.h"
 #include "prov_int.h"
 
 static struct value *json(struct arena *a, const char *text)
@@ -392,6 +393,112 @@ static void test_table(void **state)
 	assert_null(provider_at(provider_count()));
 }
 
+/* ---------------------------------------------------------- EC2 table */
+
+/* Every provider entry that points at a shared EC2 table function has a
+ * row of its type with what that function needs: a type whose row is
+ * missing from ec2_table.c's list would fail only when AWS is called. */
+static void test_ec2_table_rows(void **state)
+{
+	struct arena *a = arena_new();
+	size_t i, n = 0;
+
+	(void)state;
+	for (i = 0; i < provider_count(); i++) {
+		const struct provider *p = provider_at(i);
+		struct provider_ctx ctx = { .arena = a, .type = p->type };
+		const struct ec2_type *t;
+		struct err err = ERR_INIT;
+		bool reads = p->read_many == ec2_table_read_many ||
+			     p->find == ec2_table_find;
+		if (!reads && p->update != ec2_table_update &&
+		    p->delete != ec2_table_delete && p->read != ec2_table_read)
+			continue;
+		n++;
+		if (p->read == ec2_table_read)
+			assert_non_null(p->read_many);
+		if (!reads && p->update != ec2_table_update &&
+		    p->delete != ec2_table_delete)
+			continue;
+		t = ec2_table_row(&ctx, &err);
+		assert_non_null(t);
+		assert_string_equal(t->type, p->type);
+		if (reads) {
+			assert_non_null(t->describe);
+			assert_non_null(t->ids_member);
+			assert_non_null(t->set);
+			assert_non_null(t->id_field);
+		}
+		if (p->delete == ec2_table_delete) {
+			assert_non_null(t->delete_op);
+			assert_non_null(t->delete_member);
+		}
+		if (p->update == ec2_table_update || reads)
+			assert_string_equal(t->attrs[0].name, "Ref");
+	}
+	/* the thirteen network types of ec2_net.c, ec2_gw.c, ec2_sg.c */
+	assert_int_equal(n, 13);
+	arena_free(a);
+}
+
+/* A Describe item to CloudFormation's attributes and properties, by the
+ * rows' mappings (NAT gateway: the first address; EIP: Ref is the public
+ * IP; Subnet: a boolean as EC2's "true", tags without cairn's). */
+static void test_ec2_table_fill(void **state)
+{
+	struct arena *a = arena_new();
+	struct provider_ctx ctx = { .arena = a, .type = "AWS::EC2::NatGateway" };
+	struct provider_result out;
+	struct value *nat = json(a,
+		"{\"natGatewayId\":\"nat-1\",\"subnetId\":\"subnet-1\","
+		"\"state\":\"available\",\"connectivityType\":\"public\","
+		"\"natGatewayAddressSet\":[{\"allocationId\":\"eipalloc-1\","
+		"\"networkInterfaceId\":\"eni-1\",\"privateIp\":\"10.0.0.5\"}],"
+		"\"tagSet\":[{\"key\":\"cairn:stack\",\"value\":\"s\"},"
+		"{\"key\":\"Name\",\"value\":\"n\"}]}");
+	struct value *eip = json(a,
+		"{\"allocationId\":\"eipalloc-1\",\"publicIp\":\"203.0.113.7\","
+		"\"domain\":\"vpc\"}");
+	struct value *subnet = json(a,
+		"{\"subnetId\":\"subnet-1\",\"vpcId\":\"vpc-1\","
+		"\"mapPublicIpOnLaunch\":\"true\",\"cidrBlock\":\"10.0.1.0/24\"}");
+
+	(void)state;
+	ec2_table_fill(&ec2_row_natgw, &ctx, "nat-1", nat, &out);
+	assert_string_equal(out.physical_id, "nat-1");
+	assert_string_equal(value_str(value_map_get(out.attrs, "Ref")), "nat-1");
+	assert_string_equal(value_str(value_map_get(out.attrs, "EniId")), "eni-1");
+	assert_string_equal(value_str(value_map_get(out.props, "AllocationId")),
+			    "eipalloc-1");
+	assert_string_equal(value_str(value_map_get(out.props, "PrivateIpAddress")),
+			    "10.0.0.5");
+	assert_int_equal(value_map_get(out.props, "Tags")->u.list.n, 1);
+	assert_string_equal(value_str(value_get_path(out.props, "Tags[0].Key")),
+			    "Name");
+	/* a create's result: only what the id gives */
+	ec2_table_fill(&ec2_row_natgw, &ctx, "nat-1", NULL, &out);
+	assert_null(out.props);
+	assert_null(value_map_get(out.attrs, "EniId"));
+	assert_string_equal(value_str(value_map_get(out.attrs, "NatGatewayId")),
+			    "nat-1");
+
+	ec2_table_fill(&ec2_row_eip, &ctx, "eipalloc-1", eip, &out);
+	assert_string_equal(value_str(value_map_get(out.attrs, "Ref")),
+			    "203.0.113.7");
+	assert_string_equal(value_str(value_map_get(out.attrs, "AllocationId")),
+			    "eipalloc-1");
+	assert_string_equal(value_str(value_map_get(out.props, "Domain")), "vpc");
+	assert_null(value_map_get(out.props, "Tags"));
+
+	ec2_table_fill(&ec2_row_subnet, &ctx, "subnet-1", subnet, &out);
+	assert_true(value_map_get(out.props, "MapPublicIpOnLaunch")->kind ==
+		    VALUE_BOOL);
+	assert_true(value_map_get(out.props, "MapPublicIpOnLaunch")->u.b);
+	assert_int_equal(value_map_get(out.attrs, "Ipv6CidrBlocks")->u.list.n, 0);
+	assert_null(value_map_get(out.attrs, "AvailabilityZone"));
+	arena_free(a);
+}
+
 /* ------------------------------------------------------------- waits */
 
 static double now_s(void)
@@ -558,6 +665,8 @@ int main(void)
 		cmocka_unit_test(test_policy_canonical),
 		cmocka_unit_test(test_recase),
 		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_ec2_table_rows),
+		cmocka_unit_test(test_ec2_table_fill),
 		cmocka_unit_test(test_sleep_deadline_cancel),
 	};
 
