@@ -74,6 +74,11 @@ def main():
     ap.add_argument('--latencies', default='0,0.05')
     ap.add_argument('--no-tagging', action='store_true')
     ap.add_argument('--out')
+    ap.add_argument('--fixtures', help='keep each size\'s applied stack (emulator state, '
+                    'cairn state, template) in DIR/N and reuse it on the next run instead '
+                    'of applying again (the 5000 apply takes ~17 min)')
+    ap.add_argument('--runs', type=int, default=1,
+                    help='measure each plan/drift this many times (the table shows each)')
     a = ap.parse_args()
     if not os.path.exists(a.cairn):
         subprocess.run(['meson', 'setup', os.path.join(ROOT, 'build-bench'),
@@ -86,8 +91,13 @@ def main():
     print(f"{'N':>6} {'lat ms':>6} {'cmd':>6} {'calls':>6} {'wall s':>7} "
           f"{'RSS MB':>7} {'CPU ms/res':>10}  calls by operation")
     for n in sizes:
-        emu = subprocess.Popen(['/usr/bin/python3', os.path.join(ROOT, 'tests/emulator/run'),
-                                '--port', '0'], stdout=subprocess.PIPE, text=True)
+        fix = os.path.join(a.fixtures, str(n)) if a.fixtures else None
+        reuse = fix is not None and os.path.exists(os.path.join(fix, 'done'))
+        emu_cmd = ['/usr/bin/python3', os.path.join(ROOT, 'tests/emulator/run'), '--port', '0']
+        if fix:
+            os.makedirs(os.path.join(fix, 'emu'), exist_ok=True)
+            emu_cmd += ['--state-dir', os.path.join(fix, 'emu')]
+        emu = subprocess.Popen(emu_cmd, stdout=subprocess.PIPE, text=True)
         try:
             line = emu.stdout.readline()
             url = line.split()[-1]
@@ -95,28 +105,37 @@ def main():
                                                      'ecs_tasks_start': 0.05}})
             if a.no_tagging:
                 ctl(url, '/_emulator/config', {'tagging_denied': True})
-            stack = os.path.join(work, f'mixed{n}.yaml')
-            with open(stack, 'w') as f:
-                subprocess.run(['/usr/bin/python3', os.path.join(HERE, 'gen_stack.py'),
-                                '--mixed', str(n)], stdout=f, check=True)
+            stack = os.path.join(fix or work, f'mixed{n}.yaml')
+            if not reuse:
+                with open(stack, 'w') as f:
+                    subprocess.run(['/usr/bin/python3', os.path.join(HERE, 'gen_stack.py'),
+                                    '--mixed', str(n)], stdout=f, check=True)
             env = dict(os.environ, AWS_ACCESS_KEY_ID='test', AWS_SECRET_ACCESS_KEY='test',
                        AWS_REGION='us-east-1', AWS_EC2_METADATA_DISABLED='true',
                        CAIRN_POLL_MIN_MS='20', CAIRN_POLL_MAX_MS='100')
-            common = ['--endpoint-url', url, '--state', os.path.join(work, f'm{n}.db'),
+            common = ['--endpoint-url', url, '--state', os.path.join(fix or work, f'm{n}.db'),
                       '--stack', f'bench{n}']
             # resources made 15 minutes ago (the emulator's clock_offset
             # during the apply), as in a scheduled check of a stack: the
             # secrets listing trusts only entries older than five minutes
-            ctl(url, '/_emulator/config', {'clock_offset': -900})
-            t0 = time.monotonic()
-            p = subprocess.run([a.cairn, 'apply', stack, '--auto-approve', *common], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-            if p.returncode:
-                print(p.stdout[-3000:])
-                sys.exit(f'refresh_scale: apply of {n} failed')
-            print(f'# N={n}: apply {time.monotonic() - t0:.1f}s', flush=True)
-            ctl(url, '/_emulator/config', {'clock_offset': 0})
-            for lat in lats:
+            if not reuse:
+                ctl(url, '/_emulator/config', {'clock_offset': -900})
+                t0 = time.monotonic()
+                p = subprocess.run([a.cairn, 'apply', stack, '--auto-approve', *common],
+                                   env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   text=True)
+                if p.returncode:
+                    print(p.stdout[-3000:])
+                    sys.exit(f'refresh_scale: apply of {n} failed')
+                print(f'# N={n}: apply {time.monotonic() - t0:.1f}s', flush=True)
+                ctl(url, '/_emulator/config', {'clock_offset': 0})
+                if fix:
+                    ctl(url, '/_emulator/save', {})
+                    open(os.path.join(fix, 'done'), 'w').close()
+            else:
+                print(f'# N={n}: reusing the stack applied in {fix}', flush=True)
+            ctl(url, '/_emulator/calls', method='DELETE')
+            for lat in [x for x in lats for _ in range(a.runs)]:
                 ctl(url, '/_emulator/config', {'latency': {'*': lat}})
                 for name, cmd in (('plan', [a.cairn, 'plan', stack, '--detailed-exitcode',
                                             *common]),

@@ -80,7 +80,7 @@ struct refresh_item {
 	struct value *new_props;
 	struct value *new_attrs;
 	const char *reason; /* skipped: why */
-	struct err err;     /* failed */
+	struct err *err;    /* failed: why (in the arena); NULL otherwise */
 };
 
 struct refresh_opts {
