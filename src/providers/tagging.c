@@ -8,6 +8,9 @@
  * empty while the token is not, so the loop follows the token, not the
  * page size.
  *
+ * Memory: each page is answered into its own arena, freed once its ARNs
+ * and tags are copied out; the listing keeps only those.
+ *
  * Threads: the listing runs on its own thread into its own arena; lookups
  * from the refresh's workers wait on a condition variable until it is
  * done, then search the sorted entries under the mutex (they mark what
@@ -52,22 +55,22 @@ static int entry_cmp(const void *x, const void *y)
 
 static void *lister(void *arg)
 {
-	struct arena *a = tg.arena;
-	const char *token = NULL;
+	char *token = NULL;
 	struct err e = ERR_INIT;
 	bool ok = true;
 	size_t pages = 0;
 
-	struct value *types = value_new_list(a);
-
 	(void)arg;
-	value_list_push(a, types, value_new_string(a, "logs:log-group"));
-	value_list_push(a, types, value_new_string(a, "ecr:repository"));
 	for (;;) {
+		struct arena *a = arena_new(); /* this page's */
 		struct value *p = value_new_map(a), *f = value_new_list(a);
 		struct value *flt = value_new_map(a), *vals = value_new_list(a);
+		struct value *types = value_new_list(a);
 		const struct value *l, *r;
+		const char *next;
 		size_t i;
+		value_list_push(a, types, value_new_string(a, "logs:log-group"));
+		value_list_push(a, types, value_new_string(a, "ecr:repository"));
 		value_list_push(a, vals, value_new_string(a, tg.stack));
 		value_map_set(a, flt, "Key", value_new_string(a, "cairn:stack"));
 		value_map_set(a, flt, "Values", vals);
@@ -86,6 +89,7 @@ static void *lister(void *arg)
 			log_debug("tagging: GetResources: %s; tags are read "
 				  "per resource", e.msg);
 			ok = false;
+			arena_free(a);
 			break;
 		}
 		l = value_map_get(r, "ResourceTagMappingList");
@@ -98,19 +102,24 @@ static void *lister(void *arg)
 				tg.cap = tg.cap ? tg.cap * 2 : 256;
 				tg.e = xrealloc(tg.e, tg.cap * sizeof(*tg.e));
 			}
-			tg.e[tg.n].arn = arn;
-			tg.e[tg.n].tags = value_map_get(m, "Tags");
+			tg.e[tg.n].arn = arena_strdup(tg.arena, arn);
+			tg.e[tg.n].tags = value_copy(tg.arena,
+						     value_map_get(m, "Tags"));
 			tg.e[tg.n].seen = false;
 			tg.n++;
 		}
-		token = value_str(value_map_get(r, "PaginationToken"));
-		if (!token || !*token)
+		next = value_str(value_map_get(r, "PaginationToken"));
+		free(token);
+		token = next && *next ? xstrdup(next) : NULL;
+		arena_free(a);
+		if (!token)
 			break;
 		if (++pages >= MAX_PAGES) {
 			ok = false;
 			break;
 		}
 	}
+	free(token);
 	if (ok && tg.n)
 		qsort(tg.e, tg.n, sizeof(*tg.e), entry_cmp);
 	pthread_mutex_lock(&tg_mu);

@@ -552,10 +552,10 @@ static void test_statuses_and_batches(void **unused)
 	assert_int_equal(res.skipped, 2);
 
 	it = item(&res, "Role");
-	assert_int_equal(it->err.code, ERR_ACCESS_DENIED);
-	assert_string_equal(it->err.aws_code, "AccessDenied");
-	assert_non_null(strstr(it->err.msg, "Role"));
-	assert_non_null(strstr(it->err.msg, "AccessDenied"));
+	assert_int_equal(it->err->code, ERR_ACCESS_DENIED);
+	assert_string_equal(it->err->aws_code, "AccessDenied");
+	assert_non_null(strstr(it->err->msg, "Role"));
+	assert_non_null(strstr(it->err->msg, "AccessDenied"));
 }
 
 static void test_drift_paths(void **unused)
@@ -774,9 +774,9 @@ static void test_failed_batch(void **unused)
 		if (strcmp(it->type, "AWS::ECS::Service"))
 			continue;
 		assert_int_equal(it->status, REFRESH_FAILED);
-		assert_int_equal(it->err.code, ERR_THROTTLED);
-		assert_string_equal(it->err.request_id, "req-123");
-		assert_non_null(strstr(it->err.msg, it->logical_id));
+		assert_int_equal(it->err->code, ERR_THROTTLED);
+		assert_string_equal(it->err->request_id, "req-123");
+		assert_non_null(strstr(it->err->msg, it->logical_id));
 	}
 	/* two ECS batches (10 + 2) next to the log groups' and VPCs' */
 	assert_int_equal(res.batches, 4);
