@@ -1007,6 +1007,69 @@ static void finish_job(struct arena *a, struct state *st, struct pool *pl,
 	j->finished = true;
 }
 
+/* ------------------------------------------------------------ schedule */
+
+struct slot {
+	double key;
+	size_t at;
+};
+
+static int slot_cmp(const void *x, const void *y)
+{
+	const struct slot *p = x, *q = y;
+
+	if (p->key != q->key)
+		return p->key < q->key ? -1 : 1;
+	return p->at < q->at ? -1 : p->at > q->at;
+}
+
+/*
+ * The jobs in an order that spreads each type evenly over the run (the
+ * k-th of a type's m jobs at (k + 1/2) / m), rather than type after type:
+ * the types paced by a client bucket (Logs 10 calls/s) are read at their
+ * rate from the start while the others fill the workers, and the reads
+ * that wait for the tag listing (log groups, repositories) never hold
+ * every worker at once.
+ */
+static void spread_jobs(struct job *jobs, size_t n)
+{
+	struct slot *sl;
+	struct job *tmp;
+	const char **types;
+	size_t *count, *seen, *ti, ntypes = 0, i, k;
+
+	if (n < 3)
+		return;
+	sl = xcalloc(n, sizeof(*sl));
+	tmp = xcalloc(n, sizeof(*tmp));
+	types = xcalloc(n, sizeof(*types));
+	count = xcalloc(n, sizeof(*count));
+	seen = xcalloc(n, sizeof(*seen));
+	ti = xcalloc(n, sizeof(*ti));
+	for (i = 0; i < n; i++) { /* a few dozen types at most */
+		for (k = 0; k < ntypes && strcmp(types[k], jobs[i].type); k++)
+			;
+		if (k == ntypes)
+			types[ntypes++] = jobs[i].type;
+		ti[i] = k;
+		count[k]++;
+	}
+	for (i = 0; i < n; i++) {
+		sl[i].key = ((double)seen[ti[i]]++ + 0.5) / (double)count[ti[i]];
+		sl[i].at = i;
+	}
+	free(types);
+	free(count);
+	free(seen);
+	free(ti);
+	qsort(sl, n, sizeof(*sl), slot_cmp);
+	for (i = 0; i < n; i++)
+		tmp[i] = jobs[sl[i].at];
+	memcpy(jobs, tmp, n * sizeof(*jobs));
+	free(tmp);
+	free(sl);
+}
+
 int refresh_read(struct arena *a, struct state *st, struct aws_client *aws,
 		 const struct refresh_opts *o, struct refresh_result *res,
 		 struct err *err)
@@ -1082,12 +1145,13 @@ int refresh_read(struct arena *a, struct state *st, struct aws_client *aws,
 			res->singles += j->n;
 	}
 	free(done);
+	spread_jobs(pl.jobs, pl.njobs);
 
 	/* account-wide listings shared by the reads (batchread.h): the
 	 * stack's tags in a few tag:GetResources pages, listed while the
 	 * reads run; IAM's authorization details on first use */
 	tagging = batchread_begin(aws, o->stack);
-	nthreads = o->parallelism > 0 ? (size_t)o->parallelism : 4;
+	nthreads = o->parallelism > 0 ? (size_t)o->parallelism : 8;
 	if (nthreads > pl.njobs)
 		nthreads = pl.njobs;
 	pl.ended = xcalloc(pl.njobs ? pl.njobs : 1, sizeof(*pl.ended));
