@@ -20,6 +20,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __GLIBC__ /* defined by the headers above */
+#include <malloc.h>
+#endif
 
 #include "cairn/batchread.h"
 #include "cairn/log.h"
@@ -379,6 +382,9 @@ struct job {
 	/* made when the job runs, freed when it is finished: the responses,
 	 * the providers' results and the diff's scratch */
 	struct arena *arena;
+	/* n: its records, with their properties and attributes decoded into
+	 * the arena (the refresh holds them as JSON text meanwhile) */
+	struct state_resource *rr;
 	struct provider_result *outs; /* n */
 	int *rcs;                     /* n: 0, or the err code of a read */
 	struct err **errs; /* n: why a read failed, or NULL (in arena) */
@@ -387,15 +393,21 @@ struct job {
 struct pool {
 	struct aws_client *aws;
 	const struct refresh_opts *o;
+	const struct state *st; /* for state_resource_decode only */
 	const struct state_resource *recs;
 	struct job *jobs;
 	size_t njobs, next;
 	/* jobs the workers have run, in the order they ended, for the
-	 * calling thread to finish */
+	 * calling thread to finish; it has taken the first `taken` */
 	size_t *ended;
-	size_t nended;
+	size_t nended, taken;
+	/* a worker starts no job while this many ended ones wait to be
+	 * taken (the calling thread finishing slower than AWS answers, as
+	 * against a local emulator): the responses held stay bounded */
+	size_t backlog_max;
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	pthread_cond_t cv;   /* a job ended */
+	pthread_cond_t room; /* a job was taken */
 };
 
 static double now_s(void)
@@ -440,7 +452,7 @@ static void set_failed(struct job *j, size_t k, const struct err *e)
 
 static void read_single(struct pool *pl, struct job *j, size_t k)
 {
-	const struct state_resource *r = &pl->recs[j->idx[k]];
+	const struct state_resource *r = &j->rr[k];
 	struct provider_ctx pc;
 	struct err e = ERR_INIT;
 
@@ -458,10 +470,38 @@ static void run_job(struct pool *pl, struct job *j)
 {
 	size_t k;
 
+	bool bad = false;
+
 	j->arena = arena_new();
+	j->rr = arena_alloc(j->arena, j->n * sizeof(*j->rr));
 	j->outs = arena_alloc(j->arena, j->n * sizeof(*j->outs));
 	j->rcs = arena_alloc(j->arena, j->n * sizeof(*j->rcs));
 	j->errs = arena_alloc(j->arena, j->n * sizeof(*j->errs));
+	for (k = 0; k < j->n; k++) {
+		struct err e = ERR_INIT;
+		j->rr[k] = pl->recs[j->idx[k]];
+		if (state_resource_decode(pl->st, j->arena, &j->rr[k],
+					  &j->rr[k].properties,
+					  &j->rr[k].attributes, &e) < 0) {
+			set_failed(j, k, &e); /* a damaged record */
+			j->rr[k].physical_id = NULL;
+			bad = true;
+		}
+	}
+	if (bad) { /* the others one by one, where the type can */
+		struct err e = ERR_INIT;
+		err_set(&e, ERR_STATEDB, "not read: a record of its batch is "
+					 "damaged");
+		for (k = 0; k < j->n; k++) {
+			if (!j->rr[k].physical_id)
+				continue;
+			if (j->prov->read)
+				read_single(pl, j, k);
+			else
+				set_failed(j, k, &e);
+		}
+		return;
+	}
 	if (j->batch) {
 		const char **ids = arena_alloc(j->arena, j->n * sizeof(*ids));
 		const struct value **rec =
@@ -469,8 +509,8 @@ static void run_job(struct pool *pl, struct job *j)
 		struct provider_ctx pc;
 		struct err e = ERR_INIT;
 		for (k = 0; k < j->n; k++) {
-			ids[k] = pl->recs[j->idx[k]].physical_id;
-			rec[k] = pl->recs[j->idx[k]].properties;
+			ids[k] = j->rr[k].physical_id;
+			rec[k] = j->rr[k].properties;
 		}
 		job_ctx(pl, j, arena_sprintf(j->arena, "(%zu resources)", j->n),
 			&pc);
@@ -510,6 +550,9 @@ static void *worker(void *arg)
 	for (;;) {
 		struct job *j;
 		pthread_mutex_lock(&pl->mu);
+		while (pl->next < pl->njobs &&
+		       pl->nended - pl->taken >= pl->backlog_max)
+			pthread_cond_wait(&pl->room, &pl->mu);
 		j = pl->next < pl->njobs ? &pl->jobs[pl->next++] : NULL;
 		pthread_mutex_unlock(&pl->mu);
 		if (!j)
@@ -563,10 +606,10 @@ static void reread(struct pool *pl, struct job *j, size_t k)
 		read_single(pl, j, k);
 		return;
 	} else {
-		const char *id = pl->recs[j->idx[k]].physical_id;
+		const char *id = j->rr[k].physical_id;
 		struct provider_ctx pc;
 		struct err e = ERR_INIT;
-		job_ctx(pl, j, pl->recs[j->idx[k]].logical_id, &pc);
+		job_ctx(pl, j, j->rr[k].logical_id, &pc);
 		memset(&j->outs[k], 0, sizeof(j->outs[k]));
 		if (j->prov->read_many(&pc, 1, &id, &j->outs[k], &e) < 0) {
 			set_failed(j, k, &e);
@@ -712,7 +755,8 @@ claimed_by(struct arena *a, const struct provider_relation *rel,
 
 	for (i = 0; i < nrecs; i++) {
 		const struct state_resource *s = &recs[i];
-		if (s == r || !s->properties)
+		/* r may be a job's copy of its record: same logical id string */
+		if (s->logical_id == r->logical_id || !s->properties)
 			continue;
 		for (c = rel->claims; c && c->type; c++) {
 			const char *ok;
@@ -900,13 +944,14 @@ static const char *replaced_value(struct arena *a,
 	return NULL;
 }
 
-/* v as the result keeps it in a: the record's own value when equal (a
- * no-change refresh copies nothing), else a copy. */
+/* v as the result keeps it in a: NULL when it equals the record (a
+ * no-change refresh copies nothing; refresh_read points it at the record
+ * once that is decoded into a), else a copy. */
 static struct value *keep_value(struct arena *a, const struct value *v,
 				struct value *recorded)
 {
 	if (recorded && value_equal(v, recorded))
-		return recorded;
+		return NULL;
 	return value_copy(a, v);
 }
 
@@ -996,11 +1041,12 @@ static void finish_job(struct arena *a, struct state *st, struct pool *pl,
 	size_t k;
 
 	for (k = 0; k < j->n; k++)
-		finish_item(a, j->arena, st, pl->recs, nrecs,
-			    &pl->recs[j->idx[k]], j->rcs[k], j->errs[k],
-			    &j->outs[k], &res->items[j->idx[k]]);
+		finish_item(a, j->arena, st, pl->recs, nrecs, &j->rr[k],
+			    j->rcs[k], j->errs[k], &j->outs[k],
+			    &res->items[j->idx[k]]);
 	arena_free(j->arena);
 	j->arena = NULL;
+	j->rr = NULL;
 	j->outs = NULL;
 	j->rcs = NULL;
 	j->errs = NULL;
@@ -1008,6 +1054,56 @@ static void finish_job(struct arena *a, struct state *st, struct pool *pl,
 }
 
 /* ------------------------------------------------------------ schedule */
+
+/*
+ * The records of the types that claim items of another resource
+ * (provider_relations: a SecurityGroupIngress claims a rule of its group)
+ * decoded now: any job's diff may look at them (drop_claimed).
+ */
+static int decode_claimants(struct arena *a, struct state *st,
+			    struct state_resource *recs, size_t n,
+			    struct err *err)
+{
+	const char **claimant = NULL;
+	size_t nc = 0, cap = 0, i, k, r, c;
+
+	for (i = 0; i < n; i++) {
+		const struct provider_relation *rels;
+		size_t nrel = 0;
+		if (i && !strcmp(recs[i].type, recs[i - 1].type))
+			continue;
+		rels = provider_relations(recs[i].type, &nrel);
+		for (r = 0; r < nrel; r++)
+			for (c = 0; rels[r].claims && rels[r].claims[c].type; c++) {
+				for (k = 0; k < nc && strcmp(claimant[k],
+							     rels[r].claims[c].type);
+				     k++)
+					;
+				if (k < nc)
+					continue;
+				if (nc == cap) {
+					cap = cap ? cap * 2 : 8;
+					claimant = xrealloc(claimant,
+							    cap * sizeof(*claimant));
+				}
+				claimant[nc++] = rels[r].claims[c].type;
+			}
+	}
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < nc && strcmp(claimant[k], recs[i].type); k++)
+			;
+		if (k == nc)
+			continue;
+		if (state_resource_decode(st, a, &recs[i], &recs[i].properties,
+					  &recs[i].attributes, err) < 0) {
+			free(claimant);
+			return -1;
+		}
+		recs[i].properties_json = recs[i].attributes_json = NULL;
+	}
+	free(claimant);
+	return 0;
+}
 
 struct slot {
 	double key;
@@ -1082,13 +1178,17 @@ int refresh_read(struct arena *a, struct state *st, struct aws_client *aws,
 	double t0 = now_s();
 
 	memset(res, 0, sizeof(*res));
-	if (state_resource_list(st, a, &recs, &n, err) < 0)
+	/* properties and attributes stay JSON text until a job reads them
+	 * (decoded in its arena, freed with it) or the end (decoded here) */
+	if (state_resource_list_raw(st, a, &recs, &n, err) < 0 ||
+	    decode_claimants(a, st, recs, n, err) < 0)
 		return -1;
 	res->items = arena_alloc(a, (n ? n : 1) * sizeof(*res->items));
 	res->n = n;
 	memset(&pl, 0, sizeof(pl));
 	pl.aws = aws;
 	pl.o = o;
+	pl.st = st;
 	pl.recs = recs;
 	pl.jobs = xcalloc(n ? n : 1, sizeof(*pl.jobs));
 	done = xcalloc(n ? n : 1, sizeof(*done));
@@ -1155,16 +1255,20 @@ int refresh_read(struct arena *a, struct state *st, struct aws_client *aws,
 	if (nthreads > pl.njobs)
 		nthreads = pl.njobs;
 	pl.ended = xcalloc(pl.njobs ? pl.njobs : 1, sizeof(*pl.ended));
+	pl.backlog_max = nthreads ? nthreads : 1;
 	pthread_mutex_init(&pl.mu, NULL);
 	pthread_cond_init(&pl.cv, NULL);
+	pthread_cond_init(&pl.room, NULL);
 	threads = xcalloc(nthreads ? nthreads : 1, sizeof(*threads));
 	for (i = 0; i < nthreads; i++) {
 		if (pthread_create(&threads[i], NULL, worker, &pl))
 			break;
 		started++;
 	}
-	if (!started) /* no thread could start: do it here */
+	if (!started) { /* no thread could start: do it here */
+		pl.backlog_max = (size_t)-1;
 		worker(&pl);
+	}
 	/* finish each job as it ends, while the others run; one whose read
 	 * found something recent gone waits for the reads again below */
 	for (k = 0; k < pl.njobs; k++) {
@@ -1173,6 +1277,8 @@ int refresh_read(struct arena *a, struct state *st, struct aws_client *aws,
 		while (k >= pl.nended)
 			pthread_cond_wait(&pl.cv, &pl.mu);
 		ji = pl.ended[k];
+		pl.taken = k + 1;
+		pthread_cond_broadcast(&pl.room);
 		pthread_mutex_unlock(&pl.mu);
 		if (o->fresh_seconds < 0 || !job_gone_but_recent(&pl, ji))
 			finish_job(a, st, &pl, &pl.jobs[ji], n, res);
@@ -1180,6 +1286,7 @@ int refresh_read(struct arena *a, struct state *st, struct aws_client *aws,
 	for (i = 0; i < started; i++)
 		pthread_join(threads[i], NULL);
 	free(threads);
+	pthread_cond_destroy(&pl.room);
 	pthread_cond_destroy(&pl.cv);
 	pthread_mutex_destroy(&pl.mu);
 	free(pl.ended);
@@ -1190,6 +1297,28 @@ int refresh_read(struct arena *a, struct state *st, struct aws_client *aws,
 		if (!pl.jobs[i].finished)
 			finish_job(a, st, &pl, &pl.jobs[i], n, res);
 	free(pl.jobs);
+#ifdef __GLIBC__
+	/* the workers' responses were freed into their threads' malloc
+	 * arenas, which the calling thread does not allocate from: hand
+	 * their free pages back before the records are decoded below */
+	malloc_trim(0);
+#endif
+	/* every record whole for the caller, now that the responses are
+	 * freed; a value equal to the record is the record's */
+	for (i = 0; i < n; i++) {
+		struct refresh_item *it = &res->items[i];
+		if (state_resource_decode(st, a, &recs[i], &recs[i].properties,
+					  &recs[i].attributes, err) < 0)
+			return -1;
+		recs[i].properties_json = recs[i].attributes_json = NULL;
+		if (it->status != REFRESH_UNCHANGED &&
+		    it->status != REFRESH_DRIFTED)
+			continue;
+		if (!it->new_props)
+			it->new_props = recs[i].properties;
+		if (!it->new_attrs)
+			it->new_attrs = recs[i].attributes;
+	}
 	for (i = 0; i < n; i++) {
 		switch (res->items[i].status) {
 		case REFRESH_UNCHANGED:
