@@ -84,7 +84,7 @@ struct refresh_item {
 };
 
 struct refresh_opts {
-	int parallelism; /* worker threads; 0: 8 (the reads wait on AWS) */
+	int parallelism; /* worker threads; 0: 16 (the reads wait on AWS) */
 	const char *stack;
 	const char *region;
 	const char *account;
