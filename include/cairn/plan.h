@@ -88,9 +88,9 @@ struct plan_diff_opts {
  * the Properties map of one resource; NULL = no properties). Rules:
  * maps by key, a null value is the same as an absent key; lists in order,
  * or as multisets where schema_unordered() says so (unmatched elements that
- * share a "Key" or "Name" field are diffed field by field); scalars
- * compare as CloudFormation coerces them ("5" equals 5, "true" equals
- * true); a desired VALUE_UNKNOWN is a change ("known after apply") unless
+ * share a "Key", "Name" or "DeviceName" field are diffed field by field);
+ * scalars compare as CloudFormation coerces them ("5" equals 5, "true"
+ * equals true); a desired VALUE_UNKNOWN is a change ("known after apply") unless
  * the recorded side is unknown too; a recorded {"$secret": fp} compares
  * through opts->secret_match; read-only properties are ignored.
  * Returns the number of changes appended.
@@ -239,6 +239,12 @@ bool plan_keeps_identity(const struct plan *p, const char *logical_id);
  */
 const char *plan_interruption(const struct plan_resource *it,
 			      const char **prop);
+/* How one change of a resource updated in place happens, for the types
+ * with interrupting properties (AWS::EC2::Instance): "some interruption"
+ * or "no interruption"; NULL for other types and actions (a change that
+ * forces replacement says so itself). Static storage. */
+const char *plan_change_interruption(const struct plan_resource *it,
+				     const struct plan_change *ch);
 /* Whether attribute attr of a resource the plan updates in place may
  * change with that update (an interrupted instance's PublicIp and
  * PublicDnsName): then it is known only after apply. */

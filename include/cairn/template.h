@@ -126,6 +126,14 @@ struct template *template_load_buffer(struct arena *a, const char *name,
 				      const char *text, size_t len,
 				      struct diag_list *diags,
 				      struct err *err);
+/* template_load with the parameter values the operation will use (either
+ * map may be NULL): Fn::ForEach loops over a parameter are expanded with
+ * them, as CloudFormation runs its transforms with the stack's values. */
+struct template *template_load_params(struct arena *a, const char *path,
+				      const struct value *params,
+				      const struct value *env_params,
+				      struct diag_list *diags,
+				      struct err *err);
 
 const struct tmpl_resource *template_find_resource(const struct template *t,
 						   const char *logical_id);

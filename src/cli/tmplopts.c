@@ -296,7 +296,8 @@ int tmplopts_run(const struct tmplopts *o, struct arena *a, bool lenient,
 	if (tmplopts_ctx(o, a, &run->ctx, diags, err) < 0)
 		return -1;
 	run->ctx.missing_params_unknown = lenient;
-	run->tmpl = template_load(a, o->template_path, diags, err);
+	run->tmpl = template_load_params(a, o->template_path, run->ctx.params,
+					 run->ctx.env_params, diags, err);
 	if (!run->tmpl)
 		return -1;
 	run->stack = template_evaluate(a, run->tmpl, &run->ctx, diags);

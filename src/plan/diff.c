@@ -303,11 +303,12 @@ static int diff_list(struct dctx *c, const struct value *d,
 }
 
 /* The field that names a set element, if the two share one: Tags by Key,
- * container definitions or port mappings by Name. */
+ * container definitions or port mappings by Name, block device mappings by
+ * DeviceName. */
 static int same_identity(const struct value *x, const struct value *y)
 {
 	static const char *const fields[] = { "Key", "Name", "PolicyName",
-						 "Sid" };
+						 "Sid", "DeviceName" };
 	size_t i;
 
 	if (!x || !y || x->kind != VALUE_MAP || y->kind != VALUE_MAP)

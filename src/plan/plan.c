@@ -303,6 +303,35 @@ static const char *const *copy_deps(struct arena *a, const char *const *deps,
 	return c;
 }
 
+/*
+ * Conditional replacements the schema cannot say (its
+ * conditionalCreateOnlyProperties name the property, not the condition).
+ * AWS::EC2::Instance BlockDeviceMappings, from CloudFormation's reference
+ * (BlockDeviceMapping and Ebs): "After the instance is running, you can
+ * modify only the DeleteOnTermination parameter for the attached volumes
+ * without interrupting the instance. Modifying any other parameter results
+ * in instance replacement."
+ */
+static bool under(const char *path, const char *prop);
+
+static void conditional_replacement(struct plan_resource *it)
+{
+	static const char dot[] = ".Ebs.DeleteOnTermination";
+	size_t i;
+
+	if (strcmp(it->type, "AWS::EC2::Instance"))
+		return;
+	for (i = 0; i < it->changes.n; i++) {
+		struct plan_change *ch = &it->changes.items[i];
+		size_t n = strlen(ch->path);
+		if (ch->forces || !under(ch->path, "BlockDeviceMappings"))
+			continue;
+		if (n > sizeof(dot) - 1 && !strcmp(ch->path + n - (sizeof(dot) - 1), dot))
+			continue;
+		ch->forces = "BlockDeviceMappings";
+	}
+}
+
 struct plan_resource *plan_add(struct plan *p, const struct plan_desired *d,
 			       const struct plan_recorded *r,
 			       const struct plan_diff_opts *opts)
@@ -331,6 +360,7 @@ struct plan_resource *plan_add(struct plan *p, const struct plan_desired *d,
 		add_reason(p, it, "Type");
 	}
 	plan_diff_props(p->arena, d->props, r->props, opts, &it->changes);
+	conditional_replacement(it);
 	for (i = 0; i < it->changes.n; i++)
 		if (it->changes.items[i].forces)
 			add_reason(p, it, it->changes.items[i].forces);
@@ -486,9 +516,12 @@ bool plan_has_changes(const struct plan *p)
 
 /* Properties whose in-place change interrupts the resource, and the
  * attributes that change with it (AWS::EC2::Instance in the CloudFormation
- * user guide: InstanceType and UserData "Some interruptions" for an
- * EBS-backed instance; a stopped and started instance without an Elastic IP
- * gets a new public address). */
+ * reference: InstanceType, UserData, EbsOptimized, KernelId, RamdiskId,
+ * Tenancy, Affinity and HostId "Update requires: Some interruptions" for an
+ * EBS-backed instance, done by stopping and starting it; a stopped and
+ * started instance without an Elastic IP gets a new public address). Its
+ * SecurityGroupIds, also "Some interruptions" there, change while a VPC
+ * instance runs (src/providers/ec2_instance.c), so are not listed. */
 struct interruption {
 	const char *type;
 	const char *const *props;
@@ -496,12 +529,43 @@ struct interruption {
 	const char *what;
 };
 
-static const char *const INSTANCE_PROPS[] = { "InstanceType", "UserData", NULL };
+static const char *const INSTANCE_PROPS[] = { "InstanceType", "UserData",
+					       "EbsOptimized", "KernelId",
+					       "RamdiskId", "Tenancy",
+					       "Affinity", "HostId", NULL };
 static const char *const INSTANCE_ATTRS[] = { "PublicIp", "PublicDnsName", NULL };
 static const struct interruption INTERRUPTIONS[] = {
 	{ "AWS::EC2::Instance", INSTANCE_PROPS, INSTANCE_ATTRS,
 	  "the instance is stopped and started" },
 };
+
+/* Whether path is prop or below it. */
+static bool under(const char *path, const char *prop)
+{
+	size_t n = strlen(prop);
+
+	return !strncmp(path, prop, n) &&
+	       (!path[n] || path[n] == '.' || path[n] == '[');
+}
+
+const char *plan_change_interruption(const struct plan_resource *it,
+				     const struct plan_change *ch)
+{
+	size_t i, k;
+
+	if (!it || it->action != PLAN_UPDATE)
+		return NULL;
+	for (i = 0; i < sizeof(INTERRUPTIONS) / sizeof(INTERRUPTIONS[0]); i++) {
+		const struct interruption *x = &INTERRUPTIONS[i];
+		if (strcmp(x->type, it->type))
+			continue;
+		for (k = 0; x->props[k]; k++)
+			if (under(ch->path, x->props[k]))
+				return "some interruption";
+		return "no interruption";
+	}
+	return NULL;
+}
 
 static const struct interruption *interrupting(const struct plan_resource *it,
 					       const char **prop)

@@ -191,9 +191,36 @@ static const char *color_of(const struct plan_resource *it)
 	return "";
 }
 
-static void change_line(struct strbuf *out, const struct plan_change *ch,
-			bool show_forces, bool color)
+/* The top-level properties whose change interrupts the resource:
+ * "InstanceType, Tenancy change". */
+static void interrupting_props(struct strbuf *out,
+			       const struct plan_resource *it)
 {
+	size_t k, j, n = 0;
+
+	for (k = 0; k < it->changes.n; k++) {
+		const char *p = it->changes.items[k].path;
+		const char *how = plan_change_interruption(it, &it->changes.items[k]);
+		size_t len = strcspn(p, ".[");
+		bool seen = false;
+		if (!how || strcmp(how, "some interruption"))
+			continue;
+		for (j = 0; j < k && !seen; j++) {
+			const char *q = it->changes.items[j].path;
+			seen = strcspn(q, ".[") == len && !strncmp(q, p, len);
+		}
+		if (!seen)
+			strbuf_addf(out, "%s%.*s", n++ ? ", " : "", (int)len, p);
+	}
+	strbuf_addstr(out, n > 1 ? " change" : " changes");
+}
+
+static void change_line(struct strbuf *out, const struct plan_resource *it,
+			const struct plan_change *ch, bool show_forces,
+			bool color)
+{
+	const char *how = plan_change_interruption(it, ch);
+
 	static const char *const sym[] = { "+", "-", "~" };
 	static const char *const col[] = { C_GREEN, C_RED, C_YELLOW };
 
@@ -236,6 +263,8 @@ static void change_line(struct strbuf *out, const struct plan_change *ch,
 		strbuf_addstr(out, " (forces replacement)");
 		if (color)
 			strbuf_addstr(out, C_RESET);
+	} else if (how) {
+		strbuf_addf(out, " (%s)", how);
 	}
 	strbuf_addch(out, '\n');
 }
@@ -279,9 +308,11 @@ static void resource_block(struct strbuf *out, const struct plan_resource *it,
 		strbuf_addstr(out, "update in place");
 		{
 			const char *prop = NULL, *what = plan_interruption(it, &prop);
-			if (what)
-				strbuf_addf(out, ", some interruption: %s (%s "
-						 "changes)", what, prop);
+			if (what) {
+				strbuf_addf(out, ", some interruption: %s (", what);
+				interrupting_props(out, it);
+				strbuf_addch(out, ')');
+			}
 		}
 		break;
 	case PLAN_REPLACE:
@@ -319,7 +350,7 @@ static void resource_block(struct strbuf *out, const struct plan_resource *it,
 	}
 	strbuf_addch(out, '\n');
 	for (i = 0; i < it->changes.n; i++)
-		change_line(out, &it->changes.items[i],
+		change_line(out, it, &it->changes.items[i],
 			    it->action == PLAN_REPLACE, color);
 }
 
@@ -399,8 +430,11 @@ static void json_value(struct strbuf *out, const struct value *v,
 	value_to_json(v, out, JSON_VALUE_FLAGS);
 }
 
-static void json_change(struct strbuf *out, const struct plan_change *ch)
+static void json_change(struct strbuf *out, const struct plan_resource *it,
+			const struct plan_change *ch)
 {
+	const char *how = ch->forces ? NULL : plan_change_interruption(it, ch);
+
 	static const char *const kinds[] = { "add", "remove", "update" };
 
 	strbuf_addstr(out, "{\"path\":");
@@ -419,6 +453,9 @@ static void json_change(struct strbuf *out, const struct plan_change *ch)
 		    ch->sensitive ? "true" : "false",
 		    ch->unknown ? "true" : "false");
 	json_str(out, ch->forces);
+	if (how)
+		strbuf_addf(out, ",\"interruption\":\"%s\"",
+			    strcmp(how, "some interruption") ? "none" : "some");
 	strbuf_addch(out, '}');
 }
 
@@ -466,7 +503,7 @@ static void json_resource(struct strbuf *out, const struct plan_resource *it)
 		if (i)
 			strbuf_addch(out, ',');
 		strbuf_addstr(out, "\n    ");
-		json_change(out, &it->changes.items[i]);
+		json_change(out, it, &it->changes.items[i]);
 	}
 	strbuf_addstr(out, "]}");
 }
@@ -581,8 +618,9 @@ static void md_value(struct strbuf *out, const struct value *v, bool sensitive)
 
 /* The change lines of one resource in a ```diff block: "+" added, "-"
  * removed, "!" (a "-" then "+" pair) updated. */
-static void md_changes(struct strbuf *out, const struct plan_changes *cs,
-		       const char *before_word, const char *after_word)
+static void md_changes(struct strbuf *out, const struct plan_resource *it,
+		       const struct plan_changes *cs, const char *before_word,
+		       const char *after_word)
 {
 	size_t i;
 
@@ -614,6 +652,8 @@ static void md_changes(struct strbuf *out, const struct plan_changes *cs,
 		}
 		if (c->forces)
 			strbuf_addstr(out, "   # forces replacement");
+		else if (plan_change_interruption(it, c))
+			strbuf_addf(out, "   # %s", plan_change_interruption(it, c));
 		strbuf_addch(out, '\n');
 	}
 	strbuf_addstr(out, "```\n");
@@ -816,7 +856,7 @@ void plan_render_markdown(const struct plan *p, struct strbuf *out)
 		}
 		if (it->action == PLAN_CREATE && !it->changes.n)
 			strbuf_addstr(out, "No properties.\n");
-		md_changes(out, &it->changes, "before", "after");
+		md_changes(out, it, &it->changes, "before", "after");
 		strbuf_addstr(out, "\n</details>\n");
 	}
 }
@@ -897,7 +937,7 @@ void plan_render_drift_markdown(const char *stack,
 			md_text(out, items[i].note);
 			strbuf_addch(out, '\n');
 		}
-		md_changes(out, items[i].changes, "recorded", "live");
+		md_changes(out, NULL, items[i].changes, "recorded", "live");
 		strbuf_addstr(out, "\n</details>\n");
 	}
 	arena_free(a);

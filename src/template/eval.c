@@ -8,6 +8,7 @@
  * drops it too, so one mistake gives one message). Values only AWS knows
  * are VALUE_UNKNOWN; anything built from them is unknown as well.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <math.h>
 #include <regex.h>
@@ -826,16 +827,34 @@ static struct value *fn_condition(struct ev *e, const struct value *arg,
 	return boolean(e, c, m);
 }
 
+/*
+ * Fn::FindInMap [MapName, TopLevelKey, SecondLevelKey]. The
+ * AWS::LanguageExtensions form adds a fourth element, {DefaultValue: V},
+ * the result when either key is missing from the (existing) map; like the
+ * other LanguageExtensions functions it is accepted without the transform.
+ */
 static struct value *fn_findinmap(struct ev *e, const struct value *arg,
 				  const struct mark *m)
 {
 	struct value *k[3];
-	const struct value *cur;
+	const struct value *cur, *dflt = NULL;
 	size_t i;
 
-	if (arg->kind != VALUE_LIST || arg->u.list.n != 3) {
+	if (arg->kind == VALUE_LIST && arg->u.list.n == 4) {
+		const struct value *o = arg->u.list.items[3];
+
+		dflt = o->kind == VALUE_MAP && o->u.map.n == 1
+			       ? value_map_get(o, "DefaultValue")
+			       : NULL;
+		if (!dflt) {
+			everr(e, &o->mark, "Fn::FindInMap's fourth element "
+					   "must be {DefaultValue: value}");
+			return NULL;
+		}
+	} else if (arg->kind != VALUE_LIST || arg->u.list.n != 3) {
 		everr(e, m, "Fn::FindInMap needs [MapName, TopLevelKey, "
-			    "SecondLevelKey]");
+			    "SecondLevelKey] or [MapName, TopLevelKey, "
+			    "SecondLevelKey, {DefaultValue: value}]");
 		return NULL;
 	}
 	for (i = 0; i < 3; i++) {
@@ -857,6 +876,8 @@ static struct value *fn_findinmap(struct ev *e, const struct value *arg,
 	cur = e->t->mappings;
 	for (i = 0; i < 3; i++) {
 		const struct value *next = value_map_get(cur, value_str(k[i]));
+		if (!next && dflt && i > 0)
+			return eval(e, dflt);
 		if (!next) {
 			static const char *const what[] = {
 				"mapping", "top-level key", "second-level key"
@@ -940,6 +961,83 @@ bad:
 	return -1;
 }
 
+/*
+ * Fn::Cidr on an IPv6 block: count subnets with cidrBits host bits each
+ * (a /64 from cidrBits 64), carved from the block's start. Addresses are
+ * written as inet_ntop writes them (RFC 5952: lower case, the longest run of
+ * zero groups as "::"), the form EC2 answers with.
+ */
+static struct value *cidr6(struct ev *e, const struct value *arg,
+			   struct value *const *a, const struct mark *m)
+{
+	const char *s = value_str(a[0]), *slash = strchr(s, '/');
+	unsigned char ip[16];
+	char host[INET6_ADDRSTRLEN + 1], *end;
+	long count, bits, prefix;
+	struct value *l;
+	long i;
+	int k;
+
+	prefix = slash ? strtol(slash + 1, &end, 10) : -1;
+	if (!slash || (size_t)(slash - s) >= sizeof(host) || end == slash + 1 ||
+	    *end || prefix < 0 || prefix > 128) {
+		everr(e, &arg->u.list.items[0]->mark,
+		      "Fn::Cidr needs a CIDR block such as 2001:db8::/56");
+		return NULL;
+	}
+	memcpy(host, s, (size_t)(slash - s));
+	host[slash - s] = '\0';
+	if (inet_pton(AF_INET6, host, ip) != 1) {
+		everr(e, &arg->u.list.items[0]->mark,
+		      "Fn::Cidr: \"%s\" is not an IPv6 address", host);
+		return NULL;
+	}
+	if (small_int(e, a[1], "count", 1, 256, &count) < 0 ||
+	    small_int(e, a[2], "cidrBits", 1, 128, &bits) < 0)
+		return NULL;
+	if (128 - bits < prefix ||
+	    (128 - bits - prefix < 9 &&
+	     count > (1L << (128 - bits - prefix)))) {
+		everr(e, m, "Fn::Cidr: %s cannot hold %ld subnets of /%ld", s,
+		      count, 128 - bits);
+		return NULL;
+	}
+	for (k = 0; k < 16; k++) { /* clear the host bits of the block */
+		int keep = (int)prefix - 8 * k;
+		if (keep <= 0)
+			ip[k] = 0;
+		else if (keep < 8)
+			ip[k] &= (unsigned char)(0xff << (8 - keep));
+	}
+	l = value_new_list(e->a);
+	l->mark = *m;
+	for (i = 0; i < count; i++) {
+		unsigned char cur[16];
+		char buf[INET6_ADDRSTRLEN + 8];
+		unsigned long carry = (unsigned long)i;
+		int shift = (int)bits;
+
+		memcpy(cur, ip, 16);
+		/* add i << bits, byte by byte from the last one */
+		for (k = 15; k >= 0 && carry; k--) {
+			unsigned long add;
+			if (shift >= 8) {
+				shift -= 8;
+				continue;
+			}
+			add = (carry << shift) + cur[k];
+			cur[k] = (unsigned char)(add & 0xff);
+			carry = add >> 8;
+			shift = 0;
+		}
+		inet_ntop(AF_INET6, cur, buf, sizeof(buf));
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "/%ld",
+			 128 - bits);
+		value_list_push(e->a, l, str_at(e, buf, strlen(buf), m, false));
+	}
+	return l;
+}
+
 static struct value *fn_cidr(struct ev *e, const struct value *arg,
 			     const struct mark *m)
 {
@@ -961,13 +1059,15 @@ static struct value *fn_cidr(struct ev *e, const struct value *arg,
 		if (a[k]->kind == VALUE_UNKNOWN)
 			return unknown(e, "Fn::Cidr", m, false);
 	}
+	if (value_str(a[0]) && strchr(value_str(a[0]), ':'))
+		return cidr6(e, arg, a, m);
 	if (!value_str(a[0]) ||
 	    sscanf(value_str(a[0]), "%u.%u.%u.%u/%u%c", &o[0], &o[1], &o[2],
 		   &o[3], &prefix, &tail) != 5 ||
 	    o[0] > 255 || o[1] > 255 || o[2] > 255 || o[3] > 255 || prefix > 32) {
 		everr(e, &arg->u.list.items[0]->mark,
-		      "Fn::Cidr needs an IPv4 CIDR block such as 10.0.0.0/16 "
-		      "(IPv6 is not supported)");
+		      "Fn::Cidr needs a CIDR block such as 10.0.0.0/16 or "
+		      "2001:db8::/56");
 		return NULL;
 	}
 	if (small_int(e, a[1], "count", 1, 256, &count) < 0 ||

@@ -12,4 +12,19 @@ const struct value_pair *tmpl_pair(const struct value *map, const char *key);
 /* True when s is a valid CloudFormation logical id ([A-Za-z0-9]+). */
 bool tmpl_valid_name(const char *s);
 
+/* True when the template's first significant byte is '{': CloudFormation
+ * then parses it as JSON (json.c). */
+bool tmpl_looks_like_json(const char *text, size_t len);
+/* Strict RFC 8259 syntax check. On failure, *line and *col (1-based) point at the
+ * offending character and *why says what is wrong. */
+bool tmpl_json_check(const char *text, size_t len, unsigned *line,
+		     unsigned *col, const char **why);
+/* Expands every Fn::ForEach loop of the parsed template in place
+ * (foreach.c). A collection that Refs a parameter takes its value from
+ * params, then env_params (either may be NULL), then its Default. Returns
+ * -1 with the problems in dl. */
+int tmpl_expand_foreach(struct arena *a, struct value *root,
+			const struct value *params,
+			const struct value *env_params, struct diag_list *dl);
+
 #endif

@@ -17,6 +17,7 @@
 
 #include "cairn/template.h"
 #include "cairn/xalloc.h"
+#include "internal.h"
 
 struct frame {
 	struct value *v;
@@ -27,6 +28,9 @@ struct frame {
 	bool have_key;
 	const char *key;
 	struct mark key_mark;
+	bool key_merge;          /* the pending key is a plain << */
+	struct value **merges;   /* maps named by << keys, in order */
+	size_t nmerges, merges_cap;
 };
 
 struct anchor {
@@ -389,6 +393,36 @@ static void add_node(struct loader *L, struct value *v, size_t size,
 		fail(L, m, "mapping keys must be scalars");
 		return;
 	}
+	if (f->key_merge) {
+		/* "<<: *a" or "<<: [*a, *b]": merged when the map ends, so
+		 * the map's own keys win wherever they are written */
+		size_t i, n = v->kind == VALUE_LIST ? v->u.list.n : 1;
+
+		for (i = 0; i < n; i++) {
+			struct value *src = v->kind == VALUE_LIST
+						    ? v->u.list.items[i]
+						    : v;
+			if (src->kind != VALUE_MAP) {
+				fail(L, &f->key_mark, "a merge key (<<) takes "
+					"a map or a list of maps, not a %s",
+				     value_kind_name(src->kind));
+				return;
+			}
+			if (f->nmerges == f->merges_cap) {
+				size_t cap = f->merges_cap ? 2 * f->merges_cap
+							   : 4;
+				f->merges = arena_realloc(
+					L->a, f->merges,
+					f->merges_cap * sizeof(*f->merges),
+					cap * sizeof(*f->merges));
+				f->merges_cap = cap;
+			}
+			f->merges[f->nmerges++] = src;
+		}
+		f->have_key = false;
+		f->key_merge = false;
+		return;
+	}
 	{
 		const struct value_pair *d = dup_find(L, f->v, f->key);
 		if (d) {
@@ -424,6 +458,9 @@ static void on_scalar(struct loader *L, const yaml_event_t *ev)
 		f->key = arena_strndup(L->a, text, len);
 		f->key_mark = m;
 		f->have_key = true;
+		f->key_merge = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+			       !ev->data.scalar.tag && len == 2 &&
+			       !memcmp(text, "<<", 2);
 		if (ev->data.scalar.anchor)
 			remember_anchor(L, arena_strdup(L->a,
 				(const char *)ev->data.scalar.anchor),
@@ -487,7 +524,22 @@ static void on_end(struct loader *L, const yaml_event_t *ev)
 	struct mark m = mk(L, ev->start_mark);
 	struct frame f = L->stack[--L->depth];
 	struct value *v = f.v;
+	size_t i, j;
 
+	/* merge keys: the map's own keys first, then each merged map's in
+	 * the order listed, the first one naming a key winning (YAML 1.1) */
+	for (i = 0; i < f.nmerges; i++) {
+		const struct value *src = f.merges[i];
+
+		for (j = 0; j < src->u.map.n; j++) {
+			const struct value_pair *p = &src->u.map.items[j];
+
+			if (dup_find(L, v, p->key))
+				continue;
+			map_append(L->a, v, p->key, p->key_mark, p->val);
+			dup_note(L, v);
+		}
+	}
 	if (f.tag) {
 		v = apply_tag(L, v, f.tag, f.tag_mark);
 		if (v != f.v)
@@ -516,6 +568,7 @@ static void on_alias(struct loader *L, const yaml_event_t *ev)
 			f->key = L->anchors[i].v->u.str.s;
 			f->key_mark = m;
 			f->have_key = true;
+			f->key_merge = false;
 			return;
 		}
 		add_node(L, L->anchors[i].v, L->anchors[i].size, &m);
@@ -670,6 +723,16 @@ struct value *template_parse_yaml(struct arena *a, const char *name,
 	}
 	if (!check_utf8(&L))
 		return NULL;
+	if (tmpl_looks_like_json(text, len)) {
+		unsigned line, col;
+		const char *why;
+
+		if (!tmpl_json_check(text, len, &line, &col, &why)) {
+			struct mark m = { L.file, line, col };
+			fail(&L, &m, "JSON not well-formed: %s", why);
+			return NULL;
+		}
+	}
 	if (!yaml_parser_initialize(&p)) {
 		fail(&L, NULL, "cannot initialise the YAML parser");
 		return NULL;

@@ -100,6 +100,33 @@ bool tmpl_valid_name(const char *s)
 			diag_add((dl), __VA_ARGS__);                         \
 	} while (0)
 
+/* Transform: the one cairn runs itself is AWS::LanguageExtensions
+ * (Fn::ForEach, Fn::Length, Fn::ToJsonString, FindInMap defaults);
+ * macros and SAM need CloudFormation's service. */
+static void check_transform(struct diag_list *dl, const struct value_pair *p)
+{
+	const struct value *v = p->val;
+	size_t i, n = v->kind == VALUE_LIST ? v->u.list.n : 1;
+
+	for (i = 0; i < n; i++) {
+		const struct value *it = v->kind == VALUE_LIST
+						 ? v->u.list.items[i]
+						 : v;
+		const char *s = value_str(it);
+
+		if (!s) {
+			tdiag(dl, DIAG_ERROR, &it->mark, NULL, "Transform",
+			      "a transform is named by a string");
+			continue;
+		}
+		if (strcmp(s, "AWS::LanguageExtensions"))
+			tdiag(dl, DIAG_ERROR, &it->mark, NULL, "Transform",
+			      "transform \"%s\" is not supported by cairn "
+			      "(macros and SAM run inside CloudFormation; "
+			      "AWS::LanguageExtensions is built in)", s);
+	}
+}
+
 static void unknown_key(struct diag_list *dl, const struct value_pair *p,
 			const char *logical_id, const char *path,
 			const char *what, const char *const *known, size_t n)
@@ -521,9 +548,7 @@ static void build(struct arena *a, struct template *t, struct diag_list *dl)
 			unknown_key(dl, p, NULL, NULL, "top-level section",
 				    sections, N(sections));
 		else if (!strcmp(p->key, "Transform"))
-			tdiag(dl, DIAG_ERROR, &p->key_mark, NULL, NULL,
-				 "Transform (macros, SAM) is not supported by "
-				 "cairn");
+			check_transform(dl, p);
 
 	}
 	{
@@ -618,9 +643,11 @@ static void build(struct arena *a, struct template *t, struct diag_list *dl)
 	}
 }
 
-struct template *template_load_buffer(struct arena *a, const char *name,
-				      const char *text, size_t len,
-				      struct diag_list *diags, struct err *err)
+static struct template *load_buffer(struct arena *a, const char *name,
+				    const char *text, size_t len,
+				    const struct value *params,
+				    const struct value *env_params,
+				    struct diag_list *diags, struct err *err)
 {
 	size_t before = diags->errors;
 	struct value *root = template_parse_yaml(a, name, text, len, diags);
@@ -630,6 +657,10 @@ struct template *template_load_buffer(struct arena *a, const char *name,
 		return err_set(err, ERR_PARSE, "\"%s\" cannot be loaded", name),
 		       NULL;
 	}
+	if (tmpl_expand_foreach(a, root, params, env_params, diags) < 0)
+		return err_set(err, ERR_PARSE, "\"%s\": Fn::ForEach cannot be "
+					       "expanded", name),
+		       NULL;
 	if (root->kind != VALUE_MAP) {
 		diag_add(diags, DIAG_ERROR, &root->mark, NULL, NULL,
 			 "a template must be a map of sections (found %s)",
@@ -645,8 +676,24 @@ struct template *template_load_buffer(struct arena *a, const char *name,
 	return t;
 }
 
+struct template *template_load_buffer(struct arena *a, const char *name,
+				      const char *text, size_t len,
+				      struct diag_list *diags, struct err *err)
+{
+	return load_buffer(a, name, text, len, NULL, NULL, diags, err);
+}
+
 struct template *template_load(struct arena *a, const char *path,
 			       struct diag_list *diags, struct err *err)
+{
+	return template_load_params(a, path, NULL, NULL, diags, err);
+}
+
+struct template *template_load_params(struct arena *a, const char *path,
+				      const struct value *params,
+				      const struct value *env_params,
+				      struct diag_list *diags,
+				      struct err *err)
 {
 	struct strbuf sb = STRBUF_INIT;
 	struct template *t;
@@ -666,7 +713,8 @@ struct template *template_load(struct arena *a, const char *path,
 			       strerror(e)),
 		       NULL;
 	}
-	t = template_load_buffer(a, path, sb.buf, sb.len, diags, err);
+	t = load_buffer(a, path, sb.buf, sb.len, params, env_params, diags,
+			err);
 	strbuf_release(&sb);
 	return t;
 }

@@ -4,6 +4,7 @@ key only in SSM (/ec2/keypair/<id>) and never in cairn's state or output, an
 InstanceType and a UserData change done as stop/modify/start (seen in the
 emulator's call counters, no replacement), a create-only change (ImageId)
 replaced, destroy (terminate and wait) back to the seed baseline."""
+import json
 import os
 import sqlite3
 import sys
@@ -228,3 +229,339 @@ def test_instance_profile_propagation_and_oidc(emu, cairn):
         assert now == emu.baseline
     finally:
         emu.control('config', {'iam_propagation_seconds': 0})
+
+
+# ---------------------------------------------------------------------------
+# Each in-place class of CloudFormation's AWS::EC2::Instance reference, drift
+# of the volumes, and the batched reads.
+
+CLASSES_TPL = """Parameters:
+  Ami: {Type: 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>', Default: %s}
+  Which: {Type: String, Default: One}
+  UseProfile: {Type: String, Default: 'yes'}
+  Detailed: {Type: String, Default: 'false'}
+  Check: {Type: String, Default: 'true'}
+  Credits: {Type: String, Default: unlimited}
+  Keep: {Type: String, Default: 'true'}
+  Size: {Type: Number, Default: 10}
+  Optimized: {Type: String, Default: 'false'}
+  Tenancy: {Type: String, Default: default}
+  Protect: {Type: String, Default: 'false'}
+  Shutdown: {Type: String, Default: stop}
+Conditions:
+  WithProfile: !Equals [!Ref UseProfile, 'yes']
+  IsOne: !Equals [!Ref Which, One]
+Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - {Effect: Allow, Principal: {Service: ec2.amazonaws.com}, Action: sts:AssumeRole}
+  One:
+    Type: AWS::IAM::InstanceProfile
+    Properties: {Roles: [!Ref Role]}
+  Two:
+    Type: AWS::IAM::InstanceProfile
+    Properties: {Roles: [!Ref Role]}
+  Host:
+    Type: AWS::EC2::Instance
+    Properties:
+      ImageId: !Ref Ami
+      InstanceType: t3.micro
+      IamInstanceProfile: !If [WithProfile, !If [IsOne, !Ref One, !Ref Two], !Ref 'AWS::NoValue']
+      Monitoring: !Ref Detailed
+      SourceDestCheck: !Ref Check
+      CreditSpecification: {CPUCredits: !Ref Credits}
+      EbsOptimized: !Ref Optimized
+      Tenancy: !Ref Tenancy
+      DisableApiTermination: !Ref Protect
+      InstanceInitiatedShutdownBehavior: !Ref Shutdown
+      BlockDeviceMappings:
+        - DeviceName: /dev/xvda
+          Ebs: {VolumeSize: !Ref Size, VolumeType: gp3, DeleteOnTermination: !Ref Keep}
+Outputs:
+  HostId: {Value: !Ref Host}
+""" % AL2023
+
+PROFILE_ENV = {'CAIRN_IAM_PROPAGATION_SECONDS': '0'}
+
+
+def _setup(emu, cairn, name):
+    emu.control('config', {'iam_propagation_seconds': 0,
+                           'async': {'instance_start': 0.2, 'instance_stop': 0.2,
+                                     'instance_terminate': 0.2}})
+    tpl = cairn.tmp / f'{name}.yaml'
+    tpl.write_text(CLASSES_TPL)
+    common = [*cairn.endpoint, '--state', str(cairn.tmp / f'{name}.db')]
+
+    def run(*args, params=()):
+        extra = [x for k, v in params for x in ('--param', f'{k}={v}')]
+        return cairn(*args, str(tpl), *common, *extra, extra_env=PROFILE_ENV)
+    return run
+
+
+def _volume(ec2, inst):
+    vid = inst['BlockDeviceMappings'][0]['Ebs']['VolumeId']
+    return ec2.describe_volumes(VolumeIds=[vid])['Volumes'][0]
+
+
+def test_no_interruption_changes(emu, cairn):
+    """IamInstanceProfile, Monitoring, SourceDestCheck, CreditSpecification,
+    DisableApiTermination, InstanceInitiatedShutdownBehavior and a block
+    device's DeleteOnTermination change the running instance: the same
+    instance, never stopped; the plan says so per property."""
+    run = _setup(emu, cairn, 'noint')
+    ec2 = emu.client('ec2')
+    r = run('apply', '--auto-approve')
+    assert r.rc == 0, r
+    [iid] = live_instances(emu)
+    got = instance(ec2, iid)
+    assert got['IamInstanceProfile']['Arn'].split('/')[-1].startswith('noint-One-')
+    assert got['Monitoring']['State'] == 'disabled' and got['SourceDestCheck'] is True
+    params = [('Which', 'Two'), ('Detailed', 'true'), ('Check', 'false'),
+              ('Credits', 'standard'), ('Keep', 'false'), ('Protect', 'true'),
+              ('Shutdown', 'terminate')]
+    p = run('plan', params=params)
+    assert p.rc == 0, p
+    host = [ln for ln in p.out.splitlines() if ' Host (' in ln][0]
+    assert 'update in place' in host and 'interruption' not in host, p.out
+    for prop in ('IamInstanceProfile', 'Monitoring', 'SourceDestCheck',
+                 'CreditSpecification.CPUCredits', 'DisableApiTermination',
+                 'InstanceInitiatedShutdownBehavior',
+                 'BlockDeviceMappings[0].Ebs.DeleteOnTermination'):
+        [line] = [ln for ln in p.out.splitlines() if f' {prop}: ' in ln]
+        assert line.endswith('(no interruption)'), (prop, p.out)
+    before = emu.control('calls')
+    r = run('apply', '--auto-approve', params=params)
+    assert r.rc == 0, r
+    calls = delta(before, emu.control('calls'))
+    assert 'ec2:StopInstances' not in calls and 'ec2:RunInstances' not in calls, calls
+    assert calls.get('ec2:ReplaceIamInstanceProfileAssociation') == 1, calls
+    assert calls.get('ec2:MonitorInstances') == 1, calls
+    assert calls.get('ec2:ModifyInstanceCreditSpecification') == 1, calls
+    assert live_instances(emu) == [iid]
+    got = instance(ec2, iid)
+    assert got['State']['Name'] == 'running'
+    assert got['IamInstanceProfile']['Arn'].split('/')[-1].startswith('noint-Two-')
+    assert got['Monitoring']['State'] == 'enabled' and got['SourceDestCheck'] is False
+    assert got['BlockDeviceMappings'][0]['Ebs']['DeleteOnTermination'] is False
+    cs = ec2.describe_instance_credit_specifications(InstanceIds=[iid])
+    assert cs['InstanceCreditSpecifications'][0]['CpuCredits'] == 'standard'
+    attr = ec2.describe_instance_attribute(InstanceId=iid, Attribute='disableApiTermination')
+    assert attr['DisableApiTermination']['Value'] is True
+    attr = ec2.describe_instance_attribute(InstanceId=iid,
+                                           Attribute='instanceInitiatedShutdownBehavior')
+    assert attr['InstanceInitiatedShutdownBehavior']['Value'] == 'terminate'
+    p = run('plan', '--detailed-exitcode', params=params)
+    assert p.rc == 0, p.out
+    d = run('drift', params=params)
+    assert d.rc == 0, d
+    # the termination protection is read back: turned off by hand, it drifts
+    ec2.modify_instance_attribute(InstanceId=iid, DisableApiTermination={'Value': False})
+    d = run('drift', params=params)
+    assert d.rc == 2 and 'DisableApiTermination' in d.out, d
+    ec2.modify_instance_attribute(InstanceId=iid, DisableApiTermination={'Value': True})
+
+    # the profile removed: disassociated, still the same running instance
+    params2 = [*params, ('UseProfile', 'no')]
+    before = emu.control('calls')
+    r = run('apply', '--auto-approve', params=params2)
+    assert r.rc == 0, r
+    calls = delta(before, emu.control('calls'))
+    assert calls.get('ec2:DisassociateIamInstanceProfile') == 1, calls
+    assert 'ec2:StopInstances' not in calls, calls
+    got = instance(ec2, iid)
+    assert 'IamInstanceProfile' not in got and got['State']['Name'] == 'running'
+    # and set again: a new association
+    r = run('apply', '--auto-approve', params=params)
+    assert r.rc == 0, r
+    assert instance(ec2, iid)['IamInstanceProfile']['Arn'].split('/')[-1].startswith(
+        'noint-Two-')
+    # stopped by hand: EC2 replaces no association of a stopped instance
+    # (IncorrectState), so it is disassociated and a new one made; it stays
+    # stopped. And unprotected, as destroying it needs.
+    ec2.stop_instances(InstanceIds=[iid])
+    ec2.get_waiter('instance_stopped').wait(InstanceIds=[iid],
+                                            WaiterConfig={'Delay': 1})
+    params = [*params, ('Protect', 'false'), ('Which', 'One')]
+    before = emu.control('calls')
+    r = run('apply', '--auto-approve', params=params)
+    assert r.rc == 0, r
+    calls = delta(before, emu.control('calls'))
+    assert calls.get('ec2:DisassociateIamInstanceProfile') == 1, calls
+    assert calls.get('ec2:AssociateIamInstanceProfile') == 1, calls
+    got = instance(ec2, iid)
+    assert got['State']['Name'] == 'stopped', got['State']
+    assert got['IamInstanceProfile']['Arn'].split('/')[-1].startswith('noint-One-')
+    r = run('destroy', '--auto-approve', params=params)
+    assert r.rc == 0, r
+    assert live_instances(emu) == []
+
+
+def test_some_interruption_changes(emu, cairn):
+    """EbsOptimized and Tenancy: one stop and one start of the same instance,
+    ModifyInstanceAttribute and ModifyInstancePlacement while stopped."""
+    run = _setup(emu, cairn, 'someint')
+    ec2 = emu.client('ec2')
+    r = run('apply', '--auto-approve')
+    assert r.rc == 0, r
+    [iid] = live_instances(emu)
+    params = [('Optimized', 'true'), ('Tenancy', 'dedicated'), ('Detailed', 'true')]
+    p = run('plan', params=params)
+    assert p.rc == 0, p
+    assert 'update in place, some interruption: the instance is stopped and started ' \
+           '(EbsOptimized, Tenancy change)' in p.out, p.out
+    [line] = [ln for ln in p.out.splitlines() if ' Tenancy: ' in ln]
+    assert line.endswith('(some interruption)'), p.out
+    [line] = [ln for ln in p.out.splitlines() if ' Monitoring: ' in ln]
+    assert line.endswith('(no interruption)'), p.out
+    j = run('plan', '--json', params=params)
+    assert j.rc == 0, j
+    [host] = [x for x in json.loads(j.out)['resources'] if x['logical_id'] == 'Host']
+    how = {c['path']: c.get('interruption') for c in host['changes']}
+    assert how == {'EbsOptimized': 'some', 'Tenancy': 'some', 'Monitoring': 'none'}, host
+    before = emu.control('calls')
+    r = run('apply', '--auto-approve', params=params)
+    assert r.rc == 0, r
+    calls = delta(before, emu.control('calls'))
+    assert calls.get('ec2:StopInstances') == 1 and calls.get('ec2:StartInstances') == 1, calls
+    assert calls.get('ec2:ModifyInstancePlacement') == 1, calls
+    assert calls.get('ec2:ModifyInstanceAttribute') == 1, calls
+    assert 'ec2:RunInstances' not in calls and 'ec2:TerminateInstances' not in calls, calls
+    assert live_instances(emu) == [iid]
+    got = instance(ec2, iid)
+    assert got['State']['Name'] == 'running' and got['EbsOptimized'] is True
+    assert got['Placement']['Tenancy'] == 'dedicated'
+    assert got['Monitoring']['State'] == 'enabled'
+    p = run('plan', '--detailed-exitcode', params=params)
+    assert p.rc == 0, p.out
+    # back to default tenancy: EC2 cannot; refused before anything stops
+    before = emu.control('calls')
+    r = run('apply', '--auto-approve', params=[('Optimized', 'true')])
+    assert r.rc != 0 and 'Tenancy' in r.out + r.err, r
+    assert 'ec2:StopInstances' not in delta(before, emu.control('calls'))
+    assert instance(ec2, iid)['State']['Name'] == 'running'
+    r = run('destroy', '--auto-approve', params=params)
+    assert r.rc == 0, r
+    assert live_instances(emu) == []
+
+
+def test_block_device_change_replaces(emu, cairn):
+    """A volume size change in BlockDeviceMappings replaces the instance (only
+    DeleteOnTermination changes in place): a new instance, the old one
+    terminated."""
+    run = _setup(emu, cairn, 'repl')
+    ec2 = emu.client('ec2')
+    r = run('apply', '--auto-approve')
+    assert r.rc == 0, r
+    [iid] = live_instances(emu)
+    p = run('plan', params=[('Size', '12')])
+    assert p.rc == 0, p
+    assert 'replace (forces replacement: BlockDeviceMappings)' in p.out, p.out
+    [line] = [ln for ln in p.out.splitlines() if 'VolumeSize' in ln]
+    assert line.endswith('(forces replacement)'), p.out
+    r = run('apply', '--auto-approve', params=[('Size', '12')])
+    assert r.rc == 0, r
+    [iid2] = live_instances(emu)
+    assert iid2 != iid
+    assert instance(ec2, iid)['State']['Name'] in ('shutting-down', 'terminated')
+    assert _volume(ec2, instance(ec2, iid2))['Size'] == 12
+    r = run('destroy', '--auto-approve', params=[('Size', '12')])
+    assert r.rc == 0, r
+
+
+def test_volume_drift(emu, cairn):
+    """A volume grown and retyped with ModifyVolume, and DeleteOnTermination
+    turned off, outside cairn: drift reports each."""
+    run = _setup(emu, cairn, 'vdrift')
+    ec2 = emu.client('ec2')
+    r = run('apply', '--auto-approve')
+    assert r.rc == 0, r
+    [iid] = live_instances(emu)
+    d = run('drift')
+    assert d.rc == 0, d
+    vol = _volume(ec2, instance(ec2, iid))
+    ec2.modify_volume(VolumeId=vol['VolumeId'], Size=16, VolumeType='io2', Iops=400)
+    ec2.modify_instance_attribute(InstanceId=iid, BlockDeviceMappings=[
+        {'DeviceName': '/dev/xvda', 'Ebs': {'DeleteOnTermination': False}}])
+    d = run('drift')
+    assert d.rc == 2, d
+    for what in ('VolumeSize', 'VolumeType', 'DeleteOnTermination'):
+        assert what in d.out, (what, d.out)
+    assert '16' in d.out and 'io2' in d.out, d.out
+    # the plan puts the template back: the size and type by a new instance
+    p = run('plan')
+    assert 'replace (forces replacement: BlockDeviceMappings)' in p.out, p.out
+    r = run('destroy', '--auto-approve')
+    assert r.rc == 0, r
+
+
+READS_TPL = """Parameters:
+  Ami: {Type: 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>', Default: %s}
+Resources:
+""" % AL2023 + ''.join(f"""  Host{i}:
+    Type: AWS::EC2::Instance
+    Properties:
+      ImageId: !Ref Ami
+      InstanceType: t3.micro
+      MetadataOptions: {{HttpTokens: required}}
+      BlockDeviceMappings:
+        - {{DeviceName: /dev/xvda, Ebs: {{VolumeSize: 8, VolumeType: gp3}}}}
+      Tags: [{{Key: Name, Value: host-{i}}}]
+""" for i in range(5))
+
+
+def test_no_change_plan_reads_in_one_call(emu, cairn):
+    """A no-change plan over five instances: one DescribeInstances with the
+    five ids and one DescribeVolumes, not a call per instance."""
+    emu.control('config', {'async': {'instance_start': 0.2, 'instance_terminate': 0.2}})
+    tpl = cairn.tmp / 'reads.yaml'
+    tpl.write_text(READS_TPL)
+    common = [*cairn.endpoint, '--state', str(cairn.tmp / 'reads.db')]
+    r = cairn('apply', str(tpl), '--auto-approve', *common)
+    assert r.rc == 0, r
+    assert len(live_instances(emu)) == 5
+    emu.settle()
+    before = emu.control('calls')
+    p = cairn('plan', str(tpl), '--detailed-exitcode', *common)
+    assert p.rc == 0, p.out
+    calls = delta(before, emu.control('calls'))
+    assert calls.get('ec2:DescribeInstances') == 1, calls
+    assert calls.get('ec2:DescribeVolumes') == 1, calls
+    assert 'ec2:DescribeInstanceAttribute' not in calls, calls
+    r = cairn('destroy', str(tpl), '--auto-approve', *common)
+    assert r.rc == 0, r
+    assert live_instances(emu) == []
+
+
+def test_profile_association_survives_lost_answers(emu, cairn):
+    """AssociateIamInstanceProfile has no idempotency token: when its answer
+    is lost (the emulator applies the call, then drops the connection) the
+    client's resend meets IncorrectState "There is an existing association";
+    cairn then finds the association it made instead of failing."""
+    run = _setup(emu, cairn, 'lost')
+    ec2 = emu.client('ec2')
+    r = run('apply', '--auto-approve', params=[('UseProfile', 'no')])
+    assert r.rc == 0, r
+    [iid] = live_instances(emu)
+    emu.control('config', {'seed': 7,
+                           'drop_after_rate': {'ec2:AssociateIamInstanceProfile': 0.6}})
+    try:
+        before = emu.control('calls')
+        for _ in range(3):
+            r = run('apply', '--auto-approve')
+            assert r.rc == 0, r
+            assert instance(ec2, iid)['IamInstanceProfile']['Arn'].split('/')[-1].startswith(
+                'lost-One-')
+            r = run('apply', '--auto-approve', params=[('UseProfile', 'no')])
+            assert r.rc == 0, r
+            assert 'IamInstanceProfile' not in instance(ec2, iid)
+        calls = delta(before, emu.control('calls'))
+        # some answers were lost and resent
+        assert calls.get('ec2:AssociateIamInstanceProfile', 0) > 3, calls
+    finally:
+        emu.control('config', {'drop_after_rate': {'ec2:AssociateIamInstanceProfile': 0.0}})
+    r = run('destroy', '--auto-approve', params=[('UseProfile', 'no')])
+    assert r.rc == 0, r

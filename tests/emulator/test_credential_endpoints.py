@@ -51,3 +51,31 @@ def test_container_credentials(emulator):
         assert e.value.code == 401
     finally:
         emulator.control('config', {'container_token': None})
+
+
+def test_short_instance_credentials(emulator):
+    """A lifetime below AssumeRole's 900 s minimum is a test knob, not an
+    AssumeRole call: the endpoint hands it out (it used to answer 500). Read
+    raw: botocore stretches an expiry under 15 minutes on its own."""
+    import calendar
+    import json
+    import time
+    emulator.control('config', {'instance_credentials_seconds': 120})
+    try:
+        req = urllib.request.Request(emulator.url + '/latest/api/token', method='PUT',
+                                     headers={'X-aws-ec2-metadata-token-ttl-seconds': '60'})
+        token = urllib.request.urlopen(req, timeout=5).read().decode()
+        base = emulator.url + '/latest/meta-data/iam/security-credentials/'
+        hdr = {'X-aws-ec2-metadata-token': token}
+        role = urllib.request.urlopen(urllib.request.Request(base, headers=hdr),
+                                      timeout=5).read().decode().strip()
+        doc = json.loads(urllib.request.urlopen(urllib.request.Request(base + role, headers=hdr),
+                                                timeout=5).read())
+        left = calendar.timegm(time.strptime(doc['Expiration'], '%Y-%m-%dT%H:%M:%SZ')) - time.time()
+        assert 0 < left <= 125
+        ident = emulator.client('sts', access_key=doc['AccessKeyId'],
+                                secret_key=doc['SecretAccessKey'],
+                                token=doc['Token']).get_caller_identity()
+        assert ident['Arn'].endswith('/i-0123456789abcdef0')
+    finally:
+        emulator.control('config', {'instance_credentials_seconds': None})

@@ -579,6 +579,60 @@ static void test_actions(void **state)
 	assert_false(plan_keeps_identity(p, "Nope"));
 }
 
+/* AWS::EC2::Instance: a block device's DeleteOnTermination changes in
+ * place, any other block device change replaces; each change says whether
+ * it interrupts the instance (CloudFormation's "Update requires"). */
+static void test_instance_update_classes(void **state)
+{
+	static const char base[] =
+		"{\"ImageId\":\"ami-1\",\"InstanceType\":\"t3.micro\","
+		"\"Monitoring\":false,\"BlockDeviceMappings\":[{\"DeviceName\":"
+		"\"/dev/xvda\",\"Ebs\":{\"VolumeSize\":8,\"DeleteOnTermination\":true}}]}";
+	struct plan *p = plan_new(A);
+	struct plan_resource *it;
+	(void)state;
+
+	it = add(p, "A", "AWS::EC2::Instance",
+		 "{\"ImageId\":\"ami-1\",\"InstanceType\":\"t3.micro\","
+		 "\"Monitoring\":true,\"BlockDeviceMappings\":[{\"DeviceName\":"
+		 "\"/dev/xvda\",\"Ebs\":{\"VolumeSize\":8,\"DeleteOnTermination\":false}}]}",
+		 NULL, base, NULL);
+	assert_int_equal(it->action, PLAN_UPDATE);
+	assert_null(find(&it->changes,
+			 "BlockDeviceMappings[0].Ebs.DeleteOnTermination")->forces);
+	assert_string_equal(plan_change_interruption(it, find(&it->changes, "Monitoring")),
+			    "no interruption");
+	assert_null(plan_interruption(it, &(const char *){ NULL }));
+
+	it = add(p, "B", "AWS::EC2::Instance",
+		 "{\"ImageId\":\"ami-1\",\"InstanceType\":\"t3.small\","
+		 "\"Monitoring\":false,\"BlockDeviceMappings\":[{\"DeviceName\":"
+		 "\"/dev/xvda\",\"Ebs\":{\"VolumeSize\":8,\"DeleteOnTermination\":true}}]}",
+		 NULL, base, NULL);
+	assert_int_equal(it->action, PLAN_UPDATE);
+	assert_string_equal(plan_change_interruption(it, find(&it->changes, "InstanceType")),
+			    "some interruption");
+
+	it = add(p, "C", "AWS::EC2::Instance",
+		 "{\"ImageId\":\"ami-1\",\"InstanceType\":\"t3.micro\","
+		 "\"Monitoring\":false,\"BlockDeviceMappings\":[{\"DeviceName\":"
+		 "\"/dev/xvda\",\"Ebs\":{\"VolumeSize\":9,\"DeleteOnTermination\":true}}]}",
+		 NULL, base, NULL);
+	assert_int_equal(it->action, PLAN_REPLACE);
+	assert_string_equal(find(&it->changes, "BlockDeviceMappings[0].Ebs.VolumeSize")->forces,
+			    "BlockDeviceMappings");
+	assert_null(plan_change_interruption(it, &it->changes.items[0]));
+
+	/* a second device added: replacement too */
+	it = add(p, "D", "AWS::EC2::Instance",
+		 "{\"ImageId\":\"ami-1\",\"InstanceType\":\"t3.micro\","
+		 "\"Monitoring\":false,\"BlockDeviceMappings\":[{\"DeviceName\":"
+		 "\"/dev/xvda\",\"Ebs\":{\"VolumeSize\":8,\"DeleteOnTermination\":true}},"
+		 "{\"DeviceName\":\"/dev/sdf\",\"Ebs\":{\"VolumeSize\":1}}]}",
+		 NULL, base, NULL);
+	assert_int_equal(it->action, PLAN_REPLACE);
+}
+
 static void test_update_replace_policy(void **state)
 {
 	struct plan *p = plan_new(A);
@@ -1329,6 +1383,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_scalars_coerce, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_instance_update_classes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kind_change_and_null, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_maps_nested, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_map_odd_keys, setup, teardown),

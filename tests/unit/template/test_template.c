@@ -238,8 +238,8 @@ static void test_load_errors(void **state)
 	/* JSON indented with tabs is fine; its syntax errors are not blamed
 	 * on the tabs */
 	expect_load_error("{\n\t\"a\": {\"b\": 1}\n\t\"c\": 2\n}\n", 26,
-			  "bad.yaml:3:2: error: malformed YAML: did not find "
-			  "expected ',' or '}'");
+			  "bad.yaml:3:2: error: JSON not well-formed: expected "
+			  "',' or '}' after an object member");
 	{
 		const char *j = "{\n\t\"a\": {\"b\": 1},\n\t\"c\": [\n\t\t2]\n}\n";
 		struct arena *a = arena_new();
@@ -323,6 +323,41 @@ static void test_load_aliases_ok(void **state)
 	arena_free(a);
 }
 
+/* YAML 1.1 merge keys, as `aws cloudformation package` resolves them: the
+ * map's own keys win wherever they are written, then the merged maps in
+ * the order listed; a quoted "<<" is an ordinary key. */
+static void test_load_merge_keys(void **state)
+{
+	const char *src = "a: &a {x: 1, y: 1}\n"
+			  "b: &b {y: 2, z: 2}\n"
+			  "one:\n  w: 0\n  <<: *a\n  x: 9\n"
+			  "two:\n  <<: [*b, *a]\n"
+			  "three: {'<<': *a}\n";
+	struct arena *a = arena_new();
+	struct diag_list dl = DIAG_LIST_INIT;
+	struct value *v;
+	const struct value *one;
+	(void)state;
+
+	v = template_parse_yaml(a, "s", src, strlen(src), &dl);
+	assert_non_null(v);
+	assert_int_equal(dl.errors, 0);
+	one = value_map_get(v, "one");
+	assert_int_equal(one->u.map.n, 3);
+	assert_string_equal(value_get_path(v, "one.x")->u.num.text, "9");
+	assert_string_equal(value_get_path(v, "one.y")->u.num.text, "1");
+	assert_null(value_map_get(one, "<<"));
+	assert_string_equal(value_get_path(v, "two.y")->u.num.text, "2");
+	assert_string_equal(value_get_path(v, "two.x")->u.num.text, "1");
+	assert_string_equal(value_get_path(v, "two.z")->u.num.text, "2");
+	assert_non_null(value_map_get(value_map_get(v, "three"), "<<"));
+	diag_list_release(&dl);
+	arena_free(a);
+	expect_load_error("a: 1\nb:\n  <<: 5\n", 15,
+			  "bad.yaml:3:3: error: a merge key (<<) takes a map or "
+			  "a list of maps, not a number");
+}
+
 static void test_load_too_big(void **state)
 {
 	size_t n = TEMPLATE_MAX_BYTES + 1;
@@ -344,6 +379,60 @@ static void test_load_json(void **state)
 	(void)state;
 	assert_clean(f);
 	assert_str(prop(f, "Vpc", "CidrBlock"), "10.3.0.0/16");
+	fx_free(f);
+}
+
+/* JSON templates are held to RFC 8259, as CloudFormation holds them ("JSON
+ * not well-formed"), though YAML would take every one of these. */
+static void test_load_json_strict(void **state)
+{
+	static const struct {
+		const char *src, *want;
+	} bad[] = {
+		{ "{\"Resources\": {\"A\": 1,}}",
+		  "bad.yaml:1:23: error: JSON not well-formed: trailing comma" },
+		{ "{\"Resources\": [1, 2,\n]}",
+		  "bad.yaml:2:1: error: JSON not well-formed: trailing comma" },
+		{ "{\n  # note\n  \"Resources\": {}}",
+		  "bad.yaml:2:3: error: JSON not well-formed: comments" },
+		{ "{Resources: {}}", "bad.yaml:1:2: error: JSON not well-formed: "
+				      "object keys must be double-quoted" },
+		{ "{\"R\": 'x'}", "bad.yaml:1:7: error: JSON not well-formed: "
+				   "strings take double quotes" },
+		{ "{\"R\": 01}", "1:8: error: JSON not well-formed: number with "
+				  "a leading zero" },
+		{ "{\"R\": 1.}", "1:9: error: JSON not well-formed: a digit must "
+				  "follow the decimal point" },
+		{ "{\"R\": \"a\\x\"}", "JSON not well-formed: invalid escape" },
+		{ "{\"R\": \"a\nb\"}", "JSON not well-formed: line break inside "
+					 "a string" },
+		{ "{\"R\": tru}", "1:7: error: JSON not well-formed: expected a "
+				   "value" },
+		{ "{\"R\": 1} {}", "1:10: error: JSON not well-formed: content "
+				    "after the end" },
+		{ "{\"R\": {\"a\": 1 \"b\": 2}}", "1:15: error: JSON not "
+			"well-formed: expected ',' or '}' after an object member" },
+		{ "{\"R\": [1 2]}", "1:10: error: JSON not well-formed: expected "
+				     "',' or ']' after an array element" },
+		{ "{\"R\": {", "JSON not well-formed: unexpected end of file" },
+		{ "{\"R\": \"\\u12\"}", "JSON not well-formed: \\u needs four" },
+	};
+	struct fx *f;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_load_error(bad[i].src, strlen(bad[i].src), bad[i].want);
+	/* what JSON does allow still loads: escapes, exponents, literals, a
+	 * byte order mark, an empty container */
+	f = run("\xef\xbb\xbf {\"Resources\": {\"G\": {\"Type\": "
+		"\"AWS::Logs::LogGroup\", \"Properties\": {\"LogGroupName\": "
+		"\"a\\/b\\u0063\", \"Tags\": []}}},\n"
+		"\"Outputs\": {\"O\": {\"Value\": {\"Fn::Join\": [\"\", "
+		"[\"x\", \"-1.5e3\"]]}}}, \"Metadata\": {\"n\": [-0.5E+2, true, "
+		"false, null, {}]}}");
+	assert_clean(f);
+	assert_str(prop(f, "G", "LogGroupName"), "a/bc");
 	fx_free(f);
 }
 
@@ -626,6 +715,194 @@ static void test_findinmap_base64_cidr_json(void **state)
 		"t.yaml:15:45: error: Resources.Vpc.Properties.Tags[5].Value: "
 		"Fn::FindInMap: no top-level key \"us-east-1\"\n");
 	assert_int_equal(f->dl.errors, 1);
+	fx_free(f);
+}
+
+/* The AWS::LanguageExtensions fourth element: the default stands in for a
+ * missing top-level or second-level key, never for a missing map. */
+static void test_findinmap_default(void **state)
+{
+	struct fx *f = run("Mappings:\n"
+			   "  Nets:\n"
+			   "    eu-west-1: {Cidr: 10.42.0.0/16}\n"
+			   HDR
+			   "  Vpc:\n"
+			   "    Type: AWS::EC2::VPC\n"
+			   "    Properties:\n"
+			   "      CidrBlock: !FindInMap [Nets, !Ref AWS::Region, Cidr, {DefaultValue: 10.1.0.0/16}]\n"
+			   "      Tags:\n"
+			   "        - {Key: a, Value: !FindInMap [Nets, us-east-1, Cidr, {DefaultValue: !Ref AWS::Region}]}\n"
+			   "        - {Key: b, Value: !FindInMap [Nets, eu-west-1, Nope, {DefaultValue: dflt}]}\n"
+			   "        - {Key: c, Value: !FindInMap [Nope, eu-west-1, Cidr, {DefaultValue: x}]}\n"
+			   "        - {Key: d, Value: !FindInMap [Nets, eu-west-1, Cidr, {Default: x}]}\n");
+	(void)state;
+	assert_str(prop(f, "Vpc", "CidrBlock"), "10.42.0.0/16");
+	assert_str(prop(f, "Vpc", "Tags[0].Value"), "eu-west-1");
+	assert_str(prop(f, "Vpc", "Tags[1].Value"), "dflt");
+	assert_has(f, "Resources.Vpc.Properties.Tags[2].Value: "
+		      "Fn::FindInMap: no mapping \"Nope\"\n");
+	assert_has(f, "Resources.Vpc.Properties.Tags[3].Value: "
+		      "Fn::FindInMap's fourth element must be {DefaultValue: "
+		      "value}\n");
+	assert_int_equal(f->dl.errors, 2);
+	fx_free(f);
+}
+
+/* Fn::ForEach: copies per item with ${Id}, &{Id} and {Ref: Id} replaced,
+ * nested loops, loops in Conditions, Outputs and inside properties, a
+ * collection from a CommaDelimitedList parameter's Default. */
+static void test_foreach(void **state)
+{
+	struct fx *f = run("Transform: AWS::LanguageExtensions\n"
+			   "Parameters:\n"
+			   "  Envs: {Type: CommaDelimitedList, Default: 'dev, prod'}\n"
+			   "Conditions:\n"
+			   "  Fn::ForEach::C:\n"
+			   "    - E\n"
+			   "    - !Ref Envs\n"
+			   "    - Is${E}: !Equals [!Ref E, prod]\n"
+			   HDR
+			   "  Fn::ForEach::Nets:\n"
+			   "    - Cidr\n"
+			   "    - [10.0.0.0/16, 10.1.0.0/16]\n"
+			   "    - Vpc&{Cidr}:\n"
+			   "        Type: AWS::EC2::VPC\n"
+			   "        Properties:\n"
+			   "          CidrBlock: !Ref Cidr\n"
+			   "          Tags:\n"
+			   "            - {Key: Name, Value: !Sub 'net-${Cidr}-${AWS::Region}'}\n"
+			   "  Fn::ForEach::Outer:\n"
+			   "    - E\n"
+			   "    - !Ref Envs\n"
+			   "    - Fn::ForEach::Inner:\n"
+			   "        - App\n"
+			   "        - [api, web]\n"
+			   "        - ${E}${App}:\n"
+			   "            Type: AWS::Logs::LogGroup\n"
+			   "            Properties:\n"
+			   "              LogGroupName: /${E}/${App}\n"
+			   "              RetentionInDays: !If ['Is${E}', 30, 1]\n"
+			   "  Plain:\n"
+			   "    Type: AWS::Logs::LogGroup\n"
+			   "Outputs:\n"
+			   "  Fn::ForEach::O:\n"
+			   "    - E\n"
+			   "    - [dev]\n"
+			   "    - Name${E}:\n"
+			   "        Value: !Ref ${E}api\n");
+	(void)state;
+	assert_clean(f);
+	assert_int_equal(f->t->nresources, 7);
+	assert_str(prop(f, "Vpc1000016", "CidrBlock"), "10.0.0.0/16");
+	assert_str(prop(f, "Vpc1010016", "Tags[0].Value"),
+		   "net-10.1.0.0/16-eu-west-1");
+	assert_str(prop(f, "devweb", "LogGroupName"), "/dev/web");
+	assert_str(prop(f, "prodapi", "LogGroupName"), "/prod/api");
+	assert_int_equal(prop(f, "prodapi", "RetentionInDays")->u.num.d, 30);
+	assert_int_equal(prop(f, "devapi", "RetentionInDays")->u.num.d, 1);
+	assert_non_null(template_find_resource(f->t, "Plain"));
+	assert_int_equal(f->t->noutputs, 1);
+	assert_string_equal(f->t->outputs[0].name, "Namedev");
+	fx_free(f);
+}
+
+static void expect_foreach_error(const char *src, const char *want)
+{
+	struct fx *f = run(src);
+
+	if (!strstr(f->text.buf ? f->text.buf : "", want))
+		fail_msg("wanted \"%s\" in:\n%s", want, f->text.buf);
+	assert_true(f->dl.errors > 0);
+	fx_free(f);
+}
+
+static void test_foreach_errors(void **state)
+{
+	(void)state;
+	expect_foreach_error(HDR "  Fn::ForEach::L:\n    - X\n    - [a, b]\n"
+			     "    - Same:\n        Type: AWS::Logs::LogGroup\n",
+			     "t.yaml:5:7: error: Fn::ForEach: the key \"Same\" "
+			     "must contain ${X} or &{X}");
+	expect_foreach_error(HDR "  Fn::ForEach::L:\n    - X\n    - [a-b, ab]\n"
+			     "    - G&{X}:\n        Type: AWS::Logs::LogGroup\n",
+			     "error: Fn::ForEach makes the key \"Gab\" twice");
+	expect_foreach_error(HDR "  Ga:\n    Type: AWS::Logs::LogGroup\n"
+			     "  Fn::ForEach::L:\n    - X\n    - [a]\n"
+			     "    - G${X}:\n        Type: AWS::Logs::LogGroup\n",
+			     "Fn::ForEach makes the key \"Ga\" twice");
+	expect_foreach_error(HDR "  L:\n    Type: AWS::Logs::LogGroup\n"
+			     "  Fn::ForEach::L:\n    - X\n    - [a]\n"
+			     "    - G${X}:\n        Type: AWS::Logs::LogGroup\n",
+			     "t.yaml:4:3: error: Fn::ForEach: loop name \"L\" is "
+			     "also a resource's logical id");
+	expect_foreach_error(HDR "  Fn::ForEach::L:\n    - X\n    - [a]\n"
+			     "    - G${X}:\n        Type: AWS::Logs::LogGroup\n"
+			     "Outputs:\n  Fn::ForEach::L:\n    - Y\n    - [a]\n"
+			     "    - O${Y}:\n        Value: !Ref G${Y}\n",
+			     "t.yaml:8:3: error: Fn::ForEach: loop name \"L\" is "
+			     "used twice");
+	expect_foreach_error("Parameters:\n  P: {Type: String, Default: a}\n"
+			     HDR "  Fn::ForEach::L:\n    - X\n    - !Ref P\n"
+			     "    - G${X}:\n        Type: AWS::Logs::LogGroup\n",
+			     "t.yaml:6:7: error: Fn::ForEach: the collection Ref "
+			     "\"P\" must name a CommaDelimitedList");
+	expect_foreach_error("Parameters:\n  P: {Type: CommaDelimitedList}\n"
+			     HDR "  Fn::ForEach::L:\n    - X\n    - !Ref P\n"
+			     "    - G${X}:\n        Type: AWS::Logs::LogGroup\n",
+			     "parameter \"P\" has no value");
+	expect_foreach_error(HDR "  Fn::ForEach::L: [X, [a]]\n",
+			     "Fn::ForEach::L needs [Identifier, Collection, "
+			     "{OutputKey: OutputValue}]");
+	expect_foreach_error(HDR "  Fn::ForEach::L:\n    - X\n    - [{a: 1}]\n"
+			     "    - G${X}:\n        Type: AWS::Logs::LogGroup\n",
+			     "collection items must be strings, not a map");
+	expect_foreach_error("Mappings:\n  Fn::ForEach::M: [X, [a], {'K${X}': {a: b}}]\n"
+			     HDR "  G:\n    Type: AWS::Logs::LogGroup\n",
+			     "t.yaml:2:3: error: Fn::ForEach cannot be used in "
+			     "Mappings");
+	expect_foreach_error(HDR
+			     "  Fn::ForEach::A:\n   - I1\n   - [a]\n"
+			     "   - Fn::ForEach::B:\n      - I2\n      - [b]\n"
+			     "      - Fn::ForEach::C:\n         - I3\n         - [c]\n"
+			     "         - Fn::ForEach::D:\n            - I4\n            - [d]\n"
+			     "            - Fn::ForEach::E:\n               - I5\n               - [e]\n"
+			     "               - Fn::ForEach::F:\n                  - I6\n                  - [f]\n"
+			     "                  - G${I6}:\n                      Type: AWS::Logs::LogGroup\n",
+			     "Fn::ForEach: loops nest at most 5 deep");
+	expect_foreach_error("Transform: AWS::Serverless-2016-10-31\n" HDR
+			     "  G:\n    Type: AWS::Logs::LogGroup\n",
+			     "t.yaml:1:12: error: Transform: transform "
+			     "\"AWS::Serverless-2016-10-31\" is not supported");
+}
+
+/* IPv6 Fn::Cidr, worked out by hand: /64s from a /56 count up in the
+ * fourth group; cidrBits 4 on a /120 steps by 0x10; output in RFC 5952
+ * form whatever the input's case; blocks too small are refused. */
+static void test_cidr_ipv6(void **state)
+{
+	struct fx *f = run(HDR
+			   "  Vpc:\n"
+			   "    Type: AWS::EC2::VPC\n"
+			   "    Properties:\n"
+			   "      CidrBlock: 10.0.0.0/16\n"
+			   "      Tags:\n"
+			   "        - {Key: a, Value: !Select [3, !Cidr ['2001:db8:1234:1a00::/56', 4, 64]]}\n"
+			   "        - {Key: b, Value: !Select [0, !Cidr ['2001:DB8:1234:1A00::/56', 256, 64]]}\n"
+			   "        - {Key: c, Value: !Select [1, !Cidr ['2001:db8::/120', 2, 4]]}\n"
+			   "        - {Key: d, Value: !Select [255, !Cidr ['2001:db8:1234:1a00::/56', 256, 64]]}\n"
+			   "        - {Key: e, Value: !Select [1, !Cidr ['2001:db8::ff/120', 16, 4]]}\n"
+			   "        - {Key: f, Value: !Select [0, !Cidr ['2001:db8::/120', 17, 4]]}\n"
+			   "        - {Key: g, Value: !Select [0, !Cidr ['2001:zz8::/56', 1, 64]]}\n");
+	(void)state;
+	assert_str(prop(f, "Vpc", "Tags[0].Value"), "2001:db8:1234:1a03::/64");
+	assert_str(prop(f, "Vpc", "Tags[1].Value"), "2001:db8:1234:1a00::/64");
+	assert_str(prop(f, "Vpc", "Tags[2].Value"), "2001:db8::10/124");
+	assert_str(prop(f, "Vpc", "Tags[3].Value"), "2001:db8:1234:1aff::/64");
+	assert_str(prop(f, "Vpc", "Tags[4].Value"), "2001:db8::10/124");
+	assert_has(f, "Fn::Cidr: 2001:db8::/120 cannot hold 17 subnets of "
+		      "/124\n");
+	assert_has(f, "Fn::Cidr: \"2001:zz8::\" is not an IPv6 address\n");
+	assert_int_equal(f->dl.errors, 2);
 	fx_free(f);
 }
 
@@ -925,8 +1202,9 @@ static void test_structure_errors(void **state)
 			   "  Vpc: {Type: AWS::EC2::VPC, Properties: {CidrBlock: 10.0.0.0/16}}\n"
 			   "  my-res: {Type: AWS::EC2::InternetGateway}\n");
 	(void)state;
-	assert_has(f, "t.yaml:1:1: error: Transform (macros, SAM) is not "
-		      "supported by cairn\n");
+	assert_has(f, "t.yaml:1:12: error: Transform: transform "
+		      "\"AWS::Serverless-2016-10-31\" is not supported by "
+		      "cairn");
 	assert_has(f, "t.yaml:2:27: error: AWSTemplateFormatVersion: the only "
 		      "valid version is \"2010-09-09\"\n");
 	assert_has(f, "t.yaml:5:13: error: Parameters.P: unsupported parameter "
@@ -1146,8 +1424,10 @@ int main(void)
 		cmocka_unit_test(test_load_depth_limit),
 		cmocka_unit_test(test_load_billion_laughs),
 		cmocka_unit_test(test_load_aliases_ok),
+		cmocka_unit_test(test_load_merge_keys),
 		cmocka_unit_test(test_load_too_big),
 		cmocka_unit_test(test_load_json),
+		cmocka_unit_test(test_load_json_strict),
 		cmocka_unit_test(test_unknown_section_and_attribute),
 		cmocka_unit_test(test_unsupported_type),
 		cmocka_unit_test(test_ref_and_pseudo),
@@ -1160,6 +1440,10 @@ int main(void)
 		cmocka_unit_test(test_condition_cycle),
 		cmocka_unit_test(test_ref_to_excluded),
 		cmocka_unit_test(test_findinmap_base64_cidr_json),
+		cmocka_unit_test(test_findinmap_default),
+		cmocka_unit_test(test_cidr_ipv6),
+		cmocka_unit_test(test_foreach),
+		cmocka_unit_test(test_foreach_errors),
 		cmocka_unit_test(test_unknown_intrinsic),
 		cmocka_unit_test(test_params_ok_and_sensitive),
 		cmocka_unit_test(test_params_precedence),

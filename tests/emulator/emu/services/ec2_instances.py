@@ -14,8 +14,21 @@ lifecycle"):
 - its primary network interface lives in its subnet until it is terminated, so
   the subnet and the security groups cannot be deleted before
   (DependencyViolation, ec2.py's checks see the ENI);
-- ModifyInstanceAttribute of InstanceType or UserData needs a stopped instance
-  (IncorrectInstanceState);
+- ModifyInstanceAttribute changes one attribute per call (a second one is
+  InvalidParameterCombination "Fields for multiple attribute types specified");
+  InstanceType, UserData, EbsOptimized, Kernel, Ramdisk need a stopped instance
+  (IncorrectInstanceState); BlockDeviceMapping changes only DeleteOnTermination
+  of a mapped device (else InvalidInstanceAttributeValue);
+- ModifyInstancePlacement: Tenancy dedicated|host and HostId only while stopped;
+  Monitor/UnmonitorInstances; ModifyInstanceCreditSpecification answers refused
+  instances in its Unsuccessful list; DescribeInstanceCreditSpecifications;
+- instance profile associations (Associate/Replace/Disassociate,
+  DescribeIamInstanceProfileAssociations): one per instance (IncorrectState),
+  unknown ids InvalidAssociationID.NotFound, the propagation rule below;
+- DescribeInstances pages by MaxResults (5..1000)/NextToken, refuses
+  MaxResults with InstanceIds (InvalidParameterCombination) and names every
+  unknown id in one InvalidInstanceID.NotFound; DescribeVolumes / ModifyVolume
+  for the instances' volumes (size only grows);
 - an instance profile can be named in RunInstances only once IAM has
   propagated it: before config['iam_propagation_seconds'] have passed since
   it was created, InvalidParameterValue "Invalid IAM Instance Profile name";
@@ -117,9 +130,13 @@ def _out(ctx, r, inst):
                                 'ClientToken', 'EbsOptimized', 'EnaSupport',
                                 'SourceDestCheck')}
     out['State'] = {'Code': STATE_CODES[st], 'Name': st}
-    out['Placement'] = {'AvailabilityZone': inst['AvailabilityZone'], 'Tenancy': 'default',
-                        'GroupName': ''}
-    out['Monitoring'] = {'State': 'disabled'}
+    out['Placement'] = {'AvailabilityZone': inst['AvailabilityZone'],
+                        'Tenancy': inst.get('Tenancy', 'default'), 'GroupName': ''}
+    if inst.get('Affinity'):
+        out['Placement']['Affinity'] = inst['Affinity']
+    if inst.get('HostId'):
+        out['Placement']['HostId'] = inst['HostId']
+    out['Monitoring'] = {'State': inst.get('Monitoring', 'disabled')}
     out['Tags'] = E._tags_out(inst['Tags'])
     out['MetadataOptions'] = dict(inst['MetadataOptions'], State='applied')
     if inst.get('KeyName'):
@@ -266,6 +283,22 @@ def run_instances(ctx, params):
             raise AwsError('InvalidParameterValue', 'Invalid BASE64 encoding of user data.')
         if len(raw) > 16384:
             raise AwsError('InvalidParameterValue', 'User data is limited to 16384 bytes')
+    placement = params.get('Placement') or {}
+    tenancy = placement.get('Tenancy') or 'default'
+    if tenancy not in ('default', 'dedicated', 'host'):
+        raise AwsError('InvalidParameterValue', f"Value ({tenancy}) for parameter tenancy is "
+                                                f"invalid.")
+    shutdown = params.get('InstanceInitiatedShutdownBehavior') or 'stop'
+    if shutdown not in ('stop', 'terminate'):
+        raise AwsError('InvalidParameterValue',
+                       f"Value ({shutdown}) for parameter instanceInitiatedShutdownBehavior "
+                       f"is invalid.")
+    credits = (params.get('CreditSpecification') or {}).get('CpuCredits')
+    if credits is not None and credits not in ('standard', 'unlimited'):
+        raise AwsError('InvalidParameterValue', f"Value ({credits}) for parameter "
+                                                f"cpuCredits is invalid.")
+    if credits is None:
+        credits = 'standard' if itype.startswith('t2.') else 'unlimited'
     public = ni0.get('AssociatePublicIpAddress')
     if public is None:
         public = bool(subnet.get('MapPublicIpOnLaunch'))
@@ -284,7 +317,8 @@ def run_instances(ctx, params):
                            'DeleteOnTermination': ebs.get('DeleteOnTermination', True),
                            'VolumeSize': ebs.get('VolumeSize', 8),
                            'VolumeType': ebs.get('VolumeType', 'gp3'),
-                           'Encrypted': ebs.get('Encrypted', False)})
+                           'Encrypted': ebs.get('Encrypted', False),
+                           '_iops': ebs.get('Iops')})
         inst = {'InstanceId': iid, 'ReservationId': rid, 'ImageId': ami, 'InstanceType': itype,
                 'LaunchTime': now, 'created': now, 'AmiLaunchIndex': idx,
                 'Architecture': _images()[ami]['Architecture'], 'RootDeviceName': '/dev/xvda',
@@ -299,8 +333,18 @@ def run_instances(ctx, params):
                 'UserData': ud, 'Blocks': blocks, 'fingerprint': _fingerprint(params),
                 'PublicIp': f'54.{(idx + 3) % 250}.{int(iid[-4:], 16) % 250}.'
                             f'{int(iid[-2:], 16) % 250 + 1}' if public else None,
-                'DisableApiTermination': False}
+                'DisableApiTermination': bool(params.get('DisableApiTermination', False)),
+                'Tenancy': tenancy, 'InstanceInitiatedShutdownBehavior': shutdown,
+                'Monitoring': 'enabled' if (params.get('Monitoring') or {}).get('Enabled')
+                else 'disabled', 'CpuCredits': credits}
+        inst['EbsOptimized'] = bool(params.get('EbsOptimized', False))
+        for b in blocks:
+            b['CreateTime'] = now
+            b['Iops'] = (b.pop('_iops', None) or (3000 if b['VolumeType'] == 'gp3' else
+                                                   max(100, 3 * int(b['VolumeSize']))))
         r['instances'][iid] = inst
+        if profile:
+            _associate(ctx, r, inst, profile)
         out.append(_out(ctx, r, inst))
     return {'ReservationId': rid, 'OwnerId': ctx.account, 'Groups': [], 'Instances': out}
 
@@ -319,22 +363,57 @@ INSTANCE_FILTERS = {
 }
 
 
+def _get_all(ctx, ids):
+    """The instances ids, all of which must exist: AWS names every missing
+    one in a single InvalidInstanceID.NotFound ("The instance IDs 'a, b' do
+    not exist")."""
+    r = _reg(ctx)
+    missing, out = [], []
+    for iid in ids:
+        try:
+            out.append(_get(ctx, iid))
+        except AwsError as e:
+            if e.code != 'InvalidInstanceID.NotFound':
+                raise
+            missing.append(iid)
+    del r
+    if len(missing) == 1:
+        raise AwsError('InvalidInstanceID.NotFound',
+                       f"The instance ID '{missing[0]}' does not exist")
+    if missing:
+        raise AwsError('InvalidInstanceID.NotFound',
+                       f"The instance IDs '{', '.join(missing)}' do not exist")
+    return out
+
+
 def describe_instances(ctx, params):
+    """Paged by instance (MaxResults 5..1000 and NextToken); MaxResults with
+    InstanceIds is InvalidParameterCombination, as in AWS ("You cannot
+    specify this parameter and the instance IDs parameter in the same
+    request"), and explicit ids are answered in one page."""
     r = _reg(ctx)
     ids = params.get('InstanceIds') or []
+    if params.get('MaxResults') is not None and ids:
+        raise AwsError('InvalidParameterCombination',
+                       'The parameter instancesSet cannot be used with the parameter '
+                       'maxResults')
     if ids:
-        items = [_get(ctx, i) for i in ids]
+        items = _get_all(ctx, ids)
     else:
         items = [i for i in r['instances'].values()
                  if _visible(ctx, i) and not E._too_new(ctx, i, 'instances')]
     for i in items:
         _settle(ctx, i)
     items = E._filter(items, params.get('Filters'), INSTANCE_FILTERS)
+    page, tok = E._page(ctx, items, params, 'instances', 5, 1000, 'InstanceIds')
     res = {}
-    for i in items:
+    for i in page:
         res.setdefault(i['ReservationId'], []).append(_out(ctx, r, i))
-    return {'Reservations': [{'ReservationId': k, 'OwnerId': ctx.account, 'Groups': [],
-                              'Instances': v} for k, v in res.items()]}
+    out = {'Reservations': [{'ReservationId': k, 'OwnerId': ctx.account, 'Groups': [],
+                             'Instances': v} for k, v in res.items()]}
+    if tok:
+        out['NextToken'] = tok
+    return out
 
 
 def _change(ctx, params, key, allowed, new_state, dur_key, verb):
@@ -372,9 +451,14 @@ def _change(ctx, params, key, allowed, new_state, dur_key, verb):
 
 
 def terminate_instances(ctx, params):
-    return _change(ctx, params, 'TerminatingInstances',
-                   ('pending', 'running', 'stopping', 'stopped'), 'shutting-down',
-                   'instance_terminate', 'terminated')
+    out = _change(ctx, params, 'TerminatingInstances',
+                  ('pending', 'running', 'stopping', 'stopped'), 'shutting-down',
+                  'instance_terminate', 'terminated')
+    gone = {x['InstanceId'] for x in out['TerminatingInstances']}
+    for a in _assocs(_reg(ctx)).values():
+        if a['InstanceId'] in gone:
+            a['State'] = 'disassociated'
+    return out
 
 
 def stop_instances(ctx, params):
@@ -393,33 +477,92 @@ def _blob_text(v):
     return v
 
 
+# ModifyInstanceAttribute's attributes: the request member, the attribute
+# name AWS uses in its errors, whether the instance must be stopped.
+MODIFY_ATTRS = (('InstanceType', 'instanceType', True), ('UserData', 'userData', True),
+                ('EbsOptimized', 'ebsOptimized', True), ('Kernel', 'kernel', True),
+                ('Ramdisk', 'ramdisk', True), ('DisableApiTermination',
+                                                'disableApiTermination', False),
+                ('DisableApiStop', 'disableApiStop', False),
+                ('SourceDestCheck', 'sourceDestCheck', False),
+                ('InstanceInitiatedShutdownBehavior', 'instanceInitiatedShutdownBehavior',
+                 False), ('Groups', 'groupSet', False),
+                ('BlockDeviceMappings', 'blockDeviceMapping', False),
+                ('EnaSupport', 'enaSupport', True), ('SriovNetSupport', 'sriovNetSupport', True))
+ATTR_OF = {a: m for m, a, _ in MODIFY_ATTRS}
+
+
 def modify_instance_attribute(ctx, params):
+    """One attribute per call, as AWS: "You can specify only one attribute
+    at a time" (a second one is InvalidParameterCombination); InstanceType,
+    UserData, EbsOptimized, Kernel, Ramdisk need a stopped instance
+    (IncorrectInstanceState); BlockDeviceMapping changes only
+    DeleteOnTermination of attached volumes."""
     r = _reg(ctx)
     inst = _get(ctx, params.get('InstanceId'))
     st = _settle(ctx, inst)
     attr = params.get('Attribute')
-    value = params.get('Value')
-    changes = {}
-    if params.get('InstanceType') or attr == 'instanceType':
-        changes['InstanceType'] = (params.get('InstanceType') or {}).get('Value', value)
-    if params.get('UserData') or attr == 'userData':
-        changes['UserData'] = _blob_text((params.get('UserData') or {}).get('Value', value))
-    if 'DisableApiTermination' in params:
-        inst['DisableApiTermination'] = params['DisableApiTermination'].get('Value', False)
-    if params.get('Groups'):
-        for g in params['Groups']:
-            E._get(ctx, 'sgs', g)
-        inst['Groups'] = list(params['Groups'])
-        eni = r['enis'].get(inst['EniId'])
-        if eni is not None:
-            eni['Groups'] = list(params['Groups'])
-    if changes and st != 'stopped':
+    given = [m for m, _, _ in MODIFY_ATTRS if m in params]
+    if attr:
+        if attr not in ATTR_OF:
+            raise AwsError('InvalidParameterValue', f"Value ({attr}) for parameter attribute "
+                                                    f"is invalid. Unknown attribute.")
+        given.append(ATTR_OF[attr])
+    if not given:
+        raise AwsError('MissingParameter', 'No attributes specified.')
+    if len(set(given)) > 1:
+        names = ', '.join(a for m, a, _ in MODIFY_ATTRS if m in set(given))
+        raise AwsError('InvalidParameterCombination',
+                       f'Fields for multiple attribute types specified: {names}')
+    member = given[0]
+    stopped_only = {m: s for m, _, s in MODIFY_ATTRS}[member]
+    if member in params:
+        raw = params[member]
+        value = raw.get('Value') if isinstance(raw, dict) else raw
+    else:
+        value = params.get('Value')
+    if stopped_only and st != 'stopped':
         raise AwsError('IncorrectInstanceState',
                        f"The instance '{inst['InstanceId']}' is not in the 'stopped' state.")
-    if 'InstanceType' in changes and changes['InstanceType'] not in INSTANCE_TYPES:
-        raise AwsError('InvalidParameterValue',
-                       f"Invalid value '{changes['InstanceType']}' for InstanceType.")
-    inst.update(changes)
+    if member == 'InstanceType':
+        if value not in INSTANCE_TYPES:
+            raise AwsError('InvalidParameterValue', f"Invalid value '{value}' for "
+                                                    f"InstanceType.")
+        inst['InstanceType'] = value
+    elif member == 'UserData':
+        inst['UserData'] = _blob_text(value)
+    elif member in ('EbsOptimized', 'DisableApiTermination', 'SourceDestCheck',
+                    'DisableApiStop', 'EnaSupport'):
+        inst[member] = value in (True, 'true', 'True')
+    elif member == 'InstanceInitiatedShutdownBehavior':
+        if value not in ('stop', 'terminate'):
+            raise AwsError('InvalidParameterValue',
+                           f"Value ({value}) for parameter instanceInitiatedShutdownBehavior "
+                           f"is invalid.")
+        inst[member] = value
+    elif member in ('Kernel', 'Ramdisk'):
+        inst[member + 'Id'] = value
+    elif member == 'Groups':
+        groups = list(params['Groups'])
+        for g in groups:
+            E._get(ctx, 'sgs', g)
+        inst['Groups'] = groups
+        eni = r['enis'].get(inst['EniId'])
+        if eni is not None:
+            eni['Groups'] = list(groups)
+    elif member == 'BlockDeviceMappings':
+        for m in params['BlockDeviceMappings']:
+            dev = m.get('DeviceName')
+            ebs = m.get('Ebs') or {}
+            blk = [b for b in inst['Blocks'] if b['DeviceName'] == dev]
+            if not blk:
+                raise AwsError('InvalidInstanceAttributeValue',
+                               f'No device is currently mapped at {dev}')
+            if ebs.get('VolumeId') and ebs['VolumeId'] != blk[0]['VolumeId']:
+                raise AwsError('InvalidInstanceAttributeValue',
+                               f"The volume '{ebs['VolumeId']}' is not attached at {dev}")
+            if 'DeleteOnTermination' in ebs:
+                blk[0]['DeleteOnTermination'] = bool(ebs['DeleteOnTermination'])
     return {}
 
 
@@ -432,10 +575,24 @@ def describe_instance_attribute(ctx, params):
         out['UserData'] = {'Value': inst['UserData']} if inst.get('UserData') else {}
     elif attr == 'instanceType':
         out['InstanceType'] = {'Value': inst['InstanceType']}
-    elif attr == 'disableApiTermination':
-        out['DisableApiTermination'] = {'Value': inst['DisableApiTermination']}
+    elif attr in ('disableApiTermination', 'ebsOptimized', 'sourceDestCheck',
+                  'disableApiStop', 'enaSupport'):
+        m = ATTR_OF[attr]
+        out[m] = {'Value': bool(inst.get(m, False))}
+    elif attr == 'instanceInitiatedShutdownBehavior':
+        out['InstanceInitiatedShutdownBehavior'] = {
+            'Value': inst.get('InstanceInitiatedShutdownBehavior', 'stop')}
+    elif attr in ('kernel', 'ramdisk'):
+        v = inst.get(ATTR_OF[attr] + 'Id')
+        out['KernelId' if attr == 'kernel' else 'RamdiskId'] = {'Value': v} if v else {}
     elif attr == 'groupSet':
         out['Groups'] = [{'GroupId': g} for g in inst['Groups']]
+    elif attr == 'blockDeviceMapping':
+        out['BlockDeviceMappings'] = [
+            {'DeviceName': b['DeviceName'],
+             'Ebs': {'VolumeId': b['VolumeId'], 'Status': 'attached',
+                     'DeleteOnTermination': b['DeleteOnTermination']}}
+            for b in inst['Blocks']]
     else:
         raise AwsError('InvalidParameterValue', f"Value ({attr}) for parameter attribute is "
                                                 f"invalid. Unknown attribute.")
@@ -449,6 +606,301 @@ def modify_instance_metadata_options(ctx, params):
             inst['MetadataOptions'][k] = params[k]
     return {'InstanceId': inst['InstanceId'],
             'InstanceMetadataOptions': dict(inst['MetadataOptions'], State='pending')}
+
+
+# ------------------------------------------------- instance profile associations
+#
+# AWS (AssociateIamInstanceProfile, ReplaceIamInstanceProfileAssociation,
+# DisassociateIamInstanceProfile, DescribeIamInstanceProfileAssociations):
+# an instance has at most one association (a second Associate is
+# IncorrectState "There is an existing association for instance i-...");
+# an association id unknown to the account is InvalidAssociationID.NotFound;
+# the profile named must be propagated (the same rule as RunInstances);
+# an instance launched with a profile has an association too. States:
+# associating -> associated, disassociating -> disassociated (immediate here).
+
+def _assocs(r):
+    return r.setdefault('profile_assocs', {})
+
+
+def _assoc_out(a):
+    return {'AssociationId': a['AssociationId'], 'InstanceId': a['InstanceId'],
+            'IamInstanceProfile': dict(a['IamInstanceProfile']), 'State': a['State']}
+
+
+def _associate(ctx, r, inst, profile):
+    aid = E._new_id(ctx, 'iip-assoc')
+    a = {'AssociationId': aid, 'InstanceId': inst['InstanceId'],
+         'IamInstanceProfile': dict(profile), 'State': 'associated'}
+    _assocs(r)[aid] = a
+    inst['IamInstanceProfile'] = dict(profile)
+    return a
+
+
+def _assoc_get(r, aid):
+    a = _assocs(r).get(aid)
+    if a is None or a['State'] != 'associated':
+        raise AwsError('InvalidAssociationID.NotFound',
+                       f"The association ID '{aid}' does not exist")
+    return a
+
+
+def _live_for_assoc(ctx, iid):
+    inst = _get(ctx, iid)
+    if _settle(ctx, inst) not in ('pending', 'running', 'stopping', 'stopped'):
+        raise AwsError('IncorrectInstanceState',
+                       f"The instance '{iid}' is not in a valid state for this operation.")
+    return inst
+
+
+def associate_iam_instance_profile(ctx, params):
+    r = _reg(ctx)
+    inst = _live_for_assoc(ctx, params.get('InstanceId'))
+    if any(a['InstanceId'] == inst['InstanceId'] and a['State'] == 'associated'
+           for a in _assocs(r).values()):
+        raise AwsError('IncorrectState', f"There is an existing association for instance "
+                                         f"{inst['InstanceId']}")
+    profile = _profile(ctx, params.get('IamInstanceProfile'))
+    a = _associate(ctx, r, inst, profile)
+    return {'IamInstanceProfileAssociation': dict(_assoc_out(a), State='associating')}
+
+
+def replace_iam_instance_profile_association(ctx, params):
+    """For a running instance only (the API reference: "Replaces an IAM
+    instance profile for the specified running instance"); on a stopped one
+    AWS answers IncorrectState "The association ... is not the active
+    association" (disassociate, then associate, instead)."""
+    r = _reg(ctx)
+    a = _assoc_get(r, params.get('AssociationId'))
+    inst = r['instances'].get(a['InstanceId'])
+    if inst is None or _settle(ctx, inst) not in ('pending', 'running'):
+        raise AwsError('IncorrectState', f"The association {a['AssociationId']} is not the "
+                                         f"active association")
+    profile = _profile(ctx, params.get('IamInstanceProfile'))
+    a['State'] = 'disassociated'
+    b = _associate(ctx, r, inst, profile)
+    return {'IamInstanceProfileAssociation': dict(_assoc_out(b), State='associating')}
+
+
+def disassociate_iam_instance_profile(ctx, params):
+    r = _reg(ctx)
+    a = _assoc_get(r, params.get('AssociationId'))
+    a['State'] = 'disassociated'
+    inst = r['instances'].get(a['InstanceId'])
+    if inst is not None:
+        inst['IamInstanceProfile'] = None
+    return {'IamInstanceProfileAssociation': dict(_assoc_out(a), State='disassociating')}
+
+
+ASSOC_FILTERS = {'instance-id': lambda a: [a['InstanceId']], 'state': lambda a: [a['State']]}
+
+
+def describe_iam_instance_profile_associations(ctx, params):
+    r = _reg(ctx)
+    ids = params.get('AssociationIds') or []
+    if ids:
+        items = [_assoc_get(r, i) for i in ids]
+    else:
+        items = [a for a in _assocs(r).values() if a['State'] == 'associated']
+    items = E._filter(items, params.get('Filters'), ASSOC_FILTERS, tags_of=lambda a: [])
+    page, tok = E._page(ctx, items, params, 'assocs', 5, 1000, 'AssociationIds')
+    out = {'IamInstanceProfileAssociations': [_assoc_out(a) for a in page]}
+    if tok:
+        out['NextToken'] = tok
+    return out
+
+
+# ------------------------------------------------------- monitoring, credits
+
+def _monitor(ctx, params, state, shown):
+    insts = _get_all(ctx, params.get('InstanceIds') or [])
+    out = []
+    for inst in insts:
+        if _settle(ctx, inst) in ('shutting-down', 'terminated'):
+            raise AwsError('IncorrectInstanceState',
+                           f"The instance '{inst['InstanceId']}' is not in a state from which "
+                           f"monitoring can be changed.")
+        inst['Monitoring'] = state
+        out.append({'InstanceId': inst['InstanceId'], 'Monitoring': {'State': shown}})
+    return {'InstanceMonitorings': out}
+
+
+def monitor_instances(ctx, params):
+    return _monitor(ctx, params, 'enabled', 'pending')
+
+
+def unmonitor_instances(ctx, params):
+    return _monitor(ctx, params, 'disabled', 'disabling')
+
+
+def _burstable(itype):
+    return itype.split('.')[0] in ('t2', 't3', 't3a', 't4g')
+
+
+def modify_instance_credit_specification(ctx, params):
+    """Per-instance outcome lists, as AWS: an unknown instance (or one that
+    is not a burstable type) lands in UnsuccessfulInstanceCreditSpecifications
+    with its error, the call itself succeeds."""
+    r = _reg(ctx)
+    ok, bad = [], []
+    for spec in params.get('InstanceCreditSpecifications') or []:
+        iid, credits = spec.get('InstanceId'), spec.get('CpuCredits')
+        inst = r['instances'].get(iid)
+        if inst is None or not _visible(ctx, inst):
+            bad.append({'InstanceId': iid, 'Error': {
+                'Code': 'InvalidInstanceID.NotFound',
+                'Message': f"The instance ID '{iid}' does not exist"}})
+        elif credits not in ('standard', 'unlimited'):
+            raise AwsError('InvalidParameterValue',
+                           f"Value ({credits}) for parameter cpuCredits is invalid.")
+        elif not _burstable(inst['InstanceType']):
+            # the model's UnsuccessfulInstanceCreditSpecificationErrorCode
+            bad.append({'InstanceId': iid, 'Error': {
+                'Code': 'InstanceCreditSpecification.NotSupported',
+                'Message': f"The instance type {inst['InstanceType']} does not support "
+                           f"credit specifications."}})
+        else:
+            inst['CpuCredits'] = credits
+            ok.append({'InstanceId': iid})
+    return {'SuccessfulInstanceCreditSpecifications': ok,
+            'UnsuccessfulInstanceCreditSpecifications': bad}
+
+
+def describe_instance_credit_specifications(ctx, params):
+    r = _reg(ctx)
+    ids = params.get('InstanceIds') or []
+    if params.get('MaxResults') is not None and ids:
+        raise AwsError('InvalidParameterCombination',
+                       'The parameter instanceIds cannot be used with the parameter '
+                       'maxResults')
+    items = _get_all(ctx, ids) if ids else [
+        i for i in r['instances'].values() if _visible(ctx, i)]
+    items = [i for i in items if _burstable(i['InstanceType'])]
+    page, tok = E._page(ctx, items, params, 'credits', 5, 1000, 'InstanceIds')
+    out = {'InstanceCreditSpecifications': [
+        {'InstanceId': i['InstanceId'], 'CpuCredits': i.get('CpuCredits', 'standard')}
+        for i in page]}
+    if tok:
+        out['NextToken'] = tok
+    return out
+
+
+def modify_instance_placement(ctx, params):
+    """Tenancy (dedicated|host), HostId and placement group need a stopped
+    instance (IncorrectInstanceState); at least one attribute is required."""
+    inst = _get(ctx, params.get('InstanceId'))
+    st = _settle(ctx, inst)
+    keys = [k for k in ('Affinity', 'Tenancy', 'HostId', 'GroupName', 'GroupId')
+            if params.get(k) is not None]
+    if not keys:
+        raise AwsError('InvalidParameterCombination',
+                       'At least one of affinity, host ID, tenancy or placement group must '
+                       'be specified.')
+    if any(k != 'Affinity' for k in keys) and st != 'stopped':
+        raise AwsError('IncorrectInstanceState',
+                       f"The instance '{inst['InstanceId']}' is not in the 'stopped' state.")
+    t = params.get('Tenancy')
+    if t is not None and t not in ('dedicated', 'host'):
+        raise AwsError('InvalidParameterValue', f"Value ({t}) for parameter tenancy is "
+                                                f"invalid.")
+    a = params.get('Affinity')
+    if a is not None and a not in ('default', 'host'):
+        raise AwsError('InvalidParameterValue', f"Value ({a}) for parameter affinity is "
+                                                f"invalid.")
+    if t:
+        inst['Tenancy'] = t
+    if a:
+        inst['Affinity'] = a
+    if params.get('HostId') is not None:
+        inst['HostId'] = params['HostId']
+    return {'Return': True}
+
+
+# ---------------------------------------------------------------- volumes
+#
+# The EBS volumes of the instances (their block device mappings): DescribeVolumes
+# (VolumeIds, or Filters; MaxResults 5..500 cannot go with VolumeIds:
+# InvalidParameterCombination; an unknown id is InvalidVolume.NotFound) and
+# ModifyVolume (size only grows; type and iops change), what an operator does
+# out of band. A volume lives while its instance does (volumes kept after
+# termination with DeleteOnTermination false are not modelled).
+
+def _volumes(ctx, r):
+    out = {}
+    for inst in r['instances'].values():
+        if _state(ctx.now(), inst) == 'terminated':
+            continue
+        for b in inst['Blocks']:
+            out[b['VolumeId']] = (inst, b)
+    return out
+
+
+def _vol_out(ctx, inst, b):
+    return {'VolumeId': b['VolumeId'], 'Size': int(b['VolumeSize']),
+            'VolumeType': b['VolumeType'], 'Iops': int(b.get('Iops') or 0),
+            'Encrypted': bool(b['Encrypted']), 'State': 'in-use',
+            'AvailabilityZone': inst['AvailabilityZone'], 'CreateTime': b.get('CreateTime',
+                                                                              inst['LaunchTime']),
+            'SnapshotId': '', 'MultiAttachEnabled': False,
+            'Attachments': [{'VolumeId': b['VolumeId'], 'InstanceId': inst['InstanceId'],
+                             'Device': b['DeviceName'], 'State': 'attached',
+                             'AttachTime': inst['LaunchTime'],
+                             'DeleteOnTermination': bool(b['DeleteOnTermination'])}],
+            'Tags': E._tags_out(inst['Tags'])}
+
+
+VOLUME_FILTERS = {
+    'volume-id': lambda v: [v['VolumeId']],
+    'attachment.instance-id': lambda v: [v['Attachments'][0]['InstanceId']],
+    'attachment.device': lambda v: [v['Attachments'][0]['Device']],
+    'status': lambda v: [v['State']],
+    'volume-type': lambda v: [v['VolumeType']],
+}
+
+
+def describe_volumes(ctx, params):
+    r = _reg(ctx)
+    vols = _volumes(ctx, r)
+    ids = params.get('VolumeIds') or []
+    missing = [v for v in ids if v not in vols]
+    if missing:
+        raise AwsError('InvalidVolume.NotFound',
+                       f"The volume '{missing[0]}' does not exist." if len(missing) == 1 else
+                       f"The volumes '{', '.join(missing)}' do not exist.")
+    items = [_vol_out(ctx, *vols[v]) for v in ids] if ids else \
+        [_vol_out(ctx, *x) for x in vols.values()]
+    items = E._filter(items, params.get('Filters'), VOLUME_FILTERS)
+    page, tok = E._page(ctx, items, params, 'volumes', 5, 500, 'VolumeIds')
+    out = {'Volumes': page}
+    if tok:
+        out['NextToken'] = tok
+    return out
+
+
+def modify_volume(ctx, params):
+    r = _reg(ctx)
+    vols = _volumes(ctx, r)
+    vid = params.get('VolumeId')
+    if vid not in vols:
+        raise AwsError('InvalidVolume.NotFound', f"The volume '{vid}' does not exist.")
+    inst, b = vols[vid]
+    size = params.get('Size')
+    if size is not None and int(size) < int(b['VolumeSize']):
+        raise AwsError('InvalidParameterValue',
+                       "New size cannot be smaller than existing size")
+    orig = {'OriginalSize': int(b['VolumeSize']), 'OriginalVolumeType': b['VolumeType'],
+            'OriginalIops': int(b.get('Iops') or 0)}
+    if size is not None:
+        b['VolumeSize'] = int(size)
+    if params.get('VolumeType'):
+        b['VolumeType'] = params['VolumeType']
+    if params.get('Iops') is not None:
+        b['Iops'] = int(params['Iops'])
+    return {'VolumeModification': dict(orig, VolumeId=vid, ModificationState='modifying',
+                                       TargetSize=int(b['VolumeSize']),
+                                       TargetVolumeType=b['VolumeType'],
+                                       TargetIops=int(b.get('Iops') or 0), Progress=0,
+                                       StartTime=ctx.now())}
 
 
 # ---------------------------------------------------------------- key pairs
@@ -548,6 +1000,15 @@ EXTRA_HANDLERS = {
     'StartInstances': start_instances, 'ModifyInstanceAttribute': modify_instance_attribute,
     'DescribeInstanceAttribute': describe_instance_attribute,
     'ModifyInstanceMetadataOptions': modify_instance_metadata_options,
+    'AssociateIamInstanceProfile': associate_iam_instance_profile,
+    'ReplaceIamInstanceProfileAssociation': replace_iam_instance_profile_association,
+    'DisassociateIamInstanceProfile': disassociate_iam_instance_profile,
+    'DescribeIamInstanceProfileAssociations': describe_iam_instance_profile_associations,
+    'MonitorInstances': monitor_instances, 'UnmonitorInstances': unmonitor_instances,
+    'ModifyInstanceCreditSpecification': modify_instance_credit_specification,
+    'DescribeInstanceCreditSpecifications': describe_instance_credit_specifications,
+    'ModifyInstancePlacement': modify_instance_placement,
+    'DescribeVolumes': describe_volumes, 'ModifyVolume': modify_volume,
     'CreateKeyPair': create_key_pair, 'DescribeKeyPairs': describe_key_pairs,
     'DeleteKeyPair': delete_key_pair, 'DescribeImages': describe_images,
 }
