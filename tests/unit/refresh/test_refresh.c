@@ -783,6 +783,53 @@ static void test_failed_batch(void **unused)
 	assert_int_equal(res.drifted, 2);
 }
 
+/*
+ * One worker, one id a batch: more ended batches than the one the worker
+ * may leave undiffed, so it waits for the calling thread each time; the
+ * result is the same as with three workers. An unchanged resource's
+ * result is its record's own values (nothing copied per resource), and
+ * every record comes back decoded.
+ */
+static void test_one_worker_bounded_backlog(void **unused)
+{
+	struct refresh_opts o;
+	struct refresh_result one, three;
+	struct err e = ERR_INIT;
+	size_t i;
+
+	(void)unused;
+	memset(&o, 0, sizeof(o));
+	o.fresh_seconds = -1;
+	o.stack = "s";
+	o.region = "us-east-1";
+	o.account = "123456789012";
+	o.parallelism = 1;
+	o.batch_max = 1;
+	assert_int_equal(refresh_read(A, ST, NULL, &o, &one, &e), 0);
+	do_read(&three, 1);
+	assert_int_equal(one.n, three.n);
+	assert_true(one.batches + one.singles >= 10);
+	for (i = 0; i < one.n; i++) {
+		const struct refresh_item *x = &one.items[i];
+		const struct refresh_item *y = item(&three, x->logical_id);
+		assert_int_equal(x->status, y->status);
+		assert_int_equal(x->changes.n, y->changes.n);
+		assert_non_null(x->rec);
+		assert_non_null(x->rec->properties);
+		assert_non_null(x->rec->attributes);
+		assert_null(x->rec->properties_json);
+		if (x->status == REFRESH_UNCHANGED)
+			assert_ptr_equal(x->new_props, x->rec->properties);
+		/* the fake reads report an Arn the records lack: a copy then */
+		if (x->new_attrs && value_equal(x->new_attrs, x->rec->attributes))
+			assert_ptr_equal(x->new_attrs, x->rec->attributes);
+		if (x->status == REFRESH_DRIFTED)
+			assert_ptr_not_equal(x->new_props, x->rec->properties);
+	}
+	assert_int_equal(item(&one, "B")->status, REFRESH_UNCHANGED);
+	assert_int_equal(item(&one, "A")->status, REFRESH_DRIFTED);
+}
+
 static void test_batch_limits(void **unused)
 {
 	(void)unused;
@@ -800,6 +847,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_failed_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relationship_owners, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fresh_not_visible_yet, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_worker_bounded_backlog, setup, teardown),
 		cmocka_unit_test(test_projection),
 		cmocka_unit_test(test_batch_limits),
 	};
