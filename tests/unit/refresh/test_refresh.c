@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -830,6 +831,32 @@ static void test_one_worker_bounded_backlog(void **unused)
 	assert_int_equal(item(&one, "A")->status, REFRESH_DRIFTED);
 }
 
+/* A damaged record (its attributes no longer JSON) fails the refresh
+ * with the resource and the state named, as the state's own listing
+ * would, even though the refresh decodes the records batch by batch. */
+static void test_damaged_record_named(void **unused)
+{
+	struct refresh_opts o;
+	struct refresh_result res;
+	struct err e = ERR_INIT;
+	sqlite3 *db;
+
+	(void)unused;
+	assert_int_equal(sqlite3_open(state_file, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE resources SET attributes = "
+					  "'{\"a\":' WHERE logical_id = 'B'",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	memset(&o, 0, sizeof(o));
+	o.fresh_seconds = -1;
+	o.stack = "s";
+	o.parallelism = 2;
+	assert_int_equal(refresh_read(A, ST, NULL, &o, &res, &e), -1);
+	assert_non_null(strstr(e.msg, "resource \"B\""));
+	assert_non_null(strstr(e.msg, state_file));
+}
+
 static void test_batch_limits(void **unused)
 {
 	(void)unused;
@@ -848,6 +875,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_relationship_owners, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fresh_not_visible_yet, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_one_worker_bounded_backlog, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_damaged_record_named, setup, teardown),
 		cmocka_unit_test(test_projection),
 		cmocka_unit_test(test_batch_limits),
 	};
