@@ -1250,7 +1250,15 @@ int refresh_read(struct arena *a, struct state *st, struct aws_client *aws,
 	/* account-wide listings shared by the reads (batchread.h): the
 	 * stack's tags in a few tag:GetResources pages, listed while the
 	 * reads run; IAM's authorization details on first use */
-	tagging = batchread_begin(aws, o->stack);
+	{
+		const char **types = xcalloc(n ? n : 1, sizeof(*types));
+		size_t nt = 0;
+		for (i = 0; i < pl.njobs; i++)
+			for (k = 0; k < pl.jobs[i].n; k++)
+				types[nt++] = pl.jobs[i].type;
+		tagging = batchread_begin(aws, o->stack, types, nt);
+		free(types);
+	}
 	/* 16 by default: the reads wait on AWS, and the log group and
 	 * repository reads wait for the tag listing besides (25 pages one
 	 * after another at 5,000 resources): with 8, they held most workers

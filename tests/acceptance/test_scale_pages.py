@@ -129,3 +129,26 @@ def test_reads_take_the_calls_the_page_sizes_imply(emu, stack, types, applied, c
     assert rest <= 15, d
     # against one call per resource (the reads before batching: several)
     assert sum(d.values()) <= N // 8, d
+
+
+def test_no_tag_listing_without_types_that_need_it(emu, cairn, tmp_path):
+    """The tag listing serves only log groups and repositories (the other
+    types' reads carry their tags): a stack with neither makes no
+    tag:GetResources call at all."""
+    tpl = tmp_path / 'net.yaml'
+    tpl.write_text('Resources:\n'
+                   '  Vpc:\n    Type: AWS::EC2::VPC\n'
+                   '    Properties:\n      CidrBlock: 10.9.0.0/16\n'
+                   '  Sg:\n    Type: AWS::EC2::SecurityGroup\n'
+                   '    Properties:\n      GroupDescription: no tags listing\n'
+                   '      VpcId: !Ref Vpc\n')
+    state = str(tmp_path / 'net.db')
+    common = ['--stack', 'notags', '--endpoint-url', emu.url, '--state', state]
+    r = cairn('apply', str(tpl), '--auto-approve', *common)
+    assert r.rc == 0, r
+    before = emu.control('calls')
+    r = cairn('plan', str(tpl), '--detailed-exitcode', *common)
+    d = _delta(before, emu.control('calls'))
+    assert r.rc == 0, r
+    assert d.get('ec2:DescribeVpcs') and d.get('ec2:DescribeSecurityGroups'), d
+    assert 'resourcegroupstaggingapi:GetResources' not in d, d

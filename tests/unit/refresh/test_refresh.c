@@ -205,10 +205,13 @@ static const struct provider PROVS[] = {
 
 /* The shared listings (batchread.h) live with the real providers: none
  * here, every fake read is a point read or its own read_many. */
-bool batchread_begin(struct aws_client *aws, const char *stack)
+bool batchread_begin(struct aws_client *aws, const char *stack,
+		     const char *const *types, size_t n)
 {
 	(void)aws;
 	(void)stack;
+	(void)types;
+	(void)n;
 	return false;
 }
 
