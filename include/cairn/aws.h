@@ -164,9 +164,21 @@ struct aws_s3_response {
 };
 
 /* 2xx: 0. Otherwise -1: 404 ERR_NOT_FOUND, 412 ERR_CONFLICT
- * (PreconditionFailed), others by the error table. */
+ * (PreconditionFailed), others by the error table. A bucket in another
+ * Region is followed there (301/307 redirects, AuthorizationHeaderMalformed:
+ * re-signed for its Region, once; remembered for the run; s3.c). */
 int aws_s3(struct aws_client *c, const struct aws_s3_request *req,
 	   struct aws_s3_response *resp, struct err *err);
+
+/* The Region of `bucket`: learnt this run, else from a HeadBucket (its
+ * x-amz-bucket-region, following a redirect). 0 and out, or -1 with err. */
+int aws_s3_bucket_region(struct aws_client *c, const char *bucket, char *out,
+			 size_t n, struct err *err);
+
+/* 1 and out when this run learnt `bucket`'s Region from a redirect (or
+ * aws_s3_bucket_region), else 0: the bucket answered in the client's. */
+int aws_s3_known_region(struct aws_client *c, const char *bucket, char *out,
+			size_t n);
 
 /* s3:ListObjectVersions of exactly `key` (s3.c): the versions newest first
  * as a list of maps {VersionId, ETag, LastModified, Size, IsLatest,

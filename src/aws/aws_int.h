@@ -218,6 +218,7 @@ struct http_response {
 	char etag[256];
 	char version_id[256]; /* S3 x-amz-version-id */
 	char content_type[128];
+	char bucket_region[64]; /* S3 x-amz-bucket-region, "" when none */
 	int curl_code; /* 0 when the exchange completed */
 	time_t date;   /* the Date header (server clock), 0 when absent */
 };
@@ -309,5 +310,19 @@ int sso_creds(struct aws_client *c, const char *name,
 	      struct err *err);
 
 int64_t aws_now_ns(void);
+
+/* ---- S3 (client.c, s3.c) ------------------------------------------------ */
+
+/* One S3 exchange for r, at the client's S3 endpoint (region NULL) or at
+ * `region`'s; hr (initialised by the caller) holds the last answer, failed
+ * ones included. No redirect is followed: aws_s3 does that. */
+int aws_s3_send(struct aws_client *c, const struct aws_s3_request *r,
+		const char *region, struct http_response *hr, struct err *err);
+
+/* The buckets' regions learnt in this run (thread-safe). */
+struct s3_regions;
+struct s3_regions *s3_regions_new(void);
+void s3_regions_free(struct s3_regions *m); /* NULL is a no-op */
+struct s3_regions *aws_client_s3_regions(struct aws_client *c);
 
 #endif

@@ -38,6 +38,8 @@ struct aws_client {
 	char **azs;
 	size_t nazs;
 	int azs_done;
+	/* S3 buckets' regions learnt from redirects (s3.c) */
+	struct s3_regions *s3_regions;
 };
 
 static const char *real_getenv(void *ctx, const char *name)
@@ -168,6 +170,7 @@ struct aws_client *aws_client_new(const struct aws_options *o, struct err *err)
 	c->signer = sigv4_signer_new();
 	c->http = http_pool_new();
 	c->creds = creds_provider_new(c, o ? o->profile : NULL, &c->env);
+	c->s3_regions = s3_regions_new();
 	return c;
 fail:
 	aws_client_free(c);
@@ -190,6 +193,7 @@ void aws_client_free(struct aws_client *c)
 		}
 		quota_release(&c->quota);
 	}
+	s3_regions_free(c->s3_regions);
 	ini_release(&c->config);
 	ini_release(&c->credentials);
 	for (i = 0; i < c->nazs; i++)
@@ -204,6 +208,11 @@ void aws_client_free(struct aws_client *c)
 const char *aws_client_region(const struct aws_client *c)
 {
 	return c->region;
+}
+
+struct s3_regions *aws_client_s3_regions(struct aws_client *c)
+{
+	return c->s3_regions;
 }
 
 struct http_pool *aws_client_http(struct aws_client *c)
@@ -516,7 +525,7 @@ static int exchange(struct aws_client *c, const struct call *cl,
 			trace_body("request", cl, cl->log_body, strlen(cl->log_body));
 		strbuf_reset(&resp->body);
 		resp->request_id[0] = resp->error_type[0] = resp->etag[0] = '\0';
-		resp->version_id[0] = '\0';
+		resp->version_id[0] = resp->bucket_region[0] = '\0';
 		resp->status = 0;
 		t0 = aws_now_ns();
 		rc = http_do(c->http, &req, resp, &e);
@@ -931,20 +940,29 @@ out:
 
 /* ---- S3 ----------------------------------------------------------------- */
 
-int aws_s3(struct aws_client *c, const struct aws_s3_request *r,
-	   struct aws_s3_response *resp, struct err *err)
+/* One S3 exchange (s3.c's aws_s3 follows region redirects around it):
+ * region NULL: the client's S3 endpoint; else that Region's (its regional
+ * endpoint, or the overridden URL signed for it). hr receives the last
+ * answer, a failed one included (status, headers, error body). */
+int aws_s3_send(struct aws_client *c, const struct aws_s3_request *r,
+		const char *region, struct http_response *hr, struct err *err)
 {
 	const struct aws_service *svc = aws_service_find("s3");
 	size_t idx = (size_t)(svc - aws_services);
 	const struct aws_endpoint *ep = &c->ep[idx];
+	struct aws_endpoint ep_region;
 	struct strbuf path = STRBUF_INIT, url = STRBUF_INIT, host = STRBUF_INIT;
 	struct sigv4_header extra[6];
 	int has_query = r->query && *r->query;
-	struct http_response hr;
 	struct call cl;
 	int rc;
 
-	if (!c->ep_ok[idx]) {
+	if (region) {
+		if (aws_resolve_endpoint(svc, region, c->endpoint_url, &c->env,
+					 &ep_region, err) < 0)
+			return err_prefix(err, "s3: region %s: ", region);
+		ep = &ep_region;
+	} else if (!c->ep_ok[idx]) {
 		*err = c->ep_err[idx];
 		return err_prefix(err, "s3: ");
 	}
@@ -1010,15 +1028,7 @@ int aws_s3(struct aws_client *c, const struct aws_s3_request *r,
 	cl.body_len = r->body_len;
 	cl.mutating = strcmp(r->method, "GET") && strcmp(r->method, "HEAD");
 	cl.s3 = 1;
-	http_response_init(&hr);
-	rc = exchange(c, &cl, &hr, err);
-	resp->status = hr.status;
-	snprintf(resp->etag, sizeof(resp->etag), "%s", hr.etag);
-	snprintf(resp->version_id, sizeof(resp->version_id), "%s", hr.version_id);
-	strbuf_reset(&resp->body);
-	if (rc == 0)
-		strbuf_add(&resp->body, hr.body.buf, hr.body.len);
-	http_response_release(&hr);
+	rc = exchange(c, &cl, hr, err);
 	strbuf_release(&path);
 	strbuf_release(&url);
 	strbuf_release(&host);

@@ -128,6 +128,9 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
 	} else if (IS("x-amz-version-id"))
 		header_value(s->r->version_id, sizeof(s->r->version_id),
 			     colon + 1, n - kl - 1);
+	else if (IS("x-amz-bucket-region"))
+		header_value(s->r->bucket_region, sizeof(s->r->bucket_region),
+			     colon + 1, n - kl - 1);
 	else if (IS("content-type"))
 		header_value(s->r->content_type, sizeof(s->r->content_type),
 			     colon + 1, n - kl - 1);

@@ -13,13 +13,394 @@
  */
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "aws_int.h"
+#include "cairn/log.h"
 #include "cairn/strbuf.h"
 #include "cairn/aws_sigv4.h"
+#include "cairn/xalloc.h"
 
 #include <openssl/evp.h>
+
+/*
+ * Buckets in another Region than the client's.
+ *
+ * A bucket lives in one Region and S3 serves it only at that Region's
+ * endpoint, signed for that Region. What S3 answers otherwise (S3 user guide
+ * "Request routing"; docs/aws-behaviour.md has the details and sources):
+ *   301 PermanentRedirect   another Region's endpoint; x-amz-bucket-region
+ *                           and <Endpoint> name the right one (HEAD: the
+ *                           status and header only, no body);
+ *   307 TemporaryRedirect   the global name of a bucket created in the last
+ *                           hours (DNS not yet propagated); same header;
+ *   400 AuthorizationHeaderMalformed
+ *                           the right endpoint signed for another Region;
+ *                           <Region> names the right one (HEAD: no body);
+ *   400 IllegalLocationConstraintException
+ *                           opt-in Regions (launched after March 2019)
+ *                           instead of a redirect, both ways; "The X
+ *                           location constraint ..." names the bucket's.
+ * aws_s3 does what the SDKs' S3 redirect handlers do (botocore's
+ * S3RegionRedirectorv2): take the Region from x-amz-bucket-region, else
+ * the body's <Region>, <Endpoint> or message, else from a HeadBucket (whose
+ * answer carries x-amz-bucket-region whatever its status); re-sign for it and
+ * send again to its endpoint (with --endpoint-url: the same URL signed for
+ * it), once: a second redirect is an error, never a loop. The Region is
+ * remembered per bucket for the rest of the run, so later calls go straight
+ * there. CreateBucket is never redirected: its LocationConstraint decides
+ * the Region.
+ */
+
+struct s3_region_entry {
+	char *bucket;
+	char region[64];
+};
+
+struct s3_regions {
+	pthread_mutex_t lock;
+	struct s3_region_entry *v;
+	size_t n;
+};
+
+struct s3_regions *s3_regions_new(void)
+{
+	struct s3_regions *m = xcalloc(1, sizeof(*m));
+
+	pthread_mutex_init(&m->lock, NULL);
+	return m;
+}
+
+void s3_regions_free(struct s3_regions *m)
+{
+	size_t i;
+
+	if (!m)
+		return;
+	for (i = 0; i < m->n; i++)
+		free(m->v[i].bucket);
+	free(m->v);
+	pthread_mutex_destroy(&m->lock);
+	free(m);
+}
+
+static int cached_region(struct s3_regions *m, const char *bucket, char *out,
+			 size_t n)
+{
+	size_t i;
+	int found = 0;
+
+	pthread_mutex_lock(&m->lock);
+	for (i = 0; i < m->n && !found; i++)
+		if (!strcmp(m->v[i].bucket, bucket)) {
+			snprintf(out, n, "%s", m->v[i].region);
+			found = 1;
+		}
+	pthread_mutex_unlock(&m->lock);
+	return found;
+}
+
+static void remember_region(struct s3_regions *m, const char *bucket,
+			    const char *region)
+{
+	size_t i;
+
+	pthread_mutex_lock(&m->lock);
+	for (i = 0; i < m->n; i++)
+		if (!strcmp(m->v[i].bucket, bucket))
+			break;
+	if (i == m->n) {
+		m->v = xrealloc(m->v, (m->n + 1) * sizeof(*m->v));
+		m->v[m->n++].bucket = xstrdup(bucket);
+	}
+	snprintf(m->v[i].region, sizeof(m->v[i].region), "%s", region);
+	pthread_mutex_unlock(&m->lock);
+}
+
+/* A Region name as S3 sends it; anything else is not used in a URL. */
+static int region_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n < 40 &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
+}
+
+/* The text of <tag> in an S3 error body ("" when absent). */
+static void error_field(const struct strbuf *body, const char *tag, char *out,
+			size_t n)
+{
+	char open[64];
+	const char *p, *e;
+
+	out[0] = '\0';
+	if (!body->len)
+		return;
+	snprintf(open, sizeof(open), "<%s>", tag);
+	p = strstr(body->buf, open);
+	if (!p)
+		return;
+	p += strlen(open);
+	e = strchr(p, '<');
+	if (e && (size_t)(e - p) < n) {
+		memcpy(out, p, (size_t)(e - p));
+		out[e - p] = '\0';
+	}
+}
+
+/* The Region in an S3 host name: s3.eu-west-1.amazonaws.com,
+ * b.s3-eu-west-1.amazonaws.com, s3.dualstack.R..., s3.amazonaws.com and
+ * s3-external-1 (us-east-1). */
+static void region_of_host(const char *host, char *out, size_t n)
+{
+	const char *p = host, *e;
+
+	out[0] = '\0';
+	for (;;) {
+		if (!strncmp(p, "s3.", 3) || !strncmp(p, "s3-", 3))
+			break;
+		p = strchr(p, '.');
+		if (!p)
+			return;
+		p++;
+	}
+	p += 3;
+	if (!strncmp(p, "dualstack.", 10))
+		p += 10;
+	if (!strncmp(p, "amazonaws.", 10) || !strncmp(p, "external-1.", 11)) {
+		snprintf(out, n, "us-east-1");
+		return;
+	}
+	e = strchr(p, '.');
+	if (e && (size_t)(e - p) < n) {
+		memcpy(out, p, (size_t)(e - p));
+		out[e - p] = '\0';
+	}
+}
+
+/* Whether a failed answer says the bucket is elsewhere. */
+static int is_redirect(const struct aws_s3_request *r,
+		       const struct http_response *hr, const struct err *e)
+{
+	if (r->op && !strcmp(r->op, "CreateBucket"))
+		return 0;
+	if (hr->status == 301 || hr->status == 302 || hr->status == 307)
+		return 1;
+	if (hr->status != 400)
+		return 0;
+	if (!strcmp(e->aws_code, "AuthorizationHeaderMalformed") ||
+	    !strcmp(e->aws_code, "IllegalLocationConstraintException"))
+		return 1;
+	/* a HEAD has no body to say why */
+	return !strcmp(r->method, "HEAD") && !hr->body.len;
+}
+
+/* The bucket's Region from a redirect answer, else from a HeadBucket. */
+static void redirect_region(struct aws_client *c, const struct aws_s3_request *r,
+			    const char *used, const struct http_response *hr,
+			    char *out, size_t n)
+{
+	char buf[256];
+
+	snprintf(out, n, "%s", hr->bucket_region);
+	if (!out[0])
+		error_field(&hr->body, "Region", out, n);
+	if (!out[0]) {
+		error_field(&hr->body, "Endpoint", buf, sizeof(buf));
+		if (buf[0])
+			region_of_host(buf, out, n);
+	}
+	if (!out[0]) {
+		const char *p;
+		error_field(&hr->body, "Message", buf, sizeof(buf));
+		if (!strncmp(buf, "The ", 4) &&
+		    (p = strstr(buf, " location constraint is incompatible"))) {
+			size_t len = (size_t)(p - buf - 4);
+			if (len == 11 && !strncmp(buf + 4, "unspecified", 11))
+				snprintf(out, n, "us-east-1");
+			else if (len < n) {
+				memcpy(out, buf + 4, len);
+				out[len] = '\0';
+			}
+		}
+	}
+	if (!out[0]) {
+		struct aws_s3_request h;
+		struct http_response hh;
+		struct err ignore = ERR_INIT;
+
+		memset(&h, 0, sizeof(h));
+		h.method = "HEAD";
+		h.bucket = r->bucket;
+		h.key = "";
+		h.op = "HeadBucket";
+		http_response_init(&hh);
+		aws_s3_send(c, &h, used, &hh, &ignore);
+		snprintf(out, n, "%s", hh.bucket_region);
+		http_response_release(&hh);
+	}
+	if (out[0] && !region_ok(out))
+		out[0] = '\0';
+}
+
+static void copy_out(const struct http_response *hr, int rc,
+		     struct aws_s3_response *resp)
+{
+	resp->status = hr->status;
+	snprintf(resp->etag, sizeof(resp->etag), "%s", hr->etag);
+	snprintf(resp->version_id, sizeof(resp->version_id), "%s", hr->version_id);
+	strbuf_reset(&resp->body);
+	if (rc == 0)
+		strbuf_add(&resp->body, hr->body.buf, hr->body.len);
+}
+
+static const char *op_name(const struct aws_s3_request *r)
+{
+	return r->op ? r->op : !strcmp(r->method, "GET") ? "GetObject" :
+	       !strcmp(r->method, "PUT") ? "PutObject" :
+	       !strcmp(r->method, "HEAD") ? "HeadObject" : "DeleteObject";
+}
+
+/* The S3 code of a failed answer, or what its status means. */
+static const char *answer_code(const struct err *err,
+			       const struct http_response *hr)
+{
+	if (err->aws_code[0])
+		return err->aws_code;
+	return hr->status == 301 ? "PermanentRedirect" :
+	       hr->status == 307 ? "TemporaryRedirect" :
+	       hr->status == 400 ? "BadRequest" : "redirect";
+}
+
+/* err with a new message, keeping the answer's code, request id and
+ * status (err_vset clears them). Returns -1. */
+static int redirect_fail(struct err *err, const struct http_response *hr,
+			 const char *fmt, ...)
+{
+	char code[sizeof(err->aws_code)];
+	va_list ap;
+
+	snprintf(code, sizeof(code), "%s", answer_code(err, hr));
+	va_start(ap, fmt);
+	err_vset(err, err->code, fmt, ap);
+	va_end(ap);
+	snprintf(err->aws_code, sizeof(err->aws_code), "%s", code);
+	snprintf(err->request_id, sizeof(err->request_id), "%s", hr->request_id);
+	err->http_status = hr->status;
+	return -1;
+}
+
+/* Sends r to the bucket's Region, following one redirect; *region_out (may
+ * be NULL) receives the Region that answered. */
+static int s3_follow(struct aws_client *c, const struct aws_s3_request *r,
+		     struct http_response *hr, char *region_out, size_t nout,
+		     struct err *err)
+{
+	struct s3_regions *m = aws_client_s3_regions(c);
+	const char *cr = aws_client_region(c);
+	char used[64], next[64];
+	int rc, have;
+
+	have = r->bucket && *r->bucket && cached_region(m, r->bucket, used, sizeof(used));
+	if (!have)
+		snprintf(used, sizeof(used), "%s", cr ? cr : "");
+	rc = aws_s3_send(c, r, have ? used : NULL, hr, err);
+	if (rc == 0 || !r->bucket || !*r->bucket || !hr->status ||
+	    !is_redirect(r, hr, err))
+		goto out;
+	redirect_region(c, r, used[0] ? used : NULL, hr, next, sizeof(next));
+	/* a HEAD's bare 400 that names no other Region was not a redirect
+	 * after all: its own error */
+	if (hr->status == 400 && !err->aws_code[0] &&
+	    (!next[0] || !strcmp(next, used)))
+		goto out;
+	if (!next[0])
+		return redirect_fail(err, hr,
+			"s3:%s: bucket %s is not in region %s (HTTP %d %s, request "
+			"id %s) and S3 did not say which region it is in; use "
+			"--region with the bucket's region",
+			op_name(r), r->bucket, used[0] ? used : "(none)",
+			hr->status, answer_code(err, hr),
+			hr->request_id[0] ? hr->request_id : "-");
+	if (!strcmp(next, used))
+		return redirect_fail(err, hr,
+			"s3:%s: bucket %s: S3 answered HTTP %d %s naming region %s, "
+			"the region the request was sent to; not sending it again "
+			"(request id %s)",
+			op_name(r), r->bucket, hr->status, answer_code(err, hr),
+			next, hr->request_id[0] ? hr->request_id : "-");
+	log_debug("s3:%s: bucket %s is in %s, not %s (HTTP %d %s): sending it there",
+		  op_name(r), r->bucket, next, used[0] ? used : "(none)",
+		  hr->status, answer_code(err, hr));
+	remember_region(m, r->bucket, next);
+	snprintf(used, sizeof(used), "%s", next);
+	err_clear(err);
+	rc = aws_s3_send(c, r, next, hr, err);
+	if (rc < 0 && hr->status && is_redirect(r, hr, err))
+		return redirect_fail(err, hr,
+			"s3:%s: bucket %s: redirected again after being sent to its "
+			"region %s (HTTP %d %s%s%s, request id %s); giving up after "
+			"one redirect",
+			op_name(r), r->bucket, next, hr->status, answer_code(err, hr),
+			hr->bucket_region[0] ? " to " : "", hr->bucket_region,
+			hr->request_id[0] ? hr->request_id : "-");
+out:
+	if (region_out)
+		snprintf(region_out, nout, "%s", rc == 0 && hr->bucket_region[0]
+					? hr->bucket_region : used);
+	return rc;
+}
+
+int aws_s3(struct aws_client *c, const struct aws_s3_request *r,
+	   struct aws_s3_response *resp, struct err *err)
+{
+	struct http_response hr;
+	int rc;
+
+	http_response_init(&hr);
+	rc = s3_follow(c, r, &hr, NULL, 0, err);
+	copy_out(&hr, rc, resp);
+	http_response_release(&hr);
+	return rc;
+}
+
+int aws_s3_known_region(struct aws_client *c, const char *bucket, char *out,
+			size_t n)
+{
+	return cached_region(aws_client_s3_regions(c), bucket, out, n);
+}
+
+int aws_s3_bucket_region(struct aws_client *c, const char *bucket, char *out,
+			 size_t n, struct err *err)
+{
+	struct aws_s3_request h;
+	struct http_response hr;
+	char region[64];
+	int rc;
+
+	if (cached_region(aws_client_s3_regions(c), bucket, out, n))
+		return 0;
+	memset(&h, 0, sizeof(h));
+	h.method = "HEAD";
+	h.bucket = bucket;
+	h.key = "";
+	h.op = "HeadBucket";
+	http_response_init(&hr);
+	rc = s3_follow(c, &h, &hr, region, sizeof(region), err);
+	http_response_release(&hr);
+	if (rc < 0)
+		return -1;
+	if (!region[0] || !region_ok(region))
+		return err_set(err, ERR_AWS, "s3:HeadBucket: bucket %s: no region "
+					     "in the answer and none configured", bucket);
+	remember_region(aws_client_s3_regions(c), bucket, region);
+	snprintf(out, n, "%s", region);
+	return 0;
+}
 
 static const char *child_text(struct arena *a, xmlNode *n, const char *name,
 			      const char *dflt)

@@ -1201,6 +1201,10 @@ static void key_result(struct provider_ctx *ctx, const struct value *it,
 	set_attr(ctx, out->attrs, "KeyFingerprint", pv_str(it, "keyFingerprint"));
 }
 
+static int key_delete(struct provider_ctx *ctx, const char *id,
+		      const struct value *props, const struct value *attrs,
+		      struct err *err);
+
 static int key_create(struct provider_ctx *ctx, const struct value *props,
 		      struct provider_result *out, struct err *err)
 {
@@ -1244,7 +1248,12 @@ static int key_create(struct provider_ctx *ctx, const struct value *props,
 	r = pcall(ctx, "ssm", "PutParameter", sp, err);
 	/* the string is the response arena's: wipe it once it has been sent */
 	OPENSSL_cleanse((char *)mat->u.str.s, strlen(mat->u.str.s));
-	return r ? 0 : -1;
+	/* a key pair whose private key could not be kept is of no use (it
+	 * is never shown again): deleted again */
+	if (!r)
+		return prov_undo_create(ctx, "key pair", pv_str(props, "KeyName"),
+					key_delete, props, err);
+	return 0;
 }
 
 static int key_get(struct provider_ctx *ctx, const char *name,

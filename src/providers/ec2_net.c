@@ -822,6 +822,7 @@ static int eip_read_many(struct provider_ctx *ctx, size_t n,
 		set_attr(ctx, attrs, "AllocationId", ids[i]);
 		prop_str(ctx, props, "Domain", it, "domain");
 		prop_str(ctx, props, "NetworkBorderGroup", it, "networkBorderGroup");
+		prop_str(ctx, props, "InstanceId", it, "instanceId");
 		prop_tags(ctx, props, it);
 		outs[i].physical_id = arena_strdup(a, ids[i]);
 		outs[i].attrs = attrs;
@@ -838,6 +839,46 @@ static int eip_read(struct provider_ctx *ctx, const char *id,
 	return read_via_many(&prov_ec2_eip, ctx, id, out, err);
 }
 
+/* The address's association with an instance (InstanceId): associate
+ * with instance (AllowReassociation: the address is the stack's), or with
+ * instance NULL drop the current one. Gateway.NotAttached (the VPC's
+ * internet gateway attachment not visible yet) is retried briefly. */
+static int eip_associate(struct provider_ctx *ctx, const char *id,
+			 const char *instance, struct err *err)
+{
+	static const char *const early[] = { "Gateway.NotAttached",
+					     "IncorrectInstanceState",
+					     "InvalidInstanceID.NotFound", NULL };
+	struct arena *a = ctx->arena;
+	struct value *p = value_new_map(a), *r, *ids;
+	const struct value *l;
+	const char *assoc;
+
+	ps(a, p, "AllocationId", id);
+	if (instance) {
+		ps(a, p, "InstanceId", instance);
+		pb(a, p, "AllowReassociation", true);
+		return pcall_retry(ctx, "ec2", "AssociateAddress", p, early,
+				   60.0, err) ? 0 : -1;
+	}
+	ids = value_new_list(a);
+	value_list_push(a, ids, value_new_string(a, id));
+	p = value_new_map(a);
+	value_map_set(a, p, "AllocationIds", ids);
+	if (!(r = pcall(ctx, "ec2", "DescribeAddresses", p, err)))
+		return gone_ok(err);
+	l = value_map_get(r, "addressesSet");
+	if (!l || l->kind != VALUE_LIST || !l->u.list.n ||
+	    !(assoc = pv_str(l->u.list.items[0], "associationId")) ||
+	    !pv_str(l->u.list.items[0], "instanceId"))
+		return 0;
+	p = value_new_map(a);
+	ps(a, p, "AssociationId", assoc);
+	if (!pcall(ctx, "ec2", "DisassociateAddress", p, err))
+		return gone_ok(err);
+	return 0;
+}
+
 static int eip_create(struct provider_ctx *ctx, const struct value *props,
 		      struct provider_result *out, struct err *err)
 {
@@ -845,9 +886,6 @@ static int eip_create(struct provider_ctx *ctx, const struct value *props,
 	struct value *p = value_new_map(a), *r;
 	const char *id, *ip;
 
-	if (pv_has(props, "InstanceId"))
-		return prov_fail(ctx, err, ERR_UNSUPPORTED,
-				 "InstanceId is not supported (no instance types)");
 	ps(a, p, "Domain", "vpc");
 	ps(a, p, "NetworkBorderGroup", pv_str(props, "NetworkBorderGroup"));
 	ps(a, p, "PublicIpv4Pool", pv_str(props, "PublicIpv4Pool"));
@@ -869,7 +907,9 @@ static int eip_create(struct provider_ctx *ctx, const struct value *props,
 				return -1;
 			err_clear(err);
 		}
-		return 0;
+		out->props = NULL;
+		return pv_str(props, "InstanceId") ?
+			eip_associate(ctx, id, pv_str(props, "InstanceId"), err) : 0;
 	}
 	if (!r || !(id = aws_get_str(r, "allocationId", err)) ||
 	    !(ip = aws_get_str(r, "publicIp", err)))
@@ -880,6 +920,10 @@ static int eip_create(struct provider_ctx *ctx, const struct value *props,
 	set_attr(ctx, out->attrs, "Ref", ip);
 	set_attr(ctx, out->attrs, "PublicIp", ip);
 	set_attr(ctx, out->attrs, "AllocationId", id);
+	/* the address is recorded with the failure: the next run's update
+	 * associates it */
+	if (pv_str(props, "InstanceId"))
+		return eip_associate(ctx, id, pv_str(props, "InstanceId"), err);
 	return 0;
 }
 
@@ -889,6 +933,9 @@ static int eip_update(struct provider_ctx *ctx, const char *id,
 		      struct err *err)
 {
 	(void)attrs;
+	if (pv_changed(old_props, new_props, "InstanceId") &&
+	    eip_associate(ctx, id, pv_str(new_props, "InstanceId"), err) < 0)
+		return -1;
 	if (ec2_update_tags(ctx, id, old_props, new_props, err) < 0 ||
 	    eip_read(ctx, id, NULL, out, err) < 0)
 		return -1;
@@ -904,8 +951,11 @@ static int eip_delete(struct provider_ctx *ctx, const char *id,
 					    NULL };
 	struct value *p = value_new_map(ctx->arena);
 
-	(void)props;
 	(void)attrs;
+	/* an address associated with an instance is released only once
+	 * disassociated (EC2: InvalidIPAddress.InUse) */
+	if (pv_str(props, "InstanceId") && eip_associate(ctx, id, NULL, err) < 0)
+		return -1;
 	ps(ctx->arena, p, "AllocationId", id);
 	/* a NAT gateway being deleted still holds the address for a while */
 	if (!pcall_retry(ctx, "ec2", "ReleaseAddress", p, busy, 300.0, err))

@@ -79,6 +79,10 @@ static int put_policies(struct provider_ctx *ctx, const char *name,
 	return 0;
 }
 
+static int repo_delete(struct provider_ctx *ctx, const char *id,
+		       const struct value *props, const struct value *attrs,
+		       struct err *err);
+
 static int repo_create(struct provider_ctx *ctx, const struct value *props,
 		       struct provider_result *out, struct err *err)
 {
@@ -104,8 +108,10 @@ static int repo_create(struct provider_ctx *ctx, const struct value *props,
 	if (!r)
 		return -1;
 	repo = value_map_get(r, "repository");
+	/* made: a refused lifecycle or repository policy deletes it again */
 	if (put_policies(ctx, name, NULL, props, err) < 0)
-		return -1;
+		return prov_undo_create(ctx, "repository", name, repo_delete,
+					props, err);
 	repo_result(ctx, name, repo, out);
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cairn/log.h"
 #include "cairn/strbuf.h"
@@ -338,6 +339,53 @@ static void cluster_blockers(struct provider_ctx *ctx, const char *id,
 	strbuf_release(&drn);
 }
 
+/* The EC2 instance ids of cluster id's ACTIVE container instances whose
+ * agent is connected, ", "-separated; NULL when none or when the listing
+ * fails. */
+static const char *cluster_live_hosts(struct provider_ctx *ctx, const char *id)
+{
+	struct value *p = value_new_map(ctx->arena), *r, *q, *names;
+	const struct value *arns, *l;
+	struct err e = ERR_INIT;
+	struct strbuf b;
+	const char *out = NULL;
+	size_t i;
+
+	ps(ctx->arena, p, "cluster", id);
+	ps(ctx->arena, p, "status", "ACTIVE");
+	r = pcall_all(ctx, "ecs", "ListContainerInstances", p,
+		      "containerInstanceArns", &e);
+	if (!r || !(arns = value_map_get(r, "containerInstanceArns")) ||
+	    arns->kind != VALUE_LIST || !arns->u.list.n)
+		return NULL;
+	q = value_new_map(ctx->arena);
+	names = value_new_list(ctx->arena);
+	/* DescribeContainerInstances takes 100 a call: the first 100 name
+	 * the problem well enough */
+	for (i = 0; i < arns->u.list.n && i < 100; i++)
+		value_list_push(ctx->arena, names, arns->u.list.items[i]);
+	ps(ctx->arena, q, "cluster", id);
+	value_map_set(ctx->arena, q, "containerInstances", names);
+	if (!(r = pcall(ctx, "ecs", "DescribeContainerInstances", q, &e)) ||
+	    !(l = value_map_get(r, "containerInstances")) ||
+	    l->kind != VALUE_LIST)
+		return NULL;
+	strbuf_init(&b, 64);
+	for (i = 0; i < l->u.list.n; i++) {
+		const struct value *ci = l->u.list.items[i];
+		const char *iid = pv_str(ci, "ec2InstanceId");
+		if (!iid || !pv_bool(ci, "agentConnected", false))
+			continue;
+		if (b.len)
+			strbuf_addstr(&b, ", ");
+		strbuf_addstr(&b, iid);
+	}
+	if (b.len)
+		out = arena_strdup(ctx->arena, b.buf);
+	strbuf_release(&b);
+	return out;
+}
+
 /* A service ACTIVE this long while its cluster is being deleted is not
  * one this run is deleting (those are DRAINING at once: DeleteService
  * answers with status DRAINING): fail naming it rather than wait. The
@@ -350,10 +398,12 @@ static int cluster_delete(struct provider_ctx *ctx, const char *id,
 {
 	static const char *const busy[] = { "ClusterContainsServicesException",
 					    "ClusterContainsTasksException",
+					    "ClusterContainsContainerInstancesException",
 					    "UpdateInProgressException", NULL };
 	struct value *p = value_new_map(ctx->arena);
 	double dl = prov_deadline(ctx, 10.0 * 60.0), active_since = 0;
-	const char *active = NULL, *draining = NULL;
+	double hosts_since = 0;
+	const char *active = NULL, *draining = NULL, *hosts = NULL;
 	int attempt = 0;
 
 	(void)props;
@@ -380,6 +430,27 @@ static int cluster_delete(struct provider_ctx *ctx, const char *id,
 					"being deleted (not in this stack's "
 					"state: delete them, or `cairn import` "
 					"them into the stack)", id, active);
+		}
+		if (!strcmp(err->aws_code,
+			    "ClusterContainsContainerInstancesException")) {
+			/* a terminated instance is deregistered by ECS
+			 * moments later; one whose agent is still connected
+			 * is not going away by itself */
+			hosts = cluster_live_hosts(ctx, id);
+			if (!hosts)
+				hosts_since = 0;
+			else if (!hosts_since)
+				hosts_since = prov_now();
+			else if (prov_now() - hosts_since >
+				 CLUSTER_ACTIVE_BLOCKER_SECONDS)
+				return prov_fail(ctx, err, ERR_CONFLICT,
+					"ECS cluster \"%s\" cannot be deleted: "
+					"EC2 instance(s) %s are still registered "
+					"container instances with a connected "
+					"agent (not in this stack's state: "
+					"terminate them, or deregister them with "
+					"`aws ecs deregister-container-instance "
+					"--force`)", id, hosts);
 		}
 		snprintf(what, sizeof(what), "ecs:DeleteCluster %s (%s%s%s)",
 			 id, err->aws_code, draining ? ", draining: " : "",
@@ -867,6 +938,162 @@ static int svc_describe(struct provider_ctx *ctx, const char *cluster,
 	return 0;
 }
 
+/*
+ * Waiting for a service of the EC2 launch type to be stable, as
+ * CloudFormation does (the ServicesStable condition: one deployment and
+ * runningCount == desiredCount). Fargate services are not waited for
+ * (docs/aws-behaviour.md). On the EC2 launch type, tasks need container
+ * instances, EC2 instances whose ECS agent joins the cluster some time
+ * after they boot:
+ * - a DAEMON service wants one task on each; with none registered yet it
+ *   is "stable" at 0 tasks, so cairn waits up to DAEMON_FIRST_HOST_SECONDS
+ *   for a first one (the stack's instance is usually still booting), then
+ *   warns and goes on;
+ * - a REPLICA service whose cluster has no container instance at all
+ *   waits the same, then warns (capacity comes from outside the service);
+ * - a task that fits nowhere ("was unable to place a task because no
+ *   container instance met all of its requirements") for
+ *   SVC_UNPLACED_SECONDS fails the resource with that event (and the
+ *   service is deleted again, as CloudFormation rolls a create back).
+ * CAIRN_ECS_PLACEMENT_SECONDS overrides both waits (the tests' fast
+ * emulator).
+ */
+#define DAEMON_FIRST_HOST_SECONDS 180.0
+#define SVC_UNPLACED_SECONDS 120.0
+#define SVC_STABLE_SECONDS (15.0 * 60.0)
+#define EVENT_SKEW_SECONDS 300.0
+
+static double placement_seconds(double dflt)
+{
+	const char *e = getenv("CAIRN_ECS_PLACEMENT_SECONDS");
+	char *end;
+	double d;
+
+	if (!e || !*e)
+		return dflt;
+	d = strtod(e, &end);
+	return *end || d < 0 ? dflt : d;
+}
+
+static long svc_count(const struct value *s, const char *k)
+{
+	const struct value *v = pv(s, k);
+
+	return v && v->kind == VALUE_NUMBER ? (long)v->u.num.d : 0;
+}
+
+static bool svc_on_ec2(const struct value *props)
+{
+	const char *lt = pv_str(props, "LaunchType");
+	const char *st = pv_str(props, "SchedulingStrategy");
+
+	return (lt && !strcmp(lt, "EC2")) || (st && !strcmp(st, "DAEMON"));
+}
+
+static int svc_wait_stable(struct provider_ctx *ctx, const char *cluster,
+			   const char *arn, const struct value *props,
+			   struct err *err)
+{
+	const char *strategy = pv_str(props, "SchedulingStrategy");
+	bool daemon = strategy && !strcmp(strategy, "DAEMON");
+	double start = prov_now(), dl = prov_deadline(ctx, SVC_STABLE_SECONDS);
+	double wall0 = (double)time(NULL);
+	double unplaced_since = 0;
+	double first_host = placement_seconds(DAEMON_FIRST_HOST_SECONDS);
+	double unplaced_max = placement_seconds(SVC_UNPLACED_SECONDS);
+	int attempt = 0;
+
+	for (;;) {
+		const struct value *s, *deps, *ev;
+		const char *st, *msg = NULL;
+		long desired, running;
+		struct err serr = ERR_INIT;
+		char what[96];
+
+		if (svc_describe(ctx, cluster, arn, &s, err) < 0)
+			return -1;
+		st = s ? pv_str(s, "status") : NULL;
+		if (s && st && strcmp(st, "ACTIVE"))
+			return prov_fail(ctx, err, ERR_AWS,
+					 "ECS service \"%s\" became %s while cairn "
+					 "waited for it to be stable", arn, st);
+		desired = s ? svc_count(s, "desiredCount") : 0;
+		running = s ? svc_count(s, "runningCount") : 0;
+		deps = s ? pv(s, "deployments") : NULL;
+		ev = s ? pv(s, "events") : NULL;
+		if (ev && ev->kind == VALUE_LIST && ev->u.list.n) {
+			const struct value *e0 = ev->u.list.items[0];
+			const struct value *at = pv(e0, "createdAt");
+			msg = pv_str(e0, "message");
+			/* an event from before this wait (AWS keeps the last
+			 * hundred) says nothing about this deployment; the
+			 * margin covers clock skew */
+			if (at && at->kind == VALUE_NUMBER &&
+			    at->u.num.d < wall0 - EVENT_SKEW_SECONDS)
+				msg = NULL;
+		}
+		if (msg && !strstr(msg, "was unable to place a task"))
+			msg = NULL;
+		/* AWS's ServicesStable: one deployment, all tasks running */
+		if (s && deps && deps->kind == VALUE_LIST && deps->u.list.n == 1 &&
+		    running == desired) {
+			if (!daemon || desired > 0)
+				return 0;
+			if (prov_now() - start > first_host) {
+				log_msg(LOG_WARN, "%s: no container instance "
+					"joined ECS cluster %s within %.0f s: "
+					"the DAEMON service runs no task until "
+					"one does", ctx->logical_id, cluster,
+					first_host);
+				return 0;
+			}
+			prov_status(ctx, "waiting for a container instance "
+					 "to join the cluster");
+		} else if (msg && strstr(msg, "No Container Instances were "
+					      "found in your cluster")) {
+			/* no capacity at all: none of this service's doing */
+			msg = NULL;
+			if (prov_now() - start > first_host) {
+				log_msg(LOG_WARN, "%s: no container instance "
+					"joined ECS cluster %s within %.0f s: "
+					"%ld of %ld tasks running",
+					ctx->logical_id, cluster, first_host,
+					running, desired);
+				return 0;
+			}
+			prov_status(ctx, "waiting for a container instance "
+					 "to join the cluster");
+		} else {
+			snprintf(what, sizeof(what), "%ld of %ld tasks running",
+				 running, desired);
+			prov_status(ctx, what);
+		}
+		if (!msg)
+			unplaced_since = 0;
+		else if (!unplaced_since)
+			unplaced_since = prov_now();
+		else if (prov_now() - unplaced_since > unplaced_max)
+			return prov_fail(ctx, err, ERR_AWS,
+					 "ECS service \"%s\": %s", arn, msg);
+		if (prov_sleep_until(ctx, &attempt, dl, "service stable",
+				     &serr) < 0) {
+			if (serr.code == ERR_CANCELLED) {
+				*err = serr;
+				return -1;
+			}
+			return prov_fail(ctx, err, ERR_TIMEOUT,
+					 "ECS service \"%s\" not stable after %.0f s: "
+					 "%ld of %ld tasks running%s%s", arn,
+					 SVC_STABLE_SECONDS, running, desired,
+					 msg ? "; " : "", msg ? msg : "");
+		}
+	}
+}
+
+static int svc_delete(struct provider_ctx *ctx, const char *id,
+		      const struct value *props, const struct value *attrs,
+		      struct err *err);
+
 static int svc_create(struct provider_ctx *ctx, const struct value *props,
 		      struct provider_result *out, struct err *err)
 {
@@ -891,6 +1118,21 @@ static int svc_create(struct provider_ctx *ctx, const struct value *props,
 	if (!r || !(arn = aws_get_str(r, "service.serviceArn", err)))
 		return -1;
 	svc_result(ctx, arn, name, out);
+	if (svc_on_ec2(props) &&
+	    svc_wait_stable(ctx, pv_str(props, "Cluster") ?
+			    pv_str(props, "Cluster") : "default", arn, props,
+			    err) < 0) {
+		/* never stable: roll the service back as CloudFormation
+		 * does, so that the next run's fresh token does not leave
+		 * it behind. Not when cancelled: the open intent's token
+		 * finds it again (clientToken) */
+		struct err derr = ERR_INIT;
+		if (err->code != ERR_CANCELLED &&
+		    svc_delete(ctx, arn, props, NULL, &derr) < 0)
+			log_msg(LOG_WARN, "%s: rolling back ECS service %s "
+				"failed: %s", ctx->logical_id, arn, derr.msg);
+		return -1;
+	}
 	return 0;
 }
 
@@ -1020,6 +1262,10 @@ static int svc_update(struct provider_ctx *ctx, const char *id,
 		}
 	}
 	if (any && !pcall(ctx, "ecs", "UpdateService", p, err))
+		return -1;
+	if (any && svc_on_ec2(new_props) &&
+	    svc_wait_stable(ctx, svc_cluster(ctx, id, new_props), id, new_props,
+			    err) < 0)
 		return -1;
 	if (api_update_tags(ctx, &ECS_TAGS, id, old_props, new_props, err) < 0)
 		return -1;

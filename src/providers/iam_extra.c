@@ -142,6 +142,10 @@ static int profile_wait(struct provider_ctx *ctx, const char *name,
 	return 0;
 }
 
+static int profile_delete(struct provider_ctx *ctx, const char *id,
+			  const struct value *props, const struct value *attrs,
+			  struct err *err);
+
 static int profile_create(struct provider_ctx *ctx, const struct value *props,
 			  struct provider_result *out, struct err *err)
 {
@@ -155,10 +159,11 @@ static int profile_create(struct provider_ctx *ctx, const struct value *props,
 	value_map_set(a, p, "Tags", tags_merged(ctx, props));
 	if (!(r = pcall(ctx, "iam", "CreateInstanceProfile", p, err)))
 		return -1;
-	if (role && role_call(ctx, "AddRoleToInstanceProfile", name, role, err) < 0)
-		return -1;
-	if (profile_wait(ctx, name, role, &pr, err) < 0)
-		return -1;
+	/* made: a refused role (a role that does not exist) deletes it again */
+	if ((role && role_call(ctx, "AddRoleToInstanceProfile", name, role, err) < 0) ||
+	    profile_wait(ctx, name, role, &pr, err) < 0)
+		return prov_undo_create(ctx, "instance profile", name,
+					profile_delete, props, err);
 	profile_result(ctx, name, pr ? pr : pv(r, "InstanceProfile"), out);
 	return 0;
 }

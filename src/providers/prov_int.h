@@ -144,6 +144,21 @@ struct value *pascal_keys(struct arena *a, const struct value *v,
 			  const char *const *verbatim);
 /* Whether err is the service's "not found" (ERR_NOT_FOUND). */
 int gone_is_ok(struct err *err);
+
+/* A create that failed (err) after its first call had made the resource
+ * `id` (a log group whose retention was refused, a repository whose
+ * lifecycle policy was): deletes it again with the provider's delete, as
+ * CloudFormation's rollback does, so that no failed apply leaves a resource
+ * the state does not record, which the next attempt would trip over
+ * (AlreadyExists) or make again under a new generated name. Only ever for
+ * what this create made itself. Keeps err (the cause) and adds what became
+ * of the resource; returns -1. (IAM's own, which first waits for the new
+ * entity to be visible, is in iam.c.) */
+int prov_undo_create(struct provider_ctx *ctx, const char *what, const char *id,
+		     int (*del)(struct provider_ctx *, const char *,
+				const struct value *, const struct value *,
+				struct err *),
+		     const struct value *props, struct err *err);
 /* [{"Name": name, "Values": [value]}] appended to list. */
 void ec2_filter(struct arena *a, struct value *list, const char *name,
 		const char *value);

@@ -833,3 +833,22 @@ int gone_is_ok(struct err *err)
 	}
 	return -1;
 }
+
+int prov_undo_create(struct provider_ctx *ctx, const char *what, const char *id,
+		     int (*del)(struct provider_ctx *, const char *,
+				const struct value *, const struct value *,
+				struct err *),
+		     const struct value *props, struct err *err)
+{
+	struct err derr = ERR_INIT;
+	size_t len = strlen(err->msg);
+
+	if (del(ctx, id, props, NULL, &derr) == 0)
+		snprintf(err->msg + len, sizeof(err->msg) - len,
+			 "; the %s %s it had created was deleted again", what, id);
+	else
+		snprintf(err->msg + len, sizeof(err->msg) - len,
+			 "; the %s %s it had created is left behind (deleting it "
+			 "failed: %s)", what, id, derr.msg);
+	return -1;
+}

@@ -340,14 +340,38 @@ static const char *bucket_name(struct provider_ctx *ctx,
 	return n ? n : provider_generate_name(ctx, 63, NAME_LOWER);
 }
 
+/* Website endpoints: the Regions older than 2014 use s3-website-<region>,
+ * every later one s3-website.<region> (AWS General Reference, "Amazon S3
+ * endpoints", website endpoints table). */
+static int website_dash(const char *region)
+{
+	static const char *const dash[] = {
+		"us-east-1", "us-west-1", "us-west-2", "ap-southeast-1",
+		"ap-southeast-2", "ap-northeast-1", "eu-west-1", "sa-east-1",
+		"us-gov-west-1",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(dash) / sizeof(dash[0]); i++)
+		if (!strcmp(region, dash[i]))
+			return 1;
+	return 0;
+}
+
 static void bucket_result(struct provider_ctx *ctx, const char *name,
 			  const struct value *props, struct provider_result *out)
 {
 	const char *region = ctx->region ? ctx->region : "us-east-1";
 	const char *suffix = ctx->partition && !strcmp(ctx->partition, "aws-cn")
 				     ? "amazonaws.com.cn" : "amazonaws.com";
+	char known[64];
 	struct value *set;
 	size_t i;
+
+	/* a bucket that answered from another Region (an imported one):
+	 * its own Region's names */
+	if (aws_s3_known_region(ctx->aws, name, known, sizeof(known)))
+		region = arena_strdup(ctx->arena, known);
 
 	memset(out, 0, sizeof(*out));
 	out->physical_id = name;
@@ -364,8 +388,8 @@ static void bucket_result(struct provider_ctx *ctx, const char *name,
 		 arena_sprintf(ctx->arena, "%s.s3.dualstack.%s.%s", name, region,
 			       suffix));
 	set_attr(ctx, out->attrs, "WebsiteURL",
-		 arena_sprintf(ctx->arena, "http://%s.s3-website-%s.%s", name,
-			       region, suffix));
+		 arena_sprintf(ctx->arena, "http://%s.s3-website%c%s.%s", name,
+			       website_dash(region) ? '-' : '.', region, suffix));
 	if (!props)
 		return;
 	set = value_new_list(ctx->arena);
@@ -393,10 +417,20 @@ static int check_supported(struct provider_ctx *ctx, const struct value *props,
 	return 0;
 }
 
+static int bucket_delete(struct provider_ctx *ctx, const char *id,
+			 const struct value *props, const struct value *attrs,
+			 struct err *err);
+
 static int bucket_create(struct provider_ctx *ctx, const struct value *props,
 			 struct provider_result *out, struct err *err)
 {
 	const char *name = bucket_name(ctx, props), *body = NULL;
+	/* whether a success means this call made the bucket: always outside
+	 * us-east-1 (an existing one of ours answers BucketAlreadyOwnedByYou)
+	 * and for a generated name; us-east-1 answers 200 for an existing
+	 * bucket of the account too */
+	bool made = !pv_str(props, "BucketName") ||
+		    (ctx->region && strcmp(ctx->region, "us-east-1"));
 	size_t i;
 
 	if (check_supported(ctx, props, err) < 0)
@@ -412,16 +446,41 @@ static int bucket_create(struct provider_ctx *ctx, const struct value *props,
 		if (strcmp(err->aws_code, "BucketAlreadyOwnedByYou"))
 			return -1;
 		err_clear(err);
+		made = false;
+		/* ours, but perhaps in another Region: not this resource's */
+		{
+			char where[64];
+			const char *want = ctx->region ? ctx->region : "us-east-1";
+			if (aws_s3_bucket_region(ctx->aws, name, where, sizeof(where),
+						 err) < 0)
+				return -1;
+			/* not ERR_ALREADY_EXISTS / ERR_CONFLICT: nothing to
+			 * look for by tags, a stopped run of this stack
+			 * cannot have made it in another Region */
+			if (strcmp(where, want))
+				return prov_fail(ctx, err, ERR_VALIDATION,
+						 "bucket \"%s\" already exists in %s "
+						 "(this account's); a stack in %s cannot "
+						 "create it: choose another "
+						 "BucketName or import it", name, where,
+						 want);
+		}
 	}
 	if (!s3call(ctx, "PUT", name, "tagging", "PutBucketTagging",
 		    tags_xml(ctx, props), err))
-		return -1;
+		goto undo;
 	for (i = 0; i < sizeof(CONFS) / sizeof(CONFS[0]); i++)
 		if (pv(props, CONFS[i].prop) &&
 		    conf_put(ctx, name, &CONFS[i], pv(props, CONFS[i].prop), err) < 0)
-			return -1;
+			goto undo;
 	bucket_result(ctx, name, props, out);
 	return 0;
+undo:
+	/* a half-configured bucket this call made (empty): deleted again */
+	if (made)
+		return prov_undo_create(ctx, "bucket", name, bucket_delete, props,
+					err);
+	return -1;
 }
 
 /* ---- reading the configuration back in the template's shape */

@@ -535,6 +535,10 @@ static int lg_owned(struct provider_ctx *ctx, const char *name,
 	return 0;
 }
 
+static int lg_delete(struct provider_ctx *ctx, const char *id,
+		     const struct value *props, const struct value *attrs,
+		     struct err *err);
+
 static int lg_create(struct provider_ctx *ctx, const struct value *props,
 		     struct provider_result *out, struct err *err)
 {
@@ -552,9 +556,12 @@ static int lg_create(struct provider_ctx *ctx, const struct value *props,
 	 * cairn tags (set at create); another's is never changed */
 	if (!pcall(ctx, "logs", "CreateLogGroup", p, err))
 		return -1;
+	/* made: a failure from here on deletes it again (no half-made group
+	 * for the next attempt to trip over) */
 	if (lg_retention(ctx, name, props, false, err) < 0 ||
 	    lg_get(ctx, name, &g, err) < 0)
-		return -1;
+		return prov_undo_create(ctx, "log group", name, lg_delete, props,
+					err);
 	lg_result(ctx, name, g ? pv_str(g, "arn") : NULL, out);
 	return 0;
 }

@@ -5,6 +5,7 @@ done as stop/modify/start on the same instance (the emulator's call counters),
 a lifecycle change done in place, destroy back to the seed baseline."""
 import json
 import os
+import time
 
 import pytest
 
@@ -12,6 +13,15 @@ from accept_util import TOP, SECRET
 from test_apply_stacks import live_inventory
 
 FAST = {'CAIRN_IAM_PROPAGATION_SECONDS': '0'}
+
+
+def wait_for(fn, timeout=10.0):
+    end = time.time() + timeout
+    while not fn():
+        if time.time() > end:
+            return False
+        time.sleep(0.1)
+    return True
 
 
 def delta(before, after):
@@ -51,7 +61,8 @@ class Stack:
 def fast_emu(emu):
     emu.control('config', {'async': {'instance_start': 0.2, 'instance_stop': 0.2,
                                      'instance_terminate': 0.2, 'nat_gateway_create': 0.3,
-                                     'nat_gateway_delete': 0.3}})
+                                     'nat_gateway_delete': 0.3, 'ecs_agent_register': 1.0,
+                                     'ecs_instance_deregister': 1.0}})
     return emu
 
 
@@ -131,6 +142,16 @@ def test_prefect_server_stack(fast_emu, cairn):
     tds = [ecs.describe_task_definition(taskDefinition=s['taskDefinition'])['taskDefinition']
            for s in services]
     assert sorted(t['networkMode'] for t in tds) == ['bridge', 'host']
+    # the host joined the cluster through its user data, and apply waited for
+    # each DAEMON service to run its task there (as CloudFormation waits for
+    # a service to be stable)
+    cis = ecs.list_container_instances(cluster=clusters[0])['containerInstanceArns']
+    assert len(cis) == 1
+    ci = ecs.describe_container_instances(cluster=clusters[0],
+                                          containerInstances=cis)['containerInstances'][0]
+    assert ci['ec2InstanceId'] == iid and ci['agentConnected'] and ci['runningTasksCount'] == 2
+    assert [(s['desiredCount'], s['runningCount'], len(s['deployments'])) for s in services] \
+        == [(1, 1, 1), (1, 1, 1)]
     oidc = iam.list_open_id_connect_providers()['OpenIDConnectProviderList']
     assert len(oidc) == 1
     st.converged()
@@ -152,6 +173,23 @@ def test_prefect_server_stack(fast_emu, cairn):
     assert pol['rules'][0]['selection']['countNumber'] == 3
     st.converged('--param', 'InstanceType=t3.large', '--param', 'FlowImageRetention=3')
 
+    # the restarted host comes back as the same container instance, with the
+    # larger type's memory, and the daemons run on it again
+    def running():
+        svcs = ecs.describe_services(cluster=clusters[0], services=[
+            s['serviceArn'] for s in services])['services']
+        return [s['runningCount'] for s in svcs] == [1, 1]
+    assert wait_for(running)
+    assert ecs.list_container_instances(cluster=clusters[0])['containerInstanceArns'] == cis
+    ci = ecs.describe_container_instances(cluster=clusters[0],
+                                          containerInstances=cis)['containerInstances'][0]
+    assert {r['name']: r.get('integerValue') for r in ci['registeredResources']}['MEMORY'] > 7000
+
+    # destroy: the instance is terminated first; ECS deregisters it a moment
+    # later, and DeleteCluster is retried until then
+    before = emu.control('calls')
     r = st.run('destroy', '--param', 'InstanceType=t3.large', '--param', 'FlowImageRetention=3')
     assert r.rc == 0, r
     assert live_inventory(emu) == []
+    calls = delta(before, emu.control('calls'))
+    assert calls.get('ecs:DeleteCluster', 0) >= 2, calls

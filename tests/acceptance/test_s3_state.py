@@ -422,3 +422,151 @@ def test_push_refuses_another_lineage(emu, cairn, stack, s3, tmp_path):
     p = cairn('state', 'push', other, '--force', '--state', url(), *cairn.endpoint)
     assert p.rc == 0, p
     assert s3.head_object(Bucket=BUCKET, Key='cairn/web.db')['ETag'] != before
+
+
+@pytest.mark.parametrize('bucket_region,stack_region', [('eu-west-1', 'us-east-1'),
+                                                        ('us-east-1', 'eu-west-1')])
+def test_state_bucket_in_another_region(emu, cairn, stack, bucket_region, stack_region):
+    """The state bucket need not be in the profile's Region: S3's redirect
+    (301 PermanentRedirect with x-amz-bucket-region) is followed once per
+    run, then every lock, read and conditional write goes to the bucket's
+    Region directly."""
+    bucket = f'state-{bucket_region}'
+    oracle = emu.client('s3', region=bucket_region)
+    if bucket_region == 'us-east-1':
+        oracle.create_bucket(Bucket=bucket)
+    else:
+        oracle.create_bucket(Bucket=bucket, CreateBucketConfiguration={
+            'LocationConstraint': bucket_region})
+    where = f's3://{bucket}/x/web.db'
+    env = {'AWS_REGION': stack_region, 'CAIRN_LOG': 'debug'}
+    r = cairn('apply', stack, '--auto-approve', *cairn.endpoint, '--state', where,
+              extra_env=env)
+    assert r.rc == 0, r
+    assert r.err.count(f'bucket {bucket} is in {bucket_region}') == 1, r.err
+    body = oracle.get_object(Bucket=bucket, Key='x/web.db')['Body'].read()
+    assert body.startswith(b'SQLite format 3')
+    assert 'Contents' not in oracle.list_objects_v2(Bucket=bucket, Prefix='x/web.db.lock')
+    applied = aws_counts(emu)     # (a Region's default VPC comes on its first use)
+    p = cairn('plan', stack, '--detailed-exitcode', *cairn.endpoint, '--state', where,
+              extra_env={'AWS_REGION': stack_region})
+    assert p.rc == 0, p
+    d = cairn('destroy', stack, '--auto-approve', *cairn.endpoint, '--state', where,
+              extra_env={'AWS_REGION': stack_region})
+    assert d.rc == 0, d
+    left = aws_counts(emu)
+    assert {k: n - left.get(k, 0) for k, n in applied.items() if n - left.get(k, 0)} == WANT
+
+
+class _Redirector:
+    """A stand-in S3 that answers every request with a redirect (a proxy or
+    endpoint misconfigured): `region` in x-amz-bucket-region and the body,
+    or nothing at all. Counts what it is sent."""
+
+    def __init__(self, region, first=None):
+        import http.server
+        import threading
+        seen = self.seen = []
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def _send(self, status, body, headers=()):
+                self.send_response(status)
+                for k, v in headers:
+                    self.send_header(k, v)
+                self.send_header('x-amz-request-id', 'R1')
+                self.send_header('Content-Length', str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def _answer(self):
+                n = int(self.headers.get('Content-Length') or 0)
+                if n:
+                    self.rfile.read(n)
+                scope = self.headers.get('Authorization', '').split('/')[2:3]
+                seen.append((self.command, self.path, scope))
+                if first is not None:
+                    # S3 as it is: the bucket's Region named in the body
+                    # only; signed for that Region, the object is missing
+                    if scope == [region]:
+                        return self._send(404, b'<Error><Code>NoSuchKey</Code><Message>'
+                                          b'The specified key does not exist.</Message>'
+                                          b'</Error>')
+                    return self._send(*first)
+                body = b'' if self.command == 'HEAD' or not region else (
+                    b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>PermanentRedirect'
+                    b'</Code><Message>The bucket you are attempting to access must be '
+                    b'addressed using the specified endpoint.</Message><Endpoint>s3.'
+                    + region.encode() + b'.amazonaws.com</Endpoint><Bucket>b</Bucket>'
+                    b'<RequestId>R1</RequestId><HostId>h</HostId></Error>')
+                self.send_response(301)
+                if region:
+                    self.send_header('x-amz-bucket-region', region)
+                self.send_header('x-amz-request-id', 'R1')
+                self.send_header('Content-Length', str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            do_GET = do_PUT = do_HEAD = do_DELETE = do_POST = _answer
+
+            def log_message(self, *a):
+                pass
+
+        self.srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), H)
+        self.url = f'http://127.0.0.1:{self.srv.server_address[1]}'
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.srv.shutdown()
+        self.srv.server_close()
+
+
+@pytest.mark.parametrize('hint', ['eu-west-1', ''])
+def test_redirects_are_followed_once_never_looped(cairn, hint):
+    """A server that keeps redirecting (always to eu-west-1, or without
+    saying where): one re-send at most, then a clear error naming the
+    bucket, the Region and the status; a redirect without a Region asks
+    HeadBucket once and gives up."""
+    fake = _Redirector(hint)
+    try:
+        (cairn.tmp / 'empty.yaml').write_text(
+            'Resources:\n  P:\n    Type: AWS::SSM::Parameter\n'
+            '    Properties: {Type: String, Value: x}\n')
+        r = cairn('plan', 'empty.yaml', '--endpoint-url', fake.url, '--state',
+                  's3://elsewhere-bucket/k.db', timeout=60)
+    finally:
+        fake.close()
+    assert r.rc == 1, r
+    assert 'elsewhere-bucket' in r.err, r
+    if hint:
+        assert 'giving up after one redirect' in r.err and 'eu-west-1' in r.err, r
+        # the first request signed for us-east-1, the one re-send for eu-west-1
+        assert [s[2] for s in fake.seen] == [['us-east-1'], ['eu-west-1']], fake.seen
+    else:
+        assert 'did not say which region' in r.err and 'HTTP 301' in r.err, r
+        assert [s[0] for s in fake.seen] == ['GET', 'HEAD'], fake.seen
+
+
+AHM = (400, b'<Error><Code>AuthorizationHeaderMalformed</Code><Message>The authorization '
+            b"header is malformed; the region 'us-east-1' is wrong; expecting 'ap-south-1'"
+            b'</Message><Region>ap-south-1</Region><RequestId>R1</RequestId></Error>')
+TEMP = (307, b'<Error><Code>TemporaryRedirect</Code><Message>Please re-send this request to '
+             b'the specified temporary endpoint.</Message><Endpoint>b.s3.ap-south-1.amazonaws'
+             b'.com</Endpoint><Bucket>b</Bucket><RequestId>R1</RequestId></Error>',
+        [('Location', 'https://b.s3.ap-south-1.amazonaws.com/k.db')])
+
+
+@pytest.mark.parametrize('first', [AHM, TEMP], ids=['AuthorizationHeaderMalformed', '307'])
+def test_region_from_the_error_body(cairn, first):
+    """Without x-amz-bucket-region, the Region comes from the body:
+    AuthorizationHeaderMalformed's <Region>, a 307's <Endpoint> host."""
+    fake = _Redirector('ap-south-1', first=first)
+    try:
+        (cairn.tmp / 'one.yaml').write_text(
+            'Resources:\n  P:\n    Type: AWS::SSM::Parameter\n'
+            '    Properties: {Type: String, Value: x}\n')
+        r = cairn('plan', 'one.yaml', '--endpoint-url', fake.url, '--state',
+                  's3://b/k.db', timeout=60)
+    finally:
+        fake.close()
+    assert r.rc == 0, r
+    assert 'P' in r.out and 'create' in r.out, r
+    assert [x[2] for x in fake.seen] == [['us-east-1'], ['ap-south-1']], fake.seen

@@ -20,7 +20,9 @@ Emulator = _emu.Emulator
 # AWS's typical durations scaled far down (as tests/acceptance/conftest.py)
 FAST = {'async': {'nat_gateway_create': 0.3, 'nat_gateway_delete': 0.3,
                   'vpc_endpoint_create': 0.2, 'vpc_endpoint_delete': 0.2,
-                  'ecs_service_drain': 0.2}}
+                  'ecs_service_drain': 0.2, 'instance_start': 0.2, 'instance_stop': 0.2,
+                  'instance_terminate': 0.2, 'ecs_agent_register': 0.5,
+                  'ecs_instance_deregister': 0.3}}
 
 
 def start_emulator():

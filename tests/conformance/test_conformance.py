@@ -15,6 +15,8 @@ Each templates/NAME.(yaml|json) has a sidecar templates/NAME.case.yaml:
   ssm:      {name: value}            SSM parameters the account holds before the apply
   absent:   [LogicalId]              left out by a false Condition (never created)
   retained: [LogicalId]              DeletionPolicy Retain: still in AWS after destroy
+  running:  {LogicalId: N}           ECS services that run N tasks once apply ends
+                                     (after the first apply and after the replacement)
   replace_retains: N                 resources the replacement leaves in AWS
                                      (UpdateReplacePolicy: Retain)
   xfail:    {step: "needs <branch>: reason"}  a step known to fail until another
@@ -66,10 +68,14 @@ INVENTORY = {
     'AWS::IAM::ManagedPolicy': ('iam', 'policy'),
     'AWS::Logs::LogGroup': ('logs', 'log-group'),
     'AWS::SecretsManager::Secret': ('secretsmanager', 'secret'),
+    'AWS::EC2::Instance': ('ec2', 'instance'),
+    'AWS::EC2::KeyPair': ('ec2', 'key-pair'),
+    'AWS::IAM::InstanceProfile': ('iam', 'instance-profile'),
+    'AWS::IAM::OIDCProvider': ('iam', 'oidc-provider'),
+    'AWS::S3::Bucket': ('s3', 'bucket'),
+    'AWS::SSM::Parameter': ('ssm', 'parameter'),
 }
-SUBRESOURCES = {('iam', 'role-policy'), ('iam', 'role-policy-attachment'),
-                # what a case puts in the account first (its `ssm:`)
-                ('ssm', 'parameter')}
+SUBRESOURCES = {('iam', 'role-policy'), ('iam', 'role-policy-attachment')}
 WORKERS = 2
 
 
@@ -98,6 +104,12 @@ class Run:
             'AWS_ACCESS_KEY_ID': 'test', 'AWS_SECRET_ACCESS_KEY': 'test',
             'AWS_REGION': 'us-east-1', 'AWS_EC2_METADATA_DISABLED': 'true',
             'NO_COLOR': '1', 'CAIRN_POLL_MIN_MS': '50', 'CAIRN_POLL_MAX_MS': '200',
+            # an EC2-launch-type service in a cluster no instance joins
+            # waits this long for one (src/providers/ecs.c), not minutes
+            'CAIRN_ECS_PLACEMENT_SECONDS': '5',
+            # the emulator's IAM propagates at once (iam_propagation_seconds
+            # 0): no margin after an instance profile is created
+            'CAIRN_IAM_PROPAGATION_SECONDS': '0',
             'ASAN_OPTIONS': os.environ.get('ASAN_OPTIONS', 'detect_leaks=1'),
         }
 
@@ -123,8 +135,15 @@ class Run:
 
     def inventory(self):
         counts = {}
+        seeded = set(self.case.get('ssm') or {})
         for r in self.emu.control('inventory'):
             k = (r['service'], r['type'])
+            # not the stack's own resources: what a case puts in the
+            # account first (its `ssm:`), and the parameter holding a key
+            # pair's private key (part of AWS::EC2::KeyPair)
+            if k == ('ssm', 'parameter') and (r['id'] in seeded or
+                                              r['id'].startswith('/ec2/keypair/')):
+                continue
             if k not in SUBRESOURCES:
                 counts[k] = counts.get(k, 0) + 1
         return counts
@@ -175,6 +194,18 @@ class Run:
         got, want = self.inventory(), self.state_counts(extra)
         assert got == want, f'emulator inventory {got} != state {want}'
 
+    def tasks_running(self):
+        """The case's `running` services run their tasks the moment apply
+        has ended (apply waits for EC2-launch-type services to be stable)."""
+        rec = self.recorded()
+        ecs = self.emu.client('ecs')
+        for lid, n in (self.case.get('running') or {}).items():
+            arn = rec[lid][1]
+            cluster = arn.split(':service/', 1)[1].split('/')[0]
+            s = ecs.describe_services(cluster=cluster, services=[arn])['services'][0]
+            assert (s['desiredCount'], s['runningCount']) == (n, n), \
+                f"{lid}: desired {s['desiredCount']}, running {s['runningCount']}, want {n}"
+
     def change(self, kind):
         c = self.case.get(kind)
         assert c, f'{self.name}.case.yaml declares no {kind}'
@@ -184,7 +215,11 @@ class Run:
         self.params.update(c.get('params') or {})
         self.write()
         before = self.recorded()
-        p = self.cairn('plan', self.tpl, '--json', '--refresh=false')
+        # with the live read: parameters of AWS types (an AMI id from an SSM
+        # parameter) are resolved only when the plan may ask AWS; offline
+        # (--refresh=false) they are unknown and a create-only ImageId
+        # would plan a replacement
+        p = self.cairn('plan', self.tpl, '--json')
         self.check_ok(p, f'plan --json for the {kind}')
         plan = json.loads(p.stdout)
         actions = {r['logical_id']: r['action'] for r in plan['resources']}
@@ -229,6 +264,7 @@ class Run:
             for lid in self.case.get('absent') or []:
                 assert lid not in rec, f'{lid} is recorded but its condition is false'
             self.inventory_matches()
+            self.tasks_running()
         self.step('inventory', applied)
         self.step('plan', self.converged)
         self.step('drift', self.drift_clean)
@@ -245,6 +281,7 @@ class Run:
             for k in got:
                 if got[k] > want.get(k, 0):
                     kept[k] = got[k] - want.get(k, 0)
+            self.tasks_running()
         self.step('replace', replaced)
         self.step('plan-after-replace', self.converged)
 

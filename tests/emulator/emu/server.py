@@ -238,6 +238,11 @@ def dispatch(emu, req):
             host = (req.headers.get('Host') or '').rsplit(':', 1)[0]
             if host.endswith('.localhost'):   # virtual-hosted style: bucket.localhost
                 path = '/' + host[:-len('.localhost')] + path
+            else:   # AWS's own host names (tests send them in Host): emu/services/s3.py
+                from .services.s3 import vhost_bucket
+                vb = vhost_bucket(host)
+                if vb:
+                    path = '/' + vb + (path if path != '/' else '')
             op, labels = protocols.match_rest(service, req.method, path, query, req.headers)
             if op is None:
                 raise AwsError('MethodNotAllowed', 'The specified method is not allowed '

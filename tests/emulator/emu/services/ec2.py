@@ -908,6 +908,9 @@ def _mapped_addresses(ctx, r, vid):
         n = r['nats'].get(nid) if nid else None
         if n is not None and n['VpcId'] == vid and _nat_holds(now, n):
             out.append(a['PublicIp'])
+        inst = _addr_instance(ctx, r, a)
+        if inst is not None and inst['VpcId'] == vid:
+            out.append(a['PublicIp'])
     out += [e['PublicIp'] for e in _task_enis(ctx, r) if e['VpcId'] == vid and e['PublicIp']]
     return out
 
@@ -943,10 +946,30 @@ def delete_internet_gateway(ctx, params):
 # --------------------------------------------------------------------------
 # elastic IPs
 
+def _addr_instance(ctx, r, a):
+    """The instance address `a` is associated with, or None: EC2 drops the
+    association when the instance is terminated."""
+    iid = a.get('InstanceId')
+    inst = (r.get('instances') or {}).get(iid) if iid else None
+    if inst is None:
+        return None
+    from emu.services import ec2_instances
+    if ec2_instances._state(ctx.now(), inst) in ('shutting-down', 'terminated'):
+        a['InstanceId'] = a['InstanceAssociationId'] = None
+        return None
+    return inst
+
+
 def _addr_out(ctx, r, a):
     out = {'PublicIp': a['PublicIp'], 'AllocationId': a['AllocationId'],
            'Domain': 'vpc', 'PublicIpv4Pool': 'amazon',
            'NetworkBorderGroup': a['NetworkBorderGroup'], 'Tags': _tags_out(a['Tags'])}
+    inst = _addr_instance(ctx, r, a)
+    if inst is not None:
+        out.update({'AssociationId': a['InstanceAssociationId'],
+                    'InstanceId': inst['InstanceId'], 'NetworkInterfaceId': inst['EniId'],
+                    'NetworkInterfaceOwnerId': ctx.account,
+                    'PrivateIpAddress': inst['PrivateIpAddress']})
     nid = a.get('NatGatewayId')
     n = r['nats'].get(nid) if nid else None
     if n is not None and _nat_holds(ctx.now(), n):
@@ -1003,7 +1026,7 @@ def describe_addresses(ctx, params):
         'allocation-id': lambda a: [a['AllocationId']],
         'association-id': lambda a: [outs[a['AllocationId']].get('AssociationId')],
         'domain': lambda a: ['vpc'],
-        'instance-id': lambda a: [],
+        'instance-id': lambda a: [outs[a['AllocationId']].get('InstanceId')],
         'network-border-group': lambda a: [a['NetworkBorderGroup']],
         'network-interface-id':
             lambda a: [outs[a['AllocationId']].get('NetworkInterfaceId')],
@@ -1028,6 +1051,9 @@ def release_address(ctx, params):
         raise AwsError('MissingParameter',
                        'The request must contain the parameter AllocationId')
     a = _get(ctx, 'addresses', aid)
+    if _addr_instance(ctx, r, a) is not None:
+        # EC2 User Guide: disassociate a VPC address before releasing it
+        raise AwsError('InvalidIPAddress.InUse', f"Address {a['PublicIp']} is in use.")
     nid = a.get('NatGatewayId')
     n = r['nats'].get(nid) if nid else None
     if n is not None and _nat_holds(ctx.now(), n):
@@ -1038,6 +1064,71 @@ def release_address(ctx, params):
                        f"Address {a['PublicIp']} is in use.")
     del r['addresses'][aid]
     return {}
+
+
+def associate_address(ctx, params):
+    """An address to an instance (by InstanceId, or its primary
+    NetworkInterfaceId). AWS refuses it while the instance's VPC has no
+    internet gateway attached (Gateway.NotAttached: CloudFormation's docs
+    ask for a DependsOn on the VPCGatewayAttachment), a pending instance
+    (IncorrectInstanceState), and an address already associated unless
+    AllowReassociation (Resource.AlreadyAssociated)."""
+    r = _gc(ctx)
+    aid = params.get('AllocationId')
+    if not aid:
+        raise AwsError('MissingParameter',
+                       'The request must contain the parameter AllocationId')
+    a = _get(ctx, 'addresses', aid)
+    iid = params.get('InstanceId')
+    if not iid and params.get('NetworkInterfaceId'):
+        iid = next((i['InstanceId'] for i in (r.get('instances') or {}).values()
+                    if i.get('EniId') == params['NetworkInterfaceId']), None)
+        if iid is None:
+            raise AwsError('InvalidNetworkInterfaceID.NotFound',
+                           f"The networkInterface ID '{params['NetworkInterfaceId']}' "
+                           f"does not exist")
+    if not iid:
+        raise AwsError('MissingParameter', 'Either instance ID or network interface ID '
+                                           'must be specified')
+    from emu.services import ec2_instances
+    inst = ec2_instances._get(ctx, iid)
+    st = ec2_instances._state(ctx.now(), inst)
+    if st not in ('running', 'stopped', 'stopping'):
+        raise AwsError('IncorrectInstanceState',
+                       f"The instance '{iid}' is not in a valid state for this operation.")
+    if not any(att['VpcId'] == inst['VpcId'] for g in r['igws'].values()
+               for att in g['Attachments']):
+        raise AwsError('Gateway.NotAttached',
+                       f"Network {inst['VpcId']} is not attached to any internet gateway")
+    held = _addr_instance(ctx, r, a)
+    if (held is not None or a.get('NatGatewayId')) and \
+            not params.get('AllowReassociation') and \
+            (held is None or held['InstanceId'] != iid):
+        raise AwsError('Resource.AlreadyAssociated',
+                       f"resource {aid} is already associated with associate-id "
+                       f"{a.get('InstanceAssociationId')}")
+    for other in r['addresses'].values():
+        if other is not a and other.get('InstanceId') == iid:
+            # an instance's primary address holds one EIP: the old one goes
+            other['InstanceId'] = other['InstanceAssociationId'] = None
+    if held is None or held['InstanceId'] != iid:
+        a['InstanceId'] = iid
+        a['InstanceAssociationId'] = _new_id(ctx, 'eipassoc')
+    return {'AssociationId': a['InstanceAssociationId']}
+
+
+def disassociate_address(ctx, params):
+    r = _gc(ctx)
+    assoc = params.get('AssociationId')
+    if not assoc:
+        raise AwsError('MissingParameter',
+                       'The request must contain the parameter AssociationId')
+    for a in r['addresses'].values():
+        if a.get('InstanceAssociationId') == assoc and _addr_instance(ctx, r, a):
+            a['InstanceId'] = a['InstanceAssociationId'] = None
+            return {}
+    raise AwsError('InvalidAssociationID.NotFound',
+                   f"The association ID '{assoc}' does not exist")
 
 
 # --------------------------------------------------------------------------
@@ -2518,7 +2609,8 @@ HANDLERS = {
     'DetachInternetGateway': detach_internet_gateway,
     'DeleteInternetGateway': delete_internet_gateway,
     'AllocateAddress': allocate_address, 'DescribeAddresses': describe_addresses,
-    'ReleaseAddress': release_address,
+    'ReleaseAddress': release_address, 'AssociateAddress': associate_address,
+    'DisassociateAddress': disassociate_address,
     'CreateNatGateway': create_nat_gateway, 'DescribeNatGateways': describe_nat_gateways,
     'DeleteNatGateway': delete_nat_gateway,
     'CreateRouteTable': create_route_table, 'DescribeRouteTables': describe_route_tables,

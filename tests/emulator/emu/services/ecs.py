@@ -11,8 +11,11 @@ Life cycles are derived from timestamps when read (no threads):
 * a service's runningCount reaches its desiredCount config['async']
   ['ecs_tasks_start'] seconds (default 0.5) after the change; until then the
   old deployment is still listed, so ServicesStable waits as on AWS;
-  EC2-launch-type services never run tasks (the emulator has no container
-  instances) and say so in their events;
+  EC2-launch-type services run their tasks on the cluster's container
+  instances (EC2 instances that joined it through their user data, see
+  ecs_container.py): DAEMON services one on each, REPLICA ones where CPU,
+  memory and ports remain, else their events say they are unable to place
+  a task;
 * DeleteService: DRAINING, then INACTIVE config['async']['ecs_service_drain']
   seconds later.
 
@@ -157,7 +160,9 @@ def _cluster_out(ctx, c, include=()):
     svcs = [_svc_view(ctx, s) for s in r['services'].get(c['clusterName'], [])]
     out = {
         'clusterArn': c['clusterArn'], 'clusterName': c['clusterName'],
-        'status': c['status'], 'registeredContainerInstancesCount': 0,
+        'status': c['status'],
+        'registeredContainerInstancesCount': ecs_container.registered_count(
+            ctx, c['clusterName']) if c['status'] == 'ACTIVE' else 0,
         'runningTasksCount': sum(s['runningCount'] for s in svcs
                                  if s['status'] != 'INACTIVE'),
         'pendingTasksCount': sum(s['pendingCount'] for s in svcs
@@ -297,10 +302,11 @@ def delete_cluster(ctx, params):
     r = _region(ctx)
     c = _cluster(ctx, params.get('cluster'))
     live = [s for s in r['services'].get(c['clusterName'], [])
-            if _svc_view(ctx, s)['status'] in ('ACTIVE', 'DRAINING')]
+            if _svc_status(ctx, s) in ('ACTIVE', 'DRAINING')]
     if live:
         raise AwsError('ClusterContainsServicesException',
                        'The Cluster cannot be deleted while Services are active.')
+    ecs_container.check_cluster_delete(ctx, c['clusterName'])
     c['status'] = 'INACTIVE'
     return {'cluster': _cluster_out(ctx, c)}
 
@@ -721,17 +727,23 @@ def _launch_error(ctx, s):
     return None
 
 
+def _svc_status(ctx, s):
+    """ACTIVE, DRAINING or INACTIVE, from the delete timestamps."""
+    if s.get('drain_at') is None:
+        return 'ACTIVE'
+    return 'INACTIVE' if ctx.now() >= s['inactive_at'] else 'DRAINING'
+
+
 def _svc_view(ctx, s):
     """The service record with its time-derived fields filled in."""
     now = ctx.now()
-    status = 'ACTIVE'
-    if s.get('drain_at') is not None:
-        status = 'INACTIVE' if now >= s['inactive_at'] else 'DRAINING'
+    status = _svc_status(ctx, s)
+    if s['launchType'] == 'EC2':
+        return _ec2_view(ctx, s, status)
     desired = 0 if status != 'ACTIVE' else s['desiredCount']
-    runs = s['launchType'] != 'EC2'
     settled = now >= max(s['changed_at'] + s['start_delay'], s.get('roles_ready_at') or 0)
-    running = (desired if settled else s['prev_running']) if runs else 0
-    failing = _launch_error(ctx, s) if runs and status == 'ACTIVE' and desired else None
+    running = desired if settled else s['prev_running']
+    failing = _launch_error(ctx, s) if status == 'ACTIVE' and desired else None
     if failing:
         running, settled = 0, False
     if status == 'INACTIVE':
@@ -739,8 +751,39 @@ def _svc_view(ctx, s):
     elif status == 'DRAINING':
         running = 0 if settled else s['prev_running']
     return {'status': status, 'desiredCount': desired, 'runningCount': running,
-            'pendingCount': max(0, desired - running) if runs and status == 'ACTIVE' else 0,
+            'pendingCount': max(0, desired - running) if status == 'ACTIVE' else 0,
             'settled': settled, 'launch_error': failing}
+
+
+def _ec2_view(ctx, s, status):
+    """An EC2-launch-type service: its tasks are those placed on the
+    cluster's container instances (ecs_container.placement); a DAEMON
+    service wants one on each."""
+    from . import ecs_container
+    now = ctx.now()
+    cluster = s['clusterArn'].split(':cluster/', 1)[-1]
+    placed, _, _ = ecs_container.placement(ctx, cluster)
+    p = placed.get(s['serviceArn']) or {'desired': 0, 'tasks': [], 'unplaced': 0,
+                                         'closest': None}
+    desired = p['desired'] if status == 'ACTIVE' else 0
+    on_time = now >= max(s['changed_at'] + s['start_delay'], s.get('roles_ready_at') or 0)
+    started = sum(1 for _, at in p['tasks'] if now >= at)
+    running = started if on_time else s['prev_running']
+    failing = _launch_error(ctx, s) if status == 'ACTIVE' and p['tasks'] else None
+    if failing:
+        running = 0
+    if status == 'INACTIVE':
+        running = 0
+    elif status == 'DRAINING':
+        running = 0 if on_time else s['prev_running']
+    settled = on_time and not failing and running == desired and not p['unplaced']
+    event = None
+    if status == 'ACTIVE' and p['unplaced']:
+        from .ecs_container import unplaced_event
+        event = unplaced_event(s, p)
+    return {'status': status, 'desiredCount': desired, 'runningCount': running,
+            'pendingCount': max(0, len(p['tasks']) - running) if status == 'ACTIVE' else 0,
+            'settled': settled, 'launch_error': failing, 'unplaced_event': event}
 
 
 def _svc_out(ctx, s, include=()):
@@ -777,6 +820,8 @@ def _svc_out(ctx, s, include=()):
                      'message': f"(service {s['serviceName']}) failed to launch a task "
                                 f"(stopped reason: {v['launch_error']})"}]
                    if v.get('launch_error') else []) +
+        ([{'id': f"{s['deployment_id']}-place", 'createdAt': ctx.now(),
+           'message': v['unplaced_event']}] if v.get('unplaced_event') else []) +
         list(reversed(s['events']))[:100], 'createdAt': s['createdAt'],
         'placementConstraints': s['placementConstraints'],
         'placementStrategy': s['placementStrategy'],
@@ -934,7 +979,7 @@ def create_service(ctx, params):
         if not cps and c['defaultCapacityProviderStrategy']:
             cps = [dict(x) for x in c['defaultCapacityProviderStrategy']]
     existing = _find_service(ctx, c, name)
-    if existing is not None and _svc_view(ctx, existing)['status'] != 'INACTIVE':
+    if existing is not None and _svc_status(ctx, existing) != 'INACTIVE':
         if token and existing.get('clientToken') == token:
             return {'service': _svc_out(ctx, existing, ('TAGS',))}
         raise _invalid('Creation of service was not idempotent.')
@@ -971,9 +1016,6 @@ def create_service(ctx, params):
         'deployment_id': _deployment_id(ctx), 'old_deployment': None,
         'drain_at': None, 'inactive_at': None,
     }
-    if launch == 'EC2' and desired > 0:
-        _event(ctx, s, 'was unable to place a task because no container instance met all '
-                       'of its requirements.')
     _launch_blocked(ctx, s, td)
     r['services'].setdefault(c['clusterName'], []).append(s)
     return {'service': _svc_out(ctx, s, ('TAGS',))}
@@ -1004,7 +1046,7 @@ def list_services(ctx, params):
     c = _cluster(ctx, params.get('cluster'))
     arns = []
     for s in r['services'].get(c['clusterName'], []):
-        if _svc_view(ctx, s)['status'] == 'INACTIVE':
+        if _svc_status(ctx, s) == 'INACTIVE':
             continue
         if params.get('launchType') and s['launchType'] != params['launchType']:
             continue
@@ -1024,7 +1066,7 @@ def _active_service(ctx, params):
     s = _find_service(ctx, c, params.get('service'))
     if s is None:
         raise AwsError('ServiceNotFoundException', 'Service not found.')
-    if _svc_view(ctx, s)['status'] != 'ACTIVE':
+    if _svc_status(ctx, s) != 'ACTIVE':
         raise AwsError('ServiceNotActiveException', 'Service was not ACTIVE.')
     return c, s
 
@@ -1196,6 +1238,10 @@ HANDLERS = {
     'TagResource': tag_resource, 'UntagResource': untag_resource,
     'ListTagsForResource': list_tags_for_resource,
 }
+
+# container instances and the placement of EC2-launch-type tasks
+from emu.services import ecs_container  # noqa: E402
+HANDLERS.update(ecs_container.HANDLERS)
 
 
 def inventory(store):

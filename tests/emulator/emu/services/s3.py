@@ -27,14 +27,14 @@ import base64
 import hashlib
 import re
 
-from ..core import AwsError
+from ..core import AwsError, lookup
 
 _BUCKET_RE = re.compile(r'^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$')
 
 
 class S3Error(AwsError):
-    def __init__(self, code, message, status, **extra):
-        super().__init__(code, message, status=status)
+    def __init__(self, code, message, status, headers=None, **extra):
+        super().__init__(code, message, status=status, headers=headers)
         self.extra = extra
 
 
@@ -42,11 +42,109 @@ def _st(ctx):
     return ctx.store('s3').setdefault('buckets', {})
 
 
-def _bucket(ctx, name):
+# --- which region a request addressed -----------------------------------------
+#
+# A bucket lives in one Region; S3 answers a request that reaches another
+# Region's endpoint, or is signed for another Region, as follows (S3 user
+# guide "Request routing" and "Making requests", API reference CreateBucket,
+# and the answers the SDKs' redirect handlers expect; docs/aws-behaviour.md):
+#   - path-style (or a regional virtual-hosted name) at another Region's
+#     endpoint: 301 PermanentRedirect, x-amz-bucket-region: <region>, the XML
+#     error with <Endpoint> and <Bucket> (HEAD: the status and headers only);
+#   - the right endpoint, signed for another Region: 400
+#     AuthorizationHeaderMalformed "the region 'X' is wrong; expecting 'Y'"
+#     with <Region>Y</Region>;
+#   - <bucket>.s3.amazonaws.com (the global name, routed by DNS to the
+#     bucket's Region) while the bucket is younger than
+#     config s3_dns_propagation_seconds: 307 TemporaryRedirect, Location and
+#     <Endpoint> naming the regional host, x-amz-bucket-region;
+#   - Regions launched after 20 March 2019 (opt-in) answer 400
+#     IllegalLocationConstraintException instead of redirecting, both ways.
+# Which endpoint a request reached: the Host header when it is an AWS S3
+# host name (s3.amazonaws.com, s3.<region>.amazonaws.com, s3-<region>...,
+# with or without a bucket in front); otherwise (127.0.0.1, the usual
+# endpoint override) the endpoint of the Region it is signed for, the SDKs'
+# pairing, where us-east-1 is the global endpoint s3.amazonaws.com.
+
+OPT_IN_REGIONS = frozenset((
+    'af-south-1', 'ap-east-1', 'ap-south-2', 'ap-southeast-3', 'ap-southeast-4',
+    'ap-southeast-5', 'ap-southeast-7', 'ca-west-1', 'eu-central-2', 'eu-south-1',
+    'eu-south-2', 'il-central-1', 'me-central-1', 'me-south-1', 'mx-central-1'))
+
+_AWS_HOST = re.compile(r'^(?:(?P<bucket>.+)\.)?s3(?:[.-](?P<region>(?!amazonaws)'
+                       r'[a-z0-9-]+))?\.amazonaws\.com$')
+
+
+def vhost_bucket(host):
+    """The bucket of a virtual-hosted AWS host name, else None."""
+    m = _AWS_HOST.match(host or '')
+    return m.group('bucket') if m else None
+
+
+def _endpoint(ctx):
+    """-> (region, is_global, virtual_hosted) of the endpoint addressed."""
+    host = ((ctx.http.get('headers') or {}).get('Host') or '').rsplit(':', 1)[0] \
+        if ctx.http else ''
+    m = _AWS_HOST.match(host)
+    if m:
+        region = m.group('region')
+        if region in (None, 'external-1'):
+            return 'us-east-1', True, bool(m.group('bucket'))
+        return region, False, bool(m.group('bucket'))
+    vhost = host.endswith('.localhost')
+    return ctx.region, ctx.region == 'us-east-1', vhost
+
+
+def regional_host(name, region, vhost):
+    base = 's3.amazonaws.com' if region == 'us-east-1' else f's3.{region}.amazonaws.com'
+    return f'{name}.{base}' if vhost else base
+
+
+def _check_region(ctx, b):
+    br = b['Region']
+    ep, is_global, vhost = _endpoint(ctx)
+    hdr = {'x-amz-bucket-region': br}
+    if is_global and vhost and br != 'us-east-1':
+        # DNS sends <bucket>.s3.amazonaws.com to the bucket's Region once
+        # the name has propagated; until then the global endpoint answers
+        window = float(lookup(ctx.config.get('s3_dns_propagation_seconds'), 's3',
+                              ctx.operation) or 0)
+        if ctx.now() - b['CreationDate'] < window:
+            target = regional_host(b['Name'], br, True)
+            path = (ctx.http.get('path') or '/')
+            q = ctx.http.get('query')
+            e = S3Error('TemporaryRedirect', 'Please re-send this request to the specified '
+                                             'temporary endpoint. Continue to use the '
+                                             'original request endpoint for future requests.',
+                        307, headers=dict(hdr, Location=f'https://{target}{path}' +
+                                          (f'?{q}' if q else '')),
+                        Endpoint=target, Bucket=b['Name'])
+            raise e
+        ep = br
+    if ep != br:
+        if ep in OPT_IN_REGIONS or br in OPT_IN_REGIONS:
+            lc = 'unspecified' if br == 'us-east-1' else br
+            raise S3Error('IllegalLocationConstraintException',
+                          f'The {lc} location constraint is incompatible for the region '
+                          f'specific endpoint this request was sent to.', 400, headers=hdr)
+        raise S3Error('PermanentRedirect', 'The bucket you are attempting to access must be '
+                                           'addressed using the specified endpoint. Please '
+                                           'send all future requests to this endpoint.',
+                      301, headers=hdr, Endpoint=regional_host(b['Name'], br, vhost),
+                      Bucket=b['Name'])
+    if ctx.region != br:
+        raise S3Error('AuthorizationHeaderMalformed',
+                      f"The authorization header is malformed; the region '{ctx.region}' is "
+                      f"wrong; expecting '{br}'", 400, headers=hdr, Region=br)
+
+
+def _bucket(ctx, name, check_region=True):
     b = _st(ctx).get(name)
     if b is None:
         raise S3Error('NoSuchBucket', 'The specified bucket does not exist', 404,
                       BucketName=name)
+    if check_region:
+        _check_region(ctx, b)
     return b
 
 
@@ -61,16 +159,31 @@ def create_bucket(ctx, p):
         raise S3Error('InvalidBucketName', 'The specified bucket is not valid.', 400,
                       BucketName=name)
     st = _st(ctx)
-    region = (p.get('CreateBucketConfiguration') or {}).get('LocationConstraint') or 'us-east-1'
-    if region != ctx.region and not (region == 'us-east-1' and ctx.region == 'us-east-1'):
+    lc = (p.get('CreateBucketConfiguration') or {}).get('LocationConstraint')
+    if lc == 'us-east-1':
+        # us-east-1 is the absence of a constraint; naming it is refused
+        raise S3Error('InvalidLocationConstraint', 'The specified location-constraint is '
+                                                   'not valid', 400, LocationConstraint=lc)
+    if lc == 'EU':
+        lc = 'eu-west-1'    # the legacy name of Ireland
+    region = lc or 'us-east-1'
+    ep, is_global, _vhost = _endpoint(ctx)
+    if ctx.region != ep:
+        raise S3Error('AuthorizationHeaderMalformed',
+                      f"The authorization header is malformed; the region '{ctx.region}' is "
+                      f"wrong; expecting '{ep}'", 400, Region=ep)
+    # the global endpoint (signed us-east-1) creates a bucket in any Region;
+    # a regional endpoint only in its own (API reference, CreateBucket)
+    if region != ep and not (is_global and lc):
+        lcs = lc or 'unspecified'
         raise S3Error('IllegalLocationConstraintException',
-                      f'The {region} location constraint is incompatible for the region '
+                      f'The {lcs} location constraint is incompatible for the region '
                       f'specific endpoint this request was sent to.', 400)
     if name in st:
         if st[name]['Owner'] != ctx.account:
             raise S3Error('BucketAlreadyExists', 'The requested bucket name is not available.',
                           409, BucketName=name)
-        if region == 'us-east-1':
+        if region == 'us-east-1' and st[name]['Region'] == 'us-east-1':
             return {'Location': f'/{name}'}   # us-east-1 legacy: 200 OK for the owner
         raise S3Error('BucketAlreadyOwnedByYou', 'Your previous request to create the named '
                                                  'bucket succeeded and you already own it.',
@@ -81,8 +194,8 @@ def create_bucket(ctx, p):
 
 
 def head_bucket(ctx, p):
-    _bucket(ctx, p['Bucket'])
-    return {}
+    b = _bucket(ctx, p['Bucket'])
+    return {'BucketRegion': b['Region']}
 
 
 def delete_bucket(ctx, p):
@@ -96,14 +209,17 @@ def delete_bucket(ctx, p):
 
 def list_buckets(ctx, p):
     return {'__root__': 'ListAllMyBucketsResult',
-            'Buckets': [{'Name': b['Name'], 'CreationDate': b['CreationDate']}
+            'Buckets': [{'Name': b['Name'], 'CreationDate': b['CreationDate'],
+                         'BucketRegion': b['Region']}
                         for b in sorted(_st(ctx).values(), key=lambda b: b['Name'])],
             'Owner': {'ID': hashlib.sha256(ctx.account.encode()).hexdigest(),
                       'DisplayName': 'emulator'}}
 
 
 def get_bucket_location(ctx, p):
-    b = _bucket(ctx, p['Bucket'])
+    # answered from any Region's endpoint: how a client learns where a
+    # bucket is without being redirected
+    b = _bucket(ctx, p['Bucket'], check_region=False)
     # the root element itself carries the value; us-east-1 is an empty element
     value = '' if b['Region'] == 'us-east-1' else b['Region']
     return {'__body__': ('<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint '
@@ -398,7 +514,7 @@ def copy_object(ctx, p):
     from urllib.parse import unquote
     src = unquote(src.split('?', 1)[0])
     sb, _, sk = src.partition('/')
-    so = _obj(ctx, _bucket(ctx, sb), sk)
+    so = _obj(ctx, _bucket(ctx, sb, check_region=False), sk)  # a source in any Region
     o = dict(so)
     if p.get('MetadataDirective') == 'REPLACE':
         o['Metadata'] = p.get('Metadata') or {}
