@@ -469,7 +469,6 @@ static void read_single(struct pool *pl, struct job *j, size_t k)
 static void run_job(struct pool *pl, struct job *j)
 {
 	size_t k;
-
 	bool bad = false;
 
 	j->arena = arena_new();
