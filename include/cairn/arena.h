@@ -14,6 +14,9 @@ struct arena;
 
 struct arena *arena_new(void);
 void arena_free(struct arena *a); /* NULL is a no-op */
+/* arena_free() after zeroing every byte handed out (an arena that held
+ * secrets in clear: dynamic references' values at apply). */
+void arena_free_wiped(struct arena *a);
 
 /* Zeroed memory aligned for any type; aborts when out of memory. */
 void *arena_alloc(struct arena *a, size_t n);

@@ -50,7 +50,7 @@ struct aws_options {
 	int max_attempts;         /* 0: AWS_MAX_ATTEMPTS, profile, else 3 */
 	long connect_timeout_ms;  /* 0: 10 s */
 	long request_timeout_ms;  /* 0: 60 s */
-	int no_pacing;            /* benchmarks: skip the per-service token buckets */
+	int no_pacing;            /* benchmarks: skip the request rate buckets */
 };
 
 struct aws_client;
@@ -61,6 +61,23 @@ struct aws_client;
 struct aws_client *aws_client_new(const struct aws_options *opts,
 				  struct err *err);
 void aws_client_free(struct aws_client *c); /* NULL is a no-op */
+
+/*
+ * Pacing. Every call first takes a token from its AWS request bucket (AWS's
+ * documented per-API rate limits, data/rate-limits/rate-limits.json), so a
+ * run alone in an account is never throttled; CAIRN_RATE_SCALE=N (tests and
+ * benchmarks against the emulator's rate_scale) runs the refill rates N
+ * times faster. A thread may register a hook that is told when the thread
+ * starts and stops waiting (for a token, a retry backoff or a poll).
+ */
+typedef void (*aws_wait_hook_fn)(void *ud, int waiting);
+void aws_set_wait_hook(aws_wait_hook_fn fn, void *ud);
+/* Tells this thread's hook, if any, that it starts (AWS_WAIT_POLL: polling
+ * an asynchronous change) or stops (0) waiting; the client itself reports
+ * AWS_WAIT_TOKEN for rate-token and backoff waits. */
+#define AWS_WAIT_TOKEN 1
+#define AWS_WAIT_POLL 2
+void aws_waiting(int waiting);
 
 /* The region in effect, or NULL when none is configured (borrowed). */
 const char *aws_client_region(const struct aws_client *c);
@@ -84,7 +101,7 @@ struct value *aws_call(struct aws_client *c, const char *service,
  * AWS may have applied it, it fails at once with *uncertain set instead:
  * the caller looks for what the first attempt made before sending it
  * again.
- */
+*/
 struct aws_call_opts {
 	int no_resend;
 	int uncertain; /* out: the call failed and may have been applied */
@@ -94,6 +111,24 @@ struct value *aws_call_opt(struct aws_client *c, const char *service,
 			   const char *op, const struct value *params,
 			   struct aws_call_opts *o, struct arena *a,
 			   struct err *err);
+
+/*
+ * Strings that must never appear in this thread's trace log of request and
+ * response bodies (the values of dynamic references, while the executor's
+ * worker runs the calls that need them): replaced by "(sensitive)" as
+ * written, JSON-escaped or form-encoded. Borrowed until the next call;
+ * aws_trace_hide(NULL, 0) clears them.
+ */
+void aws_trace_hide(const char *const *values, size_t n);
+
+/*
+ * Like aws_call for a read whose answer is a secret (the value of a dynamic
+ * reference: ssm:GetParameter, secretsmanager:GetSecretValue): the trace
+ * log shows only the answer's size.
+ */
+struct value *aws_call_secret(struct aws_client *c, const char *service,
+			      const char *op, const struct value *params,
+			      struct arena *a, struct err *err);
 
 /*
  * Like aws_call, following the pagination token until the last page: EC2

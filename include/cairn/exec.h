@@ -67,6 +67,17 @@ struct exec_event {
 
 typedef void (*exec_event_fn)(void *ud, const struct exec_event *ev);
 
+/*
+ * Reads the value of one dynamic reference at apply (ref: the text between
+ * "{{resolve:" and "}}", e.g. "secretsmanager:prod/db:SecretString:pw").
+ * Called from worker threads just before the create or update call whose
+ * properties hold it. 0 with *out (plaintext, allocated in a, which the
+ * executor wipes after the call), -1 with err (the AWS error code and
+ * request id; never the value).
+ */
+typedef int (*exec_dynref_fn)(void *ud, struct arena *a, const char *ref,
+			      const char **out, struct err *err);
+
 struct exec_opts {
 	int parallelism;            /* 0: 10 */
 	const char *stack;
@@ -84,6 +95,10 @@ struct exec_opts {
 	/* the options that select this stack's state ("--stack S --state P"),
 	 * appended to that hint so it can be run as printed; may be NULL */
 	const char *hint_opts;
+	/* reads dynamic references; NULL: a resource whose properties hold
+	 * one fails */
+	exec_dynref_fn dynref;
+	void *dynref_ud;
 };
 
 struct exec_failure {

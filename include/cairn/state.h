@@ -26,7 +26,10 @@
  * carry such a node as a VALUE_STRING with the sensitive bit set whose text
  * is the fingerprint ("hmac-sha256:..."); compare desired values against
  * recorded ones with state_value_equal(), which fingerprints the desired
- * side where the recorded side is a secret.
+ * side where the recorded side is a secret. A string holding dynamic
+ * references (value.h `dynref`) is stored as {"$secret": fp, "$dynref":
+ * true}, fp being the fingerprint of its template text, and reads back
+ * with the dynref bit.
  *
  * Threads: one handle, one thread (the executor's main thread). Nothing here
  * prints; errors come back in struct err (ERR_NOT_FOUND, ERR_LOCKED,
@@ -254,6 +257,16 @@ int state_journal_event(struct state *st, const char *logical_id,
  */
 void state_set_intent_hook(struct state *st,
 			   int (*fn)(void *ud, struct err *err), void *ud);
+
+/*
+ * Groups the writes between begin and end into one transaction: one commit
+ * (one fsync) for, say, a resource's record and its journal outcome, and
+ * either both are kept or neither. Groups nest; the outermost end commits
+ * when rc == 0 and every write inside succeeded, and rolls back otherwise.
+ * Returns rc, or -1 when the commit fails.
+ */
+int state_group_begin(struct state *st, struct err *err);
+int state_group_end(struct state *st, int rc, struct err *err);
 
 /* Intents that have no outcome yet (a crash between the AWS call and its
  * confirmation), oldest first. */

@@ -198,17 +198,19 @@ struct tmpl_ctx {
 			  struct tmpl_aws_param *params, size_t n,
 			  struct err *err);
 	void *aws_params_ud;
-	/* When set, dynamic references in resource properties
-	 * ({{resolve:ssm:name[:version]}}, {{resolve:ssm-secure:...}},
-	 * {{resolve:secretsmanager:id[:SecretString[:json-key[:stage[:version]]]]}})
-	 * are handed to it, ref being the text between "{{resolve:" and
-	 * "}}": 1 with *out (in a), 0 when it cannot be known (the property
-	 * is then unknown), -1 with err. The string holding a reference
-	 * becomes sensitive: never printed, stored only as a fingerprint.
-	 * NULL: references stay as written. */
-	int (*dynamic_ref)(void *ud, struct arena *a, const char *ref,
-			   const char **out, struct err *err);
-	void *dynamic_ref_ud;
+	/* Dynamic references in resource properties ({{resolve:ssm:...}},
+	 * {{resolve:ssm-secure:...}}, {{resolve:secretsmanager:...}}) are
+	 * never resolved by evaluation: the string keeps the template's text
+	 * and is marked dynref + sensitive (see value.h); apply reads the
+	 * values (exec_opts.dynref). */
+	/* When set, each dynamic reference (ref: the text between
+	 * "{{resolve:" and "}}") is handed to it to check, without reading
+	 * its value, that what it names exists (the CLI: DescribeSecret,
+	 * DescribeParameters): 0 when it does or cannot be known, -1 with
+	 * err (then an error at the string). NULL: nothing is checked. */
+	int (*dynref_check)(void *ud, struct arena *a, const char *ref,
+			    struct err *err);
+	void *dynref_check_ud;
 	/* A parameter with no value and no Default: an error when false; a
 	 * warning and an unknown value when true (validate). */
 	bool missing_params_unknown;

@@ -11,7 +11,10 @@
  * Every node carries the mark (file:line:col, 1-based; line 0 = none) of
  * where it came from, and a `sensitive` bit set on values derived from NoEcho
  * parameters or secret properties; operations that build new values from
- * sensitive ones keep the bit.
+ * sensitive ones keep the bit. A string holding CloudFormation dynamic
+ * references ({{resolve:ssm:...}}, {{resolve:secretsmanager:...}}) keeps
+ * the template's text and carries `dynref` (and `sensitive`): the value is
+ * read from AWS only at apply, just before the call that needs it.
  *
  * Ownership: all nodes and strings live in the struct arena passed to the
  * constructor and die with it. Maps keep insertion order; keys are unique
@@ -54,6 +57,8 @@ struct value_pair {
 struct value {
 	enum value_kind kind;
 	unsigned sensitive : 1;
+	/* a string with {{resolve:...}} references, resolved at apply */
+	unsigned dynref : 1;
 	struct mark mark;
 	union {
 		bool b;
@@ -117,6 +122,8 @@ bool value_equal(const struct value *x, const struct value *y);
 /* True if v or anything under it is VALUE_UNKNOWN / sensitive. */
 bool value_has_unknown(const struct value *v);
 bool value_has_sensitive(const struct value *v);
+/* True if v or anything under it carries the dynref bit. */
+bool value_has_dynref(const struct value *v);
 
 /* JSON rendering. Unknowns render as null unless VALUE_JSON_UNKNOWN_MARKER,
  * which renders {"$unknown": what}. Sensitive values render as "(sensitive)"

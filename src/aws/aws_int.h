@@ -62,7 +62,9 @@ struct aws_service {
 	const char *env_suffix;    /* AWS_ENDPOINT_URL_<env_suffix> */
 	const char *config_key;    /* key in a [services x] section */
 	int global;                /* one endpoint, signed for us-east-1 */
-	double rate, burst;        /* token bucket: requests/s, capacity */
+	/* fallback bucket when data/rate-limits has no row for the service
+	 * (see aws_rate_lookup): requests/s and capacity */
+	double rate, burst;
 	double mut_rate, mut_burst; /* for mutating calls; 0: same bucket */
 };
 
@@ -159,6 +161,40 @@ int aws_retryable(enum err_code cls);
  * exponential base, capped at 20 s. rnd in [0,1). */
 long aws_backoff_ms(int attempt, long base_ms, double rnd);
 
+/*
+ * AWS's request rate limits (data/rate-limits/rate-limits.json, embedded by
+ * gen_rate_limits.py; sources in docs/aws-behaviour.md "Request rate
+ * limits"). A call's bucket is its operation's own row, or a shared bucket
+ * the row names (ECS categories, Secrets Manager's combined quotas), else
+ * the service's read or mutating size, in a bucket of its own per operation
+ * (per_api: EC2, Logs, ECR) or shared by all reads / all mutating calls.
+ */
+struct aws_rate_api {
+	const char *key;    /* "ec2:CreateTags", sorted (strcmp) */
+	const char *bucket; /* "ec2:CreateTags", "ecs:service_modify" */
+	double burst, rate;
+};
+
+struct aws_rate_service {
+	const char *name;
+	int per_api;
+	double read_burst, read_rate, mut_burst, mut_rate;
+};
+
+extern const struct aws_rate_api aws_rate_apis[];
+extern const size_t aws_rate_napis;
+extern const struct aws_rate_service aws_rate_services[];
+extern const size_t aws_rate_nservices;
+
+/* Whether op only reads (Describe*, Get*, List*, Search*, Head*): AWS's
+ * non-mutating actions. */
+int aws_op_is_read(const char *op);
+/* The bucket of one call: its name into name ("ec2:CreateSubnet",
+ * "iam:mutating"), its capacity and refill rate per second as documented
+ * (unscaled). -1 when the table has no row for the service. */
+int aws_rate_lookup(const char *service, const char *op, int mutating,
+		    char *name, size_t n, double *burst, double *rate);
+
 struct token_bucket {
 	pthread_mutex_t lock;
 	double tokens, capacity, rate; /* rate per second */
@@ -170,6 +206,9 @@ void tb_release(struct token_bucket *tb);
 /* Takes one token at time now_ns; returns how many ns to wait before the
  * call may go (0: go now). The token is reserved either way. */
 int64_t tb_take(struct token_bucket *tb, int64_t now_ns);
+/* The server answered that the bucket is empty: no token is left now
+ * (reservations already made stay). */
+void tb_drain(struct token_bucket *tb, int64_t now_ns);
 
 /* Standard mode's retry quota: a retry costs 5 tokens (10 after a timeout)
  * from a pool of 500 per client; a success gives back what its retries cost,

@@ -24,7 +24,10 @@ struct aws_client {
 	struct aws_endpoint ep[AWS_NSERVICES];
 	struct err ep_err[AWS_NSERVICES];
 	int ep_ok[AWS_NSERVICES];
-	struct token_bucket tb[AWS_NSERVICES], tb_mut[AWS_NSERVICES];
+	/* AWS's request rate buckets (aws_rate_lookup), made on first use */
+	pthread_mutex_t rb_lock;
+	struct rate_bucket *rb;
+	double rate_scale;
 	struct retry_quota quota;
 	struct sigv4_signer *signer;
 	struct http_pool *http;
@@ -41,6 +44,29 @@ struct aws_client {
 	/* S3 buckets' regions learnt from redirects (s3.c) */
 	struct s3_regions *s3_regions;
 };
+
+struct rate_bucket {
+	char name[96];
+	struct token_bucket tb;
+	struct rate_bucket *next;
+};
+
+/* Whoever waits in this thread for a bucket or a backoff (exec's workers
+ * tell the scheduler, which starts other work meanwhile). */
+static _Thread_local aws_wait_hook_fn wait_hook;
+static _Thread_local void *wait_hook_ud;
+
+void aws_set_wait_hook(aws_wait_hook_fn fn, void *ud)
+{
+	wait_hook = fn;
+	wait_hook_ud = ud;
+}
+
+void aws_waiting(int waiting)
+{
+	if (wait_hook)
+		wait_hook(wait_hook_ud, waiting);
+}
 
 static const char *real_getenv(void *ctx, const char *name)
 {
@@ -140,8 +166,20 @@ struct aws_client *aws_client_new(const struct aws_options *o, struct err *err)
 			*err = c->ep_err[i];
 			goto fail;
 		}
-		tb_init(&c->tb[i], s->rate, s->burst);
-		tb_init(&c->tb_mut[i], s->mut_rate, s->mut_burst);
+	}
+	pthread_mutex_init(&c->rb_lock, NULL);
+	c->rate_scale = 1.0;
+	/* tests and benchmarks against an emulator whose rate_scale runs
+	 * AWS's bucket schedule N times faster; not a user-facing setting */
+	if ((v = getenv("CAIRN_RATE_SCALE")) && *v) {
+		char *end;
+		double d = strtod(v, &end);
+		if (end == v || *end || !(d > 0) || d > 1e6) {
+			err_set(err, ERR_USAGE,
+				"CAIRN_RATE_SCALE \"%s\": expected a number above 0", v);
+			goto fail;
+		}
+		c->rate_scale = d;
 	}
 
 	c->max_attempts = 3;
@@ -186,13 +224,16 @@ void aws_client_free(struct aws_client *c)
 	creds_provider_free(c->creds);
 	http_pool_free(c->http);
 	sigv4_signer_free(c->signer);
-	if (c->signer) {
-		for (i = 0; i < AWS_NSERVICES; i++) {
-			tb_release(&c->tb[i]);
-			tb_release(&c->tb_mut[i]);
-		}
+	if (c->signer)
 		quota_release(&c->quota);
+	while (c->rb) {
+		struct rate_bucket *next = c->rb->next;
+		tb_release(&c->rb->tb);
+		free(c->rb);
+		c->rb = next;
 	}
+	if (c->rate_scale > 0)
+		pthread_mutex_destroy(&c->rb_lock);
 	s3_regions_free(c->s3_regions);
 	ini_release(&c->config);
 	ini_release(&c->credentials);
@@ -285,6 +326,7 @@ struct call {
 	 * AWS may have applied the call is not retried; *uncertain is set */
 	int no_resend;
 	int *uncertain;
+	int secret_response; /* aws_call_secret */
 };
 
 static _Thread_local unsigned long long rnd_state;
@@ -312,6 +354,57 @@ static void sleep_ns(int64_t ns)
 		;
 }
 
+static _Thread_local const char *const *hide_values;
+static _Thread_local size_t hide_n;
+
+void aws_trace_hide(const char *const *values, size_t n)
+{
+	hide_values = values;
+	hide_n = values ? n : 0;
+}
+
+/* Replaces each occurrence of the n bytes at p in sb. */
+static void replace_all(struct strbuf *sb, const char *p, size_t n)
+{
+	struct strbuf out = STRBUF_INIT;
+	const char *s = sb->buf, *hit;
+
+	if (n < 3) /* a value this short hides nothing worth hiding */
+		return;
+	while ((hit = memmem(s, (size_t)(sb->buf + sb->len - s), p, n)) != NULL) {
+		strbuf_add(&out, s, (size_t)(hit - s));
+		strbuf_addstr(&out, "(sensitive)");
+		s = hit + n;
+	}
+	if (!out.len)
+		return;
+	strbuf_add(&out, s, (size_t)(sb->buf + sb->len - s));
+	strbuf_reset(sb);
+	strbuf_add(sb, out.buf, out.len);
+	strbuf_release(&out);
+}
+
+static void hide_in(struct strbuf *red)
+{
+	struct strbuf form = STRBUF_INIT, json = STRBUF_INIT;
+	size_t i;
+
+	for (i = 0; i < hide_n; i++) {
+		const char *v = hide_values[i];
+		size_t n = strlen(v);
+		replace_all(red, v, n);
+		strbuf_reset(&json);
+		strbuf_add_json_str(&json, v, n);
+		if (json.len > 2)
+			replace_all(red, json.buf + 1, json.len - 2);
+		strbuf_reset(&form);
+		aws_form_encode(v, n, &form);
+		replace_all(red, form.buf, form.len);
+	}
+	strbuf_release(&form);
+	strbuf_release(&json);
+}
+
 static void trace_body(const char *what, const struct call *cl, const char *b,
 		       size_t n)
 {
@@ -320,6 +413,7 @@ static void trace_body(const char *what, const struct call *cl, const char *b,
 	if (!log_enabled(LOG_TRACE))
 		return;
 	aws_redact_body(b, n, &red);
+	hide_in(&red);
 	log_msg(LOG_TRACE, "aws %s:%s %s: %.*s", cl->svc->name, cl->op, what,
 		(int)(red.len > 4000 ? 4000 : red.len), red.buf);
 	strbuf_release(&red);
@@ -430,13 +524,67 @@ static int learn_skew(struct aws_client *c, const struct http_response *r,
 	return 1;
 }
 
+/*
+ * How early the client's buckets stop short of AWS's: requests reach AWS
+ * some milliseconds after they leave, not all equally late, so calls spaced
+ * exactly 1/rate apart here can arrive closer together there. A bucket
+ * whose capacity is smaller by rate x this spread never sends more in any
+ * window than AWS's bucket accepts (the token bucket's arrival curve).
+ */
+#define ARRIVAL_SPREAD_S 0.25
+
+/* The bucket of one call, made on first use. */
+static struct token_bucket *bucket_for(struct aws_client *c,
+				       const struct call *cl)
+{
+	char name[96];
+	double burst, rate;
+	struct rate_bucket *b;
+
+	if (aws_rate_lookup(cl->svc->name, cl->op, cl->mutating, name,
+			    sizeof(name), &burst, &rate) < 0) {
+		int mut = cl->mutating && cl->svc->mut_rate > 0;
+		snprintf(name, sizeof(name), "%s:%s", cl->svc->name,
+			 mut ? "mutating" : "read");
+		burst = mut ? cl->svc->mut_burst : cl->svc->burst;
+		rate = mut ? cl->svc->mut_rate : cl->svc->rate;
+	}
+	pthread_mutex_lock(&c->rb_lock);
+	for (b = c->rb; b; b = b->next)
+		if (!strcmp(b->name, name))
+			break;
+	if (!b) {
+		double r = rate * c->rate_scale, cap = burst - r * ARRIVAL_SPREAD_S;
+		b = xcalloc(1, sizeof(*b));
+		snprintf(b->name, sizeof(b->name), "%s", name);
+		tb_init(&b->tb, r, cap < 1 ? 1 : cap);
+		b->next = c->rb;
+		c->rb = b;
+	}
+	pthread_mutex_unlock(&c->rb_lock);
+	return &b->tb;
+}
+
+/* Sleeps ns, telling this thread's wait hook (exec's scheduler) about
+ * waits long enough to matter. */
+static void wait_ns(int64_t ns)
+{
+	int told = wait_hook && ns > 2000000;
+
+	if (ns <= 0)
+		return;
+	if (told)
+		wait_hook(wait_hook_ud, AWS_WAIT_TOKEN);
+	sleep_ns(ns);
+	if (told)
+		wait_hook(wait_hook_ud, 0);
+}
+
 /* Runs the exchange with retries; on success resp holds a 2xx answer. */
 static int exchange(struct aws_client *c, const struct call *cl,
 		    struct http_response *resp, struct err *err)
 {
-	size_t idx = (size_t)(cl->svc - aws_services);
-	struct token_bucket *tb = cl->mutating && cl->svc->mut_rate > 0 ?
-					  &c->tb_mut[idx] : &c->tb[idx];
+	struct token_bucket *tb = c->no_pacing ? NULL : bucket_for(c, cl);
 	struct sigv4_header hs[12];
 	struct http_header hh[16];
 	struct sigv4_result sr;
@@ -454,11 +602,11 @@ static int exchange(struct aws_client *c, const struct call *cl,
 
 		memset(&cr, 0, sizeof(cr));
 		if (attempt > 1 && !skew_again)
-			sleep_ns((int64_t)aws_backoff_ms(attempt, c->retry_base_ms,
-							 rnd01()) * 1000000);
+			wait_ns((int64_t)aws_backoff_ms(attempt, c->retry_base_ms,
+							rnd01()) * 1000000);
 		skew_again = 0;
-		if (!c->no_pacing)
-			sleep_ns(tb_take(tb, aws_now_ns()));
+		if (tb)
+			wait_ns(tb_take(tb, aws_now_ns()));
 
 		hs[n].name = "Host";
 		hs[n++].value = cl->host;
@@ -566,7 +714,11 @@ static int exchange(struct aws_client *c, const struct call *cl,
 			  cl->svc->name, cl->op, resp->status, attempt,
 			  c->max_attempts, (double)(aws_now_ns() - t0) / 1e6,
 			  resp->request_id[0] ? resp->request_id : "-");
-		trace_body("response", cl, resp->body.buf, resp->body.len);
+		if (cl->secret_response)
+			log_msg(LOG_TRACE, "aws %s:%s response: (a secret, %zu bytes)",
+				cl->svc->name, cl->op, resp->body.len);
+		else
+			trace_body("response", cl, resp->body.buf, resp->body.len);
 		if (cl->sign_mode != 2 && resp->status >= 200 && resp->status < 300)
 			learn_skew(c, resp, signed_at);
 		if (resp->status >= 200 && resp->status < 300) {
@@ -576,6 +728,15 @@ static int exchange(struct aws_client *c, const struct call *cl,
 		}
 		fill_aws_error(cl, resp, &e);
 		retry = aws_retryable(e.code);
+		/* throttled: AWS's bucket is empty now (another client shares
+		 * the account, or a run just before this one spent it). Ours
+		 * follows, so every call waiting on it paces at the refill rate;
+		 * the refused call cost AWS nothing and its retry takes the one
+		 * token it will spend (EC2 API throttling: retry with
+		 * exponential backoff; the SDKs' adaptive mode drains the same
+		 * way) */
+		if (e.code == ERR_THROTTLED && tb)
+			tb_drain(tb, aws_now_ns());
 		/* a 5xx may come after the call was applied; throttling and
 		 * 4xx mean it was not */
 		if (retry && cl->no_resend && resp->status >= 500 &&
@@ -622,9 +783,11 @@ static int exchange(struct aws_client *c, const struct call *cl,
 
 static int is_mutating(const char *op)
 {
-	return strncmp(op, "Describe", 8) && strncmp(op, "Get", 3) &&
-	       strncmp(op, "List", 4);
+	return !aws_op_is_read(op);
 }
+
+/* or'ed into call()'s sign_mode by aws_call_secret */
+#define SECRET_RESPONSE 16
 
 static struct value *call(struct aws_client *c, const char *service,
 			  const char *op, const struct value *params,
@@ -673,6 +836,10 @@ static struct value *call(struct aws_client *c, const char *service,
 	cl.host = ep->host;
 	cl.signing_region = ep->signing_region;
 	cl.extra = extra;
+	if (sign_mode & SECRET_RESPONSE) {
+		sign_mode &= ~SECRET_RESPONSE;
+		cl.secret_response = 1;
+	}
 	cl.sign_mode = sign_mode;
 	cl.creds = creds;
 	cl.mutating = is_mutating(op);
@@ -758,6 +925,14 @@ struct value *aws_call_opt(struct aws_client *c, const char *service,
 			   struct err *err)
 {
 	return call(c, service, op, params, 0, NULL, o, a, err);
+}
+
+struct value *aws_call_secret(struct aws_client *c, const char *service,
+			      const char *op, const struct value *params,
+			      struct arena *a, struct err *err)
+{
+	return call(c, service, op, params, SECRET_RESPONSE, NULL, NULL, a,
+		    err);
 }
 
 struct value *aws_call_with(struct aws_client *c, const char *service,

@@ -28,9 +28,10 @@
 
 #include "aws_int.h"
 
-/* Rates: EC2's documented API throttling buckets (non-mutating: 100 burst,
- * 20/s; mutating: 200 burst, 5/s). Other services publish no buckets for
- * these calls; the figures stay under their documented TPS quotas. */
+/* The last four numbers (reads: rate, burst; mutating: rate, burst) are only
+ * a fallback: the client paces every call with AWS's documented per-API
+ * buckets from data/rate-limits/rate-limits.json (aws_rate_lookup), which
+ * has a row for each service here. */
 const struct aws_service aws_services[AWS_NSERVICES] = {
 	{ "ec2", "ec2", "ec2", PROTO_EC2, "2016-11-15", NULL, "EC2", "ec2", 0,
 	  20, 100, 5, 200 },

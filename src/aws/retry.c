@@ -2,6 +2,7 @@
  * standard-mode retry decision, backoff, and the client-side token bucket.
  * Decisions use codes and HTTP statuses, never message text. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -221,6 +222,71 @@ int64_t tb_take(struct token_bucket *tb, int64_t now_ns)
 		wait = (int64_t)(-tb->tokens * 1e9 / tb->rate);
 	pthread_mutex_unlock(&tb->lock);
 	return wait;
+}
+
+void tb_drain(struct token_bucket *tb, int64_t now_ns)
+{
+	if (tb->rate <= 0)
+		return;
+	pthread_mutex_lock(&tb->lock);
+	if (tb->last_ns >= 0 && now_ns > tb->last_ns) {
+		tb->tokens += (double)(now_ns - tb->last_ns) * tb->rate / 1e9;
+		if (tb->tokens > tb->capacity)
+			tb->tokens = tb->capacity;
+	}
+	if (tb->last_ns < 0 || now_ns > tb->last_ns)
+		tb->last_ns = now_ns;
+	if (tb->tokens > 0)
+		tb->tokens = 0;
+	pthread_mutex_unlock(&tb->lock);
+}
+
+int aws_op_is_read(const char *op)
+{
+	static const char *const pre[] = { "Describe", "Get", "List", "Search",
+					   "Head" };
+	size_t i;
+
+	for (i = 0; i < sizeof(pre) / sizeof(pre[0]); i++)
+		if (!strncmp(op, pre[i], strlen(pre[i])))
+			return 1;
+	return 0;
+}
+
+static int cmp_rate_api(const void *k, const void *e)
+{
+	return strcmp(k, ((const struct aws_rate_api *)e)->key);
+}
+
+int aws_rate_lookup(const char *service, const char *op, int mutating,
+		    char *name, size_t n, double *burst, double *rate)
+{
+	const struct aws_rate_service *s = NULL;
+	const struct aws_rate_api *a;
+	char key[160];
+	size_t i;
+
+	for (i = 0; i < aws_rate_nservices; i++)
+		if (!strcmp(aws_rate_services[i].name, service))
+			s = &aws_rate_services[i];
+	if (!s)
+		return -1;
+	snprintf(key, sizeof(key), "%s:%s", service, op);
+	a = bsearch(key, aws_rate_apis, aws_rate_napis, sizeof(aws_rate_apis[0]),
+		    cmp_rate_api);
+	if (a) {
+		snprintf(name, n, "%s", a->bucket);
+		*burst = a->burst;
+		*rate = a->rate;
+		return 0;
+	}
+	if (s->per_api)
+		snprintf(name, n, "%s", key);
+	else
+		snprintf(name, n, "%s:%s", service, mutating ? "mutating" : "read");
+	*burst = mutating ? s->mut_burst : s->read_burst;
+	*rate = mutating ? s->mut_rate : s->read_rate;
+	return 0;
 }
 
 void quota_init(struct retry_quota *q, int capacity)

@@ -12,10 +12,12 @@
  * Without AWS credentials (validate, graph, an offline plan) nothing is
  * asked: SSM values stay unknown and the others are plain strings.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cairn/aws.h"
 #include "cairn/log.h"
+#include "cairn/xalloc.h"
 #include "tmplopts.h"
 
 /* The client of struct tmplopts_azs (shared with Fn::GetAZs): 1 with *out,
@@ -212,14 +214,14 @@ fail:
 
 /*
  * Dynamic references ("Using dynamic references to specify template
- * values", CloudFormation user guide):
+ * values", CloudFormation user guide), read at apply (exec_opts.dynref):
  *   ssm:parameter-name[:version]            (String / StringList)
  *   ssm-secure:parameter-name[:version]     (SecureString)
  *   secretsmanager:secret-id[:SecretString[:json-key[:version-stage[:version-id]]]]
  * secret-id is a name or a full ARN (which has colons of its own). The value
- * is read with ssm:GetParameter (WithDecryption) or
- * secretsmanager:GetSecretValue and returned in a; the caller marks it
- * sensitive.
+ * is read with ssm:GetParameter ("name:version" is GetParameter's own
+ * selector) or secretsmanager:GetSecretValue, whose answers are kept out of
+ * the trace log; it is returned in a, which the executor wipes.
  */
 static int split_fields(struct arena *a, const char *s, const char **f,
 			size_t max)
@@ -237,28 +239,36 @@ static int split_fields(struct arena *a, const char *s, const char **f,
 }
 
 static int resolve_ssm(struct aws_client *c, struct arena *a, const char *spec,
-		       const char **out, struct err *err)
+		       bool secure, const char **out, struct err *err)
 {
-	struct value *p = value_new_map(a), *r, *t;
+	struct value *p = value_new_map(a), *r;
 	const struct value *par;
+	const char *type;
 
-	/* name[:version]: GetParameter takes the same "name:version" form */
-	t = value_new_string(a, spec);
-	value_map_set(a, p, "Name", t);
-	value_map_set(a, p, "WithDecryption", value_new_bool(a, true));
-	if (!(r = aws_call(c, "ssm", "GetParameter", p, a, err)))
+	value_map_set(a, p, "Name", value_new_string(a, spec));
+	if (secure)
+		value_map_set(a, p, "WithDecryption", value_new_bool(a, true));
+	if (!(r = aws_call_secret(c, "ssm", "GetParameter", p, a, err)))
 		return -1;
 	par = value_map_get(r, "Parameter");
+	type = value_str(value_map_get(par, "Type"));
+	/* as CloudFormation: ssm for String and StringList, ssm-secure for
+	 * SecureString, never the other way round */
+	if (type && !strcmp(type, "SecureString") != secure)
+		return err_set(err, ERR_VALIDATION,
+			       "SSM parameter \"%s\" is a %s: use %s", spec, type,
+			       secure ? "{{resolve:ssm:...}}" :
+					"{{resolve:ssm-secure:...}}");
 	*out = value_str(value_map_get(par, "Value"));
 	if (!*out)
 		return err_set(err, ERR_AWS, "ssm:GetParameter answered no value");
-	return 1;
+	return 0;
 }
 
 static int resolve_secret(struct aws_client *c, struct arena *a,
 			  const char *spec, const char **out, struct err *err)
 {
-	const char *f[12] = { 0 }, *id, *field, *key, *stage, *version;
+	const char *f[12] = { 0 }, *id, *key, *stage, *version;
 	struct value *p = value_new_map(a), *r;
 	int n = split_fields(a, spec, f, 12), k;
 
@@ -271,26 +281,26 @@ static int resolve_secret(struct aws_client *c, struct arena *a,
 		id = f[0];
 		k = 1;
 	}
-	field = k < n ? f[k] : "";
+	/* f[k] is SecretString or empty (the template checked it) */
 	key = k + 1 < n ? f[k + 1] : "";
 	stage = k + 2 < n ? f[k + 2] : "";
 	version = k + 3 < n ? f[k + 3] : "";
-	if (*field && strcmp(field, "SecretString"))
-		return err_set(err, ERR_VALIDATION,
-			       "only SecretString can be referenced, not \"%s\"", field);
 	value_map_set(a, p, "SecretId", value_new_string(a, id));
 	if (*stage)
 		value_map_set(a, p, "VersionStage", value_new_string(a, stage));
 	if (*version)
 		value_map_set(a, p, "VersionId", value_new_string(a, version));
-	if (!(r = aws_call(c, "secretsmanager", "GetSecretValue", p, a, err)))
+	if (!(r = aws_call_secret(c, "secretsmanager", "GetSecretValue", p, a,
+				  err)))
 		return -1;
 	*out = value_str(value_map_get(r, "SecretString"));
 	if (!*out)
 		return err_set(err, ERR_VALIDATION, "secret \"%s\" has no SecretString", id);
 	if (*key) {
-		struct value *doc = value_from_json(a, *out, strlen(*out), 0, err);
+		struct err jerr = ERR_INIT;
+		struct value *doc = value_from_json(a, *out, strlen(*out), 0, &jerr);
 		const struct value *v;
+		/* jerr may quote the text: never shown */
 		if (!doc || doc->kind != VALUE_MAP)
 			return err_set(err, ERR_VALIDATION,
 				       "secret \"%s\" is not a JSON object, so it has "
@@ -301,34 +311,167 @@ static int resolve_secret(struct aws_client *c, struct arena *a,
 				       "secret \"%s\" has no string key \"%s\"", id, key);
 		*out = value_str(v);
 	}
-	return 1;
+	return 0;
 }
 
-int tmplopts_dynamic_ref(void *ud, struct arena *a, const char *ref,
-			 const char **out, struct err *err)
+int cli_apply_dynref(void *ud, struct arena *a, const char *ref,
+		     const char **out, struct err *err)
+{
+	struct aws_client *c = ud;
+
+	*out = NULL;
+	if (!strncmp(ref, "ssm:", 4))
+		return resolve_ssm(c, a, ref + 4, false, out, err);
+	if (!strncmp(ref, "ssm-secure:", 11))
+		return resolve_ssm(c, a, ref + 11, true, out, err);
+	if (!strncmp(ref, "secretsmanager:", 15))
+		return resolve_secret(c, a, ref + 15, out, err);
+	return err_set(err, ERR_VALIDATION,
+		       "unknown dynamic reference service (ssm, ssm-secure, "
+		       "secretsmanager)");
+}
+
+/*
+ * The plan's check of a dynamic reference: that the parameter or secret it
+ * names exists (and the version, stage or version id it selects), read
+ * from metadata only: ssm:DescribeParameters, secretsmanager:DescribeSecret
+ * never return a value. An SSM version is checked against the latest one
+ * (older versions are in GetParameterHistory, which returns values).
+ */
+static int check_ssm(struct aws_client *c, struct arena *a, const char *spec,
+		     bool secure, struct err *err)
+{
+	struct value *p = value_new_map(a), *f = value_new_map(a), *fl, *vals, *r;
+	const char *colon = strchr(spec, ':');
+	char *name = colon ? arena_strndup(a, spec, (size_t)(colon - spec))
+			   : arena_strdup(a, spec);
+	const struct value *pars, *par = NULL;
+	const char *type, *ver;
+
+	fl = value_new_list(a);
+	vals = value_new_list(a);
+	value_list_push(a, vals, value_new_string(a, name));
+	value_map_set(a, f, "Key", value_new_string(a, "Name"));
+	value_map_set(a, f, "Option", value_new_string(a, "Equals"));
+	value_map_set(a, f, "Values", vals);
+	value_list_push(a, fl, f);
+	value_map_set(a, p, "ParameterFilters", fl);
+	if (!(r = aws_call(c, "ssm", "DescribeParameters", p, a, err)))
+		return -1;
+	pars = value_map_get(r, "Parameters");
+	if (pars && pars->kind == VALUE_LIST && pars->u.list.n)
+		par = pars->u.list.items[0];
+	if (!par)
+		return err_set(err, ERR_NOT_FOUND,
+			       "SSM parameter \"%s\" does not exist in this account "
+			       "and region (ssm:DescribeParameters found none)", name);
+	type = value_str(value_map_get(par, "Type"));
+	if (type && !strcmp(type, "SecureString") != secure)
+		return err_set(err, ERR_VALIDATION,
+			       "SSM parameter \"%s\" is a %s: use %s", name, type,
+			       secure ? "{{resolve:ssm:...}}" :
+					"{{resolve:ssm-secure:...}}");
+	ver = value_str(value_map_get(par, "Version"));
+	if (!ver) {
+		const struct value *vv = value_map_get(par, "Version");
+		if (vv && vv->kind == VALUE_NUMBER)
+			ver = vv->u.num.text;
+	}
+	if (colon && ver && strtoll(colon + 1, NULL, 10) > strtoll(ver, NULL, 10))
+		return err_set(err, ERR_NOT_FOUND,
+			       "SSM parameter \"%s\" has no version %s (the latest "
+			       "is %s)", name, colon + 1, ver);
+	return 0;
+}
+
+static int check_secret(struct aws_client *c, struct arena *a,
+			const char *spec, struct err *err)
+{
+	const char *f[12] = { 0 }, *id, *stage, *version;
+	struct value *p = value_new_map(a), *r;
+	const struct value *stages;
+	int n = split_fields(a, spec, f, 12), k;
+	size_t i, j;
+
+	if (!strcmp(f[0], "arn") && n >= 7) {
+		id = arena_sprintf(a, "%s:%s:%s:%s:%s:%s:%s", f[0], f[1], f[2], f[3],
+				   f[4], f[5], f[6]);
+		k = 7;
+	} else {
+		id = f[0];
+		k = 1;
+	}
+	stage = k + 2 < n ? f[k + 2] : "";
+	version = k + 3 < n ? f[k + 3] : "";
+	value_map_set(a, p, "SecretId", value_new_string(a, id));
+	if (!(r = aws_call(c, "secretsmanager", "DescribeSecret", p, a, err)))
+		return -1;
+	if (value_map_get(r, "DeletedDate"))
+		return err_set(err, ERR_NOT_FOUND,
+			       "secret \"%s\" is scheduled for deletion", id);
+	stages = value_map_get(r, "VersionIdsToStages");
+	if (*version && !value_map_get(stages, version))
+		return err_set(err, ERR_NOT_FOUND,
+			       "secret \"%s\" has no version \"%s\"", id, version);
+	if (*stage) {
+		bool found = false;
+		for (i = 0; stages && stages->kind == VALUE_MAP && i < stages->u.map.n; i++) {
+			const struct value *l = stages->u.map.items[i].val;
+			for (j = 0; l && l->kind == VALUE_LIST && j < l->u.list.n; j++)
+				found = found || !strcmp(value_str(l->u.list.items[j]) ?
+							 value_str(l->u.list.items[j]) : "",
+							 stage);
+		}
+		if (!found)
+			return err_set(err, ERR_NOT_FOUND,
+				       "secret \"%s\" has no version labelled \"%s\"",
+				       id, stage);
+	}
+	return 0;
+}
+
+int tmplopts_dynref_check(void *ud, struct arena *a, const char *ref,
+			  struct err *err)
 {
 	struct tmplopts_azs *z = ud;
 	struct aws_client *c = NULL;
-	int got = params_client(z, &c, err), rc;
+	int got, rc;
+	size_t i;
 
-	if (got <= 0)
+	for (i = 0; i < z->ndynref_seen; i++)
+		if (!strcmp(z->dynref_seen[i], ref))
+			return 0;
+	got = params_client(z, &c, err);
+	if (got < 0)
 		goto fail;
+	if (!got)
+		return 0;
 	if (!strncmp(ref, "ssm:", 4))
-		rc = resolve_ssm(c, a, ref + 4, out, err);
+		rc = check_ssm(c, a, ref + 4, false, err);
 	else if (!strncmp(ref, "ssm-secure:", 11))
-		rc = resolve_ssm(c, a, ref + 11, out, err);
+		rc = check_ssm(c, a, ref + 11, true, err);
 	else if (!strncmp(ref, "secretsmanager:", 15))
-		rc = resolve_secret(c, a, ref + 15, out, err);
+		rc = check_secret(c, a, ref + 15, err);
 	else
-		return err_set(err, ERR_VALIDATION,
-			       "unknown dynamic reference service (ssm, ssm-secure, "
-			       "secretsmanager)");
-	if (rc >= 0)
-		return rc;
-	got = -1;
+		rc = 0; /* the template reported it */
+	if (rc < 0)
+		goto fail;
+	z->dynref_seen = xrealloc(z->dynref_seen,
+				  (z->ndynref_seen + 1) * sizeof(*z->dynref_seen));
+	z->dynref_seen[z->ndynref_seen++] = xstrdup(ref);
+	return 0;
 fail:
-	if (got == 0 || (!z->aws_client && err->code == ERR_AUTH &&
-			 strstr(err->msg, "no AWS credentials found"))) {
+	/* no credentials at all: nothing can be checked, as for Fn::GetAZs */
+	if (!z->aws_client && err->code == ERR_AUTH &&
+	    strstr(err->msg, "no AWS credentials found")) {
+		err_clear(err);
+		return 0;
+	}
+	/* a role allowed to read the value (what apply needs, and all
+	 * CloudFormation needs) but not to describe it: a warning, the read
+	 * at apply has the last word */
+	if (err->code == ERR_ACCESS_DENIED) {
+		log_msg(LOG_WARN, "{{resolve:%s}} not checked: %s", ref, err->msg);
 		err_clear(err);
 		return 0;
 	}

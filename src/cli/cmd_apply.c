@@ -414,6 +414,9 @@ static int run(struct tmplopts *to, struct apply_opts *ao)
 		to->account = arena_strdup(a, id.account);
 	/* Fn::GetAZs: the account's zones in the region */
 	to->azs->aws_client = aws;
+	/* a destroy reads no reference, so it checks none (the secret may
+	 * be gone already) */
+	to->azs->check_dynrefs = !ao->destroy;
 
 	{
 		struct strbuf what = STRBUF_INIT;
@@ -461,6 +464,8 @@ static int run(struct tmplopts *to, struct apply_opts *ao)
 		ado.account = trun.ctx.account;
 		ado.partition = trun.ctx.partition;
 		ado.poll_min_ms = ao->poll_min_ms;
+		ado.dynref = cli_apply_dynref;
+		ado.dynref_ud = aws;
 		if (exec_adopt_open_creates(a, trun.stack, &trun.ctx, st, aws,
 					    &ado, &adopted, &err) < 0) {
 			cli_error("%s", err.msg);
@@ -554,6 +559,10 @@ static int run(struct tmplopts *to, struct apply_opts *ao)
 	hint_opts_build(&hint, trun.ctx.stack_name, ao->so.state_path,
 			trun.ctx.region, to->nparams || to->params_file);
 	eo.hint_opts = hint.buf;
+	/* dynamic references are read by the workers, just before the call
+	 * that needs each (CloudFormation reads them at execution too) */
+	eo.dynref = cli_apply_dynref;
+	eo.dynref_ud = aws;
 	fprintf(stderr, "\n");
 	erc = exec_run(a, p, ao->destroy ? NULL : trun.stack,
 		       ao->destroy ? NULL : &trun.ctx, st, aws, &eo, &res,

@@ -70,6 +70,7 @@ static int run_plan(struct tmplopts *to, const struct plan_opts *po)
 	/* Fn::GetAZs from AWS when the plan reads AWS; offline, a guess
 	 * (apply asks AWS and refuses a saved plan that differs) */
 	to->azs->guess = 1;
+	to->azs->check_dynrefs = 1;
 	if (po->refresh)
 		to->azs->aws_opts = &po->aws;
 	/* a missing state is an empty one, never created by a plan */

@@ -27,8 +27,12 @@ void tmplopts_release(struct tmplopts *o)
 	}
 	free(o->param_names);
 	free(o->param_values);
-	if (o->azs)
+	if (o->azs) {
 		aws_client_free(o->azs->own);
+		for (i = 0; i < o->azs->ndynref_seen; i++)
+			free(o->azs->dynref_seen[i]);
+		free(o->azs->dynref_seen);
+	}
 	free(o->azs);
 	memset(o, 0, sizeof(*o));
 }
@@ -282,8 +286,10 @@ int tmplopts_ctx(const struct tmplopts *o, struct arena *a,
 		ctx->get_azs_ud = o->azs;
 		ctx->aws_params = tmplopts_aws_params;
 		ctx->aws_params_ud = o->azs;
-		ctx->dynamic_ref = tmplopts_dynamic_ref;
-		ctx->dynamic_ref_ud = o->azs;
+		if (o->azs->check_dynrefs) {
+			ctx->dynref_check = tmplopts_dynref_check;
+			ctx->dynref_check_ud = o->azs;
+		}
 	}
 	return 0;
 }

@@ -68,6 +68,12 @@ struct tmplopts_azs {
 	const char *const *guessed;
 	size_t nguessed;
 	int tried;
+	/* plan and apply (not destroy, drift, refresh, which never read
+	 * them): check that dynamic references name what exists */
+	int check_dynrefs;
+	/* dynamic references already checked (tmplopts_dynref_check) */
+	char **dynref_seen;
+	size_t ndynref_seen;
 };
 
 struct tmplopts {
@@ -84,9 +90,13 @@ struct tmplopts {
 int tmplopts_aws_params(void *ud, struct arena *a, struct tmpl_aws_param *ps,
 			size_t n, struct err *err);
 
-/* tmpl_ctx.dynamic_ref for a command that talks to AWS (awsparams.c). */
-int tmplopts_dynamic_ref(void *ud, struct arena *a, const char *ref,
-			 const char **out, struct err *err);
+/* tmpl_ctx.dynref_check for a command that talks to AWS (awsparams.c);
+ * ud is the struct tmplopts_azs. */
+int tmplopts_dynref_check(void *ud, struct arena *a, const char *ref,
+			  struct err *err);
+/* exec_opts.dynref for apply (awsparams.c): ud is the struct aws_client. */
+int cli_apply_dynref(void *ud, struct arena *a, const char *ref,
+		     const char **out, struct err *err);
 
 void tmplopts_init(struct tmplopts *o);
 void tmplopts_release(struct tmplopts *o);

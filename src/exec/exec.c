@@ -32,6 +32,7 @@
 #include "cairn/log.h"
 #include "cairn/provider.h"
 #include "cairn/xalloc.h"
+#include "dynref.h"
 #include "settle.h"
 
 
@@ -65,6 +66,7 @@ struct node {
 	bool adopt_first; /* a crashed run's token: try find() first */
 	bool adopt_settle; /* its intent is recent: a NotFound may be lag */
 	const char *token;
+	_Atomic int parked; /* its worker waits: 0, AWS_WAIT_TOKEN, AWS_WAIT_POLL */
 	/* results, copied into the run arena by the main thread */
 	const char *new_physical_id;
 	struct value *new_attrs;
@@ -80,6 +82,7 @@ struct job {
 	struct provider_result res;
 	const struct value *props;
 	int rc;
+	bool wipe; /* its arena held dynamic references' values */
 	struct err err;
 	struct job *next;
 };
@@ -112,7 +115,29 @@ struct exec {
 	pthread_t *threads;
 	int nthreads;
 	size_t running;
+	/* pacing: workers waiting (for an AWS rate token, a retry backoff, a
+	 * poll) do not count against the parallelism, so the calls of other
+	 * APIs go on meanwhile (see park_hook) */
+	_Atomic size_t nparked;
+	int parallel;
 };
+
+/*
+ * Rate-limit pacing. A worker that waits (for its AWS request bucket, a
+ * retry backoff, or between polls of an asynchronous change) is parked: the
+ * scheduler starts other ready nodes in its place, so one API's empty bucket
+ * or a slow deletion never holds back the calls of the others; the
+ * parallelism bounds the workers that are not waiting. At most
+ * PARK_PER_TYPE workers wait for tokens per resource type (a type's calls go
+ * to the same few buckets: more waiters would only hold threads) and at
+ * most TYPE_BUSY_MAX are not polling, so no type fills the pool; polls are
+ * not limited, since AWS works on all of them at once. The pool has
+ * POOL_MAX threads at most.
+ */
+#define PARK_PER_TYPE 12
+#define EXEC_SLICE 8
+#define TYPE_BUSY_MAX 24
+#define POOL_MAX 512
 
 static double now_mono(void)
 {
@@ -577,7 +602,7 @@ static bool try_adopt(const struct exec *x, const struct node *n,
 	return true;
 }
 
-static void run_job(struct exec *x, struct job *j)
+static void run_job_calls(struct exec *x, struct job *j)
 {
 	struct node *n = j->n;
 	struct provider_ctx pc;
@@ -622,6 +647,51 @@ static void run_job(struct exec *x, struct job *j)
 		foreign_hint(x, n, j->res.physical_id, &j->err);
 }
 
+static void park_hook(void *ud, int waiting)
+{
+	struct job *j = ud;
+	struct exec *x = j->x;
+	int was = atomic_exchange(&j->n->parked, waiting);
+
+	if (waiting && !was)
+		atomic_fetch_add(&x->nparked, 1);
+	else if (!waiting && was)
+		atomic_fetch_sub(&x->nparked, 1);
+	else
+		return;
+	/* the scheduler may start (waiting) or hold back (not) another node */
+	pthread_mutex_lock(&x->mu);
+	pthread_cond_signal(&x->done_cv);
+	pthread_mutex_unlock(&x->mu);
+}
+
+/* Dynamic references are read here, in the worker, just before the calls
+ * that need them (dynref.h); their values are wiped when the calls return
+ * and never reach the error message the state and the summary keep. */
+static void run_job(struct exec *x, struct job *j)
+{
+	const struct value *desired = j->props;
+	struct dynref_scratch ds;
+
+	memset(&ds, 0, sizeof(ds));
+	if (j->n->kind == NODE_APPLY &&
+	    dynref_resolve(x->o ? x->o->dynref : NULL,
+			   x->o ? x->o->dynref_ud : NULL,
+			   x->o ? x->o->cancel : NULL, j->n->type, desired,
+			   &ds, &j->props, &j->err) < 0) {
+		memset(&j->res, 0, sizeof(j->res));
+		j->rc = -1;
+	} else {
+		aws_trace_hide(ds.plain, ds.n);
+		run_job_calls(x, j);
+		aws_trace_hide(NULL, 0);
+		dynref_scrub(&ds, &j->err);
+	}
+	j->wipe = ds.a != NULL;
+	j->props = desired;
+	dynref_release(&ds);
+}
+
 static void *worker_main(void *arg)
 {
 	struct exec *x = arg;
@@ -639,7 +709,9 @@ static void *worker_main(void *arg)
 			x->queue_tail = NULL;
 		pthread_mutex_unlock(&x->mu);
 
+		aws_set_wait_hook(park_hook, j);
 		run_job(x, j);
+		aws_set_wait_hook(NULL, NULL);
 
 		pthread_mutex_lock(&x->mu);
 		j->next = x->done;
@@ -841,6 +913,10 @@ static int finish_node(struct exec *x, size_t i, struct job *j,
 		return 0;
 	}
 
+	/* the record and the intent's outcome in one commit: one fsync per
+	 * finished resource instead of two, and never one without the other */
+	if (state_group_begin(x->state, err))
+		return -1;
 	if (n->kind == NODE_APPLY) {
 		struct state_resource r;
 		const struct state_resource *old = rec_find(x, n->logical_id);
@@ -861,7 +937,7 @@ static int finish_node(struct exec *x, size_t i, struct job *j,
 			keep.status = STATE_TAINTED;
 			keep.status_reason = "replaced; the old resource is deleted after its replacement exists";
 			if (state_resource_put(x->state, &keep, err))
-				return -1;
+				goto failed;
 		}
 		memset(&r, 0, sizeof(r));
 		r.logical_id = n->logical_id;
@@ -874,7 +950,7 @@ static int finish_node(struct exec *x, size_t i, struct job *j,
 		r.n_dependencies = n->pr->ndeps;
 		r.status = STATE_CREATED;
 		if (state_resource_put(x->state, &r, err))
-			return -1;
+			goto failed;
 		if (n->pr->action == PLAN_CREATE)
 			res->created++;
 		else if (n->pr->action == PLAN_UPDATE)
@@ -889,7 +965,7 @@ static int finish_node(struct exec *x, size_t i, struct job *j,
 		if (got < 0 ||
 		    (got > 0 && state_resource_delete(x->state, n->logical_id,
 						      err)))
-			return -1;
+			goto failed;
 		if (!strcmp(n->action, "forget")) {
 			res->forgotten++;
 			if (state_journal_event(x->state, n->logical_id, "forget",
@@ -897,7 +973,7 @@ static int finish_node(struct exec *x, size_t i, struct job *j,
 						"UpdateReplacePolicy Retain: the replaced resource is left in AWS" :
 						"DeletionPolicy Retain: left in AWS",
 						err))
-				return -1;
+				goto failed;
 		} else if (n->pr->action == PLAN_DELETE) {
 			res->deleted++;
 		}
@@ -907,6 +983,8 @@ static int finish_node(struct exec *x, size_t i, struct job *j,
 						  n->physical_id;
 	if (n->intent_id > 0 &&
 	    state_journal_outcome(x->state, n->intent_id, &out, err))
+		goto failed;
+	if (state_group_end(x->state, 0, err))
 		return -1;
 	n->st = NS_DONE;
 	emit(x, EXEC_EV_DONE, n, NULL, NULL);
@@ -921,6 +999,9 @@ static int finish_node(struct exec *x, size_t i, struct job *j,
 		}
 	}
 	return 0;
+failed:
+	state_group_end(x->state, -1, NULL);
+	return -1;
 }
 
 /*
@@ -1070,19 +1151,61 @@ static int start_node(struct exec *x, size_t i, struct exec_result *res,
 	return 0;
 }
 
+/* The ready node to start next: the longest chain first, passing over
+ * types that already have PARK_PER_TYPE workers waiting for a rate token
+ * or TYPE_BUSY_MAX working (polls not counted), so that every type, and so
+ * every API's bucket, keeps work while others wait. */
 static int pick_ready(struct exec *x)
 {
-	size_t i;
+	const char *types[32];
+	unsigned parked[32], busy[32];
+	size_t i, t, nt = 0;
 	long best = -1;
 
 	for (i = 0; i < x->n; i++) {
 		struct node *n = &x->nodes[i];
+		int w;
+		if (n->st != NS_RUNNING)
+			continue;
+		w = atomic_load(&n->parked);
+		if (w == AWS_WAIT_POLL)
+			continue;
+		for (t = 0; t < nt && strcmp(types[t], n->type); t++)
+			;
+		if (t == nt && nt < 32) {
+			types[nt] = n->type;
+			parked[nt] = busy[nt] = 0;
+			nt++;
+		}
+		if (t < nt) {
+			busy[t]++;
+			if (w == AWS_WAIT_TOKEN)
+				parked[t]++;
+		}
+	}
+	for (i = 0; i < x->n; i++) {
+		struct node *n = &x->nodes[i];
 		if (n->st != NS_READY)
 			continue;
-		if (best < 0 || n->prio > x->nodes[best].prio)
-			best = (long)i;
+		if (best >= 0 && n->prio <= x->nodes[best].prio)
+			continue;
+		for (t = 0; t < nt && strcmp(types[t], n->type); t++)
+			;
+		if (t < nt && (parked[t] >= PARK_PER_TYPE || busy[t] >= TYPE_BUSY_MAX))
+			continue;
+		best = (long)i;
 	}
 	return (int)best;
+}
+
+/* Workers: one per node up to POOL_MAX, at least the parallelism. */
+static int pool_size(const struct exec *x, int parallel)
+{
+	size_t want = x->n < POOL_MAX ? x->n : POOL_MAX;
+
+	if (want < (size_t)parallel)
+		want = x->n < (size_t)parallel ? x->n : (size_t)parallel;
+	return want ? (int)want : 1;
 }
 
 static int load_state(struct exec *x, struct err *err)
@@ -1158,6 +1281,7 @@ int exec_run(struct arena *a, struct plan *p, const struct tmpl_stack *st,
 {
 	struct exec x;
 	size_t i, left;
+	double last_tick = now_mono();
 	int nthreads, rc = 0, perr = 0;
 	double t0 = now_mono();
 
@@ -1168,6 +1292,9 @@ int exec_run(struct arena *a, struct plan *p, const struct tmpl_stack *st,
 	x.st = st;
 	if (ctx)
 		x.ctx = *ctx;
+	/* a reference known only now names what this run just made: its
+	 * read (dynref.c) waits for AWS to show it, a check here would not */
+	x.ctx.dynref_check = NULL;
 	x.ctx.resolve = resolve;
 	x.ctx.resolve_ud = &x;
 	x.state = state;
@@ -1200,9 +1327,8 @@ int exec_run(struct arena *a, struct plan *p, const struct tmpl_stack *st,
 		if (compute_prio(&x, i, err))
 			return -1;
 
-	nthreads = o->parallelism > 0 ? o->parallelism : 10;
-	if ((size_t)nthreads > x.n)
-		nthreads = x.n ? (int)x.n : 1;
+	x.parallel = o->parallelism > 0 ? o->parallelism : 10;
+	nthreads = pool_size(&x, x.parallel);
 	pthread_mutex_init(&x.mu, NULL);
 	pthread_cond_init(&x.work_cv, NULL);
 	pthread_cond_init(&x.done_cv, NULL);
@@ -1244,18 +1370,25 @@ int exec_run(struct arena *a, struct plan *p, const struct tmpl_stack *st,
 		 * in flight is collected, nothing new starts */
 		bool stopping = (o->stop && *o->stop) || rc;
 
-		/* start what is ready, best first */
-		while (!stopping && x.running < (size_t)x.nthreads &&
+		int started = 0, finished = 0;
+
+		/* start what is ready, best first; starts and finishes alternate
+		 * in slices (each writes the state), so that neither a wave of
+		 * starts nor of finishes holds the other back */
+		while (!stopping && started < EXEC_SLICE &&
+		       x.running < (size_t)x.nthreads &&
+		       x.running - atomic_load(&x.nparked) < (size_t)x.parallel &&
 		       (k = pick_ready(&x)) >= 0) {
 			if (start_node(&x, (size_t)k, res, err)) {
 				rc = -1;
 				stopping = true;
 				break;
 			}
+			started++;
 		}
 		/* collect */
 		pthread_mutex_lock(&x.mu);
-		if (!x.done && x.running) {
+		if (!x.done && x.running && started < EXEC_SLICE) {
 			struct timespec ts;
 			clock_gettime(CLOCK_REALTIME, &ts);
 			ts.tv_nsec += 250 * 1000000L;
@@ -1268,19 +1401,35 @@ int exec_run(struct arena *a, struct plan *p, const struct tmpl_stack *st,
 		done = x.done;
 		x.done = NULL;
 		pthread_mutex_unlock(&x.mu);
-		if (!done && x.running)
+		if (!done && x.running && now_mono() - last_tick >= 0.25) {
 			emit_tick(&x);
-		while (done) {
+			last_tick = now_mono();
+		}
+		while (done && finished < EXEC_SLICE) {
 			struct job *next = done->next;
+			finished++;
 			crash_hook(done->n);
 			pthread_mutex_lock(&x.mu);
 			x.running--;
 			pthread_mutex_unlock(&x.mu);
 			if (finish_node(&x, done->idx, done, res, err))
 				rc = -1;
-			arena_free(done->arena);
+			if (done->wipe)
+				arena_free_wiped(done->arena);
+			else
+				arena_free(done->arena);
 			free(done);
 			done = next;
+		}
+		if (done) {
+			/* the rest after the next slice of starts */
+			struct job *tail = done;
+			while (tail->next)
+				tail = tail->next;
+			pthread_mutex_lock(&x.mu);
+			tail->next = x.done;
+			x.done = done;
+			pthread_mutex_unlock(&x.mu);
 		}
 		/* done when nothing runs and nothing more can start */
 		left = 0;
@@ -1439,12 +1588,23 @@ int exec_adopt_open_creates(struct arena *a, const struct tmpl_stack *st,
 		 * same create call returns what the stopped run made */
 		/* a recent intent's NotFound is uncertain, not "nothing
 		 * was created": find again until the bounded wait is over */
-		if ((prov->find ? find_settled(prov, &pc, props,
-					       settle_recent(e->at), &res,
-					       &ferr) :
-				  prov->create(&pc, props, &res, &ferr)) < 0 ||
-		    !res.physical_id)
-			continue;
+		{
+			/* a create repeated for its token sends the values of
+			 * the dynamic references, read now and wiped after */
+			struct dynref_scratch ds;
+			const struct value *cp = props;
+			int frc = prov->find ?
+				find_settled(prov, &pc, props,
+					     settle_recent(e->at), &res, &ferr) :
+				dynref_resolve(o->dynref, o->dynref_ud, o->cancel,
+					       e->resource_type, props, &ds,
+					       &cp, &ferr) < 0 ?
+				-1 : prov->create(&pc, cp, &res, &ferr);
+			if (!prov->find)
+				dynref_release(&ds);
+			if (frc < 0 || !res.physical_id)
+				continue;
+		}
 		/* its dependencies as the template has them, so the destroy
 		 * deletes it before what it refers to */
 		ri = (size_t)(tr - st->tmpl->resources);

@@ -316,8 +316,12 @@ size_t refresh_diff(struct arena *a, struct state *st,
 	plan_diff_props(a, obs, rec, &o, &tmp);
 	for (i = 0; i < tmp.n; i++) {
 		const struct plan_change *c = &tmp.items[i];
-		/* a recorded value never known (a failed create) is no drift */
-		if (c->unknown || (c->before && value_has_unknown(c->before)))
+		/* a recorded value never known (a failed create) is no drift;
+		 * nor is one set from a dynamic reference: its fingerprint is
+		 * the template's text, and CloudFormation does no drift
+		 * detection on dynamic references either */
+		if (c->unknown || (c->before && value_has_unknown(c->before)) ||
+		    (c->before && value_has_dynref(c->before)))
 			continue;
 		schema_path(c->path, &sp);
 		if (schema && schema_write_only(schema, sp.buf))
@@ -1370,6 +1374,8 @@ static struct value *keep_fingerprints(struct arena *a, struct value *v)
 	if (state_value_is_secret(v)) {
 		struct value *m = value_new_map(a);
 		value_map_set(a, m, "$secret", value_new_string(a, value_str(v)));
+		if (v->dynref)
+			value_map_set(a, m, "$dynref", value_new_bool(a, true));
 		return m;
 	}
 	if (v->sensitive)

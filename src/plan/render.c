@@ -70,6 +70,70 @@ static void heredoc(struct strbuf *out, const struct value *v, int ind)
 	strbuf_addstr(out, "EOT");
 }
 
+/* The dynamic references held by v's dynref strings, each once, as the
+ * template wrote them ("{{resolve:ssm:/x}}"): a plan shows them in place
+ * of the values, which it never reads (template/eval.c). */
+static void collect_dynrefs(const struct value *v, struct strbuf *seen,
+			    size_t *n, void (*emit)(struct strbuf *, const char *,
+						    size_t, size_t),
+			    struct strbuf *out)
+{
+	size_t i;
+
+	if (!v)
+		return;
+	if (v->kind == VALUE_LIST)
+		for (i = 0; i < v->u.list.n; i++)
+			collect_dynrefs(v->u.list.items[i], seen, n, emit, out);
+	if (v->kind == VALUE_MAP)
+		for (i = 0; i < v->u.map.n; i++)
+			collect_dynrefs(v->u.map.items[i].val, seen, n, emit, out);
+	if (v->kind == VALUE_STRING && v->dynref) {
+		const char *p = v->u.str.s, *at, *end;
+		while ((at = strstr(p, "{{resolve:")) && (end = strstr(at, "}}"))) {
+			size_t len = (size_t)(end + 2 - at);
+			struct strbuf key = STRBUF_INIT;
+			strbuf_addch(&key, '\n');
+			strbuf_add(&key, at, len);
+			strbuf_addch(&key, '\n');
+			if (!strstr(seen->buf, key.buf)) {
+				strbuf_add(seen, key.buf + 1, key.len - 1);
+				emit(out, at, len, (*n)++);
+			}
+			strbuf_release(&key);
+			p = end + 2;
+		}
+	}
+}
+
+static void emit_human_ref(struct strbuf *out, const char *r, size_t len,
+			   size_t i)
+{
+	strbuf_addstr(out, i ? ", " : " from ");
+	strbuf_add(out, r, len);
+}
+
+static void emit_json_ref(struct strbuf *out, const char *r, size_t len,
+			  size_t i)
+{
+	if (i)
+		strbuf_addch(out, ',');
+	strbuf_add_json_str(out, r, len);
+}
+
+/* " from {{resolve:...}}, ..." after a "(sensitive)" value read at apply */
+static void human_dynrefs(struct strbuf *out, const struct value *v)
+{
+	struct strbuf seen = STRBUF_INIT;
+	size_t n = 0;
+
+	strbuf_addch(&seen, '\n');
+	collect_dynrefs(v, &seen, &n, emit_human_ref, out);
+	if (n)
+		strbuf_addstr(out, ", read at apply");
+	strbuf_release(&seen);
+}
+
 /* A value for people: strings quoted as JSON, unknowns and secrets as
  * words, maps as "Key: value" lines, short lists of scalars on one line. */
 static void human_value(struct strbuf *out, const struct value *v, int ind)
@@ -233,9 +297,10 @@ static void change_line(struct strbuf *out, const struct plan_resource *it,
 	strbuf_addf(out, " %s: ", *ch->path ? ch->path : "(all properties)");
 	switch (ch->kind) {
 	case PLAN_CHANGE_ADD:
-		if (ch->sensitive)
+		if (ch->sensitive) {
 			strbuf_addstr(out, "(sensitive)");
-		else
+			human_dynrefs(out, ch->after);
+		} else
 			human_value(out, ch->after, 8);
 		break;
 	case PLAN_CHANGE_REMOVE:
@@ -250,6 +315,8 @@ static void change_line(struct strbuf *out, const struct plan_resource *it,
 			strbuf_addstr(out, "(sensitive) -> ");
 			strbuf_addstr(out, ch->unknown ? "(known after apply)"
 						       : "(sensitive)");
+			if (!ch->unknown)
+				human_dynrefs(out, ch->after);
 		} else {
 			human_value(out, ch->before, 8);
 			strbuf_addstr(out, " -> ");
@@ -449,6 +516,15 @@ static void json_change(struct strbuf *out, const struct plan_resource *it,
 		json_value(out, ch->after, ch->sensitive && !(ch->after &&
 				ch->after->kind == VALUE_UNKNOWN));
 	}
+	if (ch->kind != PLAN_CHANGE_REMOVE && value_has_dynref(ch->after)) {
+		struct strbuf seen = STRBUF_INIT;
+		size_t n = 0;
+		strbuf_addch(&seen, '\n');
+		strbuf_addstr(out, ",\"dynamic_references\":[");
+		collect_dynrefs(ch->after, &seen, &n, emit_json_ref, out);
+		strbuf_addch(out, ']');
+		strbuf_release(&seen);
+	}
 	strbuf_addf(out, ",\"sensitive\":%s,\"unknown\":%s,\"forces_replacement\":",
 		    ch->sensitive ? "true" : "false",
 		    ch->unknown ? "true" : "false");
@@ -637,6 +713,8 @@ static void md_changes(struct strbuf *out, const struct plan_resource *it,
 		case PLAN_CHANGE_ADD:
 			strbuf_addf(out, "+ %s: ", path);
 			md_value(out, c->after, after_secret);
+			if (after_secret)
+				human_dynrefs(out, c->after);
 			break;
 		case PLAN_CHANGE_REMOVE:
 			strbuf_addf(out, "- %s: ", path);
@@ -647,6 +725,8 @@ static void md_changes(struct strbuf *out, const struct plan_resource *it,
 			md_value(out, c->before, c->sensitive);
 			strbuf_addf(out, "   # %s\n+ %s: ", before_word, path);
 			md_value(out, c->after, after_secret);
+			if (after_secret)
+				human_dynrefs(out, c->after);
 			strbuf_addf(out, "   # %s", after_word);
 			break;
 		}

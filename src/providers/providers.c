@@ -262,7 +262,9 @@ int prov_sleep_until(struct provider_ctx *ctx, int *attempt, double dl,
 		snprintf(buf, sizeof(buf), "waiting for %s", what);
 		ctx->status(ctx->status_ud, buf);
 	}
-	/* sleep in slices so a cancel is seen within 100 ms */
+	/* sleep in slices so a cancel is seen within 100 ms; the scheduler
+	 * starts other work meanwhile (aws_waiting) */
+	aws_waiting(AWS_WAIT_POLL);
 	while (ms > 0) {
 		double slice = ms > 100 ? 100 : ms;
 		struct timespec ts;
@@ -270,10 +272,13 @@ int prov_sleep_until(struct provider_ctx *ctx, int *attempt, double dl,
 		ts.tv_nsec = (long)(slice * 1e6);
 		nanosleep(&ts, NULL);
 		ms -= slice;
-		if (ctx->cancel && *ctx->cancel)
+		if (ctx->cancel && *ctx->cancel) {
+			aws_waiting(0);
 			return err_set(err, ERR_CANCELLED,
 				       "cancelled while waiting for %s", what);
+		}
 	}
+	aws_waiting(0);
 	return 0;
 }
 

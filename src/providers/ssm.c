@@ -142,7 +142,16 @@ static int param_read(struct provider_ctx *ctx, const char *id,
 	const struct value *par;
 
 	ps(a, p, "Name", id);
-	if (!(r = pcall(ctx, "ssm", "GetParameter", p, err)))
+	/* a secret value (a dynamic reference's, a NoEcho parameter's)
+	 * stays out of the trace log */
+	if (recorded_secret(attrs)) {
+		r = aws_call_secret(ctx->aws, "ssm", "GetParameter", p, a, err);
+		if (!r)
+			err_prefix(err, "%s %s: ", ctx->type, ctx->logical_id);
+	} else {
+		r = pcall(ctx, "ssm", "GetParameter", p, err);
+	}
+	if (!r)
 		return -1;
 	par = pv(r, "Parameter");
 	param_result(ctx, id, pv_str(par, "Type"), pv_str(par, "Value"),

@@ -78,6 +78,7 @@ static struct value *with_origin(struct value *nv, const struct value *v)
 {
 	nv->mark = v->mark;
 	nv->sensitive = v->sensitive;
+	nv->dynref = v->dynref;
 	return nv;
 }
 

@@ -875,7 +875,9 @@ static void check(struct vctx *c, const struct snode *n, const struct value *v)
 	struct scalar s;
 	size_t i;
 
-	if (!v || v->kind == VALUE_UNKNOWN || c->depth >= MAX_DEPTH)
+	/* a dynamic reference's value is known only at apply: like an
+	 * unknown, nothing can be said of it now */
+	if (!v || v->kind == VALUE_UNKNOWN || v->dynref || c->depth >= MAX_DEPTH)
 		return;
 	c->depth++;
 	sat = satisfied(v);

@@ -243,8 +243,13 @@ void state_encode_value(struct state *st, const struct value *v,
 			return;
 		}
 		strbuf_addstr(out, "{\"$secret\":\"");
-		fingerprint(st, v, out);
-		strbuf_addstr(out, "\"}");
+		if (v->dynref && state_value_is_secret(v))
+			strbuf_addstr(out, v->u.str.s); /* read back: as it was */
+		else
+			fingerprint(st, v, out);
+		/* the fingerprint of a template's {{resolve:...}} text, not of
+		 * the value (CloudFormation compares the literal reference) */
+		strbuf_addstr(out, v->dynref ? "\",\"$dynref\":true}" : "\"}");
 		return;
 	}
 	if (!value_has_sensitive(v)) {
@@ -285,11 +290,15 @@ static struct value *decode_secrets(struct arena *a, struct value *v)
 	} else if (v->kind == VALUE_MAP) {
 		const char *fp;
 
-		if (v->u.map.n == 1 && !strcmp(v->u.map.items[0].key, "$secret") &&
+		bool dyn = v->u.map.n == 2 &&
+			   !strcmp(v->u.map.items[1].key, "$dynref");
+		if ((v->u.map.n == 1 || dyn) &&
+		    !strcmp(v->u.map.items[0].key, "$secret") &&
 		    (fp = value_str(v->u.map.items[0].val)) &&
 		    !strncmp(fp, FP_PREFIX, strlen(FP_PREFIX))) {
 			struct value *s = value_new_string(a, fp);
 			s->sensitive = 1;
+			s->dynref = dyn;
 			return s;
 		}
 		for (i = 0; i < v->u.map.n; i++)

@@ -199,12 +199,19 @@ static int check_lock(struct state *st, struct err *err)
 
 int state_tx_begin(struct state *st, struct err *err)
 {
-	sqlite3_stmt *s = state_stmt(st, "BEGIN IMMEDIATE", err);
+	sqlite3_stmt *s;
 
+	if (st->tx_depth > 0) {
+		st->tx_depth++;
+		return 0;
+	}
+	s = state_stmt(st, "BEGIN IMMEDIATE", err);
 	if (!s)
 		return -1;
 	if (step_done(st, s, "starting a transaction", err))
 		return -1;
+	st->tx_depth = 1;
+	st->tx_failed = 0;
 	if (st->lock_id && check_lock(st, err)) {
 		state_tx_end(st, -1, NULL);
 		return -1;
@@ -216,6 +223,18 @@ int state_tx_end(struct state *st, int rc, struct err *err)
 {
 	sqlite3_stmt *s;
 
+	if (st->tx_depth > 1) {
+		st->tx_depth--;
+		if (rc)
+			st->tx_failed = 1;
+		return rc;
+	}
+	st->tx_depth = 0;
+	if (st->tx_failed && rc == 0) {
+		rc = err_set(err, ERR_STATEDB, "a part of the state write "
+						"failed; nothing of it was kept");
+	}
+	st->tx_failed = 0;
 	if (rc == 0) {
 		s = state_stmt(st, "COMMIT", err);
 		if (s && !step_done(st, s, "committing", err))
@@ -226,6 +245,16 @@ int state_tx_end(struct state *st, int rc, struct err *err)
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	return rc;
+}
+
+int state_group_begin(struct state *st, struct err *err)
+{
+	return state_tx_begin(st, err);
+}
+
+int state_group_end(struct state *st, int rc, struct err *err)
+{
+	return state_tx_end(st, rc, err);
 }
 
 int state_bump_serial(struct state *st, struct err *err)

@@ -28,6 +28,10 @@ struct state {
 		sqlite3_stmt *stmt;
 	} cache[48];
 	size_t n_cache;
+	/* state_group_begin/end: nesting depth of the open transaction, and
+	 * whether an inner part failed (the whole group then rolls back) */
+	int tx_depth;
+	int tx_failed;
 	/* state_set_intent_hook */
 	int (*intent_hook)(void *ud, struct err *err);
 	void *intent_hook_ud;
@@ -43,7 +47,8 @@ int state_sqlerr(struct state *st, struct err *err, const char *what);
 
 /* Transactions: BEGIN IMMEDIATE; with a held lock, check it is still ours
  * (and extend the lease when half spent). tx_end commits when rc == 0 and
- * rolls back otherwise; returns rc, or -1 if the commit fails. */
+ * rolls back otherwise; returns rc, or -1 if the commit fails. Inside a
+ * group (state_group_begin) they only count: the group's end commits. */
 int state_tx_begin(struct state *st, struct err *err);
 int state_tx_end(struct state *st, int rc, struct err *err);
 /* UPDATE stack SET serial = serial + 1 inside a transaction */

@@ -1979,64 +1979,195 @@ static void ev_init(struct ev *e, struct arena *a, const struct template *t,
 	e->cond_chain = arena_alloc(a, (nc + 1) * sizeof(size_t));
 }
 
-/* Dynamic references in v (resource properties), resolved through the
- * context's hook; a string that held one comes back sensitive. */
-static struct value *resolve_dynamic(struct ev *e, struct value *v)
+/*
+ * Dynamic references ("Using dynamic references to specify template
+ * values" in the CloudFormation user guide) are not resolved here: as
+ * CloudFormation does, cairn keeps the literal reference in the evaluated
+ * properties, compares that literal between runs (a secret that changed
+ * behind an unchanged template is no change) and reads the value only at
+ * apply, just before the create or update call that needs it (exec.c,
+ * exec_opts.dynref). Evaluation checks the syntax and marks the string
+ * `dynref` (and `sensitive`: never printed, stored only as a fingerprint).
+ */
+
+/* Where CloudFormation accepts ssm-secure references ("Resources that
+ * support dynamic parameter patterns for secure strings"); property paths
+ * below Properties, list indexes left out. */
+static const struct {
+	const char *type, *path;
+} SSM_SECURE_OK[] = {
+	{ "AWS::DirectoryService::MicrosoftAD", "Password" },
+	{ "AWS::DirectoryService::SimpleAD", "Password" },
+	{ "AWS::ElastiCache::ReplicationGroup", "AuthToken" },
+	{ "AWS::IAM::User", "LoginProfile.Password" },
+	{ "AWS::KinesisFirehose::DeliveryStream",
+	  "RedshiftDestinationConfiguration.Password" },
+	{ "AWS::OpsWorks::App", "AppSource.Password" },
+	{ "AWS::OpsWorks::Stack", "CustomCookbooksSource.Password" },
+	{ "AWS::OpsWorks::Stack", "RdsDbInstances.DbPassword" },
+	{ "AWS::RDS::DBCluster", "MasterUserPassword" },
+	{ "AWS::RDS::DBInstance", "MasterUserPassword" },
+	{ "AWS::Redshift::Cluster", "MasterUserPassword" },
+};
+
+static bool ssm_secure_allowed(const char *type, const char *path)
 {
 	size_t i;
+
+	for (i = 0; type && i < sizeof(SSM_SECURE_OK) / sizeof(SSM_SECURE_OK[0]);
+	     i++)
+		if (!strcmp(type, SSM_SECURE_OK[i].type) &&
+		    !strcmp(path, SSM_SECURE_OK[i].path))
+			return true;
+	return false;
+}
+
+/* A parameter name as the reference pattern allows it. */
+static bool ssm_name_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (!n)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("_.-/", s[i]))
+			return false;
+	return true;
+}
+
+/* NULL when ref (the text between "{{resolve:" and "}}") is well formed,
+ * else why not (static storage). */
+static const char *dynref_problem(const char *ref, size_t n, bool *secure)
+{
+	*secure = false;
+	if (n > 4 && !strncmp(ref, "ssm:", 4)) {
+		ref += 4, n -= 4;
+	} else if (n > 11 && !strncmp(ref, "ssm-secure:", 11)) {
+		ref += 11, n -= 11;
+		*secure = true;
+	} else if (n > 15 && !strncmp(ref, "secretsmanager:", 15)) {
+		/* secret-id[:SecretString[:json-key[:stage[:version-id]]]];
+		 * a secret id that is an ARN has six colons of its own */
+		const char *f[12];
+		size_t len[12], nf = 0, k, i;
+		ref += 15, n -= 15;
+		f[0] = ref;
+		for (i = 0; i < n && nf < 11; i++)
+			if (ref[i] == ':') {
+				len[nf] = (size_t)(ref + i - f[nf]);
+				f[++nf] = ref + i + 1;
+			}
+		len[nf] = (size_t)(ref + n - f[nf]);
+		nf++;
+		k = (len[0] == 3 && !strncmp(f[0], "arn", 3)) ? 7 : 1;
+		if (nf < k || !len[0])
+			return "the secret id is missing or not a whole ARN";
+		if (nf > k + 4)
+			return "too many fields (secret-id:SecretString:json-key:"
+			       "version-stage:version-id)";
+		if (nf > k && len[k] && (len[k] != 12 ||
+					 strncmp(f[k], "SecretString", 12)))
+			return "only SecretString can be referenced";
+		if (nf > k + 3 && len[k + 2] && len[k + 3])
+			return "give a version stage or a version id, not both";
+		return NULL;
+	} else {
+		return "unknown service: use ssm, ssm-secure or secretsmanager";
+	}
+	{
+		const char *c = memchr(ref, ':', n);
+		size_t i, nl = c ? (size_t)(c - ref) : n;
+		if (!ssm_name_ok(ref, nl))
+			return "the parameter name may hold only letters, digits "
+			       "and _.-/";
+		if (c) {
+			if ((size_t)(c - ref) + 1 == n)
+				return "the version after the name is empty";
+			for (i = nl + 1; i < n; i++)
+				if (!isdigit((unsigned char)ref[i]))
+					return "the version after the name must be "
+					       "a number (labels are not supported)";
+		}
+	}
+	return NULL;
+}
+
+/* v (resource properties, path below Properties in path) with the strings
+ * that hold dynamic references marked, as copies (a string may be shared
+ * with a parameter's value); errors at the string. */
+static struct value *mark_dynamic(struct ev *e, const char *type,
+				  struct value *v, struct strbuf *path)
+{
+	size_t i, len = path->len;
 
 	if (!v)
 		return v;
 	if (v->kind == VALUE_LIST) {
 		for (i = 0; i < v->u.list.n; i++)
-			v->u.list.items[i] = resolve_dynamic(e, v->u.list.items[i]);
+			v->u.list.items[i] = mark_dynamic(e, type,
+							  v->u.list.items[i], path);
 		return v;
 	}
 	if (v->kind == VALUE_MAP) {
-		for (i = 0; i < v->u.map.n; i++)
-			v->u.map.items[i].val = resolve_dynamic(e, v->u.map.items[i].val);
+		for (i = 0; i < v->u.map.n; i++) {
+			if (len)
+				strbuf_addch(path, '.');
+			strbuf_addstr(path, v->u.map.items[i].key);
+			v->u.map.items[i].val = mark_dynamic(
+				e, type, v->u.map.items[i].val, path);
+			strbuf_setlen(path, len);
+		}
 		return v;
 	}
 	if (v->kind != VALUE_STRING || !strstr(v->u.str.s, "{{resolve:"))
 		return v;
 	{
-		struct strbuf sb = STRBUF_INIT;
 		const char *s = v->u.str.s, *at;
-		struct value *out;
+		size_t plen = e->path.len;
+		strbuf_addch(&e->path, '.');
+		strbuf_addstr(&e->path, path->buf);
 		while ((at = strstr(s, "{{resolve:")) != NULL) {
-			const char *end = strstr(at, "}}"), *got = NULL;
-			struct err rerr = ERR_INIT;
-			char *ref;
-			int rc;
+			const char *end = strstr(at, "}}"), *why;
+			bool secure;
 			if (!end) {
 				everr(e, &v->mark, "dynamic reference without \"}}\"");
-				strbuf_release(&sb);
-				return v;
+				break;
 			}
-			strbuf_add(&sb, s, (size_t)(at - s));
-			ref = arena_strndup(e->a, at + 10, (size_t)(end - at - 10));
-			rc = e->ctx->dynamic_ref(e->ctx->dynamic_ref_ud, e->a, ref, &got,
-						 &rerr);
-			if (rc < 0) {
-				everr(e, &v->mark, "{{resolve:%s}}: %s", ref, rerr.msg);
-				strbuf_release(&sb);
-				return v;
+			why = dynref_problem(at + 10, (size_t)(end - at - 10),
+					     &secure);
+			if (why)
+				everr(e, &v->mark, "%.*s: %s", (int)(end + 2 - at),
+				      at, why);
+			else if (secure && !ssm_secure_allowed(type, path->buf))
+				everr(e, &v->mark,
+				      "%.*s: CloudFormation accepts ssm-secure "
+				      "references only in the properties that "
+				      "support them (MasterUserPassword of "
+				      "AWS::RDS::DBInstance, LoginProfile.Password "
+				      "of AWS::IAM::User ...), not in %s of %s; use "
+				      "a secretsmanager reference",
+				      (int)(end + 2 - at), at, path->buf,
+				      type ? type : "this type");
+			else if (e->ctx->dynref_check) {
+				struct err cerr = ERR_INIT;
+				char *ref = arena_strndup(e->a, at + 10,
+							  (size_t)(end - at - 10));
+				if (e->ctx->dynref_check(e->ctx->dynref_check_ud,
+							 e->a, ref, &cerr) < 0)
+					everr(e, &v->mark, "%.*s: %s",
+					      (int)(end + 2 - at), at, cerr.msg);
 			}
-			if (rc == 0) {
-				explicit_bzero(sb.buf, sb.len);
-				strbuf_release(&sb);
-				return unknown(e, "a dynamic reference", &v->mark, true);
-			}
-			strbuf_addstr(&sb, got);
 			s = end + 2;
 		}
-		strbuf_addstr(&sb, s);
-		out = value_new_stringn(e->a, sb.buf, sb.len);
-		explicit_bzero(sb.buf, sb.len);
-		strbuf_release(&sb);
-		out->mark = v->mark;
-		out->sensitive = 1;
-		return out;
+		strbuf_setlen(&e->path, plen);
+		{
+			struct value *c = value_new_stringn(e->a, v->u.str.s,
+							    v->u.str.len);
+			c->mark = v->mark;
+			c->dynref = 1;
+			c->sensitive = 1;
+			return c;
+		}
 	}
 }
 
@@ -2056,8 +2187,12 @@ static void eval_resource_props(struct ev *e, struct tmpl_eval_resource *er)
 		if (r->schema && er->properties && er->properties != NOVALUE)
 			er->properties = schema_coerce(r->schema, e->a,
 						       er->properties);
-		if (e->ctx->dynamic_ref && er->properties && er->properties != NOVALUE)
-			er->properties = resolve_dynamic(e, er->properties);
+		if (er->properties && er->properties != NOVALUE) {
+			struct strbuf dp = STRBUF_INIT;
+			er->properties = mark_dynamic(e, r->type,
+						      er->properties, &dp);
+			strbuf_release(&dp);
+		}
 	}
 	strbuf_reset(&e->path);
 	eval_depends_on(e, r);

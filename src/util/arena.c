@@ -41,6 +41,17 @@ void arena_free(struct arena *a)
 	free(a);
 }
 
+void arena_free_wiped(struct arena *a)
+{
+	struct arena_block *b;
+
+	if (!a)
+		return;
+	for (b = a->head; b; b = b->next)
+		explicit_bzero(b->data, b->used);
+	arena_free(a);
+}
+
 void *arena_alloc(struct arena *a, size_t n)
 {
 	struct arena_block *b = a->head;

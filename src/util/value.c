@@ -205,6 +205,7 @@ struct value *value_copy(struct arena *a, const struct value *v)
 	c = node(a, v->kind);
 	c->mark = v->mark;
 	c->sensitive = v->sensitive;
+	c->dynref = v->dynref;
 	switch (v->kind) {
 	case VALUE_NULL:
 		break;
@@ -318,6 +319,25 @@ bool value_has_sensitive(const struct value *v)
 	if (v->kind == VALUE_MAP)
 		for (i = 0; i < v->u.map.n; i++)
 			if (value_has_sensitive(v->u.map.items[i].val))
+				return true;
+	return false;
+}
+
+bool value_has_dynref(const struct value *v)
+{
+	size_t i;
+
+	if (!v)
+		return false;
+	if (v->dynref)
+		return true;
+	if (v->kind == VALUE_LIST)
+		for (i = 0; i < v->u.list.n; i++)
+			if (value_has_dynref(v->u.list.items[i]))
+				return true;
+	if (v->kind == VALUE_MAP)
+		for (i = 0; i < v->u.map.n; i++)
+			if (value_has_dynref(v->u.map.items[i].val))
 				return true;
 	return false;
 }

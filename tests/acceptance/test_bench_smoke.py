@@ -128,3 +128,29 @@ def test_quick_run(tmp_path):
         assert x['plan_exit'] == 0, name          # no changes after apply
         assert x['resources'] > 0
     assert 'critical_path' in r and r['critical_path']['path'][-1] == 'WorkerService'
+
+
+def test_apply_floor_quick_run(tmp_path):
+    """bench/apply_floor.py --quick: one apply/destroy of a 40-resource mixed
+    stack with AWS's buckets enforced; no timings asserted, only that it ran,
+    counted calls per bucket, and that nothing was throttled."""
+    if not os.path.exists(CAIRN):
+        pytest.skip(f'{CAIRN} not built')
+    out = tmp_path / 'f.json'
+    p = subprocess.run(['/usr/bin/python3', os.path.join(TOP, 'bench', 'apply_floor.py'),
+                        '--quick', '--cairn', CAIRN, '--out', str(out)],
+                       capture_output=True, text=True, timeout=600)
+    assert out.exists(), p.stderr
+    r = json.loads(out.read_text())
+    assert p.returncode == 0, (p.stdout, p.stderr, r['errors'])
+    x = r['results'][0]
+    assert x['resources'] == 40
+    run = x['runs'][0]
+    assert run['apply']['inventory'] >= 40
+    # what destroy leaves: ECS's service-linked role and its policy attachment
+    assert run['destroy']['inventory_left'] <= 2
+    for cmd in ('apply', 'destroy'):
+        assert run[cmd]['throttled'] == 0 and run[cmd]['retries'] == 0
+        assert run[cmd]['api_calls'] > 40
+        assert run[cmd]['floor_seconds'] > 0
+    assert run['apply']['buckets']['logs:CreateLogGroup']['calls'] == 15

@@ -145,7 +145,7 @@ def _reset_between_tests(request):
                                'ecs_slr_error_seconds': 0, 'seed_account': False,
                                'server_clock_offset': 0,
                                'visibility_exempt_user_agents': [],
-                               'quotas': {}})
+                               'quotas': {}, 'rate_limits': False, 'rate_scale': 1.0})
         emu.reset()
     yield
 

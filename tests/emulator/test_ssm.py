@@ -34,6 +34,19 @@ def test_put_get_overwrite(ssm):
         [{'Key': 'k', 'Value': 'v'}]
 
 
+def test_version_selector(ssm):
+    # GetParameter's name:version selector reads an earlier version, as AWS
+    ssm.put_parameter(Name='/app/v', Value='one', Type='String')
+    ssm.put_parameter(Name='/app/v', Value='two', Overwrite=True)
+    par = ssm.get_parameter(Name='/app/v:1')['Parameter']
+    assert (par['Value'], par['Version']) == ('one', 1)
+    assert ssm.get_parameter(Name='/app/v:2')['Parameter']['Value'] == 'two'
+    assert ssm.get_parameter(Name='/app/v')['Parameter']['Value'] == 'two'
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        ssm.get_parameter(Name='/app/v:9')
+    assert code(e) == 'ParameterVersionNotFound'
+
+
 def test_secure_string_needs_decryption(ssm):
     ssm.put_parameter(Name='/ec2/keypair/key-1', Value='-----BEGIN', Type='SecureString')
     assert ssm.get_parameter(Name='/ec2/keypair/key-1')['Parameter']['Value'] != '-----BEGIN'

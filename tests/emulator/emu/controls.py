@@ -4,6 +4,7 @@ GET  /_emulator/health      {"ok": true}
 GET  /_emulator/config      the live configuration
 POST /_emulator/config      deep-merge a JSON object into it
 GET  /_emulator/calls       {"service:Operation": count}
+GET  /_emulator/throttled   {"service:Operation": count} refused by rate_limits (DELETE clears)
 GET  /_emulator/inventory   [{"service", "type", "id"}] of every live resource
 POST /_emulator/reset       forget every resource and counter (config stays)
 POST /_emulator/save        write the state now (with --state-dir)
@@ -33,6 +34,18 @@ def handle(emu, req):
             if not isinstance(body, dict):
                 return _json(400, {'error': 'config must be a JSON object'})
             state.set_config(body)
+            if body.get('rate_limits'):
+                # load every service model now: a model loaded by the first
+                # call of its service would hold that call and release it
+                # with the ones queued behind it, bunching their arrivals
+                from . import protocols
+                for svc in protocols.SERVICES:
+                    protocols.service_model(svc)
+                for svc in ('cloudcontrol', 'cloudformation', 'resourcegroupstaggingapi'):
+                    try:
+                        protocols.service_model(svc)
+                    except Exception:
+                        pass
         with state.lock:
             return _json(200, state.config)
     if path == 'calls':
@@ -42,6 +55,12 @@ def handle(emu, req):
             with state.lock:
                 state.calls = {}
         return _json(200, calls)
+    if path == 'throttled':
+        with state.lock:
+            out = dict(state.throttled)
+            if method == 'DELETE':
+                state.throttled = {}
+        return _json(200, out)
     if path == 'inventory':
         return _json(200, emu.inventory())
     if path == 'reset' and method == 'POST':

@@ -23,6 +23,11 @@ DEFAULT_CONFIG = {
     'error_rate': 0.0,       # answered with 500 InternalError or 503 ServiceUnavailable
     'drop_rate': 0.0,        # the connection is closed without an answer
     'drop_after_rate': 0.0,  # the call is applied, then the connection is closed
+    # AWS's request rate limits (emu/ratelimits.py): false = off, true = the
+    # documented table (data/rate-limits/rate-limits.json), or a map of
+    # services replacing theirs in it; rate_scale multiplies every refill rate
+    'rate_limits': False,
+    'rate_scale': 1.0,
     # durations of asynchronous life cycles, in seconds
     'async': {
         'nat_gateway_create': 1.0,
@@ -113,7 +118,7 @@ def merge_config(base, update):
     for k, v in update.items():
         if isinstance(v, dict) and isinstance(base.get(k), dict) and k not in (
                 'latency', 'throttle_rate', 'error_rate', 'drop_rate', 'drop_after_rate',
-                'page_size', 'visibility_delay', 'quotas'):
+                'page_size', 'visibility_delay', 'quotas', 'rate_limits'):
             merge_config(base[k], v)
         else:
             base[k] = copy.deepcopy(v)
@@ -132,6 +137,9 @@ class State:
         self.fault_rng = random.Random(self.config.get('seed'))
         self.stores = {}
         self.calls = {}
+        self.throttled = {}      # 'service:Operation' -> calls refused by rate_limits
+        from .ratelimits import Limiter
+        self.limiter = Limiter()
         self.started = time.time()
         self.state_dir = state_dir
         self.dirty = False
@@ -190,6 +198,8 @@ class State:
         with self.lock:
             self.stores = {}
             self.calls = {}
+            self.throttled = {}
+            self.limiter.reset()
             self.started = time.time()
             self.rng = random.Random(self.config.get('seed'))
             self.fault_rng = random.Random(self.config.get('seed'))
@@ -201,6 +211,8 @@ class State:
     def set_config(self, update):
         with self.lock:
             merge_config(self.config, update)
+            if 'rate_limits' in update or 'rate_scale' in update:
+                self.limiter.reset()     # a new table starts with full buckets
             if 'seed' in update:
                 self.rng = random.Random(self.config.get('seed'))
                 self.fault_rng = random.Random(self.config.get('seed'))
@@ -209,6 +221,11 @@ class State:
         key = f'{service}:{op}'
         with self.lock:
             self.calls[key] = self.calls.get(key, 0) + 1
+
+    def count_throttled(self, service, op):
+        key = f'{service}:{op}'
+        with self.lock:
+            self.throttled[key] = self.throttled.get(key, 0) + 1
 
 
 class Ctx:

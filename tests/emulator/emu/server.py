@@ -101,6 +101,12 @@ class Handler(BaseHTTPRequestHandler):
         if os.environ.get('EMULATOR_VERBOSE'):
             sys.stderr.write('%s - %s\n' % (self.address_string(), fmt % args))
 
+    def parse_request(self):
+        # when the request line came in: rate_limits takes its token at this
+        # instant, not after the queueing that follows under load
+        self.arrival = time.monotonic()
+        return super().parse_request()
+
     def _read_body(self):
         te = self.headers.get('Transfer-Encoding', '')
         if te.lower() == 'chunked':
@@ -145,6 +151,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         parts = urlsplit(self.path)
         req = _Request(self.command, parts.path, parts.query, self.headers, body)
+        req.arrival = getattr(self, 'arrival', None)
         local = None
         if parts.path.startswith('/latest/') and 'Authorization' not in self.headers:
             local = controls.handle_imds
@@ -204,6 +211,30 @@ def _rate(setting, service, op):
     return lookup(setting, service, op)
 
 
+def _caller_scope(state, headers):
+    """(account, region) of a signed request's access key, before the
+    signature is checked; (None, None) when unsigned or unknown."""
+    try:
+        ak, _, region, _, _, _ = sigv4.parse_authorization(headers.get('Authorization'))
+    except sigv4.AuthError:
+        return None, None
+    c = state.config.get('credentials', {}).get(ak)
+    if c is not None:
+        return c.get('account', '123456789012'), region
+    temp = state.stores.get('sts', {}).get('sessions', {}).get(ak)
+    return (temp['Account'], region) if temp else (None, None)
+
+
+def _throttling(protocol):
+    """The protocol's throttling error (EC2 RequestLimitExceeded 503, Query
+    Throttling 400, JSON ThrottlingException 400, S3 SlowDown 503)."""
+    return {'ec2': AwsError('RequestLimitExceeded', 'Request limit exceeded.', status=503),
+            'query': AwsError('Throttling', 'Rate exceeded', status=400),
+            'json': AwsError('ThrottlingException', 'Rate exceeded', status=400),
+            'rest-xml': AwsError('SlowDown', 'Please reduce your request rate.',
+                                 status=503)}[protocol]
+
+
 def dispatch(emu, req):
     """-> (status, headers, body), or None to drop the connection."""
     state = emu.state
@@ -250,6 +281,14 @@ def dispatch(emu, req):
             op_name = op.name
         op = sm.operation_model(op_name)
         state.count(service, op_name)
+        # AWS's token buckets (rate_limits), taken as early as the request is
+        # known, so the time it spends here later does not move its arrival
+        limited = False
+        if state.config.get('rate_limits'):
+            acct, region = _caller_scope(state, req.headers)
+            limited = acct is not None and not state.limiter.take(
+                state.config, acct, region, service, op_name,
+                now=getattr(req, 'arrival', None))
 
         # 2. who is calling
         ident = None
@@ -277,13 +316,11 @@ def dispatch(emu, req):
         lat = _rate(cfg.get('latency') or {}, service, op_name)
         if lat > 0:
             time.sleep(lat)
+        if limited:
+            state.count_throttled(service, op_name)
+            raise _throttling(protocol)
         if r_thr < _rate(cfg.get('throttle_rate'), service, op_name):
-            raise {'ec2': AwsError('RequestLimitExceeded', 'Request limit exceeded.',
-                                   status=503),
-                   'query': AwsError('Throttling', 'Rate exceeded', status=400),
-                   'json': AwsError('ThrottlingException', 'Rate exceeded', status=400),
-                   'rest-xml': AwsError('SlowDown', 'Please reduce your request rate.',
-                                        status=503)}[protocol]
+            raise _throttling(protocol)
         if r_err < _rate(cfg.get('error_rate'), service, op_name):
             if r_err < _rate(cfg.get('error_rate'), service, op_name) / 2:
                 raise AwsError('InternalError' if protocol != 'json' else 'InternalFailure',

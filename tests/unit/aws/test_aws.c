@@ -479,6 +479,60 @@ static void test_backoff_bucket(void **state)
 	tb_release(&tb);
 }
 
+/* A throttling answer empties the bucket: the next call waits a full
+ * refill interval (1/rate), not what the client thought it had left. */
+static void test_token_bucket_drain(void **state)
+{
+	struct token_bucket tb;
+	(void)state;
+	tb_init(&tb, 10, 5);
+	assert_int_equal(tb_take(&tb, 0), 0);          /* 4 left, says the client */
+	tb_drain(&tb, 0);                              /* AWS: none left */
+	assert_int_equal(tb_take(&tb, 0), 100000000);  /* 0.1 s for a token */
+	/* reservations made before a drain stay in force */
+	tb_drain(&tb, 0);
+	assert_int_equal(tb_take(&tb, 0), 200000000);
+	tb_release(&tb);
+}
+
+/* The documented buckets (data/rate-limits/rate-limits.json; sources in
+ * docs/aws-behaviour.md): EC2 one bucket per API, ECS one per category,
+ * IAM one for every mutating call, Logs per API. */
+static void test_rate_lookup(void **state)
+{
+	char name[96];
+	double burst = 0, rate = 0;
+	(void)state;
+	assert_int_equal(aws_rate_lookup("ec2", "CreateSubnet", 1, name, sizeof(name),
+					 &burst, &rate), 0);
+	assert_string_equal(name, "ec2:CreateSubnet");
+	assert_true(burst == 50 && rate == 5);
+	assert_int_equal(aws_rate_lookup("ec2", "DescribeSubnets", 0, name, sizeof(name),
+					 &burst, &rate), 0);
+	assert_string_equal(name, "ec2:DescribeSubnets");
+	assert_true(burst == 100 && rate == 20);
+	assert_int_equal(aws_rate_lookup("ec2", "CreateNatGateway", 1, name, sizeof(name),
+					 &burst, &rate), 0);
+	assert_true(burst == 10 && rate == 1);
+	assert_int_equal(aws_rate_lookup("ecs", "DeleteService", 1, name, sizeof(name),
+					 &burst, &rate), 0);
+	assert_string_equal(name, "ecs:service_modify");
+	assert_true(burst == 50 && rate == 5);
+	assert_int_equal(aws_rate_lookup("iam", "CreateRole", 1, name, sizeof(name),
+					 &burst, &rate), 0);
+	assert_string_equal(name, "iam:mutating");
+	assert_int_equal(aws_rate_lookup("iam", "ListRolePolicies", 0, name, sizeof(name),
+					 &burst, &rate), 0);
+	assert_string_equal(name, "iam:read");
+	assert_int_equal(aws_rate_lookup("logs", "PutRetentionPolicy", 1, name,
+					 sizeof(name), &burst, &rate), 0);
+	assert_string_equal(name, "logs:PutRetentionPolicy");
+	assert_int_equal(aws_rate_lookup("nosuch", "X", 1, name, sizeof(name), &burst,
+					 &rate), -1);
+	assert_true(aws_op_is_read("SearchTransitGatewayRoutes"));
+	assert_false(aws_op_is_read("CreateTags"));
+}
+
 static void test_retry_quota(void **state)
 {
 	struct retry_quota q;
@@ -541,6 +595,8 @@ int main(void)
 		cmocka_unit_test(test_xml),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_backoff_bucket),
+		cmocka_unit_test(test_token_bucket_drain),
+		cmocka_unit_test(test_rate_lookup),
 		cmocka_unit_test(test_retry_quota),
 		cmocka_unit_test(test_creds_json_time),
 	};

@@ -667,10 +667,85 @@ static void test_stop_before_start(void **state)
 	sfx_close(&s);
 }
 
+/* ---- dynamic references at apply (dynref.c) ---- */
+
+static int stub_reads;
+
+static int stub_dynref(void *ud, struct arena *a, const char *ref,
+		       const char **out, struct err *err)
+{
+	(void)ud;
+	stub_reads++;
+	if (!strcmp(ref, "ssm:/gone"))
+		return err_set(err, ERR_NOT_FOUND,
+			       "ssm:GetParameter: ParameterNotFound: gone "
+			       "(request id r-9)");
+	*out = arena_sprintf(a, "VAL<%s>", ref);
+	return 0;
+}
+
+static void test_dynref_resolve(void **state)
+{
+	struct arena *a = arena_new();
+	struct dynref_scratch ds;
+	struct err err = ERR_INIT;
+	const struct value *out;
+	struct value *props = value_new_map(a), *env = value_new_list(a);
+	struct value *lit = value_new_string(a, "u:{{resolve:ssm:/a}}@{{resolve:ssm:/b}}");
+	struct value *plain = value_new_string(a, "keep");
+
+	(void)state;
+	setenv("CAIRN_SETTLE_SECONDS", "0", 1); /* "not found" at once */
+	lit->sensitive = lit->dynref = 1;
+	value_list_push(a, env, plain);
+	value_list_push(a, env, lit);
+	value_map_set(a, props, "Env", env);
+	value_map_set(a, props, "Name", value_new_string(a, "n"));
+
+	/* nothing to resolve: the same tree, nothing read */
+	stub_reads = 0;
+	assert_int_equal(dynref_resolve(stub_dynref, NULL, NULL, NULL, plain, &ds, &out, &err), 0);
+	assert_ptr_equal(out, plain);
+	assert_int_equal(stub_reads, 0);
+	dynref_release(&ds);
+
+	assert_int_equal(dynref_resolve(stub_dynref, NULL, NULL, NULL, props, &ds, &out, &err), 0);
+	assert_int_equal(stub_reads, 2);
+	assert_string_equal(value_str(value_get_path(out, "Env[1]")),
+			    "u:VAL<ssm:/a>@VAL<ssm:/b>");
+	assert_true(value_get_path(out, "Env[1]")->sensitive);
+	assert_false(value_get_path(out, "Env[1]")->dynref);
+	/* untouched parts shared, the original left as it was */
+	assert_ptr_equal(value_get_path(out, "Env[0]"), plain);
+	assert_string_equal(lit->u.str.s, "u:{{resolve:ssm:/a}}@{{resolve:ssm:/b}}");
+	/* a message quoting a value shows "(sensitive)" instead */
+	err_set(&err, ERR_VALIDATION, "Value 'u:VAL<ssm:/a>@VAL<ssm:/b>' is bad; VAL<ssm:/a>!");
+	dynref_scrub(&ds, &err);
+	assert_null(strstr(err.msg, "VAL<"));
+	assert_non_null(strstr(err.msg, "(sensitive)"));
+	dynref_release(&ds);
+
+	/* a read that fails names the property and the reference */
+	err_clear(&err);
+	lit = value_new_string(a, "{{resolve:ssm:/gone}}");
+	lit->sensitive = lit->dynref = 1;
+	value_list_push(a, env, lit);
+	assert_int_equal(dynref_resolve(stub_dynref, NULL, NULL, NULL, props, &ds, &out, &err), -1);
+	assert_string_equal(err.msg, "property Env[2]: {{resolve:ssm:/gone}}: "
+				     "ssm:GetParameter: ParameterNotFound: gone "
+				     "(request id r-9)");
+	dynref_release(&ds);
+	/* no reader at all: an error, never the literal sent */
+	assert_int_equal(dynref_resolve(NULL, NULL, NULL, NULL, props, &ds, &out, &err), -1);
+	dynref_release(&ds);
+	arena_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_creates_follow_dependencies),
+		cmocka_unit_test(test_dynref_resolve),
 		cmocka_unit_test(test_deletes_after_dependents),
 		cmocka_unit_test(test_create_before_delete),
 		cmocka_unit_test(test_delete_before_create_with_update),

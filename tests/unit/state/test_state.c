@@ -685,6 +685,66 @@ static void test_journal(void **state)
 			 0);
 }
 
+/* state_group_begin/end: a record and its intent's outcome land in one
+ * commit (one serial step for the record, none for the journal), and a
+ * failed part rolls the whole group back: neither the record nor the
+ * outcome stays. Groups nest. */
+static void test_group(void **state)
+{
+	struct fx *f = *state;
+	struct state *st = must_open(f->path);
+	struct err err = ERR_INIT;
+	struct state_intent in = { 0 };
+	struct state_outcome out = { 0 };
+	struct state_resource r = { 0 }, got;
+	struct state_journal_entry *e;
+	size_t n;
+	int64_t i1, serial;
+
+	in.logical_id = "Logs";
+	in.resource_type = "AWS::Logs::LogGroup";
+	in.action = "create";
+	i1 = state_journal_intent(st, &in, &err);
+	assert_true(i1 > 0);
+	serial = state_serial(st, &err);
+	r.logical_id = "Logs";
+	r.type = "AWS::Logs::LogGroup";
+	r.physical_id = "g-1";
+	r.status = STATE_CREATED;
+	out.ok = true;
+	out.physical_id = "g-1";
+
+	/* a failing part (an outcome for an intent that does not exist) */
+	assert_int_equal(state_group_begin(st, &err), 0);
+	assert_int_equal(state_resource_put(st, &r, &err), 0);
+	assert_int_equal(state_journal_outcome(st, 999, &out, &err), -1);
+	assert_int_equal(state_group_end(st, -1, NULL), -1);
+	assert_int_equal(state_resource_get(st, "Logs", f->a, &got, &err), 0);
+	assert_int_equal(state_serial(st, &err), serial);
+	/* the caller ignoring a failed part still gets no commit */
+	assert_int_equal(state_group_begin(st, &err), 0);
+	assert_int_equal(state_resource_put(st, &r, &err), 0);
+	assert_int_equal(state_journal_outcome(st, 999, &out, &err), -1);
+	assert_int_equal(state_group_end(st, 0, &err), -1);
+	assert_int_equal(err.code, ERR_STATEDB);
+	assert_int_equal(state_resource_get(st, "Logs", f->a, &got, &err), 0);
+
+	/* nested groups, all parts fine: one commit at the outer end */
+	assert_int_equal(state_group_begin(st, &err), 0);
+	assert_int_equal(state_group_begin(st, &err), 0);
+	assert_int_equal(state_resource_put(st, &r, &err), 0);
+	assert_int_equal(state_group_end(st, 0, &err), 0);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM resources"), 0);
+	assert_int_equal(state_journal_outcome(st, i1, &out, &err), 0);
+	assert_int_equal(state_group_end(st, 0, &err), 0);
+	assert_int_equal(state_resource_get(st, "Logs", f->a, &got, &err), 1);
+	assert_string_equal(got.physical_id, "g-1");
+	assert_int_equal(state_serial(st, &err), serial + 1);
+	assert_int_equal(state_journal_open_intents(st, f->a, &e, &n, &err), 0);
+	assert_int_equal(n, 0);
+	state_close(st);
+}
+
 /* ---- secrets ------------------------------------------------------------ */
 
 #define PLAINTEXT "hunter2-Pl41nText-5ecret"
@@ -710,6 +770,50 @@ static void read_key(const char *path, unsigned char key[32])
 	memcpy(key, sqlite3_column_blob(s, 0), 32);
 	sqlite3_finalize(s);
 	sqlite3_close(db);
+}
+
+/* A string holding dynamic references is stored as the fingerprint of its
+ * template text with a "$dynref" mark, reads back with the dynref bit, and
+ * is written back unchanged (not fingerprinted again). */
+static void test_dynref_secrets(void **state)
+{
+	struct fx *f = *state;
+	struct state *st = must_open(f->path);
+	struct err err = ERR_INIT;
+	struct state_resource r = { 0 }, got, again;
+	struct value *props = json(f->a, "{\"Name\":\"p\"}");
+	struct value *lit = value_new_string(f->a, "x{{resolve:ssm:/a}}");
+	const struct value *v;
+	char *fp;
+
+	lit->sensitive = 1;
+	lit->dynref = 1;
+	value_map_set(f->a, props, "Value", lit);
+	r.logical_id = "P";
+	r.type = "AWS::SSM::Parameter";
+	r.properties = props;
+	assert_int_equal(state_resource_put(st, &r, &err), 0);
+	assert_int_equal(state_resource_get(st, "P", f->a, &got, &err), 1);
+	v = value_map_get(got.properties, "Value");
+	assert_true(state_value_is_secret(v));
+	assert_true(v->dynref);
+	fp = state_fingerprint(st, lit);
+	assert_string_equal(value_str(v), fp);
+	free(fp);
+	/* the same reference is no change; another is */
+	assert_true(state_value_equal(st, props, got.properties));
+	lit = value_new_string(f->a, "x{{resolve:ssm:/b}}");
+	lit->sensitive = lit->dynref = 1;
+	value_map_set(f->a, props, "Value", lit);
+	assert_false(state_value_equal(st, props, got.properties));
+	/* written back as read: same fingerprint, still marked */
+	r.properties = got.properties;
+	assert_int_equal(state_resource_put(st, &r, &err), 0);
+	assert_int_equal(state_resource_get(st, "P", f->a, &again, &err), 1);
+	assert_string_equal(value_str(value_map_get(again.properties, "Value")),
+			    value_str(v));
+	assert_true(value_map_get(again.properties, "Value")->dynref);
+	state_close(st);
 }
 
 static void test_secrets(void **state)
@@ -1292,7 +1396,9 @@ int main(void)
 		T(test_resource_roundtrip),
 		T(test_stack_and_outputs),
 		T(test_journal),
+		T(test_group),
 		T(test_secrets),
+		T(test_dynref_secrets),
 		T(test_fingerprints_differ_across_states),
 		T(test_digest),
 		T(test_lock_contention_two_processes),

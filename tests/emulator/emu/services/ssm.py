@@ -83,12 +83,20 @@ def _find(ctx, name):
         # arn:aws:ssm:region:account:parameter/name (a hierarchical name keeps its slash)
         rest = name.split(':parameter', 1)[-1]
         name = rest if rest.count('/') > 1 else rest.lstrip('/')
-    # name:version and name:label selectors: only the latest version is kept here
-    name = name.split(':', 1)[0]
+    # name:version selects an earlier value (kept in 'Older'); a label
+    # selector reads the latest version here
+    name, _, sel = name.partition(':')
     par = _public(name) or _st(ctx).get(name)
     if par is None or (ctx.reading() and not par.get('public') and
                        ctx.too_new(par['Created'], 'parameter')):
         return None
+    if sel.isdigit() and int(sel) != par['Version']:
+        old = par.get('Older', {}).get(sel)
+        if old is None:
+            raise AwsError('ParameterVersionNotFound',
+                           f'Systems Manager could not find version {sel} of {name}. '
+                           'Verify the version and try again.')
+        return dict(par, Value=old, Version=int(sel))
     return par
 
 
@@ -154,6 +162,7 @@ def put_parameter(ctx, p):
                                                   if old['Type'] == 'SecureString' else
                                                   'You can\'t change a parameter type to '
                                                   'SecureString.')
+        old.setdefault('Older', {})[str(old['Version'])] = old['Value']
         old.update({'Value': p['Value'], 'Version': old['Version'] + 1, 'LastModifiedDate': now,
                     'DataType': dtype})
         if typ:
