@@ -37,6 +37,7 @@
 #define CAIRN_AWS_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include "arena.h"
 #include "err.h"
@@ -195,6 +196,7 @@ struct aws_s3_response {
 	int status;
 	char etag[256];
 	char version_id[256]; /* x-amz-version-id, "" when none */
+	time_t date; /* the answer's Date header (S3's clock), 0 when none */
 	struct strbuf body; /* initialised by the caller */
 };
 
@@ -222,6 +224,14 @@ int aws_s3_known_region(struct aws_client *c, const char *bucket, char *out,
 struct value *aws_s3_list_versions(struct aws_client *c, const char *bucket,
 				   const char *key, struct arena *a,
 				   struct err *err);
+
+/* s3:ListBuckets (prefix = bucket): `bucket`'s CreationDate as S3 lists
+ * it ("2026-01-31T12:00:00.000Z") into created ("" when this account has
+ * no such bucket), and S3's clock at the answer (its Date header, 0 when
+ * absent) into *server_now. 0, or -1 with err. */
+int aws_s3_bucket_created(struct aws_client *c, const char *bucket,
+			  char *created, size_t n, time_t *server_now,
+			  struct err *err);
 
 /* A bucket configuration call (s3.c): `method` on /bucket?<sub> ("encryption",
  * "lifecycle", "publicAccessBlock", "ownershipControls", "policy",

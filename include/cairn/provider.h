@@ -57,6 +57,13 @@ struct provider_ctx {
 	const char *account;
 	const char *partition;  /* "aws" */
 	const char *token;      /* idempotency token, 32 hex chars */
+	/* When this operation resumes an open create intent of a run that
+	 * stopped (a crash, or a destroy after one): the time that intent was
+	 * written, UTC "YYYY-MM-DDTHH:MM:SS.mmmZ" on cairn's clock; NULL for
+	 * a create this run just journalled. Lets a find() recognise what a
+	 * create without tags or token made (an S3 bucket, whose CreateBucket
+	 * takes no tags) by its creation time. */
+	const char *intent_at;
 	/* Template tags (Properties.Tags) are in the properties; these are the
 	 * ones cairn adds: cairn:stack and cairn:logical-id. */
 	/* Absolute deadline (CLOCK_MONOTONIC seconds) for waits and retries of

@@ -1150,6 +1150,10 @@ int aws_s3_send(struct aws_client *c, const struct aws_s3_request *r,
 			strbuf_addch(&path, '/');
 		strbuf_addstr(&host, ep->host);
 		strbuf_addstr(&url, ep->url);
+	} else if (!*r->bucket) {
+		/* no bucket (ListBuckets): the endpoint itself */
+		strbuf_addstr(&host, ep->host);
+		strbuf_addstr(&url, ep->url);
 	} else {
 		const char *scheme_end = strstr(ep->url, "://");
 		strbuf_addf(&host, "%s.%s", r->bucket, ep->host);

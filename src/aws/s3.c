@@ -251,6 +251,7 @@ static void copy_out(const struct http_response *hr, int rc,
 		     struct aws_s3_response *resp)
 {
 	resp->status = hr->status;
+	resp->date = hr->date;
 	snprintf(resp->etag, sizeof(resp->etag), "%s", hr->etag);
 	snprintf(resp->version_id, sizeof(resp->version_id), "%s", hr->version_id);
 	strbuf_reset(&resp->body);
@@ -541,4 +542,64 @@ struct value *aws_s3_bucket_call(struct aws_client *c, const char *method,
 	}
 	strbuf_release(&resp.body);
 	return out;
+}
+
+int aws_s3_bucket_created(struct aws_client *c, const char *bucket,
+			  char *created, size_t n, time_t *server_now,
+			  struct err *err)
+{
+	struct aws_s3_request r;
+	struct aws_s3_response resp;
+	struct strbuf q = STRBUF_INIT;
+	xmlDoc *doc = NULL;
+	xmlNode *root, *bs, *b;
+	struct arena *a = arena_new();
+	int rc = -1;
+
+	created[0] = '\0';
+	/* Prefix (2024) keeps the answer small in an account of many
+	 * buckets: the name itself sorts first among those it starts */
+	strbuf_addstr(&q, "prefix=");
+	sigv4_uri_encode(bucket, strlen(bucket), NULL, &q);
+	memset(&r, 0, sizeof(r));
+	r.method = "GET";
+	r.bucket = "";
+	r.key = "";
+	r.query = q.buf;
+	r.op = "ListBuckets";
+	strbuf_init(&resp.body, 0);
+	if (aws_s3(c, &r, &resp, err) < 0)
+		goto out;
+	*server_now = resp.date;
+	if (resp.body.len > 0x7fffffff ||
+	    !(doc = xmlReadMemory(resp.body.buf, (int)resp.body.len, "buckets.xml",
+				  NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
+						XML_PARSE_NOWARNING))) {
+		err_set(err, ERR_PARSE, "s3:ListBuckets: malformed XML in the response");
+		goto out;
+	}
+	root = xmlDocGetRootElement(doc);
+	for (bs = root ? root->children : NULL; bs; bs = bs->next)
+		if (bs->type == XML_ELEMENT_NODE &&
+		    !strcmp((const char *)bs->name, "Buckets"))
+			break;
+	for (b = bs ? bs->children : NULL; b; b = b->next) {
+		const char *nm;
+		if (b->type != XML_ELEMENT_NODE ||
+		    strcmp((const char *)b->name, "Bucket"))
+			continue;
+		nm = child_text(a, b, "Name", "");
+		if (!strcmp(nm, bucket)) {
+			snprintf(created, n, "%s", child_text(a, b, "CreationDate", ""));
+			break;
+		}
+	}
+	rc = 0;
+out:
+	if (doc)
+		xmlFreeDoc(doc);
+	arena_free(a);
+	strbuf_release(&q);
+	strbuf_release(&resp.body);
+	return rc;
 }

@@ -65,6 +65,7 @@ struct node {
 	int64_t intent_id;
 	bool adopt_first; /* a crashed run's token: try find() first */
 	bool adopt_settle; /* its intent is recent: a NotFound may be lag */
+	const char *intent_at; /* the stopped run's intent it resumes, or NULL */
 	const char *token;
 	_Atomic int parked; /* its worker waits: 0, AWS_WAIT_TOKEN, AWS_WAIT_POLL */
 	/* results, copied into the run arena by the main thread */
@@ -611,6 +612,7 @@ static void run_job_calls(struct exec *x, struct job *j)
 			  n->type, n->token);
 	pc.status = status_cb;
 	pc.status_ud = j;
+	pc.intent_at = n->intent_at;
 	memset(&j->res, 0, sizeof(j->res));
 	err_clear(&j->err);
 
@@ -1103,6 +1105,7 @@ static int start_node(struct exec *x, size_t i, struct exec_result *res,
 	 * provider's idempotency and find() recognise what it made */
 	n->adopt_first = false;
 	n->adopt_settle = false;
+	n->intent_at = NULL;
 	if (n->kind == NODE_APPLY && n->pr->action != PLAN_UPDATE &&
 	    tmpl_index_get(&x->open_idx, n->logical_id, &oi)) {
 		struct state_outcome out = { false, NULL, NULL, "Interrupted",
@@ -1112,6 +1115,7 @@ static int start_node(struct exec *x, size_t i, struct exec_result *res,
 			return -1;
 		n->adopt_first = true;
 		n->adopt_settle = settle_recent(x->open_at[oi]);
+		n->intent_at = x->open_at[oi];
 	} else if (n->kind == NODE_APPLY && n->pr->action != PLAN_UPDATE) {
 		bool failed_before = false;
 		n->token = uncertain_token(x, n->logical_id, &failed_before);
@@ -1582,6 +1586,7 @@ int exec_adopt_open_creates(struct arena *a, const struct tmpl_stack *st,
 			continue;
 		provider_ctx_init(&pc, aws, a, o, e->logical_id,
 				  e->resource_type, e->client_token);
+		pc.intent_at = e->at;
 		memset(&res, 0, sizeof(res));
 		/* found by tags or name; the types without find() create with
 		 * an idempotency token (or are idempotent themselves), so the

@@ -31,7 +31,9 @@
 #include <strings.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
+#include "cairn/log.h"
 #include "prov_int.h"
 
 #define PROFILE_WAIT 180.0
@@ -1217,7 +1219,14 @@ static int key_create(struct provider_ctx *ctx, const struct value *props,
 	value_map_set(a, p, "TagSpecifications",
 		      ec2_tag_spec(a, "key-pair", tags_merged(ctx, props)));
 	if (pub) {
-		ps(a, p, "PublicKeyMaterial", pub);
+		/* the template has the key's text ("ssh-ed25519 AAAA..."); the
+		 * API's PublicKeyMaterial is a blob, base64 on the wire (EC2 API
+		 * reference, ImportKeyPair: "the text must be base64-encoded") */
+		size_t n = strlen(pub);
+		char *b64 = arena_alloc(a, 4 * ((n + 2) / 3) + 1);
+		EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)pub,
+				(int)n);
+		ps(a, p, "PublicKeyMaterial", b64);
 		r = pcall(ctx, "ec2", "ImportKeyPair", p, err);
 		if (!r)
 			return -1;
@@ -1324,6 +1333,32 @@ static int key_find(struct provider_ctx *ctx, const struct value *props,
 	if (!tags_owned(ctx, pv(it, "tagSet")))
 		return prov_foreign(ctx, pv_str(props, "KeyName"), pv(it, "tagSet"),
 				    out, err);
+	/* a created key whose private key never reached its parameter (the
+	 * CreateKeyPair answer was lost, or the run stopped before
+	 * PutParameter): the private key is gone for good and the key pair
+	 * is of no use. It is this resource's (its tags): deleted, so that
+	 * the create makes one whose private key is kept */
+	if (!pv_str(props, "PublicKeyMaterial") && pv_str(it, "keyPairId")) {
+		struct value *p = value_new_map(ctx->arena), *attrs;
+		ps(ctx->arena, p, "ResourceType", "Parameter");
+		ps(ctx->arena, p, "ResourceId", key_param(ctx, pv_str(it, "keyPairId")));
+		if (!pcall(ctx, "ssm", "ListTagsForResource", p, err)) {
+			if (err->code != ERR_NOT_FOUND)
+				return -1;
+			err_clear(err);
+			log_msg(LOG_INFO, "%s: key pair %s (%s) was made by an earlier "
+				"attempt whose private key was lost: deleting it and "
+				"creating it again", ctx->logical_id,
+				pv_str(props, "KeyName"), pv_str(it, "keyPairId"));
+			attrs = value_new_map(ctx->arena);
+			set_attr(ctx, attrs, "KeyPairId", pv_str(it, "keyPairId"));
+			if (key_delete(ctx, pv_str(props, "KeyName"), props, attrs, err) < 0)
+				return -1;
+			return prov_fail(ctx, err, ERR_NOT_FOUND,
+					 "key pair \"%s\" had lost its private key and "
+					 "was deleted", pv_str(props, "KeyName"));
+		}
+	}
 	key_result(ctx, it, out);
 	return 0;
 }

@@ -18,6 +18,7 @@
  * OIDCProvider: Ref = ARN (GetAtt Arn). Url is create-only; ClientIdList,
  * ThumbprintList and Tags change in place.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -442,8 +443,21 @@ static int oidc_find(struct provider_ctx *ctx, const struct value *props,
 
 	if (!r)
 		return -1;
-	if (!tags_owned(ctx, pv(r, "Tags")))
-		return prov_foreign(ctx, arn, pv(r, "Tags"), out, err);
+	if (!tags_owned(ctx, pv(r, "Tags"))) {
+		/* IAM allows one provider per URL in an account, and the one
+		 * for GitHub Actions (token.actions.githubusercontent.com) is
+		 * often there already, trusted by other teams' roles:
+		 * CloudFormation fails here too. Say what the choices are */
+		char msg[sizeof(err->msg)];
+		prov_foreign(ctx, arn, pv(r, "Tags"), out, err);
+		snprintf(msg, sizeof(msg), "%s (an account has one OIDC provider "
+			 "per URL, and roles of other stacks may trust this one: "
+			 "leave it out of the template and use its ARN, or import "
+			 "it, with DeletionPolicy: Retain so that destroy keeps it)",
+			 err->msg);
+		memcpy(err->msg, msg, sizeof(err->msg));
+		return -1;
+	}
 	oidc_result(ctx, arn, out);
 	return 0;
 }

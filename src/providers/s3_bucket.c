@@ -21,12 +21,21 @@
  * cairn does not empty it (CloudFormation does not either) and says so:
  * empty it, or keep it with DeletionPolicy: Retain.
  *
+ * An existing bucket of the template's name is never taken over: HeadBucket
+ * before CreateBucket, and find() adopts only this resource's tagged bucket
+ * or, bare, the one a stopped run's open intent provably made (see "is an
+ * existing bucket this resource's?" below; docs/real-account.md).
+ *
  * BucketPolicy: Ref = the bucket name (the primary identifier); the policy
- * is one PUT; read compares the canonical JSON.
+ * is one PUT; read compares the canonical JSON. A policy already on the
+ * bucket with another document is not replaced (bpol_create).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "cairn/log.h"
 #include "cairn/strbuf.h"
 #include "prov_int.h"
 
@@ -421,50 +430,111 @@ static int bucket_delete(struct provider_ctx *ctx, const char *id,
 			 const struct value *props, const struct value *attrs,
 			 struct err *err);
 
+/* ---- is an existing bucket this resource's? (docs/real-account.md)
+ *
+ * CreateBucket does not say whether a bucket of the account was already
+ * there: outside us-east-1 it answers BucketAlreadyOwnedByYou both to a
+ * resent create whose first answer was lost and to a bucket made long ago
+ * by someone else, and us-east-1 answers 200 to both (and resets the
+ * bucket's ACL). So cairn asks HeadBucket first: a bucket that exists
+ * before the create is never taken for the create's own; the executor's
+ * find() then decides (bucket_find). CloudFormation refuses an existing
+ * name the same way ("<name> already exists"). */
+
+/* HeadBucket: 1 when it exists (its Region into where), 0 when not (404),
+ * -1 with err (403: another account's, or not readable). */
+static int bucket_exists(struct provider_ctx *ctx, const char *name,
+			 char *where, size_t n, struct err *err)
+{
+	if (aws_s3_bucket_region(ctx->aws, name, where, n, err) == 0)
+		return 1;
+	if (err->code == ERR_NOT_FOUND) {
+		err_clear(err);
+		return 0;
+	}
+	if (err->http_status == 403 || err->code == ERR_ACCESS_DENIED)
+		return prov_fail(ctx, err, ERR_ACCESS_DENIED,
+				 "bucket \"%s\" exists but cannot be read with these "
+				 "credentials (HeadBucket answered 403): it is another "
+				 "account's (bucket names are global across all AWS "
+				 "accounts), or s3:ListBucket is not allowed; choose "
+				 "another BucketName", name);
+	err_prefix(err, "%s %s: ", ctx->type, ctx->logical_id);
+	return -1;
+}
+
 static int bucket_create(struct provider_ctx *ctx, const struct value *props,
 			 struct provider_result *out, struct err *err)
 {
 	const char *name = bucket_name(ctx, props), *body = NULL;
-	/* whether a success means this call made the bucket: always outside
-	 * us-east-1 (an existing one of ours answers BucketAlreadyOwnedByYou)
-	 * and for a generated name; us-east-1 answers 200 for an existing
-	 * bucket of the account too */
-	bool made = !pv_str(props, "BucketName") ||
-		    (ctx->region && strcmp(ctx->region, "us-east-1"));
+	const char *want = ctx->region ? ctx->region : "us-east-1";
 	size_t i;
 
 	if (check_supported(ctx, props, err) < 0)
 		return -1;
+	/* a generated name comes from this operation's token: only its own
+	 * attempts can have made it. A name from the template may be
+	 * anyone's: looked at before anything is sent */
+	if (pv_str(props, "BucketName")) {
+		char where[64];
+		int e = bucket_exists(ctx, name, where, sizeof(where), err);
+		if (e < 0)
+			return -1;
+		/* not ERR_ALREADY_EXISTS: nothing to look for by tags, a
+		 * stopped run of this stack cannot have made it in another
+		 * Region */
+		if (e && strcmp(where, want))
+			return prov_fail(ctx, err, ERR_VALIDATION,
+					 "bucket \"%s\" already exists in %s (this "
+					 "account's); a stack in %s cannot create it: "
+					 "choose another BucketName or import it",
+					 name, where, want);
+		/* the executor's find() adopts it only when it is provably
+		 * this resource's, else names it with the import command */
+		if (e)
+			return prov_fail(ctx, err, ERR_ALREADY_EXISTS,
+					 "bucket \"%s\" already exists", name);
+	}
 	if (ctx->region && strcmp(ctx->region, "us-east-1"))
 		body = arena_sprintf(ctx->arena,
 				     "<CreateBucketConfiguration%s><LocationConstraint>%s"
 				     "</LocationConstraint></CreateBucketConfiguration>",
 				     XMLNS, ctx->region);
 	if (!s3call(ctx, "PUT", name, "", "CreateBucket", body, err)) {
-		/* ours already (a lost answer): S3 says so in us-east-1 only
-		 * by succeeding, elsewhere with BucketAlreadyOwnedByYou */
-		if (strcmp(err->aws_code, "BucketAlreadyOwnedByYou"))
+		bool owned = !strcmp(err->aws_code, "BucketAlreadyOwnedByYou");
+		struct err e2 = ERR_INIT;
+		char where[64];
+
+		if (!strcmp(err->aws_code, "BucketAlreadyExists"))
+			return prov_fail(ctx, err, ERR_VALIDATION,
+					 "bucket name \"%s\" is taken by another AWS "
+					 "account (S3 answered BucketAlreadyExists; bucket "
+					 "names are global across all accounts): choose "
+					 "another BucketName", name);
+		/* the bucket was not there a moment ago (HeadBucket, or a
+		 * name only this token makes): BucketAlreadyOwnedByYou is
+		 * the create's own earlier attempt, whose answer was lost and
+		 * which the client sent again (us-east-1 says so by
+		 * succeeding). Or every answer was lost (us-east-1's 200 to
+		 * the resend can be lost too): S3 may have applied one of
+		 * them, and a bucket there now is this create's */
+		if (!owned && err->code != ERR_TRANSIENT && err->code != ERR_TIMEOUT)
 			return -1;
+		if (bucket_exists(ctx, name, where, sizeof(where), &e2) != 1)
+			return -1;
+		/* not this create's after all: made in another Region by
+		 * someone else in the meantime */
+		if (strcmp(where, want))
+			return prov_fail(ctx, err, ERR_VALIDATION,
+					 "bucket \"%s\" already exists in %s (this "
+					 "account's); a stack in %s cannot create it: "
+					 "choose another BucketName or import it",
+					 name, where, want);
+		log_debug("%s: CreateBucket %s: bucket %s is this create's (its "
+			  "first answer was lost)", ctx->logical_id,
+			  owned ? "answered BucketAlreadyOwnedByYou"
+				: "got no answer", name);
 		err_clear(err);
-		made = false;
-		/* ours, but perhaps in another Region: not this resource's */
-		{
-			char where[64];
-			const char *want = ctx->region ? ctx->region : "us-east-1";
-			if (aws_s3_bucket_region(ctx->aws, name, where, sizeof(where),
-						 err) < 0)
-				return -1;
-			/* not ERR_ALREADY_EXISTS / ERR_CONFLICT: nothing to
-			 * look for by tags, a stopped run of this stack
-			 * cannot have made it in another Region */
-			if (strcmp(where, want))
-				return prov_fail(ctx, err, ERR_VALIDATION,
-						 "bucket \"%s\" already exists in %s "
-						 "(this account's); a stack in %s cannot "
-						 "create it: choose another "
-						 "BucketName or import it", name, where,
-						 want);
-		}
 	}
 	if (!s3call(ctx, "PUT", name, "tagging", "PutBucketTagging",
 		    tags_xml(ctx, props), err))
@@ -477,10 +547,7 @@ static int bucket_create(struct provider_ctx *ctx, const struct value *props,
 	return 0;
 undo:
 	/* a half-configured bucket this call made (empty): deleted again */
-	if (made)
-		return prov_undo_create(ctx, "bucket", name, bucket_delete, props,
-					err);
-	return -1;
+	return prov_undo_create(ctx, "bucket", name, bucket_delete, props, err);
 }
 
 /* ---- reading the configuration back in the template's shape */
@@ -755,32 +822,124 @@ static int bucket_delete(struct provider_ctx *ctx, const char *id,
 	return -1;
 }
 
+/* UTC "YYYY-MM-DDTHH:MM:SS[.fff]Z" as seconds since the epoch; -1 when
+ * it is not that. */
+static double utc_seconds(const char *s)
+{
+	struct tm tm;
+	const char *rest;
+	time_t t;
+	double frac = 0;
+
+	memset(&tm, 0, sizeof(tm));
+	if (!s || !(rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)))
+		return -1;
+	if (*rest == '.')
+		frac = strtod(rest, NULL);
+	t = timegm(&tm);
+	return t == (time_t)-1 ? -1 : (double)t + frac;
+}
+
+/* Whether the bucket `name`, which exists without any tag, is provably
+ * what the stopped run's open create intent made (CreateBucket takes no
+ * tags: a run that stopped between CreateBucket and PutBucketTagging
+ * leaves it bare). It must have been created after that intent was
+ * written (ListBuckets' CreationDate against ctx->intent_at, cairn's
+ * clock brought to S3's with the answer's Date header; without one, S3's
+ * own 15-minute signature window bounds the skew) and still be as
+ * CreateBucket leaves a bucket: no objects, no versions, no policy.
+ * AWS documents that CreationDate can move when the bucket is changed
+ * (its policy edited): a changed bucket fails the other tests. */
+static int bucket_made_by_intent(struct provider_ctx *ctx, const char *name,
+				 bool *mine, struct err *err)
+{
+	char created[64];
+	time_t server_now = 0, local_now;
+	double intent = utc_seconds(ctx->intent_at), at, skew = 0, slack = 900;
+	struct value *r;
+
+	*mine = false;
+	if (intent < 0)
+		return 0;
+	if (aws_s3_bucket_created(ctx->aws, name, created, sizeof(created),
+				  &server_now, err) < 0) {
+		err_prefix(err, "%s %s: ", ctx->type, ctx->logical_id);
+		return -1;
+	}
+	local_now = time(NULL);
+	if (server_now > 0) {
+		skew = difftime(server_now, local_now);
+		/* Date has whole seconds, the intent milliseconds */
+		slack = 5;
+	}
+	at = utc_seconds(created);
+	if (at < 0 || at + slack < intent + skew) {
+		log_debug("%s: bucket %s was created %s, before the open intent of %s "
+			  "(S3's clock %+.0fs from cairn's): not that intent's",
+			  ctx->logical_id, name, created[0] ? created : "(unknown)",
+			  ctx->intent_at, skew);
+		return 0;
+	}
+	r = s3call(ctx, "GET", name, "versions&max-keys=1", "ListObjectVersions",
+		   NULL, err);
+	if (!r)
+		return -1;
+	if (pv(r, "Version") || pv(r, "DeleteMarker"))
+		return 0;
+	r = s3call(ctx, "GET", name, "list-type=2&max-keys=1", "ListObjectsV2",
+		   NULL, err);
+	if (!r)
+		return -1;
+	if (pv(r, "Contents"))
+		return 0;
+	r = conf_get(ctx, name, "policy", "GetBucketPolicy", err);
+	if (!r && err->code)
+		return -1;
+	if (r)
+		return 0;
+	*mine = true;
+	return 0;
+}
+
 /* A bucket of this (template or generated) name made by a stopped run:
- * adopted only with this resource's cairn tags. */
+ * adopted only with this resource's cairn tags, or, bare, when it is
+ * provably the stopped run's open intent's (bucket_made_by_intent).
+ * Anything else is someone else's: ERR_ALREADY_EXISTS naming it. */
 static int bucket_find(struct provider_ctx *ctx, const struct value *props,
 		       struct provider_result *out, struct err *err)
 {
 	const char *name = bucket_name(ctx, props);
-	struct provider_result got;
+	const char *want = ctx->region ? ctx->region : "us-east-1";
+	char where[64];
+	struct value *r, *tl;
+	bool mine = false;
+	int e = bucket_exists(ctx, name, where, sizeof(where), err);
 
-	if (bucket_read(ctx, name, NULL, &got, err) < 0) {
-		if (err->code == ERR_NOT_FOUND || !strcmp(err->aws_code, "AccessDenied") ||
-		    !strcmp(err->aws_code, "AllAccessDisabled"))
-			return prov_fail(ctx, err, err->code == ERR_NOT_FOUND
-						       ? ERR_NOT_FOUND : ERR_ALREADY_EXISTS,
-					 "bucket \"%s\" %s", name,
-					 err->code == ERR_NOT_FOUND
-						 ? "does not exist"
-						 : "belongs to another account");
+	if (e < 0)
 		return -1;
-	}
-	{
-		struct value *r = conf_get(ctx, name, "tagging", "GetBucketTagging", err);
-		struct value *tl = raw_tags(ctx->arena, r);
-		if (!r && err->code)
+	if (!e)
+		return prov_fail(ctx, err, ERR_NOT_FOUND,
+				 "bucket \"%s\" does not exist", name);
+	if (strcmp(where, want))
+		return prov_fail(ctx, err, ERR_VALIDATION,
+				 "bucket \"%s\" already exists in %s (this "
+				 "account's); a stack in %s cannot create it: "
+				 "choose another BucketName or import it", name,
+				 where, want);
+	r = conf_get(ctx, name, "tagging", "GetBucketTagging", err);
+	if (!r && err->code)
+		return -1;
+	tl = raw_tags(ctx->arena, r);
+	if (!tags_owned(ctx, tl)) {
+		if (!tl->u.list.n && ctx->intent_at &&
+		    bucket_made_by_intent(ctx, name, &mine, err) < 0)
 			return -1;
-		if (!tags_owned(ctx, tl))
+		if (!mine)
 			return prov_foreign(ctx, name, tl, out, err);
+		log_msg(LOG_INFO, "%s: bucket %s has no tags yet but was created "
+			"after this resource's open create intent (%s) and is "
+			"empty: the stopped run's", ctx->logical_id, name,
+			ctx->intent_at);
 	}
 	bucket_result(ctx, name, props, out);
 	return 0;
@@ -830,11 +989,69 @@ static int bpol_put(struct provider_ctx *ctx, const char *bucket,
 	}
 }
 
+/* The bucket's policy now, as canonical JSON; NULL with err clear when it
+ * has none. A bucket created a moment ago may still be unknown: waited
+ * for as bpol_put does. */
+static const char *bpol_current(struct provider_ctx *ctx, const char *bucket,
+				struct err *err)
+{
+	static const char *const retry[] = { "NoSuchBucket", NULL };
+	double dl = prov_deadline(ctx, 30.0);
+	int attempt = 0;
+	struct value *r;
+
+	for (;;) {
+		r = s3call(ctx, "GET", bucket, "policy", "GetBucketPolicy", NULL, err);
+		if (r)
+			return policy_canonical(ctx->arena, pv(r, "Policy"), err);
+		if (!strcmp(err->aws_code, "NoSuchBucketPolicy")) {
+			err_clear(err);
+			return NULL;
+		}
+		if (!code_in(err, retry))
+			return NULL;
+		{
+			struct err e2 = ERR_INIT;
+			if (prov_sleep_until(ctx, &attempt, dl, "the bucket to be visible",
+					     &e2) < 0)
+				return NULL;
+		}
+	}
+}
+
+/* A bucket has one policy and it carries no tags: one already there with
+ * another document is not this stack's (another team's, or the bucket
+ * owner's) and is not replaced, unlike CloudFormation, which overwrites
+ * it; the same document is what a stopped run of this stack left, and is
+ * kept. `cairn import LOGICAL_ID BUCKET` takes an existing policy over on
+ * purpose. */
 static int bpol_create(struct provider_ctx *ctx, const struct value *props,
 		       struct provider_result *out, struct err *err)
 {
-	const char *bucket = pv_str(props, "Bucket");
+	const char *bucket = pv_str(props, "Bucket"), *now, *want;
 
+	now = bpol_current(ctx, bucket, err);
+	if (!now && err->code)
+		return -1;
+	if (now) {
+		want = policy_canonical(ctx->arena, pv(props, "PolicyDocument"), err);
+		if (!want) {
+			char why[sizeof(err->msg)];
+			snprintf(why, sizeof(why), "%s", err->msg);
+			return prov_fail(ctx, err, ERR_VALIDATION,
+					 "PolicyDocument: %s", why);
+		}
+		if (strcmp(now, want)) {
+			memset(out, 0, sizeof(*out));
+			out->physical_id = bucket;
+			return prov_fail(ctx, err, ERR_ALREADY_EXISTS,
+					 "bucket \"%s\" already has a bucket policy "
+					 "with another document, not written by this "
+					 "stack; cairn does not replace it", bucket);
+		}
+		policy_result(ctx, bucket, out);
+		return 0;
+	}
 	if (bpol_put(ctx, bucket, props, err) < 0)
 		return -1;
 	policy_result(ctx, bucket, out);

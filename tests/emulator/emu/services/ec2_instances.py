@@ -947,6 +947,39 @@ KEY_FILTERS = {'key-name': lambda k: [k['KeyName']], 'key-pair-id': lambda k: [k
                'fingerprint': lambda k: [k['KeyFingerprint']]}
 
 
+def import_key_pair(ctx, params):
+    """A public key made elsewhere (AWS::EC2::KeyPair PublicKeyMaterial):
+    the same name rule as CreateKeyPair (InvalidKeyPair.Duplicate)."""
+    r = _reg(ctx)
+    name = params.get('KeyName')
+    if not name or len(name) > 255:
+        raise AwsError('InvalidParameterValue', 'Key pair name must be 1-255 characters')
+    if any(k['KeyName'] == name for k in r['keypairs'].values()):
+        raise AwsError('InvalidKeyPair.Duplicate', f"The keypair '{name}' already exists.")
+    pub = params.get('PublicKeyMaterial') or b''
+    if isinstance(pub, str):
+        pub = pub.encode()
+    text = pub.decode('utf-8', 'replace').strip()
+    if not text.startswith(('ssh-rsa ', 'ssh-ed25519 ', '-----BEGIN')):
+        raise AwsError('InvalidKey.Format', 'Key is not in valid OpenSSH public key format')
+    tags = []
+    for spec in params.get('TagSpecifications') or []:
+        if spec.get('ResourceType') != 'key-pair':
+            raise AwsError('InvalidParameterValue',
+                           f"'{spec.get('ResourceType')}' is not a valid taggable resource "
+                           f"type for this operation.")
+        tags = E._merge_tags(tags, spec.get('Tags') or [])
+    fp = hashlib.md5(pub).hexdigest()
+    k = {'KeyPairId': E._new_id(ctx, 'key'), 'KeyName': name,
+         'KeyType': 'ed25519' if text.startswith('ssh-ed25519') else 'rsa', 'Tags': tags,
+         'KeyFingerprint': ':'.join(fp[i:i + 2] for i in range(0, 32, 2)),
+         'CreateTime': ctx.now(), 'created': ctx.now(), 'material': None}
+    r['keypairs'][k['KeyPairId']] = k
+    out = _key_out(k)
+    del out['CreateTime'], out['KeyType']
+    return out
+
+
 def describe_key_pairs(ctx, params):
     r = _reg(ctx)
     keys = list(r['keypairs'].values())
@@ -1009,7 +1042,8 @@ EXTRA_HANDLERS = {
     'DescribeInstanceCreditSpecifications': describe_instance_credit_specifications,
     'ModifyInstancePlacement': modify_instance_placement,
     'DescribeVolumes': describe_volumes, 'ModifyVolume': modify_volume,
-    'CreateKeyPair': create_key_pair, 'DescribeKeyPairs': describe_key_pairs,
+    'CreateKeyPair': create_key_pair, 'ImportKeyPair': import_key_pair,
+    'DescribeKeyPairs': describe_key_pairs,
     'DeleteKeyPair': delete_key_pair, 'DescribeImages': describe_images,
 }
 

@@ -145,6 +145,10 @@ def _bucket(ctx, name, check_region=True):
                       BucketName=name)
     if check_region:
         _check_region(ctx, b)
+    if b.get('Owner', ctx.account) != ctx.account:
+        # another account's bucket (no bucket policy grants anything
+        # here): AWS answers 403, HeadBucket with the status alone
+        raise S3Error('AccessDenied', 'Access Denied', 403)
     return b
 
 
@@ -211,7 +215,10 @@ def list_buckets(ctx, p):
     return {'__root__': 'ListAllMyBucketsResult',
             'Buckets': [{'Name': b['Name'], 'CreationDate': b['CreationDate'],
                          'BucketRegion': b['Region']}
-                        for b in sorted(_st(ctx).values(), key=lambda b: b['Name'])],
+                        for b in sorted(_st(ctx).values(), key=lambda b: b['Name'])
+                        # the caller's own buckets only; Prefix (2024) filters
+                        if b.get('Owner', ctx.account) == ctx.account
+                        and b['Name'].startswith(p.get('Prefix') or '')],
             'Owner': {'ID': hashlib.sha256(ctx.account.encode()).hexdigest(),
                       'DisplayName': 'emulator'}}
 
