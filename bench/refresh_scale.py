@@ -8,14 +8,22 @@ ECS services), with the emulator answering every call after 0 ms and after
 
 usage: bench/refresh_scale.py [--cairn PATH] [--sizes 100,1000,5000]
                               [--latencies 0,0.05] [--no-tagging]
+                              [--fixtures DIR] [--runs N] [--out FILE]
 
 --no-tagging makes the emulator refuse tag:GetResources (AccessDenied), so
 cairn falls back to a ListTagsForResource per resource: the figures before
 the Resource Groups Tagging API was used.
 
 Each size: a fresh emulator, one apply (not timed), then per latency one
-plan and one drift, each measured with GNU time's %e %M %U %S through
-/usr/bin/time when present, else resource.getrusage of the child.
+plan and one drift (--runs N: N of each), wall time and CPU from
+resource.getrusage of the child, peak RSS from a second run through GNU
+time (/usr/bin/time -f %M) at 0 ms latency.
+
+--fixtures DIR keeps each size's applied stack (emulator state, cairn
+state, template) in DIR/N and reuses it next time instead of applying again
+(the 5000-resource apply takes about 17 minutes, paced by the client's
+mutating buckets); a reused stack gets one unmeasured plan first (the
+emulator loads each service's model on first use).
 """
 import argparse
 import json
@@ -74,6 +82,11 @@ def main():
     ap.add_argument('--latencies', default='0,0.05')
     ap.add_argument('--no-tagging', action='store_true')
     ap.add_argument('--out')
+    ap.add_argument('--fixtures', help='keep each size\'s applied stack (emulator state, '
+                    'cairn state, template) in DIR/N and reuse it on the next run instead '
+                    'of applying again (the 5000 apply takes ~17 min)')
+    ap.add_argument('--runs', type=int, default=1,
+                    help='measure each plan/drift this many times (the table shows each)')
     a = ap.parse_args()
     if not os.path.exists(a.cairn):
         subprocess.run(['meson', 'setup', os.path.join(ROOT, 'build-bench'),
@@ -86,8 +99,13 @@ def main():
     print(f"{'N':>6} {'lat ms':>6} {'cmd':>6} {'calls':>6} {'wall s':>7} "
           f"{'RSS MB':>7} {'CPU ms/res':>10}  calls by operation")
     for n in sizes:
-        emu = subprocess.Popen(['/usr/bin/python3', os.path.join(ROOT, 'tests/emulator/run'),
-                                '--port', '0'], stdout=subprocess.PIPE, text=True)
+        fix = os.path.join(a.fixtures, str(n)) if a.fixtures else None
+        reuse = fix is not None and os.path.exists(os.path.join(fix, 'done'))
+        emu_cmd = ['/usr/bin/python3', os.path.join(ROOT, 'tests/emulator/run'), '--port', '0']
+        if fix:
+            os.makedirs(os.path.join(fix, 'emu'), exist_ok=True)
+            emu_cmd += ['--state-dir', os.path.join(fix, 'emu')]
+        emu = subprocess.Popen(emu_cmd, stdout=subprocess.PIPE, text=True)
         try:
             line = emu.stdout.readline()
             url = line.split()[-1]
@@ -95,28 +113,41 @@ def main():
                                                      'ecs_tasks_start': 0.05}})
             if a.no_tagging:
                 ctl(url, '/_emulator/config', {'tagging_denied': True})
-            stack = os.path.join(work, f'mixed{n}.yaml')
-            with open(stack, 'w') as f:
-                subprocess.run(['/usr/bin/python3', os.path.join(HERE, 'gen_stack.py'),
-                                '--mixed', str(n)], stdout=f, check=True)
+            stack = os.path.join(fix or work, f'mixed{n}.yaml')
+            if not reuse:
+                with open(stack, 'w') as f:
+                    subprocess.run(['/usr/bin/python3', os.path.join(HERE, 'gen_stack.py'),
+                                    '--mixed', str(n)], stdout=f, check=True)
             env = dict(os.environ, AWS_ACCESS_KEY_ID='test', AWS_SECRET_ACCESS_KEY='test',
                        AWS_REGION='us-east-1', AWS_EC2_METADATA_DISABLED='true',
                        CAIRN_POLL_MIN_MS='20', CAIRN_POLL_MAX_MS='100')
-            common = ['--endpoint-url', url, '--state', os.path.join(work, f'm{n}.db'),
+            common = ['--endpoint-url', url, '--state', os.path.join(fix or work, f'm{n}.db'),
                       '--stack', f'bench{n}']
             # resources made 15 minutes ago (the emulator's clock_offset
             # during the apply), as in a scheduled check of a stack: the
             # secrets listing trusts only entries older than five minutes
-            ctl(url, '/_emulator/config', {'clock_offset': -900})
-            t0 = time.monotonic()
-            p = subprocess.run([a.cairn, 'apply', stack, '--auto-approve', *common], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-            if p.returncode:
-                print(p.stdout[-3000:])
-                sys.exit(f'refresh_scale: apply of {n} failed')
-            print(f'# N={n}: apply {time.monotonic() - t0:.1f}s', flush=True)
-            ctl(url, '/_emulator/config', {'clock_offset': 0})
-            for lat in lats:
+            if not reuse:
+                ctl(url, '/_emulator/config', {'clock_offset': -900})
+                t0 = time.monotonic()
+                p = subprocess.run([a.cairn, 'apply', stack, '--auto-approve', *common],
+                                   env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   text=True)
+                if p.returncode:
+                    print(p.stdout[-3000:])
+                    sys.exit(f'refresh_scale: apply of {n} failed')
+                print(f'# N={n}: apply {time.monotonic() - t0:.1f}s', flush=True)
+                ctl(url, '/_emulator/config', {'clock_offset': 0})
+                if fix:
+                    ctl(url, '/_emulator/save', {})
+                    open(os.path.join(fix, 'done'), 'w').close()
+            else:
+                print(f'# N={n}: reusing the stack applied in {fix}', flush=True)
+                # a fresh emulator loads each service on first use: one
+                # plan, not measured, as the apply does otherwise
+                subprocess.run([a.cairn, 'plan', stack, *common], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            ctl(url, '/_emulator/calls', method='DELETE')
+            for lat in [x for x in lats for _ in range(a.runs)]:
                 ctl(url, '/_emulator/config', {'latency': {'*': lat}})
                 for name, cmd in (('plan', [a.cairn, 'plan', stack, '--detailed-exitcode',
                                             *common]),

@@ -20,9 +20,13 @@
 
 #include "aws.h"
 
-/* stack may be NULL (no tag listing). Returns whether anything began;
- * call batchread_end() only then. Not reentrant: one refresh at a time. */
-bool batchread_begin(struct aws_client *aws, const char *stack);
+/* stack may be NULL (no tag listing). types: the type of each of the n
+ * resources the refresh reads (NULL: unknown), so the tag listing asks
+ * only for the types present (tagging_begin). Returns whether anything
+ * began; call batchread_end() only then. Not reentrant: one refresh at a
+ * time. */
+bool batchread_begin(struct aws_client *aws, const char *stack,
+		     const char *const *types, size_t n);
 void batchread_end(void);
 
 #endif

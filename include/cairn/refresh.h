@@ -80,11 +80,11 @@ struct refresh_item {
 	struct value *new_props;
 	struct value *new_attrs;
 	const char *reason; /* skipped: why */
-	struct err err;     /* failed */
+	struct err *err;    /* failed: why (in the arena); NULL otherwise */
 };
 
 struct refresh_opts {
-	int parallelism; /* worker threads; 0: 4 */
+	int parallelism; /* worker threads; 0: 16 (the reads wait on AWS) */
 	const char *stack;
 	const char *region;
 	const char *account;

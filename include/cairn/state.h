@@ -136,6 +136,11 @@ struct state_resource {
 	const char *update_replace_policy;
 	const char *created_at;    /* read only */
 	const char *updated_at;    /* read only */
+	/* only from state_resource_list_raw(): the JSON text of properties
+	 * and attributes (which are then NULL), for state_resource_decode();
+	 * ignored by state_resource_put() */
+	const char *properties_json;
+	const char *attributes_json;
 };
 
 /* Returns 1 and fills *out when logical_id is recorded, 0 when it is not,
@@ -147,6 +152,20 @@ int state_resource_get(struct state *st, const char *logical_id,
 int state_resource_list(struct state *st, struct arena *a,
 			struct state_resource **out, size_t *n,
 			struct err *err);
+/* Like state_resource_list, but properties and attributes are left as
+ * their JSON text (properties_json, attributes_json; the values NULL): a
+ * caller that needs them a few resources at a time (a refresh of
+ * thousands) holds text, a tenth of the decoded trees. */
+int state_resource_list_raw(struct state *st, struct arena *a,
+			    struct state_resource **out, size_t *n,
+			    struct err *err);
+/* The properties and attributes of a record from state_resource_list_raw,
+ * decoded into a (secrets as state_resource_list gives them). Touches no
+ * database: safe on any thread while st stays open. */
+int state_resource_decode(const struct state *st, struct arena *a,
+			  const struct state_resource *r,
+			  struct value **props, struct value **attrs,
+			  struct err *err);
 /* Inserts or replaces the record (created_at is kept on replace); bumps
  * the serial. Committed before it returns. */
 int state_resource_put(struct state *st, const struct state_resource *r,

@@ -3,7 +3,7 @@
  * Tagging API, so a refresh reads them in a few calls instead of one
  * ListTagsForResource per resource.
  *
- * tagging_begin() starts, on a thread of its own, the listing
+ * tagging_begin() starts, on a thread of its own (two: see below), the listing
  * tag:GetResources filtered on cairn:stack = <stack> and on the types
  * whose reads have no other way to get tags (logs:log-group,
  * ecr:repository; EC2, ECS, IAM and Secrets Manager return tags in their
@@ -33,9 +33,13 @@
 #include "aws.h"
 #include "value.h"
 
-/* Starts the listing for stack (a no-op returning false when one runs or
- * the thread cannot start). */
-bool tagging_begin(struct aws_client *aws, const char *stack);
+/* Starts the listing for stack (a no-op returning false when one runs).
+ * counts: how many log groups and repositories (in that order) the state
+ * records, or NULL when unknown: a type with none is not listed (none at
+ * all: no listing, false), and more than 200 in all are listed as two
+ * listings side by side, one a type. */
+bool tagging_begin(struct aws_client *aws, const char *stack,
+		   const size_t *counts);
 
 /* The tags of arn as the listing saw them ([{Key,Value}] copied into a,
  * AWS's shape, every key), or NULL when the listing has no answer for it

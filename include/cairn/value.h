@@ -96,6 +96,10 @@ struct value *value_new_map(struct arena *a);
 struct value *value_new_unknown(struct arena *a, const char *what);
 
 void value_list_push(struct arena *a, struct value *list, struct value *item);
+/* Room for n items in a list or map (no-op for other kinds or when it has
+ * room): a caller that knows the size spares the arena the arrays a list
+ * grown by doubling leaves behind. */
+void value_reserve(struct arena *a, struct value *v, size_t n);
 /* Sets key (copied) to val, replacing an existing entry in place. */
 void value_map_set(struct arena *a, struct value *map, const char *key,
 		   struct value *val);

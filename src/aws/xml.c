@@ -42,12 +42,14 @@ static struct value *conv(struct arena *a, xmlNode *n, int depth)
 	}
 	if (all_items) {
 		v = value_new_list(a);
+		value_reserve(a, v, (size_t)nelem);
 		for (c = n->children; c; c = c->next)
 			if (c->type == XML_ELEMENT_NODE)
 				value_list_push(a, v, conv(a, c, depth + 1));
 		return v;
 	}
 	v = value_new_map(a);
+	value_reserve(a, v, (size_t)nelem); /* fewer keys when some repeat */
 	for (c = n->children; c; c = c->next) {
 		const char *k;
 		struct value *old, *nv;

@@ -302,10 +302,10 @@ static int refresh_state(struct arena *a, struct state *st,
 		return -1;
 	for (i = 0; i < res.n; i++)
 		if (res.items[i].status == REFRESH_FAILED)
-			return err_set(err, res.items[i].err.code,
+			return err_set(err, res.items[i].err->code,
 				       "reading \"%s\" live failed, so the plan would be made from stale data: %s",
 				       res.items[i].logical_id,
-				       res.items[i].err.msg);
+				       res.items[i].err->msg);
 	if (res.n)
 		fprintf(stderr, "Refreshed %zu resources from AWS: %zu drifted, %zu gone.\n",
 			res.n, res.drifted, res.gone);

@@ -466,7 +466,7 @@ static void render_markdown(const char *stack, const struct refresh_result *res,
 			m->ndeps = it->rec->n_dependencies;
 		}
 		if (it->status == REFRESH_FAILED)
-			m->note = cli_refresh_err_text((struct err *)&it->err);
+			m->note = cli_refresh_err_text(it->err);
 		else if (it->status == REFRESH_SKIPPED)
 			m->note = it->reason;
 	}
@@ -568,14 +568,14 @@ static void render_json(const char *stack, const struct refresh_result *res,
 		strbuf_addstr(sb, "]");
 		if (it->status == REFRESH_FAILED) {
 			strbuf_addstr(sb, ",\"error\":");
-			json_str(sb, it->err.msg);
-			if (it->err.aws_code[0]) {
+			json_str(sb, it->err->msg);
+			if (it->err->aws_code[0]) {
 				strbuf_addstr(sb, ",\"aws_code\":");
-				json_str(sb, it->err.aws_code);
+				json_str(sb, it->err->aws_code);
 			}
-			if (it->err.request_id[0]) {
+			if (it->err->request_id[0]) {
 				strbuf_addstr(sb, ",\"request_id\":");
-				json_str(sb, it->err.request_id);
+				json_str(sb, it->err->request_id);
 			}
 		}
 		if (it->status == REFRESH_SKIPPED) {
@@ -691,7 +691,7 @@ static int run_drift(struct drift_cmd *d)
 	}
 	for (i = 0; i < res.n; i++)
 		if (res.items[i].status == REFRESH_FAILED)
-			cli_error("%s", cli_refresh_err_text(&res.items[i].err));
+			cli_error("%s", cli_refresh_err_text(res.items[i].err));
 	if (d->unmanaged &&
 	    find_unmanaged(d, ss.name, ss.region, &res, a, &um, &n_um, &err) < 0) {
 		cli_error("--unmanaged: %s", err.msg);

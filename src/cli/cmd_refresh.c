@@ -118,7 +118,7 @@ int cli_plan_refresh(struct state *st, const struct aws_options *aws,
 		goto done;
 	for (i = 0; i < res.n; i++)
 		if (res.items[i].status == REFRESH_FAILED) {
-			struct err e = res.items[i].err;
+			struct err e = *res.items[i].err;
 			err_set(err, e.code, "refreshing: %s (--refresh=false "
 				"plans from the recorded state alone)",
 				cli_refresh_err_text(&e));
@@ -256,7 +256,7 @@ static int run_refresh(struct refresh_cmd *rcmd)
 			       it->logical_id, it->type, it->physical_id);
 			break;
 		case REFRESH_FAILED:
-			cli_error("%s", cli_refresh_err_text(&res.items[i].err));
+			cli_error("%s", cli_refresh_err_text(res.items[i].err));
 			break;
 		case REFRESH_SKIPPED:
 			fprintf(stderr, "cairn: %s (%s) not read: %s\n",

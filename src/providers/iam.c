@@ -606,6 +606,10 @@ static int mp_read(struct provider_ctx *ctx, const char *id,
 	p = value_new_map(a);
 	ps(a, p, "PolicyArn", id);
 	ps(a, p, "EntityFilter", "Role");
+	/* IAM list calls return 100 items unless asked for up to 1000 (the
+	 * API reference's MaxItems range): a policy shared by 500 roles is
+	 * one call, not five */
+	pn(a, p, "MaxItems", "1000");
 	if (!(r = pcall_all(ctx, "iam", "ListEntitiesForPolicy", p, "PolicyRoles",
 			    err)) ||
 	    !(l = aws_get_list(a, r, "PolicyRoles", err)))

@@ -69,18 +69,40 @@ static int detail_cmp(const void *x, const void *y)
 		      ((const struct detail *)y)->name);
 }
 
-/* The listing, with mu held. */
+/* What from_detail reads of a RoleDetail: the listing keeps only these
+ * (a RoleDetail also carries instance profiles, last use, dates). */
+static const char *const KEPT[] = {
+	"RoleName", "Path", "Arn", "RoleId", "PermissionsBoundary",
+	"AssumeRolePolicyDocument", "RolePolicyList",
+	"AttachedManagedPolicies", "Tags", NULL,
+};
+
+static struct value *slim(struct arena *a, const struct value *role)
+{
+	struct value *out = value_new_map(a);
+	size_t i;
+
+	for (i = 0; KEPT[i]; i++) {
+		const struct value *v = value_map_get(role, KEPT[i]);
+		if (v)
+			value_map_set(a, out, KEPT[i], value_copy(a, v));
+	}
+	return out;
+}
+
+/* The listing, with mu held. Each page is answered into its own arena,
+ * freed once its roles are copied out. */
 static void list_roles(struct provider_ctx *ctx)
 {
-	struct arena *a;
-	const char *marker = NULL;
+	char *marker = NULL;
 	size_t pages = 0;
 
-	det.arena = a = arena_new();
+	det.arena = arena_new();
 	for (;;) {
+		struct arena *a = arena_new();
 		struct value *p = value_new_map(a), *f = value_new_list(a), *r;
 		const struct value *l;
-		const char *trunc;
+		const char *trunc, *next;
 		struct err e = ERR_INIT;
 		size_t i;
 		value_list_push(a, f, value_new_string(a, "Role"));
@@ -94,6 +116,8 @@ static void list_roles(struct provider_ctx *ctx)
 			log_debug("iam: GetAccountAuthorizationDetails: %s; roles "
 				  "are read one by one", e.msg);
 			det.state = -1;
+			arena_free(a);
+			free(marker);
 			return;
 		}
 		for (i = 0; i < l->u.list.n; i++) {
@@ -104,16 +128,21 @@ static void list_roles(struct provider_ctx *ctx)
 				det.cap = det.cap ? det.cap * 2 : 256;
 				det.d = xrealloc(det.d, det.cap * sizeof(*det.d));
 			}
-			det.d[det.n].name = name;
-			det.d[det.n].role = l->u.list.items[i];
+			det.d[det.n].role = slim(det.arena, l->u.list.items[i]);
+			det.d[det.n].name = pv_str(det.d[det.n].role, "RoleName");
 			det.n++;
 		}
 		trunc = pv_str(r, "IsTruncated");
-		marker = pv_str(r, "Marker");
-		if (!trunc || strcmp(trunc, "true") || !marker)
+		next = pv_str(r, "Marker");
+		free(marker);
+		marker = trunc && !strcmp(trunc, "true") && next ? xstrdup(next)
+								  : NULL;
+		arena_free(a);
+		if (!marker)
 			break;
 		if (++pages >= MAX_PAGES) {
 			det.state = -1;
+			free(marker);
 			return;
 		}
 	}

@@ -96,16 +96,37 @@ static bool has_tag(const struct value *tags, const char *key, const char *val)
 	return false;
 }
 
-/* The listing, with mu held. */
+/* What the reads use of a list entry: the listing keeps only these. */
+static const char *const KEPT[] = {
+	"ARN", "Name", "Description", "KmsKeyId", "Tags",
+	"SecretVersionsToStages", "CreatedDate", "LastChangedDate", NULL,
+};
+
+static struct value *slim(struct arena *a, const struct value *sec)
+{
+	struct value *out = value_new_map(a);
+	size_t i;
+
+	for (i = 0; KEPT[i]; i++) {
+		const struct value *v = value_map_get(sec, KEPT[i]);
+		if (v)
+			value_map_set(a, out, KEPT[i], value_copy(a, v));
+	}
+	return out;
+}
+
+/* The listing, with mu held. Each page is answered into its own arena,
+ * freed once its entries are copied out. */
 static void list_secrets(struct provider_ctx *ctx)
 {
-	struct arena *a = sl.arena;
-	const char *token = NULL;
+	char *token = NULL;
 	size_t pages = 0;
 
 	for (;;) {
+		struct arena *a = arena_new();
 		struct value *p = value_new_map(a), *fl = value_new_list(a), *r;
 		const struct value *l;
+		const char *next;
 		struct err e = ERR_INIT;
 		size_t i;
 		value_list_push(a, fl, filter(a, "tag-key", "cairn:stack"));
@@ -119,6 +140,8 @@ static void list_secrets(struct provider_ctx *ctx)
 			log_debug("secretsmanager: ListSecrets: %s; secrets are "
 				  "read one by one", e.msg);
 			sl.state = -1;
+			arena_free(a);
+			free(token);
 			return;
 		}
 		for (i = 0; i < l->u.list.n; i++) {
@@ -130,15 +153,19 @@ static void list_secrets(struct provider_ctx *ctx)
 				sl.cap = sl.cap ? sl.cap * 2 : 64;
 				sl.e = xrealloc(sl.e, sl.cap * sizeof(*sl.e));
 			}
-			sl.e[sl.n].arn = arn;
-			sl.e[sl.n].sec = s;
+			sl.e[sl.n].sec = slim(sl.arena, s);
+			sl.e[sl.n].arn = pv_str(sl.e[sl.n].sec, "ARN");
 			sl.n++;
 		}
-		token = pv_str(r, "NextToken");
-		if (!token || !*token)
+		next = pv_str(r, "NextToken");
+		free(token);
+		token = next && *next ? xstrdup(next) : NULL;
+		arena_free(a);
+		if (!token)
 			break;
 		if (++pages >= MAX_PAGES) {
 			sl.state = -1;
+			free(token);
 			return;
 		}
 	}

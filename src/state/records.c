@@ -171,7 +171,7 @@ static int read_deps(struct arena *a, const char *json,
 }
 
 static int read_resource(struct state *st, sqlite3_stmt *s, struct arena *a,
-			 struct state_resource *r, struct err *err)
+			 struct state_resource *r, bool raw, struct err *err)
 {
 	int status;
 
@@ -186,6 +186,15 @@ static int read_resource(struct state *st, sqlite3_stmt *s, struct arena *a,
 	r->update_replace_policy = state_col_str(a, s, 11);
 	status = state_status_parse((const char *)sqlite3_column_text(s, 6));
 	r->status = status < 0 ? STATE_FAILED : (enum state_status)status;
+	if (raw) {
+		r->properties_json = state_col_str(a, s, 3);
+		r->attributes_json = state_col_str(a, s, 4);
+		if (!r->properties_json || !r->attributes_json) {
+			err_set(err, ERR_STATEDB, "no properties or attributes");
+			goto bad;
+		}
+		goto deps;
+	}
 	r->properties = state_decode_value(
 		a, (const char *)sqlite3_column_text(s, 3), err);
 	if (!r->properties)
@@ -194,6 +203,7 @@ static int read_resource(struct state *st, sqlite3_stmt *s, struct arena *a,
 		a, (const char *)sqlite3_column_text(s, 4), err);
 	if (!r->attributes)
 		goto bad;
+deps:
 	if (read_deps(a, (const char *)sqlite3_column_text(s, 5), r, err))
 		goto bad;
 	return 0;
@@ -225,14 +235,13 @@ int state_resource_get(struct state *st, const char *logical_id,
 		sqlite3_reset(s);
 		return state_sqlerr(st, err, "reading a resource");
 	}
-	rc = read_resource(st, s, a, out, err);
+	rc = read_resource(st, s, a, out, false, err);
 	sqlite3_reset(s);
 	return rc ? -1 : 1;
 }
 
-int state_resource_list(struct state *st, struct arena *a,
-			struct state_resource **out, size_t *n,
-			struct err *err)
+static int list(struct state *st, struct arena *a, struct state_resource **out,
+		size_t *n, bool raw, struct err *err)
 {
 	sqlite3_stmt *s = state_stmt(st,
 				     "SELECT " RES_COLUMNS " FROM resources "
@@ -253,7 +262,7 @@ int state_resource_list(struct state *st, struct arena *a,
 					      ncap * sizeof(*items));
 			cap = ncap;
 		}
-		if (read_resource(st, s, a, &items[count], err)) {
+		if (read_resource(st, s, a, &items[count], raw, err)) {
 			sqlite3_reset(s);
 			return -1;
 		}
@@ -265,6 +274,39 @@ int state_resource_list(struct state *st, struct arena *a,
 	*out = items;
 	*n = count;
 	return 0;
+}
+
+int state_resource_list(struct state *st, struct arena *a,
+			struct state_resource **out, size_t *n,
+			struct err *err)
+{
+	return list(st, a, out, n, false, err);
+}
+
+int state_resource_list_raw(struct state *st, struct arena *a,
+			    struct state_resource **out, size_t *n,
+			    struct err *err)
+{
+	return list(st, a, out, n, true, err);
+}
+
+int state_resource_decode(const struct state *st, struct arena *a,
+			  const struct state_resource *r,
+			  struct value **props, struct value **attrs,
+			  struct err *err)
+{
+	*props = r->properties;
+	*attrs = r->attributes;
+	if (r->properties_json &&
+	    !(*props = state_decode_value(a, r->properties_json, err)))
+		goto bad;
+	if (r->attributes_json &&
+	    !(*attrs = state_decode_value(a, r->attributes_json, err)))
+		goto bad;
+	return 0;
+bad:
+	return err_prefix(err, "state '%s': resource \"%s\": ", st->path,
+			  r->logical_id ? r->logical_id : "?");
 }
 
 static void encode_deps(const struct state_resource *r, struct strbuf *out)

@@ -74,6 +74,22 @@ struct value *value_new_unknown(struct arena *a, const char *what)
 	return v;
 }
 
+void value_reserve(struct arena *a, struct value *v, size_t n)
+{
+	if (v->kind == VALUE_LIST && n > v->u.list.cap) {
+		v->u.list.items = arena_realloc(
+			a, v->u.list.items, v->u.list.cap * sizeof(struct value *),
+			n * sizeof(struct value *));
+		v->u.list.cap = n;
+	} else if (v->kind == VALUE_MAP && n > v->u.map.cap) {
+		v->u.map.items = arena_realloc(
+			a, v->u.map.items,
+			v->u.map.cap * sizeof(struct value_pair),
+			n * sizeof(struct value_pair));
+		v->u.map.cap = n;
+	}
+}
+
 void value_list_push(struct arena *a, struct value *list, struct value *item)
 {
 	if (list->u.list.n == list->u.list.cap) {
@@ -208,15 +224,19 @@ struct value *value_copy(struct arena *a, const struct value *v)
 		c->u.unknown.what = arena_strdup(a, v->u.unknown.what);
 		break;
 	case VALUE_LIST:
+		value_reserve(a, c, v->u.list.n);
 		for (i = 0; i < v->u.list.n; i++)
 			value_list_push(a, c, value_copy(a, v->u.list.items[i]));
 		break;
 	case VALUE_MAP:
+		/* the keys are distinct already: no search per key */
+		value_reserve(a, c, v->u.map.n);
 		for (i = 0; i < v->u.map.n; i++) {
-			value_map_set(a, c, v->u.map.items[i].key,
-				      value_copy(a, v->u.map.items[i].val));
+			c->u.map.items[i].key = arena_strdup(a, v->u.map.items[i].key);
 			c->u.map.items[i].key_mark = v->u.map.items[i].key_mark;
+			c->u.map.items[i].val = value_copy(a, v->u.map.items[i].val);
 		}
+		c->u.map.n = v->u.map.n;
 		break;
 	}
 	return c;
@@ -435,6 +455,7 @@ static struct value *from_cjson(struct arena *a, const cJSON *j, int flags)
 		return value_new_string(a, j->valuestring);
 	if (cJSON_IsArray(j)) {
 		v = value_new_list(a);
+		value_reserve(a, v, (size_t)cJSON_GetArraySize(j));
 		cJSON_ArrayForEach(c, j)
 			value_list_push(a, v, from_cjson(a, c, flags));
 		return v;
@@ -445,6 +466,7 @@ static struct value *from_cjson(struct arena *a, const cJSON *j, int flags)
 	    cJSON_IsString(j->child))
 		return value_new_unknown(a, j->child->valuestring);
 	v = value_new_map(a);
+	value_reserve(a, v, (size_t)cJSON_GetArraySize(j));
 	cJSON_ArrayForEach(c, j)
 		value_map_set(a, v, c->string ? c->string : "",
 			      from_cjson(a, c, flags));

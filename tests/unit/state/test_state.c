@@ -903,6 +903,60 @@ static void test_secrets(void **state)
 	assert_false(file_contains(f->path, "hunter2"));
 }
 
+/* The raw listing keeps properties and attributes as JSON text; decoding
+ * gives what the plain listing gives (secrets as fingerprints), and a
+ * damaged row is named when decoded, not when listed. */
+static void test_raw_list_decodes_like_list(void **state)
+{
+	struct fx *f = *state;
+	struct err err = ERR_INIT;
+	struct state *st = must_open(f->path);
+	struct state_resource r = { 0 }, *list, *raw;
+	struct value *props = json(f->a, "{\"Name\":\"db\",\"N\":[1,2]}");
+	struct value *p, *at;
+	size_t n, nraw;
+
+	value_map_set(f->a, props, "SecretString",
+		      sensitive_str(f->a, PLAINTEXT));
+	r.logical_id = "Db";
+	r.type = "AWS::SecretsManager::Secret";
+	r.physical_id = "arn:db";
+	r.properties = props;
+	r.attributes = json(f->a, "{\"Arn\":\"arn:db\"}");
+	assert_int_equal(state_resource_put(st, &r, &err), 0);
+	r.logical_id = "Broken";
+	r.type = "AWS::EC2::VPC";
+	r.properties = NULL;
+	r.attributes = NULL;
+	assert_int_equal(state_resource_put(st, &r, &err), 0);
+	assert_int_equal(state_resource_list(st, f->a, &list, &n, &err), 0);
+	assert_int_equal(state_resource_list_raw(st, f->a, &raw, &nraw, &err), 0);
+	assert_int_equal(nraw, n);
+	assert_string_equal(raw[1].logical_id, "Db");
+	assert_null(raw[1].properties);
+	assert_null(raw[1].attributes);
+	assert_non_null(raw[1].properties_json);
+	/* the secret's plaintext is not in the text either */
+	assert_null(strstr(raw[1].properties_json, PLAINTEXT));
+	assert_int_equal(state_resource_decode(st, f->a, &raw[1], &p, &at, &err), 0);
+	assert_true(value_equal(p, list[1].properties));
+	assert_true(value_equal(at, list[1].attributes));
+	assert_true(value_map_get(p, "SecretString")->sensitive);
+	/* a decoded record decodes to itself */
+	assert_int_equal(state_resource_decode(st, f->a, &list[1], &p, &at, &err), 0);
+	assert_ptr_equal(p, list[1].properties);
+
+	assert_int_equal(raw_exec(f->path, "UPDATE resources SET attributes = "
+					   "'{\"a\":' WHERE logical_id = 'Broken'"),
+			 SQLITE_OK);
+	assert_int_equal(state_resource_list_raw(st, f->a, &raw, &nraw, &err), 0);
+	assert_string_equal(raw[0].logical_id, "Broken");
+	assert_int_equal(state_resource_decode(st, f->a, &raw[0], &p, &at, &err), -1);
+	assert_non_null(strstr(err.msg, "resource \"Broken\""));
+	assert_non_null(strstr(err.msg, f->path));
+	state_close(st);
+}
+
 static void test_fingerprints_differ_across_states(void **state)
 {
 	struct fx *f = *state;
@@ -1338,6 +1392,7 @@ int main(void)
 		T(test_failed_migration_rolls_back),
 		T(test_damaged_key_refused),
 		T(test_damaged_row_named),
+	T(test_raw_list_decodes_like_list),
 		T(test_resource_roundtrip),
 		T(test_stack_and_outputs),
 		T(test_journal),
