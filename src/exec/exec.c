@@ -28,6 +28,7 @@
 
 #include <sys/random.h>
 
+#include "cairn/clock.h"
 #include "cairn/exec.h"
 #include "cairn/log.h"
 #include "cairn/provider.h"
@@ -139,13 +140,6 @@ struct exec {
 #define EXEC_SLICE 8
 #define TYPE_BUSY_MAX 24
 #define POOL_MAX 512
-
-static double now_mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static const char *new_token(struct arena *a)
 {
@@ -755,7 +749,7 @@ static void emit(struct exec *x, enum exec_event_kind kind, struct node *n,
 	ev.action = n->action;
 	ev.physical_id = n->kind == NODE_APPLY ? n->new_physical_id :
 						 n->physical_id;
-	ev.elapsed = n->started ? now_mono() - n->started : 0;
+	ev.elapsed = n->started ? mono_seconds() - n->started : 0;
 	ev.err = e;
 	ev.skip_reason = skip_reason;
 	x->o->event(x->o->event_ud, &ev);
@@ -767,7 +761,7 @@ static void emit_tick(struct exec *x)
 	char (*status)[sizeof(((struct node *)0)->status)];
 	struct exec_event ev;
 	size_t i, k = 0;
-	double t = now_mono();
+	double t = mono_seconds();
 
 	if (!x->o->event)
 		return;
@@ -1056,7 +1050,7 @@ static int start_node(struct exec *x, size_t i, struct exec_result *res,
 	struct job *j;
 	size_t oi;
 
-	n->started = now_mono();
+	n->started = mono_seconds();
 	/* forget: no AWS call; nor for a delete of a record AWS never named
 	 * (nothing to pass to the provider: the record just goes) */
 	if (!strcmp(n->action, "forget") ||
@@ -1285,9 +1279,9 @@ int exec_run(struct arena *a, struct plan *p, const struct tmpl_stack *st,
 {
 	struct exec x;
 	size_t i, left;
-	double last_tick = now_mono();
+	double last_tick = mono_seconds();
 	int nthreads, rc = 0, perr = 0;
-	double t0 = now_mono();
+	double t0 = mono_seconds();
 
 	memset(res, 0, sizeof(*res));
 	memset(&x, 0, sizeof(x));
@@ -1405,9 +1399,9 @@ int exec_run(struct arena *a, struct plan *p, const struct tmpl_stack *st,
 		done = x.done;
 		x.done = NULL;
 		pthread_mutex_unlock(&x.mu);
-		if (!done && x.running && now_mono() - last_tick >= 0.25) {
+		if (!done && x.running && mono_seconds() - last_tick >= 0.25) {
 			emit_tick(&x);
-			last_tick = now_mono();
+			last_tick = mono_seconds();
 		}
 		while (done && finished < EXEC_SLICE) {
 			struct job *next = done->next;
@@ -1471,7 +1465,7 @@ int exec_run(struct arena *a, struct plan *p, const struct tmpl_stack *st,
 	pthread_mutex_destroy(&x.mu);
 	pthread_cond_destroy(&x.work_cv);
 	pthread_cond_destroy(&x.done_cv);
-	res->seconds = now_mono() - t0;
+	res->seconds = mono_seconds() - t0;
 
 	if (rc)
 		return -1;

@@ -24,6 +24,7 @@
 #include <malloc.h>
 #endif
 
+#include "cairn/clock.h"
 #include "cairn/batchread.h"
 #include "cairn/log.h"
 #include "cairn/provider.h"
@@ -414,14 +415,6 @@ struct pool {
 	pthread_cond_t room; /* a job was taken */
 };
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* A read waits for nothing: a provider that retries eventual-consistency
  * errors stops after this long (a gone resource must not stall a plan). */
 #define READ_DEADLINE_SECONDS 60.0
@@ -438,7 +431,7 @@ static void job_ctx(struct pool *pl, struct job *j, const char *logical_id,
 	pc->region = pl->o->region;
 	pc->account = pl->o->account;
 	pc->partition = pl->o->partition ? pl->o->partition : "aws";
-	pc->deadline = now_s() + READ_DEADLINE_SECONDS;
+	pc->deadline = mono_seconds() + READ_DEADLINE_SECONDS;
 }
 
 /* Item k of j failed with e (kept in the job's arena), or not (e NULL). */
@@ -632,12 +625,8 @@ static void reread_fresh(struct pool *pl)
 	if (pl->o->fresh_seconds < 0)
 		return;
 	settle_start(&st, NULL);
-	if (pl->o->fresh_seconds > 0) {
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		st.deadline = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 +
-			      pl->o->fresh_seconds;
-	}
+	if (pl->o->fresh_seconds > 0)
+		st.deadline = mono_seconds() + pl->o->fresh_seconds;
 	for (;;) {
 		size_t pending = 0;
 		for (i = 0; i < pl->njobs; i++)
@@ -1178,7 +1167,7 @@ int refresh_read(struct arena *a, struct state *st, struct aws_client *aws,
 	pthread_t *threads;
 	size_t n, i, k, nthreads, started = 0;
 	bool *done, tagging;
-	double t0 = now_s();
+	double t0 = mono_seconds();
 
 	memset(res, 0, sizeof(*res));
 	/* properties and attributes stay JSON text until a job reads them
@@ -1354,7 +1343,7 @@ int refresh_read(struct arena *a, struct state *st, struct aws_client *aws,
 			break;
 		}
 	}
-	res->seconds = now_s() - t0;
+	res->seconds = mono_seconds() - t0;
 	log_debug("refresh: %zu resources in %zu batch and %zu single reads "
 		  "(%.2fs)", n, res->batches, res->singles, res->seconds);
 	return 0;
@@ -1542,7 +1531,7 @@ int refresh_read_one(struct arena *a, struct aws_client *aws,
 	struct provider_ctx pc;
 	struct arena *ja;
 	struct timespec ts;
-	double t0 = now_s(), delay = 0.1;
+	double t0 = mono_seconds(), delay = 0.1;
 	int rc;
 
 	if (!prov || (!prov->read && !prov->read_many))
@@ -1558,7 +1547,7 @@ int refresh_read_one(struct arena *a, struct aws_client *aws,
 	pc.region = o->region;
 	pc.account = o->account;
 	pc.partition = o->partition ? o->partition : "aws";
-	pc.deadline = now_s() + READ_DEADLINE_SECONDS;
+	pc.deadline = mono_seconds() + READ_DEADLINE_SECONDS;
 	for (;;) {
 		memset(&out, 0, sizeof(out));
 		if (prov->read) {
@@ -1573,7 +1562,7 @@ int refresh_read_one(struct arena *a, struct aws_client *aws,
 		/* made moments ago by another tool, maybe not visible yet
 		 * (eventual consistency): a few more reads before "no such" */
 		if (rc == 0 || err->code != ERR_NOT_FOUND || o->fresh_seconds < 0 ||
-		    now_s() + delay - t0 > (o->fresh_seconds > 0 ? o->fresh_seconds
+		    mono_seconds() + delay - t0 > (o->fresh_seconds > 0 ? o->fresh_seconds
 								 : IMPORT_FRESH_SECONDS))
 			break;
 		ts.tv_sec = (time_t)delay;

@@ -32,33 +32,13 @@
 #include <string.h>
 #include <time.h>
 
-static double env_seconds(const char *name, double dflt)
-{
-	const char *v = getenv(name);
-	char *end;
-	double d;
-
-	if (!v || !*v)
-		return dflt;
-	d = strtod(v, &end);
-	if (*end || d < 0 || d > 3600)
-		return dflt;
-	return d;
-}
-
-static double mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "cairn/clock.h"
 
 bool settle_recent(const char *stamp)
 {
 	struct tm tm;
 	time_t t;
-	double window = env_seconds("CAIRN_SETTLE_RECENT_SECONDS", 300.0);
+	double window = env_seconds("CAIRN_SETTLE_RECENT_SECONDS", 300.0, 0, 3600);
 
 	if (!stamp)
 		return true;
@@ -73,7 +53,7 @@ bool settle_recent(const char *stamp)
 
 void settle_start(struct settle *s, const _Atomic int *cancel)
 {
-	s->deadline = mono_now() + env_seconds("CAIRN_SETTLE_SECONDS", 20.0);
+	s->deadline = mono_seconds() + env_seconds("CAIRN_SETTLE_SECONDS", 20.0, 0, 3600);
 	s->next_ms = 250.0;
 	s->tries = 0;
 	s->cancel = cancel;
@@ -81,7 +61,7 @@ void settle_start(struct settle *s, const _Atomic int *cancel)
 
 bool settle_again(struct settle *s)
 {
-	double left = s->deadline - mono_now(), ms = s->next_ms;
+	double left = s->deadline - mono_seconds(), ms = s->next_ms;
 
 	if (left <= 0 || (s->cancel && *s->cancel))
 		return false;

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cairn/clock.h"
 #include "cairn/log.h"
 #include "cairn/strbuf.h"
 #include "prov_int.h"
@@ -965,14 +966,7 @@ static int svc_describe(struct provider_ctx *ctx, const char *cluster,
 
 static double placement_seconds(double dflt)
 {
-	const char *e = getenv("CAIRN_ECS_PLACEMENT_SECONDS");
-	char *end;
-	double d;
-
-	if (!e || !*e)
-		return dflt;
-	d = strtod(e, &end);
-	return *end || d < 0 ? dflt : d;
+	return env_seconds("CAIRN_ECS_PLACEMENT_SECONDS", dflt, 0, 3600);
 }
 
 static long svc_count(const struct value *s, const char *k)

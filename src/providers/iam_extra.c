@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cairn/clock.h"
 #include "prov_int.h"
 
 /* Seconds waited after the profile is readable, before an instance may
@@ -102,14 +103,8 @@ static int role_call(struct provider_ctx *ctx, const char *op,
 
 static double propagation_seconds(void)
 {
-	const char *e = getenv("CAIRN_IAM_PROPAGATION_SECONDS");
-	char *end;
-	double d;
-
-	if (!e || !*e)
-		return PROPAGATION_WAIT;
-	d = strtod(e, &end);
-	return *end || d < 0 ? PROPAGATION_WAIT : d;
+	return env_seconds("CAIRN_IAM_PROPAGATION_SECONDS", PROPAGATION_WAIT,
+			   0, 3600);
 }
 
 /* Until GetInstanceProfile shows the role, then the propagation margin. */

@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "cairn/clock.h"
 #include "cairn/log.h"
 #include "cairn/schema.h"
 #include "cairn/strbuf.h"
@@ -185,10 +186,7 @@ const char *provider_generate_name(struct provider_ctx *ctx, size_t max_len,
 
 double prov_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return mono_seconds();
 }
 
 static long env_ms(const char *name, long dflt)

@@ -28,6 +28,7 @@
 
 #include <openssl/rand.h>
 
+#include "cairn/clock.h"
 #include "cairn/log.h"
 #include "cairn/remote.h"
 #include "cairn/strbuf.h"
@@ -65,30 +66,11 @@ struct remote {
 	pthread_cond_t cv;
 };
 
-static double mono_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void utc_text(time_t t, char *buf, size_t n)
 {
 	struct tm tm;
 	gmtime_r(&t, &tm);
 	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-static double env_seconds(const char *name, double dflt)
-{
-	const char *v = getenv(name);
-	char *end;
-	double d;
-
-	if (!v || !*v)
-		return dflt;
-	d = strtod(v, &end);
-	return end != v && !*end && d > 0 ? d : dflt;
 }
 
 bool remote_is_url(const char *loc)
@@ -319,7 +301,7 @@ static int lock_acquire(struct remote *r, struct err *err)
 {
 	unsigned char rb[8];
 	struct strbuf body = STRBUF_INIT;
-	double deadline = mono_now() + r->o.lock_wait;
+	double deadline = mono_seconds() + r->o.lock_wait;
 	bool said = false;
 	size_t i;
 
@@ -410,7 +392,7 @@ static int lock_acquire(struct remote *r, struct err *err)
 			arena_free(a);
 			continue;
 		}
-		if (mono_now() >= deadline) {
+		if (mono_seconds() >= deadline) {
 			struct strbuf who = STRBUF_INIT;
 			describe(&seen.li, &who);
 			err_set(err, ERR_LOCKED,
@@ -433,7 +415,7 @@ static int lock_acquire(struct remote *r, struct err *err)
 		strbuf_release(&seen.body);
 		arena_free(a);
 		{
-			double left = deadline - mono_now();
+			double left = deadline - mono_seconds();
 			sleep_s(left < 1.0 ? (left > 0.05 ? left : 0.05) : 1.0);
 		}
 		continue;
@@ -445,7 +427,7 @@ fail:
 	}
 	strbuf_release(&body);
 	r->locked = true;
-	r->lock_renew_at = mono_now() + r->lease / 2;
+	r->lock_renew_at = mono_seconds() + r->lease / 2;
 	log_debug("state %s: lock %s taken", r->url, r->lock_id);
 	return 0;
 }
@@ -480,7 +462,7 @@ static int lock_renew(struct remote *r, struct err *err)
 	}
 	if (rc == 0) {
 		snprintf(r->lock_etag, sizeof(r->lock_etag), "%s", resp.etag);
-		r->lock_renew_at = mono_now() + r->lease / 2;
+		r->lock_renew_at = mono_seconds() + r->lease / 2;
 	}
 	strbuf_release(&resp.body);
 	strbuf_release(&body);
@@ -595,7 +577,7 @@ static int upload(struct remote *r, struct err *err)
 	if (rc == 0) {
 		snprintf(r->etag, sizeof(r->etag), "%s", resp.etag);
 		r->uploaded_dv = dv;
-		r->last_upload = mono_now();
+		r->last_upload = mono_seconds();
 		log_debug("state %s: uploaded %zu bytes (ETag %s)", r->url,
 			  body.len, r->etag);
 	} else if (precondition_failed(err) ||
@@ -631,7 +613,7 @@ static void *worker(void *arg)
 		if (r->stop)
 			break;
 		/* the work runs under mu: remote_sync() and close wait */
-		now = mono_now();
+		now = mono_seconds();
 		if (r->locked && !r->lock_lost && now >= r->lock_renew_at) {
 			struct err e = ERR_INIT;
 			if (lock_renew(r, &e) < 0)
@@ -818,10 +800,12 @@ struct remote *remote_open(struct aws_client *aws, const char *url,
 	r->lock_key = strbuf_detach(&p, NULL);
 	r->lease = opts->lease > 0 ? opts->lease :
 				     env_seconds("CAIRN_STATE_LOCK_LEASE",
-						 STATE_LOCK_DEFAULT_LEASE);
+						 STATE_LOCK_DEFAULT_LEASE, 1e-3,
+						 1e9);
 	r->interval = opts->upload_interval > 0 ?
 			      opts->upload_interval :
-			      env_seconds("CAIRN_STATE_UPLOAD_INTERVAL", 2.0);
+			      env_seconds("CAIRN_STATE_UPLOAD_INTERVAL", 2.0,
+					  1e-3, 1e9);
 	clean_stale_copies(tmp && *tmp ? tmp : "/tmp");
 	strbuf_addf(&p, "%s/cairn-state-%ld-XXXXXX", tmp && *tmp ? tmp : "/tmp",
 		    (long)getpid());
@@ -845,7 +829,7 @@ struct remote *remote_open(struct aws_client *aws, const char *url,
 		if (r->ro)
 			r->uploaded_dv = data_version(r);
 	}
-	r->last_upload = mono_now();
+	r->last_upload = mono_seconds();
 	if ((r->o.writable || r->locked) &&
 	    pthread_create(&r->thread, NULL, worker, r) == 0)
 		r->thread_started = true;

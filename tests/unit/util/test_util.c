@@ -3,11 +3,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cairn/arena.h"
 #include "cairn/diag.h"
 #include "cairn/err.h"
+#include "cairn/clock.h"
 #include "cairn/strbuf.h"
 #include "cairn/value.h"
 
@@ -90,10 +92,44 @@ static void test_diag_sort_format(void **state)
 	diag_list_release(&dl);
 }
 
+/* env_seconds: the default for anything but a number inside [lo, hi]. */
+static void test_env_seconds(void **state)
+{
+	static const struct {
+		const char *text;
+		double want;
+	} cases[] = {
+		{ NULL, 7 },   { "", 7 },     { "2.5", 2.5 }, { "0", 0 },
+		{ "-1", 7 },   { "61", 7 },   { "60", 60 },   { "5s", 7 },
+		{ "abc", 7 },  { " ", 7 },    { "1e1", 10 },  { "nan", 7 },
+	};
+	size_t i;
+	double t0, t1;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (cases[i].text)
+			setenv("CAIRN_TEST_SECONDS", cases[i].text, 1);
+		else
+			unsetenv("CAIRN_TEST_SECONDS");
+		if (env_seconds("CAIRN_TEST_SECONDS", 7, 0, 60) !=
+		    cases[i].want)
+			fail_msg("\"%s\": got %g, want %g",
+				 cases[i].text ? cases[i].text : "(unset)",
+				 env_seconds("CAIRN_TEST_SECONDS", 7, 0, 60),
+				 cases[i].want);
+	}
+	unsetenv("CAIRN_TEST_SECONDS");
+	t0 = mono_seconds();
+	t1 = mono_seconds();
+	assert_true(t1 >= t0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_strbuf),
+		cmocka_unit_test(test_env_seconds),
 		cmocka_unit_test(test_err),
 		cmocka_unit_test(test_value_json_roundtrip),
 		cmocka_unit_test(test_value_sensitive_redact),
