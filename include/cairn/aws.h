@@ -121,6 +121,11 @@ struct value *aws_call_opt(struct aws_client *c, const char *service,
  * aws_trace_hide(NULL, 0) clears them.
  */
 void aws_trace_hide(const char *const *values, size_t n);
+/*
+ * A string no thread's trace log may show, for the rest of the process
+ * (the values of NoEcho parameters): copied; hidden as aws_trace_hide's.
+ */
+void aws_trace_hide_always(const char *value);
 
 /*
  * Like aws_call for a read whose answer is a secret (the value of a dynamic

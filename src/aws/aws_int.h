@@ -313,6 +313,11 @@ int aws_parse_error(const char *body, size_t len, const char *json_type_header,
 /* Copies body with the values of secret-bearing fields (SecretAccessKey,
  * SessionToken, SecretString, Password, ...) replaced: for logs. */
 void aws_redact_body(const char *body, size_t len, struct strbuf *out);
+/* The same, with the field names in extra (NULL-terminated) also hidden:
+ * fields that carry secrets only in some operations' bodies (an ECS
+ * container environment's "value", an instance's user data). */
+void aws_redact_body_with(const char *body, size_t len,
+			  const char *const *extra, struct strbuf *out);
 
 /* ---- the client (client.c) ---------------------------------------------- */
 

@@ -384,25 +384,76 @@ static void replace_all(struct strbuf *sb, const char *p, size_t n)
 	strbuf_release(&out);
 }
 
+/* aws_trace_hide_always: NoEcho values, for the whole process */
+static pthread_mutex_t always_mu = PTHREAD_MUTEX_INITIALIZER;
+static char **always;
+static size_t always_n, always_cap;
+
+void aws_trace_hide_always(const char *value)
+{
+	size_t i;
+
+	if (!value || strlen(value) < 3)
+		return;
+	pthread_mutex_lock(&always_mu);
+	for (i = 0; i < always_n && strcmp(always[i], value); i++)
+		;
+	if (i == always_n) {
+		ALLOC_GROW(always, always_n + 1, always_cap);
+		always[always_n++] = xstrdup(value);
+	}
+	pthread_mutex_unlock(&always_mu);
+}
+
+static void hide_one(struct strbuf *red, const char *v, struct strbuf *form,
+		     struct strbuf *json)
+{
+	size_t n = strlen(v);
+
+	replace_all(red, v, n);
+	strbuf_reset(json);
+	strbuf_add_json_str(json, v, n);
+	if (json->len > 2)
+		replace_all(red, json->buf + 1, json->len - 2);
+	strbuf_reset(form);
+	aws_form_encode(v, n, form);
+	replace_all(red, form->buf, form->len);
+}
+
 static void hide_in(struct strbuf *red)
 {
 	struct strbuf form = STRBUF_INIT, json = STRBUF_INIT;
 	size_t i;
 
-	for (i = 0; i < hide_n; i++) {
-		const char *v = hide_values[i];
-		size_t n = strlen(v);
-		replace_all(red, v, n);
-		strbuf_reset(&json);
-		strbuf_add_json_str(&json, v, n);
-		if (json.len > 2)
-			replace_all(red, json.buf + 1, json.len - 2);
-		strbuf_reset(&form);
-		aws_form_encode(v, n, &form);
-		replace_all(red, form.buf, form.len);
-	}
+	pthread_mutex_lock(&always_mu);
+	for (i = 0; i < always_n; i++)
+		hide_one(red, always[i], &form, &json);
+	pthread_mutex_unlock(&always_mu);
+	for (i = 0; i < hide_n; i++)
+		hide_one(red, hide_values[i], &form, &json);
 	strbuf_release(&form);
 	strbuf_release(&json);
+}
+
+/*
+ * Fields that hold secrets only in some operations: an ECS container's
+ * environment ("value" in RegisterTaskDefinition / DescribeTaskDefinition),
+ * an instance's user data (RunInstances, Describe/ModifyInstanceAttribute),
+ * which both commonly carry keys and tokens written into the template.
+ */
+static const char *const *op_secret_fields(const struct call *cl)
+{
+	static const char *const ecs_td[] = { "value", NULL };
+	static const char *const ec2_ud[] = { "UserData", "userData", "Value",
+					      "value", NULL };
+
+	if (!strcmp(cl->svc->name, "ecs") && strstr(cl->op, "TaskDefinition"))
+		return ecs_td;
+	if (!strcmp(cl->svc->name, "ec2") &&
+	    (!strcmp(cl->op, "RunInstances") ||
+	     strstr(cl->op, "InstanceAttribute")))
+		return ec2_ud;
+	return NULL;
 }
 
 static void trace_body(const char *what, const struct call *cl, const char *b,
@@ -412,11 +463,53 @@ static void trace_body(const char *what, const struct call *cl, const char *b,
 
 	if (!log_enabled(LOG_TRACE))
 		return;
-	aws_redact_body(b, n, &red);
+	aws_redact_body_with(b, n, op_secret_fields(cl), &red);
 	hide_in(&red);
 	log_msg(LOG_TRACE, "aws %s:%s %s: %.*s", cl->svc->name, cl->op, what,
 		(int)(red.len > 4000 ? 4000 : red.len), red.buf);
 	strbuf_release(&red);
+}
+
+/* Replaces v in msg (NUL-terminated, cap bytes) by "(sensitive)". */
+static void scrub_msg(char *msg, size_t cap, const char *v)
+{
+	static const char red[] = "(sensitive)";
+	size_t vl = strlen(v), rl = sizeof(red) - 1;
+	char *from = msg, *hit;
+
+	if (vl < 3)
+		return;
+	while ((hit = strstr(from, v)) != NULL) {
+		size_t tail = strlen(hit + vl);
+		size_t room;
+
+		if ((size_t)(hit - msg) + rl + 1 > cap) {
+			*hit = '\0'; /* no room for the marker: cut here */
+			return;
+		}
+		room = cap - (size_t)(hit - msg) - rl - 1;
+		if (tail > room)
+			tail = room;
+		memmove(hit + rl, hit + vl, tail);
+		memcpy(hit, red, rl);
+		hit[rl + tail] = '\0';
+		from = hit + rl; /* the marker itself is never searched */
+	}
+}
+
+/* An AWS error message may quote what was sent (a tag value failing its
+ * pattern, a parameter's AllowedPattern): the values that never reach a
+ * log (aws_trace_hide, aws_trace_hide_always) never reach an error either. */
+static void scrub_err(struct err *err)
+{
+	size_t i;
+
+	pthread_mutex_lock(&always_mu);
+	for (i = 0; i < always_n; i++)
+		scrub_msg(err->msg, sizeof(err->msg), always[i]);
+	pthread_mutex_unlock(&always_mu);
+	for (i = 0; i < hide_n; i++)
+		scrub_msg(err->msg, sizeof(err->msg), hide_values[i]);
 }
 
 static int fill_aws_error(const struct call *cl, struct http_response *r,
@@ -445,6 +538,7 @@ static int fill_aws_error(const struct call *cl, struct http_response *r,
 		err_set(err, cls, "%s:%s: %s: %s", cl->svc->name, cl->op,
 			info.code[0] ? info.code : "error",
 			info.message[0] ? info.message : "no message");
+	scrub_err(err);
 	snprintf(err->aws_code, sizeof(err->aws_code), "%s", info.code);
 	snprintf(err->request_id, sizeof(err->request_id), "%s", rid);
 	err->http_status = r->status;

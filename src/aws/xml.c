@@ -222,13 +222,14 @@ static const char *const secret_fields[] = {
 };
 #define NSECRET (sizeof(secret_fields) / sizeof(secret_fields[0]))
 
-static size_t match_field(const char *p, const char *end, size_t *flen)
+static size_t match_in(const char *const *names, size_t n, const char *p,
+		       const char *end, size_t *flen)
 {
 	size_t i;
 
-	for (i = 0; i < NSECRET; i++) {
-		size_t l = strlen(secret_fields[i]);
-		if ((size_t)(end - p) >= l && !memcmp(p, secret_fields[i], l)) {
+	for (i = 0; i < n && names[i]; i++) {
+		size_t l = strlen(names[i]);
+		if ((size_t)(end - p) >= l && !memcmp(p, names[i], l)) {
 			*flen = l;
 			return i + 1;
 		}
@@ -236,10 +237,28 @@ static size_t match_field(const char *p, const char *end, size_t *flen)
 	return 0;
 }
 
+static _Thread_local const char *const *redact_extra;
+
+static size_t match_field(const char *p, const char *end, size_t *flen)
+{
+	size_t hit = match_in(secret_fields, NSECRET, p, end, flen);
+
+	if (!hit && redact_extra)
+		hit = match_in(redact_extra, (size_t)-1, p, end, flen);
+	return hit;
+}
+
 void aws_redact_body(const char *body, size_t len, struct strbuf *out)
+{
+	aws_redact_body_with(body, len, NULL, out);
+}
+
+void aws_redact_body_with(const char *body, size_t len,
+			  const char *const *extra, struct strbuf *out)
 {
 	const char *p = body, *end = body + len;
 
+	redact_extra = extra;
 	while (p < end) {
 		size_t fl = 0;
 		/* XML: <Field>value</ */
@@ -287,4 +306,5 @@ void aws_redact_body(const char *body, size_t len, struct strbuf *out)
 		strbuf_addch(out, *p);
 		p++;
 	}
+	redact_extra = NULL;
 }

@@ -668,6 +668,7 @@ static int run_drift(struct drift_cmd *d)
 		cli_error("cannot read template '%s'", d->to.template_path);
 		goto done;
 	}
+	tmplopts_hide_secrets(&d->to, a);
 	state_path = stateopts_path(&d->so, d->to.stack, d->to.template_path,
 				    &err);
 	if (!state_path) {

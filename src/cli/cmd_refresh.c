@@ -209,6 +209,7 @@ static int run_refresh(struct refresh_cmd *rcmd)
 		cli_error("cannot read template '%s'", rcmd->to.template_path);
 		goto done;
 	}
+	tmplopts_hide_secrets(&rcmd->to, a);
 	state_path = stateopts_path(&rcmd->so, rcmd->to.stack,
 				    rcmd->to.template_path, &err);
 	if (!state_path) {

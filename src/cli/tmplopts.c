@@ -294,6 +294,64 @@ int tmplopts_ctx(const struct tmplopts *o, struct arena *a,
 	return 0;
 }
 
+/* The values of NoEcho parameters never reach a trace log, even where AWS
+ * answers them back (a task definition's environment, a tag): each value,
+ * and each item of a list value, is hidden for the whole run. */
+static void hide_no_echo(const struct template *t, const struct tmpl_ctx *ctx)
+{
+	size_t i, k;
+
+	for (i = 0; i < t->nparams; i++) {
+		const struct tmpl_param *p = &t->params[i];
+		const struct value *v;
+		const char *s, *q;
+
+		if (!p->no_echo)
+			continue;
+		v = value_map_get(ctx->params, p->name);
+		if (!v && ctx->env_params)
+			v = value_map_get(ctx->env_params, p->name);
+		if (!v)
+			v = value_map_get(p->decl, "Default");
+		if (!v)
+			continue;
+		if (v->kind == VALUE_LIST) {
+			for (k = 0; k < v->u.list.n; k++)
+				aws_trace_hide_always(value_str(v->u.list.items[k]));
+			continue;
+		}
+		if (!(s = value_str(v)))
+			continue;
+		aws_trace_hide_always(s);
+		/* a comma-delimited list's items are values of their own */
+		for (; (q = strchr(s, ',')) != NULL; s = q + 1) {
+			char item[1024];
+			size_t n = (size_t)(q - s);
+			if (n < sizeof(item)) {
+				memcpy(item, s, n);
+				item[n] = '\0';
+				aws_trace_hide_always(item);
+			}
+		}
+		if (s != value_str(v))
+			aws_trace_hide_always(s);
+	}
+}
+
+void tmplopts_hide_secrets(const struct tmplopts *o, struct arena *a)
+{
+	struct diag_list dl = DIAG_LIST_INIT;
+	struct err err = ERR_INIT;
+	struct tmpl_ctx ctx;
+	const struct template *t;
+
+	if (tmplopts_ctx(o, a, &ctx, &dl, &err) == 0 &&
+	    (t = template_load_params(a, o->template_path, ctx.params,
+				      ctx.env_params, &dl, &err)) != NULL)
+		hide_no_echo(t, &ctx);
+	diag_list_release(&dl);
+}
+
 int tmplopts_run(const struct tmplopts *o, struct arena *a, bool lenient,
 		 struct tmpl_run *run, struct diag_list *diags,
 		 struct err *err)
@@ -306,6 +364,7 @@ int tmplopts_run(const struct tmplopts *o, struct arena *a, bool lenient,
 					 run->ctx.env_params, diags, err);
 	if (!run->tmpl)
 		return -1;
+	hide_no_echo(run->tmpl, &run->ctx);
 	run->stack = template_evaluate(a, run->tmpl, &run->ctx, diags);
 	template_check_schemas(run->stack, diags);
 	run->graph = graph_build(a, run->stack, diags);

@@ -130,6 +130,12 @@ struct tmpl_run {
  * diags->errors), -1 with err when the template could not be loaded at all
  * (the parse problems are in diags too). Everything is in a.
  */
+/* For commands that read AWS without evaluating the template (drift,
+ * refresh): the values given for its NoEcho parameters are hidden from the
+ * trace log and from AWS error messages for the rest of the run. A
+ * template that does not load hides nothing (the command reports it). */
+void tmplopts_hide_secrets(const struct tmplopts *o, struct arena *a);
+
 int tmplopts_run(const struct tmplopts *o, struct arena *a, bool lenient,
 		 struct tmpl_run *run, struct diag_list *diags,
 		 struct err *err);
