@@ -165,6 +165,182 @@ static int unmanaged_secrets(struct aws_client *c, const char *stack,
 	return 0;
 }
 
+/* The value of key in an ECS tag list [{key, value}], or NULL. */
+static const char *ecs_tag(const struct value *tags, const char *key)
+{
+	size_t i;
+
+	for (i = 0; tags && tags->kind == VALUE_LIST && i < tags->u.list.n; i++) {
+		const struct value *t = tags->u.list.items[i];
+		const char *k = value_str(value_map_get(t, "key"));
+		if (k && !strcmp(k, key))
+			return value_str(value_map_get(t, "value"));
+	}
+	return NULL;
+}
+
+static bool ecs_ours(const struct value *tags, const char *stack)
+{
+	const char *v = ecs_tag(tags, "cairn:stack");
+
+	return v && !strcmp(v, stack);
+}
+
+/* The services of one cluster tagged for the stack and not recorded:
+ * ListServices, then DescribeServices 10 at a time with their tags. */
+static int unmanaged_ecs_services(struct aws_client *c, const char *stack,
+				  const char *cluster,
+				  const struct refresh_result *res,
+				  struct arena *a, struct unmanaged **out,
+				  size_t *n, size_t *cap, struct err *err)
+{
+	struct value *params = value_new_map(a);
+	const struct value *resp, *arns, *svcs;
+	size_t i, k;
+
+	value_map_set(a, params, "cluster", value_new_string(a, cluster));
+	resp = aws_call_all(c, "ecs", "ListServices", params, "serviceArns", a,
+			    err);
+	if (!resp || !(arns = aws_get_list(a, resp, "serviceArns", err)))
+		return -1;
+	for (i = 0; i < arns->u.list.n; i += 10) {
+		struct value *batch = value_new_list(a), *inc = value_new_list(a);
+
+		params = value_new_map(a);
+		for (k = i; k < arns->u.list.n && k < i + 10; k++)
+			value_list_push(a, batch, arns->u.list.items[k]);
+		value_list_push(a, inc, value_new_string(a, "TAGS"));
+		value_map_set(a, params, "cluster", value_new_string(a, cluster));
+		value_map_set(a, params, "services", batch);
+		value_map_set(a, params, "include", inc);
+		resp = aws_call(c, "ecs", "DescribeServices", params, a, err);
+		if (!resp || !(svcs = aws_get_list(a, resp, "services", err)))
+			return -1;
+		for (k = 0; k < svcs->u.list.n; k++) {
+			const struct value *sv = svcs->u.list.items[k];
+			const struct value *tags = value_map_get(sv, "tags");
+			const char *arn = value_str(value_map_get(sv, "serviceArn"));
+			const char *lid = ecs_tag(tags, "cairn:logical-id");
+			const char *st = value_str(value_map_get(sv, "status"));
+
+			if (!arn || !ecs_ours(tags, stack) || recorded_id(res, arn) ||
+			    (st && !strcmp(st, "INACTIVE")))
+				continue;
+			push_unmanaged(a, out, n, cap, arn, "AWS::ECS::Service",
+				       lid ? lid : "?");
+		}
+	}
+	return 0;
+}
+
+/*
+ * ECS, when tag:GetResources is refused: ListClusters, DescribeClusters
+ * (100 a call, with their tags); a cluster tagged for the stack and not
+ * recorded is unmanaged. The services of the stack's clusters (tagged or
+ * recorded) are searched the same way; clusters of other owners are not
+ * (their services would cost calls per cluster for nothing of ours).
+ */
+static int unmanaged_ecs(struct aws_client *c, const char *stack,
+			 const struct refresh_result *res, struct arena *a,
+			 struct unmanaged **out, size_t *n, size_t *cap,
+			 struct err *err)
+{
+	const struct value *resp, *arns, *cls;
+	size_t i, k;
+
+	resp = aws_call_all(c, "ecs", "ListClusters", value_new_map(a),
+			    "clusterArns", a, err);
+	if (!resp || !(arns = aws_get_list(a, resp, "clusterArns", err)))
+		return -1;
+	for (i = 0; i < arns->u.list.n; i += 100) {
+		struct value *params = value_new_map(a);
+		struct value *batch = value_new_list(a), *inc = value_new_list(a);
+
+		for (k = i; k < arns->u.list.n && k < i + 100; k++)
+			value_list_push(a, batch, arns->u.list.items[k]);
+		value_list_push(a, inc, value_new_string(a, "TAGS"));
+		value_map_set(a, params, "clusters", batch);
+		value_map_set(a, params, "include", inc);
+		resp = aws_call(c, "ecs", "DescribeClusters", params, a, err);
+		if (!resp || !(cls = aws_get_list(a, resp, "clusters", err)))
+			return -1;
+		for (k = 0; k < cls->u.list.n; k++) {
+			const struct value *cl = cls->u.list.items[k];
+			const struct value *tags = value_map_get(cl, "tags");
+			const char *name = value_str(value_map_get(cl, "clusterName"));
+			const char *arn = value_str(value_map_get(cl, "clusterArn"));
+			const char *lid = ecs_tag(tags, "cairn:logical-id");
+			bool ours = ecs_ours(tags, stack);
+			bool rec = (name && recorded_id(res, name)) ||
+				   (arn && recorded_id(res, arn));
+
+			if (!name || !arn)
+				continue;
+			if (ours && !rec)
+				push_unmanaged(a, out, n, cap, name,
+					       "AWS::ECS::Cluster",
+					       lid ? lid : "?");
+			if ((ours || rec) &&
+			    unmanaged_ecs_services(c, stack, arn, res, a, out, n,
+						   cap, err) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * SSM parameters, when tag:GetResources is refused: DescribeParameters
+ * filtered on the tag (tag:cairn:stack = stack), paged; the logical id
+ * from ListTagsForResource of only those not recorded (few).
+ */
+static int unmanaged_ssm(struct aws_client *c, const char *stack,
+			 const struct refresh_result *res, struct arena *a,
+			 struct unmanaged **out, size_t *n, size_t *cap,
+			 struct err *err)
+{
+	struct value *params = value_new_map(a), *filters = value_new_list(a);
+	struct value *f = value_new_map(a), *vals = value_new_list(a);
+	const struct value *resp, *list;
+	size_t i, k;
+
+	value_map_set(a, f, "Key", value_new_string(a, "tag:cairn:stack"));
+	value_list_push(a, vals, value_new_string(a, stack));
+	value_map_set(a, f, "Values", vals);
+	value_list_push(a, filters, f);
+	value_map_set(a, params, "ParameterFilters", filters);
+	resp = aws_call_all(c, "ssm", "DescribeParameters", params, "Parameters",
+			    a, err);
+	if (!resp || !(list = aws_get_list(a, resp, "Parameters", err)))
+		return -1;
+	for (i = 0; i < list->u.list.n; i++) {
+		const char *name = value_str(value_map_get(list->u.list.items[i],
+							   "Name"));
+		const char *lid = "?";
+		const struct value *tr, *tags;
+
+		if (!name || recorded_id(res, name))
+			continue;
+		params = value_new_map(a);
+		value_map_set(a, params, "ResourceType",
+			      value_new_string(a, "Parameter"));
+		value_map_set(a, params, "ResourceId", value_new_string(a, name));
+		tr = aws_call(c, "ssm", "ListTagsForResource", params, a, err);
+		if (!tr)
+			return -1;
+		tags = value_map_get(tr, "TagList");
+		for (k = 0; tags && tags->kind == VALUE_LIST && k < tags->u.list.n; k++) {
+			const struct value *t = tags->u.list.items[k];
+			const char *tk = value_str(value_map_get(t, "Key"));
+			if (tk && !strcmp(tk, "cairn:logical-id"))
+				lid = value_str(value_map_get(t, "Value"));
+		}
+		push_unmanaged(a, out, n, cap, name, "AWS::SSM::Parameter",
+			       lid ? lid : "?");
+	}
+	return 0;
+}
+
 /*
  * --unmanaged: EC2 DescribeTags with the filters key=cairn:stack and
  * value=<stack> (one paginated call for every EC2 type cairn tags: VPCs,
@@ -404,8 +580,9 @@ static int unmanaged_roles(struct aws_client *c, const char *stack,
  * --unmanaged: one tag:GetResources listing (every type it covers: EC2,
  * Logs, ECR, Secrets Manager, ECS, ...) filtered on cairn:stack=<stack>,
  * and IAM roles from GetAccountAuthorizationDetails. When the tagging call
- * is refused (no tag:GetResources permission), EC2 DescribeTags and
- * Secrets Manager ListSecrets instead (those two services only).
+ * is refused (no tag:GetResources permission), the services that filter
+ * on a tag themselves: EC2 DescribeTags, Secrets Manager ListSecrets, ECS
+ * DescribeClusters/DescribeServices with their tags, SSM DescribeParameters.
  */
 static int find_unmanaged(const struct drift_cmd *d, const char *stack,
 			  const char *region, const struct refresh_result *res,
@@ -428,12 +605,16 @@ static int find_unmanaged(const struct drift_cmd *d, const char *stack,
 		if (err->code != ERR_ACCESS_DENIED)
 			goto done;
 		fprintf(stderr, "cairn: --unmanaged: tag:GetResources refused "
-				"(%s); searching EC2 and Secrets Manager only\n",
+				"(%s); searching EC2, Secrets Manager, ECS and "
+				"SSM by their own tag filters (not Logs, ECR, "
+				"S3: those list tags one resource at a time)\n",
 			err->aws_code[0] ? err->aws_code : err->msg);
 		err_clear(err);
 		*n = 0;
 		if (unmanaged_ec2(c, stack, res, a, out, n, &cap, err) < 0 ||
-		    unmanaged_secrets(c, stack, res, a, out, n, &cap, err) < 0)
+		    unmanaged_secrets(c, stack, res, a, out, n, &cap, err) < 0 ||
+		    unmanaged_ecs(c, stack, res, a, out, n, &cap, err) < 0 ||
+		    unmanaged_ssm(c, stack, res, a, out, n, &cap, err) < 0)
 			goto done;
 	}
 	if (unmanaged_roles(c, stack, res, a, out, n, &cap, err) < 0)

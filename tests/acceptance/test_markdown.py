@@ -150,7 +150,8 @@ def test_drift_unmanaged(emu, cairn):
 def test_drift_unmanaged_every_type(emu, cairn):
     """One tag:GetResources listing (100 a page) finds every tagged type; IAM
     roles (which that API does not list) through GetAccountAuthorizationDetails;
-    with tag:GetResources refused, EC2 and Secrets Manager are still searched."""
+    with tag:GetResources refused, EC2, Secrets Manager, ECS and SSM are still
+    searched through their own tag filters."""
     emu.reset()
     tpl = cairn.tmp / 'every.yaml'
     tpl.write_text('Resources:\n  Vpc:\n    Type: AWS::EC2::VPC\n'
@@ -223,15 +224,37 @@ def test_drift_unmanaged_every_type(emu, cairn):
     assert r.rc == 2 and got == want, r
     assert pages == tagged_pages() == 2, pages
 
-    # tag:GetResources refused: EC2 and Secrets Manager (and IAM) still searched
+    # tag:GetResources refused: EC2, Secrets Manager, ECS, SSM (and IAM)
+    # still searched through their own tag filters
     sm = emu.client('secretsmanager')
     arn = sm.create_secret(Name='by-hand', SecretString='x', Tags=ours)['ARN']
+    ecs, ssm = emu.client('ecs'), emu.client('ssm')
+    ecs_ours = [{'key': 'cairn:stack', 'value': 'every'},
+                {'key': 'cairn:logical-id', 'value': 'OldCluster'}]
+    ecs.create_cluster(clusterName='by-hand-cluster', tags=ecs_ours)
+    ecs.create_cluster(clusterName='other-cluster',
+                       tags=[{'key': 'cairn:stack', 'value': 'other'}])
+    ecs.register_task_definition(family='by-hand', requiresCompatibilities=['EC2'],
+                                 networkMode='bridge', containerDefinitions=[
+                                     {'name': 'app', 'image': 'busybox', 'memory': 64}])
+    svc = ecs.create_service(cluster='by-hand-cluster', serviceName='by-hand-svc',
+                             taskDefinition='by-hand', desiredCount=0, launchType='EC2',
+                             tags=[{'key': 'cairn:stack', 'value': 'every'}])['service']
+    ssm.put_parameter(Name='/by/hand', Value='x', Type='String',
+                      Tags=ours + [{'Key': 'cairn:logical-id', 'Value': 'OldParam'}])
+    ssm.put_parameter(Name='/other/param', Value='x', Type='String', Tags=other)
+    emu.settle()
     emu.control('config', {'tagging_denied': True})
     try:
         want = {('AWS::IAM::Role', 'by-hand-role'), ('AWS::EC2::SecurityGroup', sg),
-                ('AWS::SecretsManager::Secret', arn)}
+                ('AWS::SecretsManager::Secret', arn),
+                ('AWS::ECS::Cluster', 'by-hand-cluster'),
+                ('AWS::ECS::Service', svc['serviceArn']),
+                ('AWS::SSM::Parameter', '/by/hand')}
         r, j, got, pages = listed()
-        assert r.rc == 2 and got == want, r
+        assert r.rc == 2 and got == want, (got ^ want, r)
         assert 'tag:GetResources refused' in r.err
+        lids = {u['physical_id']: u['logical_id'] for u in j['unmanaged']}
+        assert lids['by-hand-cluster'] == 'OldCluster' and lids['/by/hand'] == 'OldParam', lids
     finally:
         emu.control('config', {'tagging_denied': False})
