@@ -203,13 +203,10 @@ void tb_release(struct token_bucket *tb)
 	pthread_mutex_destroy(&tb->lock);
 }
 
-int64_t tb_take(struct token_bucket *tb, int64_t now_ns)
+/* Adds the tokens earned since the last call (capped at the bucket's
+ * size). Called with tb->lock held. */
+static void tb_refill(struct token_bucket *tb, int64_t now_ns)
 {
-	int64_t wait = 0;
-
-	if (tb->rate <= 0)
-		return 0;
-	pthread_mutex_lock(&tb->lock);
 	if (tb->last_ns >= 0 && now_ns > tb->last_ns) {
 		tb->tokens += (double)(now_ns - tb->last_ns) * tb->rate / 1e9;
 		if (tb->tokens > tb->capacity)
@@ -217,6 +214,16 @@ int64_t tb_take(struct token_bucket *tb, int64_t now_ns)
 	}
 	if (tb->last_ns < 0 || now_ns > tb->last_ns)
 		tb->last_ns = now_ns;
+}
+
+int64_t tb_take(struct token_bucket *tb, int64_t now_ns)
+{
+	int64_t wait = 0;
+
+	if (tb->rate <= 0)
+		return 0;
+	pthread_mutex_lock(&tb->lock);
+	tb_refill(tb, now_ns);
 	tb->tokens -= 1.0;
 	if (tb->tokens < 0)
 		wait = (int64_t)(-tb->tokens * 1e9 / tb->rate);
@@ -229,13 +236,7 @@ void tb_drain(struct token_bucket *tb, int64_t now_ns)
 	if (tb->rate <= 0)
 		return;
 	pthread_mutex_lock(&tb->lock);
-	if (tb->last_ns >= 0 && now_ns > tb->last_ns) {
-		tb->tokens += (double)(now_ns - tb->last_ns) * tb->rate / 1e9;
-		if (tb->tokens > tb->capacity)
-			tb->tokens = tb->capacity;
-	}
-	if (tb->last_ns < 0 || now_ns > tb->last_ns)
-		tb->last_ns = now_ns;
+	tb_refill(tb, now_ns);
 	if (tb->tokens > 0)
 		tb->tokens = 0;
 	pthread_mutex_unlock(&tb->lock);

@@ -238,6 +238,46 @@ static int split_fields(struct arena *a, const char *s, const char **f,
 	return (int)n;
 }
 
+/* secretsmanager:secret-id:SecretString:json-key:version-stage:version-id,
+ * the secret id a name or a whole ARN (which holds colons itself). */
+struct secret_ref {
+	const char *id, *key, *stage, *version; /* "" when not given */
+};
+
+static void parse_secret_ref(struct arena *a, const char *spec,
+			     struct secret_ref *r)
+{
+	const char *f[12] = { 0 };
+	int n = split_fields(a, spec, f, 12), k;
+
+	if (!strcmp(f[0], "arn") && n >= 7) {
+		/* arn:partition:secretsmanager:region:account:secret:name-XXXXXX */
+		r->id = arena_sprintf(a, "%s:%s:%s:%s:%s:%s:%s", f[0], f[1], f[2],
+				      f[3], f[4], f[5], f[6]);
+		k = 7;
+	} else {
+		r->id = f[0];
+		k = 1;
+	}
+	/* f[k] is SecretString or empty (the template checked it) */
+	r->key = k + 1 < n ? f[k + 1] : "";
+	r->stage = k + 2 < n ? f[k + 2] : "";
+	r->version = k + 3 < n ? f[k + 3] : "";
+}
+
+/* As CloudFormation: ssm for String and StringList, ssm-secure for
+ * SecureString, never the other way round. */
+static int ssm_kind_check(const char *name, const char *type, bool secure,
+			  struct err *err)
+{
+	if (type && !strcmp(type, "SecureString") != secure)
+		return err_set(err, ERR_VALIDATION,
+			       "SSM parameter \"%s\" is a %s: use %s", name, type,
+			       secure ? "{{resolve:ssm:...}}" :
+					"{{resolve:ssm-secure:...}}");
+	return 0;
+}
+
 static int resolve_ssm(struct aws_client *c, struct arena *a, const char *spec,
 		       bool secure, const char **out, struct err *err)
 {
@@ -252,13 +292,8 @@ static int resolve_ssm(struct aws_client *c, struct arena *a, const char *spec,
 		return -1;
 	par = value_map_get(r, "Parameter");
 	type = value_str(value_map_get(par, "Type"));
-	/* as CloudFormation: ssm for String and StringList, ssm-secure for
-	 * SecureString, never the other way round */
-	if (type && !strcmp(type, "SecureString") != secure)
-		return err_set(err, ERR_VALIDATION,
-			       "SSM parameter \"%s\" is a %s: use %s", spec, type,
-			       secure ? "{{resolve:ssm:...}}" :
-					"{{resolve:ssm-secure:...}}");
+	if (ssm_kind_check(spec, type, secure, err) < 0)
+		return -1;
 	*out = value_str(value_map_get(par, "Value"));
 	if (!*out)
 		return err_set(err, ERR_AWS, "ssm:GetParameter answered no value");
@@ -268,23 +303,15 @@ static int resolve_ssm(struct aws_client *c, struct arena *a, const char *spec,
 static int resolve_secret(struct aws_client *c, struct arena *a,
 			  const char *spec, const char **out, struct err *err)
 {
-	const char *f[12] = { 0 }, *id, *key, *stage, *version;
 	struct value *p = value_new_map(a), *r;
-	int n = split_fields(a, spec, f, 12), k;
+	struct secret_ref ref;
+	const char *id, *key, *stage, *version;
 
-	if (!strcmp(f[0], "arn") && n >= 7) {
-		/* arn:partition:secretsmanager:region:account:secret:name-XXXXXX */
-		id = arena_sprintf(a, "%s:%s:%s:%s:%s:%s:%s", f[0], f[1], f[2], f[3],
-				   f[4], f[5], f[6]);
-		k = 7;
-	} else {
-		id = f[0];
-		k = 1;
-	}
-	/* f[k] is SecretString or empty (the template checked it) */
-	key = k + 1 < n ? f[k + 1] : "";
-	stage = k + 2 < n ? f[k + 2] : "";
-	version = k + 3 < n ? f[k + 3] : "";
+	parse_secret_ref(a, spec, &ref);
+	id = ref.id;
+	key = ref.key;
+	stage = ref.stage;
+	version = ref.version;
 	value_map_set(a, p, "SecretId", value_new_string(a, id));
 	if (*stage)
 		value_map_set(a, p, "VersionStage", value_new_string(a, stage));
@@ -366,11 +393,8 @@ static int check_ssm(struct aws_client *c, struct arena *a, const char *spec,
 			       "SSM parameter \"%s\" does not exist in this account "
 			       "and region (ssm:DescribeParameters found none)", name);
 	type = value_str(value_map_get(par, "Type"));
-	if (type && !strcmp(type, "SecureString") != secure)
-		return err_set(err, ERR_VALIDATION,
-			       "SSM parameter \"%s\" is a %s: use %s", name, type,
-			       secure ? "{{resolve:ssm:...}}" :
-					"{{resolve:ssm-secure:...}}");
+	if (ssm_kind_check(name, type, secure, err) < 0)
+		return -1;
 	ver = value_str(value_map_get(par, "Version"));
 	if (!ver) {
 		const struct value *vv = value_map_get(par, "Version");
@@ -387,22 +411,16 @@ static int check_ssm(struct aws_client *c, struct arena *a, const char *spec,
 static int check_secret(struct aws_client *c, struct arena *a,
 			const char *spec, struct err *err)
 {
-	const char *f[12] = { 0 }, *id, *stage, *version;
 	struct value *p = value_new_map(a), *r;
 	const struct value *stages;
-	int n = split_fields(a, spec, f, 12), k;
+	struct secret_ref ref;
+	const char *id, *stage, *version;
 	size_t i, j;
 
-	if (!strcmp(f[0], "arn") && n >= 7) {
-		id = arena_sprintf(a, "%s:%s:%s:%s:%s:%s:%s", f[0], f[1], f[2], f[3],
-				   f[4], f[5], f[6]);
-		k = 7;
-	} else {
-		id = f[0];
-		k = 1;
-	}
-	stage = k + 2 < n ? f[k + 2] : "";
-	version = k + 3 < n ? f[k + 3] : "";
+	parse_secret_ref(a, spec, &ref);
+	id = ref.id;
+	stage = ref.stage;
+	version = ref.version;
 	value_map_set(a, p, "SecretId", value_new_string(a, id));
 	if (!(r = aws_call(c, "secretsmanager", "DescribeSecret", p, a, err)))
 		return -1;

@@ -308,16 +308,7 @@ static int undo_create(struct provider_ctx *ctx, const char *what,
 			 what, id, derr.msg);
 		return -1;
 	}
-	err_clear(&derr);
-	if (del(ctx, id, props, NULL, &derr) == 0)
-		snprintf(err->msg + len, sizeof(err->msg) - len,
-			 "; the %s %s it had created was deleted again",
-			 what, id);
-	else
-		snprintf(err->msg + len, sizeof(err->msg) - len,
-			 "; the %s %s it had created is left behind (deleting it failed: %s)",
-			 what, id, derr.msg);
-	return -1;
+	return prov_undo_create(ctx, what, id, del, props, err);
 }
 
 static int role_create(struct provider_ctx *ctx, const struct value *props,

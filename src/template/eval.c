@@ -1157,17 +1157,6 @@ static struct value *fn_import(struct ev *e, const struct value *a,
 
 /* ---- rule functions (the Rules section only) ---- */
 
-static const char *rule_text(const struct value *v)
-{
-	if (v->kind == VALUE_STRING)
-		return v->u.str.s;
-	if (v->kind == VALUE_NUMBER)
-		return v->u.num.text;
-	if (v->kind == VALUE_BOOL)
-		return v->u.b ? "true" : "false";
-	return NULL;
-}
-
 /* Evaluates [a, b] of a rule function; NULL after reporting, *unk when a
  * side is not known (then both are NULL-safe to ignore). */
 static int rule_args(struct ev *e, const struct value *arg, const char *fn,
@@ -1192,7 +1181,7 @@ static bool rule_in(const struct value *list, const char *text)
 	size_t i;
 
 	for (i = 0; i < list->u.list.n; i++) {
-		const char *t = rule_text(list->u.list.items[i]);
+		const char *t = tmpl_scalar_text(list->u.list.items[i]);
 		if (t && !strcmp(t, text))
 			return true;
 	}
@@ -1227,24 +1216,24 @@ static struct value *rule_members(struct ev *e, const struct value *arg,
 	if (rc > 0)
 		return unknown(e, fn, m, false);
 	if (a->kind != VALUE_LIST ||
-	    (which == RULE_EACH_IN ? b->kind != VALUE_LIST : !rule_text(b))) {
+	    (which == RULE_EACH_IN ? b->kind != VALUE_LIST : !tmpl_scalar_text(b))) {
 		everr(e, m, "%s needs %s", fn,
 		      which == RULE_EACH_IN ? "[list, list]" : "[list, value]");
 		return NULL;
 	}
 	switch (which) {
 	case RULE_CONTAINS:
-		return boolean(e, rule_in(a, rule_text(b)), m);
+		return boolean(e, rule_in(a, tmpl_scalar_text(b)), m);
 	case RULE_EACH_EQUALS:
 		for (i = 0; i < a->u.list.n; i++) {
-			const char *t = rule_text(a->u.list.items[i]);
-			if (!t || strcmp(t, rule_text(b)))
+			const char *t = tmpl_scalar_text(a->u.list.items[i]);
+			if (!t || strcmp(t, tmpl_scalar_text(b)))
 				return boolean(e, false, m);
 		}
 		return boolean(e, true, m);
 	case RULE_EACH_IN:
 		for (i = 0; i < a->u.list.n; i++) {
-			const char *t = rule_text(a->u.list.items[i]);
+			const char *t = tmpl_scalar_text(a->u.list.items[i]);
 			if (!t || !rule_in(b, t))
 				return boolean(e, false, m);
 		}
@@ -1479,17 +1468,6 @@ static int eval_condition(struct ev *e, const char *name, const struct mark *m)
 
 /* ---- parameters ---- */
 
-static const char *scalar_text(const struct value *v)
-{
-	if (v->kind == VALUE_STRING)
-		return v->u.str.s;
-	if (v->kind == VALUE_NUMBER)
-		return v->u.num.text;
-	if (v->kind == VALUE_BOOL)
-		return v->u.b ? "true" : "false";
-	return NULL;
-}
-
 static bool is_list_type(const char *t)
 {
 	return !strncmp(t, "List<", 5) || !strcmp(t, "CommaDelimitedList");
@@ -1529,7 +1507,7 @@ static void check_constraints(struct ev *e, const struct tmpl_param *p,
 		size_t i;
 		bool ok = false;
 		for (i = 0; i < c->u.list.n && !ok; i++) {
-			const char *av = scalar_text(c->u.list.items[i]);
+			const char *av = tmpl_scalar_text(c->u.list.items[i]);
 			double y;
 			if (!av)
 				continue;
@@ -1541,7 +1519,7 @@ static void check_constraints(struct ev *e, const struct tmpl_param *p,
 		if (!ok) {
 			struct strbuf sb = STRBUF_INIT;
 			for (i = 0; i < c->u.list.n; i++) {
-				const char *av = scalar_text(c->u.list.items[i]);
+				const char *av = tmpl_scalar_text(c->u.list.items[i]);
 				strbuf_addf(&sb, "%s%s", i ? ", " : "",
 					    av ? av : "?");
 			}
@@ -1571,32 +1549,32 @@ static void check_constraints(struct ev *e, const struct tmpl_param *p,
 	if (!number) {
 		size_t len = strlen(text);
 		c = value_map_get(d, "MinLength");
-		if (c && parse_number(scalar_text(c) ? scalar_text(c) : "", &lim) &&
+		if (c && parse_number(tmpl_scalar_text(c) ? tmpl_scalar_text(c) : "", &lim) &&
 		    (double)len < lim) {
 			snprintf(why, sizeof(why), "is shorter than MinLength %s",
-				 scalar_text(c));
+				 tmpl_scalar_text(c));
 			goto report;
 		}
 		c = value_map_get(d, "MaxLength");
-		if (c && parse_number(scalar_text(c) ? scalar_text(c) : "", &lim) &&
+		if (c && parse_number(tmpl_scalar_text(c) ? tmpl_scalar_text(c) : "", &lim) &&
 		    (double)len > lim) {
 			snprintf(why, sizeof(why), "is longer than MaxLength %s",
-				 scalar_text(c));
+				 tmpl_scalar_text(c));
 			goto report;
 		}
 	} else {
 		c = value_map_get(d, "MinValue");
-		if (c && parse_number(scalar_text(c) ? scalar_text(c) : "", &lim) &&
+		if (c && parse_number(tmpl_scalar_text(c) ? tmpl_scalar_text(c) : "", &lim) &&
 		    x < lim) {
 			snprintf(why, sizeof(why), "is less than MinValue %s",
-				 scalar_text(c));
+				 tmpl_scalar_text(c));
 			goto report;
 		}
 		c = value_map_get(d, "MaxValue");
-		if (c && parse_number(scalar_text(c) ? scalar_text(c) : "", &lim) &&
+		if (c && parse_number(tmpl_scalar_text(c) ? tmpl_scalar_text(c) : "", &lim) &&
 		    x > lim) {
 			snprintf(why, sizeof(why), "is greater than MaxValue %s",
-				 scalar_text(c));
+				 tmpl_scalar_text(c));
 			goto report;
 		}
 	}
@@ -1627,7 +1605,7 @@ static struct value *param_value(struct ev *e, const struct tmpl_param *p,
 		if (given->kind == VALUE_LIST) {
 			size_t i;
 			for (i = 0; i < given->u.list.n; i++) {
-				const char *s = scalar_text(given->u.list.items[i]);
+				const char *s = tmpl_scalar_text(given->u.list.items[i]);
 				if (!s) {
 					everr(e, m, "list items must be scalars");
 					return NULL;
@@ -1636,25 +1614,12 @@ static struct value *param_value(struct ev *e, const struct tmpl_param *p,
 						str_at(e, s, strlen(s), m, false));
 			}
 		} else {
-			const char *s = scalar_text(given), *q;
+			const char *s = tmpl_scalar_text(given);
 			if (!s) {
 				everr(e, m, "expected a comma-delimited list");
 				return NULL;
 			}
-			for (;; s = q + 1) {
-				const char *b = s, *en;
-				q = strchr(s, ',');
-				en = q ? q : s + strlen(s);
-				while (b < en && isspace((unsigned char)*b))
-					b++;
-				while (en > b && isspace((unsigned char)en[-1]))
-					en--;
-				value_list_push(e->a, out,
-						str_at(e, b, (size_t)(en - b), m,
-						       false));
-				if (!q)
-					break;
-			}
+			tmpl_split_list(e->a, s, m, out);
 		}
 		{
 			size_t i;
@@ -1676,7 +1641,7 @@ static struct value *param_value(struct ev *e, const struct tmpl_param *p,
 			}
 		}
 	} else {
-		const char *s = scalar_text(given);
+		const char *s = tmpl_scalar_text(given);
 		if (!s) {
 			everr(e, m, "expected a single value, not a %s",
 			      value_kind_name(given->kind));
@@ -1756,7 +1721,7 @@ static void eval_params(struct ev *e)
 		} else if (ap && p->type &&
 			   !strncmp(p->type, "AWS::SSM::Parameter::Value<", 27)) {
 			/* the value given is the parameter store's name */
-			const char *s = scalar_text(given);
+			const char *s = tmpl_scalar_text(given);
 			const char **one = arena_alloc(e->a, sizeof(*one));
 			if (!s) {
 				everr(e, given->mark.line ? &given->mark : &p->mark,

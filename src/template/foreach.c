@@ -143,41 +143,6 @@ static struct value *subst_copy(struct fe *f, const struct value *v,
 	}
 }
 
-static const char *scalar(const struct value *v)
-{
-	if (v->kind == VALUE_STRING)
-		return v->u.str.s;
-	if (v->kind == VALUE_NUMBER)
-		return v->u.num.text;
-	if (v->kind == VALUE_BOOL)
-		return v->u.b ? "true" : "false";
-	return NULL;
-}
-
-/* Splits "a, b,c" as a CommaDelimitedList parameter is split. */
-static void split_into(struct arena *a, const char *s, const struct mark *m,
-		       struct value *out)
-{
-	const char *q;
-
-	for (;; s = q + 1) {
-		const char *b = s, *e;
-		struct value *it;
-
-		q = strchr(s, ',');
-		e = q ? q : s + strlen(s);
-		while (b < e && isspace((unsigned char)*b))
-			b++;
-		while (e > b && isspace((unsigned char)e[-1]))
-			e--;
-		it = value_new_stringn(a, b, (size_t)(e - b));
-		it->mark = *m;
-		value_list_push(a, out, it);
-		if (!q)
-			break;
-	}
-}
-
 /* The collection as a list of scalars, or NULL (error reported). */
 static const struct value *collection(struct fe *f, const struct value *c)
 {
@@ -188,7 +153,7 @@ static const struct value *collection(struct fe *f, const struct value *c)
 	if (c->kind == VALUE_LIST) {
 		size_t i;
 		for (i = 0; i < c->u.list.n; i++)
-			if (!scalar(c->u.list.items[i])) {
+			if (!tmpl_scalar_text(c->u.list.items[i])) {
 				ferr(f, &c->u.list.items[i]->mark,
 				     "Fn::ForEach: collection items must be "
 				     "strings, not a %s",
@@ -228,14 +193,14 @@ static const struct value *collection(struct fe *f, const struct value *c)
 	}
 	if (given->kind == VALUE_LIST)
 		return collection(f, given);
-	if (!scalar(given)) {
+	if (!tmpl_scalar_text(given)) {
 		ferr(f, &given->mark, "Fn::ForEach: parameter \"%s\" must be a "
 				      "comma-delimited list", name);
 		return NULL;
 	}
 	out = value_new_list(f->a);
 	out->mark = given->mark;
-	split_into(f->a, scalar(given), &given->mark, out);
+	tmpl_split_list(f->a, tmpl_scalar_text(given), &given->mark, out);
 	return out;
 }
 
@@ -371,7 +336,7 @@ static void expand_loop(struct fe *f, const struct value_pair *lp, int depth,
 		size_t k, w = 0;
 
 		sb.id = id;
-		sb.item = scalar(coll->u.list.items[i]);
+		sb.item = tmpl_scalar_text(coll->u.list.items[i]);
 		alnum = arena_strdup(f->a, sb.item);
 		for (k = 0; alnum[k]; k++)
 			if (isalnum((unsigned char)alnum[k]))

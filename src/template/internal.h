@@ -11,6 +11,12 @@ const char *tmpl_suggest(const char *word, const char *const *cands, size_t n);
 const struct value_pair *tmpl_pair(const struct value *map, const char *key);
 /* True when s is a valid CloudFormation logical id ([A-Za-z0-9]+). */
 bool tmpl_valid_name(const char *s);
+/* The text of a string, number or boolean (as written); NULL otherwise. */
+const char *tmpl_scalar_text(const struct value *v);
+/* Appends the items of "a, b,c" to list as a CommaDelimitedList
+ * parameter is split (each item trimmed), each with mark m. */
+void tmpl_split_list(struct arena *a, const char *s, const struct mark *m,
+		     struct value *list);
 
 /* True when the template's first significant byte is '{': CloudFormation
  * then parses it as JSON (json.c). */

@@ -92,6 +92,40 @@ bool tmpl_valid_name(const char *s)
 	return true;
 }
 
+const char *tmpl_scalar_text(const struct value *v)
+{
+	if (v->kind == VALUE_STRING)
+		return v->u.str.s;
+	if (v->kind == VALUE_NUMBER)
+		return v->u.num.text;
+	if (v->kind == VALUE_BOOL)
+		return v->u.b ? "true" : "false";
+	return NULL;
+}
+
+void tmpl_split_list(struct arena *a, const char *s, const struct mark *m,
+		     struct value *list)
+{
+	const char *q;
+
+	for (;; s = q + 1) {
+		const char *b = s, *e;
+		struct value *it;
+
+		q = strchr(s, ',');
+		e = q ? q : s + strlen(s);
+		while (b < e && isspace((unsigned char)*b))
+			b++;
+		while (e > b && isspace((unsigned char)e[-1]))
+			e--;
+		it = value_new_stringn(a, b, (size_t)(e - b));
+		it->mark = *m;
+		value_list_push(a, list, it);
+		if (!q)
+			break;
+	}
+}
+
 /* diag_add, up to TEMPLATE_MAX_ERRORS errors (a hostile template cannot
  * make millions of them) */
 #define tdiag(dl, ...)                                                       \

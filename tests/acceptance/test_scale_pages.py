@@ -16,7 +16,7 @@ import sys
 
 import pytest
 
-from accept_util import TOP
+from accept_util import TOP, apply_backdated
 
 N = 230
 STACK = 'pages'
@@ -64,22 +64,8 @@ def types(stack):
 def applied(emu, stack, tmp_path_factory):
     """Applied once, stamped 15 minutes ago (the secrets listing trusts
     entries older than five minutes; docs/batched-reads.md)."""
-    d = tmp_path_factory.mktemp('pagesstate')
-    state = str(d / 'state.db')
-    env = {'PATH': '/usr/bin:/bin', 'HOME': str(d), 'AWS_ACCESS_KEY_ID': 'test',
-           'AWS_SECRET_ACCESS_KEY': 'test', 'AWS_REGION': 'us-east-1',
-           'AWS_EC2_METADATA_DISABLED': 'true', 'NO_COLOR': '1',
-           'CAIRN_POLL_MIN_MS': '100', 'CAIRN_POLL_MAX_MS': '300'}
-    cairn = os.environ.get('CAIRN', os.path.join(TOP, 'build', 'cairn'))
-    emu.control('config', {'clock_offset': -900})
-    try:
-        p = subprocess.run([cairn, 'apply', str(stack), '--auto-approve', '--stack', STACK,
-                            '--endpoint-url', emu.url, '--state', state], env=env,
-                           capture_output=True, text=True, timeout=900)
-    finally:
-        emu.control('config', {'clock_offset': 0})
-    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
-    return state
+    return apply_backdated(emu, stack, STACK, tmp_path_factory.mktemp('pagesstate'),
+                           timeout=900)
 
 
 def _expected(types):

@@ -17,6 +17,9 @@ Each templates/NAME.(yaml|json) has a sidecar templates/NAME.case.yaml:
   retained: [LogicalId]              DeletionPolicy Retain: still in AWS after destroy
   running:  {LogicalId: N}           ECS services that run N tasks once apply ends
                                      (after the first apply and after the replacement)
+  ssm_values: {LogicalId: regex}     what AWS holds as that SSM::Parameter's value after
+                                     the first apply (read with botocore), e.g. a value
+                                     built from dynamic references
   replace_retains: N                 resources the replacement leaves in AWS
                                      (UpdateReplacePolicy: Retain)
   xfail:    {step: "needs <branch>: reason"}  a step known to fail until another
@@ -206,6 +209,15 @@ class Run:
             assert (s['desiredCount'], s['runningCount']) == (n, n), \
                 f"{lid}: desired {s['desiredCount']}, running {s['runningCount']}, want {n}"
 
+    def values_held(self):
+        """The case's `ssm_values`: the value AWS holds for each parameter
+        (what cairn sent, not what it recorded) matches the pattern."""
+        rec = self.recorded()
+        ssm = self.emu.client('ssm')
+        for lid, pattern in (self.case.get('ssm_values') or {}).items():
+            v = ssm.get_parameter(Name=rec[lid][1])['Parameter']['Value']
+            assert re.fullmatch(pattern, v), f'{lid}: AWS holds a value not matching {pattern}'
+
     def change(self, kind):
         c = self.case.get(kind)
         assert c, f'{self.name}.case.yaml declares no {kind}'
@@ -265,6 +277,7 @@ class Run:
                 assert lid not in rec, f'{lid} is recorded but its condition is false'
             self.inventory_matches()
             self.tasks_running()
+            self.values_held()
         self.step('inventory', applied)
         self.step('plan', self.converged)
         self.step('drift', self.drift_clean)
